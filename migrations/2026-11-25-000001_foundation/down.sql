@@ -1,0 +1,10 @@
+DROP TABLE audit_log;
+DROP TABLE idempotency_keys;
+DROP TRIGGER transfers_no_update ON transfers;
+DROP FUNCTION transfers_append_only();
+DROP TABLE transfers;
+DROP TABLE accounts;
+DROP TABLE campaigns;
+DROP TABLE login_failures;
+DROP TABLE sessions;
+DROP TABLE users;

@@ -1,0 +1,16 @@
+//! Cipherpool's shared domain and wire types, used by the browser client and the
+//! server alike: the campaign schema and its validation, token amounts.
+//!
+//! This crate does no I/O and depends on no HTTP or SQL crate.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod amount;
+pub mod schema;
+
+pub use amount::{AmountError, TokenAmount};
+pub use schema::{
+    CampaignSchema, Categorical, Field, FieldKind, Numeric, NumericBits, Regression, SchemaError,
+    Statistic, MAX_ENCRYPTED_VALUES,
+};
+pub use schema::{RawField, RawSchema, ValueRange};

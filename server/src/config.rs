@@ -1,0 +1,81 @@
+//! Layered configuration: built-in defaults, then an optional TOML file, then
+//! `CIPHERPOOL_*` environment variables (`__` separates nested keys, e.g.
+//! `CIPHERPOOL_LOGIN__MAX_PER_ACCOUNT=5`).
+
+use std::path::Path;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Failed-login throttling.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginLimits {
+    /// Sliding window, in seconds, over which failures are counted.
+    pub window_secs: i64,
+    /// Failures per account within the window before logins are refused.
+    pub max_per_account: i64,
+    /// Failures per client IP within the window before logins are refused.
+    pub max_per_ip: i64,
+}
+
+/// Server settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// PostgreSQL URL of the server's database.
+    pub database_url: String,
+    /// Address the HTTP server listens on.
+    pub listen: String,
+    /// Connections in the database pool.
+    pub db_pool_size: u32,
+    /// Lifetime of a login session, in seconds.
+    pub session_ttl_secs: i64,
+    /// Largest JSON request body accepted, in bytes.
+    pub max_json_bytes: usize,
+    /// Failed-login throttling.
+    pub login: LoginLimits,
+    /// `pretty` or `json` log lines.
+    pub log_format: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: "postgres://cipherpool@127.0.0.1:54329/cipherpool".into(),
+            listen: "127.0.0.1:8080".into(),
+            db_pool_size: 16,
+            session_ttl_secs: 24 * 3600,
+            max_json_bytes: 64 * 1024,
+            login: LoginLimits {
+                window_secs: 15 * 60,
+                max_per_account: 5,
+                max_per_ip: 50,
+            },
+            log_format: "pretty".into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads defaults < `file` (when given and present, else `cipherpool.toml`
+    /// in the working directory if present) < environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(path) => fig = fig.merge(Toml::file_exact(path)),
+            None => fig = fig.merge(Toml::file("cipherpool.toml")),
+        }
+        fig.merge(Env::prefixed("CIPHERPOOL_").split("__").only(&[
+            "database_url",
+            "listen",
+            "db_pool_size",
+            "session_ttl_secs",
+            "max_json_bytes",
+            "login.window_secs",
+            "login.max_per_account",
+            "login.max_per_ip",
+            "log_format",
+        ]))
+        .extract()
+    }
+}

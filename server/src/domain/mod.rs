@@ -1,0 +1,10 @@
+//! Server-side domain types, parsed from requests before anything touches
+//! the database. No HTTP or SQL in here.
+
+pub mod email;
+pub mod password;
+pub mod role;
+
+pub use email::Email;
+pub use password::{PasswordError, PasswordPlain};
+pub use role::Role;

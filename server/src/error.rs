@@ -1,0 +1,218 @@
+//! The one place where errors become HTTP responses: a stable machine-readable
+//! `code`, a human message, and the status. Body shape:
+//! `{"error": {"code": "insufficient_funds", "message": "..."}}`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::ledger::LedgerError;
+
+/// An error answered to a client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    retryable: bool,
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// Code and message of an error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `insufficient_funds`.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with the given status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            retryable: false,
+        }
+    }
+
+    /// 400 with `code`.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 401 `unauthenticated`.
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+    }
+
+    /// 403 `forbidden`.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 409 with `code`.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// 422 with `code`.
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+
+    /// 500 `internal`; the detail is logged, not sent.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!("internal error: {detail}");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal server error",
+        )
+    }
+
+    /// 503 when no database connection could be had.
+    pub fn from_pool(e: impl std::fmt::Display) -> Self {
+        tracing::error!("database pool: {e}");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database is unavailable; try again",
+        )
+    }
+
+    /// 413 `payload_too_large`.
+    pub fn payload_too_large(length: usize, limit: usize) -> Self {
+        let msg = if length > 0 {
+            format!("body of {length} bytes exceeds the limit of {limit} bytes")
+        } else {
+            format!("body exceeds the limit of {limit} bytes")
+        };
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", msg)
+    }
+
+    /// Marks this error as worth retrying the whole transaction for.
+    pub fn retryable(mut self) -> Self {
+        self.retryable = true;
+        self
+    }
+
+    /// Whether [`crate::db::run_tx`] should retry the transaction.
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.code, self.status, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message.clone(),
+            },
+        })
+    }
+}
+
+fn is_deadlock(info: &dyn diesel::result::DatabaseErrorInformation) -> bool {
+    // diesel reports SQLSTATE 40P01 as `Unknown`; PostgreSQL's message is stable.
+    info.message().contains("deadlock detected")
+}
+
+impl From<DieselError> for ApiError {
+    fn from(e: DieselError) -> Self {
+        match &e {
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::new(StatusCode::CONFLICT, "conflict", "concurrent update; try again")
+                    .retryable()
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) if is_deadlock(info.as_ref()) => {
+                Self::new(StatusCode::CONFLICT, "conflict", "concurrent update; try again")
+                    .retryable()
+            }
+            DieselError::NotFound => Self::not_found("not found"),
+            _ => Self::internal(e),
+        }
+    }
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            LedgerError::InsufficientFunds { .. } => Self::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "insufficient_funds",
+                e.to_string(),
+            ),
+            LedgerError::SameAccount => Self::unprocessable("same_account", e.to_string()),
+            LedgerError::NoSuchAccount(_) => Self::not_found(e.to_string()),
+            LedgerError::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<protocol::SchemaError> for ApiError {
+    fn from(e: protocol::SchemaError) -> Self {
+        Self::unprocessable("invalid_schema", e.to_string())
+    }
+}
+
+impl From<protocol::AmountError> for ApiError {
+    fn from(e: protocol::AmountError) -> Self {
+        Self::unprocessable("invalid_amount", e.to_string())
+    }
+}
+
+/// Turns actix's JSON extractor failures into our error body.
+pub fn json_error(err: actix_web::error::JsonPayloadError) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    let api = match &err {
+        J::OverflowKnownLength { length, limit } => ApiError::payload_too_large(*length, *limit),
+        J::Overflow { limit } => ApiError::payload_too_large(0, *limit),
+        J::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ),
+        J::Deserialize(e) if e.is_syntax() || e.is_eof() => {
+            ApiError::bad_request("malformed_json", format!("malformed JSON: {e}"))
+        }
+        J::Deserialize(e) if e.to_string().starts_with("unknown field") => {
+            ApiError::bad_request("unknown_field", e.to_string())
+        }
+        J::Deserialize(e) => ApiError::bad_request("invalid_body", e.to_string()),
+        other => ApiError::bad_request("invalid_body", other.to_string()),
+    };
+    api.into()
+}
+

@@ -1,0 +1,278 @@
+//! The double-entry token ledger: accounts, transfers, balances, history.
+//!
+//! Every movement is one row in the append-only `transfers` table plus the
+//! matching update of the two cached balances, in the caller's transaction.
+//! Both account rows are locked `FOR UPDATE` in id order first, so concurrent
+//! transfers never deadlock on each other and never overdraw: the balance is
+//! checked under the lock, and a CHECK constraint backs it up.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use protocol::TokenAmount;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::schema::{accounts, transfers};
+
+/// A ledger failure.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The paying account holds less than the amount.
+    #[error("insufficient funds: balance {available}, needed {needed}")]
+    InsufficientFunds {
+        /// Balance of the paying account.
+        available: i64,
+        /// Amount requested.
+        needed: i64,
+    },
+    /// A transfer must move between two different accounts.
+    #[error("a transfer needs two different accounts")]
+    SameAccount,
+    /// The account does not exist.
+    #[error("ledger account {0} does not exist")]
+    NoSuchAccount(i64),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// Kinds of account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    /// Source of all tokens; the only account whose balance may be negative.
+    Mint,
+    /// Platform fees.
+    Platform,
+    /// A user's wallet.
+    Wallet,
+    /// A campaign's escrow.
+    Escrow,
+}
+
+impl AccountKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Mint => "mint",
+            Self::Platform => "platform",
+            Self::Wallet => "wallet",
+            Self::Escrow => "escrow",
+        }
+    }
+}
+
+/// One recorded transfer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Queryable, Selectable)]
+#[diesel(table_name = transfers)]
+pub struct Transfer {
+    /// Transfer id.
+    pub id: i64,
+    /// Paying account.
+    pub from_account_id: i64,
+    /// Receiving account.
+    pub to_account_id: i64,
+    /// Tokens moved (always positive).
+    pub amount: i64,
+    /// Why: `mint`, `campaign_funding`, `campaign_refund`, ...
+    pub kind: String,
+    /// Free text.
+    pub memo: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+fn singleton(conn: &mut PgConnection, kind: AccountKind) -> Result<i64, LedgerError> {
+    Ok(accounts::table
+        .filter(accounts::kind.eq(kind.as_str()))
+        .select(accounts::id)
+        .first(conn)?)
+}
+
+/// The mint account.
+pub fn mint_account(conn: &mut PgConnection) -> Result<i64, LedgerError> {
+    singleton(conn, AccountKind::Mint)
+}
+
+/// The platform fee account.
+pub fn platform_account(conn: &mut PgConnection) -> Result<i64, LedgerError> {
+    singleton(conn, AccountKind::Platform)
+}
+
+/// The wallet of `user_id`, created on first use.
+pub fn wallet_of(conn: &mut PgConnection, user_id: i64) -> Result<i64, LedgerError> {
+    diesel::insert_into(accounts::table)
+        .values((accounts::kind.eq(AccountKind::Wallet.as_str()), accounts::user_id.eq(user_id)))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    Ok(accounts::table
+        .filter(accounts::kind.eq(AccountKind::Wallet.as_str()))
+        .filter(accounts::user_id.eq(user_id))
+        .select(accounts::id)
+        .first(conn)?)
+}
+
+/// The escrow account of `campaign_id`, created on first use.
+pub fn escrow_of(conn: &mut PgConnection, campaign_id: i64) -> Result<i64, LedgerError> {
+    diesel::insert_into(accounts::table)
+        .values((
+            accounts::kind.eq(AccountKind::Escrow.as_str()),
+            accounts::campaign_id.eq(campaign_id),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    Ok(accounts::table
+        .filter(accounts::kind.eq(AccountKind::Escrow.as_str()))
+        .filter(accounts::campaign_id.eq(campaign_id))
+        .select(accounts::id)
+        .first(conn)?)
+}
+
+/// Balance of an account (without locking it).
+pub fn balance(conn: &mut PgConnection, account_id: i64) -> Result<i64, LedgerError> {
+    accounts::table
+        .find(account_id)
+        .select(accounts::balance)
+        .first(conn)
+        .optional()?
+        .ok_or(LedgerError::NoSuchAccount(account_id))
+}
+
+/// Moves `amount` from `from` to `to` in the caller's transaction.
+pub fn transfer(
+    conn: &mut PgConnection,
+    from: i64,
+    to: i64,
+    amount: TokenAmount,
+    kind: &str,
+    memo: &str,
+) -> Result<Transfer, LedgerError> {
+    if from == to {
+        return Err(LedgerError::SameAccount);
+    }
+    // Lock both rows in id order: two transfers over the same pair of
+    // accounts always queue instead of deadlocking.
+    let locked: Vec<(i64, String, i64)> = accounts::table
+        .filter(accounts::id.eq_any([from, to]))
+        .order(accounts::id.asc())
+        .select((accounts::id, accounts::kind, accounts::balance))
+        .for_update()
+        .load(conn)?;
+    let find = |id: i64| {
+        locked
+            .iter()
+            .find(|(aid, _, _)| *aid == id)
+            .ok_or(LedgerError::NoSuchAccount(id))
+    };
+    let (_, from_kind, from_balance) = find(from)?;
+    find(to)?;
+    let needed = amount.get();
+    if from_kind != AccountKind::Mint.as_str() && *from_balance < needed {
+        return Err(LedgerError::InsufficientFunds {
+            available: *from_balance,
+            needed,
+        });
+    }
+    diesel::update(accounts::table.find(from))
+        .set(accounts::balance.eq(accounts::balance - needed))
+        .execute(conn)?;
+    diesel::update(accounts::table.find(to))
+        .set(accounts::balance.eq(accounts::balance + needed))
+        .execute(conn)?;
+    Ok(diesel::insert_into(transfers::table)
+        .values((
+            transfers::from_account_id.eq(from),
+            transfers::to_account_id.eq(to),
+            transfers::amount.eq(needed),
+            transfers::kind.eq(kind),
+            transfers::memo.eq(memo),
+        ))
+        .returning(Transfer::as_returning())
+        .get_result(conn)?)
+}
+
+/// Moves the whole balance of `from` to `to`, if there is any. Returns the
+/// transfer, or `None` for an empty account.
+pub fn sweep(
+    conn: &mut PgConnection,
+    from: i64,
+    to: i64,
+    kind: &str,
+    memo: &str,
+) -> Result<Option<Transfer>, LedgerError> {
+    let current: i64 = accounts::table
+        .find(from)
+        .select(accounts::balance)
+        .for_update()
+        .first(conn)
+        .optional()?
+        .ok_or(LedgerError::NoSuchAccount(from))?;
+    match TokenAmount::parse(current) {
+        Ok(amount) => transfer(conn, from, to, amount, kind, memo).map(Some),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Transfers touching `account_id`, newest first, with ids below `before`.
+pub fn history(
+    conn: &mut PgConnection,
+    account_id: i64,
+    limit: i64,
+    before: Option<i64>,
+) -> Result<Vec<Transfer>, LedgerError> {
+    let mut q = transfers::table
+        .filter(
+            transfers::from_account_id
+                .eq(account_id)
+                .or(transfers::to_account_id.eq(account_id)),
+        )
+        .order(transfers::id.desc())
+        .limit(limit)
+        .select(Transfer::as_select())
+        .into_boxed();
+    if let Some(b) = before {
+        q = q.filter(transfers::id.lt(b));
+    }
+    Ok(q.load(conn)?)
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    id: i64,
+}
+
+/// Audits the whole ledger: the sum of all balances (zero when consistent),
+/// non-mint accounts below zero, and accounts whose cached balance differs
+/// from the sum of their transfers.
+pub fn check_consistency(conn: &mut PgConnection) -> Result<LedgerAudit, LedgerError> {
+    let balances: Vec<(String, i64)> = accounts::table
+        .select((accounts::kind, accounts::balance))
+        .load(conn)?;
+    let total: i64 = balances.iter().map(|(_, b)| *b).sum();
+    let negative_accounts = balances
+        .iter()
+        .filter(|(kind, b)| kind != "mint" && *b < 0)
+        .count();
+    let mismatched: Vec<IdRow> = diesel::sql_query(
+        "SELECT a.id FROM accounts a \
+         LEFT JOIN (SELECT to_account_id AS id, SUM(amount) AS s FROM transfers GROUP BY 1) i ON i.id = a.id \
+         LEFT JOIN (SELECT from_account_id AS id, SUM(amount) AS s FROM transfers GROUP BY 1) o ON o.id = a.id \
+         WHERE a.balance <> COALESCE(i.s, 0) - COALESCE(o.s, 0) ORDER BY a.id",
+    )
+    .load(conn)?;
+    Ok(LedgerAudit {
+        total,
+        negative_accounts,
+        mismatched_accounts: mismatched.into_iter().map(|r| r.id).collect(),
+    })
+}
+
+/// Result of [`check_consistency`].
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LedgerAudit {
+    /// Sum of every account's balance; always 0.
+    pub total: i64,
+    /// Non-mint accounts below zero; always 0.
+    pub negative_accounts: usize,
+    /// Accounts whose cached balance differs from their transfers.
+    pub mismatched_accounts: Vec<i64>,
+}

@@ -1,0 +1,19 @@
+//! Cipherpool's server: the REST API (actix-web), PostgreSQL storage
+//! (diesel), accounts and sessions, campaigns and the token ledger.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod audit;
+pub mod auth;
+pub mod campaigns;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod idempotency;
+pub mod ledger;
+pub mod openapi;
+pub mod routes;
+pub mod schema;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,89 @@
+//! The `cipherpool` command: `serve`, `migrate`, `create-admin`.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use cipherpool_server::config::Settings;
+use cipherpool_server::domain::{Email, Role};
+use cipherpool_server::routes::auth::{create_user, new_password_hash};
+use cipherpool_server::startup::Application;
+use cipherpool_server::{audit, db, telemetry};
+
+/// Cipherpool: privacy-preserving data contribution platform.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// TOML configuration file (defaults to ./cipherpool.toml when present).
+    /// Environment variables CIPHERPOOL_* override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve the REST API.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an admin account. The password is read from the
+    /// CIPHERPOOL_ADMIN_PASSWORD environment variable, or else from the first
+    /// line of standard input.
+    CreateAdmin {
+        /// The admin's e-mail address (login name).
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref()).context("loading configuration")?;
+    telemetry::init(&settings.log_format);
+    match cli.command {
+        Command::Serve => serve(settings),
+        Command::Migrate => {
+            let applied = db::run_migrations(&settings.database_url)?;
+            println!("applied {} migration(s)", applied.len());
+            Ok(())
+        }
+        Command::CreateAdmin { email } => create_admin(&settings, &email),
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings)?;
+        tracing::info!(port = app.port(), "cipherpool listening");
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn create_admin(settings: &Settings, email: &str) -> anyhow::Result<()> {
+    let email = Email::parse(email)?;
+    let password = match std::env::var("CIPHERPOOL_ADMIN_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    db::run_migrations(&settings.database_url)?;
+    let hash = new_password_hash(password, &email).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pool = db::build_pool(&settings.database_url, 1)?;
+    let mut conn = pool.get()?;
+    let user = db::run_tx_sync(&mut conn, "create_admin", |c| {
+        let user = create_user(c, &email, &hash, Role::Admin)?;
+        audit::record(c, None, "create_admin", &format!("user:{}", user.id), serde_json::json!({"email": user.email}))?;
+        Ok(user)
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("created admin {} (id {})", user.email, user.id);
+    Ok(())
+}

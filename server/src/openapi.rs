@@ -1,0 +1,62 @@
+//! The OpenAPI 3 document, generated from the handlers and types, served at
+//! `/api/openapi.json`.
+
+use actix_web::{get, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Cipherpool API",
+        description = "Privacy-preserving data contribution platform: accounts, campaigns, token ledger. Errors are `{\"error\": {\"code\", \"message\"}}`."
+    ),
+    paths(
+        routes::health::health,
+        routes::auth::register,
+        routes::auth::login,
+        routes::auth::logout,
+        routes::auth::me,
+        routes::wallet::wallet,
+        routes::campaigns::create,
+        routes::campaigns::list,
+        routes::campaigns::get,
+        routes::campaigns::submit,
+        routes::campaigns::open,
+        routes::campaigns::close,
+        routes::admin::mint,
+        routes::admin::approve,
+        routes::admin::reject,
+        routes::admin::ledger_audit,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Accounts and sessions"),
+        (name = "wallet", description = "Token balances and history"),
+        (name = "campaigns", description = "Data campaigns and their lifecycle"),
+        (name = "admin", description = "Admin review, minting and audits"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document as JSON.
+#[get("/api/openapi.json")]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

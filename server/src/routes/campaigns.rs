@@ -1,0 +1,160 @@
+//! Campaigns: create, list, read, and the buyer's lifecycle steps.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::AuthUser;
+use crate::campaigns::{self, CampaignView, ListFilter, NewCampaign, Status};
+use crate::db::{self, PgPool};
+use crate::domain::Role;
+use crate::error::{ApiError, ErrorBody};
+use crate::idempotency::{self, IdempotencyKey};
+use crate::ledger::Transfer;
+
+/// Listing filter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only campaigns in this state (admins and buyers).
+    pub status: Option<Status>,
+    /// Most campaigns returned (1-200, default 100).
+    pub limit: Option<i64>,
+}
+
+/// A campaign with the transfer a lifecycle step made.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CampaignWithTransfer {
+    /// The campaign after the step.
+    pub campaign: CampaignView,
+    /// The ledger transfer (funding or refund), if tokens moved.
+    pub transfer: Option<Transfer>,
+}
+
+fn json<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(v).map_err(ApiError::internal)
+}
+
+/// Create a draft campaign (buyer).
+#[utoipa::path(post, path = "/api/campaigns", tag = "campaigns", security(("bearer" = [])),
+    request_body = NewCampaign,
+    responses((status = 201, body = CampaignView),
+              (status = 400, description = "malformed_json, unknown_field, invalid_body", body = ErrorBody),
+              (status = 403, body = ErrorBody),
+              (status = 422, description = "invalid_schema, invalid_amount, invalid_epsilon, ...", body = ErrorBody)))]
+#[post("/api/campaigns")]
+pub async fn create(
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+    body: web::Json<NewCampaign>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Buyer])?;
+    let valid = body.into_inner().validate()?;
+    let view = db::run_tx(&pool, "create_campaign", move |conn| campaigns::create(conn, user.id, &valid)).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// List campaigns: admins see all, buyers their own, contributors the open ones.
+#[utoipa::path(get, path = "/api/campaigns", tag = "campaigns", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = Vec<CampaignView>), (status = 401, body = ErrorBody)))]
+#[get("/api/campaigns")]
+pub async fn list(
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad_request("invalid_query", "limit must be between 1 and 200"));
+    }
+    let filter = match user.role {
+        Role::Admin => ListFilter::All(query.status),
+        Role::Buyer => ListFilter::Buyer(user.id, query.status),
+        Role::Contributor => ListFilter::Open,
+    };
+    let views = db::with_conn(&pool, move |conn| campaigns::list(conn, filter, limit)).await?;
+    Ok(HttpResponse::Ok().json(views))
+}
+
+/// Read one campaign (its buyer, an admin, or anyone while it is open).
+#[utoipa::path(get, path = "/api/campaigns/{id}", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "campaign id")),
+    responses((status = 200, body = CampaignView), (status = 404, body = ErrorBody)))]
+#[get("/api/campaigns/{id}")]
+pub async fn get(pool: web::Data<PgPool>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let view = db::with_conn(&pool, move |conn| campaigns::get(conn, id)).await?;
+    match view {
+        Some(v) if user.role == Role::Admin || v.buyer_id == user.id || v.status == Status::Open => {
+            Ok(HttpResponse::Ok().json(v))
+        }
+        _ => Err(ApiError::not_found(format!("campaign {id} does not exist"))),
+    }
+}
+
+/// Submit a draft for review, moving its budget from the buyer's wallet into escrow.
+#[utoipa::path(post, path = "/api/campaigns/{id}/submit", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "campaign id"),
+           ("Idempotency-Key" = String, Header, description = "unique per payment")),
+    responses((status = 200, body = CampaignWithTransfer),
+              (status = 402, description = "insufficient_funds", body = ErrorBody),
+              (status = 409, description = "invalid_state", body = ErrorBody),
+              (status = 422, description = "idempotency_key_reused", body = ErrorBody)))]
+#[post("/api/campaigns/{id}/submit")]
+pub async fn submit(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Buyer])?;
+    let key = IdempotencyKey::from_request(&req)?;
+    let hash = idempotency::request_hash(&req, &serde_json::Value::Null);
+    let id = path.into_inner();
+    let buyer = user.id;
+    idempotency::run_once(&pool, "submit_campaign", user.id, key, hash, move |conn| {
+        let (campaign, transfer) = campaigns::submit(conn, buyer, id)?;
+        Ok((StatusCode::OK, json(&CampaignWithTransfer { campaign, transfer: Some(transfer) })?))
+    })
+    .await
+}
+
+/// Open an approved campaign for contributions (its buyer).
+#[utoipa::path(post, path = "/api/campaigns/{id}/open", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "campaign id")),
+    responses((status = 200, body = CampaignView), (status = 409, description = "invalid_state", body = ErrorBody)))]
+#[post("/api/campaigns/{id}/open")]
+pub async fn open(pool: web::Data<PgPool>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Buyer])?;
+    let id = path.into_inner();
+    let view = db::run_tx(&pool, "open_campaign", move |conn| campaigns::open(conn, user.id, id)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Close an approved or open campaign, refunding the remaining escrow to its buyer (buyer or admin).
+#[utoipa::path(post, path = "/api/campaigns/{id}/close", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "campaign id"),
+           ("Idempotency-Key" = String, Header, description = "unique per payment")),
+    responses((status = 200, body = CampaignWithTransfer), (status = 409, description = "invalid_state", body = ErrorBody)))]
+#[post("/api/campaigns/{id}/close")]
+pub async fn close(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Buyer, Role::Admin])?;
+    let key = IdempotencyKey::from_request(&req)?;
+    let hash = idempotency::request_hash(&req, &serde_json::Value::Null);
+    let id = path.into_inner();
+    let (caller, is_admin) = (user.id, user.role == Role::Admin);
+    idempotency::run_once(&pool, "close_campaign", user.id, key, hash, move |conn| {
+        let (campaign, transfer) = campaigns::close(conn, caller, is_admin, id)?;
+        if is_admin {
+            crate::audit::record(conn, Some(caller), "close_campaign", &format!("campaign:{id}"), serde_json::json!({}))?;
+        }
+        Ok((StatusCode::OK, json(&CampaignWithTransfer { campaign, transfer })?))
+    })
+    .await
+}

@@ -1,0 +1,59 @@
+//! A user's wallet: balance and transfer history.
+
+use actix_web::{get, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::AuthUser;
+use crate::db::{self, PgPool};
+use crate::error::{ApiError, ErrorBody};
+use crate::ledger::{self, Transfer};
+
+/// Paging of the history.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// Most transfers returned (1-200, default 50).
+    pub limit: Option<i64>,
+    /// Only transfers with an id below this (for the next page).
+    pub before: Option<i64>,
+}
+
+/// Balance and history.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WalletView {
+    /// The wallet's ledger account id.
+    pub account_id: i64,
+    /// Tokens held.
+    pub balance: i64,
+    /// Transfers in and out, newest first (`to_account_id == account_id` is incoming).
+    pub transfers: Vec<Transfer>,
+}
+
+/// The caller's wallet.
+#[utoipa::path(get, path = "/api/wallet", tag = "wallet", security(("bearer" = [])), params(HistoryQuery),
+    responses((status = 200, body = WalletView), (status = 401, body = ErrorBody)))]
+#[get("/api/wallet")]
+pub async fn wallet(
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+    query: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad_request("invalid_query", "limit must be between 1 and 200"));
+    }
+    let before = query.before;
+    let view = db::with_conn(&pool, move |conn| {
+        let account_id = ledger::wallet_of(conn, user.id)?;
+        let balance = ledger::balance(conn, account_id)?;
+        let transfers = ledger::history(conn, account_id, limit, before)?;
+        Ok(WalletView {
+            account_id,
+            balance,
+            transfers,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

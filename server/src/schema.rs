@@ -1,0 +1,113 @@
+//! Diesel table definitions, matching `migrations/`.
+#![allow(missing_docs)]
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        suspended_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Int8,
+        user_id -> Int8,
+        token_hash -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Int8,
+        scope -> Text,
+        key -> Text,
+        failed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    campaigns (id) {
+        id -> Int8,
+        buyer_id -> Int8,
+        title -> Text,
+        description -> Text,
+        schema -> Jsonb,
+        schema_version -> Int4,
+        statistics -> Jsonb,
+        reward -> Int8,
+        budget -> Int8,
+        min_contributors -> Int4,
+        epsilon -> Float8,
+        status -> Text,
+        review_reason -> Nullable<Text>,
+        reviewed_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> Int8,
+        kind -> Text,
+        user_id -> Nullable<Int8>,
+        campaign_id -> Nullable<Int8>,
+        balance -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    transfers (id) {
+        id -> Int8,
+        from_account_id -> Int8,
+        to_account_id -> Int8,
+        amount -> Int8,
+        kind -> Text,
+        memo -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Int8,
+        key -> Text,
+        request_hash -> Text,
+        response_status -> Int2,
+        response_body -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        actor_id -> Nullable<Int8>,
+        action -> Text,
+        subject -> Text,
+        detail -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(campaigns -> users (buyer_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    login_failures,
+    campaigns,
+    accounts,
+    transfers,
+    idempotency_keys,
+    audit_log,
+);

@@ -1,0 +1,9 @@
+//! API tests: the real server on a random port, a fresh database per test in
+//! the local PostgreSQL cluster (`scripts/pg start`).
+
+mod auth;
+mod bad_input;
+mod campaigns;
+mod cli;
+mod ledger;
+mod ledger_props;

@@ -1,0 +1,252 @@
+//! Helpers shared by Cipherpool's API and end-to-end tests: a fresh database
+//! per test in the one local PostgreSQL cluster started by `scripts/pg`, the
+//! server spawned on a random port, and small HTTP helpers.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+
+use server::config::Settings;
+use server::db::PgPool;
+use server::domain::{Email, Role};
+use server::startup::Application;
+
+/// Admin URL of the test cluster (`CIPHERPOOL_TEST_PG`, else the default of `scripts/pg`).
+pub fn admin_url() -> String {
+    std::env::var("CIPHERPOOL_TEST_PG")
+        .unwrap_or_else(|_| "postgres://cipherpool@127.0.0.1:54329/postgres".to_string())
+}
+
+/// Creates an empty database with a unique name and returns its URL.
+pub fn fresh_database() -> String {
+    let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let admin = admin_url();
+    let mut conn = PgConnection::establish(&admin)
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {admin} ({e}); run scripts/pg start"));
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .expect("create test database");
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin).to_string();
+    format!("{base}/{name}")
+}
+
+/// A running server on a fresh database.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// The server's database.
+    pub db_url: String,
+    /// The server's pool (for direct checks).
+    pub pool: PgPool,
+    /// HTTP client.
+    pub client: reqwest::Client,
+}
+
+/// Test settings: fresh database, random port.
+pub fn test_settings() -> Settings {
+    Settings {
+        database_url: fresh_database(),
+        listen: "127.0.0.1:0".into(),
+        db_pool_size: 20,
+        ..Settings::default()
+    }
+}
+
+/// Spawns the server with default test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_settings()).await
+}
+
+/// Spawns the server with the given settings.
+pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    let db_url = settings.database_url.clone();
+    let app = Application::build(settings).expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let pool = app.pool();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        db_url,
+        pool,
+        client: reqwest::Client::new(),
+    }
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A unique e-mail address.
+pub fn unique_email(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}{n}-{}@example.org", &uuid::Uuid::new_v4().simple().to_string()[..8])
+}
+
+/// A password the policy accepts.
+pub const GOOD_PASSWORD: &str = "violet-harbour-71-lantern";
+
+/// A user logged in through the API.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    /// User id.
+    pub id: i64,
+    /// E-mail.
+    pub email: String,
+    /// Bearer token.
+    pub token: String,
+}
+
+/// Parses a JSON response body.
+pub async fn body(resp: Response) -> Value {
+    resp.json().await.expect("JSON body")
+}
+
+/// Asserts status and error code of a response; returns the body.
+pub async fn assert_error(resp: Response, status: StatusCode, code: &str) -> Value {
+    let got = resp.status();
+    let b: Value = resp.json().await.expect("JSON error body");
+    assert_eq!(got, status, "body: {b}");
+    assert_eq!(b["error"]["code"], code, "body: {b}");
+    assert!(b["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "body: {b}");
+    b
+}
+
+impl TestApp {
+    /// `GET path` with an optional bearer token.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut r = self.client.get(format!("{}{path}", self.address));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.expect("request")
+    }
+
+    /// `POST path` with a JSON body, optional token and idempotency key.
+    pub async fn post(&self, path: &str, token: Option<&str>, json_body: &Value, idem: Option<&str>) -> Response {
+        let mut r = self.client.post(format!("{}{path}", self.address)).json(json_body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(k) = idem {
+            r = r.header("Idempotency-Key", k);
+        }
+        r.send().await.expect("request")
+    }
+
+    /// `POST path` with raw bytes and a content type.
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, content_type: &str, raw: Vec<u8>) -> Response {
+        let mut r = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .header("content-type", content_type)
+            .body(raw);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.expect("request")
+    }
+
+    /// Registers and logs in a contributor or buyer.
+    pub async fn user(&self, role: &str) -> TestUser {
+        let email = unique_email(role);
+        let resp = self
+            .post("/api/auth/register", None, &json!({"email": email, "password": GOOD_PASSWORD, "role": role}), None)
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        self.login(&email).await
+    }
+
+    /// Logs in with [`GOOD_PASSWORD`].
+    pub async fn login(&self, email: &str) -> TestUser {
+        let resp = self
+            .post("/api/auth/login", None, &json!({"email": email, "password": GOOD_PASSWORD}), None)
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let b = body(resp).await;
+        TestUser {
+            id: b["user"]["id"].as_i64().expect("id"),
+            email: email.to_string(),
+            token: b["token"].as_str().expect("token").to_string(),
+        }
+    }
+
+    /// Creates an admin the way the CLI does, then logs in.
+    pub async fn admin(&self) -> TestUser {
+        let email = Email::parse(&unique_email("admin")).expect("email");
+        let pool = self.pool.clone();
+        let e2 = email.clone();
+        tokio::task::spawn_blocking(move || {
+            let hash = server::routes::auth::new_password_hash(GOOD_PASSWORD.into(), &e2).expect("hash");
+            let mut conn = pool.get().expect("conn");
+            server::routes::auth::create_user(&mut conn, &e2, &hash, Role::Admin).expect("admin");
+        })
+        .await
+        .expect("join");
+        self.login(email.as_str()).await
+    }
+
+    /// Mints `amount` tokens to `user_id` as `admin`.
+    pub async fn mint(&self, admin: &TestUser, user_id: i64, amount: i64) -> Value {
+        let key = uuid::Uuid::new_v4().to_string();
+        let resp = self
+            .post("/api/admin/mint", Some(&admin.token), &json!({"user_id": user_id, "amount": amount}), Some(&key))
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        body(resp).await
+    }
+
+    /// The wallet balance of a user.
+    pub async fn balance(&self, user: &TestUser) -> i64 {
+        let resp = self.get("/api/wallet", Some(&user.token)).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        body(resp).await["balance"].as_i64().expect("balance")
+    }
+
+    /// The admin ledger audit; asserts it is consistent.
+    pub async fn assert_ledger_consistent(&self, admin: &TestUser) {
+        let resp = self.get("/api/admin/ledger/audit", Some(&admin.token)).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let a = body(resp).await;
+        assert_eq!(a["total"], 0, "{a}");
+        assert_eq!(a["negative_accounts"], 0, "{a}");
+        assert_eq!(a["mismatched_accounts"], json!([]), "{a}");
+    }
+
+    /// Creates a draft campaign with [`campaign_body`] and returns its id.
+    pub async fn draft_campaign(&self, buyer: &TestUser, budget: i64) -> i64 {
+        let resp = self.post("/api/campaigns", Some(&buyer.token), &campaign_body(10, budget), None).await;
+        let status = resp.status();
+        let b = body(resp).await;
+        assert_eq!(status, StatusCode::CREATED, "{b}");
+        b["id"].as_i64().expect("id")
+    }
+}
+
+/// A valid campaign request.
+pub fn campaign_body(reward: i64, budget: i64) -> Value {
+    json!({
+        "title": "Sleep and exercise",
+        "description": "Hours of sleep, minutes of exercise, and your region.",
+        "schema": {
+            "fields": [
+                {"type": "numeric", "name": "sleep_minutes", "bits": 16, "range": {"min": 0, "max": 1440}},
+                {"type": "numeric", "name": "exercise_minutes", "bits": 16},
+                {"type": "categorical", "name": "region", "categories": ["north", "south", "east", "west"]}
+            ],
+            "regression": {"features": ["exercise_minutes"], "target": "sleep_minutes"}
+        },
+        "statistics": ["count", "mean", "variance", "histogram", "regression"],
+        "reward": reward,
+        "budget": budget,
+        "min_contributors": 10,
+        "epsilon": 1.0
+    })
+}
+
+/// Path of a binary of this workspace built next to the test executable.
+pub fn workspace_bin(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let dir = exe.parent().and_then(|p| p.parent()).expect("target dir");
+    dir.join(name)
+}
