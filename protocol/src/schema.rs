@@ -48,7 +48,9 @@ pub enum SchemaError {
         max: usize,
     },
     /// Field names must be lowercase identifiers.
-    #[error("field name {0:?} is invalid: use 1-64 characters a-z, 0-9 or '_', starting with a letter")]
+    #[error(
+        "field name {0:?} is invalid: use 1-64 characters a-z, 0-9 or '_', starting with a letter"
+    )]
     InvalidName(String),
     /// Two fields share a name.
     #[error("field name {0:?} is used twice")]
@@ -330,10 +332,11 @@ impl CampaignSchema {
         for raw_field in raw.fields {
             let field = match raw_field {
                 RawField::Numeric { name, bits, range } => {
-                    let width = NumericBits::parse(bits).ok_or_else(|| SchemaError::InvalidBits {
-                        field: name.clone(),
-                        bits,
-                    })?;
+                    let width =
+                        NumericBits::parse(bits).ok_or_else(|| SchemaError::InvalidBits {
+                            field: name.clone(),
+                            bits,
+                        })?;
                     if let Some(r) = range {
                         if r.min > r.max {
                             return Err(SchemaError::InvertedRange {
@@ -575,8 +578,10 @@ mod tests {
             Err(SchemaError::InvalidBits { bits: 12, .. })
         ));
         assert!(matches!(
-            parse(json!({"fields": [{"type": "numeric", "name": "a", "bits": 8},
-                                       {"type": "numeric", "name": "a", "bits": 16}]})),
+            parse(
+                json!({"fields": [{"type": "numeric", "name": "a", "bits": 8},
+                                       {"type": "numeric", "name": "a", "bits": 16}]})
+            ),
             Err(SchemaError::DuplicateField(_))
         ));
         for bad in ["", "Age", "1a", "a-b", "a b", &"x".repeat(65)] {
@@ -589,15 +594,21 @@ mod tests {
             );
         }
         assert!(matches!(
-            parse(json!({"fields": [{"type": "numeric", "name": "a", "bits": 8, "range": {"min": 5, "max": 4}}]})),
+            parse(
+                json!({"fields": [{"type": "numeric", "name": "a", "bits": 8, "range": {"min": 5, "max": 4}}]})
+            ),
             Err(SchemaError::InvertedRange { .. })
         ));
         assert!(matches!(
-            parse(json!({"fields": [{"type": "numeric", "name": "a", "bits": 8, "range": {"min": 0, "max": 256}}]})),
+            parse(
+                json!({"fields": [{"type": "numeric", "name": "a", "bits": 8, "range": {"min": 0, "max": 256}}]})
+            ),
             Err(SchemaError::RangeExceedsWidth { .. })
         ));
         assert!(matches!(
-            parse(json!({"fields": [{"type": "categorical", "name": "c", "categories": ["only"]}]})),
+            parse(
+                json!({"fields": [{"type": "categorical", "name": "c", "categories": ["only"]}]})
+            ),
             Err(SchemaError::CategoryCount { got: 1, .. })
         ));
         let cats: Vec<String> = (0..65).map(|i| format!("c{i}")).collect();
@@ -606,11 +617,15 @@ mod tests {
             Err(SchemaError::CategoryCount { got: 65, .. })
         ));
         assert!(matches!(
-            parse(json!({"fields": [{"type": "categorical", "name": "c", "categories": ["x", "x"]}]})),
+            parse(
+                json!({"fields": [{"type": "categorical", "name": "c", "categories": ["x", "x"]}]})
+            ),
             Err(SchemaError::DuplicateCategory { .. })
         ));
         assert!(matches!(
-            parse(json!({"fields": [{"type": "categorical", "name": "c", "categories": ["x", " "]}]})),
+            parse(
+                json!({"fields": [{"type": "categorical", "name": "c", "categories": ["x", " "]}]})
+            ),
             Err(SchemaError::InvalidCategory { .. })
         ));
         let five_big: Vec<_> = (0..5)
@@ -629,19 +644,31 @@ mod tests {
     fn refuses_bad_regressions() {
         let mut v = good();
         v["regression"] = json!({"features": ["nope"], "target": "income"});
-        assert!(matches!(parse(v), Err(SchemaError::UnknownRegressionField(_))));
+        assert!(matches!(
+            parse(v),
+            Err(SchemaError::UnknownRegressionField(_))
+        ));
         let mut v = good();
         v["regression"] = json!({"features": ["country"], "target": "income"});
-        assert!(matches!(parse(v), Err(SchemaError::RegressionFieldNotNumeric(_))));
+        assert!(matches!(
+            parse(v),
+            Err(SchemaError::RegressionFieldNotNumeric(_))
+        ));
         let mut v = good();
         v["regression"] = json!({"features": ["age", "income"], "target": "income"});
         assert!(matches!(parse(v), Err(SchemaError::TargetIsFeature(_))));
         let mut v = good();
         v["regression"] = json!({"features": [], "target": "income"});
-        assert!(matches!(parse(v), Err(SchemaError::RegressionFeatureCount(0))));
+        assert!(matches!(
+            parse(v),
+            Err(SchemaError::RegressionFeatureCount(0))
+        ));
         let mut v = good();
         v["regression"] = json!({"features": ["age", "age"], "target": "income"});
-        assert!(matches!(parse(v), Err(SchemaError::RegressionFeatureCount(2))));
+        assert!(matches!(
+            parse(v),
+            Err(SchemaError::RegressionFeatureCount(2))
+        ));
     }
 
     #[test]
@@ -658,7 +685,8 @@ mod tests {
     fn statistics_must_fit_the_schema() {
         let s = parse(good()).unwrap();
         assert_eq!(
-            s.check_statistics(&[Statistic::Sum, Statistic::Count]).unwrap(),
+            s.check_statistics(&[Statistic::Sum, Statistic::Count])
+                .unwrap(),
             vec![Statistic::Count, Statistic::Sum]
         );
         assert_eq!(s.check_statistics(&[]), Err(SchemaError::NoStatistics));
@@ -666,13 +694,24 @@ mod tests {
             s.check_statistics(&[Statistic::Sum, Statistic::Sum]),
             Err(SchemaError::DuplicateStatistic(Statistic::Sum))
         );
-        let only_num = parse(json!({"fields": [{"type": "numeric", "name": "a", "bits": 8}]})).unwrap();
-        for stat in [Statistic::Histogram, Statistic::Regression, Statistic::Quality] {
+        let only_num =
+            parse(json!({"fields": [{"type": "numeric", "name": "a", "bits": 8}]})).unwrap();
+        for stat in [
+            Statistic::Histogram,
+            Statistic::Regression,
+            Statistic::Quality,
+        ] {
             assert!(matches!(
                 only_num.check_statistics(&[stat]),
                 Err(SchemaError::StatisticNotApplicable { .. })
             ));
         }
-        assert!(s.check_statistics(&[Statistic::Histogram, Statistic::Regression, Statistic::Quality]).is_ok());
+        assert!(s
+            .check_statistics(&[
+                Statistic::Histogram,
+                Statistic::Regression,
+                Statistic::Quality
+            ])
+            .is_ok());
     }
 }

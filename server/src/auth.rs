@@ -90,7 +90,15 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(token.to_string())
 }
 
-type SessionRow = (i64, DateTime<Utc>, Option<DateTime<Utc>>, i64, String, String, Option<DateTime<Utc>>);
+type SessionRow = (
+    i64,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    i64,
+    String,
+    String,
+    Option<DateTime<Utc>>,
+);
 
 /// Looks a token up: live session of a non-suspended user.
 pub fn lookup(conn: &mut PgConnection, token: &str) -> Result<AuthUser, ApiError> {
@@ -131,7 +139,8 @@ pub fn lookup(conn: &mut PgConnection, token: &str) -> Result<AuthUser, ApiError
             "this account is suspended",
         ));
     }
-    let role = Role::parse(&role).ok_or_else(|| ApiError::internal(format!("bad role {role:?}")))?;
+    let role =
+        Role::parse(&role).ok_or_else(|| ApiError::internal(format!("bad role {role:?}")))?;
     Ok(AuthUser {
         id,
         email,

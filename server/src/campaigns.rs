@@ -103,7 +103,10 @@ impl NewCampaign {
     pub fn validate(self) -> Result<ValidCampaign, ApiError> {
         let title = self.title.trim().to_string();
         if title.is_empty() || title.chars().count() > 200 {
-            return Err(ApiError::unprocessable("invalid_title", "title must be 1-200 characters"));
+            return Err(ApiError::unprocessable(
+                "invalid_title",
+                "title must be 1-200 characters",
+            ));
         }
         if self.description.chars().count() > 10_000 {
             return Err(ApiError::unprocessable(
@@ -209,7 +212,8 @@ struct CampaignRow {
 
 impl CampaignRow {
     fn status(&self) -> Result<Status, ApiError> {
-        Status::parse(&self.status).ok_or_else(|| ApiError::internal(format!("bad status {}", self.status)))
+        Status::parse(&self.status)
+            .ok_or_else(|| ApiError::internal(format!("bad status {}", self.status)))
     }
 
     fn view(self, escrow_balance: i64) -> Result<CampaignView, ApiError> {
@@ -254,7 +258,11 @@ fn escrow_balance(conn: &mut PgConnection, campaign_id: i64) -> Result<i64, ApiE
 }
 
 /// Stores a new draft campaign of `buyer_id`.
-pub fn create(conn: &mut PgConnection, buyer_id: i64, c: &ValidCampaign) -> Result<CampaignView, ApiError> {
+pub fn create(
+    conn: &mut PgConnection,
+    buyer_id: i64,
+    c: &ValidCampaign,
+) -> Result<CampaignView, ApiError> {
     let schema = serde_json::to_value(c.schema.to_raw()).map_err(ApiError::internal)?;
     let statistics = serde_json::to_value(&c.statistics).map_err(ApiError::internal)?;
     let row: CampaignRow = diesel::insert_into(campaigns::table)
@@ -302,7 +310,11 @@ pub enum ListFilter {
 }
 
 /// Lists campaigns, newest first.
-pub fn list(conn: &mut PgConnection, filter: ListFilter, limit: i64) -> Result<Vec<CampaignView>, ApiError> {
+pub fn list(
+    conn: &mut PgConnection,
+    filter: ListFilter,
+    limit: i64,
+) -> Result<Vec<CampaignView>, ApiError> {
     let mut q = campaigns::table
         .select(CampaignRow::as_select())
         .order(campaigns::id.desc())
@@ -345,7 +357,10 @@ fn lock(conn: &mut PgConnection, id: i64) -> Result<CampaignRow, ApiError> {
 fn wrong_state(row: &CampaignRow, action: &str) -> ApiError {
     ApiError::conflict(
         "invalid_state",
-        format!("cannot {action} campaign {} in state {}", row.id, row.status),
+        format!(
+            "cannot {action} campaign {} in state {}",
+            row.id, row.status
+        ),
     )
 }
 
@@ -358,11 +373,17 @@ fn set_status(
 ) -> Result<(), ApiError> {
     let target = campaigns::table.find(id);
     diesel::update(target)
-        .set((campaigns::status.eq(status.as_str()), campaigns::updated_at.eq(Utc::now())))
+        .set((
+            campaigns::status.eq(status.as_str()),
+            campaigns::updated_at.eq(Utc::now()),
+        ))
         .execute(conn)?;
     if reason.is_some() || reviewer.is_some() {
         diesel::update(campaigns::table.find(id))
-            .set((campaigns::review_reason.eq(reason), campaigns::reviewed_by.eq(reviewer)))
+            .set((
+                campaigns::review_reason.eq(reason),
+                campaigns::reviewed_by.eq(reviewer),
+            ))
             .execute(conn)?;
     }
     Ok(())
@@ -370,7 +391,11 @@ fn set_status(
 
 /// The buyer submits a draft for review, funding its escrow from the
 /// buyer's wallet. Returns the campaign and the funding transfer.
-pub fn submit(conn: &mut PgConnection, buyer_id: i64, id: i64) -> Result<(CampaignView, ledger::Transfer), ApiError> {
+pub fn submit(
+    conn: &mut PgConnection,
+    buyer_id: i64,
+    id: i64,
+) -> Result<(CampaignView, ledger::Transfer), ApiError> {
     let row = lock(conn, id)?;
     if row.buyer_id != buyer_id {
         return Err(ApiError::not_found(format!("campaign {id} does not exist")));
@@ -381,14 +406,26 @@ pub fn submit(conn: &mut PgConnection, buyer_id: i64, id: i64) -> Result<(Campai
     let wallet = ledger::wallet_of(conn, buyer_id)?;
     let escrow = ledger::escrow_of(conn, id)?;
     let budget = TokenAmount::parse(row.budget)?;
-    let t = ledger::transfer(conn, wallet, escrow, budget, "campaign_funding", &format!("campaign {id}"))?;
+    let t = ledger::transfer(
+        conn,
+        wallet,
+        escrow,
+        budget,
+        "campaign_funding",
+        &format!("campaign {id}"),
+    )?;
     set_status(conn, id, Status::PendingReview, None, None)?;
     let view = get(conn, id)?.ok_or_else(|| ApiError::internal("campaign vanished"))?;
     Ok((view, t))
 }
 
 /// An admin approves a campaign pending review.
-pub fn approve(conn: &mut PgConnection, admin_id: i64, id: i64, note: Option<&str>) -> Result<CampaignView, ApiError> {
+pub fn approve(
+    conn: &mut PgConnection,
+    admin_id: i64,
+    id: i64,
+    note: Option<&str>,
+) -> Result<CampaignView, ApiError> {
     let row = lock(conn, id)?;
     if row.status()? != Status::PendingReview {
         return Err(wrong_state(&row, "approve"));
@@ -414,10 +451,19 @@ pub fn reject(
     Ok((view, refund))
 }
 
-fn refund_escrow(conn: &mut PgConnection, row: &CampaignRow) -> Result<Option<ledger::Transfer>, ApiError> {
+fn refund_escrow(
+    conn: &mut PgConnection,
+    row: &CampaignRow,
+) -> Result<Option<ledger::Transfer>, ApiError> {
     let escrow = ledger::escrow_of(conn, row.id)?;
     let wallet = ledger::wallet_of(conn, row.buyer_id)?;
-    Ok(ledger::sweep(conn, escrow, wallet, "campaign_refund", &format!("campaign {}", row.id))?)
+    Ok(ledger::sweep(
+        conn,
+        escrow,
+        wallet,
+        "campaign_refund",
+        &format!("campaign {}", row.id),
+    )?)
 }
 
 /// The buyer opens an approved campaign for contributions.

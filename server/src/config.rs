@@ -59,7 +59,7 @@ impl Default for Settings {
 impl Settings {
     /// Loads defaults < `file` (when given and present, else `cipherpool.toml`
     /// in the working directory if present) < environment.
-    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));
         match file {
             Some(path) => fig = fig.merge(Toml::file_exact(path)),
@@ -77,5 +77,6 @@ impl Settings {
             "log_format",
         ]))
         .extract()
+        .map_err(Box::new)
     }
 }

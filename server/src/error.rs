@@ -152,13 +152,21 @@ fn is_deadlock(info: &dyn diesel::result::DatabaseErrorInformation) -> bool {
 impl From<DieselError> for ApiError {
     fn from(e: DieselError) -> Self {
         match &e {
-            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                Self::new(StatusCode::CONFLICT, "conflict", "concurrent update; try again")
-                    .retryable()
-            }
-            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) if is_deadlock(info.as_ref()) => {
-                Self::new(StatusCode::CONFLICT, "conflict", "concurrent update; try again")
-                    .retryable()
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "concurrent update; try again",
+            )
+            .retryable(),
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if is_deadlock(info.as_ref()) =>
+            {
+                Self::new(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    "concurrent update; try again",
+                )
+                .retryable()
             }
             DieselError::NotFound => Self::not_found("not found"),
             _ => Self::internal(e),
@@ -215,4 +223,3 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> actix_web::Error {
     };
     api.into()
 }
-

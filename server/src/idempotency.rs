@@ -134,8 +134,10 @@ pub async fn run_once<F>(
 where
     F: Fn(&mut PgConnection) -> Result<(StatusCode, serde_json::Value), ApiError> + Send + 'static,
 {
-    let (status, body, replayed) =
-        db::run_tx(pool, name, move |conn| run_once_in_tx(conn, user_id, &key, &hash, &op)).await?;
+    let (status, body, replayed) = db::run_tx(pool, name, move |conn| {
+        run_once_in_tx(conn, user_id, &key, &hash, &op)
+    })
+    .await?;
     let mut resp = HttpResponse::build(status);
     if replayed {
         resp.insert_header(("Idempotent-Replayed", "true"));

@@ -100,7 +100,10 @@ pub fn platform_account(conn: &mut PgConnection) -> Result<i64, LedgerError> {
 /// The wallet of `user_id`, created on first use.
 pub fn wallet_of(conn: &mut PgConnection, user_id: i64) -> Result<i64, LedgerError> {
     diesel::insert_into(accounts::table)
-        .values((accounts::kind.eq(AccountKind::Wallet.as_str()), accounts::user_id.eq(user_id)))
+        .values((
+            accounts::kind.eq(AccountKind::Wallet.as_str()),
+            accounts::user_id.eq(user_id),
+        ))
         .on_conflict_do_nothing()
         .execute(conn)?;
     Ok(accounts::table

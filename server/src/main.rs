@@ -80,7 +80,13 @@ fn create_admin(settings: &Settings, email: &str) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     let user = db::run_tx_sync(&mut conn, "create_admin", |c| {
         let user = create_user(c, &email, &hash, Role::Admin)?;
-        audit::record(c, None, "create_admin", &format!("user:{}", user.id), serde_json::json!({"email": user.email}))?;
+        audit::record(
+            c,
+            None,
+            "create_admin",
+            &format!("user:{}", user.id),
+            serde_json::json!({"email": user.email}),
+        )?;
         Ok(user)
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;

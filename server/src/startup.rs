@@ -70,12 +70,15 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> anyhow::Resul
                     .error_handler(|e, _| error::json_error(e)),
             )
             .app_data(web::PayloadConfig::new(max_json))
-            .app_data(web::PathConfig::default().error_handler(|e, _| {
-                ApiError::not_found(format!("invalid path: {e}")).into()
-            }))
-            .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                ApiError::bad_request("invalid_query", e.to_string()).into()
-            }))
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|e, _| ApiError::not_found(format!("invalid path: {e}")).into()),
+            )
+            .app_data(
+                web::QueryConfig::default().error_handler(|e, _| {
+                    ApiError::bad_request("invalid_query", e.to_string()).into()
+                }),
+            )
             .configure(routes::configure)
             .default_service(web::to(|| async {
                 Err::<HttpResponse, ApiError>(ApiError::not_found("no such endpoint"))

@@ -11,13 +11,25 @@ async fn malformed_json_wrong_types_unknown_fields_oversize() {
     let t = Some(buyer.token.as_str());
 
     assert_error(
-        app.post_raw("/api/campaigns", t, "application/json", b"{\"title\": ".to_vec()).await,
+        app.post_raw(
+            "/api/campaigns",
+            t,
+            "application/json",
+            b"{\"title\": ".to_vec(),
+        )
+        .await,
         StatusCode::BAD_REQUEST,
         "malformed_json",
     )
     .await;
     assert_error(
-        app.post_raw("/api/auth/register", None, "application/json", b"not json".to_vec()).await,
+        app.post_raw(
+            "/api/auth/register",
+            None,
+            "application/json",
+            b"not json".to_vec(),
+        )
+        .await,
         StatusCode::BAD_REQUEST,
         "malformed_json",
     )
@@ -25,16 +37,37 @@ async fn malformed_json_wrong_types_unknown_fields_oversize() {
 
     let mut wrong_type = campaign_body(10, 100);
     wrong_type["reward"] = json!("ten");
-    assert_error(app.post("/api/campaigns", t, &wrong_type, None).await, StatusCode::BAD_REQUEST, "invalid_body").await;
+    assert_error(
+        app.post("/api/campaigns", t, &wrong_type, None).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+    )
+    .await;
     let mut wrong_type = campaign_body(10, 100);
     wrong_type["reward"] = json!(1.5);
-    assert_error(app.post("/api/campaigns", t, &wrong_type, None).await, StatusCode::BAD_REQUEST, "invalid_body").await;
+    assert_error(
+        app.post("/api/campaigns", t, &wrong_type, None).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+    )
+    .await;
 
     let mut unknown = campaign_body(10, 100);
     unknown["colour"] = json!("blue");
-    assert_error(app.post("/api/campaigns", t, &unknown, None).await, StatusCode::BAD_REQUEST, "unknown_field").await;
     assert_error(
-        app.post("/api/auth/login", None, &json!({"email": "a@b.co", "password": "x", "remember": true}), None).await,
+        app.post("/api/campaigns", t, &unknown, None).await,
+        StatusCode::BAD_REQUEST,
+        "unknown_field",
+    )
+    .await;
+    assert_error(
+        app.post(
+            "/api/auth/login",
+            None,
+            &json!({"email": "a@b.co", "password": "x", "remember": true}),
+            None,
+        )
+        .await,
         StatusCode::BAD_REQUEST,
         "unknown_field",
     )
@@ -42,10 +75,16 @@ async fn malformed_json_wrong_types_unknown_fields_oversize() {
 
     let mut huge = campaign_body(10, 100);
     huge["description"] = json!("x".repeat(200_000));
-    assert_error(app.post("/api/campaigns", t, &huge, None).await, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    assert_error(
+        app.post("/api/campaigns", t, &huge, None).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
 
     assert_error(
-        app.post_raw("/api/campaigns", t, "text/plain", b"{}".to_vec()).await,
+        app.post_raw("/api/campaigns", t, "text/plain", b"{}".to_vec())
+            .await,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "unsupported_media_type",
     )
@@ -61,12 +100,42 @@ async fn unknown_routes_and_bad_paths_and_queries() {
     let app = spawn_app().await;
     let buyer = app.user("buyer").await;
     let t = Some(buyer.token.as_str());
-    assert_error(app.get("/api/nope", t).await, StatusCode::NOT_FOUND, "not_found").await;
-    assert_error(app.get("/api/campaigns/abc", t).await, StatusCode::NOT_FOUND, "not_found").await;
-    assert_error(app.get("/api/campaigns/999999", t).await, StatusCode::NOT_FOUND, "not_found").await;
-    assert_error(app.get("/api/campaigns?status=sleeping", t).await, StatusCode::BAD_REQUEST, "invalid_query").await;
-    assert_error(app.get("/api/wallet?limit=0", t).await, StatusCode::BAD_REQUEST, "invalid_query").await;
-    assert_error(app.get("/api/wallet?limit=5&colour=1", t).await, StatusCode::BAD_REQUEST, "invalid_query").await;
+    assert_error(
+        app.get("/api/nope", t).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.get("/api/campaigns/abc", t).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.get("/api/campaigns/999999", t).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.get("/api/campaigns?status=sleeping", t).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    )
+    .await;
+    assert_error(
+        app.get("/api/wallet?limit=0", t).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    )
+    .await;
+    assert_error(
+        app.get("/api/wallet?limit=5&colour=1", t).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -77,25 +146,72 @@ async fn every_endpoint_checks_its_role() {
     let c = Some(contributor.token.as_str());
     let b = Some(buyer.token.as_str());
 
-    assert_error(app.post("/api/campaigns", c, &campaign_body(10, 100), None).await, StatusCode::FORBIDDEN, "forbidden").await;
     assert_error(
-        app.post("/api/admin/mint", b, &json!({"user_id": buyer.id, "amount": 100}), Some("k1")).await,
+        app.post("/api/campaigns", c, &campaign_body(10, 100), None)
+            .await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )
     .await;
-    assert_error(app.post("/api/admin/campaigns/1/approve", b, &json!({}), None).await, StatusCode::FORBIDDEN, "forbidden").await;
     assert_error(
-        app.post("/api/admin/campaigns/1/reject", b, &json!({"reason": "no"}), Some("k2")).await,
+        app.post(
+            "/api/admin/mint",
+            b,
+            &json!({"user_id": buyer.id, "amount": 100}),
+            Some("k1"),
+        )
+        .await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )
     .await;
-    assert_error(app.get("/api/admin/ledger/audit", c).await, StatusCode::FORBIDDEN, "forbidden").await;
-    assert_error(app.post("/api/campaigns/1/submit", c, &json!(null), Some("k3")).await, StatusCode::FORBIDDEN, "forbidden").await;
-    assert_error(app.post("/api/campaigns/1/open", c, &json!(null), None).await, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_error(
+        app.post("/api/admin/campaigns/1/approve", b, &json!({}), None)
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        app.post(
+            "/api/admin/campaigns/1/reject",
+            b,
+            &json!({"reason": "no"}),
+            Some("k2"),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        app.get("/api/admin/ledger/audit", c).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        app.post("/api/campaigns/1/submit", c, &json!(null), Some("k3"))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        app.post("/api/campaigns/1/open", c, &json!(null), None)
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
     // No token at all.
-    assert_error(app.post("/api/campaigns", None, &campaign_body(10, 100), None).await, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    assert_error(
+        app.post("/api/campaigns", None, &campaign_body(10, 100), None)
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
     // The minting buyer got nothing.
     assert_eq!(app.balance(&buyer).await, 0);
 }
@@ -107,9 +223,17 @@ async fn service_endpoints_work() {
     assert_eq!(resp.status(), StatusCode::OK);
     let doc = body(app.get("/api/openapi.json", None).await).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for p in ["/api/auth/register", "/api/campaigns/{id}/submit", "/api/admin/mint", "/api/wallet"] {
+    for p in [
+        "/api/auth/register",
+        "/api/campaigns/{id}/submit",
+        "/api/admin/mint",
+        "/api/wallet",
+    ] {
         assert!(doc["paths"].get(p).is_some(), "missing {p}");
     }
     let metrics = app.get("/metrics", None).await.text().await.unwrap();
-    assert!(metrics.contains("cipherpool_http_requests_total"), "{metrics}");
+    assert!(
+        metrics.contains("cipherpool_http_requests_total"),
+        "{metrics}"
+    );
 }

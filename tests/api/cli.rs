@@ -21,17 +21,34 @@ impl Drop for Killed {
 
 fn cipherpool(db_url: &str) -> Command {
     let bin = workspace_bin("cipherpool");
-    assert!(bin.exists(), "{} missing: build with `cargo build --bins` first", bin.display());
+    assert!(
+        bin.exists(),
+        "{} missing: build with `cargo build --bins` first",
+        bin.display()
+    );
     let mut c = Command::new(bin);
-    c.env("CIPHERPOOL_DATABASE_URL", db_url).env("RUST_LOG", "warn");
+    c.env("CIPHERPOOL_DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn");
     c
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
-async fn call(client: &reqwest::Client, base: &str, method: &str, path: &str, token: Option<&str>, body: Option<Value>, idem: Option<&str>) -> (StatusCode, Value) {
+async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    idem: Option<&str>,
+) -> (StatusCode, Value) {
     let mut r = client.request(method.parse().unwrap(), format!("{base}{path}"));
     if let Some(t) = token {
         r = r.bearer_auth(t);
@@ -53,7 +70,11 @@ async fn readme_walkthrough_over_real_processes() {
     let db_url = fresh_database();
 
     let out = cipherpool(&db_url).arg("migrate").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("applied 1 migration"));
 
     // A weak password is refused and creates nothing.
@@ -63,7 +84,11 @@ async fn readme_walkthrough_over_real_processes() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("too common"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("too common"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // The password comes on standard input.
     let mut child = cipherpool(&db_url)
@@ -75,7 +100,11 @@ async fn readme_walkthrough_over_real_processes() {
         .unwrap();
     writeln!(child.stdin.take().unwrap(), "{GOOD_PASSWORD}").unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("created admin root@example.org"));
 
     let port = free_port();
@@ -100,37 +129,121 @@ async fn readme_walkthrough_over_real_processes() {
     }
     assert!(up, "server did not come up");
 
-    let (s, admin) = call(&client, &base, "POST", "/api/auth/login", None, Some(json!({"email": "root@example.org", "password": GOOD_PASSWORD})), None).await;
+    let (s, admin) = call(
+        &client,
+        &base,
+        "POST",
+        "/api/auth/login",
+        None,
+        Some(json!({"email": "root@example.org", "password": GOOD_PASSWORD})),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     let admin_token = admin["token"].as_str().unwrap().to_string();
     assert_eq!(admin["user"]["role"], "admin");
 
-    let (s, buyer) = call(&client, &base, "POST", "/api/auth/register", None,
-        Some(json!({"email": "buyer@example.org", "password": GOOD_PASSWORD, "role": "buyer"})), None).await;
+    let (s, buyer) = call(
+        &client,
+        &base,
+        "POST",
+        "/api/auth/register",
+        None,
+        Some(json!({"email": "buyer@example.org", "password": GOOD_PASSWORD, "role": "buyer"})),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED);
     let buyer_id = buyer["id"].as_i64().unwrap();
-    let (_, login) = call(&client, &base, "POST", "/api/auth/login", None, Some(json!({"email": "buyer@example.org", "password": GOOD_PASSWORD})), None).await;
+    let (_, login) = call(
+        &client,
+        &base,
+        "POST",
+        "/api/auth/login",
+        None,
+        Some(json!({"email": "buyer@example.org", "password": GOOD_PASSWORD})),
+        None,
+    )
+    .await;
     let buyer_token = login["token"].as_str().unwrap().to_string();
 
-    let (s, minted) = call(&client, &base, "POST", "/api/admin/mint", Some(&admin_token),
-        Some(json!({"user_id": buyer_id, "amount": 5000})), Some("mint-buyer-1")).await;
+    let (s, minted) = call(
+        &client,
+        &base,
+        "POST",
+        "/api/admin/mint",
+        Some(&admin_token),
+        Some(json!({"user_id": buyer_id, "amount": 5000})),
+        Some("mint-buyer-1"),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{minted}");
 
-    let (s, campaign) = call(&client, &base, "POST", "/api/campaigns", Some(&buyer_token), Some(campaign_body(10, 2000)), None).await;
+    let (s, campaign) = call(
+        &client,
+        &base,
+        "POST",
+        "/api/campaigns",
+        Some(&buyer_token),
+        Some(campaign_body(10, 2000)),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{campaign}");
     let id = campaign["id"].as_i64().unwrap();
-    let (s, _) = call(&client, &base, "POST", &format!("/api/campaigns/{id}/submit"), Some(&buyer_token), None, Some("fund-1")).await;
+    let (s, _) = call(
+        &client,
+        &base,
+        "POST",
+        &format!("/api/campaigns/{id}/submit"),
+        Some(&buyer_token),
+        None,
+        Some("fund-1"),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, approved) = call(&client, &base, "POST", &format!("/api/admin/campaigns/{id}/approve"), Some(&admin_token), None, None).await;
+    let (s, approved) = call(
+        &client,
+        &base,
+        "POST",
+        &format!("/api/admin/campaigns/{id}/approve"),
+        Some(&admin_token),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{approved}");
     assert_eq!(approved["status"], "approved");
     assert_eq!(approved["escrow_balance"], 2000);
 
-    let (_, wallet) = call(&client, &base, "GET", "/api/wallet", Some(&buyer_token), None, None).await;
+    let (_, wallet) = call(
+        &client,
+        &base,
+        "GET",
+        "/api/wallet",
+        Some(&buyer_token),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(wallet["balance"], 3000);
-    let kinds: Vec<&str> = wallet["transfers"].as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = wallet["transfers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["campaign_funding", "mint"]);
-    let (_, audit) = call(&client, &base, "GET", "/api/admin/ledger/audit", Some(&admin_token), None, None).await;
+    let (_, audit) = call(
+        &client,
+        &base,
+        "GET",
+        "/api/admin/ledger/audit",
+        Some(&admin_token),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(audit["total"], 0);
 
     // A second create-admin with the same e-mail fails cleanly.

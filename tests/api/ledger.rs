@@ -12,8 +12,18 @@ async fn mint_is_idempotent_and_checks_amounts() {
     let a = Some(admin.token.as_str());
     let req = json!({"user_id": buyer.id, "amount": 250, "memo": "welcome"});
 
-    assert_error(app.post("/api/admin/mint", a, &req, None).await, StatusCode::BAD_REQUEST, "idempotency_key_missing").await;
-    assert_error(app.post("/api/admin/mint", a, &req, Some("bad key")).await, StatusCode::BAD_REQUEST, "idempotency_key_invalid").await;
+    assert_error(
+        app.post("/api/admin/mint", a, &req, None).await,
+        StatusCode::BAD_REQUEST,
+        "idempotency_key_missing",
+    )
+    .await;
+    assert_error(
+        app.post("/api/admin/mint", a, &req, Some("bad key")).await,
+        StatusCode::BAD_REQUEST,
+        "idempotency_key_invalid",
+    )
+    .await;
 
     let first = app.post("/api/admin/mint", a, &req, Some("mint-1")).await;
     assert_eq!(first.status(), StatusCode::OK);
@@ -29,20 +39,36 @@ async fn mint_is_idempotent_and_checks_amounts() {
 
     // Same key, another body: refused, nothing moves.
     let other = json!({"user_id": buyer.id, "amount": 999, "memo": "welcome"});
-    assert_error(app.post("/api/admin/mint", a, &other, Some("mint-1")).await, StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
-        .await;
+    assert_error(
+        app.post("/api/admin/mint", a, &other, Some("mint-1")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+    )
+    .await;
     assert_eq!(app.balance(&buyer).await, 250);
 
     for amount in [json!(0), json!(-10)] {
         assert_error(
-            app.post("/api/admin/mint", a, &json!({"user_id": buyer.id, "amount": amount}), Some(&format!("z{amount}"))).await,
+            app.post(
+                "/api/admin/mint",
+                a,
+                &json!({"user_id": buyer.id, "amount": amount}),
+                Some(&format!("z{amount}")),
+            )
+            .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_amount",
         )
         .await;
     }
     assert_error(
-        app.post("/api/admin/mint", a, &json!({"user_id": 987654, "amount": 5}), Some("nouser")).await,
+        app.post(
+            "/api/admin/mint",
+            a,
+            &json!({"user_id": 987654, "amount": 5}),
+            Some("nouser"),
+        )
+        .await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
@@ -65,19 +91,36 @@ async fn overdraft_is_refused_and_nothing_is_half_written() {
     app.mint(&admin, buyer.id, 99).await;
     let id = app.draft_campaign(&buyer, 100).await;
     assert_error(
-        app.post(&format!("/api/campaigns/{id}/submit"), Some(&buyer.token), &json!(null), Some("s1")).await,
+        app.post(
+            &format!("/api/campaigns/{id}/submit"),
+            Some(&buyer.token),
+            &json!(null),
+            Some("s1"),
+        )
+        .await,
         StatusCode::PAYMENT_REQUIRED,
         "insufficient_funds",
     )
     .await;
-    let c = body(app.get(&format!("/api/campaigns/{id}"), Some(&buyer.token)).await).await;
+    let c = body(
+        app.get(&format!("/api/campaigns/{id}"), Some(&buyer.token))
+            .await,
+    )
+    .await;
     assert_eq!(c["status"], "draft");
     assert_eq!(c["escrow_balance"], 0);
     assert_eq!(app.balance(&buyer).await, 99);
     // The failed attempt stored no idempotency record: after a top-up the
     // same key goes through.
     app.mint(&admin, buyer.id, 1).await;
-    let resp = app.post(&format!("/api/campaigns/{id}/submit"), Some(&buyer.token), &json!(null), Some("s1")).await;
+    let resp = app
+        .post(
+            &format!("/api/campaigns/{id}/submit"),
+            Some(&buyer.token),
+            &json!(null),
+            Some("s1"),
+        )
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(app.balance(&buyer).await, 0);
     app.assert_ledger_consistent(&admin).await;
@@ -98,11 +141,18 @@ async fn concurrent_submissions_cannot_drain_a_wallet_below_zero() {
         let key = format!("k-{id}");
         let app = &app;
         let token = buyer.token.clone();
-        async move { app.post(&path, Some(&token), &json!(null), Some(&key)).await.status() }
+        async move {
+            app.post(&path, Some(&token), &json!(null), Some(&key))
+                .await
+                .status()
+        }
     });
     let statuses = futures::future::join_all(futures).await;
     let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
-    let refused = statuses.iter().filter(|s| **s == StatusCode::PAYMENT_REQUIRED).count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::PAYMENT_REQUIRED)
+        .count();
     assert_eq!((ok, refused), (3, 7), "{statuses:?}");
     assert_eq!(app.balance(&buyer).await, 100);
     app.assert_ledger_consistent(&admin).await;
@@ -119,7 +169,9 @@ async fn concurrent_requests_with_one_key_pay_once() {
         let token = admin.token.clone();
         let req = req.clone();
         async move {
-            let r = app.post("/api/admin/mint", Some(&token), &req, Some("same-key")).await;
+            let r = app
+                .post("/api/admin/mint", Some(&token), &req, Some("same-key"))
+                .await;
             (r.status(), body(r).await)
         }
     });

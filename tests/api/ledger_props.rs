@@ -26,8 +26,18 @@ struct Op {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    (0..5usize, 0..5usize, prop_oneof![1 => -3i64..=0, 9 => 1i64..300], any::<bool>())
-        .prop_map(|(from, to, amount, replay)| Op { from, to, amount, replay })
+    (
+        0..5usize,
+        0..5usize,
+        prop_oneof![1 => -3i64..=0, 9 => 1i64..300],
+        any::<bool>(),
+    )
+        .prop_map(|(from, to, amount, replay)| Op {
+            from,
+            to,
+            amount,
+            replay,
+        })
 }
 
 static CASE: AtomicUsize = AtomicUsize::new(0);
@@ -54,7 +64,10 @@ fn run_op(pool: &PgPool, owner: i64, accounts: &[i64], key: &str, op: &Op) -> (O
         })
     };
     let first = exec(&mut conn);
-    let id = first.as_ref().ok().and_then(|(_, body, _)| body["id"].as_i64());
+    let id = first
+        .as_ref()
+        .ok()
+        .and_then(|(_, body, _)| body["id"].as_i64());
     let mut replay_ok = true;
     if op.replay {
         let second = exec(&mut conn);

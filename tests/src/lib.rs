@@ -23,12 +23,17 @@ pub fn admin_url() -> String {
 pub fn fresh_database() -> String {
     let name = format!("test_{}", uuid::Uuid::new_v4().simple());
     let admin = admin_url();
-    let mut conn = PgConnection::establish(&admin)
-        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {admin} ({e}); run scripts/pg start"));
+    let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
+        panic!("cannot reach the test PostgreSQL at {admin} ({e}); run scripts/pg start")
+    });
     diesel::sql_query(format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .expect("create test database");
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin).to_string();
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(&admin)
+        .to_string();
     format!("{base}/{name}")
 }
 
@@ -79,7 +84,10 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// A unique e-mail address.
 pub fn unique_email(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{prefix}{n}-{}@example.org", &uuid::Uuid::new_v4().simple().to_string()[..8])
+    format!(
+        "{prefix}{n}-{}@example.org",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
 }
 
 /// A password the policy accepts.
@@ -107,7 +115,12 @@ pub async fn assert_error(resp: Response, status: StatusCode, code: &str) -> Val
     let b: Value = resp.json().await.expect("JSON error body");
     assert_eq!(got, status, "body: {b}");
     assert_eq!(b["error"]["code"], code, "body: {b}");
-    assert!(b["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "body: {b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "body: {b}"
+    );
     b
 }
 
@@ -122,8 +135,17 @@ impl TestApp {
     }
 
     /// `POST path` with a JSON body, optional token and idempotency key.
-    pub async fn post(&self, path: &str, token: Option<&str>, json_body: &Value, idem: Option<&str>) -> Response {
-        let mut r = self.client.post(format!("{}{path}", self.address)).json(json_body);
+    pub async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        json_body: &Value,
+        idem: Option<&str>,
+    ) -> Response {
+        let mut r = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .json(json_body);
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
@@ -134,7 +156,13 @@ impl TestApp {
     }
 
     /// `POST path` with raw bytes and a content type.
-    pub async fn post_raw(&self, path: &str, token: Option<&str>, content_type: &str, raw: Vec<u8>) -> Response {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        raw: Vec<u8>,
+    ) -> Response {
         let mut r = self
             .client
             .post(format!("{}{path}", self.address))
@@ -150,7 +178,12 @@ impl TestApp {
     pub async fn user(&self, role: &str) -> TestUser {
         let email = unique_email(role);
         let resp = self
-            .post("/api/auth/register", None, &json!({"email": email, "password": GOOD_PASSWORD, "role": role}), None)
+            .post(
+                "/api/auth/register",
+                None,
+                &json!({"email": email, "password": GOOD_PASSWORD, "role": role}),
+                None,
+            )
             .await;
         assert_eq!(resp.status(), StatusCode::CREATED);
         self.login(&email).await
@@ -159,7 +192,12 @@ impl TestApp {
     /// Logs in with [`GOOD_PASSWORD`].
     pub async fn login(&self, email: &str) -> TestUser {
         let resp = self
-            .post("/api/auth/login", None, &json!({"email": email, "password": GOOD_PASSWORD}), None)
+            .post(
+                "/api/auth/login",
+                None,
+                &json!({"email": email, "password": GOOD_PASSWORD}),
+                None,
+            )
             .await;
         assert_eq!(resp.status(), StatusCode::OK);
         let b = body(resp).await;
@@ -176,7 +214,8 @@ impl TestApp {
         let pool = self.pool.clone();
         let e2 = email.clone();
         tokio::task::spawn_blocking(move || {
-            let hash = server::routes::auth::new_password_hash(GOOD_PASSWORD.into(), &e2).expect("hash");
+            let hash =
+                server::routes::auth::new_password_hash(GOOD_PASSWORD.into(), &e2).expect("hash");
             let mut conn = pool.get().expect("conn");
             server::routes::auth::create_user(&mut conn, &e2, &hash, Role::Admin).expect("admin");
         })
@@ -189,7 +228,12 @@ impl TestApp {
     pub async fn mint(&self, admin: &TestUser, user_id: i64, amount: i64) -> Value {
         let key = uuid::Uuid::new_v4().to_string();
         let resp = self
-            .post("/api/admin/mint", Some(&admin.token), &json!({"user_id": user_id, "amount": amount}), Some(&key))
+            .post(
+                "/api/admin/mint",
+                Some(&admin.token),
+                &json!({"user_id": user_id, "amount": amount}),
+                Some(&key),
+            )
             .await;
         assert_eq!(resp.status(), StatusCode::OK);
         body(resp).await
@@ -204,7 +248,9 @@ impl TestApp {
 
     /// The admin ledger audit; asserts it is consistent.
     pub async fn assert_ledger_consistent(&self, admin: &TestUser) {
-        let resp = self.get("/api/admin/ledger/audit", Some(&admin.token)).await;
+        let resp = self
+            .get("/api/admin/ledger/audit", Some(&admin.token))
+            .await;
         assert_eq!(resp.status(), StatusCode::OK);
         let a = body(resp).await;
         assert_eq!(a["total"], 0, "{a}");
@@ -214,7 +260,14 @@ impl TestApp {
 
     /// Creates a draft campaign with [`campaign_body`] and returns its id.
     pub async fn draft_campaign(&self, buyer: &TestUser, budget: i64) -> i64 {
-        let resp = self.post("/api/campaigns", Some(&buyer.token), &campaign_body(10, budget), None).await;
+        let resp = self
+            .post(
+                "/api/campaigns",
+                Some(&buyer.token),
+                &campaign_body(10, budget),
+                None,
+            )
+            .await;
         let status = resp.status();
         let b = body(resp).await;
         assert_eq!(status, StatusCode::CREATED, "{b}");

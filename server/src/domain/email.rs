@@ -44,8 +44,22 @@ mod tests {
 
     #[test]
     fn normalises_and_refuses() {
-        assert_eq!(Email::parse(" Ann@Example.org ").unwrap().as_str(), "ann@example.org");
-        for bad in ["", "a", "no-at.example", "a@b", "a@@b.c", "a b@c.d", "@c.d", "a@.c", "a@c.", "a@c..d"] {
+        assert_eq!(
+            Email::parse(" Ann@Example.org ").unwrap().as_str(),
+            "ann@example.org"
+        );
+        for bad in [
+            "",
+            "a",
+            "no-at.example",
+            "a@b",
+            "a@@b.c",
+            "a b@c.d",
+            "@c.d",
+            "a@.c",
+            "a@c.",
+            "a@c..d",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -6,7 +6,9 @@
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -104,11 +106,26 @@ mod tests {
 
     #[test]
     fn policy() {
-        assert_eq!(PasswordPlain::parse("short".into(), "a@b.c").unwrap_err(), PasswordError::TooShort);
-        assert_eq!(PasswordPlain::parse("x".repeat(129), "a@b.c").unwrap_err(), PasswordError::TooLong);
-        for common in ["password", "password123", "12345678", "qwertyuiop", "iloveyou1"] {
+        assert_eq!(
+            PasswordPlain::parse("short".into(), "a@b.c").unwrap_err(),
+            PasswordError::TooShort
+        );
+        assert_eq!(
+            PasswordPlain::parse("x".repeat(129), "a@b.c").unwrap_err(),
+            PasswordError::TooLong
+        );
+        for common in [
+            "password",
+            "password123",
+            "12345678",
+            "qwertyuiop",
+            "iloveyou1",
+        ] {
             assert!(
-                matches!(PasswordPlain::parse(common.into(), "a@b.c"), Err(PasswordError::TooWeak(_))),
+                matches!(
+                    PasswordPlain::parse(common.into(), "a@b.c"),
+                    Err(PasswordError::TooWeak(_))
+                ),
                 "{common}"
             );
         }

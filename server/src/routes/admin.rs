@@ -82,7 +82,10 @@ pub async fn mint(
     let hash = idempotency::request_hash(&req, &json(&body)?);
     let amount = TokenAmount::parse(body.amount)?;
     if body.memo.chars().count() > 500 {
-        return Err(ApiError::unprocessable("invalid_memo", "memo must be at most 500 characters"));
+        return Err(ApiError::unprocessable(
+            "invalid_memo",
+            "memo must be at most 500 characters",
+        ));
     }
     let admin = user.id;
     idempotency::run_once(&pool, "mint", user.id, key, hash, move |conn| {
@@ -93,7 +96,10 @@ pub async fn mint(
             .first(conn)
             .optional()?;
         if exists.is_none() {
-            return Err(ApiError::not_found(format!("user {} does not exist", body.user_id)));
+            return Err(ApiError::not_found(format!(
+                "user {} does not exist",
+                body.user_id
+            )));
         }
         let mint = ledger::mint_account(conn)?;
         let wallet = ledger::wallet_of(conn, body.user_id)?;
@@ -141,12 +147,21 @@ pub async fn approve(
     };
     let note = body.note.filter(|n| !n.trim().is_empty());
     if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        return Err(ApiError::unprocessable("invalid_reason", "note must be at most 2,000 characters"));
+        return Err(ApiError::unprocessable(
+            "invalid_reason",
+            "note must be at most 2,000 characters",
+        ));
     }
     let admin = user.id;
     let view = db::run_tx(&pool, "approve_campaign", move |conn| {
         let v = campaigns::approve(conn, admin, id, note.as_deref())?;
-        audit::record(conn, Some(admin), "approve_campaign", &format!("campaign:{id}"), serde_json::json!({"note": note}))?;
+        audit::record(
+            conn,
+            Some(admin),
+            "approve_campaign",
+            &format!("campaign:{id}"),
+            serde_json::json!({"note": note}),
+        )?;
         Ok(v)
     })
     .await?;
@@ -175,14 +190,26 @@ pub async fn reject(
     let hash = idempotency::request_hash(&req, &json(&body)?);
     let reason = body.reason.trim().to_string();
     if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(ApiError::unprocessable("invalid_reason", "a rejection needs a reason of 1-2,000 characters"));
+        return Err(ApiError::unprocessable(
+            "invalid_reason",
+            "a rejection needs a reason of 1-2,000 characters",
+        ));
     }
     let id = path.into_inner();
     let admin = user.id;
     idempotency::run_once(&pool, "reject_campaign", user.id, key, hash, move |conn| {
         let (campaign, transfer) = campaigns::reject(conn, admin, id, &reason)?;
-        audit::record(conn, Some(admin), "reject_campaign", &format!("campaign:{id}"), serde_json::json!({"reason": reason}))?;
-        Ok((StatusCode::OK, json(&CampaignWithTransfer { campaign, transfer })?))
+        audit::record(
+            conn,
+            Some(admin),
+            "reject_campaign",
+            &format!("campaign:{id}"),
+            serde_json::json!({"reason": reason}),
+        )?;
+        Ok((
+            StatusCode::OK,
+            json(&CampaignWithTransfer { campaign, transfer })?,
+        ))
     })
     .await
 }
@@ -192,7 +219,10 @@ pub async fn reject(
 #[utoipa::path(get, path = "/api/admin/ledger/audit", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = LedgerAudit), (status = 403, body = ErrorBody)))]
 #[get("/api/admin/ledger/audit")]
-pub async fn ledger_audit(pool: web::Data<PgPool>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn ledger_audit(
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
     let audit = db::with_conn(&pool, |conn| Ok(ledger::check_consistency(conn)?)).await?;
     Ok(HttpResponse::Ok().json(audit))

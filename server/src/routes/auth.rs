@@ -63,6 +63,17 @@ pub struct LoginResponse {
     pub user: UserView,
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: i64,
+    email: String,
+    password_hash: String,
+    role: String,
+    created_at: DateTime<Utc>,
+    suspended_at: Option<DateTime<Utc>>,
+}
+
 fn password_error(e: PasswordError) -> ApiError {
     let code = match e {
         PasswordError::TooShort => "password_too_short",
@@ -119,7 +130,8 @@ pub async fn register(
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let req = body.into_inner();
-    let email = Email::parse(&req.email).map_err(|e| ApiError::unprocessable("invalid_email", e.to_string()))?;
+    let email = Email::parse(&req.email)
+        .map_err(|e| ApiError::unprocessable("invalid_email", e.to_string()))?;
     if req.role == Role::Admin {
         return Err(ApiError::unprocessable(
             "invalid_role",
@@ -128,7 +140,9 @@ pub async fn register(
     }
     let user = db::with_conn(&pool, move |conn| {
         let hash = new_password_hash(req.password, &email)?;
-        db::run_tx_sync(conn, "register", |c| create_user(c, &email, &hash, req.role))
+        db::run_tx_sync(conn, "register", |c| {
+            create_user(c, &email, &hash, req.role)
+        })
     })
     .await?;
     Ok(HttpResponse::Created().json(user))
@@ -157,7 +171,10 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
     let account_key = email.trim().to_lowercase();
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
     let limits = settings.login.clone();
     let ttl = settings.session_ttl_secs;
     let resp = db::with_conn(&pool, move |conn| {
@@ -175,19 +192,33 @@ pub async fn login(
         {
             return Err(too_many());
         }
-        let user: Option<(i64, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>)> = users::table
+        let user: Option<UserRow> = users::table
             .filter(users::email.eq(&account_key))
-            .select((users::id, users::email, users::password_hash, users::role, users::created_at, users::suspended_at))
+            .select(UserRow::as_select())
             .first(conn)
             .optional()?;
         let candidate = SecretString::from(password);
         // Unknown accounts verify against a dummy hash: same argon2 cost.
-        let stored = user.as_ref().map(|u| u.2.as_str()).unwrap_or(password::dummy_hash());
+        let stored = user
+            .as_ref()
+            .map(|u| u.password_hash.as_str())
+            .unwrap_or(password::dummy_hash());
         let ok = password::verify(stored, &candidate) && user.is_some();
-        let Some((id, email, _, role, created_at, suspended_at)) = user.filter(|_| ok) else {
+        let Some(UserRow {
+            id,
+            email,
+            role,
+            created_at,
+            suspended_at,
+            ..
+        }) = user.filter(|_| ok)
+        else {
             diesel::insert_into(login_failures::table)
                 .values(&vec![
-                    (login_failures::scope.eq("account"), login_failures::key.eq(&account_key)),
+                    (
+                        login_failures::scope.eq("account"),
+                        login_failures::key.eq(&account_key),
+                    ),
                     (login_failures::scope.eq("ip"), login_failures::key.eq(&ip)),
                 ])
                 .execute(conn)?;
@@ -198,9 +229,14 @@ pub async fn login(
             ));
         };
         if suspended_at.is_some() {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "account_suspended", "this account is suspended"));
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "account_suspended",
+                "this account is suspended",
+            ));
         }
-        let role = Role::parse(&role).ok_or_else(|| ApiError::internal(format!("bad role {role}")))?;
+        let role =
+            Role::parse(&role).ok_or_else(|| ApiError::internal(format!("bad role {role}")))?;
         diesel::delete(
             login_failures::table
                 .filter(login_failures::scope.eq("account"))
@@ -219,7 +255,12 @@ pub async fn login(
         Ok(LoginResponse {
             token: token.token,
             expires_at,
-            user: UserView { id, email, role, created_at },
+            user: UserView {
+                id,
+                email,
+                role,
+                created_at,
+            },
         })
     })
     .await?;
@@ -247,7 +288,10 @@ pub async fn logout(pool: web::Data<PgPool>, user: AuthUser) -> Result<HttpRespo
 #[get("/api/auth/me")]
 pub async fn me(pool: web::Data<PgPool>, user: AuthUser) -> Result<HttpResponse, ApiError> {
     let created_at: DateTime<Utc> = db::with_conn(&pool, move |conn| {
-        Ok(users::table.find(user.id).select(users::created_at).first(conn)?)
+        Ok(users::table
+            .find(user.id)
+            .select(users::created_at)
+            .first(conn)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(UserView {

@@ -51,7 +51,10 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Buyer])?;
     let valid = body.into_inner().validate()?;
-    let view = db::run_tx(&pool, "create_campaign", move |conn| campaigns::create(conn, user.id, &valid)).await?;
+    let view = db::run_tx(&pool, "create_campaign", move |conn| {
+        campaigns::create(conn, user.id, &valid)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -66,7 +69,10 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let limit = query.limit.unwrap_or(100);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_query", "limit must be between 1 and 200"));
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be between 1 and 200",
+        ));
     }
     let filter = match user.role {
         Role::Admin => ListFilter::All(query.status),
@@ -82,11 +88,17 @@ pub async fn list(
     params(("id" = i64, Path, description = "campaign id")),
     responses((status = 200, body = CampaignView), (status = 404, body = ErrorBody)))]
 #[get("/api/campaigns/{id}")]
-pub async fn get(pool: web::Data<PgPool>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let view = db::with_conn(&pool, move |conn| campaigns::get(conn, id)).await?;
     match view {
-        Some(v) if user.role == Role::Admin || v.buyer_id == user.id || v.status == Status::Open => {
+        Some(v)
+            if user.role == Role::Admin || v.buyer_id == user.id || v.status == Status::Open =>
+        {
             Ok(HttpResponse::Ok().json(v))
         }
         _ => Err(ApiError::not_found(format!("campaign {id} does not exist"))),
@@ -115,7 +127,13 @@ pub async fn submit(
     let buyer = user.id;
     idempotency::run_once(&pool, "submit_campaign", user.id, key, hash, move |conn| {
         let (campaign, transfer) = campaigns::submit(conn, buyer, id)?;
-        Ok((StatusCode::OK, json(&CampaignWithTransfer { campaign, transfer: Some(transfer) })?))
+        Ok((
+            StatusCode::OK,
+            json(&CampaignWithTransfer {
+                campaign,
+                transfer: Some(transfer),
+            })?,
+        ))
     })
     .await
 }
@@ -125,10 +143,17 @@ pub async fn submit(
     params(("id" = i64, Path, description = "campaign id")),
     responses((status = 200, body = CampaignView), (status = 409, description = "invalid_state", body = ErrorBody)))]
 #[post("/api/campaigns/{id}/open")]
-pub async fn open(pool: web::Data<PgPool>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn open(
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Buyer])?;
     let id = path.into_inner();
-    let view = db::run_tx(&pool, "open_campaign", move |conn| campaigns::open(conn, user.id, id)).await?;
+    let view = db::run_tx(&pool, "open_campaign", move |conn| {
+        campaigns::open(conn, user.id, id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -152,9 +177,18 @@ pub async fn close(
     idempotency::run_once(&pool, "close_campaign", user.id, key, hash, move |conn| {
         let (campaign, transfer) = campaigns::close(conn, caller, is_admin, id)?;
         if is_admin {
-            crate::audit::record(conn, Some(caller), "close_campaign", &format!("campaign:{id}"), serde_json::json!({}))?;
+            crate::audit::record(
+                conn,
+                Some(caller),
+                "close_campaign",
+                &format!("campaign:{id}"),
+                serde_json::json!({}),
+            )?;
         }
-        Ok((StatusCode::OK, json(&CampaignWithTransfer { campaign, transfer })?))
+        Ok((
+            StatusCode::OK,
+            json(&CampaignWithTransfer { campaign, transfer })?,
+        ))
     })
     .await
 }

@@ -41,7 +41,10 @@ pub async fn wallet(
 ) -> Result<HttpResponse, ApiError> {
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_query", "limit must be between 1 and 200"));
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be between 1 and 200",
+        ));
     }
     let before = query.before;
     let view = db::with_conn(&pool, move |conn| {
