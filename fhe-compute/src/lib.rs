@@ -1,11 +1,19 @@
-//! Cipherpool's homomorphic statistics engine.
+//! Cipherpool's TFHE layer.
 //!
-//! The TFHE key handling and the statistics engine (sums, histograms, XᵀX /
-//! Xᵀy over encrypted contributions, CPU and CUDA backends) land with the
-//! contributions and statistics work; until then this crate only fixes its
-//! place in the workspace: it depends on `protocol` and is used by `server`,
-//! never the reverse.
+//! - [`keys`]: the campaign parameter set (tfhe 1.x, 128-bit security with
+//!   failure probability 2⁻¹²⁸, dedicated compact public-key parameters for
+//!   zk-pok), key generation for the keyholder, and size-limited
+//!   (de)serialization of key material.
+//! - [`contribution`]: encrypting an encoded record as a proven compact
+//!   ciphertext list (contributor side) and checking such a list from
+//!   untrusted bytes (server side).
+//!
+//! The homomorphic statistics engine (CPU and CUDA backends) builds on these.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub use protocol::CampaignSchema;
+pub mod contribution;
+pub mod keys;
+
+pub use contribution::{encrypt_record, verify_contribution, ContributionError};
+pub use keys::{CampaignKeys, FheError, PublicMaterial};

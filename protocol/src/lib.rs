@@ -1,12 +1,16 @@
 //! Cipherpool's shared domain and wire types, used by the browser client and the
-//! server alike: the campaign schema and its validation, token amounts.
+//! server alike: the campaign schema and its validation, token amounts, and the
+//! contributor attestation circuit (Groth16 over BN254).
 //!
 //! This crate does no I/O and depends on no HTTP or SQL crate.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod amount;
+pub mod attestation;
+pub mod record;
 pub mod schema;
+pub mod wire;
 
 pub use amount::{AmountError, TokenAmount};
 pub use schema::{

@@ -36,6 +36,16 @@ pub struct Settings {
     pub login: LoginLimits,
     /// `pretty` or `json` log lines.
     pub log_format: String,
+    /// Base URL of the keyholder.
+    pub keyholder_url: String,
+    /// Bearer token for the keyholder (shared secret).
+    pub keyholder_token: String,
+    /// How many recent registry roots a contribution's proof may use.
+    pub recent_roots: i64,
+    /// Largest contribution request body, in bytes.
+    pub max_contribution_bytes: usize,
+    /// Directory of the web front end served at `/` (skipped when missing).
+    pub web_dir: String,
 }
 
 impl Default for Settings {
@@ -52,6 +62,11 @@ impl Default for Settings {
                 max_per_ip: 50,
             },
             log_format: "pretty".into(),
+            keyholder_url: "http://127.0.0.1:8081".into(),
+            keyholder_token: String::new(),
+            recent_roots: 64,
+            max_contribution_bytes: 4 * 1024 * 1024,
+            web_dir: "web".into(),
         }
     }
 }
@@ -75,6 +90,11 @@ impl Settings {
             "login.max_per_account",
             "login.max_per_ip",
             "log_format",
+            "keyholder_url",
+            "keyholder_token",
+            "recent_roots",
+            "max_contribution_bytes",
+            "web_dir",
         ]))
         .extract()
         .map_err(Box::new)

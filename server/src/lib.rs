@@ -3,17 +3,22 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod attestation;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod config;
+pub mod contributions;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod idempotency;
+pub mod keyholder;
 pub mod ledger;
 pub mod openapi;
+pub mod registry;
 pub mod routes;
 pub mod schema;
 pub mod startup;
+pub mod state;
 pub mod telemetry;

@@ -43,6 +43,12 @@ impl Modify for BearerAuth {
         routes::admin::approve,
         routes::admin::reject,
         routes::admin::ledger_audit,
+        routes::registry::register,
+        routes::registry::me,
+        routes::registry::root,
+        routes::contributions::material,
+        routes::contributions::proving_key,
+        routes::contributions::submit,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -51,6 +57,8 @@ impl Modify for BearerAuth {
         (name = "wallet", description = "Token balances and history"),
         (name = "campaigns", description = "Data campaigns and their lifecycle"),
         (name = "admin", description = "Admin review, minting and audits"),
+        (name = "registry", description = "Contributor identity registry (Merkle tree of commitments)"),
+        (name = "contributions", description = "Encrypted, attested contributions"),
     )
 )]
 pub struct ApiDoc;

@@ -110,4 +110,71 @@ diesel::allow_tables_to_appear_in_same_query!(
     transfers,
     idempotency_keys,
     audit_log,
+    identities,
+    registry_roots,
+    attestation_keys,
+    campaign_keys,
+    contributions,
+    rejections,
 );
+
+diesel::table! {
+    identities (leaf_index) {
+        leaf_index -> Int8,
+        user_id -> Int8,
+        commitment -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    registry_roots (id) {
+        id -> Int8,
+        root -> Bytea,
+        leaf_count -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    attestation_keys (circuit_version) {
+        circuit_version -> Int4,
+        proving_key -> Bytea,
+        verifying_key -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    campaign_keys (campaign_id) {
+        campaign_id -> Int8,
+        public_key -> Bytea,
+        crs -> Bytea,
+        server_key -> Bytea,
+        key_fingerprint -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    contributions (id) {
+        id -> Int8,
+        campaign_id -> Int8,
+        ciphertext -> Bytea,
+        digest -> Bytea,
+        nullifier -> Bytea,
+        registry_root -> Bytea,
+        payout_account_id -> Int8,
+        transfer_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    rejections (id) {
+        id -> Int8,
+        campaign_id -> Nullable<Int8>,
+        reason -> Text,
+        created_at -> Timestamptz,
+    }
+}

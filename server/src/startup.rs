@@ -1,16 +1,22 @@
 //! Building and running the HTTP server.
 
+use std::collections::HashMap;
 use std::net::TcpListener;
+use std::sync::Mutex;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
 use tracing_actix_web::TracingLogger;
 
+use crate::attestation;
 use crate::config::Settings;
 use crate::db::{self, PgPool};
 use crate::error::{self, ApiError};
+use crate::keyholder::client::KeyholderClient;
+use crate::registry::Registry;
 use crate::routes;
+use crate::state::AppState;
 
 /// A server bound to its port, ready to run.
 pub struct Application {
@@ -28,9 +34,24 @@ impl Application {
             tracing::info!(migration = %m, "applied migration");
         }
         let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+        let state = {
+            let mut conn = pool.get()?;
+            let attestation = attestation::ensure_keys(&mut conn)?;
+            let registry = Registry::default();
+            registry
+                .sync(&mut conn)
+                .map_err(|e| anyhow::anyhow!("registry: {e}"))?;
+            AppState {
+                registry,
+                attestation,
+                keyholder: KeyholderClient::new(&settings.keyholder_url, &settings.keyholder_token),
+                campaign_crypto: Mutex::new(HashMap::new()),
+                recent_roots: settings.recent_roots,
+            }
+        };
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, pool.clone(), settings)?;
+        let server = run(listener, pool.clone(), settings, state)?;
         Ok(Self { port, server, pool })
     }
 
@@ -50,12 +71,21 @@ impl Application {
     }
 }
 
-fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> anyhow::Result<Server> {
+fn run(
+    listener: TcpListener,
+    pool: PgPool,
+    settings: Settings,
+    state: AppState,
+) -> anyhow::Result<Server> {
     let metrics = PrometheusMetricsBuilder::new("cipherpool")
         .endpoint("/metrics")
         .build()
         .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
     let max_json = settings.max_json_bytes;
+    let max_contribution = settings.max_contribution_bytes;
+    let web_dir = std::path::PathBuf::from(&settings.web_dir);
+    let serve_web = web_dir.is_dir();
+    let state = web::Data::new(state);
     let pool = web::Data::new(pool);
     let settings = web::Data::new(settings);
     let server = HttpServer::new(move || {
@@ -64,6 +94,7 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> anyhow::Resul
             .wrap(TracingLogger::default())
             .app_data(pool.clone())
             .app_data(settings.clone())
+            .app_data(state.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(max_json)
@@ -79,11 +110,29 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> anyhow::Resul
                     ApiError::bad_request("invalid_query", e.to_string()).into()
                 }),
             )
-            .configure(routes::configure)
+            .configure(|cfg| routes::configure(cfg, max_contribution))
+            .configure(|cfg| {
+                if serve_web {
+                    // The front end and the wasm client (web/pkg), no CDN.
+                    cfg.service(
+                        actix_files::Files::new("/", &web_dir)
+                            .index_file("index.html")
+                            .default_handler(web::to(|| async {
+                                Err::<HttpResponse, ApiError>(ApiError::not_found(
+                                    "no such endpoint",
+                                ))
+                            })),
+                    );
+                }
+            })
             .default_service(web::to(|| async {
                 Err::<HttpResponse, ApiError>(ApiError::not_found("no such endpoint"))
             }))
     })
+    // Idle keep-alive connections stay open longer than clients' pools keep
+    // them (reqwest: 90 s default; browsers: ~60 s), so a client never
+    // sends on a connection the server is closing.
+    .keep_alive(std::time::Duration::from_secs(120))
     .listen(listener)?
     .run();
     Ok(server)

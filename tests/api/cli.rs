@@ -75,7 +75,7 @@ async fn readme_walkthrough_over_real_processes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 1 migration"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 2 migration"));
 
     // A weak password is refused and creates nothing.
     let out = cipherpool(&db_url)
@@ -107,18 +107,39 @@ async fn readme_walkthrough_over_real_processes() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("created admin root@example.org"));
 
-    let port = free_port();
+    let (port, kh_port) = (free_port(), free_port());
+    let kh_dir = std::env::temp_dir().join(format!(
+        "cipherpool-cli-kh-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let _keyholder = Killed(
+        Command::new(workspace_bin("cipherpool-keyholder"))
+            .env("RUST_LOG", "warn")
+            .env(
+                "CIPHERPOOL_KEYHOLDER_LISTEN",
+                format!("127.0.0.1:{kh_port}"),
+            )
+            .env("CIPHERPOOL_KEYHOLDER_DATA_DIR", &kh_dir)
+            .env("CIPHERPOOL_KEYHOLDER_TOKEN", KEYHOLDER_TOKEN)
+            .spawn()
+            .unwrap(),
+    );
     let _server = Killed(
         cipherpool(&db_url)
             .arg("serve")
             .env("CIPHERPOOL_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "CIPHERPOOL_KEYHOLDER_URL",
+                format!("http://127.0.0.1:{kh_port}"),
+            )
+            .env("CIPHERPOOL_KEYHOLDER_TOKEN", KEYHOLDER_TOKEN)
             .spawn()
             .unwrap(),
     );
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let mut up = false;
-    for _ in 0..100 {
+    for _ in 0..900 {
         if let Ok(r) = client.get(format!("{base}/health")).send().await {
             if r.status() == StatusCode::OK {
                 up = true;

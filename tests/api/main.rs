@@ -5,5 +5,8 @@ mod auth;
 mod bad_input;
 mod campaigns;
 mod cli;
+mod contributions;
+mod e2e;
+mod keyholder;
 mod ledger;
 mod ledger_props;

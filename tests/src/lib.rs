@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 use server::config::Settings;
 use server::db::PgPool;
 use server::domain::{Email, Role};
+use server::keyholder::api::Keyholder;
+use server::keyholder::config::KeyholderSettings;
 use server::startup::Application;
 
 /// Admin URL of the test cluster (`CIPHERPOOL_TEST_PG`, else the default of `scripts/pg`).
@@ -49,24 +51,72 @@ pub struct TestApp {
     pub client: reqwest::Client,
 }
 
-/// Test settings: fresh database, random port.
+/// Test settings: fresh database, random port, a keyholder of its own.
 pub fn test_settings() -> Settings {
     Settings {
         database_url: fresh_database(),
         listen: "127.0.0.1:0".into(),
         db_pool_size: 20,
+        keyholder_token: KEYHOLDER_TOKEN.into(),
         ..Settings::default()
     }
 }
+
+/// Token shared by test servers and their keyholders.
+pub const KEYHOLDER_TOKEN: &str = "test-keyholder-token-0123456789";
 
 /// Spawns the server with default test settings.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(test_settings()).await
 }
 
-/// Spawns the server with the given settings.
-pub async fn spawn_app_with(settings: Settings) -> TestApp {
+/// Groth16 keys generated once per test process and preloaded into each
+/// fresh database, so that every test does not pay for the setup.
+pub fn shared_attestation_keys() -> &'static (Vec<u8>, Vec<u8>) {
+    static KEYS: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let (pk, vk) = protocol::attestation::setup(&mut rand::rngs::OsRng).expect("setup");
+        (pk.to_bytes(), vk.to_bytes())
+    })
+}
+
+/// Starts an in-process keyholder with its own temporary directory; returns its URL.
+pub async fn spawn_keyholder() -> String {
+    let dir = std::env::temp_dir().join(format!("cipherpool-kh-{}", uuid::Uuid::new_v4().simple()));
+    let settings = KeyholderSettings {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir,
+        token: KEYHOLDER_TOKEN.into(),
+        kek_hex: String::new(),
+    };
+    let kh = Keyholder::build(&settings).expect("keyholder");
+    let url = format!("http://127.0.0.1:{}", kh.port());
+    tokio::spawn(kh.run_until_stopped());
+    url
+}
+
+/// Spawns the server (and, unless `settings.keyholder_url` points at a
+/// running one, its own keyholder) with the given settings.
+pub async fn spawn_app_with(mut settings: Settings) -> TestApp {
+    if settings.keyholder_url == Settings::default().keyholder_url {
+        settings.keyholder_url = spawn_keyholder().await;
+    }
     let db_url = settings.database_url.clone();
+    server::db::run_migrations(&db_url).expect("migrations");
+    {
+        use diesel::prelude::*;
+        use server::schema::attestation_keys;
+        let (pk, vk) = shared_attestation_keys();
+        let mut conn = PgConnection::establish(&db_url).expect("connect");
+        diesel::insert_into(attestation_keys::table)
+            .values((
+                attestation_keys::circuit_version.eq(protocol::attestation::CIRCUIT_VERSION as i32),
+                attestation_keys::proving_key.eq(pk),
+                attestation_keys::verifying_key.eq(vk),
+            ))
+            .execute(&mut conn)
+            .expect("preload attestation keys");
+    }
     let app = Application::build(settings).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool();
@@ -75,8 +125,17 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         address,
         db_url,
         pool,
-        client: reqwest::Client::new(),
+        client: test_client(),
     }
+}
+
+/// An HTTP client whose pooled connections expire well before the server's
+/// keep-alive does.
+pub fn test_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(std::time::Duration::from_secs(20))
+        .build()
+        .expect("client")
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -16,7 +16,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, LedgerAudit, Transfer};
 use crate::routes::campaigns::CampaignWithTransfer;
-use crate::schema::users;
+use crate::schema::{campaign_keys, users};
+use crate::state::AppState;
+use diesel::prelude::*;
 
 /// Mint request.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -89,7 +91,6 @@ pub async fn mint(
     }
     let admin = user.id;
     idempotency::run_once(&pool, "mint", user.id, key, hash, move |conn| {
-        use diesel::prelude::*;
         let exists: Option<i64> = users::table
             .find(body.user_id)
             .select(users::id)
@@ -121,10 +122,12 @@ pub async fn mint(
 #[utoipa::path(post, path = "/api/admin/campaigns/{id}/approve", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path, description = "campaign id")),
     request_body(content = Option<ApproveRequest>),
-    responses((status = 200, body = CampaignView), (status = 409, description = "invalid_state", body = ErrorBody)))]
+    responses((status = 200, body = CampaignView), (status = 409, description = "invalid_state", body = ErrorBody),
+              (status = 502, description = "keyholder_unavailable", body = ErrorBody)))]
 #[post("/api/admin/campaigns/{id}/approve")]
 pub async fn approve(
     pool: web::Data<PgPool>,
+    state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i64>,
     body: web::Bytes,
@@ -132,19 +135,20 @@ pub async fn approve(
     user.require(&[Role::Admin])?;
     let id = path.into_inner();
     // The body is optional; when present it must be a valid ApproveRequest.
-    let body: ApproveRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        ApproveRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            if e.is_syntax() || e.is_eof() {
-                ApiError::bad_request("malformed_json", format!("malformed JSON: {e}"))
-            } else if e.to_string().starts_with("unknown field") {
-                ApiError::bad_request("unknown_field", e.to_string())
-            } else {
-                ApiError::bad_request("invalid_body", e.to_string())
-            }
-        })?
-    };
+    let body: ApproveRequest =
+        if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
+            ApproveRequest::default()
+        } else {
+            serde_json::from_slice(&body).map_err(|e| {
+                if e.is_syntax() || e.is_eof() {
+                    ApiError::bad_request("malformed_json", format!("malformed JSON: {e}"))
+                } else if e.to_string().starts_with("unknown field") {
+                    ApiError::bad_request("unknown_field", e.to_string())
+                } else {
+                    ApiError::bad_request("invalid_body", e.to_string())
+                }
+            })?
+        };
     let note = body.note.filter(|n| !n.trim().is_empty());
     if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
         return Err(ApiError::unprocessable(
@@ -153,8 +157,38 @@ pub async fn approve(
         ));
     }
     let admin = user.id;
+    // The campaign must be pending review before the keyholder does any work.
+    let pending = db::with_conn(&pool, move |conn| campaigns::get(conn, id)).await?;
+    let pending = match pending {
+        Some(c) if c.status == campaigns::Status::PendingReview => c,
+        Some(c) => {
+            return Err(ApiError::conflict(
+                "invalid_state",
+                format!(
+                    "cannot approve campaign {id} in state {}",
+                    c.status.as_str()
+                ),
+            ))
+        }
+        None => return Err(ApiError::not_found(format!("campaign {id} does not exist"))),
+    };
+    let schema = protocol::CampaignSchema::parse(pending.schema).map_err(ApiError::internal)?;
+    // Key generation is idempotent at the keyholder: if this request fails
+    // after it, a retry gets the same keys. Nothing is written here unless
+    // the keys arrived.
+    let material = state.keyholder.campaign_keys(id, &schema).await?;
     let view = db::run_tx(&pool, "approve_campaign", move |conn| {
         let v = campaigns::approve(conn, admin, id, note.as_deref())?;
+        diesel::insert_into(campaign_keys::table)
+            .values((
+                campaign_keys::campaign_id.eq(id),
+                campaign_keys::public_key.eq(&material.public_key),
+                campaign_keys::crs.eq(&material.crs),
+                campaign_keys::server_key.eq(&material.server_key),
+                campaign_keys::key_fingerprint.eq(material.key_fingerprint.to_vec()),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)?;
         audit::record(
             conn,
             Some(admin),

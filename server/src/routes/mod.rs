@@ -4,15 +4,34 @@
 pub mod admin;
 pub mod auth;
 pub mod campaigns;
+pub mod contributions;
 pub mod health;
+pub mod registry;
 pub mod wallet;
 
 use actix_web::web;
 
+use crate::error::{self, ApiError};
 use crate::openapi;
 
-/// Registers every route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Registers every route. `max_contribution_bytes` caps submission bodies.
+pub fn configure(cfg: &mut web::ServiceConfig, max_contribution_bytes: usize) {
+    cfg.service(
+        web::resource("/api/campaigns/{id}/contributions")
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(max_contribution_bytes)
+                    .error_handler(|e, _| error::json_error(e)),
+            )
+            .route(web::post().to(contributions::submit))
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, ApiError>(ApiError::new(
+                    actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    "use POST",
+                ))
+            })),
+    );
     cfg.service(health::health)
         .service(openapi::openapi_json)
         .service(auth::register)
@@ -29,5 +48,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(admin::mint)
         .service(admin::approve)
         .service(admin::reject)
-        .service(admin::ledger_audit);
+        .service(admin::ledger_audit)
+        .service(contributions::material)
+        .service(contributions::proving_key)
+        .service(registry::register)
+        .service(registry::me)
+        .service(registry::root);
 }

@@ -1,0 +1,244 @@
+//! One contribution: a record encrypted as a *proven* compact ciphertext
+//! list (each entry provably within its width, tfhe zk-pok), and the
+//! server-side check of such a list from untrusted bytes.
+
+use protocol::record::EncodedRecord;
+use sha2::{Digest, Sha256};
+use tfhe::integer::ciphertext::IntegerProvenCompactCiphertextListConformanceParams;
+
+use tfhe::safe_serialization::safe_deserialize_conformant;
+use tfhe::zk::{CompactPkeCrs, ZkComputeLoad, ZkVerificationOutcome};
+use tfhe::{CompactPublicKey, FheTypes, ProvenCompactCiphertextList};
+
+use crate::keys::{public_key_params, to_bytes, FheError};
+
+/// Why a submitted ciphertext list was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ContributionError {
+    /// More bytes than a list for this schema can take.
+    #[error("the ciphertext is {got} bytes; at most {max} are accepted for this campaign")]
+    TooLarge {
+        /// Bytes received.
+        got: usize,
+        /// The cap.
+        max: usize,
+    },
+    /// The bytes are not a proven list under the campaign's parameters
+    /// (truncated, corrupted, another parameter set or CRS).
+    #[error("the ciphertext is not a valid proven list for this campaign: {0}")]
+    Malformed(String),
+    /// The list's entries do not match the campaign's schema.
+    #[error("the ciphertext list does not match the campaign schema: {0}")]
+    LayoutMismatch(String),
+    /// The zk-pok proof does not verify against the campaign key, CRS and metadata.
+    #[error("the zero-knowledge proof of the ciphertext does not verify")]
+    ProofInvalid,
+}
+
+fn kind_of_bits(bits: u32) -> Option<FheTypes> {
+    match bits {
+        2 => Some(FheTypes::Uint2),
+        8 => Some(FheTypes::Uint8),
+        16 => Some(FheTypes::Uint16),
+        32 => Some(FheTypes::Uint32),
+        _ => None,
+    }
+}
+
+/// Encrypts an encoded record under the campaign's compact public key with a
+/// zk-pok proof bound to `metadata`, and serializes it. The proof is computed
+/// with `ZkComputeLoad::Proof` (heavier for the client, cheaper to verify).
+pub fn encrypt_record(
+    record: &EncodedRecord,
+    public_key: &CompactPublicKey,
+    crs: &CompactPkeCrs,
+    metadata: &[u8],
+) -> Result<Vec<u8>, FheError> {
+    let mut builder = ProvenCompactCiphertextList::builder(public_key);
+    for e in &record.entries {
+        builder.push_with_num_bits(e.value, e.bits as usize)?;
+    }
+    let list = builder.build_with_proof_packed(crs, metadata, ZkComputeLoad::Proof)?;
+    to_bytes(
+        &list,
+        max_list_bytes(record.entries.len()) as u64,
+        "ciphertext list",
+    )
+}
+
+/// Upper bound on the serialized size of a proven list of `entries` entries
+/// (measured: ~19 KB for 8 × u16; generous margin, still bounded).
+pub fn max_list_bytes(entries: usize) -> usize {
+    64 * 1024 + entries * 16 * 1024
+}
+
+/// Checks untrusted bytes: size cap, bounded conformance-checked
+/// deserialization against the campaign parameters and CRS, the entry layout
+/// of the schema, then the zk-pok proof against the campaign key, CRS and
+/// metadata. Returns the SHA-256 digest of the bytes as received.
+pub fn verify_contribution(
+    bytes: &[u8],
+    layout: &[u32],
+    public_key: &CompactPublicKey,
+    crs: &CompactPkeCrs,
+    metadata: &[u8],
+) -> Result<[u8; 32], ContributionError> {
+    let max = max_list_bytes(layout.len());
+    if bytes.len() > max {
+        return Err(ContributionError::TooLarge {
+            got: bytes.len(),
+            max,
+        });
+    }
+    let params = IntegerProvenCompactCiphertextListConformanceParams::from_crs_and_parameters(
+        public_key_params(),
+        crs,
+    );
+    let list: ProvenCompactCiphertextList = safe_deserialize_conformant(bytes, max as u64, &params)
+        .map_err(ContributionError::Malformed)?;
+    if list.len() != layout.len() {
+        return Err(ContributionError::LayoutMismatch(format!(
+            "{} entries, the schema needs {}",
+            list.len(),
+            layout.len()
+        )));
+    }
+    for (i, bits) in layout.iter().enumerate() {
+        let expected = kind_of_bits(*bits).ok_or_else(|| {
+            ContributionError::LayoutMismatch(format!("unsupported width {bits}"))
+        })?;
+        match list.get_kind_of(i) {
+            Some(k) if k == expected => {}
+            other => {
+                return Err(ContributionError::LayoutMismatch(format!(
+                    "entry {i} is {other:?}, the schema needs {expected:?}"
+                )))
+            }
+        }
+    }
+    match list.verify(crs, public_key, metadata) {
+        ZkVerificationOutcome::Valid => Ok(Sha256::digest(bytes).into()),
+        ZkVerificationOutcome::Invalid => Err(ContributionError::ProofInvalid),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use protocol::record::{encode, layout};
+    use protocol::CampaignSchema;
+    use serde_json::json;
+    use tfhe::prelude::*;
+    use tfhe::{FheUint16, FheUint2, FheUint8};
+
+    use super::*;
+    use crate::keys::{proof_metadata, CampaignKeys};
+
+    fn schema() -> CampaignSchema {
+        CampaignSchema::from_json(
+            r#"{"fields": [
+                {"type": "numeric", "name": "age", "bits": 8},
+                {"type": "numeric", "name": "steps", "bits": 16},
+                {"type": "categorical", "name": "region", "categories": ["n", "s", "e"]}]}"#,
+        )
+        .unwrap()
+    }
+
+    fn keys() -> &'static CampaignKeys {
+        static KEYS: OnceLock<CampaignKeys> = OnceLock::new();
+        KEYS.get_or_init(|| CampaignKeys::generate(&schema()).unwrap())
+    }
+
+    fn material() -> (CompactPublicKey, CompactPkeCrs, [u8; 32]) {
+        let m = keys().public_material().unwrap();
+        (
+            m.public_key().unwrap(),
+            m.crs().unwrap(),
+            m.key_fingerprint(),
+        )
+    }
+
+    #[test]
+    fn encrypt_verify_and_decrypt_round_trip() {
+        let s = schema();
+        let (pk, crs, fp) = material();
+        let meta = proof_metadata(7, 1, &fp);
+        let rec = encode(&s, &json!({"age": 42, "steps": 12345, "region": "e"})).unwrap();
+        let bytes = encrypt_record(&rec, &pk, &crs, &meta).unwrap();
+        let digest = verify_contribution(&bytes, &layout(&s), &pk, &crs, &meta).unwrap();
+        assert_eq!(digest, <[u8; 32]>::from(Sha256::digest(&bytes)));
+
+        // The keyholder's client key decrypts what the contributor encrypted.
+        let k = keys();
+        let params = IntegerProvenCompactCiphertextListConformanceParams::from_crs_and_parameters(
+            public_key_params(),
+            &crs,
+        );
+        let list: ProvenCompactCiphertextList =
+            safe_deserialize_conformant(bytes.as_slice(), 1 << 24, &params).unwrap();
+        let sks = k.server_key.decompress();
+        tfhe::set_server_key(sks);
+        let exp = list.verify_and_expand(&crs, &pk, &meta).unwrap();
+        let age: FheUint8 = exp.get(0).unwrap().unwrap();
+        let steps: FheUint16 = exp.get(1).unwrap().unwrap();
+        let onehot: Vec<u8> = (2..5)
+            .map(|i| {
+                let b: FheUint2 = exp.get(i).unwrap().unwrap();
+                b.decrypt(&k.client_key)
+            })
+            .collect();
+        let age: u8 = age.decrypt(&k.client_key);
+        let steps: u16 = steps.decrypt(&k.client_key);
+        assert_eq!((age, steps), (42, 12345));
+        assert_eq!(onehot, vec![0, 0, 1]);
+    }
+
+    #[test]
+    fn refuses_bad_lists() {
+        let s = schema();
+        let (pk, crs, fp) = material();
+        let meta = proof_metadata(7, 1, &fp);
+        let rec = encode(&s, &json!({"age": 42, "steps": 12345, "region": "e"})).unwrap();
+        let bytes = encrypt_record(&rec, &pk, &crs, &meta).unwrap();
+        let lay = layout(&s);
+
+        // Other metadata (another campaign / schema version): proof fails.
+        let other = proof_metadata(8, 1, &fp);
+        assert!(matches!(
+            verify_contribution(&bytes, &lay, &pk, &crs, &other),
+            Err(ContributionError::ProofInvalid)
+        ));
+        // Truncated bytes.
+        assert!(matches!(
+            verify_contribution(&bytes[..bytes.len() / 2], &lay, &pk, &crs, &meta),
+            Err(ContributionError::Malformed(_))
+        ));
+        // Oversized bytes.
+        let huge = vec![0u8; max_list_bytes(lay.len()) + 1];
+        assert!(matches!(
+            verify_contribution(&huge, &lay, &pk, &crs, &meta),
+            Err(ContributionError::TooLarge { .. })
+        ));
+        // Flipped bytes in the body: either not conformant or the proof fails.
+        let mut tampered = bytes.clone();
+        let mid = tampered.len() - 200;
+        tampered[mid] ^= 0x5a;
+        assert!(verify_contribution(&tampered, &lay, &pk, &crs, &meta).is_err());
+        // A value declared wider than its field (32 bits where 16 are allowed).
+        let mut wide = rec.clone();
+        wide.entries[1].bits = 32;
+        wide.entries[1].value = 70_000;
+        let wide_bytes = encrypt_record(&wide, &pk, &crs, &meta).unwrap();
+        assert!(matches!(
+            verify_contribution(&wide_bytes, &lay, &pk, &crs, &meta),
+            Err(ContributionError::LayoutMismatch(_))
+        ));
+        // Encrypted under another campaign's key: proof fails (or the list is not conformant).
+        let other_keys = CampaignKeys::generate(&s).unwrap();
+        let om = other_keys.public_material().unwrap();
+        let (opk, ocrs) = (om.public_key().unwrap(), om.crs().unwrap());
+        let foreign = encrypt_record(&rec, &opk, &ocrs, &meta).unwrap();
+        assert!(verify_contribution(&foreign, &lay, &pk, &crs, &meta).is_err());
+    }
+}

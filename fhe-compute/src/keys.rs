@@ -1,0 +1,188 @@
+//! Campaign key material: the parameter set, key generation (keyholder) and
+//! size-limited (de)serialization.
+
+use protocol::record::total_bits;
+use protocol::CampaignSchema;
+use sha2::{Digest, Sha256};
+use tfhe::safe_serialization::{safe_deserialize, safe_deserialize_conformant, safe_serialize};
+use tfhe::shortint::parameters::{
+    CompactPublicKeyEncryptionParameters,
+    PARAM_KEYSWITCH_TO_SMALL_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128,
+    PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128,
+    PARAM_PKE_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128,
+};
+use tfhe::zk::CompactPkeCrs;
+use tfhe::{ClientKey, CompactPublicKey, CompressedServerKey, Config, ConfigBuilder};
+
+/// Largest serialized compact public key accepted (they are ~33 KB).
+pub const PUBLIC_KEY_LIMIT: u64 = 1 << 20;
+/// Largest serialized CRS accepted (3.1 MB for 128 bits; up to ~40 MB for the largest schemas).
+pub const CRS_LIMIT: u64 = 1 << 27;
+/// Largest serialized server key accepted.
+pub const SERVER_KEY_LIMIT: u64 = 1 << 30;
+/// Largest serialized client key accepted.
+pub const CLIENT_KEY_LIMIT: u64 = 1 << 26;
+/// Smallest CRS capacity in message bits (tfhe packs 4 bits per message).
+const MIN_CRS_BITS: usize = 64;
+
+/// A failure of the TFHE layer.
+#[derive(Debug, thiserror::Error)]
+pub enum FheError {
+    /// tfhe refused an operation.
+    #[error("tfhe: {0}")]
+    Tfhe(String),
+    /// Bytes could not be (de)serialized within the limits.
+    #[error("serialization of {what}: {detail}")]
+    Serialization {
+        /// What was being (de)serialized.
+        what: &'static str,
+        /// Why it failed.
+        detail: String,
+    },
+}
+
+impl From<tfhe::Error> for FheError {
+    fn from(e: tfhe::Error) -> Self {
+        Self::Tfhe(e.to_string())
+    }
+}
+
+/// The compute parameters: 2-bit messages, 2-bit carries, KS-PBS,
+/// TUniform noise, failure probability 2⁻¹²⁸.
+pub fn config() -> Config {
+    ConfigBuilder::with_custom_parameters(PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128)
+        .use_dedicated_compact_public_key_parameters((
+            PARAM_PKE_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128,
+            PARAM_KEYSWITCH_TO_SMALL_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128,
+        ))
+        .build()
+}
+
+/// The compact public-key encryption parameters clients encrypt under.
+pub fn public_key_params() -> CompactPublicKeyEncryptionParameters {
+    PARAM_PKE_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128
+}
+
+/// CRS capacity, in message bits, for one record of `schema`.
+pub fn crs_bits(schema: &CampaignSchema) -> usize {
+    total_bits(schema).max(MIN_CRS_BITS)
+}
+
+/// Everything the keyholder generates for one campaign.
+pub struct CampaignKeys {
+    /// Decryption key: never leaves the keyholder.
+    pub client_key: ClientKey,
+    /// Evaluation key (compressed) for the server and workers.
+    pub server_key: CompressedServerKey,
+    /// Contributors encrypt under this.
+    pub public_key: CompactPublicKey,
+    /// Public parameters of the zk-pok proofs, sized for the schema.
+    pub crs: CompactPkeCrs,
+}
+
+impl CampaignKeys {
+    /// Generates fresh keys and a CRS for `schema` (seconds of CPU).
+    pub fn generate(schema: &CampaignSchema) -> Result<Self, FheError> {
+        let config = config();
+        let client_key = ClientKey::generate(config);
+        let server_key = CompressedServerKey::new(&client_key);
+        let public_key = CompactPublicKey::try_new(&client_key)?;
+        let crs = CompactPkeCrs::from_config(config, crs_bits(schema))?;
+        Ok(Self {
+            client_key,
+            server_key,
+            public_key,
+            crs,
+        })
+    }
+
+    /// The public part, for the server and contributors.
+    pub fn public_material(&self) -> Result<PublicMaterial, FheError> {
+        Ok(PublicMaterial {
+            public_key: to_bytes(&self.public_key, PUBLIC_KEY_LIMIT, "public key")?,
+            crs: to_bytes(&self.crs, CRS_LIMIT, "crs")?,
+        })
+    }
+
+    /// The serialized evaluation key.
+    pub fn server_key_bytes(&self) -> Result<Vec<u8>, FheError> {
+        to_bytes(&self.server_key, SERVER_KEY_LIMIT, "server key")
+    }
+
+    /// The serialized client key (to be encrypted at rest by the caller).
+    pub fn client_key_bytes(&self) -> Result<Vec<u8>, FheError> {
+        to_bytes(&self.client_key, CLIENT_KEY_LIMIT, "client key")
+    }
+}
+
+/// The serialized public key material of a campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicMaterial {
+    /// `CompactPublicKey`, tfhe safe serialization.
+    pub public_key: Vec<u8>,
+    /// `CompactPkeCrs`, tfhe safe serialization.
+    pub crs: Vec<u8>,
+}
+
+impl PublicMaterial {
+    /// SHA-256 of the public key bytes: binds proofs to this campaign key.
+    pub fn key_fingerprint(&self) -> [u8; 32] {
+        Sha256::digest(&self.public_key).into()
+    }
+
+    /// Parses the public key, checking it conforms to the campaign parameters.
+    pub fn public_key(&self) -> Result<CompactPublicKey, FheError> {
+        safe_deserialize_conformant(
+            self.public_key.as_slice(),
+            PUBLIC_KEY_LIMIT,
+            &public_key_params(),
+        )
+        .map_err(|detail| FheError::Serialization {
+            what: "public key",
+            detail,
+        })
+    }
+
+    /// Parses the CRS.
+    pub fn crs(&self) -> Result<CompactPkeCrs, FheError> {
+        safe_deserialize(self.crs.as_slice(), CRS_LIMIT).map_err(|detail| FheError::Serialization {
+            what: "crs",
+            detail,
+        })
+    }
+}
+
+/// Serializes a tfhe object with tfhe's versioned, size-limited format.
+pub fn to_bytes<T>(obj: &T, limit: u64, what: &'static str) -> Result<Vec<u8>, FheError>
+where
+    T: serde::Serialize + tfhe::Versionize + tfhe::named::Named,
+{
+    let mut out = Vec::new();
+    safe_serialize(obj, &mut out, limit).map_err(|e| FheError::Serialization {
+        what,
+        detail: e.to_string(),
+    })?;
+    Ok(out)
+}
+
+/// Deserializes a tfhe object from trusted storage, size-limited.
+pub fn from_bytes<T>(bytes: &[u8], limit: u64, what: &'static str) -> Result<T, FheError>
+where
+    T: serde::de::DeserializeOwned + tfhe::Unversionize + tfhe::named::Named,
+{
+    safe_deserialize(bytes, limit).map_err(|detail| FheError::Serialization { what, detail })
+}
+
+/// The zk-pok metadata a contribution's proof binds to: a domain tag, the
+/// campaign id, the schema version and the campaign key's fingerprint.
+pub fn proof_metadata(
+    campaign_id: u64,
+    schema_version: u32,
+    key_fingerprint: &[u8; 32],
+) -> Vec<u8> {
+    let mut m = b"cipherpool/contribution/v1".to_vec();
+    m.extend_from_slice(&campaign_id.to_be_bytes());
+    m.extend_from_slice(&schema_version.to_be_bytes());
+    m.extend_from_slice(key_fingerprint);
+    m
+}

@@ -1,0 +1,212 @@
+//! The keyholder's storage: one directory per campaign, written atomically
+//! (temporary directory, then rename). The client key is sealed with
+//! AES-256-GCM under the key-encryption key, with the campaign id as
+//! associated data so a sealed key cannot be moved to another campaign.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretBox};
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file system failed.
+    #[error("keyholder storage: {0}")]
+    Io(#[from] std::io::Error),
+    /// The key-encryption key is malformed.
+    #[error("key-encryption key must be 64 hex characters")]
+    BadKek,
+    /// A sealed client key did not open (wrong KEK, tampering, or moved).
+    #[error("sealed client key of campaign {0} does not open")]
+    Unseal(u64),
+}
+
+/// Public material of one campaign as stored.
+pub struct StoredPublic {
+    /// Serialized compact public key.
+    pub public_key: Vec<u8>,
+    /// Serialized CRS.
+    pub crs: Vec<u8>,
+    /// Serialized compressed server key.
+    pub server_key: Vec<u8>,
+}
+
+/// The keyholder's directory.
+pub struct KeyStore {
+    root: PathBuf,
+    kek: SecretBox<[u8; 32]>,
+}
+
+impl KeyStore {
+    /// Opens (creating) the store at `root`. The KEK comes from `kek_hex`, or
+    /// from `<root>/kek`, created with 32 random bytes and mode 0600 if missing.
+    pub fn open(root: &Path, kek_hex: &str) -> Result<Self, StoreError> {
+        fs::create_dir_all(root.join("campaigns"))?;
+        let kek = if !kek_hex.is_empty() {
+            let bytes = hex::decode(kek_hex.trim()).map_err(|_| StoreError::BadKek)?;
+            <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| StoreError::BadKek)?
+        } else {
+            let path = root.join("kek");
+            if !path.exists() {
+                let mut k = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut k);
+                write_private(&path, hex::encode(k).as_bytes())?;
+            }
+            let text = fs::read_to_string(&path)?;
+            let bytes = hex::decode(text.trim()).map_err(|_| StoreError::BadKek)?;
+            <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| StoreError::BadKek)?
+        };
+        Ok(Self {
+            root: root.to_path_buf(),
+            kek: SecretBox::new(Box::new(kek)),
+        })
+    }
+
+    fn dir(&self, campaign: u64) -> PathBuf {
+        self.root.join("campaigns").join(campaign.to_string())
+    }
+
+    /// Whether keys exist for `campaign`.
+    pub fn has(&self, campaign: u64) -> bool {
+        self.dir(campaign).join("complete").exists()
+    }
+
+    fn cipher(&self) -> Aes256Gcm {
+        // Unwrap safety: a 32-byte key is always a valid AES-256 key.
+        Aes256Gcm::new_from_slice(self.kek.expose_secret()).expect("32-byte key")
+    }
+
+    fn aad(campaign: u64) -> Vec<u8> {
+        format!("cipherpool/keyholder/client-key/{campaign}").into_bytes()
+    }
+
+    /// Stores a campaign's keys atomically; the client key is sealed.
+    pub fn put(
+        &self,
+        campaign: u64,
+        client_key: &[u8],
+        public: &StoredPublic,
+    ) -> Result<(), StoreError> {
+        let final_dir = self.dir(campaign);
+        let tmp = self
+            .root
+            .join("campaigns")
+            .join(format!(".tmp-{campaign}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir_all(&tmp)?;
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let sealed = self
+            .cipher()
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: client_key,
+                    aad: &Self::aad(campaign),
+                },
+            )
+            .map_err(|_| StoreError::Unseal(campaign))?;
+        let mut blob = nonce.to_vec();
+        blob.extend_from_slice(&sealed);
+        write_private(&tmp.join("client_key.sealed"), &blob)?;
+        fs::write(tmp.join("public_key.bin"), &public.public_key)?;
+        fs::write(tmp.join("crs.bin"), &public.crs)?;
+        fs::write(tmp.join("server_key.bin"), &public.server_key)?;
+        fs::write(tmp.join("complete"), b"")?;
+        let _ = fs::remove_dir_all(&final_dir);
+        fs::rename(&tmp, &final_dir)?;
+        Ok(())
+    }
+
+    /// Reads one public file of a campaign: `public_key.bin`, `crs.bin` or `server_key.bin`.
+    pub fn read_public(&self, campaign: u64, name: &str) -> Result<Vec<u8>, StoreError> {
+        debug_assert!(matches!(
+            name,
+            "public_key.bin" | "crs.bin" | "server_key.bin"
+        ));
+        Ok(fs::read(self.dir(campaign).join(name))?)
+    }
+
+    /// Opens a sealed client key (used by decryption of released aggregates).
+    pub fn client_key(&self, campaign: u64) -> Result<SecretBox<Vec<u8>>, StoreError> {
+        let blob = fs::read(self.dir(campaign).join("client_key.sealed"))?;
+        if blob.len() < 12 {
+            return Err(StoreError::Unseal(campaign));
+        }
+        let (nonce, sealed) = blob.split_at(12);
+        let plain = self
+            .cipher()
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: &Self::aad(campaign),
+                },
+            )
+            .map_err(|_| StoreError::Unseal(campaign))?;
+        Ok(SecretBox::new(Box::new(plain)))
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seals_client_keys_and_binds_them_to_the_campaign() {
+        let dir = std::env::temp_dir().join(format!("kh-test-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let store = KeyStore::open(&dir, "").unwrap();
+        let public = StoredPublic {
+            public_key: vec![1],
+            crs: vec![2],
+            server_key: vec![3],
+        };
+        store.put(7, b"very secret client key", &public).unwrap();
+        assert!(store.has(7));
+        assert!(!store.has(8));
+        let sealed = fs::read(dir.join("campaigns/7/client_key.sealed")).unwrap();
+        assert!(
+            !sealed.windows(11).any(|w| w == b"very secret"),
+            "client key stored in clear"
+        );
+        assert_eq!(
+            store.client_key(7).unwrap().expose_secret().as_slice(),
+            b"very secret client key"
+        );
+        // Moved to another campaign's folder, it does not open.
+        fs::create_dir_all(dir.join("campaigns/9")).unwrap();
+        fs::copy(
+            dir.join("campaigns/7/client_key.sealed"),
+            dir.join("campaigns/9/client_key.sealed"),
+        )
+        .unwrap();
+        assert!(matches!(store.client_key(9), Err(StoreError::Unseal(9))));
+        // With another KEK it does not open either.
+        let other = KeyStore::open(&dir, &"11".repeat(32)).unwrap();
+        assert!(matches!(other.client_key(7), Err(StoreError::Unseal(7))));
+        assert!(matches!(
+            KeyStore::open(&dir, "abcd"),
+            Err(StoreError::BadKek)
+        ));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,168 @@
+//! The contributor registry: identity commitments as leaves of a Poseidon
+//! Merkle tree (depth 20). PostgreSQL is the source of truth; each process
+//! keeps the tree in memory and catches up from the `identities` table
+//! (leaves are append-only, numbered densely), so it is rebuilt on start and
+//! stays correct with several server processes.
+
+use std::sync::Mutex;
+
+use diesel::prelude::*;
+use protocol::attestation::{fr_from_bytes, fr_to_bytes, Fr, MerklePath, MerkleTree};
+
+use crate::error::ApiError;
+use crate::schema::{identities, registry_roots};
+
+/// Advisory-lock key serialising registrations across processes.
+const REGISTRY_LOCK: i64 = 0x6369_7068_6572_0001;
+
+/// The in-memory tree, shared by the server's workers.
+pub struct Registry {
+    tree: Mutex<MerkleTree>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self {
+            tree: Mutex::new(MerkleTree::new()),
+        }
+    }
+}
+
+/// A registered identity.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// Position of the commitment in the tree.
+    pub leaf_index: u64,
+    /// The root right after it was added.
+    pub root: Fr,
+}
+
+fn sync(conn: &mut PgConnection, tree: &mut MerkleTree) -> Result<(), ApiError> {
+    let from = tree.len() as i64;
+    let rows: Vec<(i64, Vec<u8>)> = identities::table
+        .filter(identities::leaf_index.ge(from))
+        .order(identities::leaf_index.asc())
+        .select((identities::leaf_index, identities::commitment))
+        .load(conn)?;
+    for (idx, commitment) in rows {
+        let leaf = fr_from_bytes(&commitment)
+            .map_err(|e| ApiError::internal(format!("stored commitment: {e}")))?;
+        let got = tree
+            .push(leaf)
+            .map_err(|e| ApiError::internal(format!("registry tree: {e}")))?;
+        if got as i64 != idx {
+            return Err(ApiError::internal(format!(
+                "registry leaf {idx} landed at {got}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Registry {
+    /// Brings the tree up to date with the database (also the start-up rebuild).
+    pub fn sync(&self, conn: &mut PgConnection) -> Result<(), ApiError> {
+        let mut tree = self
+            .tree
+            .lock()
+            .map_err(|_| ApiError::internal("registry lock poisoned"))?;
+        if let Err(e) = sync(conn, &mut tree) {
+            *tree = MerkleTree::new();
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Adds `commitment` for `user_id` (one identity per account), recording
+    /// the new root, in one transaction.
+    pub fn register(
+        &self,
+        conn: &mut PgConnection,
+        user_id: i64,
+        commitment: Fr,
+    ) -> Result<Registered, ApiError> {
+        let mut tree = self
+            .tree
+            .lock()
+            .map_err(|_| ApiError::internal("registry lock poisoned"))?;
+        let result = conn.transaction(|conn| -> Result<Registered, ApiError> {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({REGISTRY_LOCK})"))
+                .execute(conn)?;
+            sync(conn, &mut tree)?;
+            let existing: Option<i64> = identities::table
+                .filter(identities::user_id.eq(user_id))
+                .select(identities::leaf_index)
+                .first(conn)
+                .optional()?;
+            if existing.is_some() {
+                return Err(ApiError::conflict(
+                    "identity_exists",
+                    "this account already registered an identity commitment",
+                ));
+            }
+            let bytes = fr_to_bytes(&commitment).to_vec();
+            let taken: i64 = identities::table
+                .filter(identities::commitment.eq(&bytes))
+                .count()
+                .get_result(conn)?;
+            if taken > 0 {
+                return Err(ApiError::conflict(
+                    "commitment_taken",
+                    "this commitment is already registered",
+                ));
+            }
+            let leaf_index = tree.len() as i64;
+            diesel::insert_into(identities::table)
+                .values((
+                    identities::leaf_index.eq(leaf_index),
+                    identities::user_id.eq(user_id),
+                    identities::commitment.eq(&bytes),
+                ))
+                .execute(conn)?;
+            tree.push(commitment)
+                .map_err(|e| ApiError::internal(format!("registry tree: {e}")))?;
+            let root = tree.root();
+            diesel::insert_into(registry_roots::table)
+                .values((
+                    registry_roots::root.eq(fr_to_bytes(&root).to_vec()),
+                    registry_roots::leaf_count.eq(leaf_index + 1),
+                ))
+                .execute(conn)?;
+            Ok(Registered {
+                leaf_index: leaf_index as u64,
+                root,
+            })
+        });
+        if result.is_err() {
+            // The in-memory tree may hold a leaf that was rolled back: rebuild
+            // from the database next time.
+            *tree = MerkleTree::new();
+        }
+        result
+    }
+
+    /// The Merkle path of leaf `index` and the current root.
+    pub fn path(&self, conn: &mut PgConnection, index: u64) -> Result<(MerklePath, Fr), ApiError> {
+        let mut tree = self
+            .tree
+            .lock()
+            .map_err(|_| ApiError::internal("registry lock poisoned"))?;
+        if let Err(e) = sync(conn, &mut tree) {
+            *tree = MerkleTree::new();
+            return Err(e);
+        }
+        let path = tree
+            .path(index)
+            .map_err(|e| ApiError::not_found(format!("no registry leaf {index}: {e}")))?;
+        Ok((path, tree.root()))
+    }
+}
+
+/// The most recent `n` registry roots, newest first.
+pub fn recent_roots(conn: &mut PgConnection, n: i64) -> Result<Vec<Vec<u8>>, ApiError> {
+    Ok(registry_roots::table
+        .order(registry_roots::id.desc())
+        .limit(n)
+        .select(registry_roots::root)
+        .load(conn)?)
+}

@@ -1,0 +1,164 @@
+//! What contributors need: a campaign's key material, the attestation
+//! proving key, and the submission endpoint itself (no session needed).
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use diesel::prelude::*;
+use protocol::attestation::{CIRCUIT_VERSION, TREE_DEPTH};
+use protocol::record::layout;
+use protocol::schema::RawSchema;
+use protocol::CampaignSchema;
+use sha2::{Digest, Sha256};
+
+use crate::campaigns::Status;
+use crate::contributions::{self, Receipt, Submission};
+use crate::db::{self, PgPool};
+use crate::error::{ApiError, ErrorBody};
+use crate::schema::{campaign_keys, campaigns, registry_roots};
+use crate::state::AppState;
+
+pub use protocol::wire::Material;
+
+fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+/// Key material of an open campaign (cache-friendly: ETag / If-None-Match).
+#[utoipa::path(get, path = "/api/campaigns/{id}/material", tag = "contributions",
+    params(("id" = i64, Path, description = "campaign id")),
+    responses((status = 200, body = Material), (status = 304, description = "not modified"),
+              (status = 404, body = ErrorBody), (status = 409, description = "campaign_not_open", body = ErrorBody)))]
+#[get("/api/campaigns/{id}/material")]
+pub async fn material(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let m = db::with_conn(&pool, move |conn| {
+        let row: Option<(String, String, serde_json::Value, i32, i64)> = campaigns::table
+            .find(id)
+            .select((
+                campaigns::status,
+                campaigns::title,
+                campaigns::schema,
+                campaigns::schema_version,
+                campaigns::reward,
+            ))
+            .first(conn)
+            .optional()?;
+        let (status, title, schema, schema_version, reward) =
+            row.ok_or_else(|| ApiError::not_found(format!("campaign {id} does not exist")))?;
+        if status != Status::Open.as_str() {
+            return Err(ApiError::conflict(
+                "campaign_not_open",
+                format!("campaign {id} is {status}, not open"),
+            ));
+        }
+        let (public_key, crs, fp): (Vec<u8>, Vec<u8>, Vec<u8>) = campaign_keys::table
+            .find(id)
+            .select((
+                campaign_keys::public_key,
+                campaign_keys::crs,
+                campaign_keys::key_fingerprint,
+            ))
+            .first(conn)?;
+        let raw: RawSchema = serde_json::from_value(schema).map_err(ApiError::internal)?;
+        let parsed = CampaignSchema::parse(raw.clone()).map_err(ApiError::internal)?;
+        let fp32 = <[u8; 32]>::try_from(fp.as_slice()).map_err(ApiError::internal)?;
+        let root: Option<Vec<u8>> = registry_roots::table
+            .order(registry_roots::id.desc())
+            .select(registry_roots::root)
+            .first(conn)
+            .optional()?;
+        Ok(Material {
+            campaign_id: id,
+            title,
+            layout: layout(&parsed),
+            schema: raw,
+            schema_version,
+            reward,
+            public_key: STANDARD.encode(&public_key),
+            crs: STANDARD.encode(&crs),
+            key_fingerprint: hex::encode(&fp),
+            proof_metadata: STANDARD.encode(fhe_compute::keys::proof_metadata(
+                id as u64,
+                schema_version as u32,
+                &fp32,
+            )),
+            circuit_version: CIRCUIT_VERSION,
+            tree_depth: TREE_DEPTH,
+            proving_key_url: "/api/attestation/proving-key".into(),
+            registry_root: root.map(hex::encode),
+        })
+    })
+    .await?;
+    let body = serde_json::to_vec(&m).map_err(ApiError::internal)?;
+    let etag = format!("\"{}\"", hex::encode(Sha256::digest(&body)));
+    if etag_matches(&req, &etag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .content_type("application/json")
+        .body(body))
+}
+
+/// The Groth16 proving key of the attestation circuit (compressed arkworks bytes).
+#[utoipa::path(get, path = "/api/attestation/proving-key", tag = "contributions",
+    responses((status = 200, description = "application/octet-stream"), (status = 304, description = "not modified")))]
+#[get("/api/attestation/proving-key")]
+pub async fn proving_key(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let etag = state.attestation.proving_key_etag.clone();
+    if etag_matches(&req, &etag) {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .content_type("application/octet-stream")
+        .body(state.attestation.proving_key_bytes.clone())
+}
+
+/// Submit an encrypted, attested contribution (no session: the Groth16
+/// proof shows eligibility anonymously). Pays the reward to `payout_account`.
+#[utoipa::path(post, path = "/api/campaigns/{id}/contributions", tag = "contributions",
+    params(("id" = i64, Path, description = "campaign id")),
+    request_body = Submission,
+    responses((status = 201, body = Receipt),
+              (status = 402, description = "escrow_empty", body = ErrorBody),
+              (status = 409, description = "campaign_not_open, stale_root, nullifier_used", body = ErrorBody),
+              (status = 413, description = "payload_too_large, ciphertext_too_large", body = ErrorBody),
+              (status = 422, description = "ciphertext_malformed, ciphertext_layout_mismatch, zk_proof_invalid, attestation_public_inputs, attestation_malformed, attestation_invalid, attestation_wrong_campaign, attestation_binding_mismatch, invalid_payout_account", body = ErrorBody)))]
+pub async fn submit(
+    pool: web::Data<PgPool>,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: web::Json<Submission>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let sub = body.into_inner();
+    let receipt = db::with_conn(&pool, move |conn| {
+        let result = contributions::accept(&state, conn, id, &sub);
+        if let Err(e) = &result {
+            contributions::record_rejection(
+                conn,
+                Some(id).filter(|_| e.code() != "not_found"),
+                e.code(),
+            );
+        }
+        result
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(receipt))
+}

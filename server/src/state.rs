@@ -1,0 +1,23 @@
+//! Process-wide state shared by the handlers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::attestation::AttestationKeys;
+use crate::contributions::CampaignCrypto;
+use crate::keyholder::client::KeyholderClient;
+use crate::registry::Registry;
+
+/// Shared state.
+pub struct AppState {
+    /// The contributor registry tree.
+    pub registry: Registry,
+    /// Groth16 keys of the attestation circuit.
+    pub attestation: AttestationKeys,
+    /// Client of the keyholder.
+    pub keyholder: KeyholderClient,
+    /// Parsed key material of campaigns that received submissions.
+    pub campaign_crypto: Mutex<HashMap<i64, Arc<CampaignCrypto>>>,
+    /// How many recent registry roots a proof may use.
+    pub recent_roots: i64,
+}

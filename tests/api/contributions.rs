@@ -1,0 +1,718 @@
+//! Encrypted, attested contributions: the happy path and every refusal.
+//! Each refusal is checked to store nothing and pay nothing.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use cipherpool_tests::*;
+use diesel::prelude::*;
+use protocol::attestation::{self, fr_to_bytes, IdentitySecret, MerkleTree, ProvingKey};
+use protocol::wire::{IdentityView, Material, Submission};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// A small schema: two numeric fields and a 3-way category.
+fn small_campaign(reward: i64, budget: i64) -> Value {
+    json!({
+        "title": "Commute",
+        "description": "Minutes commuting, days at the office, and how you travel.",
+        "schema": {"fields": [
+            {"type": "numeric", "name": "minutes", "bits": 8},
+            {"type": "numeric", "name": "days", "bits": 8, "range": {"min": 0, "max": 7}},
+            {"type": "categorical", "name": "mode", "categories": ["car", "bike", "train"]}
+        ]},
+        "statistics": ["count", "sum", "histogram"],
+        "reward": reward,
+        "budget": budget,
+        "min_contributors": 10,
+        "epsilon": 1.0
+    })
+}
+
+struct Contributor {
+    user: TestUser,
+    secret: IdentitySecret,
+    wallet: i64,
+}
+
+struct World {
+    app: TestApp,
+    admin: TestUser,
+    campaign: i64,
+    material: Material,
+    proving_key: ProvingKey,
+}
+
+async fn open_campaign(
+    app: &TestApp,
+    admin: &TestUser,
+    buyer: &TestUser,
+    reward: i64,
+    budget: i64,
+) -> i64 {
+    let resp = app
+        .post(
+            "/api/campaigns",
+            Some(&buyer.token),
+            &small_campaign(reward, budget),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let id = body(resp).await["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            &format!("/api/campaigns/{id}/submit"),
+            Some(&buyer.token),
+            &json!(null),
+            Some(&format!("f{id}")),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .post(
+            &format!("/api/admin/campaigns/{id}/approve"),
+            Some(&admin.token),
+            &json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let r = app
+        .post(
+            &format!("/api/campaigns/{id}/open"),
+            Some(&buyer.token),
+            &json!(null),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    id
+}
+
+async fn world_with(settings: server::config::Settings, reward: i64, budget: i64) -> World {
+    let app = spawn_app_with(settings).await;
+    let admin = app.admin().await;
+    let buyer = app.user("buyer").await;
+    app.mint(&admin, buyer.id, 100_000).await;
+    let campaign = open_campaign(&app, &admin, &buyer, reward, budget).await;
+    let material: Material = body(
+        app.get(&format!("/api/campaigns/{campaign}/material"), None)
+            .await,
+    )
+    .await
+    .as_object()
+    .map(|o| serde_json::from_value(Value::Object(o.clone())).unwrap())
+    .unwrap();
+    let pk = app
+        .client
+        .get(format!("{}/api/attestation/proving-key", app.address))
+        .send()
+        .await
+        .unwrap();
+    let proving_key = ProvingKey::from_bytes(&pk.bytes().await.unwrap()).unwrap();
+    World {
+        app,
+        admin,
+        campaign,
+        material,
+        proving_key,
+    }
+}
+
+impl World {
+    async fn contributor(&self) -> Contributor {
+        let user = self.app.user("contributor").await;
+        let secret = IdentitySecret::random(&mut rand::rngs::OsRng);
+        let commitment = hex::encode(fr_to_bytes(&attestation::commitment(&secret)));
+        let r = self
+            .app
+            .post(
+                "/api/registry/identities",
+                Some(&user.token),
+                &json!({"commitment": commitment}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let wallet = body(self.app.get("/api/wallet", Some(&user.token)).await).await["account_id"]
+            .as_i64()
+            .unwrap();
+        Contributor {
+            user,
+            secret,
+            wallet,
+        }
+    }
+
+    async fn identity(&self, c: &Contributor) -> IdentityView {
+        serde_json::from_value(
+            body(self.app.get("/api/registry/me", Some(&c.user.token)).await).await,
+        )
+        .unwrap()
+    }
+
+    async fn prepare(&self, c: &Contributor, record: Value) -> Submission {
+        let identity = self.identity(c).await;
+        let (m, pk) = (self.material.clone(), self.proving_key.clone());
+        let secret = IdentitySecret::from_bytes(c.secret.to_bytes());
+        let wallet = c.wallet as u64;
+        tokio::task::spawn_blocking(move || {
+            client::prepare_contribution(&m, &pk, &secret, &identity, &record, wallet, &mut |_| {})
+        })
+        .await
+        .unwrap()
+        .unwrap()
+    }
+
+    async fn submit(&self, s: &Value) -> reqwest::Response {
+        self.app
+            .post(
+                &format!("/api/campaigns/{}/contributions", self.campaign),
+                None,
+                s,
+                None,
+            )
+            .await
+    }
+
+    async fn stored(&self) -> i64 {
+        let pool = self.app.pool.clone();
+        let id = self.campaign;
+        tokio::task::spawn_blocking(move || {
+            use server::schema::contributions;
+            let mut c = pool.get().unwrap();
+            contributions::table
+                .filter(contributions::campaign_id.eq(id))
+                .count()
+                .get_result::<i64>(&mut c)
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn escrow(&self) -> i64 {
+        body(
+            self.app
+                .get(
+                    &format!("/api/campaigns/{}", self.campaign),
+                    Some(&self.admin.token),
+                )
+                .await,
+        )
+        .await["escrow_balance"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// Posts `s`, expects `status`/`code`, and checks nothing was stored or paid.
+    async fn refused(&self, s: &Value, status: StatusCode, code: &str) {
+        let (stored, escrow) = (self.stored().await, self.escrow().await);
+        assert_error(self.submit(s).await, status, code).await;
+        assert_eq!(self.stored().await, stored, "{code}: something was stored");
+        assert_eq!(self.escrow().await, escrow, "{code}: something was paid");
+    }
+}
+
+fn rec(minutes: u64, days: u64, mode: &str) -> Value {
+    json!({"minutes": minutes, "days": days, "mode": mode})
+}
+
+fn to_value(s: &Submission) -> Value {
+    serde_json::to_value(s).unwrap()
+}
+
+#[tokio::test]
+async fn three_contributors_are_each_paid_once() {
+    let w = world_with(test_settings(), 25, 1_000).await;
+    assert_eq!(w.material.layout, vec![8, 8, 2, 2, 2]);
+    let mut receipts = Vec::new();
+    for (i, mode) in ["car", "bike", "train"].iter().enumerate() {
+        let c = w.contributor().await;
+        let s = w.prepare(&c, rec(30 + i as u64, 5, mode)).await;
+        let r = w.submit(&to_value(&s)).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let receipt = body(r).await;
+        assert_eq!(receipt["reward"], 25);
+        assert_eq!(receipt["payout_account"], c.wallet);
+        assert_eq!(w.app.balance(&c.user).await, 25);
+        // The stored bytes are exactly what was sent.
+        let pool = w.app.pool.clone();
+        let cid = receipt["contribution_id"].as_i64().unwrap();
+        let stored: Vec<u8> = tokio::task::spawn_blocking(move || {
+            use server::schema::contributions;
+            let mut conn = pool.get().unwrap();
+            contributions::table
+                .find(cid)
+                .select(contributions::ciphertext)
+                .first(&mut conn)
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(stored, STANDARD.decode(&s.ciphertext).unwrap());
+        receipts.push(receipt);
+    }
+    assert_eq!(w.stored().await, 3);
+    assert_eq!(w.escrow().await, 1_000 - 75);
+    w.app.assert_ledger_consistent(&w.admin).await;
+}
+
+#[tokio::test]
+async fn material_is_cache_friendly_and_only_for_open_campaigns() {
+    let w = world_with(test_settings(), 25, 1_000).await;
+    let r = w
+        .app
+        .get(&format!("/api/campaigns/{}/material", w.campaign), None)
+        .await;
+    let etag = r
+        .headers()
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let r = w
+        .app
+        .client
+        .get(format!(
+            "{}/api/campaigns/{}/material",
+            w.app.address, w.campaign
+        ))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    // A registration changes the root, hence the material.
+    let _c = w.contributor().await;
+    let r = w
+        .app
+        .client
+        .get(format!(
+            "{}/api/campaigns/{}/material",
+            w.app.address, w.campaign
+        ))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let buyer = w.app.user("buyer").await;
+    let draft = w.app.draft_campaign(&buyer, 100).await;
+    assert_error(
+        w.app
+            .get(&format!("/api/campaigns/{draft}/material"), None)
+            .await,
+        StatusCode::CONFLICT,
+        "campaign_not_open",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn registry_rules() {
+    let w = world_with(test_settings(), 25, 1_000).await;
+    let c = w.contributor().await;
+    // One identity per account.
+    let other = hex::encode(fr_to_bytes(&attestation::commitment(
+        &IdentitySecret::random(&mut rand::rngs::OsRng),
+    )));
+    assert_error(
+        w.app
+            .post(
+                "/api/registry/identities",
+                Some(&c.user.token),
+                &json!({"commitment": other}),
+                None,
+            )
+            .await,
+        StatusCode::CONFLICT,
+        "identity_exists",
+    )
+    .await;
+    // Buyers do not register; garbage is refused.
+    let buyer = w.app.user("buyer").await;
+    assert_error(
+        w.app
+            .post(
+                "/api/registry/identities",
+                Some(&buyer.token),
+                &json!({"commitment": other}),
+                None,
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let c2 = w.app.user("contributor").await;
+    for bad in ["zz", "00", &"ff".repeat(32)] {
+        assert_error(
+            w.app
+                .post(
+                    "/api/registry/identities",
+                    Some(&c2.token),
+                    &json!({"commitment": bad}),
+                    None,
+                )
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_commitment",
+        )
+        .await;
+    }
+    // The path the server gives verifies against its root.
+    let id = w.identity(&c).await;
+    assert_eq!(id.siblings.len(), attestation::TREE_DEPTH);
+}
+
+#[tokio::test]
+async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
+    let mut settings = test_settings();
+    settings.recent_roots = 3;
+    let w = world_with(settings, 25, 1_000).await;
+    let a = w.contributor().await;
+    let b = w.contributor().await;
+    let good = w.prepare(&a, rec(20, 3, "bike")).await;
+    let other = w.prepare(&b, rec(45, 2, "car")).await;
+
+    // Truncated ciphertext bytes.
+    let mut s = to_value(&good);
+    let bytes = STANDARD.decode(&good.ciphertext).unwrap();
+    s["ciphertext"] = json!(STANDARD.encode(&bytes[..bytes.len() / 2]));
+    w.refused(&s, StatusCode::UNPROCESSABLE_ENTITY, "ciphertext_malformed")
+        .await;
+    // Not base64 at all.
+    s["ciphertext"] = json!("***");
+    w.refused(&s, StatusCode::UNPROCESSABLE_ENTITY, "ciphertext_malformed")
+        .await;
+    // Oversized ciphertext (within the body limit): refused before parsing.
+    s["ciphertext"] = json!(STANDARD.encode(vec![7u8; 1_500_000]));
+    w.refused(&s, StatusCode::PAYLOAD_TOO_LARGE, "ciphertext_too_large")
+        .await;
+    // Oversized body.
+    s["ciphertext"] = json!(STANDARD.encode(vec![7u8; 5 * 1024 * 1024]));
+    w.refused(&s, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+        .await;
+    // Tampered ciphertext bytes (the attestation still names the original digest).
+    let mut t = bytes.clone();
+    let n = t.len();
+    t[n - 300] ^= 0x01;
+    let mut s = to_value(&good);
+    s["ciphertext"] = json!(STANDARD.encode(&t));
+    let r = w.submit(&s).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let code = body(r).await["error"]["code"].as_str().unwrap().to_string();
+    assert!(
+        [
+            "ciphertext_malformed",
+            "zk_proof_invalid",
+            "attestation_binding_mismatch"
+        ]
+        .contains(&code.as_str()),
+        "{code}"
+    );
+    // The attestation moved onto other ciphertext bytes (b's valid ciphertext).
+    let mut s = to_value(&good);
+    s["ciphertext"] = json!(other.ciphertext);
+    w.refused(
+        &s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "attestation_binding_mismatch",
+    )
+    .await;
+    // Payout account swapped.
+    let mut s = to_value(&good);
+    s["payout_account"] = json!(b.wallet);
+    w.refused(
+        &s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "attestation_binding_mismatch",
+    )
+    .await;
+    // Tampered proof bytes.
+    let mut proof = STANDARD.decode(&good.attestation.proof).unwrap();
+    proof[10] ^= 0xff;
+    let mut s = to_value(&good);
+    s["attestation"]["proof"] = json!(STANDARD.encode(&proof));
+    let r = w.submit(&s).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let code = body(r).await["error"]["code"].as_str().unwrap().to_string();
+    assert!(
+        ["attestation_malformed", "attestation_invalid"].contains(&code.as_str()),
+        "{code}"
+    );
+    // Truncated proof.
+    let mut s = to_value(&good);
+    s["attestation"]["proof"] =
+        json!(STANDARD.encode(&STANDARD.decode(&good.attestation.proof).unwrap()[..40]));
+    w.refused(
+        &s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "attestation_malformed",
+    )
+    .await;
+    // Too many / too few public inputs.
+    let mut s = to_value(&good);
+    s["attestation"]["public_inputs"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("00".repeat(32)));
+    w.refused(
+        &s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "attestation_public_inputs",
+    )
+    .await;
+    let mut s = to_value(&good);
+    s["attestation"]["public_inputs"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    w.refused(
+        &s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "attestation_public_inputs",
+    )
+    .await;
+    // Wrong public inputs: another nullifier, another campaign.
+    let mut s = to_value(&good);
+    s["attestation"]["public_inputs"][1] = json!(other.attestation.public_inputs[1]);
+    w.refused(&s, StatusCode::UNPROCESSABLE_ENTITY, "attestation_invalid")
+        .await;
+    let mut s = to_value(&good);
+    s["attestation"]["public_inputs"][2] =
+        json!(hex::encode(fr_to_bytes(&attestation::Fr::from(9_999u64))));
+    w.refused(
+        &s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "attestation_wrong_campaign",
+    )
+    .await;
+    // Unknown fields in the body.
+    let mut s = to_value(&good);
+    s["extra"] = json!(1);
+    w.refused(&s, StatusCode::BAD_REQUEST, "unknown_field")
+        .await;
+
+    // A value wider than its field: the list's layout gives it away.
+    let schema = protocol::CampaignSchema::parse(w.material.schema.clone()).unwrap();
+    let mut encoded = protocol::record::encode(&schema, &rec(20, 3, "bike")).unwrap();
+    encoded.entries[0].bits = 16;
+    encoded.entries[0].value = 300;
+    let pm = fhe_compute::PublicMaterial {
+        public_key: STANDARD.decode(&w.material.public_key).unwrap(),
+        crs: STANDARD.decode(&w.material.crs).unwrap(),
+    };
+    let meta = STANDARD.decode(&w.material.proof_metadata).unwrap();
+    let (pk, crs) = (pm.public_key().unwrap(), pm.crs().unwrap());
+    let wide = tokio::task::spawn_blocking(move || {
+        fhe_compute::encrypt_record(&encoded, &pk, &crs, &meta).unwrap()
+    })
+    .await
+    .unwrap();
+    let mut s = to_value(&good);
+    s["ciphertext"] = json!(STANDARD.encode(&wide));
+    w.refused(
+        &s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "ciphertext_layout_mismatch",
+    )
+    .await;
+    // The client refuses such a value before encrypting.
+    let identity = w.identity(&a).await;
+    let err = client::prepare_contribution(
+        &w.material,
+        &w.proving_key,
+        &a.secret,
+        &identity,
+        &rec(300, 3, "bike"),
+        a.wallet as u64,
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("does not fit in 8 bits"), "{err}");
+
+    // A proof from a secret that is not registered: its own tree's root is unknown.
+    let outsider = IdentitySecret::random(&mut rand::rngs::OsRng);
+    let mut tree = MerkleTree::new();
+    tree.push(attestation::commitment(&outsider)).unwrap();
+    let path = tree.path(0).unwrap();
+    let digest: [u8; 32] =
+        sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &bytes)).into();
+    let (proof, inputs) = attestation::prove(
+        &w.proving_key,
+        &outsider,
+        &path,
+        w.campaign as u64,
+        &digest,
+        a.wallet as u64,
+        &mut rand::rngs::OsRng,
+    )
+    .unwrap();
+    let mut s = to_value(&good);
+    s["attestation"] = json!({
+        "proof": STANDARD.encode(proof.to_bytes()),
+        "public_inputs": inputs.to_field_elements().iter().map(|x| hex::encode(fr_to_bytes(x))).collect::<Vec<_>>(),
+    });
+    w.refused(&s, StatusCode::CONFLICT, "stale_root").await;
+
+    // The good submission goes through once; its replay and a second
+    // contribution by the same person (new ciphertext, same nullifier) do not.
+    let r = w.submit(&to_value(&good)).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    w.refused(&to_value(&good), StatusCode::CONFLICT, "nullifier_used")
+        .await;
+    let again = w.prepare(&a, rec(99, 1, "train")).await;
+    w.refused(&to_value(&again), StatusCode::CONFLICT, "nullifier_used")
+        .await;
+    assert_eq!(w.app.balance(&a.user).await, 25);
+
+    // A stale root: three registrations later (recent_roots = 3), b's proof is too old.
+    for _ in 0..3 {
+        w.contributor().await;
+    }
+    w.refused(&to_value(&other), StatusCode::CONFLICT, "stale_root")
+        .await;
+    let fresh = w.prepare(&b, rec(45, 2, "car")).await;
+    assert_eq!(
+        w.submit(&to_value(&fresh)).await.status(),
+        StatusCode::CREATED
+    );
+
+    // Rejections are counted by reason for admins.
+    let pool = w.app.pool.clone();
+    let reasons: i64 = tokio::task::spawn_blocking(move || {
+        use server::schema::rejections;
+        let mut c = pool.get().unwrap();
+        rejections::table.count().get_result(&mut c).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(reasons >= 15, "{reasons}");
+    w.app.assert_ledger_consistent(&w.admin).await;
+}
+
+#[tokio::test]
+async fn closed_and_unapproved_campaigns_and_empty_escrow_refuse() {
+    let w = world_with(test_settings(), 400, 1_000).await;
+    let a = w.contributor().await;
+    let b = w.contributor().await;
+    let c = w.contributor().await;
+    let sa = w.prepare(&a, rec(1, 1, "car")).await;
+    let sb = w.prepare(&b, rec(2, 2, "car")).await;
+    let sc = w.prepare(&c, rec(3, 3, "car")).await;
+    assert_eq!(w.submit(&to_value(&sa)).await.status(), StatusCode::CREATED);
+    assert_eq!(w.submit(&to_value(&sb)).await.status(), StatusCode::CREATED);
+    // 1000 - 2 × 400 = 200 left: not enough for a third reward.
+    w.refused(&to_value(&sc), StatusCode::PAYMENT_REQUIRED, "escrow_empty")
+        .await;
+
+    // Another campaign, approved but not open; then this one closed.
+    let buyer = w.app.user("buyer").await;
+    w.app.mint(&w.admin, buyer.id, 1_000).await;
+    let draft = w.app.draft_campaign(&buyer, 500).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/campaigns/{draft}/contributions"),
+            None,
+            &to_value(&sc),
+            None,
+        )
+        .await;
+    assert_error(r, StatusCode::CONFLICT, "campaign_not_open").await;
+    let r = w
+        .app
+        .post(
+            "/api/campaigns/987654/contributions",
+            None,
+            &to_value(&sc),
+            None,
+        )
+        .await;
+    assert_error(r, StatusCode::NOT_FOUND, "not_found").await;
+    let owner_close = {
+        let pool = w.app.pool.clone();
+        let id = w.campaign;
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().unwrap();
+            server::db::run_tx_sync(&mut conn, "close", |c| {
+                server::campaigns::close(c, 0, true, id).map(|_| ())
+            })
+            .unwrap();
+        })
+    };
+    owner_close.await.unwrap();
+    w.refused(&to_value(&sc), StatusCode::CONFLICT, "campaign_not_open")
+        .await;
+}
+
+#[tokio::test]
+async fn fifty_concurrent_submissions_race_for_the_last_rewards() {
+    // Escrow for exactly 5 rewards; 50 distinct contributors submit at once.
+    let w = world_with(test_settings(), 10, 50).await;
+    let mut contributors = Vec::new();
+    for _ in 0..50 {
+        contributors.push(w.contributor().await);
+    }
+    // One ciphertext, fifty attestations (each binds the same digest to its own payout).
+    let first = w.prepare(&contributors[0], rec(10, 1, "bike")).await;
+    let ciphertext = STANDARD.decode(&first.ciphertext).unwrap();
+    let digest: [u8; 32] = sha2::Digest::finalize(sha2::Digest::chain_update(
+        sha2::Sha256::default(),
+        &ciphertext,
+    ))
+    .into();
+    let mut subs = vec![to_value(&first)];
+    for c in &contributors[1..] {
+        let id = w.identity(c).await;
+        let siblings = id
+            .siblings
+            .iter()
+            .map(|h| attestation::fr_from_bytes(&hex::decode(h).unwrap()).unwrap())
+            .collect();
+        let path = attestation::MerklePath {
+            siblings,
+            index: id.leaf_index,
+        };
+        let (proof, inputs) = attestation::prove(
+            &w.proving_key,
+            &c.secret,
+            &path,
+            w.campaign as u64,
+            &digest,
+            c.wallet as u64,
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap();
+        subs.push(json!({
+            "ciphertext": first.ciphertext,
+            "payout_account": c.wallet,
+            "attestation": {
+                "proof": STANDARD.encode(proof.to_bytes()),
+                "public_inputs": inputs.to_field_elements().iter().map(|x| hex::encode(fr_to_bytes(x))).collect::<Vec<_>>(),
+            }
+        }));
+    }
+    let statuses =
+        futures::future::join_all(subs.iter().map(|s| async { w.submit(s).await.status() })).await;
+    let paid = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let empty = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::PAYMENT_REQUIRED)
+        .count();
+    assert_eq!((paid, empty), (5, 45), "{statuses:?}");
+    assert_eq!(w.stored().await, 5);
+    assert_eq!(w.escrow().await, 0);
+    let mut total = 0;
+    for c in &contributors {
+        total += w.app.balance(&c.user).await;
+    }
+    assert_eq!(total, 50);
+    w.app.assert_ledger_consistent(&w.admin).await;
+}

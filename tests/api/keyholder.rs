@@ -1,0 +1,135 @@
+//! The keyholder: authenticated, idempotent key generation, no way to get
+//! a client key out.
+
+use cipherpool_tests::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn keyholder_authenticates_and_never_hands_out_client_keys() {
+    let kh = spawn_keyholder().await;
+    let http = reqwest::Client::new();
+    let schema = json!({"fields": [{"type": "numeric", "name": "a", "bits": 8}]});
+
+    let r = http
+        .post(format!("{kh}/campaigns/1/keys"))
+        .json(&json!({"schema": schema}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let r = http
+        .post(format!("{kh}/campaigns/1/keys"))
+        .bearer_auth("wrong-token-wrong-token")
+        .json(&json!({"schema": schema}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let r = http
+        .post(format!("{kh}/campaigns/1/keys"))
+        .bearer_auth(KEYHOLDER_TOKEN)
+        .json(&json!({"schema": {"fields": []}}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_schema").await;
+
+    let first: serde_json::Value = http
+        .post(format!("{kh}/campaigns/1/keys"))
+        .bearer_auth(KEYHOLDER_TOKEN)
+        .json(&json!({"schema": schema}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Idempotent: the same keys again.
+    let again: serde_json::Value = http
+        .post(format!("{kh}/campaigns/1/keys"))
+        .bearer_auth(KEYHOLDER_TOKEN)
+        .json(&json!({"schema": schema}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["key_fingerprint"], again["key_fingerprint"]);
+    let sk = http
+        .get(format!("{kh}/campaigns/1/server-key"))
+        .bearer_auth(KEYHOLDER_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sk.status(), StatusCode::OK);
+    assert!(sk.bytes().await.unwrap().len() > 1_000_000);
+    for path in [
+        "/campaigns/1/client-key",
+        "/campaigns/1/client_key.sealed",
+        "/campaigns/1/decrypt",
+        "/kek",
+    ] {
+        let r = http
+            .get(format!("{kh}{path}"))
+            .bearer_auth(KEYHOLDER_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        let r = http
+            .post(format!("{kh}{path}"))
+            .bearer_auth(KEYHOLDER_TOKEN)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let r = http
+        .get(format!("{kh}/campaigns/2/server-key"))
+        .bearer_auth(KEYHOLDER_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn approval_without_a_keyholder_changes_nothing() {
+    let mut settings = test_settings();
+    // Nothing listens on port 9 (discard) on loopback.
+    settings.keyholder_url = "http://127.0.0.1:9".into();
+    let app = spawn_app_with(settings).await;
+    let admin = app.admin().await;
+    let buyer = app.user("buyer").await;
+    app.mint(&admin, buyer.id, 500).await;
+    let id = app.draft_campaign(&buyer, 500).await;
+    app.post(
+        &format!("/api/campaigns/{id}/submit"),
+        Some(&buyer.token),
+        &json!(null),
+        Some("s"),
+    )
+    .await;
+    assert_error(
+        app.post(
+            &format!("/api/admin/campaigns/{id}/approve"),
+            Some(&admin.token),
+            &json!({}),
+            None,
+        )
+        .await,
+        StatusCode::BAD_GATEWAY,
+        "keyholder_unavailable",
+    )
+    .await;
+    let c = body(
+        app.get(&format!("/api/campaigns/{id}"), Some(&buyer.token))
+            .await,
+    )
+    .await;
+    assert_eq!(c["status"], "pending_review");
+    assert_eq!(c["escrow_balance"], 500);
+}
