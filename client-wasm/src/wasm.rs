@@ -89,15 +89,3 @@ pub fn prepare_contribution(
     .map_err(|e| JsError::new(&e.to_string()))?;
     serde_json::to_string(&submission).map_err(|e| JsError::new(&e.to_string()))
 }
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = console, js_name = error)]
-    fn console_error(s: &str);
-}
-
-/// TEMP: panic messages to the console.
-#[wasm_bindgen(start)]
-pub fn start() {
-    std::panic::set_hook(Box::new(|info| console_error(&format!("panic: {info}"))));
-}
