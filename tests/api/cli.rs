@@ -3,21 +3,12 @@
 //! through the REST API.
 
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use cipherpool_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn cipherpool(db_url: &str) -> Command {
     let bin = workspace_bin("cipherpool");
@@ -30,14 +21,6 @@ fn cipherpool(db_url: &str) -> Command {
     c.env("CIPHERPOOL_DATABASE_URL", db_url)
         .env("RUST_LOG", "warn");
     c
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn call(

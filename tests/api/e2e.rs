@@ -2,29 +2,12 @@
 //! `cipherpool-keyholder` and `cipherpool` binaries, and three contributors
 //! using the native `cipherpool-client`.
 
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::Duration;
 
 use cipherpool_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn bin(name: &str) -> Command {
     let path = workspace_bin(name);

@@ -33,6 +33,26 @@ pub struct RootView {
     pub leaf_count: i64,
 }
 
+/// The view of leaf `leaf_index` with its current path and root.
+fn identity_view(
+    state: &AppState,
+    conn: &mut PgConnection,
+    leaf_index: u64,
+    commitment: &[u8],
+) -> Result<IdentityView, ApiError> {
+    let (path, current_root) = state.registry.path(conn, leaf_index)?;
+    Ok(IdentityView {
+        leaf_index,
+        commitment: hex::encode(commitment),
+        root: hex::encode(fr_to_bytes(&current_root)),
+        siblings: path
+            .siblings
+            .iter()
+            .map(|s| hex::encode(fr_to_bytes(s)))
+            .collect(),
+    })
+}
+
 /// Register this contributor's identity commitment (once per account; the secret never leaves the device).
 #[utoipa::path(post, path = "/api/registry/identities", tag = "registry", security(("bearer" = [])),
     request_body = RegisterIdentity,
@@ -53,17 +73,7 @@ pub async fn register(
         .map_err(|e| ApiError::unprocessable("invalid_commitment", e.to_string()))?;
     let view = db::with_conn(&pool, move |conn| {
         let reg = state.registry.register(conn, user.id, commitment)?;
-        let (path, current_root) = state.registry.path(conn, reg.leaf_index)?;
-        Ok(IdentityView {
-            leaf_index: reg.leaf_index,
-            commitment: hex::encode(fr_to_bytes(&commitment)),
-            root: hex::encode(fr_to_bytes(&current_root)),
-            siblings: path
-                .siblings
-                .iter()
-                .map(|s| hex::encode(fr_to_bytes(s)))
-                .collect(),
-        })
+        identity_view(&state, conn, reg.leaf_index, &fr_to_bytes(&commitment))
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
@@ -87,17 +97,7 @@ pub async fn me(
             .optional()?;
         let (leaf_index, commitment) =
             row.ok_or_else(|| ApiError::not_found("no identity registered for this account"))?;
-        let (path, current_root) = state.registry.path(conn, leaf_index as u64)?;
-        Ok(IdentityView {
-            leaf_index: leaf_index as u64,
-            commitment: hex::encode(commitment),
-            root: hex::encode(fr_to_bytes(&current_root)),
-            siblings: path
-                .siblings
-                .iter()
-                .map(|s| hex::encode(fr_to_bytes(s)))
-                .collect(),
-        })
+        identity_view(&state, conn, leaf_index as u64, &commitment)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
