@@ -167,12 +167,15 @@ pub fn accept(
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
 
+    let started = std::time::Instant::now();
     // Campaign open (and its key material).
     let (crypto, reward) = campaign_crypto(state, conn, campaign_id)?;
+    let t_campaign = started.elapsed();
     // Bounded, conformance-checked deserialization, then the zk-pok.
     let ciphertext = STANDARD
         .decode(&sub.ciphertext)
         .map_err(|_| refuse(422, "ciphertext_malformed", "ciphertext must be base64"))?;
+    let t_decode = started.elapsed();
     let digest = fhe_compute::verify_contribution(
         &ciphertext,
         &crypto.layout,
@@ -180,6 +183,7 @@ pub fn accept(
         &crypto.crs,
         &crypto.metadata,
     )?;
+    let t_zk = started.elapsed();
     // Groth16: exact public-input count, statement bound to this campaign,
     // these bytes and this payout account, checked point decoding.
     let inputs = parse_inputs(&sub.attestation.public_inputs)?;
@@ -217,6 +221,7 @@ pub fn accept(
             other => refuse(422, "attestation_malformed", other.to_string()),
         },
     )?;
+    let t_verified = started.elapsed();
     // Root among the recent roots.
     let root = attestation::fr_to_bytes(&inputs[0]).to_vec();
     let recent: Vec<Vec<u8>> = registry_roots::table
@@ -259,9 +264,10 @@ pub fn accept(
         return Err(escrow_empty());
     }
     let amount = TokenAmount::parse(reward)?;
+    let t_checked = started.elapsed();
     // One transaction: store, record the nullifier, pay.
     let payout_account = sub.payout_account;
-    crate::db::run_tx_sync(conn, "accept_contribution", |c| {
+    let receipt = crate::db::run_tx_sync(conn, "accept_contribution", |c| {
         let status: String = campaigns::table
             .find(campaign_id)
             .select(campaigns::status)
@@ -312,7 +318,17 @@ pub fn accept(
             reward,
             payout_account,
         })
-    })
+    })?;
+    tracing::debug!(
+        campaign = ?t_campaign,
+        decode = ?(t_decode - t_campaign),
+        zk = ?(t_zk - t_decode),
+        groth16 = ?(t_verified - t_zk),
+        checks = ?(t_checked - t_verified),
+        tx = ?(started.elapsed() - t_checked),
+        "contribution accepted"
+    );
+    Ok(receipt)
 }
 
 fn nullifier_used() -> ApiError {

@@ -28,6 +28,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    server::telemetry::init("pretty");
     let args: Vec<String> = std::env::args().collect();
     let submissions: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60);
     let concurrency: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(8);
