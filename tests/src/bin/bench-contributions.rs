@@ -28,7 +28,12 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    server::telemetry::init("pretty");
+    // Logs only on request (`RUST_LOG=cipherpool_server::contributions=debug`
+    // shows per-phase timings): at the default `info` level the set-up was
+    // seen to spin in log formatting.
+    if std::env::var_os("RUST_LOG").is_some() {
+        server::telemetry::init("pretty");
+    }
     let args: Vec<String> = std::env::args().collect();
     let submissions: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60);
     let concurrency: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(8);
