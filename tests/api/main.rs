@@ -3,6 +3,7 @@
 
 mod auth;
 mod bad_input;
+mod browser;
 mod campaigns;
 mod cli;
 mod contributions;

@@ -1,0 +1,239 @@
+//! The contributor page in a real headless Chromium: the wasm client (built by
+//! `scripts/build-wasm` into web/pkg) encrypts and proves a record in the
+//! browser, and the real server accepts and pays for it. Driven by
+//! tests/browser/contribute.mjs (playwright-core, installed by `scripts/setup`),
+//! which also checks that no request the browser sends carries the plaintext.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use cipherpool_tests::*;
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const REWARD: i64 = 25;
+const BUDGET: i64 = 1_000;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+/// Fails with what to run when a prerequisite of the browser test is missing.
+fn require_prerequisites(root: &Path) {
+    let mut missing = Vec::new();
+    if !root.join("web/pkg/cipherpool_client_wasm.js").is_file()
+        || !root
+            .join("web/pkg/cipherpool_client_wasm_bg.wasm")
+            .is_file()
+    {
+        missing.push("web/pkg (the wasm client): run scripts/build-wasm");
+    }
+    if !Path::new("/usr/bin/chromium").is_file() {
+        missing.push("/usr/bin/chromium: run scripts/setup");
+    }
+    if !root
+        .join("tests/browser/node_modules/playwright-core")
+        .is_dir()
+    {
+        missing.push("tests/browser/node_modules (playwright-core): run scripts/setup");
+    }
+    assert!(
+        missing.is_empty(),
+        "the browser test cannot run; missing:\n  {}",
+        missing.join("\n  ")
+    );
+}
+
+fn commute_campaign() -> Value {
+    json!({
+        "title": "Commute",
+        "description": "Minutes commuting, days at the office, and how you travel.",
+        "schema": {"fields": [
+            {"type": "numeric", "name": "minutes", "bits": 8},
+            {"type": "numeric", "name": "days", "bits": 8, "range": {"min": 0, "max": 7}},
+            {"type": "categorical", "name": "mode", "categories": ["car", "bike", "train"]}
+        ]},
+        "statistics": ["count", "sum", "histogram"],
+        "reward": REWARD,
+        "budget": BUDGET,
+        "min_contributors": 10,
+        "epsilon": 1.0
+    })
+}
+
+async fn open_campaign(app: &TestApp, admin: &TestUser, buyer: &TestUser) -> i64 {
+    let r = app
+        .post(
+            "/api/campaigns",
+            Some(&buyer.token),
+            &commute_campaign(),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = body(r).await["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            &format!("/api/campaigns/{id}/submit"),
+            Some(&buyer.token),
+            &json!(null),
+            Some(&format!("b{id}")),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .post(
+            &format!("/api/admin/campaigns/{id}/approve"),
+            Some(&admin.token),
+            &json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let r = app
+        .post(
+            &format!("/api/campaigns/{id}/open"),
+            Some(&buyer.token),
+            &json!(null),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    id
+}
+
+#[tokio::test]
+async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
+    let root = repo_root();
+    require_prerequisites(&root);
+
+    let mut settings = test_settings();
+    settings.web_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../web").into();
+    let app = spawn_app_with(settings).await;
+    let admin = app.admin().await;
+    let buyer = app.user("buyer").await;
+    app.mint(&admin, buyer.id, 100_000).await;
+    let campaign = open_campaign(&app, &admin, &buyer).await;
+    // The page and the wasm client are served by the server itself.
+    let r = app.get("/contribute.html", None).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "the server does not serve web/contribute.html"
+    );
+    let r = app.get("/pkg/cipherpool_client_wasm_bg.wasm", None).await;
+    assert_eq!(r.headers()["content-type"], "application/wasm");
+
+    // A contributor account with a known password; the page creates the
+    // identity secret and registers its commitment itself.
+    let contributor = app.user("contributor").await;
+    let wallet = body(app.get("/api/wallet", Some(&contributor.token)).await).await["account_id"]
+        .as_i64()
+        .unwrap();
+    let record = json!({"minutes": 37, "days": 4, "mode": "train"});
+
+    let started = Instant::now();
+    let child = tokio::process::Command::new("node")
+        .arg("tests/browser/contribute.mjs")
+        .current_dir(&root)
+        .env("BASE", &app.address)
+        .env("CAMPAIGN", campaign.to_string())
+        .env("EMAIL", &contributor.email)
+        .env("PASSWORD", GOOD_PASSWORD)
+        .env("RECORD", record.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run node (is Node.js installed?)");
+    let out = tokio::time::timeout(Duration::from_secs(20 * 60), child.wait_with_output())
+        .await
+        .expect("the browser run took more than 20 minutes")
+        .expect("browser run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stderr}");
+    assert!(
+        out.status.success(),
+        "the browser run failed ({}); see its log above and {}",
+        out.status,
+        "target/artifacts/contribute-failure.png"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let result: Value =
+        serde_json::from_str(stdout.lines().last().expect("output")).expect("browser result JSON");
+    eprintln!(
+        "browser: encrypt + prove {} s in the page, {:.1} s in all",
+        result["seconds"],
+        started.elapsed().as_secs_f64()
+    );
+    eprintln!("browser requests: {}", result["requests"]);
+    let receipt = &result["receipt"];
+
+    // The receipt the page showed.
+    assert_eq!(receipt["campaign_id"], campaign);
+    assert_eq!(receipt["reward"], REWARD);
+    assert_eq!(receipt["payout_account"], wallet);
+    assert_eq!(result["balance"], format!("{REWARD} tokens"));
+
+    // Server side: the contribution is stored as received, and the wallet
+    // got exactly the reward, out of the campaign's escrow.
+    let cid = receipt["contribution_id"]
+        .as_i64()
+        .expect("contribution_id");
+    let pool = app.pool.clone();
+    let (row, transfer, count) = tokio::task::spawn_blocking(move || {
+        use server::schema::{contributions, transfers};
+        let mut c = pool.get().unwrap();
+        let row: (i64, Vec<u8>, Vec<u8>, i64, i64) = contributions::table
+            .find(cid)
+            .select((
+                contributions::campaign_id,
+                contributions::ciphertext,
+                contributions::digest,
+                contributions::payout_account_id,
+                contributions::transfer_id,
+            ))
+            .first(&mut c)
+            .expect("the contribution is stored");
+        let transfer: (i64, i64) = transfers::table
+            .find(row.4)
+            .select((transfers::to_account_id, transfers::amount))
+            .first(&mut c)
+            .expect("the reward transfer exists");
+        let count: i64 = contributions::table
+            .filter(contributions::campaign_id.eq(row.0))
+            .count()
+            .get_result(&mut c)
+            .unwrap();
+        (row, transfer, count)
+    })
+    .await
+    .unwrap();
+    let (campaign_id, ciphertext, digest, payout, transfer_id) = row;
+    assert_eq!(campaign_id, campaign);
+    assert_eq!(count, 1);
+    assert_eq!(hex::encode(&digest), receipt["digest"].as_str().unwrap());
+    assert_eq!(Sha256::digest(&ciphertext).as_slice(), digest.as_slice());
+    assert_eq!(payout, wallet);
+    assert_eq!(transfer_id, receipt["transfer_id"].as_i64().unwrap());
+    assert_eq!(transfer, (wallet, REWARD));
+    assert_eq!(app.balance(&contributor).await, REWARD);
+    let escrow = body(
+        app.get(&format!("/api/campaigns/{campaign}"), Some(&admin.token))
+            .await,
+    )
+    .await["escrow_balance"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(escrow, BUDGET - REWARD);
+    // The page registered exactly one identity for the account.
+    let me = app.get("/api/registry/me", Some(&contributor.token)).await;
+    assert_eq!(me.status(), StatusCode::OK);
+    app.assert_ledger_consistent(&admin).await;
+}

@@ -1,0 +1,45 @@
+// The contributor client (client-wasm) in a module Web Worker, so that the
+// slow encrypt + prove step never blocks the page. A tiny RPC:
+//   in:  {id, method, args}
+//   out: {id, result} | {id, error, fatal} | {id, progress: {stage, percent}}
+// The worker makes no network requests of its own beyond loading the module.
+import init, {
+  checkRecord,
+  identityCommitment,
+  newIdentitySecret,
+  prepareContribution,
+} from '../pkg/cipherpool_client_wasm.js';
+
+const ready = init();
+
+const methods = {
+  newIdentitySecret: () => newIdentitySecret(),
+  identityCommitment: (secretHex) => identityCommitment(secretHex),
+  checkRecord: (schemaJson, recordJson) => checkRecord(schemaJson, recordJson),
+  prepareContribution: (id, materialJson, provingKey, secretHex, identityJson, recordJson, payout) =>
+    prepareContribution(
+      materialJson,
+      new Uint8Array(provingKey),
+      secretHex,
+      identityJson,
+      recordJson,
+      payout,
+      (stage, percent) => self.postMessage({ id, progress: { stage, percent } }),
+    ),
+};
+
+self.onmessage = async ({ data: { id, method, args } }) => {
+  try {
+    await ready;
+    const fn = methods[method];
+    if (!fn) throw new Error(`unknown method ${method}`);
+    const result = method === 'prepareContribution' ? fn(id, ...args) : fn(...args);
+    self.postMessage({ id, result: result ?? null });
+  } catch (err) {
+    // A Rust panic surfaces as a WebAssembly.RuntimeError ("unreachable"); the
+    // module is unusable afterwards, so the page starts a fresh worker.
+    const fatal = err instanceof WebAssembly.RuntimeError;
+    const message = err instanceof Error ? err.message : String(err);
+    self.postMessage({ id, error: fatal ? `the encryption module crashed (${message})` : message, fatal });
+  }
+};
