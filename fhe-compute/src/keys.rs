@@ -58,6 +58,11 @@ pub fn config() -> Config {
         .build()
 }
 
+/// The compute (evaluation) parameters of the campaign keys.
+pub fn compute_params() -> tfhe::shortint::AtomicPatternParameters {
+    PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128.into()
+}
+
 /// The compact public-key encryption parameters clients encrypt under.
 pub fn public_key_params() -> CompactPublicKeyEncryptionParameters {
     PARAM_PKE_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128

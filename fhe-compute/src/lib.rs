@@ -8,12 +8,15 @@
 //!   ciphertext list (contributor side) and checking such a list from
 //!   untrusted bytes (server side).
 //!
-//! The homomorphic statistics engine (CPU and CUDA backends) builds on these.
+//! - [`stats`]: the homomorphic statistics engine (plans with overflow
+//!   bounds, CPU backend, CUDA backend behind the `gpu` feature), and the
+//!   keyholder's decryption of aggregates.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod contribution;
 pub mod keys;
+pub mod stats;
 
 pub use contribution::{encrypt_record, verify_contribution, ContributionError};
 pub use keys::{CampaignKeys, FheError, PublicMaterial};

@@ -1,0 +1,235 @@
+//! The statistics benchmark (binary `bench-stats`; on a GPU machine the same
+//! code runs through `fhe-compute/gpu-link`).
+//!
+//! One run, on the same encrypted records (8 × u16 numeric fields and one
+//! 8-category field, the shape): for each statistic separately (sum;
+//! sum of squares; histogram) and for the combined job (count + sum + sum of
+//! squares + histogram), the wall time, the time scaled to 1,000 records, the
+//! PBS per record-field (tfhe's `pbs-stats` counter) and the CPU utilisation
+//! (process CPU time / wall time / cores), and a check that the decrypted
+//! aggregates equal the plaintext ones.
+
+use std::time::Instant;
+
+use protocol::record::EncodedRecord;
+use protocol::schema::Statistic;
+use protocol::CampaignSchema;
+use rand::Rng;
+
+use super::{decrypt_partial, plaintext_aggregates, StatsBackend, StatsPlan};
+use crate::contribution::encrypt_record;
+use crate::keys::{proof_metadata, CampaignKeys};
+
+/// Numeric fields of the benchmark record.
+pub const NUMERIC_FIELDS: usize = 8;
+/// Categories of the benchmark's categorical field.
+pub const CATEGORIES: usize = 8;
+
+/// The benchmark schema: `f0`..`f7` (u16) and `group` (8 categories).
+pub fn schema() -> CampaignSchema {
+    let mut fields: Vec<serde_json::Value> = (0..NUMERIC_FIELDS)
+        .map(|i| serde_json::json!({"type": "numeric", "name": format!("f{i}"), "bits": 16}))
+        .collect();
+    fields.push(serde_json::json!({
+        "type": "categorical",
+        "name": "group",
+        "categories": (0..CATEGORIES).map(|i| format!("c{i}")).collect::<Vec<_>>(),
+    }));
+    CampaignSchema::from_json(&serde_json::json!({ "fields": fields }).to_string())
+        .expect("benchmark schema")
+}
+
+/// Random records, encrypted with proofs as contributors would send them.
+pub fn encrypted_records(keys: &CampaignKeys, n: usize) -> (Vec<Vec<u64>>, Vec<Vec<u8>>) {
+    use rayon::prelude::*;
+    let m = keys.public_material().expect("material");
+    let (pk, crs) = (m.public_key().expect("pk"), m.crs().expect("crs"));
+    let meta = proof_metadata(1, 1, &m.key_fingerprint());
+    let layout = protocol::record::layout(&schema());
+    let plain: Vec<Vec<u64>> = (0..n)
+        .map(|_| {
+            let mut rng = rand::thread_rng();
+            let group = rng.gen_range(0..CATEGORIES);
+            layout
+                .iter()
+                .enumerate()
+                .map(|(i, bits)| {
+                    if *bits == 16 {
+                        rng.gen_range(0..=u64::from(u16::MAX))
+                    } else {
+                        u64::from(i - NUMERIC_FIELDS == group)
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let lists = plain
+        .par_iter()
+        .map(|values| {
+            let rec = EncodedRecord {
+                entries: values
+                    .iter()
+                    .zip(&layout)
+                    .map(|(v, b)| protocol::record::Entry {
+                        value: *v,
+                        bits: *b,
+                    })
+                    .collect(),
+            };
+            encrypt_record(&rec, &pk, &crs, &meta).expect("encrypt")
+        })
+        .collect();
+    (plain, lists)
+}
+
+fn cpu_seconds() -> f64 {
+    // utime + stime of this process, from /proc (Linux).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+    // Fields 14 and 15 (1-based) are utime, stime; `after` starts at field 3.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// One measured statistic.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// What was computed.
+    pub name: String,
+    /// Record-fields the statistic reads (records × fields involved).
+    pub record_fields: u64,
+    /// Wall time.
+    pub seconds: f64,
+    /// PBS executed (CPU backend; the GPU backend does not count).
+    pub pbs: u64,
+    /// Process CPU time / wall time / cores.
+    pub utilisation: f64,
+    /// Decrypted aggregates equal the plaintext ones.
+    pub exact: bool,
+}
+
+/// Runs every statistic over `lists` on `backend`.
+pub fn run(
+    backend: &dyn StatsBackend,
+    keys: &CampaignKeys,
+    plain: &[Vec<u64>],
+    lists: &[Vec<u8>],
+) -> Vec<Row> {
+    let s = schema();
+    let n = lists.len() as u64;
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get()) as f64;
+    let cases: [(&str, Vec<Statistic>, u64); 4] = [
+        ("sum (8 × u16)", vec![Statistic::Sum], NUMERIC_FIELDS as u64),
+        (
+            "sum + sum of squares (8 × u16)",
+            vec![Statistic::Variance],
+            NUMERIC_FIELDS as u64,
+        ),
+        ("histogram (8 categories)", vec![Statistic::Histogram], 1),
+        (
+            "count + sum + sum of squares + histogram",
+            vec![Statistic::Count, Statistic::Variance, Statistic::Histogram],
+            NUMERIC_FIELDS as u64 + 1,
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (name, stats, fields) in cases {
+        let plan = StatsPlan::new(&s, &stats, n.max(1000)).expect("plan");
+        reset_pbs();
+        let cpu0 = cpu_seconds();
+        let t = Instant::now();
+        let partial = backend
+            .aggregate(&plan, &mut lists.iter().cloned())
+            .expect("aggregate");
+        let seconds = t.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu0;
+        let pbs = pbs_count();
+        let got = decrypt_partial(&keys.client_key, &plan, &partial).expect("decrypt");
+        let exact = got == plaintext_aggregates(&plan, plain);
+        rows.push(Row {
+            name: name.to_string(),
+            record_fields: n * fields,
+            seconds,
+            pbs,
+            utilisation: cpu / seconds / cores,
+            exact,
+        });
+    }
+    rows
+}
+
+fn reset_pbs() {
+    tfhe::shortint::server_key::reset_pbs_count();
+}
+
+fn pbs_count() -> u64 {
+    tfhe::shortint::server_key::get_pbs_count()
+}
+
+/// Prints rows as a Markdown table.
+pub fn print(backend: &str, n: usize, rows: &[Row]) {
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    println!("\nbackend {backend}, {n} records, {cores} cores");
+    println!(
+        "| statistic | wall | per 1,000 records | PBS per record-field | CPU utilisation | exact |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for r in rows {
+        let per_1000 = r.seconds * 1000.0 / n as f64;
+        println!(
+            "| {} | {:.1} s | {:.0} s | {:.1} | {:.0}% | {} |",
+            r.name,
+            r.seconds,
+            per_1000,
+            r.pbs as f64 / r.record_fields as f64,
+            r.utilisation * 100.0,
+            if r.exact { "yes" } else { "NO" }
+        );
+    }
+}
+
+/// The benchmark's entry point: `bench-stats [records]` (default 16).
+pub fn main_with_args(args: &[String]) -> i32 {
+    let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(16);
+    let t = Instant::now();
+    let keys = CampaignKeys::generate(&schema()).expect("keys");
+    eprintln!("keys: {:.1} s", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let (plain, lists) = encrypted_records(&keys, n);
+    eprintln!(
+        "{n} records encrypted and proven: {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    #[allow(unused_mut)]
+    let mut backends: Vec<Box<dyn StatsBackend>> = Vec::new();
+    #[cfg(feature = "gpu")]
+    {
+        let t = Instant::now();
+        backends.push(Box::new(super::gpu::GpuBackend::new(&keys.server_key)));
+        eprintln!("gpu key: {:.1} s", t.elapsed().as_secs_f64());
+    }
+    if std::env::var_os("BENCH_SKIP_CPU").is_none() {
+        backends.push(Box::new(super::cpu::CpuBackend::new(&keys.server_key)));
+    }
+    // The CPU backend may run on a prefix only (BENCH_CPU_RECORDS), to keep
+    // a GPU machine's run short; figures are per record either way.
+    let cpu_n = std::env::var("BENCH_CPU_RECORDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(n)
+        .min(n);
+    let mut ok = true;
+    for b in &backends {
+        let m = if b.name() == "cpu" { cpu_n } else { n };
+        let rows = run(b.as_ref(), &keys, &plain[..m], &lists[..m]);
+        ok &= rows.iter().all(|r| r.exact);
+        print(b.name(), m, &rows);
+    }
+    if ok {
+        0
+    } else {
+        eprintln!("some aggregates differ from the plaintext ones");
+        1
+    }
+}

@@ -1,0 +1,425 @@
+//! The CPU backend: block-level accumulation with deferred carries.
+//!
+//! Every aggregate is kept as *columns* of clean 2-bit blocks: column `p`
+//! holds blocks whose values count 4^p. Adding a record only appends blocks
+//! (no PBS): the field's own blocks for a sum, the one-hot block for a
+//! category count, and for a product x·y the two digits of each block
+//! product aᵢ·bⱼ (≤ 9), computed by two bivariate PBS and appended at
+//! columns i+j and i+j+1. When a column holds `chunk` blocks (5 with the
+//! 2-bit message / 2-bit carry parameters: the carry space and the noise
+//! budget both allow five additions) they are added without PBS and split
+//! by two PBS into a message block (same column) and a carry block (next
+//! column). Each such step removes three blocks for two PBS, so a sum costs
+//! about 2/3 PBS per input block, with no carry propagation until the very
+//! end. The top column never carries: the plan sized it so the aggregate
+//! cannot reach 4^blocks. Memory is O(aggregates × blocks): after each
+//! batch every column holds fewer than `chunk` blocks.
+//!
+//! Records are expanded (compact list → radix ciphertexts: keyswitch + one
+//! PBS per block) once each, in parallel; all PBS of a batch run on rayon's
+//! pool.
+
+use rayon::prelude::*;
+use tfhe::integer::{IntegerCiphertext, RadixCiphertext, ServerKey as IntegerServerKey};
+use tfhe::prelude::CiphertextList;
+use tfhe::safe_serialization::safe_deserialize;
+use tfhe::shortint::server_key::BivariateLookupTableOwned;
+use tfhe::shortint::Ciphertext;
+use tfhe::{
+    CompressedServerKey, FheUint16, FheUint2, FheUint32, FheUint8, ProvenCompactCiphertextList,
+};
+
+use super::{AggregateKind, FieldEntries, Partial, StatsBackend, StatsError, StatsPlan};
+use crate::contribution::max_list_bytes;
+
+/// Records expanded and folded together before their columns are reduced.
+const BATCH: usize = 8;
+
+/// tfhe's CPU evaluation, see the module documentation.
+pub struct CpuBackend {
+    /// High-level key: expands compact lists (it holds the casting key).
+    hl: tfhe::ServerKey,
+    /// The same key at the integer level, for block operations.
+    key: IntegerServerKey,
+    /// (a, b) ↦ (a·b) mod 4.
+    lut_low: BivariateLookupTableOwned,
+    /// (a, b) ↦ ⌊a·b / 4⌋ (≤ 2).
+    lut_high: BivariateLookupTableOwned,
+    /// Clean blocks added before a message/carry split.
+    chunk: usize,
+}
+
+/// One aggregate's columns.
+struct Columns(Vec<Vec<Ciphertext>>);
+
+/// A block product to compute: aggregate, column, operands, how many times
+/// it counts (2 for the cross terms of a square).
+struct ProductTask<'a> {
+    aggregate: usize,
+    column: usize,
+    left: &'a Ciphertext,
+    right: &'a Ciphertext,
+    weight: usize,
+}
+
+impl CpuBackend {
+    /// Decompresses the campaign's evaluation key (seconds, hundreds of MB).
+    pub fn new(server_key: &CompressedServerKey) -> Self {
+        Self::from_server_key(server_key.decompress())
+    }
+
+    /// Uses an already decompressed evaluation key.
+    pub fn from_server_key(hl: tfhe::ServerKey) -> Self {
+        let (key, ..) = hl.clone().into_raw_parts();
+        let key = IntegerServerKey::from_raw_parts(key.into_raw_parts());
+        let sk: &tfhe::shortint::ServerKey = key.as_ref();
+        let msg = sk.message_modulus.0;
+        let lut_low = sk.generate_lookup_table_bivariate(move |a, b| (a * b) % msg);
+        let lut_high = sk.generate_lookup_table_bivariate(move |a, b| (a * b) / msg);
+        // Clean blocks have degree msg-1; the block holds msg·carry values.
+        let capacity = (msg * sk.carry_modulus.0 - 1) / (msg - 1);
+        let chunk = capacity.min(sk.max_noise_level.get()) as usize;
+        Self {
+            hl,
+            key,
+            lut_low,
+            lut_high,
+            chunk: chunk.max(2),
+        }
+    }
+
+    #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
+    pub(crate) fn integer_key(&self) -> &IntegerServerKey {
+        &self.key
+    }
+
+    fn shortint(&self) -> &tfhe::shortint::ServerKey {
+        self.key.as_ref()
+    }
+
+    fn empty(&self, plan: &StatsPlan) -> Vec<Columns> {
+        plan.aggregates
+            .iter()
+            .map(|a| Columns(vec![Vec::new(); a.blocks as usize]))
+            .collect()
+    }
+
+    /// Expands one stored list into its entries' radix ciphertexts.
+    fn expand(&self, plan: &StatsPlan, bytes: &[u8]) -> Result<Vec<RadixCiphertext>, String> {
+        let limit = max_list_bytes(plan.layout.len()) as u64;
+        let list: ProvenCompactCiphertextList =
+            safe_deserialize(bytes, limit).map_err(|e| format!("deserialize: {e}"))?;
+        if list.len() != plan.layout.len() {
+            return Err(format!(
+                "{} entries, the layout has {}",
+                list.len(),
+                plan.layout.len()
+            ));
+        }
+        tfhe::set_server_key(self.hl.clone());
+        let expander = list
+            .expand_without_verification()
+            .map_err(|e| format!("expand: {e}"))?;
+        let missing = |i: usize| format!("entry {i} is missing or of another width");
+        plan.layout
+            .iter()
+            .enumerate()
+            .map(|(i, bits)| {
+                let got = match bits {
+                    2 => expander
+                        .get::<FheUint2>(i)
+                        .map(|o| o.map(|v| v.into_raw_parts().0)),
+                    8 => expander
+                        .get::<FheUint8>(i)
+                        .map(|o| o.map(|v| v.into_raw_parts().0)),
+                    16 => expander
+                        .get::<FheUint16>(i)
+                        .map(|o| o.map(|v| v.into_raw_parts().0)),
+                    32 => expander
+                        .get::<FheUint32>(i)
+                        .map(|o| o.map(|v| v.into_raw_parts().0)),
+                    other => return Err(format!("unsupported width {other}")),
+                };
+                got.map_err(|e| e.to_string())?.ok_or_else(|| missing(i))
+            })
+            .collect()
+    }
+
+    /// Appends one expanded record to the columns: direct blocks go in as
+    /// they are, products become tasks, range checks run now (on this
+    /// thread, each internally parallel).
+    fn fold_record<'a>(
+        &self,
+        plan: &StatsPlan,
+        record: &'a [RadixCiphertext],
+        columns: &mut [Columns],
+        tasks: &mut Vec<ProductTask<'a>>,
+    ) {
+        let numeric = |name: &str| match plan.field(name) {
+            Some(FieldEntries::Numeric { entry, .. }) => Some(&record[*entry]),
+            _ => None,
+        };
+        for (a, spec) in plan.aggregates.iter().enumerate() {
+            match &spec.kind {
+                AggregateKind::Sum { field } => {
+                    if let Some(x) = numeric(field) {
+                        for (i, b) in x.blocks().iter().enumerate() {
+                            columns[a].0[i].push(b.clone());
+                        }
+                    }
+                }
+                AggregateKind::SumOfSquares { field } => {
+                    if let Some(x) = numeric(field) {
+                        let bl = x.blocks();
+                        for i in 0..bl.len() {
+                            for j in i..bl.len() {
+                                tasks.push(ProductTask {
+                                    aggregate: a,
+                                    column: i + j,
+                                    left: &bl[i],
+                                    right: &bl[j],
+                                    weight: if i == j { 1 } else { 2 },
+                                });
+                            }
+                        }
+                    }
+                }
+                AggregateKind::Product { left, right } => {
+                    if let (Some(x), Some(y)) = (numeric(left), numeric(right)) {
+                        for (i, l) in x.blocks().iter().enumerate() {
+                            for (j, r) in y.blocks().iter().enumerate() {
+                                tasks.push(ProductTask {
+                                    aggregate: a,
+                                    column: i + j,
+                                    left: l,
+                                    right: r,
+                                    weight: 1,
+                                });
+                            }
+                        }
+                    }
+                }
+                AggregateKind::CategoryCount { field, category } => {
+                    if let Some(FieldEntries::Categorical { first, categories }) = plan.field(field)
+                    {
+                        if let Some(k) = categories.iter().position(|c| c == category) {
+                            columns[a].0[0].push(record[first + k].blocks()[0].clone());
+                        }
+                    }
+                }
+                AggregateKind::OutOfRange { field } => {
+                    if let Some(FieldEntries::Numeric {
+                        entry,
+                        bits,
+                        range: Some((lo, hi)),
+                    }) = plan.field(field)
+                    {
+                        let x = &record[*entry];
+                        let width_max = (1u64 << bits) - 1;
+                        let (below, above) = rayon::join(
+                            || (*lo > 0).then(|| self.key.scalar_lt_parallelized(x, *lo)),
+                            || (*hi < width_max).then(|| self.key.scalar_gt_parallelized(x, *hi)),
+                        );
+                        // The two conditions exclude each other: their sum is 0 or 1.
+                        for flag in below.into_iter().chain(above) {
+                            columns[a].0[0].push(flag.into_raw_parts());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Computes the product tasks (two PBS each) and appends their digits.
+    fn run_products(&self, tasks: Vec<ProductTask<'_>>, columns: &mut [Columns]) {
+        let sk = self.shortint();
+        let digits: Vec<(usize, usize, usize, Ciphertext, Ciphertext)> = tasks
+            .into_par_iter()
+            .map(|t| {
+                let (low, high) = rayon::join(
+                    || sk.unchecked_apply_lookup_table_bivariate(t.left, t.right, &self.lut_low),
+                    || sk.unchecked_apply_lookup_table_bivariate(t.left, t.right, &self.lut_high),
+                );
+                (t.aggregate, t.column, t.weight, low, high)
+            })
+            .collect();
+        for (a, col, weight, low, high) in digits {
+            let cols = &mut columns[a].0;
+            for _ in 1..weight {
+                cols[col].push(low.clone());
+                cols[col + 1].push(high.clone());
+            }
+            cols[col].push(low);
+            cols[col + 1].push(high);
+        }
+    }
+
+    /// Splits full chunks of every column into message and carry blocks
+    /// until every column holds fewer than `chunk` blocks.
+    fn reduce(&self, columns: &mut [Columns]) {
+        let sk = self.shortint();
+        loop {
+            let mut work: Vec<(usize, usize, Vec<Ciphertext>)> = Vec::new();
+            for (a, cols) in columns.iter_mut().enumerate() {
+                for (c, col) in cols.0.iter_mut().enumerate() {
+                    while col.len() >= self.chunk {
+                        let at = col.len() - self.chunk;
+                        work.push((a, c, col.split_off(at)));
+                    }
+                }
+            }
+            if work.is_empty() {
+                return;
+            }
+            let top = |a: usize| columns[a].0.len() - 1;
+            let tops: Vec<usize> = (0..columns.len()).map(top).collect();
+            let out: Vec<(usize, usize, Ciphertext, Option<Ciphertext>)> = work
+                .into_par_iter()
+                .map(|(a, c, chunk)| {
+                    let mut sum = chunk[0].clone();
+                    for b in &chunk[1..] {
+                        sk.unchecked_add_assign(&mut sum, b);
+                    }
+                    if c < tops[a] {
+                        let (m, carry) =
+                            rayon::join(|| sk.message_extract(&sum), || sk.carry_extract(&sum));
+                        (a, c, m, Some(carry))
+                    } else {
+                        // The plan's bound: the top column never carries.
+                        (a, c, sk.message_extract(&sum), None)
+                    }
+                })
+                .collect();
+            for (a, c, m, carry) in out {
+                columns[a].0[c].push(m);
+                if let Some(carry) = carry {
+                    columns[a].0[c + 1].push(carry);
+                }
+            }
+        }
+    }
+
+    /// Turns reduced columns into clean radix ciphertexts (one carry
+    /// propagation per aggregate).
+    fn finish(&self, columns: Vec<Columns>, records: u64) -> Partial {
+        let sk = self.shortint();
+        let values = columns
+            .into_par_iter()
+            .map(|cols| {
+                let blocks: Vec<Ciphertext> = cols
+                    .0
+                    .into_iter()
+                    .map(|col| {
+                        let mut it = col.into_iter();
+                        match it.next() {
+                            None => sk.create_trivial(0),
+                            Some(mut first) => {
+                                for b in it {
+                                    sk.unchecked_add_assign(&mut first, &b);
+                                }
+                                first
+                            }
+                        }
+                    })
+                    .collect();
+                let mut radix = RadixCiphertext::from_blocks(blocks);
+                self.key.full_propagate_parallelized(&mut radix);
+                radix
+            })
+            .collect();
+        Partial { records, values }
+    }
+}
+
+impl StatsBackend for CpuBackend {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn aggregate(
+        &self,
+        plan: &StatsPlan,
+        lists: &mut dyn Iterator<Item = Vec<u8>>,
+    ) -> Result<Partial, StatsError> {
+        let mut columns = self.empty(plan);
+        let mut records = 0u64;
+        loop {
+            let batch: Vec<Vec<u8>> = (&mut *lists).take(BATCH).collect();
+            if batch.is_empty() {
+                break;
+            }
+            if records + batch.len() as u64 > plan.max_records {
+                return Err(StatsError::TooManyRecords {
+                    max: plan.max_records,
+                });
+            }
+            let expanded: Vec<Vec<RadixCiphertext>> = batch
+                .par_iter()
+                .enumerate()
+                .map(|(i, bytes)| {
+                    self.expand(plan, bytes)
+                        .map_err(|detail| StatsError::Expand {
+                            index: records + i as u64,
+                            detail,
+                        })
+                })
+                .collect::<Result<_, _>>()?;
+            records += batch.len() as u64;
+            let mut tasks = Vec::new();
+            // Range checks are PBS-heavy: fold records in parallel, each
+            // into its own columns, then move the blocks over.
+            let folded: Vec<(Vec<Columns>, Vec<ProductTask<'_>>)> = expanded
+                .par_iter()
+                .map(|rec| {
+                    let mut cols = self.empty(plan);
+                    let mut t = Vec::new();
+                    self.fold_record(plan, rec, &mut cols, &mut t);
+                    (cols, t)
+                })
+                .collect();
+            for (cols, t) in folded {
+                for (dst, src) in columns.iter_mut().zip(cols) {
+                    for (d, s) in dst.0.iter_mut().zip(src.0) {
+                        d.extend(s);
+                    }
+                }
+                tasks.extend(t);
+            }
+            self.run_products(tasks, &mut columns);
+            self.reduce(&mut columns);
+        }
+        Ok(self.finish(columns, records))
+    }
+
+    fn merge(&self, plan: &StatsPlan, partials: &[Partial]) -> Result<Partial, StatsError> {
+        let mut columns = self.empty(plan);
+        let mut records = 0u64;
+        for p in partials {
+            if p.values.len() != plan.aggregates.len() {
+                return Err(StatsError::PartialMismatch(format!(
+                    "{} aggregates, the plan has {}",
+                    p.values.len(),
+                    plan.aggregates.len()
+                )));
+            }
+            records += p.records;
+            if records > plan.max_records {
+                return Err(StatsError::TooManyRecords {
+                    max: plan.max_records,
+                });
+            }
+            for (cols, v) in columns.iter_mut().zip(&p.values) {
+                if v.blocks().len() != cols.0.len() {
+                    return Err(StatsError::PartialMismatch(
+                        "an aggregate has the wrong number of blocks".into(),
+                    ));
+                }
+                for (col, b) in cols.0.iter_mut().zip(v.blocks()) {
+                    col.push(b.clone());
+                }
+            }
+            self.reduce(&mut columns);
+        }
+        Ok(self.finish(columns, records))
+    }
+}

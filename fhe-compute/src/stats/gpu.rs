@@ -1,0 +1,237 @@
+//! The CUDA backend (`gpu` feature): tfhe's GPU integer operations.
+//!
+//! Lists are expanded on the GPU (keyswitch + PBS there), each record's
+//! terms are formed there (products by tfhe's GPU multiplication at the
+//! narrowest width that holds them, then widened), and each aggregate is
+//! accumulated with tfhe's multi-operand GPU sum over a batch of records at
+//! a time. Accumulators are 64-bit (128-bit when a plan needs more than 32
+//! blocks); at the end they are copied back and cut to the plan's block
+//! count (the plan's bound guarantees the cut blocks encrypt zero), so the
+//! partials are the same CPU ciphertexts the CPU backend produces and merge
+//! with them. Merging (a handful of aggregates) runs on the CPU backend.
+
+use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
+use tfhe::prelude::*;
+use tfhe::safe_serialization::safe_deserialize;
+use tfhe::{
+    CompressedServerKey, CudaServerKey, FheBool, FheUint, FheUint128Id, FheUint16, FheUint2,
+    FheUint32, FheUint64, FheUint64Id, FheUint8, FheUintId, ProvenCompactCiphertextList,
+};
+
+use super::cpu::CpuBackend;
+use super::{AggregateKind, FieldEntries, Partial, StatsBackend, StatsError, StatsPlan};
+use crate::contribution::max_list_bytes;
+
+/// Records whose terms are summed in one multi-operand GPU sum.
+const BATCH: usize = 64;
+
+/// tfhe's CUDA evaluation, see the module documentation.
+pub struct GpuBackend {
+    key: CudaServerKey,
+    cpu: CpuBackend,
+}
+
+/// One expanded entry, on the GPU.
+enum Entry {
+    U2(FheUint2),
+    U8(FheUint8),
+    U16(FheUint16),
+    U32(FheUint32),
+}
+
+impl Entry {
+    fn widen<Id: FheUintId>(&self) -> FheUint<Id> {
+        match self {
+            Self::U2(x) => FheUint::cast_from(x.clone()),
+            Self::U8(x) => FheUint::cast_from(x.clone()),
+            Self::U16(x) => FheUint::cast_from(x.clone()),
+            Self::U32(x) => FheUint::cast_from(x.clone()),
+        }
+    }
+}
+
+/// x·y at the narrowest width holding it (bits(x)+bits(y)), widened to the accumulator.
+fn product<A: FheUintId>(x: &Entry, y: &Entry, bits: u32) -> FheUint<A> {
+    if bits <= 16 {
+        let (a, b): (FheUint16, FheUint16) = (x.widen(), y.widen());
+        FheUint::cast_from(&a * &b)
+    } else if bits <= 32 {
+        let (a, b): (FheUint32, FheUint32) = (x.widen(), y.widen());
+        FheUint::cast_from(&a * &b)
+    } else {
+        let (a, b): (FheUint64, FheUint64) = (x.widen(), y.widen());
+        FheUint::cast_from(&a * &b)
+    }
+}
+
+impl GpuBackend {
+    /// Decompresses the evaluation key onto the GPU (and on the CPU, for merges).
+    pub fn new(server_key: &CompressedServerKey) -> Self {
+        Self {
+            key: server_key.decompress_to_gpu(),
+            cpu: CpuBackend::new(server_key),
+        }
+    }
+
+    fn expand(&self, plan: &StatsPlan, bytes: &[u8]) -> Result<Vec<Entry>, String> {
+        let limit = max_list_bytes(plan.layout.len()) as u64;
+        let list: ProvenCompactCiphertextList =
+            safe_deserialize(bytes, limit).map_err(|e| format!("deserialize: {e}"))?;
+        if list.len() != plan.layout.len() {
+            return Err(format!(
+                "{} entries, the layout has {}",
+                list.len(),
+                plan.layout.len()
+            ));
+        }
+        let expander = list
+            .expand_without_verification()
+            .map_err(|e| format!("expand: {e}"))?;
+        let missing = |i: usize| format!("entry {i} is missing or of another width");
+        plan.layout
+            .iter()
+            .enumerate()
+            .map(|(i, bits)| {
+                let got = match bits {
+                    2 => expander.get::<FheUint2>(i).map(|o| o.map(Entry::U2)),
+                    8 => expander.get::<FheUint8>(i).map(|o| o.map(Entry::U8)),
+                    16 => expander.get::<FheUint16>(i).map(|o| o.map(Entry::U16)),
+                    32 => expander.get::<FheUint32>(i).map(|o| o.map(Entry::U32)),
+                    other => return Err(format!("unsupported width {other}")),
+                };
+                got.map_err(|e| e.to_string())?.ok_or_else(|| missing(i))
+            })
+            .collect()
+    }
+
+    /// The terms one record adds to each aggregate, in plan order.
+    fn terms<A: FheUintId>(&self, plan: &StatsPlan, rec: &[Entry]) -> Vec<Option<FheUint<A>>> {
+        let numeric = |name: &str| match plan.field(name) {
+            Some(FieldEntries::Numeric { entry, bits, .. }) => Some((&rec[*entry], *bits)),
+            _ => None,
+        };
+        plan.aggregates
+            .iter()
+            .map(|spec| match &spec.kind {
+                AggregateKind::Sum { field } => numeric(field).map(|(x, _)| x.widen()),
+                AggregateKind::SumOfSquares { field } => {
+                    numeric(field).map(|(x, bits)| product(x, x, 2 * bits))
+                }
+                AggregateKind::Product { left, right } => match (numeric(left), numeric(right)) {
+                    (Some((x, bx)), Some((y, by))) => Some(product(x, y, bx + by)),
+                    _ => None,
+                },
+                AggregateKind::CategoryCount { field, category } => match plan.field(field) {
+                    Some(FieldEntries::Categorical { first, categories }) => categories
+                        .iter()
+                        .position(|c| c == category)
+                        .map(|k| rec[first + k].widen()),
+                    _ => None,
+                },
+                AggregateKind::OutOfRange { field } => match plan.field(field) {
+                    Some(FieldEntries::Numeric {
+                        entry,
+                        bits,
+                        range: Some((lo, hi)),
+                    }) => {
+                        let x: FheUint64 = rec[*entry].widen();
+                        let width_max = (1u64 << bits) - 1;
+                        let below = (*lo > 0).then(|| x.lt(*lo));
+                        let above = (*hi < width_max).then(|| x.gt(*hi));
+                        let flag: Option<FheBool> = match (below, above) {
+                            (Some(b), Some(a)) => Some(b | a),
+                            (b, a) => b.or(a),
+                        };
+                        flag.map(FheUint::cast_from)
+                    }
+                    _ => None,
+                },
+            })
+            .collect()
+    }
+
+    fn run<A: FheUintId>(
+        &self,
+        plan: &StatsPlan,
+        lists: &mut dyn Iterator<Item = Vec<u8>>,
+    ) -> Result<Partial, StatsError> {
+        tfhe::set_server_key(self.key.clone());
+        let mut acc: Vec<Option<FheUint<A>>> = plan.aggregates.iter().map(|_| None).collect();
+        let mut records = 0u64;
+        loop {
+            let batch: Vec<Vec<u8>> = (&mut *lists).take(BATCH).collect();
+            if batch.is_empty() {
+                break;
+            }
+            if records + batch.len() as u64 > plan.max_records {
+                return Err(StatsError::TooManyRecords {
+                    max: plan.max_records,
+                });
+            }
+            let mut terms: Vec<Vec<FheUint<A>>> =
+                plan.aggregates.iter().map(|_| Vec::new()).collect();
+            for (i, bytes) in batch.iter().enumerate() {
+                let rec = self
+                    .expand(plan, bytes)
+                    .map_err(|detail| StatsError::Expand {
+                        index: records + i as u64,
+                        detail,
+                    })?;
+                for (a, t) in self.terms::<A>(plan, &rec).into_iter().enumerate() {
+                    terms[a].extend(t);
+                }
+            }
+            records += batch.len() as u64;
+            for (a, mut t) in terms.into_iter().enumerate() {
+                if let Some(prev) = acc[a].take() {
+                    t.push(prev);
+                }
+                if !t.is_empty() {
+                    acc[a] = Some(t.iter().sum());
+                }
+            }
+        }
+        let sk: &tfhe::shortint::ServerKey = self.cpu.integer_key().as_ref();
+        let values = plan
+            .aggregates
+            .iter()
+            .zip(acc)
+            .map(|(spec, v)| {
+                let k = spec.blocks as usize;
+                match v {
+                    Some(v) => {
+                        let (radix, ..) = v.into_raw_parts();
+                        // Blocks above `k` encrypt zero by the plan's bound.
+                        RadixCiphertext::from_blocks(radix.blocks()[..k].to_vec())
+                    }
+                    None => {
+                        RadixCiphertext::from_blocks((0..k).map(|_| sk.create_trivial(0)).collect())
+                    }
+                }
+            })
+            .collect();
+        Ok(Partial { records, values })
+    }
+}
+
+impl StatsBackend for GpuBackend {
+    fn name(&self) -> &'static str {
+        "gpu"
+    }
+
+    fn aggregate(
+        &self,
+        plan: &StatsPlan,
+        lists: &mut dyn Iterator<Item = Vec<u8>>,
+    ) -> Result<Partial, StatsError> {
+        if plan.aggregates.iter().all(|a| a.blocks <= 32) {
+            self.run::<FheUint64Id>(plan, lists)
+        } else {
+            self.run::<FheUint128Id>(plan, lists)
+        }
+    }
+
+    fn merge(&self, plan: &StatsPlan, partials: &[Partial]) -> Result<Partial, StatsError> {
+        self.cpu.merge(plan, partials)
+    }
+}

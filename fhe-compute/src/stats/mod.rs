@@ -1,0 +1,527 @@
+//! The homomorphic statistics engine.
+//!
+//! A [`StatsPlan`] turns a campaign schema, the statistics it sells and the
+//! most contributions it can ever accept into a list of encrypted
+//! *aggregates*: sums, sums of squares, products of two fields (XᵀX, Xᵀy),
+//! category counts (histograms) and out-of-range counts. Each aggregate is a
+//! radix ciphertext of just enough 2-bit blocks that it cannot overflow for
+//! that many contributions ([`AggregateSpec::blocks`]).
+//!
+//! A [`StatsBackend`] folds a stream of stored contribution lists into a
+//! [`Partial`] (the aggregates of a shard, encrypted) and merges partials;
+//! the keyholder decrypts a final partial with [`decrypt_partial`]. Records
+//! are never decrypted: only the aggregates, and only by the keyholder.
+//!
+//! Backends: [`cpu::CpuBackend`] (always) and, with the `gpu` cargo feature,
+//! `gpu::GpuBackend` (tfhe's CUDA backend). Both produce partials in the
+//! same (CPU) serialized form, so shards computed on either merge.
+
+pub mod bench;
+pub mod cpu;
+#[cfg(feature = "gpu")]
+pub mod gpu;
+
+use protocol::schema::{FieldKind, NumericBits, Statistic};
+use protocol::CampaignSchema;
+use serde::{Deserialize, Serialize};
+use tfhe::conformance::ParameterSetConformant;
+use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
+use tfhe::safe_serialization::{safe_deserialize, safe_serialize};
+use tfhe::shortint::ciphertext::NoiseLevel;
+use tfhe::shortint::parameters::CiphertextConformanceParams;
+use tfhe::shortint::Ciphertext;
+
+use crate::keys::FheError;
+
+/// Most contributions a plan can be sized for (keeps every aggregate within
+/// 128 bits: a 32-bit square is < 2⁶⁴, times 2³² records is < 2⁹⁶).
+pub const MAX_PLAN_RECORDS: u64 = 1 << 32;
+
+/// Largest serialized block accepted (a 2-bit block is ~16 KB).
+const BLOCK_LIMIT: u64 = 1 << 20;
+
+/// Why a plan, a partial or an aggregation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StatsError {
+    /// The statistics asked for do not fit the schema.
+    #[error("statistics do not fit the schema: {0}")]
+    Schema(#[from] protocol::SchemaError),
+    /// The plan's record bound is out of range.
+    #[error("a plan must allow between 1 and {MAX_PLAN_RECORDS} contributions, got {0}")]
+    RecordBound(u64),
+    /// More records were aggregated than the plan allows: the sums could overflow.
+    #[error("more than the plan's {max} contributions were aggregated")]
+    TooManyRecords {
+        /// The plan's bound.
+        max: u64,
+    },
+    /// A stored list could not be expanded (corrupt, other parameters, other layout).
+    #[error("contribution {index} of the batch cannot be expanded: {detail}")]
+    Expand {
+        /// Position in the stream.
+        index: u64,
+        /// Why.
+        detail: String,
+    },
+    /// A partial does not match the plan.
+    #[error("partial aggregates do not match the plan: {0}")]
+    PartialMismatch(String),
+    /// tfhe or serialization failure.
+    #[error(transparent)]
+    Fhe(#[from] FheError),
+}
+
+/// One encrypted aggregate a plan computes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AggregateKind {
+    /// Σ x over the records, for a numeric field.
+    Sum {
+        /// Field name.
+        field: String,
+    },
+    /// Σ x², the squares computed homomorphically from the field itself.
+    SumOfSquares {
+        /// Field name.
+        field: String,
+    },
+    /// Σ x·y of two distinct numeric fields (an XᵀX off-diagonal or Xᵀy entry).
+    Product {
+        /// First field.
+        left: String,
+        /// Second field.
+        right: String,
+    },
+    /// Number of records in one category of a categorical field.
+    CategoryCount {
+        /// Field name.
+        field: String,
+        /// Category label.
+        category: String,
+    },
+    /// Number of records whose value lies outside the field's declared range.
+    OutOfRange {
+        /// Field name.
+        field: String,
+    },
+}
+
+impl AggregateKind {
+    /// A stable short name (`sum:age`, `product:age:income`, ...).
+    pub fn key(&self) -> String {
+        match self {
+            Self::Sum { field } => format!("sum:{field}"),
+            Self::SumOfSquares { field } => format!("sum_of_squares:{field}"),
+            Self::Product { left, right } => format!("product:{left}:{right}"),
+            Self::CategoryCount { field, category } => format!("count:{field}:{category}"),
+            Self::OutOfRange { field } => format!("out_of_range:{field}"),
+        }
+    }
+}
+
+/// One aggregate with its bound.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AggregateSpec {
+    /// What is aggregated.
+    #[serde(flatten)]
+    pub kind: AggregateKind,
+    /// Largest value the aggregate can reach over the plan's records.
+    pub max_value: u128,
+    /// Radix blocks (2 bits each) of the accumulator: the fewest with
+    /// 4^blocks > max_value, so no sum can overflow.
+    pub blocks: u32,
+    /// The L1 sensitivity of the aggregate: how much one record can change it.
+    pub sensitivity: u128,
+}
+
+/// How one field's values sit in a record's list of entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FieldEntries {
+    /// Entry index and width.
+    Numeric {
+        entry: usize,
+        bits: u32,
+        range: Option<(u64, u64)>,
+    },
+    /// First entry index and number of categories (one 2-bit entry each).
+    Categorical {
+        first: usize,
+        categories: Vec<String>,
+    },
+}
+
+/// What a job computes over a campaign's contributions. Deterministic: the
+/// same schema, statistics and bound always give the same plan, so a job
+/// stores those three and every worker rebuilds the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsPlan {
+    /// The most contributions this plan may aggregate (its overflow bound).
+    pub max_records: u64,
+    /// Entry widths of one record, as the contribution lists carry them.
+    pub layout: Vec<u32>,
+    /// The aggregates, in a fixed order (partials store them in this order).
+    pub aggregates: Vec<AggregateSpec>,
+    /// Field names and where their entries sit.
+    fields: Vec<(String, FieldEntries)>,
+}
+
+fn blocks_for(max_value: u128) -> u32 {
+    // Fewest 2-bit blocks holding max_value: 4^b > max_value.
+    let bits = 128 - max_value.leading_zeros();
+    bits.div_ceil(2).max(1)
+}
+
+fn spec(kind: AggregateKind, n: u64, per_record_max: u128) -> AggregateSpec {
+    let max_value = per_record_max * u128::from(n);
+    AggregateSpec {
+        kind,
+        max_value,
+        blocks: blocks_for(max_value),
+        sensitivity: per_record_max,
+    }
+}
+
+impl StatsPlan {
+    /// The aggregates needed for `stats` over `schema`, sized for at most
+    /// `max_records` contributions. `count` needs no aggregate (it is the
+    /// public number of accepted contributions); `mean` needs the sums,
+    /// `variance` the sums and sums of squares, `regression` the sums, sums
+    /// of squares and pairwise products of the features and the target.
+    pub fn new(
+        schema: &CampaignSchema,
+        stats: &[Statistic],
+        max_records: u64,
+    ) -> Result<Self, StatsError> {
+        if max_records == 0 || max_records > MAX_PLAN_RECORDS {
+            return Err(StatsError::RecordBound(max_records));
+        }
+        let stats = schema.check_statistics(stats)?;
+        let has = |s: Statistic| stats.contains(&s);
+        let n = max_records;
+        let mut fields = Vec::new();
+        let mut entry = 0usize;
+        for f in schema.fields() {
+            let fe = match &f.kind {
+                FieldKind::Numeric(num) => {
+                    let e = FieldEntries::Numeric {
+                        entry,
+                        bits: num.bits.bits(),
+                        range: num.range.map(|r| (r.min, r.max)),
+                    };
+                    entry += 1;
+                    e
+                }
+                FieldKind::Categorical(c) => {
+                    let e = FieldEntries::Categorical {
+                        first: entry,
+                        categories: c.categories.clone(),
+                    };
+                    entry += c.categories.len();
+                    e
+                }
+            };
+            fields.push((f.name.clone(), fe));
+        }
+
+        let mut aggregates: Vec<AggregateSpec> = Vec::new();
+        let mut push = |a: AggregateSpec| {
+            if !aggregates.iter().any(|b| b.kind == a.kind) {
+                aggregates.push(a);
+            }
+        };
+        let width_max = |bits: NumericBits| u128::from(bits.max_value());
+        let regression_fields: Vec<String> = match schema.regression() {
+            Some(r) if has(Statistic::Regression) => r
+                .features
+                .iter()
+                .chain(std::iter::once(&r.target))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        for f in schema.fields() {
+            match &f.kind {
+                FieldKind::Numeric(num) => {
+                    let m = width_max(num.bits);
+                    let in_regression = regression_fields.contains(&f.name);
+                    if has(Statistic::Sum)
+                        || has(Statistic::Mean)
+                        || has(Statistic::Variance)
+                        || in_regression
+                    {
+                        push(spec(
+                            AggregateKind::Sum {
+                                field: f.name.clone(),
+                            },
+                            n,
+                            m,
+                        ));
+                    }
+                    if has(Statistic::Variance) || in_regression {
+                        push(spec(
+                            AggregateKind::SumOfSquares {
+                                field: f.name.clone(),
+                            },
+                            n,
+                            m * m,
+                        ));
+                    }
+                    if has(Statistic::Quality) {
+                        if let Some(r) = num.range {
+                            if r.min > 0 || r.max < num.bits.max_value() {
+                                push(spec(
+                                    AggregateKind::OutOfRange {
+                                        field: f.name.clone(),
+                                    },
+                                    n,
+                                    1,
+                                ));
+                            }
+                        }
+                    }
+                }
+                FieldKind::Categorical(c) if has(Statistic::Histogram) => {
+                    for cat in &c.categories {
+                        push(spec(
+                            AggregateKind::CategoryCount {
+                                field: f.name.clone(),
+                                category: cat.clone(),
+                            },
+                            n,
+                            1,
+                        ));
+                    }
+                }
+                FieldKind::Categorical(_) => {}
+            }
+        }
+        for (i, left) in regression_fields.iter().enumerate() {
+            for right in &regression_fields[i + 1..] {
+                let m = |name: &str| match schema.field(name).map(|f| &f.kind) {
+                    Some(FieldKind::Numeric(num)) => width_max(num.bits),
+                    _ => 0,
+                };
+                push(spec(
+                    AggregateKind::Product {
+                        left: left.clone(),
+                        right: right.clone(),
+                    },
+                    n,
+                    m(left) * m(right),
+                ));
+            }
+        }
+        Ok(Self {
+            max_records,
+            layout: protocol::record::layout(schema),
+            aggregates,
+            fields,
+        })
+    }
+
+    pub(crate) fn field(&self, name: &str) -> Option<&FieldEntries> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, e)| e)
+    }
+
+    /// Total accumulator blocks over all aggregates (the size of a partial).
+    pub fn total_blocks(&self) -> u64 {
+        self.aggregates.iter().map(|a| u64::from(a.blocks)).sum()
+    }
+}
+
+/// The encrypted aggregates of some contributions (one shard, or merged).
+#[derive(Clone)]
+pub struct Partial {
+    /// How many contributions were folded in.
+    pub records: u64,
+    /// One clean radix ciphertext per aggregate of the plan, in plan order.
+    pub values: Vec<RadixCiphertext>,
+}
+
+const PARTIAL_MAGIC: &[u8; 8] = b"CPPART01";
+
+impl Partial {
+    /// Serializes: magic, record count, then each aggregate length-prefixed
+    /// in tfhe's versioned safe serialization.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, StatsError> {
+        let mut out = PARTIAL_MAGIC.to_vec();
+        out.extend_from_slice(&self.records.to_be_bytes());
+        out.extend_from_slice(&(self.values.len() as u32).to_be_bytes());
+        for v in &self.values {
+            out.extend_from_slice(&(v.blocks().len() as u32).to_be_bytes());
+            for b in v.blocks() {
+                let mut buf = Vec::new();
+                safe_serialize(b, &mut buf, BLOCK_LIMIT).map_err(|e| FheError::Serialization {
+                    what: "aggregate block",
+                    detail: e.to_string(),
+                })?;
+                out.extend_from_slice(&(buf.len() as u32).to_be_bytes());
+                out.extend_from_slice(&buf);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Parses bytes written by [`Partial::to_bytes`] and checks them against
+    /// `plan` (number of aggregates, blocks of each, parameters of each block).
+    pub fn from_bytes(bytes: &[u8], plan: &StatsPlan) -> Result<Self, StatsError> {
+        fn bad(m: impl Into<String>) -> StatsError {
+            StatsError::PartialMismatch(m.into())
+        }
+        fn take<'a>(rest: &mut &'a [u8], n: usize) -> Result<&'a [u8], StatsError> {
+            if rest.len() < n {
+                return Err(bad("truncated"));
+            }
+            let (head, tail) = rest.split_at(n);
+            *rest = tail;
+            Ok(head)
+        }
+        fn u32_at(rest: &mut &[u8]) -> Result<usize, StatsError> {
+            Ok(u32::from_be_bytes(take(rest, 4)?.try_into().expect("4 bytes")) as usize)
+        }
+        let mut rest = bytes
+            .strip_prefix(PARTIAL_MAGIC.as_slice())
+            .ok_or_else(|| bad("not a partial"))?;
+        let records = u64::from_be_bytes(take(&mut rest, 8)?.try_into().expect("8 bytes"));
+        let count = u32_at(&mut rest)?;
+        if count != plan.aggregates.len() {
+            return Err(bad(format!(
+                "{count} aggregates, the plan has {}",
+                plan.aggregates.len()
+            )));
+        }
+        if records > plan.max_records {
+            return Err(StatsError::TooManyRecords {
+                max: plan.max_records,
+            });
+        }
+        let base = crate::keys::compute_params().to_shortint_conformance_param();
+        let mut values = Vec::with_capacity(count);
+        for spec in &plan.aggregates {
+            let n = u32_at(&mut rest)?;
+            if n != spec.blocks as usize {
+                return Err(bad(format!(
+                    "{} has {n} blocks, the plan needs {}",
+                    spec.kind.key(),
+                    spec.blocks
+                )));
+            }
+            let mut blocks = Vec::with_capacity(n);
+            for _ in 0..n {
+                let len = u32_at(&mut rest)?;
+                let buf = take(&mut rest, len)?;
+                let b: Ciphertext = safe_deserialize(buf, BLOCK_LIMIT)
+                    .map_err(|e| bad(format!("{}: {e}", spec.kind.key())))?;
+                // A clean block of the campaign parameters: message-sized
+                // degree, at most nominal noise (trivial zeros have none).
+                let params = CiphertextConformanceParams {
+                    degree: b.degree,
+                    noise_level: b.noise_level(),
+                    ..base
+                };
+                if b.degree.get() > base.degree.get()
+                    || b.noise_level() > NoiseLevel::NOMINAL
+                    || !b.is_conformant(&params)
+                {
+                    return Err(bad(format!("{}: a block is not clean", spec.kind.key())));
+                }
+                blocks.push(b);
+            }
+            values.push(RadixCiphertext::from_blocks(blocks));
+        }
+        if !rest.is_empty() {
+            return Err(bad("trailing bytes"));
+        }
+        Ok(Self { records, values })
+    }
+}
+
+impl std::fmt::Debug for Partial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Partial")
+            .field("records", &self.records)
+            .field("aggregates", &self.values.len())
+            .finish()
+    }
+}
+
+/// A way of computing the plan's aggregates (CPU or GPU).
+pub trait StatsBackend: Send + Sync {
+    /// Short name for logs and benchmarks (`cpu`, `gpu`).
+    fn name(&self) -> &'static str;
+
+    /// Folds a stream of stored, verified contribution lists (the bytes as
+    /// accepted) into a partial. Each list is expanded once; memory stays
+    /// proportional to the plan, not to the number of lists.
+    fn aggregate(
+        &self,
+        plan: &StatsPlan,
+        lists: &mut dyn Iterator<Item = Vec<u8>>,
+    ) -> Result<Partial, StatsError>;
+
+    /// Combines partials of disjoint sets of contributions into one.
+    fn merge(&self, plan: &StatsPlan, partials: &[Partial]) -> Result<Partial, StatsError>;
+}
+
+/// Decrypts a partial's aggregates (keyholder side), in plan order.
+pub fn decrypt_partial(
+    client_key: &tfhe::ClientKey,
+    plan: &StatsPlan,
+    partial: &Partial,
+) -> Result<Vec<u128>, StatsError> {
+    if partial.values.len() != plan.aggregates.len() {
+        return Err(StatsError::PartialMismatch(format!(
+            "{} aggregates, the plan has {}",
+            partial.values.len(),
+            plan.aggregates.len()
+        )));
+    }
+    let (key, ..) = client_key.clone().into_raw_parts();
+    Ok(partial
+        .values
+        .iter()
+        .map(|v| key.decrypt_radix::<u128>(v))
+        .collect())
+}
+
+/// The aggregates of plaintext records, computed in the clear the way the
+/// engine computes them encrypted (for tests and the benchmark's baseline).
+pub fn plaintext_aggregates(plan: &StatsPlan, records: &[Vec<u64>]) -> Vec<u128> {
+    let value = |r: &Vec<u64>, name: &str| -> u128 {
+        match plan.field(name) {
+            Some(FieldEntries::Numeric { entry, .. }) => u128::from(r[*entry]),
+            _ => 0,
+        }
+    };
+    plan.aggregates
+        .iter()
+        .map(|a| {
+            records
+                .iter()
+                .map(|r| match &a.kind {
+                    AggregateKind::Sum { field } => value(r, field),
+                    AggregateKind::SumOfSquares { field } => value(r, field).pow(2),
+                    AggregateKind::Product { left, right } => value(r, left) * value(r, right),
+                    AggregateKind::CategoryCount { field, category } => match plan.field(field) {
+                        Some(FieldEntries::Categorical { first, categories }) => categories
+                            .iter()
+                            .position(|c| c == category)
+                            .map_or(0, |i| u128::from(r[first + i])),
+                        _ => 0,
+                    },
+                    AggregateKind::OutOfRange { field } => match plan.field(field) {
+                        Some(FieldEntries::Numeric {
+                            entry,
+                            range: Some((lo, hi)),
+                            ..
+                        }) => u128::from(r[*entry] < *lo || r[*entry] > *hi),
+                        _ => 0,
+                    },
+                })
+                .sum()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

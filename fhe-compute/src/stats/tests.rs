@@ -1,0 +1,205 @@
+//! Engine tests, written once and run against every backend compiled in.
+
+use std::sync::OnceLock;
+
+use protocol::record::{encode, EncodedRecord, Entry};
+use protocol::schema::Statistic;
+use protocol::CampaignSchema;
+use serde_json::json;
+
+use super::*;
+use crate::contribution::encrypt_record;
+use crate::keys::{proof_metadata, CampaignKeys};
+
+fn schema() -> CampaignSchema {
+    CampaignSchema::from_json(
+        &json!({
+            "fields": [
+                {"type": "numeric", "name": "age", "bits": 8, "range": {"min": 18, "max": 100}},
+                {"type": "numeric", "name": "score", "bits": 8},
+                {"type": "categorical", "name": "mode", "categories": ["car", "bike", "train"]}
+            ],
+            "regression": {"features": ["age"], "target": "score"}
+        })
+        .to_string(),
+    )
+    .unwrap()
+}
+
+const ALL: [Statistic; 6] = [
+    Statistic::Count,
+    Statistic::Sum,
+    Statistic::Variance,
+    Statistic::Histogram,
+    Statistic::Regression,
+    Statistic::Quality,
+];
+
+fn keys() -> &'static CampaignKeys {
+    static KEYS: OnceLock<CampaignKeys> = OnceLock::new();
+    KEYS.get_or_init(|| CampaignKeys::generate(&schema()).unwrap())
+}
+
+fn backends() -> Vec<Box<dyn StatsBackend>> {
+    #[allow(unused_mut)]
+    let mut v: Vec<Box<dyn StatsBackend>> =
+        vec![Box::new(cpu::CpuBackend::new(&keys().server_key))];
+    #[cfg(feature = "gpu")]
+    v.push(Box::new(gpu::GpuBackend::new(&keys().server_key)));
+    v
+}
+
+/// Plain entry values and the encrypted list of one record.
+fn encrypt(entries: Vec<Entry>) -> (Vec<u64>, Vec<u8>) {
+    let m = keys().public_material().unwrap();
+    let (pk, crs) = (m.public_key().unwrap(), m.crs().unwrap());
+    let meta = proof_metadata(1, 1, &m.key_fingerprint());
+    let plain = entries.iter().map(|e| e.value).collect();
+    let bytes = encrypt_record(&EncodedRecord { entries }, &pk, &crs, &meta).unwrap();
+    (plain, bytes)
+}
+
+/// Records through the client's encoder, plus one whose age is outside the
+/// declared range (a modified client: the zk-pok only proves the width).
+fn records() -> Vec<(Vec<u64>, Vec<u8>)> {
+    let s = schema();
+    let mut out: Vec<_> = [
+        json!({"age": 18, "score": 255, "mode": "car"}),
+        json!({"age": 100, "score": 0, "mode": "train"}),
+        json!({"age": 47, "score": 201, "mode": "train"}),
+    ]
+    .iter()
+    .map(|r| encrypt(encode(&s, r).unwrap().entries))
+    .collect();
+    let mut odd = encode(&s, &json!({"age": 30, "score": 77, "mode": "bike"})).unwrap();
+    odd.entries[0].value = 255;
+    out.push(encrypt(odd.entries));
+    out
+}
+
+#[test]
+fn plan_sizes_accumulators_for_the_bound() {
+    let plan = StatsPlan::new(&schema(), &ALL, 1000).unwrap();
+    let keys: Vec<String> = plan.aggregates.iter().map(|a| a.kind.key()).collect();
+    assert_eq!(
+        keys,
+        [
+            "sum:age",
+            "sum_of_squares:age",
+            "out_of_range:age",
+            "sum:score",
+            "sum_of_squares:score",
+            "count:mode:car",
+            "count:mode:bike",
+            "count:mode:train",
+            "product:age:score",
+        ]
+    );
+    let by_key = |k: &str| plan.aggregates.iter().find(|a| a.kind.key() == k).unwrap();
+    // 255 × 1000 = 255,000 < 4^9 = 262,144.
+    assert_eq!(by_key("sum:age").max_value, 255_000);
+    assert_eq!(by_key("sum:age").blocks, 9);
+    // 255² × 1000 = 65,025,000 < 4^13.
+    assert_eq!(by_key("sum_of_squares:score").blocks, 13);
+    assert_eq!(by_key("sum_of_squares:score").sensitivity, 65_025);
+    assert_eq!(by_key("count:mode:car").blocks, 5);
+    assert_eq!(by_key("product:age:score").max_value, 65_025_000);
+    // Every accumulator holds its bound and 4^blocks does not fit.
+    for a in &plan.aggregates {
+        assert!(a.max_value < 1u128 << (2 * a.blocks));
+        assert!(a.blocks == 1 || a.max_value >= 1u128 << (2 * (a.blocks - 1)));
+    }
+    // Only what was asked for.
+    let sums = StatsPlan::new(&schema(), &[Statistic::Sum], 10).unwrap();
+    assert_eq!(sums.aggregates.len(), 2);
+    assert!(matches!(
+        StatsPlan::new(&schema(), &ALL, 0),
+        Err(StatsError::RecordBound(0))
+    ));
+    assert!(matches!(
+        StatsPlan::new(&schema(), &ALL, MAX_PLAN_RECORDS + 1),
+        Err(StatsError::RecordBound(_))
+    ));
+    assert!(matches!(
+        StatsPlan::new(&schema(), &[], 10),
+        Err(StatsError::Schema(_))
+    ));
+}
+
+#[test]
+fn aggregates_equal_the_plaintext_statistics_on_every_backend() {
+    let recs = records();
+    let plain: Vec<Vec<u64>> = recs.iter().map(|(p, _)| p.clone()).collect();
+    let plan = StatsPlan::new(&schema(), &ALL, 100).unwrap();
+    let expected = plaintext_aggregates(&plan, &plain);
+    // The test data exercise every aggregate (nothing trivially zero).
+    assert!(expected.iter().all(|v| *v > 0), "{expected:?}");
+    assert_eq!(expected[2], 1, "exactly one out-of-range age");
+    for backend in backends() {
+        let mut lists = recs.iter().map(|(_, b)| b.clone());
+        let partial = backend.aggregate(&plan, &mut lists).unwrap();
+        assert_eq!(partial.records, 4);
+        let got = decrypt_partial(&keys().client_key, &plan, &partial).unwrap();
+        assert_eq!(got, expected, "backend {}", backend.name());
+    }
+}
+
+#[test]
+fn shards_merge_to_the_whole_and_partials_round_trip() {
+    let recs = records();
+    let plain: Vec<Vec<u64>> = recs.iter().map(|(p, _)| p.clone()).collect();
+    let plan = StatsPlan::new(&schema(), &[Statistic::Sum, Statistic::Histogram], 100).unwrap();
+    let expected = plaintext_aggregates(&plan, &plain);
+    for backend in backends() {
+        let a = backend
+            .aggregate(&plan, &mut recs[..1].iter().map(|(_, b)| b.clone()))
+            .unwrap();
+        let b = backend
+            .aggregate(&plan, &mut recs[1..].iter().map(|(_, b)| b.clone()))
+            .unwrap();
+        // Partials survive storage.
+        let a = Partial::from_bytes(&a.to_bytes().unwrap(), &plan).unwrap();
+        let b = Partial::from_bytes(&b.to_bytes().unwrap(), &plan).unwrap();
+        let merged = backend.merge(&plan, &[a, b]).unwrap();
+        assert_eq!(merged.records, 4);
+        let got = decrypt_partial(&keys().client_key, &plan, &merged).unwrap();
+        assert_eq!(got, expected, "backend {}", backend.name());
+        // An empty shard is a valid partial of zeros.
+        let empty = backend.aggregate(&plan, &mut std::iter::empty()).unwrap();
+        assert_eq!(empty.records, 0);
+        let zeros = decrypt_partial(&keys().client_key, &plan, &empty).unwrap();
+        assert!(zeros.iter().all(|v| *v == 0));
+    }
+}
+
+#[test]
+fn refuses_more_records_than_the_bound_and_foreign_partials() {
+    let recs = records();
+    let tight = StatsPlan::new(&schema(), &[Statistic::Sum], 3).unwrap();
+    let other = StatsPlan::new(&schema(), &[Statistic::Histogram], 3).unwrap();
+    for backend in backends() {
+        let err = backend
+            .aggregate(&tight, &mut recs.iter().map(|(_, b)| b.clone()))
+            .unwrap_err();
+        assert!(
+            matches!(err, StatsError::TooManyRecords { max: 3 }),
+            "{err}"
+        );
+        // Corrupt stored bytes are an error, not a wrong answer.
+        let mut bad = recs[0].1.clone();
+        bad.truncate(bad.len() / 2);
+        let err = backend
+            .aggregate(&tight, &mut std::iter::once(bad))
+            .unwrap_err();
+        assert!(matches!(err, StatsError::Expand { index: 0, .. }), "{err}");
+        // A partial of another plan does not parse or merge.
+        let p = backend
+            .aggregate(&tight, &mut recs[..1].iter().map(|(_, b)| b.clone()))
+            .unwrap();
+        let bytes = p.to_bytes().unwrap();
+        assert!(Partial::from_bytes(&bytes, &other).is_err());
+        assert!(Partial::from_bytes(&bytes[..bytes.len() - 1], &tight).is_err());
+        assert!(Partial::from_bytes(b"nonsense", &tight).is_err());
+        assert!(backend.merge(&other, &[p]).is_err());
+    }
+}
