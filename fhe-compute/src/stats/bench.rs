@@ -1,5 +1,6 @@
-//! The statistics benchmark (binary `bench-stats`; on a GPU machine the same
-//! code runs through `fhe-compute/gpu-link`).
+//! The statistics benchmark (binary `bench-stats` in the tests crate, which
+//! adds Prio3 and plaintext side by side; on a GPU machine this code runs
+//! through `fhe-compute/gpu-link`).
 //!
 //! One run, on the same encrypted records (8 × u16 numeric fields and one
 //! 8-category field, the shape): for each statistic separately (sum;
