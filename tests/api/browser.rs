@@ -67,47 +67,6 @@ fn commute_campaign() -> Value {
     })
 }
 
-async fn open_campaign(app: &TestApp, admin: &TestUser, buyer: &TestUser) -> i64 {
-    let r = app
-        .post(
-            "/api/campaigns",
-            Some(&buyer.token),
-            &commute_campaign(),
-            None,
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let id = body(r).await["id"].as_i64().unwrap();
-    let r = app
-        .post(
-            &format!("/api/campaigns/{id}/submit"),
-            Some(&buyer.token),
-            &json!(null),
-            Some(&format!("b{id}")),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let r = app
-        .post(
-            &format!("/api/admin/campaigns/{id}/approve"),
-            Some(&admin.token),
-            &json!({}),
-            None,
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    let r = app
-        .post(
-            &format!("/api/campaigns/{id}/open"),
-            Some(&buyer.token),
-            &json!(null),
-            None,
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    id
-}
-
 #[tokio::test]
 async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     let root = repo_root();
@@ -119,7 +78,7 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     let admin = app.admin().await;
     let buyer = app.user("buyer").await;
     app.mint(&admin, buyer.id, 100_000).await;
-    let campaign = open_campaign(&app, &admin, &buyer).await;
+    let campaign = app.open_campaign(&admin, &buyer, &commute_campaign()).await;
     // The page and the wasm client are served by the server itself.
     let r = app.get("/contribute.html", None).await;
     assert_eq!(

@@ -42,59 +42,14 @@ struct World {
     proving_key: ProvingKey,
 }
 
-async fn open_campaign(
-    app: &TestApp,
-    admin: &TestUser,
-    buyer: &TestUser,
-    reward: i64,
-    budget: i64,
-) -> i64 {
-    let resp = app
-        .post(
-            "/api/campaigns",
-            Some(&buyer.token),
-            &small_campaign(reward, budget),
-            None,
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let id = body(resp).await["id"].as_i64().unwrap();
-    let r = app
-        .post(
-            &format!("/api/campaigns/{id}/submit"),
-            Some(&buyer.token),
-            &json!(null),
-            Some(&format!("f{id}")),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let r = app
-        .post(
-            &format!("/api/admin/campaigns/{id}/approve"),
-            Some(&admin.token),
-            &json!({}),
-            None,
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    let r = app
-        .post(
-            &format!("/api/campaigns/{id}/open"),
-            Some(&buyer.token),
-            &json!(null),
-            None,
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    id
-}
-
 async fn world_with(settings: server::config::Settings, reward: i64, budget: i64) -> World {
     let app = spawn_app_with(settings).await;
     let admin = app.admin().await;
     let buyer = app.user("buyer").await;
     app.mint(&admin, buyer.id, 100_000).await;
-    let campaign = open_campaign(&app, &admin, &buyer, reward, budget).await;
+    let campaign = app
+        .open_campaign(&admin, &buyer, &small_campaign(reward, budget))
+        .await;
     let material: Material = body(
         app.get(&format!("/api/campaigns/{campaign}/material"), None)
             .await,

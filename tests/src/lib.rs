@@ -317,6 +317,45 @@ impl TestApp {
         assert_eq!(a["mismatched_accounts"], json!([]), "{a}");
     }
 
+    /// Creates `campaign` (a campaign request body), funds it (submit for
+    /// review), has the admin approve it (the keyholder generates its keys)
+    /// and opens it; returns its id.
+    pub async fn open_campaign(&self, admin: &TestUser, buyer: &TestUser, campaign: &Value) -> i64 {
+        let r = self
+            .post("/api/campaigns", Some(&buyer.token), campaign, None)
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let id = body(r).await["id"].as_i64().expect("id");
+        let r = self
+            .post(
+                &format!("/api/campaigns/{id}/submit"),
+                Some(&buyer.token),
+                &json!(null),
+                Some(&format!("fund-{id}")),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = self
+            .post(
+                &format!("/api/admin/campaigns/{id}/approve"),
+                Some(&admin.token),
+                &json!({}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        let r = self
+            .post(
+                &format!("/api/campaigns/{id}/open"),
+                Some(&buyer.token),
+                &json!(null),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        id
+    }
+
     /// Creates a draft campaign with [`campaign_body`] and returns its id.
     pub async fn draft_campaign(&self, buyer: &TestUser, budget: i64) -> i64 {
         let resp = self

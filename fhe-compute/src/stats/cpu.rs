@@ -21,16 +21,14 @@
 
 use rayon::prelude::*;
 use tfhe::integer::{IntegerCiphertext, RadixCiphertext, ServerKey as IntegerServerKey};
-use tfhe::prelude::CiphertextList;
-use tfhe::safe_serialization::safe_deserialize;
 use tfhe::shortint::server_key::BivariateLookupTableOwned;
 use tfhe::shortint::Ciphertext;
-use tfhe::{
-    CompressedServerKey, FheUint16, FheUint2, FheUint32, FheUint8, ProvenCompactCiphertextList,
-};
+use tfhe::CompressedServerKey;
 
-use super::{AggregateKind, FieldEntries, Partial, StatsBackend, StatsError, StatsPlan};
-use crate::contribution::max_list_bytes;
+use super::{
+    expand_entries, AggregateKind, Entry, FieldEntries, Partial, StatsBackend, StatsError,
+    StatsPlan,
+};
 
 /// Records expanded and folded together before their columns are reduced.
 const BATCH: usize = 8;
@@ -106,43 +104,11 @@ impl CpuBackend {
 
     /// Expands one stored list into its entries' radix ciphertexts.
     fn expand(&self, plan: &StatsPlan, bytes: &[u8]) -> Result<Vec<RadixCiphertext>, String> {
-        let limit = max_list_bytes(plan.layout.len()) as u64;
-        let list: ProvenCompactCiphertextList =
-            safe_deserialize(bytes, limit).map_err(|e| format!("deserialize: {e}"))?;
-        if list.len() != plan.layout.len() {
-            return Err(format!(
-                "{} entries, the layout has {}",
-                list.len(),
-                plan.layout.len()
-            ));
-        }
         tfhe::set_server_key(self.hl.clone());
-        let expander = list
-            .expand_without_verification()
-            .map_err(|e| format!("expand: {e}"))?;
-        let missing = |i: usize| format!("entry {i} is missing or of another width");
-        plan.layout
-            .iter()
-            .enumerate()
-            .map(|(i, bits)| {
-                let got = match bits {
-                    2 => expander
-                        .get::<FheUint2>(i)
-                        .map(|o| o.map(|v| v.into_raw_parts().0)),
-                    8 => expander
-                        .get::<FheUint8>(i)
-                        .map(|o| o.map(|v| v.into_raw_parts().0)),
-                    16 => expander
-                        .get::<FheUint16>(i)
-                        .map(|o| o.map(|v| v.into_raw_parts().0)),
-                    32 => expander
-                        .get::<FheUint32>(i)
-                        .map(|o| o.map(|v| v.into_raw_parts().0)),
-                    other => return Err(format!("unsupported width {other}")),
-                };
-                got.map_err(|e| e.to_string())?.ok_or_else(|| missing(i))
-            })
-            .collect()
+        Ok(expand_entries(plan, bytes)?
+            .into_iter()
+            .map(Entry::into_radix)
+            .collect())
     }
 
     /// Appends one expanded record to the columns: direct blocks go in as

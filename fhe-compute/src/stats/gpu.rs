@@ -12,15 +12,16 @@
 
 use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
 use tfhe::prelude::*;
-use tfhe::safe_serialization::safe_deserialize;
 use tfhe::{
-    CompressedServerKey, CudaServerKey, FheBool, FheUint, FheUint128Id, FheUint16, FheUint2,
-    FheUint32, FheUint64, FheUint64Id, FheUint8, FheUintId, ProvenCompactCiphertextList,
+    CompressedServerKey, CudaServerKey, FheBool, FheUint, FheUint128Id, FheUint16, FheUint32,
+    FheUint64, FheUint64Id, FheUintId,
 };
 
 use super::cpu::CpuBackend;
-use super::{AggregateKind, FieldEntries, Partial, StatsBackend, StatsError, StatsPlan};
-use crate::contribution::max_list_bytes;
+use super::{
+    expand_entries, AggregateKind, Entry, FieldEntries, Partial, StatsBackend, StatsError,
+    StatsPlan,
+};
 
 /// Records whose terms are summed in one multi-operand GPU sum.
 const BATCH: usize = 64;
@@ -29,14 +30,6 @@ const BATCH: usize = 64;
 pub struct GpuBackend {
     key: CudaServerKey,
     cpu: CpuBackend,
-}
-
-/// One expanded entry, on the GPU.
-enum Entry {
-    U2(FheUint2),
-    U8(FheUint8),
-    U16(FheUint16),
-    U32(FheUint32),
 }
 
 impl Entry {
@@ -71,37 +64,6 @@ impl GpuBackend {
             key: server_key.decompress_to_gpu(),
             cpu: CpuBackend::new(server_key),
         }
-    }
-
-    fn expand(&self, plan: &StatsPlan, bytes: &[u8]) -> Result<Vec<Entry>, String> {
-        let limit = max_list_bytes(plan.layout.len()) as u64;
-        let list: ProvenCompactCiphertextList =
-            safe_deserialize(bytes, limit).map_err(|e| format!("deserialize: {e}"))?;
-        if list.len() != plan.layout.len() {
-            return Err(format!(
-                "{} entries, the layout has {}",
-                list.len(),
-                plan.layout.len()
-            ));
-        }
-        let expander = list
-            .expand_without_verification()
-            .map_err(|e| format!("expand: {e}"))?;
-        let missing = |i: usize| format!("entry {i} is missing or of another width");
-        plan.layout
-            .iter()
-            .enumerate()
-            .map(|(i, bits)| {
-                let got = match bits {
-                    2 => expander.get::<FheUint2>(i).map(|o| o.map(Entry::U2)),
-                    8 => expander.get::<FheUint8>(i).map(|o| o.map(Entry::U8)),
-                    16 => expander.get::<FheUint16>(i).map(|o| o.map(Entry::U16)),
-                    32 => expander.get::<FheUint32>(i).map(|o| o.map(Entry::U32)),
-                    other => return Err(format!("unsupported width {other}")),
-                };
-                got.map_err(|e| e.to_string())?.ok_or_else(|| missing(i))
-            })
-            .collect()
     }
 
     /// The terms one record adds to each aggregate, in plan order.
@@ -171,12 +133,10 @@ impl GpuBackend {
             let mut terms: Vec<Vec<FheUint<A>>> =
                 plan.aggregates.iter().map(|_| Vec::new()).collect();
             for (i, bytes) in batch.iter().enumerate() {
-                let rec = self
-                    .expand(plan, bytes)
-                    .map_err(|detail| StatsError::Expand {
-                        index: records + i as u64,
-                        detail,
-                    })?;
+                let rec = expand_entries(plan, bytes).map_err(|detail| StatsError::Expand {
+                    index: records + i as u64,
+                    detail,
+                })?;
                 for (a, t) in self.terms::<A>(plan, &rec).into_iter().enumerate() {
                     terms[a].extend(t);
                 }

@@ -31,6 +31,10 @@ use tfhe::shortint::ciphertext::NoiseLevel;
 use tfhe::shortint::parameters::CiphertextConformanceParams;
 use tfhe::shortint::Ciphertext;
 
+use tfhe::prelude::CiphertextList;
+use tfhe::{FheUint16, FheUint2, FheUint32, FheUint8, ProvenCompactCiphertextList};
+
+use crate::contribution::max_list_bytes;
 use crate::keys::FheError;
 
 /// Most contributions a plan can be sized for (keeps every aggregate within
@@ -443,6 +447,62 @@ impl std::fmt::Debug for Partial {
             .field("aggregates", &self.values.len())
             .finish()
     }
+}
+
+/// One expanded entry of a contribution list, at its declared width (on
+/// the device of the server key set on this thread).
+pub(crate) enum Entry {
+    U2(FheUint2),
+    U8(FheUint8),
+    U16(FheUint16),
+    U32(FheUint32),
+}
+
+impl Entry {
+    /// The entry as an integer radix ciphertext (copied back from the GPU if there).
+    pub(crate) fn into_radix(self) -> RadixCiphertext {
+        match self {
+            Self::U2(x) => x.into_raw_parts().0,
+            Self::U8(x) => x.into_raw_parts().0,
+            Self::U16(x) => x.into_raw_parts().0,
+            Self::U32(x) => x.into_raw_parts().0,
+        }
+    }
+}
+
+/// Expands one stored list (bytes as accepted, proof verified then) with
+/// the server key set on this thread: bounded deserialization, the plan's
+/// entry count, each entry at the plan's width. The one expansion path of
+/// every backend.
+pub(crate) fn expand_entries(plan: &StatsPlan, bytes: &[u8]) -> Result<Vec<Entry>, String> {
+    let limit = max_list_bytes(plan.layout.len()) as u64;
+    let list: ProvenCompactCiphertextList =
+        safe_deserialize(bytes, limit).map_err(|e| format!("deserialize: {e}"))?;
+    if list.len() != plan.layout.len() {
+        return Err(format!(
+            "{} entries, the layout has {}",
+            list.len(),
+            plan.layout.len()
+        ));
+    }
+    let expander = list
+        .expand_without_verification()
+        .map_err(|e| format!("expand: {e}"))?;
+    plan.layout
+        .iter()
+        .enumerate()
+        .map(|(i, bits)| {
+            let got = match bits {
+                2 => expander.get::<FheUint2>(i).map(|o| o.map(Entry::U2)),
+                8 => expander.get::<FheUint8>(i).map(|o| o.map(Entry::U8)),
+                16 => expander.get::<FheUint16>(i).map(|o| o.map(Entry::U16)),
+                32 => expander.get::<FheUint32>(i).map(|o| o.map(Entry::U32)),
+                other => return Err(format!("unsupported width {other}")),
+            };
+            got.map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("entry {i} is missing or of another width"))
+        })
+        .collect()
 }
 
 /// A way of computing the plan's aggregates (CPU or GPU).
