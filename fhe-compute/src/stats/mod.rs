@@ -285,6 +285,11 @@ impl StatsPlan {
                     }
                 }
                 FieldKind::Categorical(c) if has(Statistic::Histogram) => {
+                    // The zk-pok proves each one-hot entry's width (2 bits),
+                    // not that the vector is one-hot: a dishonest record can
+                    // put up to 3 in every category. The bound and the
+                    // sensitivity are those of what a record can carry.
+                    let entry_max = (1u128 << protocol::record::ONE_HOT_ENTRY_BITS) - 1;
                     for cat in &c.categories {
                         push(spec(
                             AggregateKind::CategoryCount {
@@ -292,7 +297,7 @@ impl StatsPlan {
                                 category: cat.clone(),
                             },
                             n,
-                            1,
+                            entry_max,
                         ));
                     }
                 }

@@ -59,8 +59,9 @@ fn encrypt(entries: Vec<Entry>) -> (Vec<u64>, Vec<u8>) {
     (plain, bytes)
 }
 
-/// Records through the client's encoder, plus one whose age is outside the
-/// declared range (a modified client: the zk-pok only proves the width).
+/// Records through the client's encoder, plus one from a modified client
+/// (the zk-pok only proves widths): its age is outside the declared range
+/// and its "one-hot" vector holds 3 in every category.
 fn records() -> Vec<(Vec<u64>, Vec<u8>)> {
     let s = schema();
     let mut out: Vec<_> = [
@@ -73,6 +74,9 @@ fn records() -> Vec<(Vec<u64>, Vec<u8>)> {
     .collect();
     let mut odd = encode(&s, &json!({"age": 30, "score": 77, "mode": "bike"})).unwrap();
     odd.entries[0].value = 255;
+    for e in &mut odd.entries[2..5] {
+        e.value = 3;
+    }
     out.push(encrypt(odd.entries));
     out
 }
@@ -102,7 +106,10 @@ fn plan_sizes_accumulators_for_the_bound() {
     // 255² × 1000 = 65,025,000 < 4^13.
     assert_eq!(by_key("sum_of_squares:score").blocks, 13);
     assert_eq!(by_key("sum_of_squares:score").sensitivity, 65_025);
-    assert_eq!(by_key("count:mode:car").blocks, 5);
+    // A category entry carries up to 3 (2 proven bits): 3,000 < 4^6.
+    assert_eq!(by_key("count:mode:car").max_value, 3_000);
+    assert_eq!(by_key("count:mode:car").sensitivity, 3);
+    assert_eq!(by_key("count:mode:car").blocks, 6);
     assert_eq!(by_key("product:age:score").max_value, 65_025_000);
     // Every accumulator holds its bound and 4^blocks does not fit.
     for a in &plan.aggregates {
