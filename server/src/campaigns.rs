@@ -63,6 +63,14 @@ pub const MIN_CONTRIBUTORS: i32 = 10;
 /// Largest allowed privacy budget ε.
 pub const MAX_EPSILON: f64 = 10.0;
 
+/// Most contributions a campaign accepts: its budget pays this many rewards.
+/// Every statistics plan of the campaign is sized for this bound, and the
+/// server refuses contributions past it (the escrow could not pay them either).
+pub fn max_contributions(budget: i64, reward: i64) -> u64 {
+    let n = if reward > 0 { budget / reward } else { 0 };
+    (n.max(1) as u64).min(fhe_compute::stats::MAX_PLAN_RECORDS)
+}
+
 /// A campaign as requested by a buyer.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -46,6 +46,15 @@ pub struct Settings {
     pub max_contribution_bytes: usize,
     /// Directory of the web front end served at `/` (skipped when missing).
     pub web_dir: String,
+    /// Tokens a statistics report costs (buyer's wallet → platform account).
+    pub report_price: i64,
+    /// Contributions per shard of a statistics job.
+    pub report_shard_size: i64,
+    /// Lease of a worker on a shard or a reduce, in seconds (extended by a
+    /// heartbeat every third of it; a dead worker's shard is redone after it).
+    pub worker_lease_secs: f64,
+    /// How often idle workers and the release loop poll, in milliseconds.
+    pub poll_ms: u64,
 }
 
 impl Default for Settings {
@@ -67,6 +76,10 @@ impl Default for Settings {
             recent_roots: 64,
             max_contribution_bytes: 4 * 1024 * 1024,
             web_dir: "web".into(),
+            report_price: 100,
+            report_shard_size: 64,
+            worker_lease_secs: 60.0,
+            poll_ms: 500,
         }
     }
 }
@@ -95,6 +108,10 @@ impl Settings {
             "recent_roots",
             "max_contribution_bytes",
             "web_dir",
+            "report_price",
+            "report_shard_size",
+            "worker_lease_secs",
+            "poll_ms",
         ]))
         .extract()
         .map_err(Box::new)

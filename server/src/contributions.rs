@@ -66,19 +66,21 @@ fn campaign_crypto(
     state: &AppState,
     conn: &mut PgConnection,
     id: i64,
-) -> Result<(Arc<CampaignCrypto>, i64), ApiError> {
-    let row: Option<(String, i64, i32, serde_json::Value)> = campaigns::table
+) -> Result<(Arc<CampaignCrypto>, i64, u64), ApiError> {
+    let row: Option<(String, i64, i64, i32, serde_json::Value)> = campaigns::table
         .find(id)
         .select((
             campaigns::status,
             campaigns::reward,
+            campaigns::budget,
             campaigns::schema_version,
             campaigns::schema,
         ))
         .first(conn)
         .optional()?;
-    let (status, reward, schema_version, schema) =
+    let (status, reward, budget, schema_version, schema) =
         row.ok_or_else(|| ApiError::not_found(format!("campaign {id} does not exist")))?;
+    let max = crate::campaigns::max_contributions(budget, reward);
     if status != Status::Open.as_str() {
         return Err(refuse(
             409,
@@ -92,7 +94,7 @@ fn campaign_crypto(
         .map_err(|_| ApiError::internal("cache lock"))?
         .get(&id)
     {
-        return Ok((c.clone(), reward));
+        return Ok((c.clone(), reward, max));
     }
     let (public_key, crs): (Vec<u8>, Vec<u8>) = campaign_keys::table
         .find(id)
@@ -118,7 +120,7 @@ fn campaign_crypto(
         .lock()
         .map_err(|_| ApiError::internal("cache lock"))?
         .insert(id, crypto.clone());
-    Ok((crypto, reward))
+    Ok((crypto, reward, max))
 }
 
 fn parse_inputs(wire: &[String]) -> Result<Vec<Fr>, ApiError> {
@@ -169,7 +171,7 @@ pub fn accept(
 
     let started = std::time::Instant::now();
     // Campaign open (and its key material).
-    let (crypto, reward) = campaign_crypto(state, conn, campaign_id)?;
+    let (crypto, reward, max_contributions) = campaign_crypto(state, conn, campaign_id)?;
     let t_campaign = started.elapsed();
     // Bounded, conformance-checked deserialization, then the zk-pok.
     let ciphertext = STANDARD
@@ -292,6 +294,19 @@ pub fn accept(
             ledger::LedgerError::InsufficientFunds { .. } => escrow_empty(),
             other => other.into(),
         })?;
+        // The statistics' overflow bound. The transfer above holds the
+        // escrow's row lock, so concurrent submissions count one at a time.
+        let accepted: i64 = contributions::table
+            .filter(contributions::campaign_id.eq(campaign_id))
+            .count()
+            .get_result(c)?;
+        if accepted as u64 >= max_contributions {
+            return Err(refuse(
+                409,
+                "campaign_full",
+                format!("the campaign accepts at most {max_contributions} contributions"),
+            ));
+        }
         let id: i64 = diesel::insert_into(contributions::table)
             .values((
                 contributions::campaign_id.eq(campaign_id),

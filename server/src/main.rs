@@ -1,4 +1,4 @@
-//! The `cipherpool` command: `serve`, `migrate`, `create-admin`.
+//! The `cipherpool` command: `serve`, `migrate`, `worker`, `create-admin`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -30,6 +30,13 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Compute statistics jobs: lease shards and reduce steps from the
+    /// database (run any number of workers, on any machine that reaches it).
+    Worker {
+        /// Engine backend (`gpu` needs a build with the `gpu` feature).
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: cipherpool_server::worker::BackendKind,
+    },
     /// Create an admin account. The password is read from the
     /// CIPHERPOOL_ADMIN_PASSWORD environment variable, or else from the first
     /// line of standard input.
@@ -52,6 +59,17 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin { email } => create_admin(&settings, &email),
+        Command::Worker { backend } => {
+            db::run_migrations(&settings.database_url)?;
+            let opts = cipherpool_server::worker::WorkerOptions {
+                lease_secs: settings.worker_lease_secs,
+                poll: std::time::Duration::from_millis(settings.poll_ms),
+                backend,
+                batch: 8,
+            };
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            cipherpool_server::worker::run(&settings.database_url, opts, stop)
+        }
     }
 }
 

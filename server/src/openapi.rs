@@ -24,7 +24,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(
         title = "Cipherpool API",
-        description = "Privacy-preserving data contribution platform: accounts, campaigns, token ledger. Errors are `{\"error\": {\"code\", \"message\"}}`."
+        description = "Privacy-preserving data contribution platform: accounts, campaigns, token ledger, encrypted contributions, statistics reports. Errors are `{\"error\": {\"code\", \"message\"}}`."
     ),
     paths(
         routes::health::health,
@@ -49,6 +49,11 @@ impl Modify for BearerAuth {
         routes::contributions::material,
         routes::contributions::proving_key,
         routes::contributions::submit,
+        routes::reports::purchase,
+        routes::reports::list,
+        routes::reports::get,
+        routes::reports::results_json,
+        routes::reports::results_csv,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -59,6 +64,7 @@ impl Modify for BearerAuth {
         (name = "admin", description = "Admin review, minting and audits"),
         (name = "registry", description = "Contributor identity registry (Merkle tree of commitments)"),
         (name = "contributions", description = "Encrypted, attested contributions"),
+        (name = "reports", description = "Statistics reports: purchase, progress, released results (JSON, CSV)"),
     )
 )]
 pub struct ApiDoc;

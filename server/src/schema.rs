@@ -98,6 +98,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> Int8,
+        campaign_id -> Int8,
+        buyer_id -> Int8,
+        statistics -> Jsonb,
+        max_records -> Int8,
+        last_contribution_id -> Int8,
+        contributions -> Int8,
+        epsilon_micro -> Int8,
+        price -> Int8,
+        payment_transfer_id -> Nullable<Int8>,
+        refund_transfer_id -> Nullable<Int8>,
+        status -> Text,
+        shards_total -> Int4,
+        lease_owner -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamptz>,
+        aggregate -> Nullable<Bytea>,
+        result -> Nullable<Jsonb>,
+        error_code -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+        created_at -> Timestamptz,
+        aggregated_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    job_shards (id) {
+        id -> Int8,
+        job_id -> Int8,
+        shard_index -> Int4,
+        first_contribution_id -> Int8,
+        last_contribution_id -> Int8,
+        records -> Int4,
+        status -> Text,
+        lease_owner -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        partial -> Nullable<Bytea>,
+        computed_by -> Nullable<Text>,
+        compute_secs -> Nullable<Float8>,
+        leased_at -> Nullable<Timestamptz>,
+        done_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(campaigns -> users (buyer_id));
 
@@ -116,6 +163,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaign_keys,
     contributions,
     rejections,
+    jobs,
+    job_shards,
 );
 
 diesel::table! {

@@ -23,6 +23,8 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: PgPool,
+    keyholder: crate::keyholder::client::KeyholderClient,
+    poll: std::time::Duration,
 }
 
 impl Application {
@@ -51,8 +53,16 @@ impl Application {
         };
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
+        let keyholder = state.keyholder.clone();
+        let poll = std::time::Duration::from_millis(settings.poll_ms);
         let server = run(listener, pool.clone(), settings, state)?;
-        Ok(Self { port, server, pool })
+        Ok(Self {
+            port,
+            server,
+            pool,
+            keyholder,
+            poll,
+        })
     }
 
     /// The bound port.
@@ -65,9 +75,14 @@ impl Application {
         self.pool.clone()
     }
 
-    /// Serves until the process is stopped.
+    /// Serves until the process is stopped, running the release loop of
+    /// statistics reports alongside (see [`crate::reports::release`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let release = crate::reports::release::run(self.pool.clone(), self.keyholder, self.poll);
+        tokio::select! {
+            r = self.server => r,
+            () = release => Ok(()),
+        }
     }
 }
 

@@ -10,10 +10,12 @@ async fn keyholder_authenticates_and_never_hands_out_client_keys() {
     let kh = spawn_keyholder().await;
     let http = reqwest::Client::new();
     let schema = json!({"fields": [{"type": "numeric", "name": "a", "bits": 8}]});
+    let terms = json!({"statistics": ["count", "sum"], "min_contributors": 10,
+                       "epsilon_micro": 1_000_000, "max_contributions": 100});
 
     let r = http
         .post(format!("{kh}/campaigns/1/keys"))
-        .json(&json!({"schema": schema}))
+        .json(&json!({"schema": schema, "terms": terms}))
         .send()
         .await
         .unwrap();
@@ -21,7 +23,7 @@ async fn keyholder_authenticates_and_never_hands_out_client_keys() {
     let r = http
         .post(format!("{kh}/campaigns/1/keys"))
         .bearer_auth("wrong-token-wrong-token")
-        .json(&json!({"schema": schema}))
+        .json(&json!({"schema": schema, "terms": terms}))
         .send()
         .await
         .unwrap();
@@ -29,7 +31,7 @@ async fn keyholder_authenticates_and_never_hands_out_client_keys() {
     let r = http
         .post(format!("{kh}/campaigns/1/keys"))
         .bearer_auth(KEYHOLDER_TOKEN)
-        .json(&json!({"schema": {"fields": []}}))
+        .json(&json!({"schema": {"fields": []}, "terms": terms}))
         .send()
         .await
         .unwrap();
@@ -38,7 +40,7 @@ async fn keyholder_authenticates_and_never_hands_out_client_keys() {
     let first: serde_json::Value = http
         .post(format!("{kh}/campaigns/1/keys"))
         .bearer_auth(KEYHOLDER_TOKEN)
-        .json(&json!({"schema": schema}))
+        .json(&json!({"schema": schema, "terms": terms}))
         .send()
         .await
         .unwrap()
@@ -49,7 +51,7 @@ async fn keyholder_authenticates_and_never_hands_out_client_keys() {
     let again: serde_json::Value = http
         .post(format!("{kh}/campaigns/1/keys"))
         .bearer_auth(KEYHOLDER_TOKEN)
-        .json(&json!({"schema": schema}))
+        .json(&json!({"schema": schema, "terms": terms}))
         .send()
         .await
         .unwrap()

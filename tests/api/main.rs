@@ -11,3 +11,4 @@ mod e2e;
 mod keyholder;
 mod ledger;
 mod ledger_props;
+mod reports;

@@ -82,17 +82,24 @@ pub fn shared_attestation_keys() -> &'static (Vec<u8>, Vec<u8>) {
 
 /// Starts an in-process keyholder with its own temporary directory; returns its URL.
 pub async fn spawn_keyholder() -> String {
+    spawn_keyholder_in(true).await.0
+}
+
+/// Starts an in-process keyholder (with differential-privacy noise unless
+/// `noise` is false: the test-only setting); returns its URL and directory.
+pub async fn spawn_keyholder_in(noise: bool) -> (String, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("cipherpool-kh-{}", uuid::Uuid::new_v4().simple()));
     let settings = KeyholderSettings {
         listen: "127.0.0.1:0".into(),
-        data_dir: dir,
+        data_dir: dir.clone(),
         token: KEYHOLDER_TOKEN.into(),
         kek_hex: String::new(),
+        test_only_disable_noise: !noise,
     };
     let kh = Keyholder::build(&settings).expect("keyholder");
     let url = format!("http://127.0.0.1:{}", kh.port());
     tokio::spawn(kh.run_until_stopped());
-    url
+    (url, dir)
 }
 
 /// Spawns the server (and, unless `settings.keyholder_url` points at a
@@ -371,6 +378,93 @@ impl TestApp {
         assert_eq!(status, StatusCode::CREATED, "{b}");
         b["id"].as_i64().expect("id")
     }
+}
+
+/// Contributes records to an open campaign the way the client does: for each
+/// record a new contributor account registers an identity, then the record is
+/// encoded, encrypted and proven (zk-pok + Groth16) and submitted. `base` is
+/// the server's URL. Returns the receipts.
+pub async fn contribute_records(
+    http: &reqwest::Client,
+    base: &str,
+    campaign: i64,
+    records: &[Value],
+) -> Vec<Value> {
+    use protocol::attestation::{self, fr_to_bytes, IdentitySecret, ProvingKey};
+    use protocol::wire::{IdentityView, Material};
+    let get = |path: String, token: Option<String>| {
+        let http = http.clone();
+        let url = format!("{base}{path}");
+        async move {
+            let mut r = http.get(url);
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            let resp = r.send().await.expect("request");
+            assert_eq!(resp.status(), StatusCode::OK);
+            resp.bytes().await.expect("body").to_vec()
+        }
+    };
+    let material: Material =
+        serde_json::from_slice(&get(format!("/api/campaigns/{campaign}/material"), None).await)
+            .expect("material");
+    let pk = ProvingKey::from_bytes(&get("/api/attestation/proving-key".into(), None).await)
+        .expect("proving key");
+    let mut receipts = Vec::new();
+    for record in records {
+        let email = unique_email("contributor");
+        let r = http
+            .post(format!("{base}/api/auth/register"))
+            .json(&json!({"email": email, "password": GOOD_PASSWORD, "role": "contributor"}))
+            .send()
+            .await
+            .expect("register");
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let login: Value = http
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"email": email, "password": GOOD_PASSWORD}))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("login body");
+        let token = login["token"].as_str().expect("token").to_string();
+        let secret = IdentitySecret::random(&mut rand::rngs::OsRng);
+        let commitment = hex::encode(fr_to_bytes(&attestation::commitment(&secret)));
+        let r = http
+            .post(format!("{base}/api/registry/identities"))
+            .bearer_auth(&token)
+            .json(&json!({"commitment": commitment}))
+            .send()
+            .await
+            .expect("identity");
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let wallet: Value =
+            serde_json::from_slice(&get("/api/wallet".into(), Some(token.clone())).await).unwrap();
+        let wallet = wallet["account_id"].as_i64().expect("wallet") as u64;
+        let identity: IdentityView =
+            serde_json::from_slice(&get("/api/registry/me".into(), Some(token.clone())).await)
+                .expect("identity view");
+        let (m, pk, record) = (material.clone(), pk.clone(), record.clone());
+        let submission = tokio::task::spawn_blocking(move || {
+            client::prepare_contribution(&m, &pk, &secret, &identity, &record, wallet, &mut |_| {})
+        })
+        .await
+        .expect("join")
+        .expect("prepare");
+        let r = http
+            .post(format!("{base}/api/campaigns/{campaign}/contributions"))
+            .json(&submission)
+            .send()
+            .await
+            .expect("submit");
+        let status = r.status();
+        let receipt: Value = r.json().await.expect("receipt");
+        assert_eq!(status, StatusCode::CREATED, "{receipt}");
+        receipts.push(receipt);
+    }
+    receipts
 }
 
 /// A valid campaign request.

@@ -102,9 +102,9 @@ impl CpuBackend {
             .collect()
     }
 
-    /// Expands one stored list into its entries' radix ciphertexts.
+    /// Expands one stored list into its entries' radix ciphertexts (with
+    /// this backend's key set on the calling thread, see `aggregate`).
     fn expand(&self, plan: &StatsPlan, bytes: &[u8]) -> Result<Vec<RadixCiphertext>, String> {
-        tfhe::set_server_key(self.hl.clone());
         Ok(expand_entries(plan, bytes)?
             .into_iter()
             .map(Entry::into_radix)
@@ -309,6 +309,13 @@ impl StatsBackend for CpuBackend {
     ) -> Result<Partial, StatsError> {
         let mut columns = self.empty(plan);
         let mut records = 0u64;
+        // tfhe's expand reads the evaluation key from a thread-local. It is
+        // set here, on the calling thread, and lists are expanded one after
+        // the other (each expansion is parallel inside tfhe): setting it from
+        // rayon tasks could replace the key of a pool thread that is in the
+        // middle of another expansion (a borrow panic when two backends, or
+        // nested rayon work, share the pool).
+        tfhe::set_server_key(self.hl.clone());
         loop {
             let batch: Vec<Vec<u8>> = (&mut *lists).take(BATCH).collect();
             if batch.is_empty() {
@@ -320,7 +327,7 @@ impl StatsBackend for CpuBackend {
                 });
             }
             let expanded: Vec<Vec<RadixCiphertext>> = batch
-                .par_iter()
+                .iter()
                 .enumerate()
                 .map(|(i, bytes)| {
                     self.expand(plan, bytes)

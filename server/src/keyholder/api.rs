@@ -3,6 +3,8 @@
 //! - `POST /campaigns/{id}/keys` `{schema}`: generate the campaign's keys if
 //!   absent (idempotent) and answer the public key, CRS and key fingerprint.
 //! - `GET /campaigns/{id}/server-key`: the compressed evaluation key.
+//! - `POST /campaigns/{id}/releases/{job}`: release a job's aggregate under
+//!   the campaign's terms (see [`super::release`]).
 //!
 //! There is deliberately no endpoint that returns a client key or decrypts a
 //! single record.
@@ -24,7 +26,8 @@ use subtle::ConstantTimeEq;
 use tracing_actix_web::TracingLogger;
 
 use super::config::KeyholderSettings;
-use super::store::{KeyStore, StoredPublic};
+use super::release::{self, ReleaseRequest};
+use super::store::{CampaignTerms, KeyStore, StoredPublic};
 use crate::error::{self, ApiError};
 
 /// Request to generate a campaign's keys.
@@ -33,6 +36,22 @@ use crate::error::{self, ApiError};
 pub struct KeysRequest {
     /// The campaign's schema (sizes the CRS).
     pub schema: RawSchema,
+    /// What the campaign may release; recorded with the keys.
+    pub terms: KeyTerms,
+}
+
+/// The release terms sent with a key request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyTerms {
+    /// The statistics the campaign may release.
+    pub statistics: Vec<protocol::Statistic>,
+    /// Fewest distinct contributions a release must cover.
+    pub min_contributors: u64,
+    /// Total privacy budget, in millionths of ε.
+    pub epsilon_micro: u64,
+    /// Most contributions the campaign accepts.
+    pub max_contributions: u64,
 }
 
 /// The public key material of a campaign.
@@ -51,6 +70,10 @@ struct State {
     token_hash: [u8; 32],
     /// Key generation is CPU-bound and rare: one at a time.
     keygen: Mutex<()>,
+    /// Releases run one at a time (budget accounting).
+    releases: Mutex<()>,
+    /// False only under the test-only setting.
+    noise_enabled: bool,
 }
 
 fn authorize(req: &HttpRequest, state: &State) -> Result<(), ApiError> {
@@ -90,7 +113,26 @@ async fn keys(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
     let id = path.into_inner();
-    let schema = CampaignSchema::parse(body.into_inner().schema)?;
+    let body = body.into_inner();
+    let raw_schema = body.schema.clone();
+    let schema = CampaignSchema::parse(body.schema)?;
+    let statistics = schema.check_statistics(&body.terms.statistics)?;
+    if body.terms.min_contributors == 0
+        || body.terms.epsilon_micro == 0
+        || body.terms.max_contributions == 0
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_terms",
+            "min_contributors, epsilon_micro and max_contributions must be positive",
+        ));
+    }
+    let terms = CampaignTerms {
+        schema: raw_schema,
+        statistics,
+        min_contributors: body.terms.min_contributors,
+        epsilon_micro: body.terms.epsilon_micro,
+        max_contributions: body.terms.max_contributions,
+    };
     let state = state.get_ref().clone();
     let resp = web::block(move || -> Result<KeysResponse, ApiError> {
         let _one_at_a_time = state
@@ -117,6 +159,10 @@ async fn keys(
                 "generated campaign keys"
             );
         }
+        state
+            .store
+            .put_terms(id, &terms)
+            .map_err(ApiError::internal)?;
         let pk = state
             .store
             .read_public(id, "public_key.bin")
@@ -154,6 +200,31 @@ async fn server_key(
         .body(bytes))
 }
 
+/// Releases a job's aggregate (decrypt + noise) under the campaign's terms.
+/// Mounted under the `/campaigns/{id}/releases` scope (its own body limit).
+#[post("/{job}")]
+async fn release_job(
+    req: HttpRequest,
+    state: web::Data<Arc<State>>,
+    path: web::Path<(u64, u64)>,
+    body: web::Json<ReleaseRequest>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state)?;
+    let (campaign, job) = path.into_inner();
+    let body = body.into_inner();
+    let state = state.get_ref().clone();
+    let resp = web::block(move || {
+        let _one_at_a_time = state
+            .releases
+            .lock()
+            .map_err(|_| ApiError::internal("release lock poisoned"))?;
+        release::release(&state.store, campaign, job, &body, state.noise_enabled)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(HttpResponse::Ok().json(resp))
+}
+
 /// Liveness.
 #[get("/health")]
 async fn health() -> HttpResponse {
@@ -179,7 +250,15 @@ impl Keyholder {
             store,
             token_hash: Sha256::digest(settings.token.as_bytes()).into(),
             keygen: Mutex::new(()),
+            releases: Mutex::new(()),
+            noise_enabled: !settings.test_only_disable_noise,
         });
+        if settings.test_only_disable_noise {
+            tracing::warn!(
+                "TEST-ONLY SETTING: releases carry NO differential-privacy noise \
+                 (CIPHERPOOL_KEYHOLDER_TEST_ONLY_DISABLE_NOISE); never use this in production"
+            );
+        }
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
         let data = web::Data::new(state);
@@ -197,6 +276,15 @@ impl Keyholder {
                         ApiError::not_found(format!("invalid path: {e}")).into()
                     }))
                     .service(keys)
+                    .service(
+                        web::scope("/campaigns/{id}/releases")
+                            .app_data(
+                                web::JsonConfig::default()
+                                    .limit(256 * 1024 * 1024)
+                                    .error_handler(|e, _| error::json_error(e)),
+                            )
+                            .service(release_job),
+                    )
                     .service(server_key)
                     .service(health)
                     .default_service(web::to(|| async {

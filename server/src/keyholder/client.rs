@@ -4,7 +4,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use protocol::CampaignSchema;
 
-use super::api::{KeysRequest, KeysResponse};
+use super::api::{KeyTerms, KeysRequest, KeysResponse};
+use super::release::{ReleaseRequest, ReleaseResponse};
 use crate::error::ApiError;
 
 /// Public key material of a campaign, as fetched from the keyholder.
@@ -55,6 +56,7 @@ impl KeyholderClient {
         &self,
         campaign_id: i64,
         schema: &CampaignSchema,
+        terms: KeyTerms,
     ) -> Result<CampaignMaterial, ApiError> {
         let resp = self
             .http
@@ -62,6 +64,7 @@ impl KeyholderClient {
             .bearer_auth(&self.token)
             .json(&KeysRequest {
                 schema: schema.to_raw(),
+                terms,
             })
             .send()
             .await
@@ -91,5 +94,44 @@ impl KeyholderClient {
             key_fingerprint,
             server_key,
         })
+    }
+
+    /// Asks the keyholder to release a job's aggregate. `Ok(Err(..))` is the
+    /// keyholder's refusal (status, code, message): final, the job is refused.
+    /// `Err` means the keyholder could not be reached: try again later.
+    pub async fn release(
+        &self,
+        campaign_id: i64,
+        job_id: i64,
+        request: &ReleaseRequest,
+    ) -> Result<Result<ReleaseResponse, (u16, String, String)>, ApiError> {
+        let resp = self
+            .http
+            .post(format!(
+                "{}/campaigns/{campaign_id}/releases/{job_id}",
+                self.base
+            ))
+            .bearer_auth(&self.token)
+            .json(request)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(Ok(resp.json().await.map_err(unavailable)?));
+        }
+        if status.is_client_error() && status.as_u16() != 401 {
+            let body: serde_json::Value = resp.json().await.unwrap_or_default();
+            let code = body["error"]["code"]
+                .as_str()
+                .unwrap_or("refused")
+                .to_string();
+            let message = body["error"]["message"]
+                .as_str()
+                .unwrap_or("the keyholder refused the release")
+                .to_string();
+            return Ok(Err((status.as_u16(), code, message)));
+        }
+        Err(unavailable(format!("release: status {status}")))
     }
 }

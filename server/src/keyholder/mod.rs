@@ -9,4 +9,6 @@
 pub mod api;
 pub mod client;
 pub mod config;
+pub mod noise;
+pub mod release;
 pub mod store;

@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
+use protocol::schema::RawSchema;
+use protocol::Statistic;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox};
+use serde::{Deserialize, Serialize};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +27,23 @@ pub enum StoreError {
     /// A sealed client key did not open (wrong KEK, tampering, or moved).
     #[error("sealed client key of campaign {0} does not open")]
     Unseal(u64),
+}
+
+/// The release terms of a campaign, fixed when its keys are generated: the
+/// keyholder enforces them on every release, whatever the server asks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignTerms {
+    /// The record schema (the keyholder rebuilds each job's plan from it).
+    pub schema: RawSchema,
+    /// The statistics the campaign may release.
+    pub statistics: Vec<Statistic>,
+    /// Fewest distinct contributions a released aggregate must cover.
+    pub min_contributors: u64,
+    /// Total privacy budget, in millionths of ε.
+    pub epsilon_micro: u64,
+    /// Most contributions the campaign accepts (the plans' overflow bound).
+    pub max_contributions: u64,
 }
 
 /// Public material of one campaign as stored.
@@ -132,6 +152,97 @@ impl KeyStore {
         Ok(fs::read(self.dir(campaign).join(name))?)
     }
 
+    /// Records a campaign's release terms (first write wins: terms never change).
+    pub fn put_terms(&self, campaign: u64, terms: &CampaignTerms) -> Result<(), StoreError> {
+        let path = self.dir(campaign).join("terms.json");
+        if path.exists() {
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec_pretty(terms).map_err(std::io::Error::other)?;
+        write_atomic(&path, &bytes)
+    }
+
+    /// A campaign's release terms, if recorded.
+    pub fn terms(&self, campaign: u64) -> Result<Option<CampaignTerms>, StoreError> {
+        let path = self.dir(campaign).join("terms.json");
+        if !path.exists() {
+            return Ok(None);
+        }
+        let bytes = fs::read(path)?;
+        Ok(Some(
+            serde_json::from_slice(&bytes).map_err(std::io::Error::other)?,
+        ))
+    }
+
+    /// Privacy budget already spent by a campaign's releases, in millionths of ε.
+    pub fn spent(&self, campaign: u64) -> Result<u64, StoreError> {
+        let path = self.dir(campaign).join("epsilon_spent");
+        if !path.exists() {
+            return Ok(0);
+        }
+        fs::read_to_string(path)?
+            .trim()
+            .parse()
+            .map_err(|e| StoreError::Io(std::io::Error::other(format!("epsilon_spent: {e}"))))
+    }
+
+    /// Records the budget spent (durably, before the release is answered).
+    pub fn set_spent(&self, campaign: u64, micro: u64) -> Result<(), StoreError> {
+        write_atomic(
+            &self.dir(campaign).join("epsilon_spent"),
+            micro.to_string().as_bytes(),
+        )
+    }
+
+    fn release_path(&self, campaign: u64, job: u64) -> PathBuf {
+        self.dir(campaign)
+            .join("releases")
+            .join(format!("{job}.json"))
+    }
+
+    /// A stored release of a job (its answer, replayed on a repeated request).
+    pub fn release(&self, campaign: u64, job: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = self.release_path(campaign, job);
+        if !path.exists() {
+            return Ok(None);
+        }
+        Ok(Some(fs::read(path)?))
+    }
+
+    /// Stores a job's release.
+    pub fn put_release(&self, campaign: u64, job: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        let path = self.release_path(campaign, job);
+        fs::create_dir_all(path.parent().unwrap_or(&self.root))?;
+        write_atomic(&path, bytes)
+    }
+
+    /// Appends one line to the decryption log (`<root>/decryptions.log`, JSON
+    /// lines: every release and every refusal), synced to disk.
+    pub fn log(&self, entry: &serde_json::Value) -> Result<(), StoreError> {
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.root.join("decryptions.log"))?;
+        let mut line = entry.to_string();
+        line.push('\n');
+        f.write_all(line.as_bytes())?;
+        f.sync_all()?;
+        Ok(())
+    }
+
+    /// The decryption log's entries, oldest first.
+    pub fn log_entries(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        let path = self.root.join("decryptions.log");
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        fs::read_to_string(path)?
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).map_err(|e| StoreError::Io(std::io::Error::other(e))))
+            .collect()
+    }
+
     /// Opens a sealed client key (used by decryption of released aggregates).
     pub fn client_key(&self, campaign: u64) -> Result<SecretBox<Vec<u8>>, StoreError> {
         let blob = fs::read(self.dir(campaign).join("client_key.sealed"))?;
@@ -151,6 +262,16 @@ impl KeyStore {
             .map_err(|_| StoreError::Unseal(campaign))?;
         Ok(SecretBox::new(Box::new(plain)))
     }
+}
+
+/// Writes a file atomically: a synced temporary file renamed over the target.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    fs::rename(&tmp, path)?;
+    Ok(())
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

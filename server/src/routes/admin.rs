@@ -176,7 +176,14 @@ pub async fn approve(
     // Key generation is idempotent at the keyholder: if this request fails
     // after it, a retry gets the same keys. Nothing is written here unless
     // the keys arrived.
-    let material = state.keyholder.campaign_keys(id, &schema).await?;
+    let terms = crate::keyholder::api::KeyTerms {
+        statistics: pending.statistics.clone(),
+        min_contributors: u64::try_from(pending.min_contributors).map_err(ApiError::internal)?,
+        epsilon_micro: crate::keyholder::noise::epsilon_micro(pending.epsilon)
+            .map_err(ApiError::internal)?,
+        max_contributions: campaigns::max_contributions(pending.budget, pending.reward),
+    };
+    let material = state.keyholder.campaign_keys(id, &schema, terms).await?;
     let view = db::run_tx(&pool, "approve_campaign", move |conn| {
         let v = campaigns::approve(conn, admin, id, note.as_deref())?;
         diesel::insert_into(campaign_keys::table)

@@ -7,6 +7,7 @@ pub mod campaigns;
 pub mod contributions;
 pub mod health;
 pub mod registry;
+pub mod reports;
 pub mod wallet;
 
 use actix_web::web;
@@ -53,5 +54,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_contribution_bytes: usize) {
         .service(contributions::proving_key)
         .service(registry::register)
         .service(registry::me)
-        .service(registry::root);
+        .service(registry::root)
+        .service(reports::purchase)
+        .service(reports::list)
+        .service(reports::get)
+        .service(reports::results_csv)
+        .service(reports::results_json);
 }

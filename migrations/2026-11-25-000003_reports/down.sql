@@ -1,0 +1,2 @@
+DROP TABLE job_shards;
+DROP TABLE jobs;

@@ -1,0 +1,229 @@
+//! The server's release loop: aggregated jobs go to the keyholder.
+//!
+//! The loop leases one aggregated job at a time (`FOR UPDATE SKIP LOCKED`,
+//! so several server processes may run it), sends the aggregate with the
+//! manifest (the digests of the snapshot's contributions), and stores the
+//! keyholder's noised values together with what is derived from them. A
+//! refusal ends the job (`refused`, price refunded); an unreachable keyholder
+//! leaves the job leased until the lease expires, then it is retried (the
+//! keyholder answers a repeated job from its stored release, spending
+//! nothing twice).
+
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use protocol::schema::FieldKind;
+use protocol::Statistic;
+use serde::{Deserialize, Serialize};
+
+use super::derive::{self, Derived, Released, ReportSpec};
+use super::{campaign_plan, end_without_results, status};
+use crate::db::{self, PgPool};
+use crate::error::ApiError;
+use crate::keyholder::client::KeyholderClient;
+use crate::keyholder::release::{ReleaseRequest, ReleaseResponse};
+use crate::schema::{contributions, jobs};
+
+/// How long the release of one job is leased.
+const RELEASE_LEASE_SECS: f64 = 30.0;
+
+/// What a buyer reads: the released values and what follows from them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportResults {
+    /// The report (job).
+    pub report_id: i64,
+    /// The campaign.
+    pub campaign_id: i64,
+    /// Contributions covered (public, exact).
+    pub count: u64,
+    /// ε spent by this release.
+    pub epsilon: f64,
+    /// `discrete_laplace` (or `disabled` under the keyholder's test-only setting).
+    pub noise: String,
+    /// When the keyholder released the values.
+    pub released_at: DateTime<Utc>,
+    /// The noised aggregates, each with its noise scale and 99% bound.
+    pub values: Vec<Released>,
+    /// Means, variances, histograms, out-of-range counts, regression.
+    pub derived: Derived,
+}
+
+struct Prepared {
+    campaign_id: i64,
+    request: ReleaseRequest,
+    spec_fields: (
+        Vec<String>,
+        Vec<(String, Vec<String>)>,
+        Option<(Vec<String>, String)>,
+    ),
+}
+
+fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ApiError> {
+    #[allow(clippy::type_complexity)]
+    let (campaign_id, buyer, statistics, max_records, last_id, n, eps, aggregate): (
+        i64,
+        i64,
+        serde_json::Value,
+        i64,
+        i64,
+        i64,
+        i64,
+        Option<Vec<u8>>,
+    ) = jobs::table
+        .find(job_id)
+        .select((
+            jobs::campaign_id,
+            jobs::buyer_id,
+            jobs::statistics,
+            jobs::max_records,
+            jobs::last_contribution_id,
+            jobs::contributions,
+            jobs::epsilon_micro,
+            jobs::aggregate,
+        ))
+        .first(conn)?;
+    let statistics: Vec<Statistic> =
+        serde_json::from_value(statistics).map_err(ApiError::internal)?;
+    let aggregate =
+        aggregate.ok_or_else(|| ApiError::internal("aggregated job without aggregate"))?;
+    let digests: Vec<Vec<u8>> = contributions::table
+        .filter(contributions::campaign_id.eq(campaign_id))
+        .filter(contributions::id.le(last_id))
+        .order(contributions::id.asc())
+        .select(contributions::digest)
+        .load(conn)?;
+    if digests.len() as i64 != n {
+        return Err(ApiError::internal(format!(
+            "job {job_id}: the snapshot has {} contributions, the job {n}",
+            digests.len()
+        )));
+    }
+    let (schema, _) = campaign_plan(conn, campaign_id, &statistics, max_records as u64)?;
+    let mut numeric = Vec::new();
+    let mut categorical = Vec::new();
+    for f in schema.fields() {
+        match &f.kind {
+            FieldKind::Numeric(_) => numeric.push(f.name.clone()),
+            FieldKind::Categorical(c) => categorical.push((f.name.clone(), c.categories.clone())),
+        }
+    }
+    let regression = schema
+        .regression()
+        .filter(|_| statistics.contains(&Statistic::Regression))
+        .map(|r| (r.features.clone(), r.target.clone()));
+    Ok(Prepared {
+        campaign_id,
+        request: ReleaseRequest {
+            statistics,
+            requested_by: buyer,
+            epsilon_micro: eps as u64,
+            contributions: digests.iter().map(hex::encode).collect(),
+            aggregate: STANDARD.encode(aggregate),
+        },
+        spec_fields: (numeric, categorical, regression),
+    })
+}
+
+/// Stores a release (if this server still holds the job's release lease).
+fn store(
+    conn: &mut PgConnection,
+    job_id: i64,
+    owner: &str,
+    results: &ReportResults,
+) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        jobs::table
+            .filter(jobs::id.eq(job_id))
+            .filter(jobs::status.eq(status::RELEASING))
+            .filter(jobs::lease_owner.eq(owner)),
+    )
+    .set((
+        jobs::status.eq(status::RELEASED),
+        jobs::result.eq(serde_json::to_value(results).map_err(ApiError::internal)?),
+        jobs::lease_owner.eq(None::<String>),
+        jobs::lease_expires_at.eq(None::<DateTime<Utc>>),
+        jobs::finished_at.eq(Some(Utc::now())),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Releases one aggregated job, if any. True when a job was handled.
+pub async fn release_one(
+    pool: &PgPool,
+    keyholder: &KeyholderClient,
+    owner: &str,
+) -> Result<bool, ApiError> {
+    let o = owner.to_string();
+    let leased = db::with_conn(pool, move |c| {
+        Ok(super::lease_release(c, &o, RELEASE_LEASE_SECS)?)
+    })
+    .await?;
+    let Some(job_id) = leased else {
+        return Ok(false);
+    };
+    let prepared = db::with_conn(pool, move |c| prepare(c, job_id)).await?;
+    let answer = keyholder
+        .release(prepared.campaign_id, job_id, &prepared.request)
+        .await?;
+    match answer {
+        Err((code_status, code, message)) => {
+            tracing::warn!(job = job_id, status = code_status, %code, "keyholder refused the release");
+            db::run_tx(pool, "refuse_job", move |c| {
+                end_without_results(c, job_id, status::REFUSED, &code, &message)
+            })
+            .await?;
+        }
+        Ok(resp) => {
+            let results = results_of(job_id, &prepared, resp);
+            let o = owner.to_string();
+            let stored = db::run_tx(pool, "store_release", move |c| {
+                store(c, job_id, &o, &results)
+            })
+            .await?;
+            tracing::info!(job = job_id, stored, "report released");
+        }
+    }
+    Ok(true)
+}
+
+fn results_of(job_id: i64, p: &Prepared, resp: ReleaseResponse) -> ReportResults {
+    let (numeric, categorical, regression) = &p.spec_fields;
+    let spec = ReportSpec {
+        count: resp.records,
+        numeric_fields: numeric,
+        categorical_fields: categorical,
+        regression: regression.as_ref().map(|(f, t)| (f.as_slice(), t.as_str())),
+    };
+    let derived = derive::derive(&spec, &resp.values);
+    ReportResults {
+        report_id: job_id,
+        campaign_id: p.campaign_id,
+        count: resp.records,
+        epsilon: resp.epsilon_micro as f64 / crate::keyholder::noise::EPSILON_UNIT as f64,
+        noise: resp.noise,
+        released_at: resp.released_at,
+        values: resp.values,
+        derived,
+    }
+}
+
+/// The release loop (never returns): polls every `poll` when idle.
+pub async fn run(pool: PgPool, keyholder: KeyholderClient, poll: Duration) {
+    let owner = format!(
+        "server:{}:{}",
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    loop {
+        match release_one(&pool, &keyholder, &owner).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => tracing::warn!("release loop: {e}"),
+        }
+        tokio::time::sleep(poll).await;
+    }
+}

@@ -1,0 +1,157 @@
+//! Statistics reports: buy, follow, read (buyer; admins may read).
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+
+use crate::auth::AuthUser;
+use crate::config::Settings;
+use crate::db::{self, PgPool};
+use crate::domain::Role;
+use crate::error::{ApiError, ErrorBody};
+use crate::idempotency::{self, IdempotencyKey};
+use crate::reports::{self, derive, PurchaseRequest, ReportView};
+
+/// Buy a statistics report of a campaign (its buyer). The price moves from
+/// the buyer's wallet to the platform; the job starts at once.
+#[utoipa::path(post, path = "/api/campaigns/{id}/reports", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "campaign id"),
+           ("Idempotency-Key" = String, Header, description = "unique per purchase")),
+    request_body = PurchaseRequest,
+    responses((status = 201, body = ReportView),
+              (status = 400, description = "idempotency_key_missing, malformed_json", body = ErrorBody),
+              (status = 402, description = "insufficient_funds (nothing debited)", body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "below_min_contributors, privacy_budget_exhausted, invalid_state", body = ErrorBody),
+              (status = 422, description = "invalid_epsilon, nothing_to_release, idempotency_key_reused", body = ErrorBody)))]
+#[post("/api/campaigns/{id}/reports")]
+pub async fn purchase(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    settings: web::Data<Settings>,
+    user: AuthUser,
+    path: web::Path<i64>,
+    body: web::Json<PurchaseRequest>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Buyer])?;
+    let key = IdempotencyKey::from_request(&req)?;
+    let body = body.into_inner();
+    let hash = idempotency::request_hash(
+        &req,
+        &serde_json::to_value(&body).map_err(ApiError::internal)?,
+    );
+    let id = path.into_inner();
+    let price = settings.report_price;
+    let shard_size = settings.report_shard_size;
+    idempotency::run_once(&pool, "purchase_report", user.id, key, hash, move |conn| {
+        let view = reports::purchase(conn, user.id, id, &body, price, shard_size)?;
+        Ok((
+            StatusCode::CREATED,
+            serde_json::to_value(view).map_err(ApiError::internal)?,
+        ))
+    })
+    .await
+}
+
+/// A campaign's reports, newest first (its buyer or an admin).
+#[utoipa::path(get, path = "/api/campaigns/{id}/reports", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "campaign id")),
+    responses((status = 200, body = Vec<ReportView>), (status = 404, body = ErrorBody)))]
+#[get("/api/campaigns/{id}/reports")]
+pub async fn list(
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let views = db::with_conn(&pool, move |conn| {
+        match crate::campaigns::get(conn, id)? {
+            Some(c) if user.role == Role::Admin || c.buyer_id == user.id => {}
+            _ => return Err(ApiError::not_found(format!("campaign {id} does not exist"))),
+        }
+        reports::list_for_campaign(conn, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(views))
+}
+
+async fn visible(pool: &PgPool, user: AuthUser, id: i64) -> Result<ReportView, ApiError> {
+    let v = db::with_conn(pool, move |conn| reports::view(conn, id)).await?;
+    match v {
+        Some(v) if user.role == Role::Admin || v.buyer_id == user.id => Ok(v),
+        _ => Err(ApiError::not_found(format!("report {id} does not exist"))),
+    }
+}
+
+/// A report's status and progress (shards done / total, ETA).
+#[utoipa::path(get, path = "/api/reports/{id}", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "report id")),
+    responses((status = 200, body = ReportView), (status = 404, body = ErrorBody)))]
+#[get("/api/reports/{id}")]
+pub async fn get(
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(visible(&pool, user, path.into_inner()).await?))
+}
+
+async fn released(
+    pool: &PgPool,
+    user: AuthUser,
+    id: i64,
+) -> Result<reports::release::ReportResults, ApiError> {
+    let v = visible(pool, user, id).await?;
+    if v.status != reports::status::RELEASED {
+        return Err(ApiError::conflict(
+            "report_not_released",
+            format!(
+                "report {id} is {}; results exist once it is released",
+                v.status
+            ),
+        ));
+    }
+    let value = db::with_conn(pool, move |conn| reports::results(conn, id))
+        .await?
+        .ok_or_else(|| ApiError::internal("released report without results"))?;
+    serde_json::from_value(value).map_err(ApiError::internal)
+}
+
+/// The released statistics as JSON: the noised aggregates (with each one's
+/// noise scale and 99% bound), the exact count, and what is derived from
+/// them (means, variances, histograms, regression coefficients).
+#[utoipa::path(get, path = "/api/reports/{id}/results", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "report id")),
+    responses((status = 200, body = Object),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "report_not_released", body = ErrorBody)))]
+#[get("/api/reports/{id}/results")]
+pub async fn results_json(
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(released(&pool, user, path.into_inner()).await?))
+}
+
+/// The released statistics as CSV (`statistic,field,category,value,noise_scale,noise_bound_99`).
+#[utoipa::path(get, path = "/api/reports/{id}/results.csv", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "report id")),
+    responses((status = 200, content_type = "text/csv", body = String),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "report_not_released", body = ErrorBody)))]
+#[get("/api/reports/{id}/results.csv")]
+pub async fn results_csv(
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let r = released(&pool, user, id).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"report-{id}.csv\""),
+        ))
+        .body(derive::to_csv(&r.derived, &r.values)))
+}

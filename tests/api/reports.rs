@@ -1,0 +1,421 @@
+//! Statistics reports: purchase, jobs computed by workers, release by the
+//! keyholder (threshold, privacy budget, noise, decryption log), results.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use cipherpool_tests::*;
+use diesel::prelude::*;
+use fhe_compute::stats::{plaintext_aggregates, StatsPlan};
+use protocol::{CampaignSchema, Statistic};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use server::schema::{contributions, job_shards, jobs};
+
+/// The campaign of these tests: two numeric fields (one with a declared
+/// range), a 3-way category, a regression of score on age.
+pub fn report_campaign(reward: i64, budget: i64) -> Value {
+    json!({
+        "title": "Age and score",
+        "description": "Your age, a test score and how you travel.",
+        "schema": {"fields": [
+            {"type": "numeric", "name": "age", "bits": 8, "range": {"min": 18, "max": 100}},
+            {"type": "numeric", "name": "score", "bits": 8},
+            {"type": "categorical", "name": "mode", "categories": ["car", "bike", "train"]}
+        ], "regression": {"features": ["age"], "target": "score"}},
+        "statistics": ["count", "mean", "variance", "histogram", "regression", "quality"],
+        "reward": reward,
+        "budget": budget,
+        "min_contributors": 10,
+        "epsilon": 1.0
+    })
+}
+
+/// `n` records with spread in every field (the client refuses values outside
+/// a declared range, so the out-of-range count of honest records is 0).
+pub fn report_records(n: usize) -> Vec<Value> {
+    let modes = ["car", "bike", "train"];
+    (0..n)
+        .map(|i| {
+            let age = 20 + (i * 7) % 60;
+            let score = (40 + age * 2 + (i * 13) % 17) % 256;
+            json!({"age": age, "score": score, "mode": modes[(i * 2 + i / 3) % 3]})
+        })
+        .collect()
+}
+
+/// The exact aggregates of `records`, keyed like the released values.
+pub fn expected_aggregates(campaign: &Value, records: &[Value]) -> Vec<(String, i128)> {
+    let schema = CampaignSchema::from_json(&campaign["schema"].to_string()).unwrap();
+    let stats: Vec<Statistic> = serde_json::from_value(campaign["statistics"].clone()).unwrap();
+    let max = (campaign["budget"].as_i64().unwrap() / campaign["reward"].as_i64().unwrap()) as u64;
+    let plan = StatsPlan::new(&schema, &stats, max).unwrap();
+    let plain: Vec<Vec<u64>> = records
+        .iter()
+        .map(|r| {
+            protocol::record::encode(&schema, r)
+                .unwrap()
+                .entries
+                .iter()
+                .map(|e| e.value)
+                .collect()
+        })
+        .collect();
+    plan.aggregates
+        .iter()
+        .map(|a| a.kind.key())
+        .zip(
+            plaintext_aggregates(&plan, &plain)
+                .into_iter()
+                .map(|v| v as i128),
+        )
+        .collect()
+}
+
+/// Polls a report until it leaves the computing/releasing states.
+pub async fn wait_finished(http: &reqwest::Client, base: &str, token: &str, id: i64) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..1200 {
+        last = http
+            .get(format!("{base}/api/reports/{id}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if ["released", "refused", "failed"].contains(&last["status"].as_str().unwrap_or("")) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("report {id} did not finish: {last}");
+}
+
+fn worker_threads(db_url: &str, n: usize) -> (Arc<AtomicBool>, Vec<std::thread::JoinHandle<()>>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let handles = (0..n)
+        .map(|_| {
+            let (url, stop) = (db_url.to_string(), stop.clone());
+            std::thread::spawn(move || {
+                let opts = server::worker::WorkerOptions {
+                    lease_secs: 5.0,
+                    poll: Duration::from_millis(100),
+                    backend: server::worker::BackendKind::Cpu,
+                    batch: 2,
+                };
+                server::worker::run(&url, opts, stop).unwrap();
+            })
+        })
+        .collect();
+    (stop, handles)
+}
+
+#[tokio::test]
+async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with_bounded_noise() {
+    let (kh_url, kh_dir) = spawn_keyholder_in(true).await;
+    let mut settings = test_settings();
+    settings.keyholder_url = kh_url.clone();
+    settings.report_price = 60;
+    settings.report_shard_size = 3;
+    settings.poll_ms = 100;
+    let app = spawn_app_with(settings).await;
+    let admin = app.admin().await;
+    let buyer = app.user("buyer").await;
+    let campaign_json = report_campaign(10, 120);
+    // Exactly the budget: nothing left for a report.
+    app.mint(&admin, buyer.id, 120).await;
+    let id = app.open_campaign(&admin, &buyer, &campaign_json).await;
+    let buy = |key: &'static str, body: Value| {
+        let app = &app;
+        let token = buyer.token.clone();
+        async move {
+            app.post(
+                &format!("/api/campaigns/{id}/reports"),
+                Some(&token),
+                &body,
+                Some(key),
+            )
+            .await
+        }
+    };
+
+    // Below min_contributors: refused, nothing debited.
+    app.mint(&admin, buyer.id, 100).await;
+    assert_error(
+        buy("r0", json!({})).await,
+        StatusCode::CONFLICT,
+        "below_min_contributors",
+    )
+    .await;
+    assert_eq!(app.balance(&buyer).await, 100);
+
+    let records = report_records(10);
+    let receipts = contribute_records(&app.client, &app.address, id, &records).await;
+    assert_eq!(receipts.len(), 10);
+
+    // The keyholder itself refuses what is not a job aggregate, and too few
+    // contributions, whatever the server sends; nothing is decrypted.
+    let (digests, a_ciphertext): (Vec<String>, Vec<u8>) = {
+        let mut conn = PgConnection::establish(&app.db_url).unwrap();
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = contributions::table
+            .filter(contributions::campaign_id.eq(id))
+            .order(contributions::id.asc())
+            .select((contributions::digest, contributions::ciphertext))
+            .load(&mut conn)
+            .unwrap();
+        (
+            rows.iter().map(|(d, _)| hex::encode(d)).collect(),
+            rows[0].1.clone(),
+        )
+    };
+    let http = reqwest::Client::new();
+    let ask = |job: i64, body: Value| {
+        let (http, url) = (
+            http.clone(),
+            format!("{kh_url}/campaigns/{id}/releases/{job}"),
+        );
+        async move {
+            http.post(url)
+                .bearer_auth(KEYHOLDER_TOKEN)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let stats = campaign_json["statistics"].clone();
+    let forged = |contribs: &[String], aggregate: &[u8], eps: u64| {
+        json!({"statistics": stats, "requested_by": buyer.id, "epsilon_micro": eps,
+               "contributions": contribs, "aggregate": STANDARD.encode(aggregate)})
+    };
+    assert_error(
+        ask(900, forged(&digests, &a_ciphertext, 100_000)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not_a_job_aggregate",
+    )
+    .await;
+    assert_error(
+        ask(901, forged(&digests[..3], &a_ciphertext, 100_000)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "below_min_contributors",
+    )
+    .await;
+    let r = http
+        .post(format!("{kh_url}/campaigns/{id}/releases/902"))
+        .json(&forged(&digests, &a_ciphertext, 100_000))
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+
+    // Insufficient balance (the wallet drained below the price by funding a
+    // second campaign): 402, nothing debited, no report.
+    let drain = app.draft_campaign(&buyer, 50).await;
+    let r = app
+        .post(
+            &format!("/api/campaigns/{drain}/submit"),
+            Some(&buyer.token),
+            &json!(null),
+            Some("drain"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(app.balance(&buyer).await, 50);
+    assert_error(
+        buy("r1", json!({})).await,
+        StatusCode::PAYMENT_REQUIRED,
+        "insufficient_funds",
+    )
+    .await;
+    assert_eq!(app.balance(&buyer).await, 50);
+    let listed = body(
+        app.get(&format!("/api/campaigns/{id}/reports"), Some(&buyer.token))
+            .await,
+    )
+    .await;
+    assert_eq!(listed, json!([]));
+
+    // Bad requests.
+    app.mint(&admin, buyer.id, 10).await;
+    assert_error(
+        buy("r2", json!({"epsilon": 1.5})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_epsilon",
+    )
+    .await;
+    let r = app
+        .post(
+            &format!("/api/campaigns/{id}/reports"),
+            Some(&buyer.token),
+            &json!({}),
+            None,
+        )
+        .await;
+    assert_error(r, StatusCode::BAD_REQUEST, "idempotency_key_missing").await;
+
+    // The purchase: 60 tokens, the whole ε; replayed by its key.
+    let r = buy("r3", json!({})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let report = body(r).await;
+    let rid = report["id"].as_i64().unwrap();
+    assert_eq!(report["status"], "computing");
+    assert_eq!(report["progress"]["shards_total"], 4);
+    assert_eq!(report["progress"]["contributions_total"], 10);
+    assert_eq!(app.balance(&buyer).await, 0);
+    let again = body(buy("r3", json!({})).await).await;
+    assert_eq!(again["id"], rid);
+    assert_eq!(app.balance(&buyer).await, 0);
+    // Results do not exist before the release.
+    assert_error(
+        app.get(&format!("/api/reports/{rid}/results"), Some(&buyer.token))
+            .await,
+        StatusCode::CONFLICT,
+        "report_not_released",
+    )
+    .await;
+    // Another buyer cannot see it.
+    let other = app.user("buyer").await;
+    assert_eq!(
+        app.get(&format!("/api/reports/{rid}"), Some(&other.token))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Two workers race for the shards.
+    let (stop, workers) = worker_threads(&app.db_url, 2);
+    let done = wait_finished(&app.client, &app.address, &buyer.token, rid).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(done["status"], "released", "{done}");
+    assert_eq!(done["progress"]["shards_done"], 4);
+    assert_eq!(done["progress"]["eta_seconds"], 0.0);
+
+    let results = body(
+        app.get(&format!("/api/reports/{rid}/results"), Some(&buyer.token))
+            .await,
+    )
+    .await;
+    assert_eq!(results["count"], 10);
+    assert_eq!(results["noise"], "discrete_laplace");
+    let expected = expected_aggregates(&campaign_json, &records);
+    let values = results["values"].as_array().unwrap();
+    assert_eq!(values.len(), expected.len());
+    let mut noisy = 0;
+    for ((key, exact), v) in expected.iter().zip(values) {
+        assert_eq!(v["key"], key.as_str());
+        let got = v["value"].as_i64().unwrap() as i128;
+        let scale = v["noise_scale"].as_f64().unwrap();
+        assert!(scale > 0.0);
+        // P(|noise| > b·ln(2·10⁹)) ≤ 10⁻⁹ for a discrete Laplace of scale b.
+        let bound = scale * (2e9f64).ln();
+        assert!(
+            ((got - exact) as f64).abs() <= bound,
+            "{key}: {got} vs exact {exact}, bound {bound}"
+        );
+        noisy += usize::from(got != *exact);
+    }
+    assert!(noisy > 0, "released values carry noise");
+    assert!(results["derived"]["fields"].as_array().unwrap().len() == 2);
+    let csv = app
+        .get(
+            &format!("/api/reports/{rid}/results.csv"),
+            Some(&buyer.token),
+        )
+        .await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let csv = csv.text().await.unwrap();
+    assert!(
+        csv.starts_with("statistic,field,category,value,noise_scale,noise_bound_99\ncount,,,10,"),
+        "{csv}"
+    );
+    assert!(csv.contains("\nmean,age,,"), "{csv}");
+    assert!(csv.contains("\nhistogram,mode,car,"), "{csv}");
+
+    // Each shard was computed once, its partial counted once.
+    let mut conn = PgConnection::establish(&app.db_url).unwrap();
+    let shards: Vec<(String, i32)> = job_shards::table
+        .filter(job_shards::job_id.eq(rid))
+        .select((job_shards::status, job_shards::records))
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(shards.len(), 4);
+    assert!(shards.iter().all(|(s, _)| s == "done"));
+    assert_eq!(shards.iter().map(|(_, r)| r).sum::<i32>(), 10);
+
+    // The budget is spent: the server refuses another report, nothing debited...
+    app.mint(&admin, buyer.id, 60).await;
+    assert_error(
+        buy("r4", json!({"epsilon": 0.1})).await,
+        StatusCode::CONFLICT,
+        "privacy_budget_exhausted",
+    )
+    .await;
+    assert_eq!(app.balance(&buyer).await, 60);
+    // ...and so does the keyholder, asked directly with the real aggregate.
+    let (aggregate, statistics): (Option<Vec<u8>>, Value) = jobs::table
+        .find(rid)
+        .select((jobs::aggregate, jobs::statistics))
+        .first(&mut conn)
+        .unwrap();
+    let aggregate = aggregate.unwrap();
+    let mut real = forged(&digests, &aggregate, 100_000);
+    real["statistics"] = statistics.clone();
+    assert_error(
+        ask(903, real).await,
+        StatusCode::CONFLICT,
+        "privacy_budget_exhausted",
+    )
+    .await;
+    // The same job asked again (a server retry) gets the stored release, no new ε.
+    let mut retry = forged(&digests, &aggregate, 1_000_000);
+    retry["statistics"] = statistics;
+    let r = ask(rid, retry).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let replay = body(r).await;
+    assert_eq!(replay["values"], results["values"]);
+
+    // The decryption log: one release, every refusal, who/what/when/ε.
+    let log = std::fs::read_to_string(kh_dir.join("decryptions.log")).unwrap();
+    let entries: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcomes: Vec<(String, String)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["outcome"].as_str().unwrap().into(),
+                e["reason"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("refused", "not_a_job_aggregate"),
+            ("refused", "below_min_contributors"),
+            ("released", ""),
+            ("refused", "privacy_budget_exhausted"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    let released = &entries[2];
+    assert_eq!(released["job"], rid);
+    assert_eq!(released["requested_by"], buyer.id);
+    assert_eq!(released["epsilon_micro"], 1_000_000);
+    assert_eq!(released["records"], 10);
+    assert!(released["at"].as_str().is_some());
+    app.assert_ledger_consistent(&admin).await;
+}
