@@ -65,15 +65,24 @@ async fn get(client: &reqwest::Client, url: String, token: &str) -> Value {
         .unwrap()
 }
 
-#[tokio::test]
-async fn contributions_over_real_processes() {
+/// PostgreSQL (a fresh database), the keyholder and the server as real
+/// processes, and an admin created with `cipherpool create-admin`.
+struct Platform {
+    _keyholder: Killed,
+    _server: Killed,
+    base: String,
+    db_url: String,
+    dir: std::path::PathBuf,
+}
+
+async fn start_platform(keyholder_env: &[(&str, &str)], server_env: &[(&str, &str)]) -> Platform {
     let db_url = fresh_database();
     let dir =
         std::env::temp_dir().join(format!("cipherpool-e2e-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let (kh_port, port) = (free_port(), free_port());
     let token = "e2e-keyholder-token-abcdefghijkl";
-    let _kh = Killed(
+    let keyholder = Killed(
         bin("cipherpool-keyholder")
             .env(
                 "CIPHERPOOL_KEYHOLDER_LISTEN",
@@ -81,6 +90,7 @@ async fn contributions_over_real_processes() {
             )
             .env("CIPHERPOOL_KEYHOLDER_DATA_DIR", dir.join("keyholder"))
             .env("CIPHERPOOL_KEYHOLDER_TOKEN", token)
+            .envs(keyholder_env.iter().copied())
             .spawn()
             .unwrap(),
     );
@@ -95,7 +105,7 @@ async fn contributions_over_real_processes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let _server = Killed(
+    let server = Killed(
         bin("cipherpool")
             .arg("serve")
             .env("CIPHERPOOL_DATABASE_URL", &db_url)
@@ -105,12 +115,26 @@ async fn contributions_over_real_processes() {
                 format!("http://127.0.0.1:{kh_port}"),
             )
             .env("CIPHERPOOL_KEYHOLDER_TOKEN", token)
+            .envs(server_env.iter().copied())
             .spawn()
             .unwrap(),
     );
     let base = format!("http://127.0.0.1:{port}");
     wait_up(&format!("http://127.0.0.1:{kh_port}")).await;
     wait_up(&base).await;
+    Platform {
+        _keyholder: keyholder,
+        _server: server,
+        base,
+        db_url,
+        dir,
+    }
+}
+
+#[tokio::test]
+async fn contributions_over_real_processes() {
+    let p = start_platform(&[], &[]).await;
+    let (base, dir) = (p.base.clone(), p.dir.clone());
     let http = reqwest::Client::new();
 
     let login = |email: String| {
@@ -300,4 +324,245 @@ async fn contributions_over_real_processes() {
         0
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Logs in (registering first when `role` is given); returns token and id.
+async fn account(
+    http: &reqwest::Client,
+    base: &str,
+    email: &str,
+    role: Option<&str>,
+) -> (String, i64) {
+    if let Some(role) = role {
+        let (s, b) = post(
+            http,
+            format!("{base}/api/auth/register"),
+            None,
+            json!({"email": email, "password": GOOD_PASSWORD, "role": role}),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let (s, b) = post(
+        http,
+        format!("{base}/api/auth/login"),
+        None,
+        json!({"email": email, "password": GOOD_PASSWORD}),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    (
+        b["token"].as_str().unwrap().to_string(),
+        b["user"]["id"].as_i64().unwrap(),
+    )
+}
+
+/// Issue 4's walk-through over real processes: PostgreSQL, keyholder (noise
+/// disabled by its explicit test-only setting, so equality is exact), server
+/// and two `cipherpool worker` processes, one killed while it holds a shard.
+#[tokio::test]
+async fn a_report_over_real_processes_survives_a_killed_worker() {
+    use super::reports::{expected_aggregates, report_campaign, report_records, wait_finished};
+    use diesel::prelude::*;
+    use server::schema::job_shards;
+
+    let p = start_platform(
+        &[("CIPHERPOOL_KEYHOLDER_TEST_ONLY_DISABLE_NOISE", "true")],
+        &[
+            ("CIPHERPOOL_REPORT_SHARD_SIZE", "3"),
+            ("CIPHERPOOL_REPORT_PRICE", "100"),
+            ("CIPHERPOOL_POLL_MS", "200"),
+        ],
+    )
+    .await;
+    let base = p.base.clone();
+    let http = reqwest::Client::new();
+    let (admin, _) = account(&http, &base, "root@example.org", None).await;
+    let (buyer, buyer_id) = account(&http, &base, &unique_email("buyer"), Some("buyer")).await;
+    let (s, _) = post(
+        &http,
+        format!("{base}/api/admin/mint"),
+        Some(&admin),
+        json!({"user_id": buyer_id, "amount": 1_000}),
+        Some("m1"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let campaign = report_campaign(20, 600);
+    let (s, c) = post(
+        &http,
+        format!("{base}/api/campaigns"),
+        Some(&buyer),
+        campaign.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let id = c["id"].as_i64().unwrap();
+    for (path, token, idem) in [
+        ("submit", &buyer, Some("f1")),
+        ("approve", &admin, None),
+        ("open", &buyer, None),
+    ] {
+        let url = if path == "approve" {
+            format!("{base}/api/admin/campaigns/{id}/approve")
+        } else {
+            format!("{base}/api/campaigns/{id}/{path}")
+        };
+        let (s, b) = post(&http, url, Some(token), Value::Null, idem).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {b}");
+    }
+    let records = report_records(11);
+    contribute_records(&http, &base, id, &records).await;
+
+    let worker = || {
+        Killed(
+            bin("cipherpool")
+                .arg("worker")
+                .env("CIPHERPOOL_DATABASE_URL", &p.db_url)
+                .env("CIPHERPOOL_WORKER_LEASE_SECS", "3")
+                .env("CIPHERPOOL_POLL_MS", "200")
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let mut doomed = worker();
+    let _survivor = worker();
+    let (s, report) = post(
+        &http,
+        format!("{base}/api/campaigns/{id}/reports"),
+        Some(&buyer),
+        json!({}),
+        Some("buy-1"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{report}");
+    let rid = report["id"].as_i64().unwrap();
+    assert_eq!(report["progress"]["shards_total"], 4);
+
+    // Kill the first worker while it holds a shard.
+    let prefix = format!("worker:{}:%", doomed.0.id());
+    let mut conn = PgConnection::establish(&p.db_url).unwrap();
+    let mut held = None;
+    for _ in 0..1200 {
+        held = job_shards::table
+            .filter(job_shards::job_id.eq(rid))
+            .filter(job_shards::status.eq("leased"))
+            .filter(job_shards::lease_owner.like(&prefix))
+            .select(job_shards::id)
+            .first::<i64>(&mut conn)
+            .optional()
+            .unwrap();
+        if held.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let held = held.expect("the first worker never leased a shard");
+    doomed.0.kill().unwrap();
+    doomed.0.wait().unwrap();
+    let (status, attempts): (String, i32) = job_shards::table
+        .find(held)
+        .select((job_shards::status, job_shards::attempts))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(
+        (status.as_str(), attempts),
+        ("leased", 1),
+        "killed mid-shard"
+    );
+
+    let done = wait_finished(&http, &base, &buyer, rid).await;
+    assert_eq!(done["status"], "released", "{done}");
+    assert_eq!(done["progress"]["shards_done"], 4);
+    // The killed worker's shard was redone by the other, once.
+    let (status, attempts, by): (String, i32, Option<String>) = job_shards::table
+        .find(held)
+        .select((
+            job_shards::status,
+            job_shards::attempts,
+            job_shards::computed_by,
+        ))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(status, "done");
+    assert_eq!(attempts, 2);
+    assert!(!by.unwrap().starts_with(&prefix[..prefix.len() - 1]));
+
+    // Exactly the plaintext statistics (noise disabled by the test-only setting).
+    let results = get(&http, format!("{base}/api/reports/{rid}/results"), &buyer).await;
+    assert_eq!(results["noise"], "disabled");
+    assert_eq!(results["count"], 11);
+    let got: Vec<(String, i128)> = results["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["key"].as_str().unwrap().to_string(),
+                v["value"].as_i64().unwrap() as i128,
+            )
+        })
+        .collect();
+    let expected = expected_aggregates(&campaign, &records);
+    assert_eq!(got, expected);
+    // Derived figures equal those computed from the plaintext records.
+    let column =
+        |name: &str| -> Vec<f64> { records.iter().map(|r| r[name].as_f64().unwrap()).collect() };
+    let (ages, scores) = (column("age"), column("score"));
+    let n = records.len() as f64;
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / n;
+    let var = |v: &[f64]| v.iter().map(|x| (x - mean(v)).powi(2)).sum::<f64>() / n;
+    let fields = results["derived"]["fields"].as_array().unwrap();
+    for (f, col) in fields.iter().zip([&ages, &scores]) {
+        assert!(
+            (f["mean"].as_f64().unwrap() - mean(col)).abs() < 1e-9,
+            "{f}"
+        );
+        assert!(
+            (f["variance"].as_f64().unwrap() - var(col)).abs() < 1e-6,
+            "{f}"
+        );
+    }
+    let cov = ages
+        .iter()
+        .zip(&scores)
+        .map(|(a, s)| (a - mean(&ages)) * (s - mean(&scores)))
+        .sum::<f64>()
+        / n;
+    let slope = cov / var(&ages);
+    let intercept = mean(&scores) - slope * mean(&ages);
+    let reg = &results["derived"]["regression"];
+    assert_eq!(reg["solved"], true, "{reg}");
+    assert!(
+        (reg["coefficients"][0].as_f64().unwrap() - slope).abs() < 1e-9,
+        "{reg}"
+    );
+    assert!(
+        (reg["intercept"].as_f64().unwrap() - intercept).abs() < 1e-6,
+        "{reg}"
+    );
+    let hist = &results["derived"]["histograms"][0]["counts"];
+    for (i, cat) in ["car", "bike", "train"].iter().enumerate() {
+        let n = records.iter().filter(|r| r["mode"] == *cat).count();
+        assert_eq!(hist[i]["category"], *cat);
+        assert_eq!(hist[i]["count"], n, "{hist}");
+    }
+    let csv = http
+        .get(format!("{base}/api/reports/{rid}/results.csv"))
+        .bearer_auth(&buyer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("\ncount,,,11,0,0\n"), "{csv}");
+    assert_eq!(
+        get(&http, format!("{base}/api/wallet"), &buyer).await["balance"],
+        1_000 - 600 - 100
+    );
+    let _ = std::fs::remove_dir_all(&p.dir);
 }
