@@ -51,14 +51,17 @@ pub struct ReportResults {
     pub derived: Derived,
 }
 
+/// The schema's fields as derivation needs them.
+struct SpecFields {
+    numeric: Vec<String>,
+    categorical: Vec<(String, Vec<String>)>,
+    regression: Option<(Vec<String>, String)>,
+}
+
 struct Prepared {
     campaign_id: i64,
     request: ReleaseRequest,
-    spec_fields: (
-        Vec<String>,
-        Vec<(String, Vec<String>)>,
-        Option<(Vec<String>, String)>,
-    ),
+    fields: SpecFields,
 }
 
 fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ApiError> {
@@ -123,7 +126,11 @@ fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ApiError> {
             contributions: digests.iter().map(hex::encode).collect(),
             aggregate: STANDARD.encode(aggregate),
         },
-        spec_fields: (numeric, categorical, regression),
+        fields: SpecFields {
+            numeric,
+            categorical,
+            regression,
+        },
     })
 }
 
@@ -191,12 +198,15 @@ pub async fn release_one(
 }
 
 fn results_of(job_id: i64, p: &Prepared, resp: ReleaseResponse) -> ReportResults {
-    let (numeric, categorical, regression) = &p.spec_fields;
+    let f = &p.fields;
     let spec = ReportSpec {
         count: resp.records,
-        numeric_fields: numeric,
-        categorical_fields: categorical,
-        regression: regression.as_ref().map(|(f, t)| (f.as_slice(), t.as_str())),
+        numeric_fields: &f.numeric,
+        categorical_fields: &f.categorical,
+        regression: f
+            .regression
+            .as_ref()
+            .map(|(f, t)| (f.as_slice(), t.as_str())),
     };
     let derived = derive::derive(&spec, &resp.values);
     ReportResults {
