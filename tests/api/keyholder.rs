@@ -89,6 +89,41 @@ async fn keyholder_authenticates_and_never_hands_out_client_keys() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
     }
+    // Releases: only for campaigns with keys, only the statistics of the
+    // campaign's recorded terms.
+    let release = |campaign: u64, stats: serde_json::Value| {
+        let http = http.clone();
+        let url = format!("{kh}/campaigns/{campaign}/releases/1");
+        async move {
+            http.post(url)
+                .bearer_auth(KEYHOLDER_TOKEN)
+                .json(
+                    &json!({"statistics": stats, "requested_by": 1, "epsilon_micro": 1,
+                              "contributions": [], "aggregate": ""}),
+                )
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_error(
+        release(2, json!(["sum"])).await,
+        StatusCode::NOT_FOUND,
+        "no_campaign_keys",
+    )
+    .await;
+    assert_error(
+        release(1, json!(["histogram"])).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "statistics_not_in_terms",
+    )
+    .await;
+    assert_error(
+        release(1, json!(["sum"])).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "below_min_contributors",
+    )
+    .await;
     let r = http
         .get(format!("{kh}/campaigns/2/server-key"))
         .bearer_auth(KEYHOLDER_TOKEN)
