@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::ledger;
-use crate::schema::{accounts, campaigns};
+use crate::schema::{accounts, campaigns, contributions};
 
 /// Campaign states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -192,6 +192,8 @@ pub struct CampaignView {
     pub escrow_balance: i64,
     /// Encrypted values per record.
     pub encrypted_values: usize,
+    /// Accepted contributions so far (reports need `min_contributors`).
+    pub contributions: i64,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -224,7 +226,7 @@ impl CampaignRow {
             .ok_or_else(|| ApiError::internal(format!("bad status {}", self.status)))
     }
 
-    fn view(self, escrow_balance: i64) -> Result<CampaignView, ApiError> {
+    fn view(self, (escrow_balance, contributions): (i64, i64)) -> Result<CampaignView, ApiError> {
         let status = self.status()?;
         let raw: RawSchema = serde_json::from_value(self.schema)
             .map_err(|e| ApiError::internal(format!("stored schema: {e}")))?;
@@ -249,20 +251,27 @@ impl CampaignRow {
             review_reason: self.review_reason,
             escrow_balance,
             encrypted_values,
+            contributions,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
     }
 }
 
-fn escrow_balance(conn: &mut PgConnection, campaign_id: i64) -> Result<i64, ApiError> {
-    Ok(accounts::table
+/// A campaign's escrow balance and number of accepted contributions.
+fn counters(conn: &mut PgConnection, campaign_id: i64) -> Result<(i64, i64), ApiError> {
+    let escrow = accounts::table
         .filter(accounts::kind.eq("escrow"))
         .filter(accounts::campaign_id.eq(campaign_id))
         .select(accounts::balance)
         .first::<i64>(conn)
         .optional()?
-        .unwrap_or(0))
+        .unwrap_or(0);
+    let accepted = contributions::table
+        .filter(contributions::campaign_id.eq(campaign_id))
+        .count()
+        .get_result(conn)?;
+    Ok((escrow, accepted))
 }
 
 /// Stores a new draft campaign of `buyer_id`.
@@ -288,7 +297,7 @@ pub fn create(
         ))
         .returning(CampaignRow::as_returning())
         .get_result(conn)?;
-    row.view(0)
+    row.view((0, 0))
 }
 
 /// Reads one campaign.
@@ -301,8 +310,8 @@ pub fn get(conn: &mut PgConnection, id: i64) -> Result<Option<CampaignView>, Api
     match row {
         None => Ok(None),
         Some(r) => {
-            let bal = escrow_balance(conn, r.id)?;
-            r.view(bal).map(Some)
+            let c = counters(conn, r.id)?;
+            r.view(c).map(Some)
         }
     }
 }
@@ -345,8 +354,8 @@ pub fn list(
     let rows: Vec<CampaignRow> = q.load(conn)?;
     rows.into_iter()
         .map(|r| {
-            let bal = escrow_balance(conn, r.id)?;
-            r.view(bal)
+            let c = counters(conn, r.id)?;
+            r.view(c)
         })
         .collect()
 }

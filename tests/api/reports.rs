@@ -157,6 +157,12 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     let records = report_records(10);
     let receipts = contribute_records(&app.client, &app.address, id, &records).await;
     assert_eq!(receipts.len(), 10);
+    let c = body(
+        app.get(&format!("/api/campaigns/{id}"), Some(&buyer.token))
+            .await,
+    )
+    .await;
+    assert_eq!(c["contributions"], 10, "{c}");
 
     // The keyholder itself refuses what is not a job aggregate, and too few
     // contributions, whatever the server sends; nothing is decrypted.

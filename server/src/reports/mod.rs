@@ -193,15 +193,16 @@ pub fn purchase(
     price: i64,
     shard_size: i64,
 ) -> Result<ReportView, ApiError> {
-    let campaign = campaigns::get(conn, campaign_id)?
-        .filter(|c| c.buyer_id == buyer_id)
-        .ok_or_else(|| ApiError::not_found(format!("campaign {campaign_id} does not exist")))?;
-    // Serialize purchases of one campaign (budget accounting).
+    // Serialize purchases of one campaign (budget accounting), then read it.
     campaigns_t::table
         .find(campaign_id)
         .select(campaigns_t::id)
         .for_update()
-        .first::<i64>(conn)?;
+        .first::<i64>(conn)
+        .optional()?;
+    let campaign = campaigns::get(conn, campaign_id)?
+        .filter(|c| c.buyer_id == buyer_id)
+        .ok_or_else(|| ApiError::not_found(format!("campaign {campaign_id} does not exist")))?;
     if !matches!(campaign.status, Status::Open | Status::Closed) {
         return Err(refuse(
             409,
