@@ -67,6 +67,33 @@ fn commute_campaign() -> Value {
     })
 }
 
+/// Runs `tests/browser/<name>.mjs` under Node with `envs`; asserts it
+/// succeeded and returns the JSON object it printed last.
+async fn run_browser_script(root: &Path, name: &str, envs: &[(&str, String)]) -> Value {
+    let child = tokio::process::Command::new("node")
+        .arg(format!("tests/browser/{name}.mjs"))
+        .current_dir(root)
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run node (is Node.js installed?)");
+    let out = tokio::time::timeout(Duration::from_secs(20 * 60), child.wait_with_output())
+        .await
+        .expect("the browser run took more than 20 minutes")
+        .expect("browser run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stderr}");
+    assert!(
+        out.status.success(),
+        "the browser run failed ({}); see its log above and target/artifacts/{name}-failure.png",
+        out.status,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.lines().last().expect("output")).expect("browser result JSON")
+}
+
 #[tokio::test]
 async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     let root = repo_root();
@@ -98,34 +125,18 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     let record = json!({"minutes": 37, "days": 4, "mode": "train"});
 
     let started = Instant::now();
-    let child = tokio::process::Command::new("node")
-        .arg("tests/browser/contribute.mjs")
-        .current_dir(&root)
-        .env("BASE", &app.address)
-        .env("CAMPAIGN", campaign.to_string())
-        .env("EMAIL", &contributor.email)
-        .env("PASSWORD", GOOD_PASSWORD)
-        .env("RECORD", record.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("run node (is Node.js installed?)");
-    let out = tokio::time::timeout(Duration::from_secs(20 * 60), child.wait_with_output())
-        .await
-        .expect("the browser run took more than 20 minutes")
-        .expect("browser run");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!("{stderr}");
-    assert!(
-        out.status.success(),
-        "the browser run failed ({}); see its log above and {}",
-        out.status,
-        "target/artifacts/contribute-failure.png"
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let result: Value =
-        serde_json::from_str(stdout.lines().last().expect("output")).expect("browser result JSON");
+    let result = run_browser_script(
+        &root,
+        "contribute",
+        &[
+            ("BASE", app.address.clone()),
+            ("CAMPAIGN", campaign.to_string()),
+            ("EMAIL", contributor.email.clone()),
+            ("PASSWORD", GOOD_PASSWORD.to_string()),
+            ("RECORD", record.to_string()),
+        ],
+    )
+    .await;
     eprintln!(
         "browser: encrypt + prove {} s in the page, {:.1} s in all",
         result["seconds"],
@@ -195,4 +206,74 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     let me = app.get("/api/registry/me", Some(&contributor.token)).await;
     assert_eq!(me.status(), StatusCode::OK);
     app.assert_ledger_consistent(&admin).await;
+}
+
+/// The buyer dashboard (`web/buyer.html`) in real headless Chromium against
+/// the real server, keyholder and two workers: create a campaign with the
+/// schema builder and fund it, buy a report of an open campaign with enough
+/// contributions, follow it to its release, read the histogram chart and
+/// the means, download the CSV (driven by tests/browser/buyer.mjs).
+#[tokio::test]
+async fn buyer_dashboard_in_headless_chromium_buys_and_reads_a_report() {
+    use super::reports::{report_campaign, report_records, worker_threads};
+    let root = repo_root();
+    require_prerequisites(&root);
+    let mut settings = test_settings();
+    settings.web_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../web").into();
+    settings.report_shard_size = 5;
+    settings.poll_ms = 100;
+    let app = spawn_app_with(settings).await;
+    let admin = app.admin().await;
+    let buyer = app.user("buyer").await;
+    app.mint(&admin, buyer.id, 1_000).await;
+    let campaign = app
+        .open_campaign(&admin, &buyer, &report_campaign(10, 120))
+        .await;
+    contribute_records(&app.client, &app.address, campaign, &report_records(10)).await;
+    let (stop, workers) = worker_threads(&app.db_url, 2);
+    let result = run_browser_script(
+        &root,
+        "buyer",
+        &[
+            ("BASE", app.address.clone()),
+            ("CAMPAIGN", campaign.to_string()),
+            ("EMAIL", buyer.email.clone()),
+            ("PASSWORD", GOOD_PASSWORD.to_string()),
+        ],
+    )
+    .await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    eprintln!("buyer dashboard: {result}");
+    assert_eq!(result["status"], "released", "{result}");
+    // One bar per category of the campaign's categorical field.
+    assert_eq!(result["bars"], 3, "{result}");
+    assert!(result["csv_first_line"]
+        .as_str()
+        .unwrap()
+        .starts_with("statistic,field,category,value"));
+    // What the page did, seen from the server: a new campaign pending
+    // review with its budget in escrow, and the report released.
+    let created = result["created_campaign"]
+        .as_i64()
+        .expect("created campaign id");
+    let c = body(
+        app.get(&format!("/api/campaigns/{created}"), Some(&buyer.token))
+            .await,
+    )
+    .await;
+    assert_eq!(c["status"], "pending_review", "{c}");
+    assert_eq!(c["escrow_balance"], 100);
+    let report = result["report_id"].as_i64().expect("report id");
+    let r = body(
+        app.get(&format!("/api/reports/{report}"), Some(&buyer.token))
+            .await,
+    )
+    .await;
+    assert_eq!(r["status"], "released");
+    assert_eq!(r["campaign_id"], campaign);
+    // 1,000 − 120 (first campaign) − 100 (the page's campaign) − 100 (the report).
+    assert_eq!(app.balance(&buyer).await, 680);
 }

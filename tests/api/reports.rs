@@ -96,7 +96,11 @@ pub async fn wait_finished(http: &reqwest::Client, base: &str, token: &str, id: 
     panic!("report {id} did not finish: {last}");
 }
 
-fn worker_threads(db_url: &str, n: usize) -> (Arc<AtomicBool>, Vec<std::thread::JoinHandle<()>>) {
+/// `n` in-process workers on `db_url` (5 s leases); set the flag to stop them.
+pub fn worker_threads(
+    db_url: &str,
+    n: usize,
+) -> (Arc<AtomicBool>, Vec<std::thread::JoinHandle<()>>) {
     let stop = Arc::new(AtomicBool::new(false));
     let handles = (0..n)
         .map(|_| {

@@ -1,0 +1,312 @@
+// Drives web/buyer.html in Debian's headless Chromium: sign in as a buyer,
+// build and create a campaign (checking the client-side validation first),
+// fund it and send it to review (the wallet drops by its budget), then buy a
+// report of an open campaign, follow it to "released", check the histogram
+// and the means, and download the CSV. Prints
+// {created_campaign, report_id, status, bars, csv_first_line, seconds} as JSON
+// on stdout; screenshots go to $ARTIFACTS_DIR/buyer.png and buyer-phone.png
+// (375 px wide). Fails (exit 1, reason on stderr) when anything goes wrong,
+// when the page talks to another origin or throws, when a payment call lacks
+// an Idempotency-Key, or when the page is wider than a phone screen.
+//
+// Environment: BASE (server URL), EMAIL, PASSWORD (a buyer with at least
+// 100 tokens plus the report price), CAMPAIGN (id of one of that buyer's open
+// campaigns with at least min_contributors contributions, asking for a
+// histogram and a mean; workers running), REPORT_EPSILON (optional ε for the
+// report; default: the campaign's whole ε), ARTIFACTS_DIR (default
+// target/artifacts), CHROMIUM (default /usr/bin/chromium), TIMEOUT_MS for the
+// report (default 10 minutes).
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+function env(name, fallback) {
+  const v = process.env[name] ?? fallback;
+  if (v === undefined || v === '') throw new Error(`${name} is not set`);
+  return v;
+}
+
+const BASE = env('BASE').replace(/\/$/, '');
+const EMAIL = env('EMAIL');
+const PASSWORD = env('PASSWORD');
+const CAMPAIGN = Number(env('CAMPAIGN'));
+const REPORT_EPSILON = process.env.REPORT_EPSILON ?? '';
+const ARTIFACTS = resolve(env('ARTIFACTS_DIR', 'target/artifacts'));
+const TIMEOUT_MS = Number(env('TIMEOUT_MS', String(10 * 60 * 1000)));
+const BUDGET = 100;
+const STATISTICS = ['count', 'sum', 'mean', 'variance', 'histogram', 'regression', 'quality'];
+const WANTED_STATISTICS = new Set(['count', 'mean', 'histogram']);
+const log = (...a) => console.error('[browser]', ...a);
+
+if (!Number.isSafeInteger(CAMPAIGN) || CAMPAIGN <= 0) throw new Error('CAMPAIGN must be a campaign id');
+
+const browser = await chromium.launch({
+  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run'],
+});
+const context = await browser.newContext({ viewport: { width: 900, height: 1000 }, acceptDownloads: true });
+const page = await context.newPage();
+const problems = [];
+const paymentCalls = []; // {url, key} of POSTs that move tokens
+let campaignList = null; // the page's last GET /api/campaigns answer: the server's truth for the checks
+
+context.on('request', (req) => {
+  const url = req.url();
+  if (!url.startsWith(BASE + '/') && !url.startsWith('data:') && !url.startsWith('blob:')) {
+    problems.push(`request to another origin: ${req.method()} ${url}`);
+  }
+  if (req.method() === 'POST' && /\/api\/campaigns\/\d+\/(submit|close|reports)$/.test(url)) {
+    paymentCalls.push({ url: url.slice(BASE.length), key: req.headers()['idempotency-key'] });
+  }
+});
+page.on('response', async (resp) => {
+  const url = new URL(resp.url());
+  if (resp.request().method() === 'GET' && url.pathname === '/api/campaigns' && resp.ok()) {
+    campaignList = await resp.json().catch(() => campaignList);
+  }
+});
+page.on('console', (m) => log(`console.${m.type()}: ${m.text()}`));
+page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+page.on('dialog', (d) => {
+  problems.push(`unexpected dialog: ${d.message()}`);
+  d.dismiss().catch(() => {});
+});
+
+/** Throws as soon as the page misbehaved (another origin, uncaught error). */
+function checkProblems(step) {
+  if (!problems.length) return;
+  const err = new Error(`${step}:\n${problems.join('\n')}`);
+  problems.length = 0;
+  throw err;
+}
+
+const balance = async () => Number(await page.locator('#balance').getAttribute('data-value'));
+
+/** Waits until `fn` (run in the page with `arg`) answers something; an {error} answer fails. */
+async function waitInPage(what, fn, arg, timeout = 30_000) {
+  const handle = await page.waitForFunction(fn, arg, { timeout, polling: 250 }).catch((e) => {
+    throw new Error(`${what}: ${e.message.split('\n')[0]}`);
+  });
+  const value = await handle.jsonValue();
+  if (value?.error) throw new Error(`${what}: the page reported: ${value.error}`);
+  return value;
+}
+
+let exitCode = 1;
+try {
+  await mkdir(ARTIFACTS, { recursive: true });
+  await page.goto(`${BASE}/buyer.html`);
+
+  // --- sign in ---------------------------------------------------------------------------
+  await page.locator('#login-email').fill(EMAIL);
+  await page.locator('#login-password').fill(PASSWORD);
+  await page.locator('#login-submit').click();
+  await waitInPage('sign-in', () => {
+    const err = document.getElementById('login-error').textContent;
+    if (err) return { error: err };
+    return document.getElementById('balance').dataset.value !== '' && !document.getElementById('dashboard').hidden;
+  });
+  const balanceBefore = await balance();
+  log(`signed in; balance ${balanceBefore}`);
+  checkProblems('after sign-in');
+
+  // --- new campaign through the builder --------------------------------------------------
+  const title = `Browser test ${new Date().toISOString()}`;
+  await page.locator('#title').fill(title);
+  await page.locator('#description').fill('Hours per day and team colour (created by tests/browser/buyer.mjs).');
+  await page.locator('#add-numeric').click();
+  const numeric = page.locator('#schema-fields .field-row[data-kind="numeric"]').last();
+  await numeric.locator('.field-bits').selectOption('8');
+  await numeric.locator('.field-min').fill('0');
+  await numeric.locator('.field-max').fill('24');
+  await page.locator('#add-categorical').click();
+  const categorical = page.locator('#schema-fields .field-row[data-kind="categorical"]').last();
+  await categorical.locator('.field-name').fill('team');
+  await categorical.locator('.field-categories').fill('red, blue');
+  for (const s of STATISTICS) await page.locator(`#stat-${s}`).setChecked(WANTED_STATISTICS.has(s));
+  await page.locator('#reward').fill('5');
+  await page.locator('#budget').fill(String(BUDGET));
+  await page.locator('#min-contributors').fill('10');
+  await page.locator('#epsilon').fill('1');
+
+  // First an invalid field name: refused in the page, marked, nothing sent.
+  const postsBefore = paymentCalls.length;
+  let createPosts = 0;
+  const countCreates = (req) => {
+    if (req.method() === 'POST' && req.url() === `${BASE}/api/campaigns`) createPosts += 1;
+  };
+  page.on('request', countCreates);
+  const hoursName = numeric.locator('.field-name');
+  await hoursName.fill('Hours');
+  await page.locator('#create-campaign').click();
+  const nameError = await waitInPage('client-side validation', () => {
+    const input = document.querySelector('#schema-fields .field-row[data-kind="numeric"] .field-name');
+    const line = document.getElementById(`${input.id}-error`);
+    return input.getAttribute('aria-invalid') === 'true' && line?.textContent ? line.textContent : null;
+  });
+  if (!(await hoursName.getAttribute('aria-describedby'))?.includes(`${await hoursName.getAttribute('id')}-error`)) {
+    throw new Error('the invalid name input is not described by its error message');
+  }
+  if (createPosts !== 0) throw new Error('the page sent an invalid campaign to the server');
+  log('invalid name refused in the page:', nameError);
+  page.off('request', countCreates);
+  await hoursName.fill('hours');
+
+  const [createResp] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === `${BASE}/api/campaigns`),
+    page.locator('#create-campaign').click(),
+  ]);
+  if (createResp.status() !== 201) {
+    throw new Error(`creating the campaign: HTTP ${createResp.status()} ${await createResp.text()}`);
+  }
+  const created = await createResp.json();
+  const row = page.locator(`#campaign-list > [data-campaign-id="${created.id}"]`);
+  await row.waitFor({ state: 'visible', timeout: 10_000 });
+  const createdStatus = await row.getAttribute('data-status');
+  if (createdStatus !== 'draft') throw new Error(`campaign ${created.id} is listed as ${createdStatus}, not draft`);
+  log(`created campaign ${created.id} (draft)`);
+
+  // --- fund it and send it to review --------------------------------------------------------
+  await page.locator(`#submit-campaign-${created.id}`).click();
+  await waitInPage('fund & submit', (id) => {
+    const err = document.getElementById(`campaign-error-${id}`)?.textContent;
+    if (err) return { error: err };
+    return document.querySelector(`#campaign-list > [data-campaign-id="${id}"]`)?.dataset.status === 'pending_review';
+  }, created.id);
+  const expected = balanceBefore - BUDGET;
+  await page.waitForFunction((v) => document.getElementById('balance').dataset.value === String(v), expected, { timeout: 10_000 })
+    .catch(async () => {
+      throw new Error(`the balance went from ${balanceBefore} to ${await balance()}, expected ${expected}`);
+    });
+  const submitCalls = paymentCalls.slice(postsBefore).filter((c) => c.url === `/api/campaigns/${created.id}/submit`);
+  if (submitCalls.length !== 1 || !submitCalls[0].key) throw new Error(`submit calls: ${JSON.stringify(submitCalls)}`);
+  log(`campaign ${created.id} is pending_review; balance ${balanceBefore} → ${expected}`);
+  checkProblems('after funding');
+
+  // --- buy a report of CAMPAIGN ---------------------------------------------------------------
+  const campaign = campaignList?.find((c) => c.id === CAMPAIGN);
+  if (!campaign) throw new Error(`campaign ${CAMPAIGN} is not among this buyer's campaigns`);
+  if (!['open', 'closed'].includes(campaign.status)) {
+    throw new Error(`campaign ${CAMPAIGN} is ${campaign.status}; reports are sold for open or closed campaigns`);
+  }
+  const categoricals = campaign.schema.fields.filter((f) => f.type === 'categorical');
+  const numerics = campaign.schema.fields.filter((f) => f.type === 'numeric');
+  if (!campaign.statistics.includes('histogram') || !categoricals.length) {
+    throw new Error(`campaign ${CAMPAIGN} asks for no histogram; choose one that does`);
+  }
+  if (!campaign.statistics.some((s) => ['sum', 'mean', 'variance'].includes(s)) || !numerics.length) {
+    throw new Error(`campaign ${CAMPAIGN} asks for no mean; choose one that does`);
+  }
+  if (REPORT_EPSILON) await page.locator(`#report-epsilon-${CAMPAIGN}`).fill(REPORT_EPSILON);
+  const [buyResp] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === `${BASE}/api/campaigns/${CAMPAIGN}/reports`),
+    page.locator(`#buy-report-${CAMPAIGN}`).click(),
+  ]);
+  const bought = await buyResp.json().catch(() => null);
+  if (buyResp.status() !== 201) {
+    throw new Error(`buying a report: HTTP ${buyResp.status()} ${bought?.error?.code ?? ''}: ${bought?.error?.message ?? ''}`);
+  }
+  const reportId = bought.id;
+  const buyCall = paymentCalls.find((c) => c.url === `/api/campaigns/${CAMPAIGN}/reports`);
+  if (!buyCall?.key) throw new Error('the report purchase was sent without an Idempotency-Key');
+  const started = Date.now();
+  log(`bought report ${reportId} (ε ${bought.epsilon}, ${bought.contributions} contributions, price ${bought.price})`);
+
+  // Follow #report-status until the report finishes, logging its progress.
+  let status = '';
+  let lastLine = '';
+  for (;;) {
+    const state = await page.evaluate((id) => {
+      const box = document.getElementById('report');
+      if (box.hidden || box.dataset.reportId !== String(id)) return null;
+      return {
+        status: document.getElementById('report-status').textContent,
+        progress: document.getElementById('report-progress-text').textContent,
+        error: document.getElementById('report-error').textContent,
+        results: !document.getElementById('results').hidden && document.getElementById('results').dataset.reportId === String(id),
+        resultsError: document.getElementById('results-error').textContent,
+      };
+    }, reportId);
+    if (state) {
+      status = state.status;
+      const line = `${state.status}: ${state.progress}`;
+      if (line !== lastLine) log(`report ${reportId} ${line}`);
+      lastLine = line;
+      if (status === 'refused' || status === 'failed') throw new Error(`report ${reportId} ${status}: ${state.error}`);
+      if (state.resultsError) throw new Error(`report ${reportId} results: ${state.resultsError}`);
+      if (status === 'released' && state.results) break;
+    }
+    checkProblems('while waiting for the report');
+    if (Date.now() - started > TIMEOUT_MS) throw new Error(`report ${reportId} still ${status || 'not shown'} after ${TIMEOUT_MS} ms`);
+    await page.waitForTimeout(500);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  log(`report ${reportId} released after ${seconds.toFixed(1)} s`);
+
+  // --- the results ----------------------------------------------------------------------------
+  let bars = 0;
+  for (const f of categoricals) {
+    const chart = page.locator(`#results svg.histogram[data-field="${f.name}"]`);
+    if ((await chart.count()) !== 1) throw new Error(`no histogram chart for ${f.name}`);
+    if ((await chart.getAttribute('role')) !== 'img' || !(await chart.getAttribute('aria-label'))) {
+      throw new Error(`the histogram of ${f.name} has no role="img" or aria-label`);
+    }
+    const n = await chart.locator('rect.bar').count();
+    if (n !== f.categories.length) throw new Error(`histogram ${f.name}: ${n} bars for ${f.categories.length} categories`);
+    const titles = await chart.locator('rect.bar > title').count();
+    if (titles !== n) throw new Error(`histogram ${f.name}: ${titles} of ${n} bars have a <title>`);
+    bars += n;
+  }
+  const totalBars = await page.locator('#results svg.histogram rect.bar').count();
+  if (totalBars !== bars) throw new Error(`${totalBars} bars in all, expected ${bars}`);
+  for (const f of numerics) {
+    const text = (await page.locator(`#results td.mean[data-field="${f.name}"]`).textContent().catch(() => null)) ?? '';
+    if (!/^-?[\d,]+(\.\d+)?/.test(text.trim())) throw new Error(`no mean for ${f.name} (cell: ${JSON.stringify(text)})`);
+  }
+  const rawRows = await page.locator('#values-table tbody tr').count();
+  if (!rawRows) throw new Error('the released values table is empty');
+  log(`results: ${bars} histogram bars, means of ${numerics.map((f) => f.name).join(', ')}, ${rawRows} released values`);
+
+  // --- CSV download ---------------------------------------------------------------------------
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 30_000 }),
+    page.locator('#download-csv').click(),
+  ]);
+  const csvPath = join(ARTIFACTS, `report-${reportId}.csv`);
+  await download.saveAs(csvPath);
+  if (download.suggestedFilename() !== `report-${reportId}.csv`) {
+    throw new Error(`the CSV download is named ${download.suggestedFilename()}`);
+  }
+  const csv = await readFile(csvPath, 'utf8');
+  const csvFirstLine = csv.split(/\r?\n/)[0];
+  if (!csvFirstLine.startsWith('statistic,field,category,value')) throw new Error(`unexpected CSV header: ${csvFirstLine}`);
+  log(`downloaded ${download.suggestedFilename()} (${csv.length} bytes)`);
+  checkProblems('after the download');
+
+  // --- screenshots, desktop and phone -----------------------------------------------------------
+  await page.screenshot({ path: join(ARTIFACTS, 'buyer.png'), fullPage: true });
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.waitForTimeout(200);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  await page.screenshot({ path: join(ARTIFACTS, 'buyer-phone.png'), fullPage: true });
+  if (overflow > 1) throw new Error(`at 375 px the page is ${overflow} px wider than the screen`);
+  checkProblems('at the end');
+
+  console.log(JSON.stringify({
+    created_campaign: created.id,
+    report_id: reportId,
+    status,
+    bars,
+    csv_first_line: csvFirstLine,
+    seconds: Number(seconds.toFixed(2)),
+  }));
+  exitCode = 0;
+} catch (err) {
+  log('FAILED:', err.message);
+  if (problems.length) log('also:\n' + problems.join('\n'));
+  await page.screenshot({ path: join(ARTIFACTS, 'buyer-failure.png'), fullPage: true }).catch(() => {});
+} finally {
+  await browser.close();
+}
+process.exit(exitCode);
