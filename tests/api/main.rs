@@ -11,4 +11,5 @@ mod e2e;
 mod keyholder;
 mod ledger;
 mod ledger_props;
+mod oversight;
 mod reports;

@@ -427,5 +427,23 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     assert_eq!(released["epsilon_micro"], 1_000_000);
     assert_eq!(released["records"], 10);
     assert!(released["at"].as_str().is_some());
+    // Admins read the same log through the server, and the released
+    // out-of-range counts among the campaign's quality signals.
+    let d = body(app.get("/api/admin/decryptions", Some(&admin.token)).await).await;
+    let d = d.as_array().unwrap();
+    assert_eq!(d.len(), 4);
+    assert_eq!(d[1]["outcome"], "released");
+    assert_eq!(d[1]["job"], rid);
+    let q = body(
+        app.get(
+            &format!("/api/admin/campaigns/{id}/quality"),
+            Some(&admin.token),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(q["accepted"], 10);
+    assert_eq!(q["out_of_range"][0]["field"], "age", "{q}");
+    assert_eq!(q["out_of_range"][0]["report_id"], rid);
     app.assert_ledger_consistent(&admin).await;
 }

@@ -5,6 +5,7 @@
 //! - `GET /campaigns/{id}/server-key`: the compressed evaluation key.
 //! - `POST /campaigns/{id}/releases/{job}`: release a job's aggregate under
 //!   the campaign's terms (see [`super::release`]).
+//! - `GET /decryptions`: the decryption log (releases and refusals), newest first.
 //!
 //! There is deliberately no endpoint that returns a client key or decrypts a
 //! single record.
@@ -225,6 +226,23 @@ async fn release_job(
     Ok(HttpResponse::Ok().json(resp))
 }
 
+/// The decryption log, newest first (at most the last 1,000 entries).
+#[get("/decryptions")]
+async fn decryptions(
+    req: HttpRequest,
+    state: web::Data<Arc<State>>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state)?;
+    let state = state.get_ref().clone();
+    let mut entries = web::block(move || state.store.log_entries())
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    entries.reverse();
+    entries.truncate(1000);
+    Ok(HttpResponse::Ok().json(entries))
+}
+
 /// Liveness.
 #[get("/health")]
 async fn health() -> HttpResponse {
@@ -286,6 +304,7 @@ impl Keyholder {
                             .service(release_job),
                     )
                     .service(server_key)
+                    .service(decryptions)
                     .service(health)
                     .default_service(web::to(|| async {
                         Err::<HttpResponse, ApiError>(ApiError::new(

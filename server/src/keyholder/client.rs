@@ -134,4 +134,22 @@ impl KeyholderClient {
         }
         Err(unavailable(format!("release: status {status}")))
     }
+
+    /// The keyholder's decryption log, newest first.
+    pub async fn decryptions(&self) -> Result<Vec<serde_json::Value>, ApiError> {
+        let resp = self
+            .http
+            .get(format!("{}/decryptions", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        if !resp.status().is_success() {
+            return Err(unavailable(format!(
+                "decryptions: status {}",
+                resp.status()
+            )));
+        }
+        resp.json().await.map_err(unavailable)
+    }
 }

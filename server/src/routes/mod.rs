@@ -6,6 +6,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod contributions;
 pub mod health;
+pub mod oversight;
 pub mod registry;
 pub mod reports;
 pub mod wallet;
@@ -55,6 +56,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_contribution_bytes: usize) {
         .service(registry::register)
         .service(registry::me)
         .service(registry::root)
+        .service(oversight::users_list)
+        .service(oversight::suspend)
+        .service(oversight::unsuspend)
+        .service(oversight::audit_list)
+        .service(oversight::decryptions)
+        .service(oversight::quality)
         .service(reports::purchase)
         .service(reports::list)
         .service(reports::get)
