@@ -47,6 +47,8 @@ pub enum AccountKind {
     Wallet,
     /// A campaign's escrow.
     Escrow,
+    /// Withdrawals awaiting an admin's decision.
+    Withdrawals,
 }
 
 impl AccountKind {
@@ -56,6 +58,7 @@ impl AccountKind {
             Self::Platform => "platform",
             Self::Wallet => "wallet",
             Self::Escrow => "escrow",
+            Self::Withdrawals => "withdrawals",
         }
     }
 }
@@ -95,6 +98,11 @@ pub fn mint_account(conn: &mut PgConnection) -> Result<i64, LedgerError> {
 /// The platform fee account.
 pub fn platform_account(conn: &mut PgConnection) -> Result<i64, LedgerError> {
     singleton(conn, AccountKind::Platform)
+}
+
+/// The account holding requested withdrawals until an admin decides.
+pub fn withdrawals_account(conn: &mut PgConnection) -> Result<i64, LedgerError> {
+    singleton(conn, AccountKind::Withdrawals)
 }
 
 /// The wallet of `user_id`, created on first use.

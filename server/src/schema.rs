@@ -145,6 +145,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    withdrawals (id) {
+        id -> Int8,
+        user_id -> Int8,
+        amount -> Int8,
+        address -> Text,
+        status -> Text,
+        hold_transfer_id -> Int8,
+        settle_transfer_id -> Nullable<Int8>,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        decided_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(campaigns -> users (buyer_id));
 
@@ -165,6 +181,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rejections,
     jobs,
     job_shards,
+    withdrawals,
 );
 
 diesel::table! {

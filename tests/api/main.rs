@@ -13,3 +13,4 @@ mod ledger;
 mod ledger_props;
 mod oversight;
 mod reports;
+mod withdrawals;

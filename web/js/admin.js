@@ -922,7 +922,7 @@ function perHourSvg(hours) {
   const groupGap = 10;
   const groupW = 2 * barW + 2 + groupGap;
   const left = 40;
-  const right = 8;
+  const right = 30; // room for the last hour's label
   const top = 12;
   const plotH = 120;
   const labelH = 32;

@@ -10,6 +10,7 @@ pub mod oversight;
 pub mod registry;
 pub mod reports;
 pub mod wallet;
+pub mod withdrawals;
 
 use actix_web::web;
 
@@ -56,6 +57,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_contribution_bytes: usize) {
         .service(registry::register)
         .service(registry::me)
         .service(registry::root)
+        .service(withdrawals::request)
+        .service(withdrawals::mine)
+        .service(withdrawals::all)
+        .service(withdrawals::approve)
+        .service(withdrawals::reject)
         .service(oversight::users_list)
         .service(oversight::suspend)
         .service(oversight::unsuspend)
