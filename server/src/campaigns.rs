@@ -29,6 +29,8 @@ pub enum Status {
     Open,
     /// Finished; remaining escrow refunded.
     Closed,
+    /// Stopped by an admin (no contributions accepted) until resumed.
+    Suspended,
 }
 
 impl Status {
@@ -41,6 +43,7 @@ impl Status {
             Self::Rejected => "rejected",
             Self::Open => "open",
             Self::Closed => "closed",
+            Self::Suspended => "suspended",
         }
     }
 
@@ -53,6 +56,7 @@ impl Status {
             "rejected" => Self::Rejected,
             "open" => Self::Open,
             "closed" => Self::Closed,
+            "suspended" => Self::Suspended,
             _ => return None,
         })
     }
@@ -508,11 +512,37 @@ pub fn close(
     if !is_admin && row.buyer_id != caller_id {
         return Err(ApiError::not_found(format!("campaign {id} does not exist")));
     }
-    if !matches!(row.status()?, Status::Approved | Status::Open) {
+    let closable = matches!(row.status()?, Status::Approved | Status::Open)
+        || (is_admin && row.status()? == Status::Suspended);
+    if !closable {
         return Err(wrong_state(&row, "close"));
     }
     let refund = refund_escrow(conn, &row)?;
     set_status(conn, id, Status::Closed, None, None)?;
     let view = get(conn, id)?.ok_or_else(|| ApiError::internal("campaign vanished"))?;
     Ok((view, refund))
+}
+
+/// An admin suspends an open or approved campaign (`reason` kept in
+/// `review_reason`), or resumes a suspended one (back to open).
+pub fn set_suspended(
+    conn: &mut PgConnection,
+    admin_id: i64,
+    id: i64,
+    reason: Option<&str>,
+) -> Result<CampaignView, ApiError> {
+    let row = lock(conn, id)?;
+    let (allowed, to, action) = match reason {
+        Some(_) => (
+            matches!(row.status()?, Status::Open | Status::Approved),
+            Status::Suspended,
+            "suspend",
+        ),
+        None => (row.status()? == Status::Suspended, Status::Open, "resume"),
+    };
+    if !allowed {
+        return Err(wrong_state(&row, action));
+    }
+    set_status(conn, id, to, reason, Some(admin_id))?;
+    get(conn, id)?.ok_or_else(|| ApiError::internal("campaign vanished"))
 }

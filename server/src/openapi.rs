@@ -60,6 +60,8 @@ impl Modify for BearerAuth {
         routes::oversight::audit_list,
         routes::oversight::decryptions,
         routes::oversight::quality,
+        routes::oversight::suspend_campaign,
+        routes::oversight::resume_campaign,
         routes::reports::purchase,
         routes::reports::list,
         routes::reports::get,

@@ -58,7 +58,7 @@ async fn readme_walkthrough_over_real_processes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 4 migration"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 5 migration"));
 
     // A weak password is refused and creates nothing.
     let out = cipherpool(&db_url)

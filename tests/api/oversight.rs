@@ -163,6 +163,58 @@ async fn admins_suspend_accounts_read_quality_signals_and_the_audit_log() {
     )
     .await;
 
+    // Suspending the campaign stops contributions until it is resumed.
+    let r = app
+        .post(
+            &format!("/api/admin/campaigns/{id}/suspend"),
+            Some(&admin.token),
+            &json!({"reason": ""}),
+            None,
+        )
+        .await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_reason").await;
+    let r = app
+        .post(
+            &format!("/api/admin/campaigns/{id}/suspend"),
+            Some(&admin.token),
+            &json!({"reason": "spam"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let c = body(r).await;
+    assert_eq!(
+        (c["status"].as_str(), c["review_reason"].as_str()),
+        (Some("suspended"), Some("spam"))
+    );
+    let r = app
+        .post(
+            &format!("/api/campaigns/{id}/contributions"),
+            None,
+            &json!({"ciphertext": "AAAA", "payout_account": 1, "attestation": {"proof": "", "public_inputs": []}}),
+            None,
+        )
+        .await;
+    assert_error(r, StatusCode::CONFLICT, "campaign_not_open").await;
+    let r = app
+        .post(
+            &format!("/api/admin/campaigns/{id}/suspend"),
+            Some(&admin.token),
+            &json!({"reason": "again"}),
+            None,
+        )
+        .await;
+    assert_error(r, StatusCode::CONFLICT, "invalid_state").await;
+    let r = app
+        .post(
+            &format!("/api/admin/campaigns/{id}/resume"),
+            Some(&admin.token),
+            &json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(body(r).await["status"], "open");
+
     // The audit log: every admin action, newest first, with the actor.
     let log = body(
         app.get("/api/admin/audit?limit=20", Some(&admin.token))
@@ -177,15 +229,22 @@ async fn admins_suspend_accounts_read_quality_signals_and_the_audit_log() {
         .collect();
     assert_eq!(
         actions,
-        ["approve_campaign", "mint", "unsuspend_user", "suspend_user"],
+        [
+            "resume_campaign",
+            "suspend_campaign",
+            "approve_campaign",
+            "mint",
+            "unsuspend_user",
+            "suspend_user"
+        ],
         "{log}"
     );
-    assert_eq!(log[3]["detail"]["reason"], "fake identities");
-    assert_eq!(log[3]["subject"], format!("user:{}", contributor.id));
-    assert_eq!(log[3]["actor_email"], admin.email.as_str());
+    assert_eq!(log[5]["detail"]["reason"], "fake identities");
+    assert_eq!(log[5]["subject"], format!("user:{}", contributor.id));
+    assert_eq!(log[5]["actor_email"], admin.email.as_str());
     let older = body(
         app.get(
-            &format!("/api/admin/audit?before={}", log[1]["id"]),
+            &format!("/api/admin/audit?before={}", log[3]["id"]),
             Some(&admin.token),
         )
         .await,

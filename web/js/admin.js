@@ -525,7 +525,7 @@ function reviewRow(c, typed = {}) {
     value: typed.note ?? '', 'aria-describedby': `${noteId}-error`,
   }),
   h('p', { id: `${noteId}-error`, class: 'error field-error' }),
-  h('div', {}, h('button', { type: 'submit', id: `approve-${id}`, disabled: !!busy },
+  h('div', {}, h('button', { type: 'submit', id: `approve-${id}`, disabled: !!busy, 'aria-describedby': `review-title-${id}` },
     busy === 'approve' ? 'Approving…' : 'Approve')));
 
   const rejectForm = h('form', {
@@ -537,7 +537,7 @@ function reviewRow(c, typed = {}) {
   h('span', { id: `${reasonId}-hint`, class: 'hint' },
     `Shown to the buyer; up to ${fmtInt(MAX_REASON)} characters. Their escrow (${tokens(c.escrow_balance)}) is refunded.`),
   h('p', { id: `${reasonId}-error`, class: 'error field-error' }),
-  h('div', {}, h('button', { type: 'submit', id: `reject-${id}`, disabled: !!busy },
+  h('div', {}, h('button', { type: 'submit', id: `reject-${id}`, disabled: !!busy, 'aria-describedby': `review-title-${id}` },
     busy === 'reject' ? 'Rejecting…' : 'Reject and refund')));
 
   return h('li', {
@@ -718,7 +718,7 @@ function campaignRow(c) {
   const actions = [];
   if (['approved', 'open', 'closed'].includes(c.status)) {
     actions.push(h('button', {
-      type: 'button', id: `quality-${id}`, 'aria-controls': 'quality',
+      type: 'button', id: `quality-${id}`, 'aria-controls': 'quality', 'aria-describedby': `campaign-title-${id}`,
       onclick: () => { showQuality(id); $('quality-title').focus(); },
     }, 'Quality signals'));
   }
@@ -726,7 +726,7 @@ function campaignRow(c) {
   if (c.status === 'approved' || c.status === 'open') {
     const boxId = `close-box-${id}`;
     const closeButton = h('button', {
-      type: 'button', id: `close-${id}`, 'aria-expanded': 'false', 'aria-controls': boxId,
+      type: 'button', id: `close-${id}`, 'aria-expanded': 'false', 'aria-controls': boxId, 'aria-describedby': `campaign-title-${id}`,
       onclick: () => {
         const open = confirmBox.hidden;
         show(confirmBox, open);
@@ -843,7 +843,7 @@ function renderQuality(q) {
   $('quality-rejected-total').dataset.value = String(rejectedTotal);
 
   const rows = rejections.map((r) => h('tr', { 'data-reason': r.reason },
-    h('td', {}, String(r.reason).replaceAll('_', ' ')),
+    h('td', {}, h('code', {}, String(r.reason))),
     h('td', { class: 'num' }, fmtInt(r.count))));
   if (!rows.length) rows.push(h('tr', {}, h('td', { colspan: 2 }, 'No submission was rejected.')));
   $('quality-rejections').tBodies[0].replaceChildren(...rows);
@@ -859,7 +859,9 @@ function renderQuality(q) {
             h('li', {}, h('span', { class: 'swatch accepted' }), 'accepted'),
             h('li', {}, h('span', { class: 'swatch rejected' }), 'rejected')),
           `Submissions per hour (local time): ${fmtInt(total('accepted'))} accepted and ${fmtInt(total('rejected'))} rejected`
-          + ` from ${fmtDate(new Date(hours[0].t).toISOString())}.`)),
+          + ` from ${fmtDate(new Date(hours[0].t).toISOString())}`
+          + (hours.length > 1 && hours.at(-1).t - hours[0].t >= hours.length * HOUR_MS
+            ? '; hours without submissions are left out.' : '.'))),
       h('details', {},
         h('summary', {}, 'The same as a table'),
         h('div', { class: 'scroll' },
@@ -1001,7 +1003,9 @@ function userRow(u, typedReason = '') {
   const reasonId = `suspend-reason-${id}`;
   const actions = [];
   if (suspended) {
-    actions.push(h('button', { type: 'button', id: `unsuspend-${id}`, onclick: (e) => unsuspendUser(u, e.currentTarget) },
+    actions.push(h('button', {
+      type: 'button', id: `unsuspend-${id}`, 'aria-describedby': `user-title-${id}`, onclick: (e) => unsuspendUser(u, e.currentTarget),
+    },
       'Unsuspend'));
   } else if (u.role !== 'admin') {
     actions.push(h('form', {
@@ -1013,7 +1017,7 @@ function userRow(u, typedReason = '') {
       id: reasonId, class: 'suspend-reason', type: 'text', maxlength: MAX_REASON, autocomplete: 'off',
       value: typedReason ?? '', 'data-user-id': id, 'aria-describedby': `${reasonId}-error`,
     }),
-    h('button', { type: 'submit', id: `suspend-${id}` }, 'Suspend'),
+    h('button', { type: 'submit', id: `suspend-${id}`, 'aria-describedby': `user-title-${id}` }, 'Suspend'),
     h('p', { id: `${reasonId}-error`, class: 'error field-error', style: 'flex-basis: 100%' })));
   } else {
     actions.push(h('p', { class: 'hint' }, 'Administrators cannot be suspended.'));
@@ -1267,7 +1271,7 @@ async function refreshDecryptions() {
       h('td', { class: 'when' }, fmtDate(d.at)),
       h('td', {}, d.campaign != null ? `#${d.campaign}` : '—'),
       h('td', {}, d.job != null ? String(d.job) : '—'),
-      h('td', {}, plain(d.requested_by)),
+      h('td', {}, typeof d.requested_by === 'number' ? `user #${d.requested_by}` : plain(d.requested_by)),
       h('td', {}, plain(d.caller)),
       h('td', {}, plain(d.statistics)),
       h('td', { class: 'num' }, fmtInt(d.records)),

@@ -68,6 +68,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_contribution_bytes: usize) {
         .service(oversight::audit_list)
         .service(oversight::decryptions)
         .service(oversight::quality)
+        .service(oversight::suspend_campaign)
+        .service(oversight::resume_campaign)
         .service(reports::purchase)
         .service(reports::list)
         .service(reports::get)

@@ -410,3 +410,69 @@ pub async fn quality(
     .await?;
     Ok(HttpResponse::Ok().json(q))
 }
+
+/// Suspend an open or approved campaign (admin): contributions are refused
+/// (`campaign_not_open`) until it is resumed. The reason is shown as its
+/// `review_reason`.
+#[utoipa::path(post, path = "/api/admin/campaigns/{id}/suspend", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "campaign id")), request_body = SuspendRequest,
+    responses((status = 200, body = crate::campaigns::CampaignView), (status = 404, body = ErrorBody),
+              (status = 409, description = "invalid_state", body = ErrorBody),
+              (status = 422, description = "invalid_reason", body = ErrorBody)))]
+#[post("/api/admin/campaigns/{id}/suspend")]
+pub async fn suspend_campaign(
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+    path: web::Path<i64>,
+    body: web::Json<SuspendRequest>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Admin])?;
+    let reason = body.into_inner().reason.trim().to_string();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(ApiError::unprocessable(
+            "invalid_reason",
+            "a suspension needs a reason of 1-2,000 characters",
+        ));
+    }
+    campaign_suspension(&pool, user.id, path.into_inner(), Some(reason)).await
+}
+
+/// Resume a suspended campaign (admin): open again.
+#[utoipa::path(post, path = "/api/admin/campaigns/{id}/resume", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "campaign id")),
+    responses((status = 200, body = crate::campaigns::CampaignView), (status = 404, body = ErrorBody),
+              (status = 409, description = "invalid_state", body = ErrorBody)))]
+#[post("/api/admin/campaigns/{id}/resume")]
+pub async fn resume_campaign(
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Admin])?;
+    campaign_suspension(&pool, user.id, path.into_inner(), None).await
+}
+
+async fn campaign_suspension(
+    pool: &PgPool,
+    admin: i64,
+    id: i64,
+    reason: Option<String>,
+) -> Result<HttpResponse, ApiError> {
+    let view = db::run_tx(pool, "suspend_campaign", move |conn| {
+        let v = crate::campaigns::set_suspended(conn, admin, id, reason.as_deref())?;
+        audit::record(
+            conn,
+            Some(admin),
+            if reason.is_some() {
+                "suspend_campaign"
+            } else {
+                "resume_campaign"
+            },
+            &format!("campaign:{id}"),
+            serde_json::json!({"reason": reason}),
+        )?;
+        Ok(v)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
