@@ -208,13 +208,18 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     app.assert_ledger_consistent(&admin).await;
 }
 
-/// The buyer dashboard (`web/buyer.html`) in real headless Chromium against
-/// the real server, keyholder and two workers: create a campaign with the
-/// schema builder and fund it, buy a report of an open campaign with enough
-/// contributions, follow it to its release, read the histogram chart and
-/// the means, download the CSV (driven by tests/browser/buyer.mjs).
+/// The buyer dashboard (`web/buyer.html`) and the admin pages
+/// (`web/admin.html`) in real headless Chromium against the real server,
+/// keyholder and two workers. The buyer (tests/browser/buyer.mjs) creates a
+/// campaign with the schema builder and funds it, buys a report of an open
+/// campaign with enough contributions, follows it to its release, reads the
+/// histogram chart and the means and downloads the CSV. Then the admin
+/// (tests/browser/admin.mjs) approves one campaign and rejects another from
+/// the review queue, reads the first campaign's quality signals, suspends
+/// and unsuspends a contributor, mints tokens, audits the ledger and reads
+/// the audit log and the keyholder's decryption log.
 #[tokio::test]
-async fn buyer_dashboard_in_headless_chromium_buys_and_reads_a_report() {
+async fn buyer_and_admin_pages_in_headless_chromium() {
     use super::reports::{report_campaign, report_records, worker_threads};
     let root = repo_root();
     require_prerequisites(&root);
@@ -276,4 +281,83 @@ async fn buyer_dashboard_in_headless_chromium_buys_and_reads_a_report() {
     assert_eq!(r["campaign_id"], campaign);
     // 1,000 − 120 (first campaign) − 100 (the page's campaign) − 100 (the report).
     assert_eq!(app.balance(&buyer).await, 680);
+
+    // The admin's turn: the page's campaign is approved, another rejected.
+    let other = app.draft_campaign(&buyer, 50).await;
+    let r = app
+        .post(
+            &format!("/api/campaigns/{other}/submit"),
+            Some(&buyer.token),
+            &json!(null),
+            Some("fund-other"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let contributor = app.user("contributor").await;
+    let result = run_browser_script(
+        &root,
+        "admin",
+        &[
+            ("BASE", app.address.clone()),
+            ("EMAIL", admin.email.clone()),
+            ("PASSWORD", GOOD_PASSWORD.to_string()),
+            ("PENDING", created.to_string()),
+            ("REJECT", other.to_string()),
+            ("QUALITY", campaign.to_string()),
+            ("CONTRIBUTOR", contributor.id.to_string()),
+        ],
+    )
+    .await;
+    eprintln!("admin pages: {result}");
+    let c = body(
+        app.get(&format!("/api/campaigns/{created}"), Some(&admin.token))
+            .await,
+    )
+    .await;
+    assert_eq!(c["status"], "approved", "{c}");
+    let c = body(
+        app.get(&format!("/api/campaigns/{other}"), Some(&admin.token))
+            .await,
+    )
+    .await;
+    assert_eq!(c["status"], "rejected", "{c}");
+    assert_eq!(app.balance(&buyer).await, 680, "funded 50, refunded 50 on rejection");
+    assert_eq!(result["quality_accepted"], 10, "{result}");
+    let users = body(
+        app.get("/api/admin/users?role=contributor", Some(&admin.token))
+            .await,
+    )
+    .await;
+    let row = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == contributor.id)
+        .expect("contributor listed")
+        .clone();
+    assert_eq!(row["suspended_at"], Value::Null, "unsuspended at the end");
+    // The suspension ended the contributor's sessions: log in again.
+    let contributor = app.login(&contributor.email).await;
+    assert_eq!(app.balance(&contributor).await, 50, "minted from the page");
+    let log = body(
+        app.get("/api/admin/audit?limit=20", Some(&admin.token))
+            .await,
+    )
+    .await;
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "approve_campaign",
+        "reject_campaign",
+        "suspend_user",
+        "unsuspend_user",
+        "mint",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+    assert!(result["decryptions"].as_u64().unwrap_or(0) >= 1, "{result}");
 }
