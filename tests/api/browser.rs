@@ -134,6 +134,7 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
             ("EMAIL", contributor.email.clone()),
             ("PASSWORD", GOOD_PASSWORD.to_string()),
             ("RECORD", record.to_string()),
+            ("WITHDRAW", "10".to_string()),
         ],
     )
     .await;
@@ -193,7 +194,13 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     assert_eq!(payout, wallet);
     assert_eq!(transfer_id, receipt["transfer_id"].as_i64().unwrap());
     assert_eq!(transfer, (wallet, REWARD));
-    assert_eq!(app.balance(&contributor).await, REWARD);
+    // The page then withdrew 10 tokens: held, pending an admin.
+    assert_eq!(result["withdrawal"]["status"], "pending", "{result}");
+    assert_eq!(result["withdrawal"]["amount"], 10);
+    assert_eq!(result["balance_after_withdrawal"], REWARD - 10, "{result}");
+    assert_eq!(app.balance(&contributor).await, REWARD - 10);
+    let w = body(app.get("/api/withdrawals", Some(&contributor.token)).await).await;
+    assert_eq!(w[0]["address"], "ext-acct-1", "{w}");
     let escrow = body(
         app.get(&format!("/api/campaigns/{campaign}"), Some(&admin.token))
             .await,
@@ -294,6 +301,19 @@ async fn buyer_and_admin_pages_in_headless_chromium() {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let contributor = app.user("contributor").await;
+    // A pending withdrawal of another contributor, for the admin to approve.
+    let earner = app.user("contributor").await;
+    app.mint(&admin, earner.id, 40).await;
+    let r = app
+        .post(
+            "/api/withdrawals",
+            Some(&earner.token),
+            &json!({"amount": 30, "address": "ext-9"}),
+            Some("wd-1"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let withdrawal = body(r).await["id"].as_i64().unwrap();
     let result = run_browser_script(
         &root,
         "admin",
@@ -305,6 +325,8 @@ async fn buyer_and_admin_pages_in_headless_chromium() {
             ("REJECT", other.to_string()),
             ("QUALITY", campaign.to_string()),
             ("CONTRIBUTOR", contributor.id.to_string()),
+            ("WITHDRAWAL", withdrawal.to_string()),
+            ("SUSPEND", campaign.to_string()),
         ],
     )
     .await;
@@ -321,7 +343,11 @@ async fn buyer_and_admin_pages_in_headless_chromium() {
     )
     .await;
     assert_eq!(c["status"], "rejected", "{c}");
-    assert_eq!(app.balance(&buyer).await, 680, "funded 50, refunded 50 on rejection");
+    assert_eq!(
+        app.balance(&buyer).await,
+        680,
+        "funded 50, refunded 50 on rejection"
+    );
     assert_eq!(result["quality_accepted"], 10, "{result}");
     let users = body(
         app.get("/api/admin/users?role=contributor", Some(&admin.token))
@@ -360,4 +386,25 @@ async fn buyer_and_admin_pages_in_headless_chromium() {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
     assert!(result["decryptions"].as_u64().unwrap_or(0) >= 1, "{result}");
+    assert_eq!(result["withdrawal_approved"], true, "{result}");
+    assert_eq!(result["suspended_and_resumed"], true, "{result}");
+    let w = body(app.get("/api/withdrawals", Some(&earner.token)).await).await;
+    assert_eq!(w[0]["status"], "approved", "{w}");
+    let c = body(
+        app.get(&format!("/api/campaigns/{campaign}"), Some(&admin.token))
+            .await,
+    )
+    .await;
+    assert_eq!(c["status"], "open", "{c}");
+    for a in ["approve_withdrawal", "suspend_campaign", "resume_campaign"] {
+        let log = body(
+            app.get("/api/admin/audit?limit=30", Some(&admin.token))
+                .await,
+        )
+        .await;
+        assert!(
+            log.as_array().unwrap().iter().any(|e| e["action"] == a),
+            "{a} missing from the audit log"
+        );
+    }
 }

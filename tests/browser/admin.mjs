@@ -2,10 +2,13 @@
 // approve one campaign of the review queue (the key holder generates its
 // keys) and reject another (first with an empty reason, which the page must
 // refuse), read the quality signals of an open campaign, suspend and
-// unsuspend a contributor (again refusing an empty reason first), mint
-// tokens (refusing an invalid amount first), run the ledger audit, and check
-// the audit log and the key holder's decryption log. Prints
-// {approved, rejected, quality_accepted, audit_actions, decryptions, seconds}
+// unsuspend a contributor (again refusing an empty reason first), optionally
+// suspend and resume an open campaign (SUSPEND) and approve a pending
+// withdrawal (WITHDRAWAL; rejecting it with an empty reason is refused in the
+// page first), mint tokens (refusing an invalid amount first), run the ledger
+// audit, and check the audit log and the key holder's decryption log. Prints
+// {approved, rejected, quality_accepted, audit_actions, decryptions,
+// approve_seconds, withdrawal_approved, suspended_and_resumed, seconds}
 // as JSON on stdout; screenshots go to $ARTIFACTS_DIR/admin.png and
 // admin-phone.png (375 px wide). Fails (exit 1, reason on stderr,
 // admin-failure.png) when anything goes wrong, when the page talks to another
@@ -16,7 +19,9 @@
 // a campaign pending review, to approve), REJECT (id of another campaign
 // pending review, to reject), QUALITY (id of an open campaign with
 // contributions and a released report), CONTRIBUTOR (user id of a
-// contributor, suspended and unsuspended, then given 50 tokens),
+// contributor, suspended and unsuspended, then given 50 tokens); optional:
+// WITHDRAWAL (id of a pending withdrawal, approved from the queue) and
+// SUSPEND (id of an open campaign, suspended with a reason, then resumed);
 // ARTIFACTS_DIR (default target/artifacts), CHROMIUM (default
 // /usr/bin/chromium), APPROVE_TIMEOUT_MS (default 2 minutes: approval waits
 // for the key holder's key generation).
@@ -36,6 +41,11 @@ function id(name) {
   return v;
 }
 
+/** An optional id: null when the variable is unset or empty. */
+function optionalId(name) {
+  return process.env[name] === undefined || process.env[name] === '' ? null : id(name);
+}
+
 const BASE = env('BASE').replace(/\/$/, '');
 const EMAIL = env('EMAIL');
 const PASSWORD = env('PASSWORD');
@@ -43,13 +53,17 @@ const PENDING = id('PENDING');
 const REJECT = id('REJECT');
 const QUALITY = id('QUALITY');
 const CONTRIBUTOR = id('CONTRIBUTOR');
+const WITHDRAWAL = optionalId('WITHDRAWAL');
+const SUSPEND = optionalId('SUSPEND');
 const ARTIFACTS = resolve(env('ARTIFACTS_DIR', 'target/artifacts'));
 const APPROVE_TIMEOUT_MS = Number(env('APPROVE_TIMEOUT_MS', String(2 * 60 * 1000)));
 const MINT = 50;
-const REQUIRED_ACTIONS = ['approve_campaign', 'reject_campaign', 'suspend_user', 'unsuspend_user', 'mint'];
+const REQUIRED_ACTIONS = ['approve_campaign', 'reject_campaign', 'suspend_user', 'unsuspend_user', 'mint',
+  ...(WITHDRAWAL ? ['approve_withdrawal'] : []), ...(SUSPEND ? ['suspend_campaign', 'resume_campaign'] : [])];
 const log = (...a) => console.error('[browser]', ...a);
 
 if (new Set([PENDING, REJECT, QUALITY]).size !== 3) throw new Error('PENDING, REJECT and QUALITY must be three different campaigns');
+if (SUSPEND && (SUSPEND === PENDING || SUSPEND === REJECT)) throw new Error('SUSPEND must be an open campaign, not PENDING or REJECT');
 
 const started = Date.now();
 const browser = await chromium.launch({
@@ -245,6 +259,93 @@ try {
     + `${qualityAnswer?.out_of_range?.length ?? 0} out-of-range counts`);
   checkProblems('after the quality signals');
 
+  // --- campaigns: suspend and resume SUSPEND -----------------------------------------------------------
+  let suspendedAndResumed = false;
+  if (SUSPEND) {
+    const campaignRow = `#campaign-list > [data-campaign-id="${SUSPEND}"]`;
+    if (!(await page.locator(campaignRow).count())) throw new Error(`campaign ${SUSPEND} is not in the campaign list`);
+    const waitCampaign = (want) => waitInPage(`campaign ${SUSPEND} ${want}`, ([c, w]) => {
+      const err = document.getElementById(`campaign-error-${c}`)?.textContent
+        || document.getElementById(`suspend-campaign-reason-${c}-error`)?.textContent
+        || document.getElementById('campaigns-error').textContent;
+      if (err) return { error: err };
+      const li = document.querySelector(`#campaign-list > [data-campaign-id="${c}"]`);
+      return li?.dataset.status === w && li.querySelector('.badge.status')?.dataset.status === w;
+    }, [SUSPEND, want]);
+    if ((await page.locator(campaignRow).getAttribute('data-status')) === 'suspended') {
+      log(`campaign ${SUSPEND} was suspended already (an earlier run?); resuming first`);
+      await page.locator(`#resume-campaign-${SUSPEND}`).click();
+      await waitCampaign('open');
+    }
+    const status = await page.locator(campaignRow).getAttribute('data-status');
+    if (status !== 'open') throw new Error(`campaign ${SUSPEND} is ${status}, not open`);
+    const suspendCampaignRe = new RegExp(`^/api/admin/campaigns/${SUSPEND}/suspend$`);
+    await expectRefused(`suspending campaign ${SUSPEND} without a reason`, `suspend-campaign-reason-${SUSPEND}`,
+      `suspend-campaign-${SUSPEND}`, suspendCampaignRe);
+    const reason = 'Suspended for a check by tests/browser/admin.mjs';
+    await page.locator(`#suspend-campaign-reason-${SUSPEND}`).fill(reason);
+    await page.locator(`#suspend-campaign-${SUSPEND}`).click();
+    await waitCampaign('suspended');
+    const sent = postsTo(suspendCampaignRe);
+    if (sent.length !== 1 || sent[0].body?.reason !== reason) throw new Error(`the suspension sent ${JSON.stringify(sent.map((p) => p.body))}`);
+    const shown = await page.locator(`${campaignRow} .suspension-reason`).textContent().catch(() => '');
+    if (!shown.includes(reason)) throw new Error(`the suspended campaign's row does not show the reason: ${JSON.stringify(shown)}`);
+    log(`campaign ${SUSPEND} suspended (“${shown}”)`);
+    await page.locator(`#resume-campaign-${SUSPEND}`).click();
+    await waitCampaign('open');
+    if (!(await page.locator(`#suspend-campaign-${SUSPEND}`).count())) throw new Error(`the resumed campaign ${SUSPEND} cannot be suspended again`);
+    log(`campaign ${SUSPEND} resumed: open again`);
+    suspendedAndResumed = true;
+    checkProblems('after suspending a campaign');
+  }
+
+  // --- withdrawals: approve WITHDRAWAL ---------------------------------------------------------------------
+  let withdrawalApproved = false;
+  if (WITHDRAWAL) {
+    const waitWithdrawals = (filter) => waitInPage(`the withdrawal list (${filter || 'all'})`, (f) => {
+      const err = document.getElementById('withdrawals-error').textContent;
+      if (err) return { error: err };
+      const list = document.getElementById('withdrawal-list');
+      return list.dataset.loaded === 'true' && list.dataset.filter === f && !list.hasAttribute('aria-busy');
+    }, filter);
+    if ((await page.locator('#withdrawal-status-filter').inputValue()) !== 'pending') {
+      throw new Error('the withdrawal list does not show the pending queue by default');
+    }
+    await waitWithdrawals('pending');
+    const withdrawalRow = `#withdrawal-list > [data-withdrawal-id="${WITHDRAWAL}"]`;
+    if (!(await page.locator(withdrawalRow).count())) throw new Error(`withdrawal ${WITHDRAWAL} is not in the pending queue`);
+    const notPending = await page.locator('#withdrawal-list > [data-withdrawal-id]:not([data-status="pending"])').count();
+    if (notPending) throw new Error(`the pending queue lists ${notPending} decided withdrawals`);
+    const requester = (await page.locator(`${withdrawalRow} .withdrawal-email`).textContent()).trim();
+    const amount = (await page.locator(`${withdrawalRow} .withdrawal-amount`).textContent()).trim();
+    const address = (await page.locator(`${withdrawalRow} .withdrawal-address`).textContent()).trim();
+    if (!requester.includes('@') || !amount || !address) {
+      throw new Error(`the row of withdrawal ${WITHDRAWAL} lacks the requester, amount or address: ${requester} / ${amount} / ${address}`);
+    }
+    const rejectWithdrawalRe = new RegExp(`^/api/admin/withdrawals/${WITHDRAWAL}/reject$`);
+    await expectRefused(`rejecting withdrawal ${WITHDRAWAL} without a reason`, `reject-withdrawal-reason-${WITHDRAWAL}`,
+      `reject-withdrawal-${WITHDRAWAL}`, rejectWithdrawalRe);
+    await page.locator(`#approve-withdrawal-${WITHDRAWAL}`).click();
+    await waitInPage(`approving withdrawal ${WITHDRAWAL}`, (w) => {
+      const err = document.getElementById(`withdrawal-error-${w}`)?.textContent || document.getElementById('withdrawals-error').textContent;
+      if (err) return { error: err };
+      const row = document.querySelector(`#withdrawal-list > [data-withdrawal-id="${w}"]`);
+      return !row || row.dataset.status === 'approved';
+    }, WITHDRAWAL);
+    const approveWithdrawalRe = new RegExp(`^/api/admin/withdrawals/${WITHDRAWAL}/approve$`);
+    if (postsTo(approveWithdrawalRe).length !== 1) throw new Error(`the approval was sent ${postsTo(approveWithdrawalRe).length} times`);
+    if (postsTo(rejectWithdrawalRe).length) throw new Error(`withdrawal ${WITHDRAWAL}: a rejection was sent`);
+    const announced = await page.locator('#withdrawals-status').textContent();
+    log(`withdrawal ${WITHDRAWAL} (${amount} to ${address} for ${requester}) approved: ${announced}`);
+    // The server agrees: listed among the approved ones.
+    await page.locator('#withdrawal-status-filter').selectOption('approved');
+    await waitWithdrawals('approved');
+    const status = await page.locator(withdrawalRow).getAttribute('data-status').catch(() => null);
+    if (status !== 'approved') throw new Error(`withdrawal ${WITHDRAWAL} is listed as ${status ?? 'nothing'} among the approved ones`);
+    withdrawalApproved = true;
+    checkProblems('after approving a withdrawal');
+  }
+
   // --- users: suspend and unsuspend CONTRIBUTOR ----------------------------------------------------
   await page.locator('#user-role-filter').selectOption('contributor');
   await waitInPage('the contributor list', () => {
@@ -373,6 +474,8 @@ try {
     audit_actions: auditActions,
     decryptions,
     approve_seconds: Number(approveSeconds.toFixed(2)),
+    withdrawal_approved: withdrawalApproved,
+    suspended_and_resumed: suspendedAndResumed,
     seconds: Number(((Date.now() - started) / 1000).toFixed(2)),
   }));
   exitCode = 0;

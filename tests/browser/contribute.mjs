@@ -1,12 +1,19 @@
 // Drives web/contribute.html in Debian's headless Chromium: sign in, fill the
 // record, encrypt + prove in the page's wasm worker, submit, and wait for the
-// receipt. Prints {receipt, seconds, requests} as JSON on stdout; a screenshot
-// goes to $ARTIFACTS_DIR/contribute.png. Fails (exit 1) when anything goes
-// wrong, when the page talks to another origin, or when any request the
-// browser sends carries the plaintext record.
+// receipt; with WITHDRAW set, then request a withdrawal from the wallet
+// section (an empty address is refused in the page first) and wait for it to
+// show as pending with the balance down by that much. Prints {receipt,
+// seconds, timing, balance, withdrawal, balance_after_withdrawal, requests} as
+// JSON on stdout; screenshots go to $ARTIFACTS_DIR/contribute.png (and
+// contribute-wallet.png, contribute-phone.png with WITHDRAW). Fails (exit 1)
+// when anything goes wrong, when the page talks to another origin, or when
+// any request the browser sends (the withdrawal included) carries the
+// plaintext record.
 //
 // Environment: BASE (server URL), CAMPAIGN (id), EMAIL, PASSWORD,
 // RECORD (JSON object, e.g. {"minutes":37,"days":4,"mode":"train"}),
+// WITHDRAW (optional: tokens to withdraw after contributing, at most the
+// balance then; paid to the address "ext-acct-1"),
 // ARTIFACTS_DIR (default target/artifacts), CHROMIUM (default /usr/bin/chromium),
 // TIMEOUT_MS for the receipt (default 15 minutes).
 import { mkdir } from 'node:fs/promises';
@@ -26,6 +33,9 @@ const PASSWORD = env('PASSWORD');
 const RECORD = JSON.parse(env('RECORD'));
 const ARTIFACTS = resolve(env('ARTIFACTS_DIR', 'target/artifacts'));
 const TIMEOUT_MS = Number(env('TIMEOUT_MS', String(15 * 60 * 1000)));
+const WITHDRAW = process.env.WITHDRAW ? Number(process.env.WITHDRAW) : null;
+const WITHDRAW_ADDRESS = 'ext-acct-1';
+if (WITHDRAW !== null && !(Number.isSafeInteger(WITHDRAW) && WITHDRAW > 0)) throw new Error('WITHDRAW must be a whole number above 0');
 const log = (...a) => console.error('[browser]', ...a);
 
 // Every way the page could plausibly put a record value on the wire: as a
@@ -89,7 +99,9 @@ const problems = [];
 // The context sees requests of the page and of its dedicated worker.
 context.on('request', (req) => {
   const buf = req.postDataBuffer();
-  requests.push({ method: req.method(), url: req.url(), body: buf ? buf.toString('latin1') : null });
+  requests.push({
+    method: req.method(), url: req.url(), body: buf ? buf.toString('latin1') : null, key: req.headers()['idempotency-key'],
+  });
   if (!req.url().startsWith(BASE + '/') && !req.url().startsWith('data:') && !req.url().startsWith('blob:')) {
     problems.push(`request to another origin: ${req.method()} ${req.url()}`);
   }
@@ -158,8 +170,95 @@ try {
   const balance = await page.locator('#balance').textContent();
   const timing = await page.locator('#receipt-time').textContent();
   log(`receipt after ${((Date.now() - started) / 1000).toFixed(1)} s; in the page: ${timing}; balance ${balance}`);
-  await page.locator('details summary').click();
+  await page.locator('#receipt-section details summary').click();
   await page.screenshot({ path: join(ARTIFACTS, 'contribute.png'), fullPage: true });
+
+  // Withdraw WITHDRAW tokens from the wallet section: an empty address first
+  // (refused in the page), then to WITHDRAW_ADDRESS.
+  let withdrawal = null;
+  let balanceAfterWithdrawal = null;
+  if (WITHDRAW !== null) {
+    const wallet = await page.waitForFunction(() => {
+      const err = document.getElementById('wallet-error').textContent;
+      if (err) return { error: err };
+      const section = document.getElementById('wallet-section');
+      const value = document.getElementById('wallet-balance').dataset.value;
+      const receipt = /^(\d+)/.exec(document.getElementById('balance').textContent)?.[1];
+      if (section.hidden || section.hasAttribute('aria-busy') || !value) return null;
+      if (document.getElementById('withdrawal-history').dataset.loaded !== 'true') return null;
+      return value === receipt ? { balance: Number(value) } : null;
+    }, null, { timeout: 30_000, polling: 250 }).then((h) => h.jsonValue());
+    if (wallet.error) throw new Error(`wallet: the page reported: ${wallet.error}`);
+    const before = wallet.balance;
+    if (WITHDRAW > before) throw new Error(`WITHDRAW (${WITHDRAW}) is more than the balance after contributing (${before})`);
+    const transfers = await page.locator('#transfer-list tbody tr[data-kind]').count();
+    if (!transfers) throw new Error('the wallet shows no transfers after a rewarded contribution');
+    const withdrawalPosts = () => requests.filter((r) => r.method === 'POST' && new URL(r.url).pathname === '/api/withdrawals');
+
+    await page.locator('#withdraw-amount').fill(String(WITHDRAW));
+    await page.locator('#withdraw-address').fill('');
+    await page.locator('#withdraw-submit').click();
+    await page.waitForFunction(() => document.getElementById('withdraw-address').getAttribute('aria-invalid') === 'true'
+      && document.getElementById('withdraw-address-error').textContent !== '', null, { timeout: 10_000 });
+    const refused = await page.evaluate(() => ({
+      message: document.getElementById('withdraw-address-error').textContent,
+      describedBy: document.getElementById('withdraw-address').getAttribute('aria-describedby') ?? '',
+      focused: document.activeElement?.id === 'withdraw-address',
+      amountInvalid: document.getElementById('withdraw-amount').getAttribute('aria-invalid') === 'true',
+    }));
+    if (!refused.describedBy.split(/\s+/).includes('withdraw-address-error')) throw new Error('#withdraw-address is not described by its error message');
+    if (!refused.focused) throw new Error('focus did not move to #withdraw-address');
+    if (refused.amountInvalid) throw new Error(`the amount ${WITHDRAW} was refused in the page`);
+    await page.waitForTimeout(300);
+    if (withdrawalPosts().length) throw new Error('the page sent a withdrawal with an empty address');
+    log(`empty address refused in the page (“${refused.message}”)`);
+
+    await page.locator('#withdraw-address').fill(WITHDRAW_ADDRESS);
+    await page.locator('#withdraw-submit').click();
+    const requested = await page.waitForFunction(() => {
+      const err = document.getElementById('withdraw-error').textContent || document.getElementById('wallet-error').textContent;
+      if (err) return { error: err };
+      const id = document.getElementById('withdraw-result').dataset.withdrawalId;
+      return id ? { id } : null;
+    }, null, { timeout: 30_000, polling: 250 }).then((h) => h.jsonValue());
+    if (requested.error) throw new Error(`withdrawal: the page reported: ${requested.error}`);
+    const shown = await page.waitForFunction(([id, want]) => {
+      const err = document.getElementById('wallet-error').textContent;
+      if (err) return { error: err };
+      const row = document.querySelector(`#withdrawal-history > [data-withdrawal-id="${id}"]`);
+      const value = Number(document.getElementById('wallet-balance').dataset.value);
+      if (row?.dataset.status !== 'pending' || value !== want) return null;
+      return { id: Number(id), status: row.dataset.status, amount: Number(row.dataset.amount), balance: value };
+    }, [requested.id, before - WITHDRAW], { timeout: 30_000, polling: 250 }).then((h) => h.jsonValue()).catch(async (e) => {
+      const state = await page.evaluate(() => ({
+        balance: document.getElementById('wallet-balance').dataset.value,
+        rows: [...document.querySelectorAll('#withdrawal-history > [data-withdrawal-id]')].map((r) => `${r.dataset.withdrawalId}:${r.dataset.status}`),
+      }));
+      throw new Error(`withdrawal ${requested.id} not shown as pending with the balance at ${before - WITHDRAW}: `
+        + `${e.message.split('\n')[0]}; balance ${state.balance}, rows ${state.rows.join(', ') || 'none'}`);
+    });
+    if (shown.error) throw new Error(`wallet: the page reported: ${shown.error}`);
+    if (shown.amount !== WITHDRAW) throw new Error(`withdrawal ${shown.id} shows ${shown.amount} tokens, not ${WITHDRAW}`);
+    // The request carried the amount and the address, nothing else, under an Idempotency-Key.
+    const sent = withdrawalPosts();
+    if (sent.length !== 1) throw new Error(`expected one withdrawal POST, saw ${sent.length}`);
+    const body = JSON.parse(sent[0].body);
+    if (Object.keys(body).sort().join() !== 'address,amount' || body.amount !== WITHDRAW || body.address !== WITHDRAW_ADDRESS) {
+      throw new Error(`unexpected withdrawal request: ${sent[0].body}`);
+    }
+    if (!sent[0].key) throw new Error('the withdrawal was sent without an Idempotency-Key');
+    withdrawal = { id: shown.id, status: shown.status, amount: shown.amount };
+    balanceAfterWithdrawal = shown.balance;
+    log(`withdrawal ${shown.id} of ${WITHDRAW} tokens pending; balance ${before} → ${shown.balance}`);
+    await page.screenshot({ path: join(ARTIFACTS, 'contribute-wallet.png'), fullPage: true });
+
+    // The page fits a phone screen (375 px).
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.waitForTimeout(200);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await page.screenshot({ path: join(ARTIFACTS, 'contribute-phone.png'), fullPage: true });
+    if (overflow > 1) throw new Error(`at 375 px the page is ${overflow} px wider than the screen`);
+  }
 
   // No plaintext left the browser; the submission itself was seen.
   const leaks = checkNoPlaintext(requests, RECORD);
@@ -183,6 +282,8 @@ try {
     seconds,
     timing,
     balance,
+    withdrawal,
+    balance_after_withdrawal: balanceAfterWithdrawal,
     requests: requests.map((r) => ({ method: r.method, url: r.url.slice(BASE.length), bytes: r.body?.length ?? 0 })),
   }));
   exitCode = 0;

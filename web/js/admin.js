@@ -1,7 +1,9 @@
 // The administration page: sign in as an admin, review the campaigns waiting
 // for review (approve with an optional note, reject with a reason that
-// refunds the escrow), follow all campaigns (close them, look at their
-// submission quality), suspend and unsuspend accounts, mint tokens, audit the
+// refunds the escrow), follow all campaigns (suspend them with a reason and
+// resume them, close them, look at their submission quality), decide the
+// withdrawal requests (approve: paid out; reject with a reason: the tokens go
+// back to the wallet), suspend and unsuspend accounts, mint tokens, audit the
 // ledger, and read the audit log and the key holder's decryption log. Plain
 // ES module, no framework; it only talks to this origin's /api.
 
@@ -19,8 +21,11 @@ const CAMPAIGN_STATUS_TEXT = {
   approved: 'approved',
   rejected: 'rejected',
   open: 'open',
+  suspended: 'suspended',
   closed: 'closed',
 };
+
+const WITHDRAWAL_STATUS_TEXT = { pending: 'pending', approved: 'approved (paid out)', rejected: 'rejected (returned)' };
 
 const ROLE_TEXT = { contributor: 'contributor', buyer: 'buyer', admin: 'administrator' };
 
@@ -31,12 +36,16 @@ const ACTION_TEXT = {
   mint: 'minted tokens',
   suspend_user: 'suspended user',
   unsuspend_user: 'unsuspended user',
+  suspend_campaign: 'suspended campaign',
+  resume_campaign: 'resumed campaign',
+  approve_withdrawal: 'approved withdrawal',
+  reject_withdrawal: 'rejected withdrawal',
 };
 
 /** A plain-language lead for the error codes an admin can act on; the server's message follows it. */
 const ERROR_LEAD = {
   keyholder_unavailable: 'The key holder could not be reached.',
-  invalid_state: 'Not possible in the campaign\'s current state (use "Refresh").',
+  invalid_state: 'Not possible in its current state (use "Refresh").',
   cannot_suspend_admin: 'Administrators cannot be suspended.',
   invalid_reason: 'Invalid reason.',
   invalid_amount: 'Invalid amount.',
@@ -300,7 +309,9 @@ async function load(name, errorBox, fetcher, render) {
 let queue = []; // CampaignView[] pending review, oldest first
 let campaigns = []; // CampaignView[] of the campaign list (current filter), newest first
 let users = []; // users of the user list (current filter), newest first
+let withdrawals = []; // admin withdrawal views (with email) of the withdrawal list (current filter), newest first
 const busyReview = new Map(); // campaign id → 'approve' | 'reject' while its request runs
+const busyWithdrawal = new Map(); // withdrawal id → 'approve' | 'reject' while its request runs
 let qualityCampaignId = null;
 
 // --- sign-in ----------------------------------------------------------------------
@@ -355,7 +366,8 @@ async function afterSignIn() {
   $('session-email').textContent = session.user.email;
   clearError($('session-error'));
   // Each section shows its own errors: one failing (the key holder down) leaves the rest working.
-  await Promise.all([refreshQueue(), refreshCampaigns(), refreshUsers(), refreshAudit(), refreshDecryptions()]);
+  await Promise.all([refreshQueue(), refreshCampaigns(), refreshWithdrawals(), refreshUsers(), refreshAudit(),
+    refreshDecryptions()]);
 }
 
 /** Forgets the session and everything shown for it. */
@@ -366,10 +378,12 @@ function signOut(message = '') {
   queue = [];
   campaigns = [];
   users = [];
+  withdrawals = [];
   busyReview.clear();
+  busyWithdrawal.clear();
   pendingKeys.clear();
   qualityCampaignId = null;
-  for (const id of ['review-queue', 'campaign-list', 'user-list']) {
+  for (const id of ['review-queue', 'campaign-list', 'withdrawal-list', 'user-list']) {
     $(id).replaceChildren();
     delete $(id).dataset.loaded;
     $(id).removeAttribute('aria-busy');
@@ -380,15 +394,18 @@ function signOut(message = '') {
     $(id).removeAttribute('aria-busy');
   }
   $('quality').removeAttribute('aria-busy');
-  for (const id of ['review-status', 'campaigns-status', 'users-status', 'mint-result', 'ledger-status', 'quality-status',
-    'review-count']) {
+  for (const id of ['review-status', 'campaigns-status', 'withdrawals-status', 'users-status', 'mint-result', 'ledger-status',
+    'quality-status', 'review-count', 'withdrawal-count']) {
     $(id).textContent = '';
   }
-  for (const id of ['review-error', 'campaigns-error', 'users-error', 'mint-error', 'ledger-error', 'audit-error',
-    'decryptions-error', 'quality-error', 'session-error']) {
+  for (const id of ['review-error', 'campaigns-error', 'withdrawals-error', 'users-error', 'mint-error', 'ledger-error',
+    'audit-error', 'decryptions-error', 'quality-error', 'session-error']) {
     clearError($(id));
   }
-  for (const id of ['review-empty', 'campaigns-empty', 'users-empty', 'ledger-result', 'quality']) show($(id), false);
+  for (const id of ['review-empty', 'campaigns-empty', 'withdrawals-empty', 'users-empty', 'ledger-result', 'quality']) {
+    show($(id), false);
+  }
+  $('withdrawal-status-filter').value = 'pending'; // the next session starts at the queue
   delete $('quality').dataset.campaignId;
   delete $('quality').dataset.state;
   delete $('mint-result').dataset.transferId;
@@ -694,7 +711,8 @@ async function refreshCampaigns() {
   const query = status ? `&status=${encodeURIComponent(status)}` : '';
   await load('campaigns', $('campaigns-error'), () => api('GET', `/api/campaigns?limit=200${query}`), (data) => {
     campaigns = data.sort((a, b) => b.id - a.id);
-    list.replaceChildren(...campaigns.map(campaignRow));
+    const typed = new Map([...list.querySelectorAll('.campaign-suspend-reason')].map((i) => [i.dataset.campaignId, i.value]));
+    list.replaceChildren(...campaigns.map((c) => campaignRow(c, typed.get(String(c.id)))));
     list.dataset.loaded = 'true';
     list.dataset.filter = status;
     show($('campaigns-empty'), campaigns.length === 0);
@@ -702,11 +720,14 @@ async function refreshCampaigns() {
   list.removeAttribute('aria-busy');
 }
 
-function campaignRow(c) {
+function campaignRow(c, typedReason = '') {
   const id = c.id;
   const notes = [];
   if (c.status === 'rejected') {
     notes.push(h('p', { class: 'review-reason' }, h('strong', {}, 'Rejected: '), c.review_reason || 'no reason recorded'));
+  } else if (c.status === 'suspended') {
+    notes.push(h('p', { class: 'review-reason suspension-reason' }, h('strong', {}, 'Suspended: '),
+      c.review_reason || 'no reason recorded'));
   } else if (c.review_reason) {
     notes.push(h('p', { class: 'review-note' }, h('strong', {}, 'Review note: '), c.review_reason));
   }
@@ -716,14 +737,33 @@ function campaignRow(c) {
   }
 
   const actions = [];
-  if (['approved', 'open', 'closed'].includes(c.status)) {
+  if (['approved', 'open', 'suspended', 'closed'].includes(c.status)) {
     actions.push(h('button', {
       type: 'button', id: `quality-${id}`, 'aria-controls': 'quality', 'aria-describedby': `campaign-title-${id}`,
       onclick: () => { showQuality(id); $('quality-title').focus(); },
     }, 'Quality signals'));
   }
-  let confirmBox = null;
   if (c.status === 'approved' || c.status === 'open') {
+    const reasonId = `suspend-campaign-reason-${id}`;
+    actions.push(h('form', {
+      class: 'inline-form campaign-suspend-form', novalidate: true, 'aria-label': `Suspend “${c.title}”`,
+      onsubmit: (e) => { e.preventDefault(); suspendCampaign(c); },
+    },
+    h('label', { for: reasonId }, 'Reason for suspending ', h('span', { class: 'hint inline' }, '(shown to the buyer)')),
+    h('input', {
+      id: reasonId, class: 'campaign-suspend-reason', type: 'text', maxlength: MAX_REASON, autocomplete: 'off',
+      value: typedReason ?? '', 'data-campaign-id': id, 'aria-describedby': `${reasonId}-error`,
+    }),
+    h('button', { type: 'submit', id: `suspend-campaign-${id}`, 'aria-describedby': `campaign-title-${id}` }, 'Suspend'),
+    h('p', { id: `${reasonId}-error`, class: 'error field-error', style: 'flex-basis: 100%' })));
+  } else if (c.status === 'suspended') {
+    actions.push(h('button', {
+      type: 'button', id: `resume-campaign-${id}`, 'aria-describedby': `campaign-title-${id}`,
+      onclick: (e) => resumeCampaign(c, e.currentTarget),
+    }, 'Resume (open again)'));
+  }
+  let confirmBox = null;
+  if (c.status === 'approved' || c.status === 'open' || c.status === 'suspended') {
     const boxId = `close-box-${id}`;
     const closeButton = h('button', {
       type: 'button', id: `close-${id}`, 'aria-expanded': 'false', 'aria-controls': boxId, 'aria-describedby': `campaign-title-${id}`,
@@ -788,6 +828,67 @@ async function closeCampaign(c, button) {
       refocus(button);
     }
   }
+}
+
+async function suspendCampaign(c) {
+  const id = c.id;
+  const gen = generation;
+  const reasonEl = $(`suspend-campaign-reason-${id}`);
+  const button = $(`suspend-campaign-${id}`);
+  if (!reasonEl || !button || button.disabled) return;
+  clearInvalid(reasonEl);
+  clearError($(`campaign-error-${id}`));
+  $('campaigns-status').textContent = '';
+  const reason = reasonEl.value.trim();
+  if (!reason) {
+    invalid(reasonEl, 'Give a reason for suspending the campaign (its buyer sees it).');
+    return;
+  }
+  if (chars(reason) > MAX_REASON) {
+    invalid(reasonEl, `The reason is at most ${fmtInt(MAX_REASON)} characters (this one has ${fmtInt(chars(reason))}).`);
+    return;
+  }
+  button.disabled = true;
+  try {
+    const view = await api('POST', `/api/admin/campaigns/${id}/suspend`, { body: { reason } });
+    if (gen !== generation) return;
+    applyCampaign(view);
+    $('campaigns-status').textContent = `“${view.title}” (#${id}) is suspended: it takes no contributions until it is resumed.`;
+    refocus($(`campaign-title-${id}`) ?? $('campaigns-heading'), button);
+    refreshAudit();
+  } catch (err) {
+    if (gen !== generation) return;
+    if (button.isConnected) button.disabled = false;
+    if (err.code === 'invalid_reason' && reasonEl.isConnected) invalid(reasonEl, sentence(err.message));
+    else campaignActionFailed(id, err, 'Suspending failed: ', button);
+  }
+}
+
+async function resumeCampaign(c, button) {
+  const id = c.id;
+  const gen = generation;
+  clearError($(`campaign-error-${id}`));
+  $('campaigns-status').textContent = '';
+  button.disabled = true;
+  try {
+    const view = await api('POST', `/api/admin/campaigns/${id}/resume`, { body: {} });
+    if (gen !== generation) return;
+    applyCampaign(view);
+    $('campaigns-status').textContent = `“${view.title}” (#${id}) is ${CAMPAIGN_STATUS_TEXT[view.status] ?? view.status} again.`;
+    refocus($(`campaign-title-${id}`) ?? $('campaigns-heading'), button);
+    refreshAudit();
+  } catch (err) {
+    if (gen !== generation) return;
+    if (button.isConnected) button.disabled = false;
+    campaignActionFailed(id, err, 'Resuming failed: ', button);
+  }
+}
+
+/** Shows a failed campaign action in its row (or at the top when the row is gone). */
+function campaignActionFailed(id, err, prefix, button) {
+  if ($(`campaign-error-${id}`)) showError($(`campaign-error-${id}`), err, prefix);
+  else showError($('campaigns-error'), err, `Campaign #${id}: ${prefix}`);
+  if (button?.isConnected) refocus(button);
 }
 
 $('campaign-status-filter').addEventListener('change', () => {
@@ -978,6 +1079,227 @@ function perHourSvg(hours) {
   });
   return chart;
 }
+
+// --- withdrawals ----------------------------------------------------------------------
+
+async function refreshWithdrawals() {
+  const status = $('withdrawal-status-filter').value;
+  const list = $('withdrawal-list');
+  list.setAttribute('aria-busy', 'true');
+  const query = status ? `?status=${encodeURIComponent(status)}` : '';
+  await load('withdrawals', $('withdrawals-error'), () => api('GET', `/api/admin/withdrawals${query}`), (data) => {
+    withdrawals = [...data].sort((a, b) => b.id - a.id);
+    // Keep what the admin typed into rejection reasons across the re-render.
+    const typed = new Map([...list.querySelectorAll('.reject-withdrawal-reason')].map((t) => [t.dataset.withdrawalId, t.value]));
+    list.replaceChildren(...withdrawals.map((w) => withdrawalRow(w, typed.get(String(w.id)))));
+    list.dataset.loaded = 'true';
+    list.dataset.filter = status;
+    updateWithdrawalCount();
+  });
+  list.removeAttribute('aria-busy');
+}
+
+function updateWithdrawalCount() {
+  const n = $('withdrawal-list').children.length;
+  $('withdrawal-count').textContent = `(${n})`;
+  show($('withdrawals-empty'), n === 0);
+}
+
+function withdrawalRow(w, typedReason = '') {
+  const id = w.id;
+  const busy = busyWithdrawal.get(id);
+  const titleId = `withdrawal-title-${id}`;
+  const facts = [
+    ['Requested by', [h('span', { class: 'withdrawal-email' }, w.email ?? `user #${w.user_id}`), ' ',
+      h('span', { class: 'muted' }, `(user #${w.user_id})`)]],
+    ['Amount', h('span', { class: 'withdrawal-amount', 'data-amount': w.amount }, tokens(w.amount))],
+    ['Address', h('code', { class: 'withdrawal-address' }, w.address)],
+    ['Requested', fmtDate(w.created_at)],
+  ];
+  if (w.status !== 'pending') {
+    facts.push(['Decided', `${fmtDate(w.decided_at)}${w.decided_by != null ? ` by administrator #${w.decided_by}` : ''}`]);
+  }
+  if (w.status === 'rejected') facts.push(['Reason', h('span', { class: 'withdrawal-reason' }, w.reason || 'no reason recorded')]);
+  facts.push(['Ledger transfers', `hold #${w.hold_transfer_id}`
+    + (w.settle_transfer_id != null ? `, ${w.status === 'approved' ? 'payout' : 'refund'} #${w.settle_transfer_id}` : '')]);
+
+  let forms = null;
+  if (w.status === 'pending') {
+    const reasonId = `reject-withdrawal-reason-${id}`;
+    const reason = h('textarea', {
+      id: reasonId, class: 'reject-withdrawal-reason', maxlength: MAX_REASON, rows: 2, 'data-withdrawal-id': id,
+      'aria-describedby': `${reasonId}-hint ${reasonId}-error`,
+    });
+    reason.value = typedReason ?? '';
+    forms = h('div', { class: 'withdrawal-forms' },
+      h('div', {},
+        h('button', {
+          type: 'button', id: `approve-withdrawal-${id}`, disabled: !!busy, 'aria-describedby': titleId,
+          onclick: () => approveWithdrawal(w),
+        }, busy === 'approve' ? 'Approving…' : 'Approve and pay out')),
+      h('form', {
+        class: 'reject-withdrawal-form', novalidate: true, 'aria-label': `Reject withdrawal #${id}`,
+        onsubmit: (e) => { e.preventDefault(); rejectWithdrawal(w); },
+      },
+      h('label', { for: reasonId }, 'Reason for rejecting ', h('span', { class: 'hint inline' }, '(required)')),
+      reason,
+      h('span', { id: `${reasonId}-hint`, class: 'hint' },
+        `Shown to the requester; up to ${fmtInt(MAX_REASON)} characters. The ${tokens(w.amount)} go back to their wallet.`),
+      h('p', { id: `${reasonId}-error`, class: 'error field-error' }),
+      h('div', {}, h('button', { type: 'submit', id: `reject-withdrawal-${id}`, disabled: !!busy, 'aria-describedby': titleId },
+        busy === 'reject' ? 'Rejecting…' : 'Reject and return tokens'))));
+  }
+
+  return h('li', {
+    class: 'item withdrawal', 'data-withdrawal-id': id, 'data-status': w.status, 'aria-labelledby': titleId,
+    'aria-busy': busy ? 'true' : null,
+  },
+  h('div', { class: 'row-head' },
+    h('h3', { id: titleId, tabindex: -1 }, `Withdrawal #${id}: ${tokens(w.amount)}`),
+    h('span', { class: 'badge status', 'data-status': w.status }, WITHDRAWAL_STATUS_TEXT[w.status] ?? w.status)),
+  h('dl', {}, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+  forms,
+  h('p', { id: `withdrawal-result-${id}`, class: 'status ok' }),
+  h('p', { id: `withdrawal-error-${id}`, class: 'error', role: 'alert' }));
+}
+
+/** Disables (or re-enables) a withdrawal row's buttons while its approval or rejection runs. */
+function setWithdrawalBusy(id, what) {
+  if (what) busyWithdrawal.set(id, what);
+  else busyWithdrawal.delete(id);
+  const row = $('withdrawal-list').querySelector(`:scope > [data-withdrawal-id="${id}"]`);
+  if (!row) return;
+  if (what) row.setAttribute('aria-busy', 'true');
+  else row.removeAttribute('aria-busy');
+  const approve = $(`approve-withdrawal-${id}`);
+  const reject = $(`reject-withdrawal-${id}`);
+  if (approve) {
+    approve.disabled = !!what;
+    approve.textContent = what === 'approve' ? 'Approving…' : 'Approve and pay out';
+  }
+  if (reject) {
+    reject.disabled = !!what;
+    reject.textContent = what === 'reject' ? 'Rejecting…' : 'Reject and return tokens';
+  }
+}
+
+/**
+ * Takes in a decided withdrawal: its row is updated in place (with the
+ * result under it) while the filter still matches, or leaves the list (the
+ * pending queue) with focus moving to the next row. The section's status line
+ * announces the result either way.
+ */
+function applyWithdrawal(view, message) {
+  const old = withdrawals.find((x) => x.id === view.id);
+  const w = { email: old?.email, ...view };
+  const filter = $('withdrawal-status-filter').value;
+  const list = $('withdrawal-list');
+  const row = list.querySelector(`:scope > [data-withdrawal-id="${w.id}"]`);
+  $('withdrawals-status').textContent = message;
+  if (!filter || w.status === filter) {
+    withdrawals = withdrawals.map((x) => (x.id === w.id ? w : x));
+    if (row) {
+      const active = document.activeElement;
+      const hadFocus = !active || active === document.body || row.contains(active);
+      const fresh = withdrawalRow(w);
+      row.replaceWith(fresh);
+      $(`withdrawal-result-${w.id}`).textContent = message;
+      if (hadFocus) $(`withdrawal-title-${w.id}`).focus();
+    }
+  } else {
+    withdrawals = withdrawals.filter((x) => x.id !== w.id);
+    if (row) {
+      const active = document.activeElement;
+      const hadFocus = !active || active === document.body || row.contains(active);
+      const next = row.nextElementSibling ?? row.previousElementSibling;
+      row.remove();
+      if (hadFocus) (next ? $(`withdrawal-title-${next.dataset.withdrawalId}`) : $('withdrawals-heading')).focus();
+    }
+  }
+  updateWithdrawalCount();
+}
+
+/** A failed decision: the error goes to the row (or the top when the row is gone). */
+function withdrawalFailed(id, err, prefix) {
+  if ($(`withdrawal-error-${id}`)) showError($(`withdrawal-error-${id}`), err, prefix);
+  else showError($('withdrawals-error'), err, `Withdrawal #${id}: ${prefix}`);
+}
+
+async function approveWithdrawal(w) {
+  const id = w.id;
+  if (busyWithdrawal.has(id) || !session) return;
+  const gen = generation;
+  clearError($(`withdrawal-error-${id}`));
+  clearInvalid($(`reject-withdrawal-reason-${id}`));
+  $('withdrawals-status').textContent = '';
+  setWithdrawalBusy(id, 'approve');
+  try {
+    const view = await api('POST', `/api/admin/withdrawals/${id}/approve`, { body: {} });
+    if (gen !== generation) return;
+    busyWithdrawal.delete(id);
+    applyWithdrawal(view, `Withdrawal #${id} approved: ${tokens(view.amount)} paid out to ${view.address}`
+      + (view.settle_transfer_id != null ? ` (transfer #${view.settle_transfer_id}).` : '.'));
+    refreshAudit();
+  } catch (err) {
+    if (gen !== generation) return;
+    setWithdrawalBusy(id, null);
+    withdrawalFailed(id, err, 'Approval failed: ');
+    const button = $(`approve-withdrawal-${id}`);
+    if (button) refocus(button, button);
+  }
+}
+
+async function rejectWithdrawal(w) {
+  const id = w.id;
+  if (busyWithdrawal.has(id) || !session) return;
+  const gen = generation;
+  const reasonEl = $(`reject-withdrawal-reason-${id}`);
+  clearInvalid(reasonEl);
+  clearError($(`withdrawal-error-${id}`));
+  $('withdrawals-status').textContent = '';
+  const reason = reasonEl.value.trim();
+  if (!reason) {
+    invalid(reasonEl, 'Give the requester a reason for the rejection.');
+    return;
+  }
+  if (chars(reason) > MAX_REASON) {
+    invalid(reasonEl, `The reason is at most ${fmtInt(MAX_REASON)} characters (this one has ${fmtInt(chars(reason))}).`);
+    return;
+  }
+  setWithdrawalBusy(id, 'reject');
+  try {
+    const view = await api('POST', `/api/admin/withdrawals/${id}/reject`, { body: { reason } });
+    if (gen !== generation) return;
+    busyWithdrawal.delete(id);
+    const who = w.email ? `${w.email}'s` : `user #${w.user_id}'s`;
+    applyWithdrawal(view, `Withdrawal #${id} rejected: ${tokens(view.amount)} went back to ${who} wallet.`);
+    refreshAudit();
+  } catch (err) {
+    if (gen !== generation) return;
+    setWithdrawalBusy(id, null);
+    if (err.code === 'invalid_reason' && reasonEl.isConnected) {
+      invalid(reasonEl, sentence(err.message));
+    } else {
+      withdrawalFailed(id, err, 'Rejection failed: ');
+      const button = $(`reject-withdrawal-${id}`);
+      if (button) refocus(button, button);
+    }
+  }
+}
+
+$('withdrawal-status-filter').addEventListener('change', () => {
+  $('withdrawals-status').textContent = '';
+  refreshWithdrawals();
+});
+
+$('refresh-withdrawals').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  $('withdrawals-status').textContent = '';
+  await refreshWithdrawals();
+  button.disabled = false;
+  if (!$('withdrawals-error').textContent) $('withdrawals-status').textContent = 'Withdrawals refreshed.';
+});
 
 // --- users ----------------------------------------------------------------------------
 

@@ -1,11 +1,42 @@
 // The contributor page: sign in, keep an identity secret on this device,
 // register its commitment, load a campaign, fill and check a record, then
 // encrypt + prove it in a Web Worker (client-wasm) and submit the result.
-// The record and the identity secret never leave the browser.
+// The record and the identity secret never leave the browser. The wallet
+// section shows the balance, the recent transfers and the caller's
+// withdrawals, and requests withdrawals (amount and address only).
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'cipherpool.session';
 const secretKey = (userId) => `cipherpool.identity-secret.${userId}`;
+const MAX_ADDRESS = 200;
+const RECENT_TRANSFERS = 20;
+
+const TRANSFER_KIND_TEXT = {
+  contribution_reward: 'contribution reward',
+  mint: 'tokens from an administrator',
+  withdrawal_hold: 'withdrawal (held)',
+  withdrawal_refund: 'withdrawal returned',
+  campaign_funding: 'campaign funding',
+  campaign_refund: 'campaign refund',
+};
+
+const WITHDRAWAL_STATUS_TEXT = {
+  pending: 'pending approval',
+  approved: 'paid out',
+  rejected: 'rejected; tokens returned',
+};
+
+/** A plain-language lead for the error codes of the wallet; the server's message follows it. */
+const ERROR_LEAD = {
+  insufficient_funds: 'Your balance is too low for this withdrawal.',
+  invalid_amount: 'Invalid amount.',
+  invalid_address: 'Invalid address.',
+  idempotency_key_missing: 'The request was incomplete (no Idempotency-Key).',
+  idempotency_key_reused: 'This withdrawal was already sent with different details; try again.',
+  account_suspended: 'This account is suspended.',
+  forbidden: 'This account may not withdraw tokens.',
+  network_error: 'The server could not be reached.',
+};
 
 // --- the wasm client, in a worker ---------------------------------------------
 
@@ -48,11 +79,20 @@ function wasm(method, args, onProgress) {
 
 let session = JSON.parse(sessionStorage.getItem(TOKEN_KEY) || 'null'); // {token, user}
 
-async function api(method, path, body) {
+async function api(method, path, body, { idempotencyKey } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (session) headers.Authorization = `Bearer ${session.token}`;
-  const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+  let resp;
+  try {
+    resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    const err = new Error('Check the connection and try again.');
+    err.status = 0;
+    err.code = 'network_error';
+    throw err;
+  }
   const data = resp.headers.get('content-type')?.includes('json') ? await resp.json() : null;
   if (!resp.ok) {
     const err = new Error(data?.error?.message || `${method} ${path}: HTTP ${resp.status}`);
@@ -63,15 +103,97 @@ async function api(method, path, body) {
   return data;
 }
 
+// A withdrawal carries an Idempotency-Key. One key stands for one user action:
+// retrying the same request (after a network error or a refusal) sends the
+// same key, so the tokens are held at most once; success forgets the key, and
+// another amount or address gets a new one.
+const pendingKeys = new Map(); // action → {key, body}
+
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  // crypto.randomUUID exists only in secure contexts (https, localhost): a v4 UUID by hand.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = [...b].map((v) => v.toString(16).padStart(2, '0')).join('');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+async function pay(action, path, body) {
+  const bodyText = JSON.stringify(body);
+  let entry = pendingKeys.get(action);
+  if (!entry || entry.body !== bodyText) {
+    entry = { key: newKey(), body: bodyText };
+    pendingKeys.set(action, entry);
+  }
+  const result = await api('POST', path, body, { idempotencyKey: entry.key });
+  pendingKeys.delete(action);
+  return result;
+}
+
 // --- state ----------------------------------------------------------------------
 
 let material = null; // the campaign's Material
 let provingKey = null; // {url, bytes: ArrayBuffer}
 let identity = null; // IdentityView from /api/registry/me
-let wallet = null; // {account_id, balance}
+let wallet = null; // {account_id, balance, transfers}
+let walletRequest = 0; // bumped by every wallet load and at sign-out: older answers are dropped
+let generation = 0; // bumped at sign-out: answers that arrive for an older session are dropped
 
 function show(el, on = true) {
   el.hidden = !on;
+}
+
+/** Creates an element: h('p', {class: 'x', 'data-id': 3}, 'text', child). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v != null && v !== false) el.setAttribute(k, v === true ? '' : String(v));
+  }
+  el.append(...children.flat().filter((c) => c != null && c !== false));
+  return el;
+}
+
+const intFormat = new Intl.NumberFormat('en-US');
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
+const fmtInt = (n) => intFormat.format(n);
+const tokens = (n) => `${fmtInt(n)} ${n === 1 ? 'token' : 'tokens'}`;
+/** Number of characters as the server counts them (code points). */
+const chars = (s) => [...s].length;
+
+function fmtDate(s) {
+  if (!s) return '—';
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? s : dateFormat.format(d);
+}
+
+/** A server message as a sentence: capitalised, with a full stop. */
+function sentence(s) {
+  const t = String(s ?? '').trim();
+  if (!t) return '';
+  const c = t[0].toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(c) ? c : `${c}.`;
+}
+
+/** An API error as a sentence for the user. */
+function describe(err) {
+  const lead = ERROR_LEAD[err.code];
+  const message = sentence(err.message);
+  return lead && lead !== message ? `${lead} ${message}` : message;
+}
+
+/** Marks a control invalid with a message in its `<id>-error` line, and focuses it. */
+function invalid(el, message) {
+  el.setAttribute('aria-invalid', 'true');
+  const line = $(`${el.id}-error`);
+  if (line) line.textContent = message;
+  el.focus();
+}
+
+function clearInvalid(el) {
+  el.removeAttribute('aria-invalid');
+  const line = $(`${el.id}-error`);
+  if (line) line.textContent = '';
 }
 
 // --- sign-in and identity -------------------------------------------------------
@@ -108,6 +230,7 @@ async function ensureIdentity() {
 async function afterSignIn() {
   show($('login-form'), false);
   show($('session'));
+  show($('wallet-section'));
   $('session-email').textContent = session.user.email;
   try {
     await ensureIdentity();
@@ -118,16 +241,22 @@ async function afterSignIn() {
     $('identity-error').textContent = err.message;
   }
   updateReady();
+  // The wallet works without a usable identity (withdrawing needs none).
+  if (session) await refreshWallet(wallet);
 }
 
 function signOut() {
   session = null;
   identity = null;
   wallet = null;
+  walletRequest += 1;
+  generation += 1;
+  pendingKeys.clear();
   sessionStorage.removeItem(TOKEN_KEY);
   show($('session'), false);
   show($('login-form'));
   $('password').value = '';
+  clearWallet();
   updateReady();
 }
 
@@ -306,6 +435,7 @@ $('record-form').addEventListener('submit', async (event) => {
     wallet = await api('GET', '/api/wallet');
     showReceipt(receipt, timing);
     $('record-form').reset();
+    refreshWallet(wallet); // the new balance and transfer now, the withdrawals when they come
   } catch (err) {
     errorBox.textContent = err.message;
     button.disabled = false;
@@ -325,6 +455,171 @@ function showReceipt(receipt, { seconds, detail }) {
   show(section);
   section.focus();
 }
+
+// --- wallet and withdrawals ----------------------------------------------------------
+
+/**
+ * Loads (or, given `known`, shows at once) the wallet and the caller's
+ * withdrawals. Only the latest load of the session is rendered. Answers true
+ * when both loaded.
+ */
+async function refreshWallet(known = null) {
+  if (!session) return false;
+  const n = ++walletRequest;
+  if (known) {
+    wallet = known;
+    renderWallet();
+  }
+  const section = $('wallet-section');
+  section.setAttribute('aria-busy', 'true');
+  const [w, list] = await Promise.allSettled([known ?? api('GET', '/api/wallet'), api('GET', '/api/withdrawals')]);
+  if (n !== walletRequest) return false;
+  section.removeAttribute('aria-busy');
+  $('wallet-error').textContent = '';
+  const failures = [w, list].filter((r) => r.status === 'rejected').map((r) => r.reason);
+  if (failures.some((err) => err.status === 401)) {
+    signOut();
+    return false;
+  }
+  if (w.status === 'fulfilled') {
+    wallet = w.value;
+    renderWallet();
+  }
+  if (list.status === 'fulfilled') renderWithdrawals(list.value);
+  if (failures.length) $('wallet-error').textContent = `The wallet could not be loaded: ${describe(failures[0])}`;
+  updateReady();
+  return failures.length === 0;
+}
+
+function renderWallet() {
+  const balance = $('wallet-balance');
+  balance.textContent = tokens(wallet.balance);
+  balance.dataset.value = String(wallet.balance);
+  $('withdraw-amount').max = String(Math.max(1, wallet.balance));
+  const rows = (wallet.transfers ?? []).slice(0, RECENT_TRANSFERS).map((t) => {
+    const incoming = t.to_account_id === wallet.account_id;
+    return h('tr', { 'data-transfer-id': t.id, 'data-direction': incoming ? 'in' : 'out', 'data-kind': t.kind },
+      h('td', {}, fmtDate(t.created_at)),
+      h('td', {}, h('span', { class: 'direction' }, incoming ? 'Incoming: ' : 'Outgoing: '),
+        TRANSFER_KIND_TEXT[t.kind] ?? String(t.kind).replaceAll('_', ' '),
+        t.memo ? [h('br'), h('span', { class: 'hint memo' }, t.memo)] : null),
+      h('td', { class: 'num' }, `${incoming ? '+' : '−'}${fmtInt(t.amount)}`));
+  });
+  $('transfer-list').tBodies[0].replaceChildren(...rows);
+  show($('transfer-list'), rows.length > 0);
+  show($('transfers-empty'), rows.length === 0);
+}
+
+function renderWithdrawals(list) {
+  const items = list.map((w) => h('li', { 'data-withdrawal-id': w.id, 'data-status': w.status, 'data-amount': w.amount },
+    h('p', {}, h('strong', {}, `#${w.id}: ${tokens(w.amount)}`), ' to ', h('code', {}, w.address), ' ',
+      h('span', { class: 'badge withdrawal-status', 'data-status': w.status }, WITHDRAWAL_STATUS_TEXT[w.status] ?? w.status)),
+    h('p', { class: 'hint' }, `Requested ${fmtDate(w.created_at)}`, w.decided_at ? ` · decided ${fmtDate(w.decided_at)}` : null),
+    w.status === 'rejected'
+      ? h('p', { class: 'withdrawal-reason' }, h('strong', {}, 'Reason: '), w.reason || 'none given')
+      : null));
+  const history = $('withdrawal-history');
+  history.replaceChildren(...items);
+  history.dataset.loaded = 'true';
+  show($('withdrawals-empty'), items.length === 0);
+}
+
+function clearWallet() {
+  show($('wallet-section'), false);
+  $('wallet-section').removeAttribute('aria-busy');
+  const balance = $('wallet-balance');
+  balance.textContent = '';
+  balance.dataset.value = '';
+  $('transfer-list').tBodies[0].replaceChildren();
+  show($('transfer-list'), false);
+  show($('transfers-empty'), false);
+  $('withdrawal-history').replaceChildren();
+  delete $('withdrawal-history').dataset.loaded;
+  show($('withdrawals-empty'), false);
+  $('withdraw-form').reset();
+  for (const el of [$('withdraw-amount'), $('withdraw-address')]) clearInvalid(el);
+  for (const id of ['wallet-status', 'wallet-error', 'withdraw-error', 'withdraw-result']) $(id).textContent = '';
+  delete $('withdraw-error').dataset.code;
+  delete $('withdraw-result').dataset.withdrawalId;
+  $('withdraw-submit').disabled = false;
+}
+
+$('wallet-refresh').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  $('wallet-status').textContent = '';
+  const ok = await refreshWallet();
+  button.disabled = false;
+  if (ok) $('wallet-status').textContent = 'Wallet refreshed.';
+});
+
+// Typing into a withdrawal field marked invalid clears the mark and its message.
+$('withdraw-form').addEventListener('input', (event) => {
+  const el = event.target;
+  if (el instanceof Element && el.getAttribute('aria-invalid') === 'true') clearInvalid(el);
+});
+
+$('withdraw-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (!session) return;
+  const gen = generation;
+  const amountEl = $('withdraw-amount');
+  const addressEl = $('withdraw-address');
+  const errorBox = $('withdraw-error');
+  const result = $('withdraw-result');
+  for (const el of [amountEl, addressEl]) clearInvalid(el);
+  errorBox.textContent = '';
+  delete errorBox.dataset.code;
+  result.textContent = '';
+  delete result.dataset.withdrawalId;
+
+  const errors = [];
+  const text = amountEl.value.trim();
+  const amount = Number(text);
+  if (amountEl.validity.badInput || text === '' || !Number.isSafeInteger(amount) || amount < 1) {
+    errors.push([amountEl, 'The amount must be a whole number of tokens, 1 or more.']);
+  } else if (!wallet) {
+    errors.push([amountEl, 'Your balance is not loaded yet; use “Refresh” and try again.']);
+  } else if (amount > wallet.balance) {
+    errors.push([amountEl, `You can withdraw at most your balance, ${tokens(wallet.balance)}.`]);
+  }
+  const address = addressEl.value.trim();
+  if (!address) {
+    errors.push([addressEl, 'Give the address to pay the tokens to.']);
+  } else if (chars(address) > MAX_ADDRESS) {
+    errors.push([addressEl, `The address is at most ${MAX_ADDRESS} characters (this one has ${fmtInt(chars(address))}).`]);
+  } else if (/\p{Cc}/u.test(address)) {
+    errors.push([addressEl, 'The address cannot contain control characters (tabs, line breaks).']);
+  }
+  if (errors.length) {
+    for (const [el, message] of [...errors].reverse()) invalid(el, message); // the first one keeps the focus
+    errorBox.textContent = errors.length === 1 ? 'Please fix the problem marked above.' : `Please fix the ${errors.length} problems marked above.`;
+    errorBox.dataset.code = 'client_validation';
+    return;
+  }
+
+  const button = $('withdraw-submit');
+  button.disabled = true;
+  try {
+    const w = await pay('withdraw', '/api/withdrawals', { amount, address });
+    if (gen !== generation) return; // signed out meanwhile
+    result.textContent = `Withdrawal #${w.id} requested: ${tokens(w.amount)} to ${w.address}. The tokens are held `
+      + 'until an administrator approves the payout; if they reject it, the tokens come back.';
+    result.dataset.withdrawalId = String(w.id);
+    amountEl.value = ''; // a second press does not withdraw again by accident
+    await refreshWallet();
+  } catch (err) {
+    if (gen !== generation) return;
+    if (err.status === 401) return signOut();
+    errorBox.textContent = `The withdrawal was not made: ${describe(err)}`;
+    if (err.code) errorBox.dataset.code = err.code;
+    if (err.code === 'insufficient_funds' || err.code === 'invalid_amount') invalid(amountEl, sentence(err.message));
+    else if (err.code === 'invalid_address') invalid(addressEl, sentence(err.message));
+    if (err.code === 'insufficient_funds') refreshWallet(); // show the balance as it is now
+  } finally {
+    button.disabled = false;
+  }
+});
 
 // --- start ----------------------------------------------------------------------
 
