@@ -229,13 +229,7 @@ pub async fn reject(
     let key = IdempotencyKey::from_request(&req)?;
     let body = body.into_inner();
     let hash = idempotency::request_hash(&req, &json(&body)?);
-    let reason = body.reason.trim().to_string();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(ApiError::unprocessable(
-            "invalid_reason",
-            "a rejection needs a reason of 1-2,000 characters",
-        ));
-    }
+    let reason = super::required_reason(&body.reason, "rejection")?;
     let id = path.into_inner();
     let admin = user.id;
     idempotency::run_once(&pool, "reject_campaign", user.id, key, hash, move |conn| {

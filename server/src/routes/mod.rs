@@ -76,3 +76,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_contribution_bytes: usize) {
         .service(reports::results_csv)
         .service(reports::results_json);
 }
+
+/// Checks an admin's reason (rejection, suspension): trimmed, 1-2,000
+/// characters, else 422 `invalid_reason` naming `what`.
+pub(crate) fn required_reason(raw: &str, what: &str) -> Result<String, crate::error::ApiError> {
+    let reason = raw.trim().to_string();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(crate::error::ApiError::unprocessable(
+            "invalid_reason",
+            format!("a {what} needs a reason of 1-2,000 characters"),
+        ));
+    }
+    Ok(reason)
+}

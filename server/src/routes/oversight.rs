@@ -110,13 +110,7 @@ pub async fn suspend(
     body: web::Json<SuspendRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
-    let reason = body.into_inner().reason.trim().to_string();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(ApiError::unprocessable(
-            "invalid_reason",
-            "a suspension needs a reason of 1-2,000 characters",
-        ));
-    }
+    let reason = super::required_reason(&body.into_inner().reason, "suspension")?;
     set_suspended(&pool, user.id, path.into_inner(), Some(reason)).await
 }
 
@@ -427,13 +421,7 @@ pub async fn suspend_campaign(
     body: web::Json<SuspendRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
-    let reason = body.into_inner().reason.trim().to_string();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(ApiError::unprocessable(
-            "invalid_reason",
-            "a suspension needs a reason of 1-2,000 characters",
-        ));
-    }
+    let reason = super::required_reason(&body.into_inner().reason, "suspension")?;
     campaign_suspension(&pool, user.id, path.into_inner(), Some(reason)).await
 }
 

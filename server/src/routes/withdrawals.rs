@@ -299,13 +299,7 @@ pub async fn reject(
     body: web::Json<RejectWithdrawal>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
-    let reason = body.into_inner().reason.trim().to_string();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(ApiError::unprocessable(
-            "invalid_reason",
-            "a rejection needs a reason of 1-2,000 characters",
-        ));
-    }
+    let reason = super::required_reason(&body.into_inner().reason, "rejection")?;
     let (admin, id) = (user.id, path.into_inner());
     let view = db::run_tx(&pool, "reject_withdrawal", move |conn| {
         decide(conn, admin, id, Some(&reason))
