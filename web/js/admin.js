@@ -7,23 +7,18 @@
 // ledger, and read the audit log and the key holder's decryption log. Plain
 // ES module, no framework; it only talks to this origin's /api.
 
-const $ = (id) => document.getElementById(id);
+import {
+  $, show, h, svg, rowHead, statusBadge, emptyRow, errorLine, fmtInt, toNumber, tokens, fmtDate, chars, sentence, errorText,
+  clearError, invalid, clearInvalid, clearInvalidOnInput, refuseForm, tooLong, positiveInt, CAMPAIGN_STATUS_TEXT,
+  StaffSession, wireSignIn, showSignedIn, showSignedOut, wireRefresh,
+} from './common.js';
+
 const TOKEN_KEY = 'cipherpool.admin.session';
 const MAX_REASON = 2000;
 const MAX_MEMO = 500;
 const HOUR_MS = 3_600_000;
 /** Hours between the first and last bar up to which empty hours are drawn as gaps. */
 const MAX_FILLED_HOURS = 72;
-
-const CAMPAIGN_STATUS_TEXT = {
-  draft: 'draft',
-  pending_review: 'pending review',
-  approved: 'approved',
-  rejected: 'rejected',
-  open: 'open',
-  suspended: 'suspended',
-  closed: 'closed',
-};
 
 const WITHDRAWAL_STATUS_TEXT = { pending: 'pending', approved: 'approved (paid out)', rejected: 'rejected (returned)' };
 
@@ -58,67 +53,9 @@ const ERROR_LEAD = {
 
 // --- small helpers ------------------------------------------------------------------
 
-function show(el, on = true) {
-  el.hidden = !on;
-}
-
-/** Creates an element: h('p', {class: 'x', 'data-id': 3}, 'text', child). */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  setAttrs(el, attrs);
-  el.append(...children.flat().filter((c) => c != null && c !== false));
-  return el;
-}
-
-/** The same for SVG elements. */
-function svg(tag, attrs = {}, ...children) {
-  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
-  setAttrs(el, attrs);
-  el.append(...children.flat().filter((c) => c != null && c !== false));
-  return el;
-}
-
-function setAttrs(el, attrs) {
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-}
-
-const intFormat = new Intl.NumberFormat('en-US');
 const epsFormat = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 6, useGrouping: false });
 const hourFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dayFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
-
-/** Integers from the API: numbers, or decimal strings beyond ±2^53. */
-function fmtInt(v) {
-  if (v == null) return '—';
-  if (typeof v === 'string') {
-    try {
-      return BigInt(v).toLocaleString('en-US');
-    } catch {
-      return v;
-    }
-  }
-  return intFormat.format(v);
-}
-
-/** A number or a decimal string as a JS number (approximate beyond 2^53; only used for drawing). */
-function toNumber(v) {
-  const n = typeof v === 'string' ? Number(v) : v;
-  return Number.isFinite(n) ? n : 0;
-}
-
-function tokens(n) {
-  return `${fmtInt(n)} ${n === 1 ? 'token' : 'tokens'}`;
-}
-
-function fmtDate(s) {
-  if (!s) return '—';
-  const d = new Date(s);
-  return Number.isNaN(d.getTime()) ? s : d.toLocaleString();
-}
 
 /** ε from the key holder's micro-units (1,000,000 = ε 1), as a decimal. */
 function fmtEps(micro) {
@@ -136,58 +73,16 @@ function plain(v) {
   return String(v);
 }
 
-/** A server message as a sentence: capitalised, with a full stop. */
-function sentence(s) {
-  const t = String(s ?? '').trim();
-  if (!t) return '';
-  const c = t[0].toUpperCase() + t.slice(1);
-  return /[.!?]$/.test(c) ? c : `${c}.`;
-}
-
-/** An API error as a sentence for the user. */
-function describe(err) {
-  const lead = ERROR_LEAD[err.code];
-  const message = sentence(err.message);
-  return lead && lead !== message ? `${lead} ${message}` : message;
-}
-
-/** Shows an error in a role="alert" element, keeping its code for styling and tests. */
-function showError(el, err, prefix = '') {
-  if (!el) return;
-  el.textContent = prefix + describe(err);
-  if (err.code) el.dataset.code = err.code;
-  else delete el.dataset.code;
-}
-
-function clearError(el) {
-  if (!el) return;
-  el.textContent = '';
-  delete el.dataset.code;
-}
-
-/** Marks a control invalid with a message in its `<id>-error` line, and focuses it. */
-function invalid(el, message) {
-  el.setAttribute('aria-invalid', 'true');
-  const line = $(`${el.id}-error`);
-  if (line) line.textContent = message;
-  el.focus();
-}
-
-function clearInvalid(el) {
-  if (!el) return;
-  el.removeAttribute('aria-invalid');
-  const line = $(`${el.id}-error`);
-  if (line) line.textContent = '';
-}
+const { showError } = errorText(ERROR_LEAD);
 
 // Typing into a control marked invalid clears the mark and its message.
-document.addEventListener('input', (event) => {
-  const el = event.target;
-  if (el instanceof Element && el.getAttribute('aria-invalid') === 'true') clearInvalid(el);
-});
+clearInvalidOnInput(document);
 
-/** Number of characters as the server counts them (code points). */
-const chars = (s) => [...s].length;
+/** Whether focus is lost (on the body, or nowhere) or inside `el`. */
+function focusLostOrIn(el) {
+  const active = document.activeElement;
+  return !active || active === document.body || el.contains(active);
+}
 
 /** Moves focus to `el` when focus was lost (on the body) or inside `scope` (which is going away). */
 function refocus(el, scope = null) {
@@ -199,101 +94,47 @@ function refocus(el, scope = null) {
   }
 }
 
+/** The item of `list` for one id: `attr` is the data attribute naming it (campaign-id, withdrawal-id, user-id). */
+function rowOf(list, attr, id) {
+  return list.querySelector(`:scope > [data-${attr}="${id}"]`);
+}
+
+/** What the admin typed into the controls matching `selector` in `list`, by their `key` data attribute. */
+function typedValues(list, selector, key) {
+  return new Map([...list.querySelectorAll(selector)].map((i) => [i.dataset[key], i.value]));
+}
+
+/** A description list of [term, description] pairs. */
+function factList(items) {
+  return h('dl', {}, items.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
 // --- HTTP -----------------------------------------------------------------------
 
-class ApiError extends Error {
-  constructor(message, status, code) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-function loadSession() {
-  try {
-    const s = JSON.parse(sessionStorage.getItem(TOKEN_KEY) || 'null');
-    return s?.token && s.user?.role === 'admin' ? s : null;
-  } catch {
-    return null;
-  }
-}
-
-let session = loadSession(); // {token, expires_at, user: {id, email, role}}
+// The session (auth.current), the API client (errors are ApiError with the
+// server's code; a 401 ends the session) and payments: rejecting or closing
+// a campaign and minting carry an Idempotency-Key that a retry of the same
+// action with the same body reuses.
+const auth = new StaffSession({ role: 'admin', storageKey: TOKEN_KEY, signOut });
+const { api, pay } = auth;
 let generation = 0; // bumped at sign-out: answers that arrive for an older session are dropped
 
 /**
- * Calls the API. `body` is sent as JSON; `idempotencyKey` as the
- * Idempotency-Key header. Errors become ApiError with the server's code; a
- * 401 ends the session.
- */
-async function api(method, path, { body, idempotencyKey } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (session) headers.Authorization = `Bearer ${session.token}`;
-  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
-  let resp;
-  try {
-    resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    throw new ApiError('The server could not be reached; check the connection and try again.', 0, 'network_error');
-  }
-  const data = resp.headers.get('content-type')?.includes('json') ? await resp.json().catch(() => null) : null;
-  if (!resp.ok) {
-    const err = new ApiError(data?.error?.message || `${method} ${path}: HTTP ${resp.status}`, resp.status, data?.error?.code);
-    if (resp.status === 401 && session && path !== '/api/auth/login') {
-      signOut('Your session has expired; please sign in again.');
-    }
-    throw err;
-  }
-  return data;
-}
-
-// Calls that move tokens carry an Idempotency-Key. One key stands for one
-// user action: retrying the same action with the same body (after a network
-// error or a refusal) sends the same key, so the server moves the tokens at
-// most once; success forgets the key, and changing the body (another reason,
-// another amount) gets a new one. The server stores nothing for failed
-// requests, so reusing is safe.
-const pendingKeys = new Map(); // action → {key, body}
-
-function newKey() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  // crypto.randomUUID exists only in secure contexts (https, localhost): a v4 UUID by hand.
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const x = [...b].map((v) => v.toString(16).padStart(2, '0')).join('');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
-}
-
-async function pay(action, path, body) {
-  const bodyText = JSON.stringify(body ?? null);
-  let entry = pendingKeys.get(action);
-  if (!entry || entry.body !== bodyText) {
-    entry = { key: newKey(), body: bodyText };
-    pendingKeys.set(action, entry);
-  }
-  const result = await api('POST', path, { body, idempotencyKey: entry.key });
-  pendingKeys.delete(action);
-  return result;
-}
-
-/**
- * Loads one section: only the answer to the latest request of `name` in the
- * current session is rendered (a quicker answer to an older filter is not).
- * Errors go to `errorBox`. Answers true when it rendered, false when it
- * failed (the error is shown), null when a newer request or a sign-out made
- * the answer moot.
+ * Loads one section (GET `path`): only the answer to the latest request of
+ * `name` in the current session is rendered (a quicker answer to an older
+ * filter is not). Errors go to `errorBox`. Answers true when it rendered,
+ * false when it failed (the error is shown), null when a newer request or a
+ * sign-out made the answer moot.
  */
 const latestRequest = new Map(); // name → request number
-async function load(name, errorBox, fetcher, render) {
+async function load(name, errorBox, path, render) {
   const gen = generation;
   const n = (latestRequest.get(name) ?? 0) + 1;
   latestRequest.set(name, n);
   const current = () => gen === generation && latestRequest.get(name) === n;
   clearError(errorBox);
   try {
-    const data = await fetcher();
+    const data = await api('GET', path);
     if (!current()) return null;
     render(data);
     return true;
@@ -304,67 +145,275 @@ async function load(name, errorBox, fetcher, render) {
   }
 }
 
+/** load() into a list or table, which is aria-busy meanwhile. */
+async function loadInto(el, name, errorBox, path, render) {
+  el.setAttribute('aria-busy', 'true');
+  const ok = await load(name, errorBox, path, render);
+  el.removeAttribute('aria-busy');
+  return ok;
+}
+
+/** Replaces a list's items (or a table's rows) and marks it loaded. */
+function fill(el, rows) {
+  (el.tBodies?.[0] ?? el).replaceChildren(...rows);
+  el.dataset.loaded = 'true';
+}
+
+// --- row actions ----------------------------------------------------------------------
+
+/** A form that does not submit itself: `onsubmit()` runs instead. */
+function form(attrs, onsubmit, ...children) {
+  return h('form', { ...attrs, novalidate: true, onsubmit: (e) => { e.preventDefault(); onsubmit(); } }, ...children);
+}
+
+/** A hint inside a label: "(optional)", "(required)". */
+function inlineHint(text) {
+  return h('span', { class: 'hint inline' }, text);
+}
+
+/** A one-line reason (or note) input holding `value`, described by its error line. */
+function reasonInput(id, cls, value, attrs = {}) {
+  return h('input', {
+    id, class: cls, type: 'text', maxlength: MAX_REASON, autocomplete: 'off', value: value ?? '', ...attrs,
+    'aria-describedby': `${id}-error`,
+  });
+}
+
+/** The inline form suspending a campaign or a user with a reason (`note`: a hint after the label). */
+function suspendForm({ cls, label, reasonId, reasonClass, typed, data, buttonId, titleId, note = null, onsubmit }) {
+  return form({ class: `inline-form ${cls}`, 'aria-label': label }, onsubmit,
+    h('label', { for: reasonId }, note ? ['Reason for suspending ', inlineHint(note)] : 'Reason for suspending'),
+    reasonInput(reasonId, reasonClass, typed, data),
+    h('button', { type: 'submit', id: buttonId, 'aria-describedby': titleId }, 'Suspend'),
+    errorLine(reasonId, { style: 'flex-basis: 100%' }));
+}
+
+/**
+ * The form rejecting a review or withdrawal row with a required reason: the
+ * textarea (holding `typed`), its hint and error line, and `button`.
+ */
+function rejectForm({ cls, label, reasonId, reasonAttrs, typed, hint, button, onsubmit }) {
+  const reason = h('textarea', {
+    id: reasonId, maxlength: MAX_REASON, ...reasonAttrs, 'aria-describedby': `${reasonId}-hint ${reasonId}-error`,
+  });
+  reason.value = typed ?? '';
+  return form({ class: cls, 'aria-label': label }, onsubmit,
+    h('label', { for: reasonId }, 'Reason for rejecting ', inlineHint('(required)')),
+    reason,
+    h('span', { id: `${reasonId}-hint`, class: 'hint' }, hint),
+    errorLine(reasonId),
+    h('div', {}, button));
+}
+
+/**
+ * The approve / reject buttons of the rows of one list (the review queue,
+ * the withdrawals) and the rows whose decision is under way (id → 'approve'
+ * | 'reject'): meanwhile the row is aria-busy and both its buttons are
+ * disabled, the running one saying so.
+ */
+class Decisions {
+  /** `buttons`: per action, the button's id prefix and its idle and busy texts. */
+  constructor(listId, attr, buttons) {
+    this.running = new Map();
+    this.listId = listId;
+    this.attr = attr;
+    this.buttons = buttons;
+  }
+
+  /** Whether a decision on row `id` may start now. */
+  canStart(id) {
+    return !this.running.has(id) && auth.current != null;
+  }
+
+  /** Row `id`'s button for `action` (with `attrs`), disabled while a decision runs. */
+  button(action, id, attrs) {
+    const busy = this.running.get(id);
+    const b = this.buttons[action];
+    return h('button', { ...attrs, id: `${b.prefix}-${id}`, disabled: !!busy }, busy === action ? b.busy : b.idle);
+  }
+
+  /** Row `id`'s button for `action`, if it is on the page. */
+  buttonOf(action, id) {
+    return $(`${this.buttons[action].prefix}-${id}`);
+  }
+
+  /** Marks row `id` busy with `what` (or, with null, no longer busy) and updates its buttons. */
+  set(id, what) {
+    if (what) this.running.set(id, what);
+    else this.running.delete(id);
+    const row = rowOf($(this.listId), this.attr, id);
+    if (!row) return;
+    if (what) row.setAttribute('aria-busy', 'true');
+    else row.removeAttribute('aria-busy');
+    for (const [action, b] of Object.entries(this.buttons)) {
+      const button = this.buttonOf(action, id);
+      if (!button) continue;
+      button.disabled = !!what;
+      button.textContent = what === action ? b.busy : b.idle;
+    }
+  }
+}
+
+/**
+ * Reads a reason (or a note: `what`) from a control: trimmed, at most
+ * MAX_REASON characters, and required when `missing` (the message for an
+ * empty one) is given. Marks the control and answers null when it is not valid.
+ */
+function readReason(el, missing = null, what = 'reason') {
+  const text = el.value.trim();
+  if (!text && missing) {
+    invalid(el, missing);
+    return null;
+  }
+  if (chars(text) > MAX_REASON) {
+    invalid(el, tooLong(what, MAX_REASON, text));
+    return null;
+  }
+  return text;
+}
+
+/**
+ * Runs an admin action on a list row: clears `errorBox`, the marks of
+ * `input` and `clear` and the section's `status` line; reads `input` (see
+ * readReason: `missing`, `what`) and stops when it is not valid; then
+ * `lock()`, `send(text)`, and `done(answer)` and a refresh of the audit log;
+ * or, when it fails, `unlock()` and `failed(err)`. Answers that arrive after
+ * a sign-out are dropped.
+ */
+async function rowAction({
+  input = null, missing = null, what, clear = [], errorBox, status = null, lock, unlock, send, done, failed,
+}) {
+  const gen = generation;
+  for (const el of [input, ...clear]) clearInvalid(el);
+  clearError(errorBox);
+  if (status) status.textContent = '';
+  let text;
+  if (input) {
+    text = readReason(input, missing, what);
+    if (text === null) return;
+  }
+  lock();
+  try {
+    const answer = await send(text);
+    if (gen !== generation) return;
+    done(answer);
+    refreshAudit();
+  } catch (err) {
+    if (gen !== generation) return;
+    unlock();
+    failed(err);
+  }
+}
+
+/** rowAction's lock and unlock for an action with one button (enabled again only while it is on the page). */
+function byButton(button) {
+  return {
+    lock: () => { button.disabled = true; },
+    unlock: () => { if (button.isConnected) button.disabled = false; },
+  };
+}
+
+/** A refused reason: marks `input` (while it is on the page) with the server's message; answers whether it did. */
+function reasonRefused(err, input) {
+  if (err.code !== 'invalid_reason' || !input?.isConnected) return false;
+  invalid(input, sentence(err.message));
+  return true;
+}
+
+/** A failed row action: the error goes to the row's box, or (the row is gone) to the section's with `topPrefix`. */
+function rowFailed(rowBox, topBox, err, prefix, topPrefix) {
+  if (rowBox) showError(rowBox, err, prefix);
+  else showError(topBox, err, topPrefix);
+}
+
+/** Removes a list row; focus, when it was lost or in the row, moves to the next row's title (`titleOf`), else to `fallback`. */
+function removeRow(row, titleOf, fallback) {
+  const hadFocus = focusLostOrIn(row);
+  const next = row.nextElementSibling ?? row.previousElementSibling;
+  row.remove();
+  if (hadFocus) (next ? titleOf(next) : fallback).focus();
+}
+
+/**
+ * A list section (the review queue, campaigns, withdrawals, users): the list
+ * `list`, #<name>-error, #<name>-status, #<name>-empty, a #refresh-<name>
+ * button, maybe a `count` of the items and a `filter` (a select), whose
+ * value `path(value)` puts into the query and the list records as
+ * data-<filterKey>. Answers the section's refresh(): `take(data)` keeps and
+ * answers the items; each is rendered by `row(item, typed)` with what the
+ * admin had typed into it (`typed(list)`: a map by id), so that it survives
+ * the re-render. Changing the filter and the button clear the status line
+ * and reload; the button then says `done` unless loading failed.
+ */
+function listSection({ name, list, count = null, filter = null, filterKey = 'filter', path, typed, take, row, done }) {
+  const el = $(list);
+  const status = $(`${name}-status`);
+  const error = $(`${name}-error`);
+  async function refresh() {
+    const value = filter ? $(filter).value : null;
+    await loadInto(el, name, error, path(value), (data) => {
+      const kept = typed(el);
+      fill(el, take(data).map((item) => row(item, kept.get(String(item.id)))));
+      if (filter) el.dataset[filterKey] = value;
+      showCount(name, el, count);
+    });
+  }
+  if (filter) {
+    $(filter).addEventListener('change', () => {
+      status.textContent = '';
+      refresh();
+    });
+  }
+  wireRefresh($(`refresh-${name}`), refresh, status, done, () => !error.textContent);
+  return refresh;
+}
+
+/** Shows how many items `list` of section `name` holds: in #<count> as "(n)" (when given), and #<name>-empty when none. */
+function showCount(name, list, count = null) {
+  const n = list.children.length;
+  if (count) $(count).textContent = `(${n})`;
+  show($(`${name}-empty`), n === 0);
+}
+
+/** A query parameter for a filter's value: `&key=value` (`?` first), or nothing when it is empty. */
+function filterQuery(key, value, first = '&') {
+  return value ? `${first}${key}=${encodeURIComponent(value)}` : '';
+}
+
 // --- state --------------------------------------------------------------------------
 
 let queue = []; // CampaignView[] pending review, oldest first
 let campaigns = []; // CampaignView[] of the campaign list (current filter), newest first
 let users = []; // users of the user list (current filter), newest first
 let withdrawals = []; // admin withdrawal views (with email) of the withdrawal list (current filter), newest first
-const busyReview = new Map(); // campaign id → 'approve' | 'reject' while its request runs
-const busyWithdrawal = new Map(); // withdrawal id → 'approve' | 'reject' while its request runs
+const reviews = new Decisions('review-queue', 'campaign-id', {
+  approve: { prefix: 'approve', idle: 'Approve', busy: 'Approving…' },
+  reject: { prefix: 'reject', idle: 'Reject and refund', busy: 'Rejecting…' },
+});
+const payouts = new Decisions('withdrawal-list', 'withdrawal-id', {
+  approve: { prefix: 'approve-withdrawal', idle: 'Approve and pay out', busy: 'Approving…' },
+  reject: { prefix: 'reject-withdrawal', idle: 'Reject and return tokens', busy: 'Rejecting…' },
+});
 let qualityCampaignId = null;
+
+/** The start of the message when an approval or a rejection failed. */
+const DECISION_FAILED = { approve: 'Approval failed: ', reject: 'Rejection failed: ' };
 
 // --- sign-in ----------------------------------------------------------------------
 
-$('login-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const errorBox = $('login-error');
-  clearError(errorBox);
-  $('login-submit').disabled = true;
-  try {
-    session = null;
-    const resp = await api('POST', '/api/auth/login', {
-      body: { email: $('login-email').value.trim(), password: $('login-password').value },
-    });
-    if (resp.user?.role !== 'admin') {
-      // This page cannot use the session: end it at once instead of keeping the token.
-      await fetch('/api/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${resp.token}` } }).catch(() => {});
-      errorBox.dataset.code = 'not_an_admin';
-      errorBox.replaceChildren(`This page is for administrators; ${resp.user?.email ?? 'this account'} is a `
-        + `${ROLE_TEXT[resp.user?.role] ?? 'different'} account.`);
-      if (resp.user?.role === 'buyer') {
-        errorBox.append(' Buyers use the ', h('a', { href: 'buyer.html' }, 'buyer dashboard'), '.');
-      } else if (resp.user?.role === 'contributor') {
-        errorBox.append(' Contributors use the ', h('a', { href: 'contribute.html' }, 'contributor page'), '.');
-      }
-      return;
-    }
-    session = { token: resp.token, expires_at: resp.expires_at, user: resp.user };
-    sessionStorage.setItem(TOKEN_KEY, JSON.stringify(session));
-    $('login-password').value = '';
-    await afterSignIn();
-  } catch (err) {
-    showError(errorBox, err);
-  } finally {
-    $('login-submit').disabled = false;
-  }
-});
-
-$('logout-button').addEventListener('click', async () => {
-  const token = session?.token;
-  signOut();
-  $('login-email').focus();
-  if (token) {
-    await fetch('/api/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
-  }
+wireSignIn(auth, {
+  showError,
+  afterSignIn,
+  signOut,
+  refusal: {
+    code: 'not_an_admin',
+    text: (user) => `This page is for administrators; ${user?.email ?? 'this account'} is a `
+      + `${ROLE_TEXT[user?.role] ?? 'different'} account.`,
+  },
 });
 
 async function afterSignIn() {
-  show($('login-form'), false);
-  show($('session'));
-  show($('dashboard'));
-  $('session-email').textContent = session.user.email;
-  clearError($('session-error'));
+  showSignedIn(auth.current.user.email);
   // Each section shows its own errors: one failing (the key holder down) leaves the rest working.
   await Promise.all([refreshQueue(), refreshCampaigns(), refreshWithdrawals(), refreshUsers(), refreshAudit(),
     refreshDecryptions()]);
@@ -372,16 +421,14 @@ async function afterSignIn() {
 
 /** Forgets the session and everything shown for it. */
 function signOut(message = '') {
-  session = null;
+  auth.end();
   generation += 1;
-  sessionStorage.removeItem(TOKEN_KEY);
   queue = [];
   campaigns = [];
   users = [];
   withdrawals = [];
-  busyReview.clear();
-  busyWithdrawal.clear();
-  pendingKeys.clear();
+  reviews.running.clear();
+  payouts.running.clear();
   qualityCampaignId = null;
   for (const id of ['review-queue', 'campaign-list', 'withdrawal-list', 'user-list']) {
     $(id).replaceChildren();
@@ -411,14 +458,7 @@ function signOut(message = '') {
   delete $('mint-result').dataset.transferId;
   $('mint-form').reset();
   for (const el of $('mint-form').querySelectorAll('[aria-invalid]')) clearInvalid(el);
-  show($('dashboard'), false);
-  show($('session'), false);
-  show($('login-form'));
-  $('login-password').value = '';
-  const box = $('login-error');
-  box.textContent = message;
-  if (message) box.dataset.code = 'session_expired';
-  else delete box.dataset.code;
+  showSignedOut(message);
 }
 
 // --- campaigns: shared pieces -----------------------------------------------------------
@@ -466,7 +506,7 @@ function campaignFacts(c, { review = false } = {}) {
   } else {
     items.push(['Submitted', fmtDate(c.updated_at)]);
   }
-  return h('dl', {}, items.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+  return factList(items);
 }
 
 /**
@@ -498,230 +538,153 @@ function applyCampaign(view) {
 
 // --- review queue ---------------------------------------------------------------------
 
-async function refreshQueue() {
-  const list = $('review-queue');
-  list.setAttribute('aria-busy', 'true');
-  await load('queue', $('review-error'), () => api('GET', '/api/campaigns?status=pending_review&limit=200'), (data) => {
-    queue = data.filter((c) => c.status === 'pending_review').sort((a, b) => a.id - b.id);
-    // Keep what the admin typed into notes and reasons across the re-render.
-    const typed = new Map([...list.children].map((li) => [li.dataset.campaignId, {
-      note: li.querySelector('.approve-note')?.value,
-      reason: li.querySelector('.reject-reason')?.value,
-    }]));
-    list.replaceChildren(...queue.map((c) => reviewRow(c, typed.get(String(c.id)))));
-    list.dataset.loaded = 'true';
-    updateQueueCount();
-  });
-  list.removeAttribute('aria-busy');
-}
-
-function updateQueueCount() {
-  const n = $('review-queue').children.length;
-  $('review-count').textContent = `(${n})`;
-  show($('review-empty'), n === 0);
-}
+const refreshQueue = listSection({
+  name: 'review',
+  list: 'review-queue',
+  path: () => '/api/campaigns?status=pending_review&limit=200',
+  // Keep what the admin typed into notes and reasons across the re-render.
+  typed: (list) => new Map([...list.children].map((li) => [li.dataset.campaignId, {
+    note: li.querySelector('.approve-note')?.value,
+    reason: li.querySelector('.reject-reason')?.value,
+  }])),
+  take: (data) => (queue = data.filter((c) => c.status === 'pending_review').sort((a, b) => a.id - b.id)),
+  row: reviewRow,
+  count: 'review-count',
+  done: 'Review queue refreshed.',
+});
 
 function reviewRow(c, typed = {}) {
   const id = c.id;
-  const busy = busyReview.get(id);
   const noteId = `approve-note-${id}`;
-  const reasonId = `reject-reason-${id}`;
-  const reason = h('textarea', {
-    id: reasonId, class: 'reject-reason', maxlength: MAX_REASON, rows: 3,
-    'aria-describedby': `${reasonId}-hint ${reasonId}-error`,
+  const titleId = `review-title-${id}`;
+
+  const approveForm = form({ class: 'approve-form', 'aria-label': `Approve “${c.title}”` }, () => approveCampaign(c),
+    h('label', { for: noteId }, 'Approval note ', inlineHint('(optional)')),
+    reasonInput(noteId, 'approve-note', typed.note),
+    errorLine(noteId),
+    h('div', {}, reviews.button('approve', id, { type: 'submit', 'aria-describedby': titleId })));
+
+  const rejectReview = rejectForm({
+    cls: 'reject-form', label: `Reject “${c.title}”`, reasonId: `reject-reason-${id}`,
+    reasonAttrs: { class: 'reject-reason', rows: 3 }, typed: typed.reason,
+    hint: `Shown to the buyer; up to ${fmtInt(MAX_REASON)} characters. Their escrow (${tokens(c.escrow_balance)}) is refunded.`,
+    button: reviews.button('reject', id, { type: 'submit', 'aria-describedby': titleId }),
+    onsubmit: () => rejectCampaign(c),
   });
-  reason.value = typed.reason ?? '';
-
-  const approveForm = h('form', {
-    class: 'approve-form', novalidate: true, 'aria-label': `Approve “${c.title}”`,
-    onsubmit: (e) => { e.preventDefault(); approveCampaign(c); },
-  },
-  h('label', { for: noteId }, 'Approval note ', h('span', { class: 'hint inline' }, '(optional)')),
-  h('input', {
-    id: noteId, class: 'approve-note', type: 'text', maxlength: MAX_REASON, autocomplete: 'off',
-    value: typed.note ?? '', 'aria-describedby': `${noteId}-error`,
-  }),
-  h('p', { id: `${noteId}-error`, class: 'error field-error' }),
-  h('div', {}, h('button', { type: 'submit', id: `approve-${id}`, disabled: !!busy, 'aria-describedby': `review-title-${id}` },
-    busy === 'approve' ? 'Approving…' : 'Approve')));
-
-  const rejectForm = h('form', {
-    class: 'reject-form', novalidate: true, 'aria-label': `Reject “${c.title}”`,
-    onsubmit: (e) => { e.preventDefault(); rejectCampaign(c); },
-  },
-  h('label', { for: reasonId }, 'Reason for rejecting ', h('span', { class: 'hint inline' }, '(required)')),
-  reason,
-  h('span', { id: `${reasonId}-hint`, class: 'hint' },
-    `Shown to the buyer; up to ${fmtInt(MAX_REASON)} characters. Their escrow (${tokens(c.escrow_balance)}) is refunded.`),
-  h('p', { id: `${reasonId}-error`, class: 'error field-error' }),
-  h('div', {}, h('button', { type: 'submit', id: `reject-${id}`, disabled: !!busy, 'aria-describedby': `review-title-${id}` },
-    busy === 'reject' ? 'Rejecting…' : 'Reject and refund')));
 
   return h('li', {
-    class: 'item', 'data-campaign-id': id, 'data-status': c.status, 'aria-labelledby': `review-title-${id}`,
-    'aria-busy': busy ? 'true' : null,
+    class: 'item', 'data-campaign-id': id, 'data-status': c.status, 'aria-labelledby': titleId,
+    'aria-busy': reviews.running.has(id) ? 'true' : null,
   },
-  h('div', { class: 'row-head' },
-    h('h3', { id: `review-title-${id}`, tabindex: -1 }, c.title, ' ', h('span', { class: 'muted' }, `#${id}`)),
-    h('span', { class: 'badge', 'data-status': c.status }, CAMPAIGN_STATUS_TEXT[c.status] ?? c.status)),
+  rowHead(titleId, c.title, id, statusBadge(c.status, CAMPAIGN_STATUS_TEXT, 'badge')),
   c.description?.trim()
     ? h('p', { class: 'description' }, c.description)
     : h('p', { class: 'description muted' }, 'No description.'),
   campaignFacts(c, { review: true }),
   h('h4', {}, 'Record fields'),
   schemaView(c),
-  h('div', { class: 'review-forms' }, approveForm, rejectForm),
+  h('div', { class: 'review-forms' }, approveForm, rejectReview),
   h('p', { id: `review-error-${id}`, class: 'error', role: 'alert' }));
-}
-
-/** Disables (or re-enables) a queue row's buttons while its approval or rejection runs. */
-function setReviewBusy(id, what) {
-  if (what) busyReview.set(id, what);
-  else busyReview.delete(id);
-  const row = $('review-queue').querySelector(`:scope > [data-campaign-id="${id}"]`);
-  if (!row) return;
-  if (what) row.setAttribute('aria-busy', 'true');
-  else row.removeAttribute('aria-busy');
-  const approve = $(`approve-${id}`);
-  const reject = $(`reject-${id}`);
-  if (approve) {
-    approve.disabled = !!what;
-    approve.textContent = what === 'approve' ? 'Approving…' : 'Approve';
-  }
-  if (reject) {
-    reject.disabled = !!what;
-    reject.textContent = what === 'reject' ? 'Rejecting…' : 'Reject and refund';
-  }
 }
 
 /** Takes a campaign out of the queue; focus moves to the next one when it was in the row. */
 function removeReviewRow(id) {
   queue = queue.filter((c) => c.id !== id);
-  const row = $('review-queue').querySelector(`:scope > [data-campaign-id="${id}"]`);
+  const row = rowOf($('review-queue'), 'campaign-id', id);
   if (!row) return;
-  const active = document.activeElement;
-  const hadFocus = !active || active === document.body || row.contains(active);
-  const next = row.nextElementSibling ?? row.previousElementSibling;
-  row.remove();
-  updateQueueCount();
-  if (hadFocus) (next ? $(`review-title-${next.dataset.campaignId}`) : $('review-heading')).focus();
+  removeRow(row, (next) => $(`review-title-${next.dataset.campaignId}`), $('review-heading'));
+  showCount('review', $('review-queue'), 'review-count');
 }
 
-/** A refused review because the campaign moved on: say so at the top, and reload. */
-function reviewConflict(err) {
-  showError($('review-error'), err);
-  refreshQueue();
-  refreshCampaigns();
-}
-
-async function approveCampaign(c) {
+/**
+ * Approves or rejects (`what`) a campaign of the review queue: a rowAction
+ * with the row busy meanwhile, `pending` in #review-status, and there the
+ * message `done(answer)` answers. A refusal because the campaign moved on
+ * (another admin, a stale page) is said at the top, and the lists reload;
+ * other failures go to the row, and focus back to the button. A refused
+ * reason is marked at its control (a refused note is also told in the row).
+ */
+function reviewAction(c, what, { pending, done, ...action }) {
   const id = c.id;
-  if (busyReview.has(id) || !session) return;
-  const gen = generation;
-  const noteEl = $(`approve-note-${id}`);
+  if (!reviews.canStart(id)) return;
   const errorBox = $(`review-error-${id}`);
-  clearInvalid(noteEl);
-  clearError(errorBox);
-  const note = noteEl.value.trim();
-  if (chars(note) > MAX_REASON) {
-    invalid(noteEl, `The note is at most ${fmtInt(MAX_REASON)} characters (this one has ${fmtInt(chars(note))}).`);
-    return;
-  }
-  setReviewBusy(id, 'approve');
-  $('review-status').textContent = `Approving “${c.title}” (#${id}): the key holder is generating the campaign's keys; `
-    + 'this can take a minute or two.';
-  try {
-    const view = await api('POST', `/api/admin/campaigns/${id}/approve`, { body: note ? { note } : {} });
-    if (gen !== generation) return;
-    busyReview.delete(id);
-    applyCampaign(view);
-    $('review-status').textContent = `“${view.title}” (#${id}) was approved; its buyer can now open it for contributions.`;
-    refreshAudit();
-  } catch (err) {
-    if (gen !== generation) return;
-    setReviewBusy(id, null);
-    $('review-status').textContent = '';
-    if (err.code === 'invalid_state' || err.status === 404) {
-      reviewConflict(err);
-    } else {
-      if (err.code === 'invalid_reason') invalid(noteEl, sentence(err.message));
-      showError(errorBox, err, 'Approval failed: ');
-      refocus($(`approve-${id}`), $(`approve-${id}`));
-    }
-  }
+  rowAction({
+    ...action,
+    errorBox,
+    lock: () => {
+      reviews.set(id, what);
+      $('review-status').textContent = pending;
+    },
+    unlock: () => {
+      reviews.set(id, null);
+      $('review-status').textContent = '';
+    },
+    done: (answer) => {
+      reviews.running.delete(id);
+      $('review-status').textContent = done(answer);
+    },
+    failed: (err) => {
+      if (err.code === 'invalid_state' || err.status === 404) {
+        showError($('review-error'), err);
+        refreshQueue();
+        refreshCampaigns();
+        return;
+      }
+      const refused = err.code === 'invalid_reason';
+      if (refused) invalid(action.input, sentence(err.message));
+      if (refused && what === 'reject') return;
+      showError(errorBox, err, DECISION_FAILED[what]);
+      refocus(reviews.buttonOf(what, id), reviews.buttonOf(what, id));
+    },
+  });
 }
 
-async function rejectCampaign(c) {
+function approveCampaign(c) {
   const id = c.id;
-  if (busyReview.has(id) || !session) return;
-  const gen = generation;
-  const reasonEl = $(`reject-reason-${id}`);
-  const errorBox = $(`review-error-${id}`);
-  clearInvalid(reasonEl);
-  clearError(errorBox);
-  const reason = reasonEl.value.trim();
-  if (!reason) {
-    invalid(reasonEl, 'Give the buyer a reason for the rejection.');
-    return;
-  }
-  if (chars(reason) > MAX_REASON) {
-    invalid(reasonEl, `The reason is at most ${fmtInt(MAX_REASON)} characters (this one has ${fmtInt(chars(reason))}).`);
-    return;
-  }
-  setReviewBusy(id, 'reject');
-  $('review-status').textContent = `Rejecting “${c.title}” (#${id})…`;
-  try {
-    const { campaign, transfer } = await pay(`reject:${id}`, `/api/admin/campaigns/${id}/reject`, { reason });
-    if (gen !== generation) return;
-    busyReview.delete(id);
-    applyCampaign(campaign);
-    $('review-status').textContent = `“${campaign.title}” (#${id}) was rejected; `
-      + (transfer ? `${tokens(transfer.amount)} of escrow went back to buyer #${campaign.buyer_id}.` : 'there was no escrow to refund.');
-    refreshAudit();
-  } catch (err) {
-    if (gen !== generation) return;
-    setReviewBusy(id, null);
-    $('review-status').textContent = '';
-    if (err.code === 'invalid_state' || err.status === 404) {
-      reviewConflict(err);
-    } else if (err.code === 'invalid_reason') {
-      invalid(reasonEl, sentence(err.message));
-    } else {
-      showError(errorBox, err, 'Rejection failed: ');
-      refocus($(`reject-${id}`), $(`reject-${id}`));
-    }
-  }
+  reviewAction(c, 'approve', {
+    input: $(`approve-note-${id}`),
+    what: 'note',
+    pending: `Approving “${c.title}” (#${id}): the key holder is generating the campaign's keys; `
+      + 'this can take a minute or two.',
+    send: (note) => api('POST', `/api/admin/campaigns/${id}/approve`, { body: note ? { note } : {} }),
+    done: (view) => {
+      applyCampaign(view);
+      return `“${view.title}” (#${id}) was approved; its buyer can now open it for contributions.`;
+    },
+  });
 }
 
-$('refresh-review').addEventListener('click', async (event) => {
-  const button = event.currentTarget;
-  button.disabled = true;
-  $('review-status').textContent = '';
-  await refreshQueue();
-  button.disabled = false;
-  if (!$('review-error').textContent) $('review-status').textContent = 'Review queue refreshed.';
-});
+function rejectCampaign(c) {
+  const id = c.id;
+  reviewAction(c, 'reject', {
+    input: $(`reject-reason-${id}`),
+    missing: 'Give the buyer a reason for the rejection.',
+    pending: `Rejecting “${c.title}” (#${id})…`,
+    send: (reason) => pay(`reject:${id}`, `/api/admin/campaigns/${id}/reject`, { reason }),
+    done: ({ campaign, transfer }) => {
+      applyCampaign(campaign);
+      return `“${campaign.title}” (#${id}) was rejected; `
+        + (transfer ? `${tokens(transfer.amount)} of escrow went back to buyer #${campaign.buyer_id}.` : 'there was no escrow to refund.');
+    },
+  });
+}
 
 // --- all campaigns ----------------------------------------------------------------------
 
-async function refreshCampaigns() {
-  const status = $('campaign-status-filter').value;
-  const list = $('campaign-list');
-  list.setAttribute('aria-busy', 'true');
-  const query = status ? `&status=${encodeURIComponent(status)}` : '';
-  await load('campaigns', $('campaigns-error'), () => api('GET', `/api/campaigns?limit=200${query}`), (data) => {
-    campaigns = data.sort((a, b) => b.id - a.id);
-    const typed = new Map([...list.querySelectorAll('.campaign-suspend-reason')].map((i) => [i.dataset.campaignId, i.value]));
-    list.replaceChildren(...campaigns.map((c) => campaignRow(c, typed.get(String(c.id)))));
-    list.dataset.loaded = 'true';
-    list.dataset.filter = status;
-    show($('campaigns-empty'), campaigns.length === 0);
-  });
-  list.removeAttribute('aria-busy');
-}
+const refreshCampaigns = listSection({
+  name: 'campaigns',
+  list: 'campaign-list',
+  filter: 'campaign-status-filter',
+  path: (status) => `/api/campaigns?limit=200${filterQuery('status', status)}`,
+  typed: (list) => typedValues(list, '.campaign-suspend-reason', 'campaignId'),
+  take: (data) => (campaigns = data.sort((a, b) => b.id - a.id)),
+  row: campaignRow,
+  done: 'Campaigns refreshed.',
+});
 
 function campaignRow(c, typedReason = '') {
   const id = c.id;
+  const titleId = `campaign-title-${id}`;
   const notes = [];
   if (c.status === 'rejected') {
     notes.push(h('p', { class: 'review-reason' }, h('strong', {}, 'Rejected: '), c.review_reason || 'no reason recorded'));
@@ -739,26 +702,19 @@ function campaignRow(c, typedReason = '') {
   const actions = [];
   if (['approved', 'open', 'suspended', 'closed'].includes(c.status)) {
     actions.push(h('button', {
-      type: 'button', id: `quality-${id}`, 'aria-controls': 'quality', 'aria-describedby': `campaign-title-${id}`,
+      type: 'button', id: `quality-${id}`, 'aria-controls': 'quality', 'aria-describedby': titleId,
       onclick: () => { showQuality(id); $('quality-title').focus(); },
     }, 'Quality signals'));
   }
   if (c.status === 'approved' || c.status === 'open') {
-    const reasonId = `suspend-campaign-reason-${id}`;
-    actions.push(h('form', {
-      class: 'inline-form campaign-suspend-form', novalidate: true, 'aria-label': `Suspend “${c.title}”`,
-      onsubmit: (e) => { e.preventDefault(); suspendCampaign(c); },
-    },
-    h('label', { for: reasonId }, 'Reason for suspending ', h('span', { class: 'hint inline' }, '(shown to the buyer)')),
-    h('input', {
-      id: reasonId, class: 'campaign-suspend-reason', type: 'text', maxlength: MAX_REASON, autocomplete: 'off',
-      value: typedReason ?? '', 'data-campaign-id': id, 'aria-describedby': `${reasonId}-error`,
-    }),
-    h('button', { type: 'submit', id: `suspend-campaign-${id}`, 'aria-describedby': `campaign-title-${id}` }, 'Suspend'),
-    h('p', { id: `${reasonId}-error`, class: 'error field-error', style: 'flex-basis: 100%' })));
+    actions.push(suspendForm({
+      cls: 'campaign-suspend-form', label: `Suspend “${c.title}”`, reasonId: `suspend-campaign-reason-${id}`,
+      reasonClass: 'campaign-suspend-reason', typed: typedReason, data: { 'data-campaign-id': id },
+      buttonId: `suspend-campaign-${id}`, titleId, note: '(shown to the buyer)', onsubmit: () => suspendCampaign(c),
+    }));
   } else if (c.status === 'suspended') {
     actions.push(h('button', {
-      type: 'button', id: `resume-campaign-${id}`, 'aria-describedby': `campaign-title-${id}`,
+      type: 'button', id: `resume-campaign-${id}`, 'aria-describedby': titleId,
       onclick: (e) => resumeCampaign(c, e.currentTarget),
     }, 'Resume (open again)'));
   }
@@ -766,7 +722,7 @@ function campaignRow(c, typedReason = '') {
   if (c.status === 'approved' || c.status === 'open' || c.status === 'suspended') {
     const boxId = `close-box-${id}`;
     const closeButton = h('button', {
-      type: 'button', id: `close-${id}`, 'aria-expanded': 'false', 'aria-controls': boxId, 'aria-describedby': `campaign-title-${id}`,
+      type: 'button', id: `close-${id}`, 'aria-expanded': 'false', 'aria-controls': boxId, 'aria-describedby': titleId,
       onclick: () => {
         const open = confirmBox.hidden;
         show(confirmBox, open);
@@ -791,10 +747,8 @@ function campaignRow(c, typedReason = '') {
         }, 'Cancel')));
   }
 
-  return h('li', { class: 'item', 'data-campaign-id': id, 'data-status': c.status, 'aria-labelledby': `campaign-title-${id}` },
-    h('div', { class: 'row-head' },
-      h('h3', { id: `campaign-title-${id}`, tabindex: -1 }, c.title, ' ', h('span', { class: 'muted' }, `#${id}`)),
-      h('span', { class: 'badge status', 'data-status': c.status }, CAMPAIGN_STATUS_TEXT[c.status] ?? c.status)),
+  return h('li', { class: 'item', 'data-campaign-id': id, 'data-status': c.status, 'aria-labelledby': titleId },
+    rowHead(titleId, c.title, id, statusBadge(c.status, CAMPAIGN_STATUS_TEXT)),
     campaignFacts(c),
     h('details', {}, h('summary', {}, 'Description and record fields'),
       c.description?.trim() ? h('p', { class: 'description' }, c.description) : null,
@@ -805,105 +759,91 @@ function campaignRow(c, typedReason = '') {
     h('p', { id: `campaign-error-${id}`, class: 'error', role: 'alert' }));
 }
 
-async function closeCampaign(c, button) {
-  const id = c.id;
-  const gen = generation;
-  clearError($(`campaign-error-${id}`));
-  $('campaigns-status').textContent = '';
-  button.disabled = true;
-  try {
-    const { campaign, transfer } = await pay(`close:${id}`, `/api/campaigns/${id}/close`);
-    if (gen !== generation) return;
-    applyCampaign(campaign);
-    $('campaigns-status').textContent = `“${campaign.title}” (#${id}) is closed`
-      + (transfer ? `; ${tokens(transfer.amount)} of escrow went back to buyer #${campaign.buyer_id}.` : '.');
-    refocus($(`campaign-title-${id}`) ?? $('campaigns-heading'));
-    refreshAudit();
-  } catch (err) {
-    if (gen !== generation) return;
-    if ($(`campaign-error-${id}`)) showError($(`campaign-error-${id}`), err, 'Closing failed: ');
-    else showError($('campaigns-error'), err, `Closing campaign #${id} failed: `);
-    if (button.isConnected) {
-      button.disabled = false;
-      refocus(button);
-    }
-  }
+/**
+ * An action from a button in row `id` of the `kind` list (campaign, user): a
+ * rowAction with its errors in #<kind>-error-<id>; `done(answer)` takes the
+ * answer in and answers the message for `status` (the section's status
+ * line); focus then goes back to the row's title (or `heading`) when it was
+ * lost or on `scope`. A refused reason is marked at the reason; other
+ * failures go to `failed(err)`.
+ */
+function buttonAction(kind, id, button, { status, heading = null, scope = button, done, failed, ...action }) {
+  rowAction({
+    ...action,
+    ...byButton(button),
+    errorBox: $(`${kind}-error-${id}`),
+    status,
+    done: (answer) => {
+      status.textContent = done(answer);
+      refocus($(`${kind}-title-${id}`) ?? heading, scope);
+    },
+    failed: (err) => {
+      if (!reasonRefused(err, action.input)) failed(err);
+    },
+  });
 }
 
-async function suspendCampaign(c) {
+/**
+ * An action on a row of the campaign list (see buttonAction). Failures go to
+ * the row, prefixed with `prefix` (at the top with `topPrefix` when the row
+ * is gone), and focus back to the button.
+ */
+function campaignAction(c, button, { prefix, topPrefix = `Campaign #${c.id}: ${prefix}`, ...action }) {
   const id = c.id;
-  const gen = generation;
+  buttonAction('campaign', id, button, {
+    ...action,
+    status: $('campaigns-status'),
+    heading: $('campaigns-heading'),
+    failed: (err) => {
+      rowFailed($(`campaign-error-${id}`), $('campaigns-error'), err, prefix, topPrefix);
+      if (button.isConnected) refocus(button);
+    },
+  });
+}
+
+function closeCampaign(c, button) {
+  const id = c.id;
+  campaignAction(c, button, {
+    send: () => pay(`close:${id}`, `/api/campaigns/${id}/close`),
+    done: ({ campaign, transfer }) => {
+      applyCampaign(campaign);
+      return `“${campaign.title}” (#${id}) is closed`
+        + (transfer ? `; ${tokens(transfer.amount)} of escrow went back to buyer #${campaign.buyer_id}.` : '.');
+    },
+    prefix: 'Closing failed: ',
+    topPrefix: `Closing campaign #${id} failed: `,
+    scope: null,
+  });
+}
+
+function suspendCampaign(c) {
+  const id = c.id;
   const reasonEl = $(`suspend-campaign-reason-${id}`);
   const button = $(`suspend-campaign-${id}`);
   if (!reasonEl || !button || button.disabled) return;
-  clearInvalid(reasonEl);
-  clearError($(`campaign-error-${id}`));
-  $('campaigns-status').textContent = '';
-  const reason = reasonEl.value.trim();
-  if (!reason) {
-    invalid(reasonEl, 'Give a reason for suspending the campaign (its buyer sees it).');
-    return;
-  }
-  if (chars(reason) > MAX_REASON) {
-    invalid(reasonEl, `The reason is at most ${fmtInt(MAX_REASON)} characters (this one has ${fmtInt(chars(reason))}).`);
-    return;
-  }
-  button.disabled = true;
-  try {
-    const view = await api('POST', `/api/admin/campaigns/${id}/suspend`, { body: { reason } });
-    if (gen !== generation) return;
-    applyCampaign(view);
-    $('campaigns-status').textContent = `“${view.title}” (#${id}) is suspended: it takes no contributions until it is resumed.`;
-    refocus($(`campaign-title-${id}`) ?? $('campaigns-heading'), button);
-    refreshAudit();
-  } catch (err) {
-    if (gen !== generation) return;
-    if (button.isConnected) button.disabled = false;
-    if (err.code === 'invalid_reason' && reasonEl.isConnected) invalid(reasonEl, sentence(err.message));
-    else campaignActionFailed(id, err, 'Suspending failed: ', button);
-  }
+  campaignAction(c, button, {
+    input: reasonEl,
+    missing: 'Give a reason for suspending the campaign (its buyer sees it).',
+    send: (reason) => api('POST', `/api/admin/campaigns/${id}/suspend`, { body: { reason } }),
+    done: (view) => {
+      applyCampaign(view);
+      return `“${view.title}” (#${id}) is suspended: it takes no contributions until it is resumed.`;
+    },
+    prefix: 'Suspending failed: ',
+  });
 }
 
-async function resumeCampaign(c, button) {
+function resumeCampaign(c, button) {
   const id = c.id;
-  const gen = generation;
-  clearError($(`campaign-error-${id}`));
-  $('campaigns-status').textContent = '';
-  button.disabled = true;
-  try {
-    const view = await api('POST', `/api/admin/campaigns/${id}/resume`, { body: {} });
-    if (gen !== generation) return;
-    applyCampaign(view);
-    $('campaigns-status').textContent = `“${view.title}” (#${id}) is ${CAMPAIGN_STATUS_TEXT[view.status] ?? view.status} again.`;
-    refocus($(`campaign-title-${id}`) ?? $('campaigns-heading'), button);
-    refreshAudit();
-  } catch (err) {
-    if (gen !== generation) return;
-    if (button.isConnected) button.disabled = false;
-    campaignActionFailed(id, err, 'Resuming failed: ', button);
-  }
+  campaignAction(c, button, {
+    send: () => api('POST', `/api/admin/campaigns/${id}/resume`, { body: {} }),
+    done: (view) => {
+      applyCampaign(view);
+      return `“${view.title}” (#${id}) is ${CAMPAIGN_STATUS_TEXT[view.status] ?? view.status} again.`;
+    },
+    prefix: 'Resuming failed: ',
+  });
 }
-
-/** Shows a failed campaign action in its row (or at the top when the row is gone). */
-function campaignActionFailed(id, err, prefix, button) {
-  if ($(`campaign-error-${id}`)) showError($(`campaign-error-${id}`), err, prefix);
-  else showError($('campaigns-error'), err, `Campaign #${id}: ${prefix}`);
-  if (button?.isConnected) refocus(button);
-}
-
-$('campaign-status-filter').addEventListener('change', () => {
-  $('campaigns-status').textContent = '';
-  refreshCampaigns();
-});
-
-$('refresh-campaigns').addEventListener('click', async (event) => {
-  const button = event.currentTarget;
-  button.disabled = true;
-  $('campaigns-status').textContent = '';
-  await refreshCampaigns();
-  button.disabled = false;
-  if (!$('campaigns-error').textContent) $('campaigns-status').textContent = 'Campaigns refreshed.';
-});
 
 // --- quality signals ----------------------------------------------------------------------
 
@@ -919,7 +859,7 @@ async function showQuality(id) {
   $('quality-campaign').textContent = c ? `“${c.title}” (#${id})` : `campaign #${id}`;
   $('quality-status').textContent = '';
   if (other) show($('quality-body'), false);
-  const ok = await load('quality', $('quality-error'), () => api('GET', `/api/admin/campaigns/${id}/quality`), (q) => {
+  const ok = await load('quality', $('quality-error'), `/api/admin/campaigns/${id}/quality`, (q) => {
     renderQuality(q);
     section.dataset.state = 'loaded';
     const rejected = (q.rejected ?? []).reduce((s, r) => s + toNumber(r.count), 0);
@@ -946,7 +886,7 @@ function renderQuality(q) {
   const rows = rejections.map((r) => h('tr', { 'data-reason': r.reason },
     h('td', {}, h('code', {}, String(r.reason))),
     h('td', { class: 'num' }, fmtInt(r.count))));
-  if (!rows.length) rows.push(h('tr', {}, h('td', { colspan: 2 }, 'No submission was rejected.')));
+  if (!rows.length) rows.push(emptyRow(2, 'No submission was rejected.'));
   $('quality-rejections').tBodies[0].replaceChildren(...rows);
 
   const hours = perHourData(q.per_hour ?? []);
@@ -1082,32 +1022,21 @@ function perHourSvg(hours) {
 
 // --- withdrawals ----------------------------------------------------------------------
 
-async function refreshWithdrawals() {
-  const status = $('withdrawal-status-filter').value;
-  const list = $('withdrawal-list');
-  list.setAttribute('aria-busy', 'true');
-  const query = status ? `?status=${encodeURIComponent(status)}` : '';
-  await load('withdrawals', $('withdrawals-error'), () => api('GET', `/api/admin/withdrawals${query}`), (data) => {
-    withdrawals = [...data].sort((a, b) => b.id - a.id);
-    // Keep what the admin typed into rejection reasons across the re-render.
-    const typed = new Map([...list.querySelectorAll('.reject-withdrawal-reason')].map((t) => [t.dataset.withdrawalId, t.value]));
-    list.replaceChildren(...withdrawals.map((w) => withdrawalRow(w, typed.get(String(w.id)))));
-    list.dataset.loaded = 'true';
-    list.dataset.filter = status;
-    updateWithdrawalCount();
-  });
-  list.removeAttribute('aria-busy');
-}
-
-function updateWithdrawalCount() {
-  const n = $('withdrawal-list').children.length;
-  $('withdrawal-count').textContent = `(${n})`;
-  show($('withdrawals-empty'), n === 0);
-}
+const refreshWithdrawals = listSection({
+  name: 'withdrawals',
+  list: 'withdrawal-list',
+  filter: 'withdrawal-status-filter',
+  path: (status) => `/api/admin/withdrawals${filterQuery('status', status, '?')}`,
+  // Keep what the admin typed into rejection reasons across the re-render.
+  typed: (list) => typedValues(list, '.reject-withdrawal-reason', 'withdrawalId'),
+  take: (data) => (withdrawals = [...data].sort((a, b) => b.id - a.id)),
+  row: withdrawalRow,
+  count: 'withdrawal-count',
+  done: 'Withdrawals refreshed.',
+});
 
 function withdrawalRow(w, typedReason = '') {
   const id = w.id;
-  const busy = busyWithdrawal.get(id);
   const titleId = `withdrawal-title-${id}`;
   const facts = [
     ['Requested by', [h('span', { class: 'withdrawal-email' }, w.email ?? `user #${w.user_id}`), ' ',
@@ -1125,62 +1054,26 @@ function withdrawalRow(w, typedReason = '') {
 
   let forms = null;
   if (w.status === 'pending') {
-    const reasonId = `reject-withdrawal-reason-${id}`;
-    const reason = h('textarea', {
-      id: reasonId, class: 'reject-withdrawal-reason', maxlength: MAX_REASON, rows: 2, 'data-withdrawal-id': id,
-      'aria-describedby': `${reasonId}-hint ${reasonId}-error`,
-    });
-    reason.value = typedReason ?? '';
     forms = h('div', { class: 'withdrawal-forms' },
-      h('div', {},
-        h('button', {
-          type: 'button', id: `approve-withdrawal-${id}`, disabled: !!busy, 'aria-describedby': titleId,
-          onclick: () => approveWithdrawal(w),
-        }, busy === 'approve' ? 'Approving…' : 'Approve and pay out')),
-      h('form', {
-        class: 'reject-withdrawal-form', novalidate: true, 'aria-label': `Reject withdrawal #${id}`,
-        onsubmit: (e) => { e.preventDefault(); rejectWithdrawal(w); },
-      },
-      h('label', { for: reasonId }, 'Reason for rejecting ', h('span', { class: 'hint inline' }, '(required)')),
-      reason,
-      h('span', { id: `${reasonId}-hint`, class: 'hint' },
-        `Shown to the requester; up to ${fmtInt(MAX_REASON)} characters. The ${tokens(w.amount)} go back to their wallet.`),
-      h('p', { id: `${reasonId}-error`, class: 'error field-error' }),
-      h('div', {}, h('button', { type: 'submit', id: `reject-withdrawal-${id}`, disabled: !!busy, 'aria-describedby': titleId },
-        busy === 'reject' ? 'Rejecting…' : 'Reject and return tokens'))));
+      h('div', {}, payouts.button('approve', id, { type: 'button', 'aria-describedby': titleId, onclick: () => approveWithdrawal(w) })),
+      rejectForm({
+        cls: 'reject-withdrawal-form', label: `Reject withdrawal #${id}`, reasonId: `reject-withdrawal-reason-${id}`,
+        reasonAttrs: { class: 'reject-withdrawal-reason', rows: 2, 'data-withdrawal-id': id }, typed: typedReason,
+        hint: `Shown to the requester; up to ${fmtInt(MAX_REASON)} characters. The ${tokens(w.amount)} go back to their wallet.`,
+        button: payouts.button('reject', id, { type: 'submit', 'aria-describedby': titleId }),
+        onsubmit: () => rejectWithdrawal(w),
+      }));
   }
 
   return h('li', {
     class: 'item withdrawal', 'data-withdrawal-id': id, 'data-status': w.status, 'aria-labelledby': titleId,
-    'aria-busy': busy ? 'true' : null,
+    'aria-busy': payouts.running.has(id) ? 'true' : null,
   },
-  h('div', { class: 'row-head' },
-    h('h3', { id: titleId, tabindex: -1 }, `Withdrawal #${id}: ${tokens(w.amount)}`),
-    h('span', { class: 'badge status', 'data-status': w.status }, WITHDRAWAL_STATUS_TEXT[w.status] ?? w.status)),
-  h('dl', {}, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+  rowHead(titleId, `Withdrawal #${id}: ${tokens(w.amount)}`, null, statusBadge(w.status, WITHDRAWAL_STATUS_TEXT)),
+  factList(facts),
   forms,
   h('p', { id: `withdrawal-result-${id}`, class: 'status ok' }),
   h('p', { id: `withdrawal-error-${id}`, class: 'error', role: 'alert' }));
-}
-
-/** Disables (or re-enables) a withdrawal row's buttons while its approval or rejection runs. */
-function setWithdrawalBusy(id, what) {
-  if (what) busyWithdrawal.set(id, what);
-  else busyWithdrawal.delete(id);
-  const row = $('withdrawal-list').querySelector(`:scope > [data-withdrawal-id="${id}"]`);
-  if (!row) return;
-  if (what) row.setAttribute('aria-busy', 'true');
-  else row.removeAttribute('aria-busy');
-  const approve = $(`approve-withdrawal-${id}`);
-  const reject = $(`reject-withdrawal-${id}`);
-  if (approve) {
-    approve.disabled = !!what;
-    approve.textContent = what === 'approve' ? 'Approving…' : 'Approve and pay out';
-  }
-  if (reject) {
-    reject.disabled = !!what;
-    reject.textContent = what === 'reject' ? 'Rejecting…' : 'Reject and return tokens';
-  }
 }
 
 /**
@@ -1193,159 +1086,109 @@ function applyWithdrawal(view, message) {
   const old = withdrawals.find((x) => x.id === view.id);
   const w = { email: old?.email, ...view };
   const filter = $('withdrawal-status-filter').value;
-  const list = $('withdrawal-list');
-  const row = list.querySelector(`:scope > [data-withdrawal-id="${w.id}"]`);
+  const row = rowOf($('withdrawal-list'), 'withdrawal-id', w.id);
   $('withdrawals-status').textContent = message;
   if (!filter || w.status === filter) {
     withdrawals = withdrawals.map((x) => (x.id === w.id ? w : x));
     if (row) {
-      const active = document.activeElement;
-      const hadFocus = !active || active === document.body || row.contains(active);
-      const fresh = withdrawalRow(w);
-      row.replaceWith(fresh);
+      const hadFocus = focusLostOrIn(row);
+      row.replaceWith(withdrawalRow(w));
       $(`withdrawal-result-${w.id}`).textContent = message;
       if (hadFocus) $(`withdrawal-title-${w.id}`).focus();
     }
   } else {
     withdrawals = withdrawals.filter((x) => x.id !== w.id);
-    if (row) {
-      const active = document.activeElement;
-      const hadFocus = !active || active === document.body || row.contains(active);
-      const next = row.nextElementSibling ?? row.previousElementSibling;
-      row.remove();
-      if (hadFocus) (next ? $(`withdrawal-title-${next.dataset.withdrawalId}`) : $('withdrawals-heading')).focus();
-    }
+    if (row) removeRow(row, (next) => $(`withdrawal-title-${next.dataset.withdrawalId}`), $('withdrawals-heading'));
   }
-  updateWithdrawalCount();
+  showCount('withdrawals', $('withdrawal-list'), 'withdrawal-count');
 }
 
-/** A failed decision: the error goes to the row (or the top when the row is gone). */
-function withdrawalFailed(id, err, prefix) {
-  if ($(`withdrawal-error-${id}`)) showError($(`withdrawal-error-${id}`), err, prefix);
-  else showError($('withdrawals-error'), err, `Withdrawal #${id}: ${prefix}`);
-}
-
-async function approveWithdrawal(w) {
+/**
+ * Approves or rejects (`what`) a pending withdrawal: a rowAction with the
+ * row busy meanwhile; `done(view)` answers the message that announces the
+ * decision. Failures go to the row (or the top when the row is gone), and
+ * focus back to the button.
+ */
+function withdrawalAction(w, what, { done, ...action }) {
   const id = w.id;
-  if (busyWithdrawal.has(id) || !session) return;
-  const gen = generation;
-  clearError($(`withdrawal-error-${id}`));
-  clearInvalid($(`reject-withdrawal-reason-${id}`));
-  $('withdrawals-status').textContent = '';
-  setWithdrawalBusy(id, 'approve');
-  try {
-    const view = await api('POST', `/api/admin/withdrawals/${id}/approve`, { body: {} });
-    if (gen !== generation) return;
-    busyWithdrawal.delete(id);
-    applyWithdrawal(view, `Withdrawal #${id} approved: ${tokens(view.amount)} paid out to ${view.address}`
-      + (view.settle_transfer_id != null ? ` (transfer #${view.settle_transfer_id}).` : '.'));
-    refreshAudit();
-  } catch (err) {
-    if (gen !== generation) return;
-    setWithdrawalBusy(id, null);
-    withdrawalFailed(id, err, 'Approval failed: ');
-    const button = $(`approve-withdrawal-${id}`);
-    if (button) refocus(button, button);
-  }
-}
-
-async function rejectWithdrawal(w) {
-  const id = w.id;
-  if (busyWithdrawal.has(id) || !session) return;
-  const gen = generation;
-  const reasonEl = $(`reject-withdrawal-reason-${id}`);
-  clearInvalid(reasonEl);
-  clearError($(`withdrawal-error-${id}`));
-  $('withdrawals-status').textContent = '';
-  const reason = reasonEl.value.trim();
-  if (!reason) {
-    invalid(reasonEl, 'Give the requester a reason for the rejection.');
-    return;
-  }
-  if (chars(reason) > MAX_REASON) {
-    invalid(reasonEl, `The reason is at most ${fmtInt(MAX_REASON)} characters (this one has ${fmtInt(chars(reason))}).`);
-    return;
-  }
-  setWithdrawalBusy(id, 'reject');
-  try {
-    const view = await api('POST', `/api/admin/withdrawals/${id}/reject`, { body: { reason } });
-    if (gen !== generation) return;
-    busyWithdrawal.delete(id);
-    const who = w.email ? `${w.email}'s` : `user #${w.user_id}'s`;
-    applyWithdrawal(view, `Withdrawal #${id} rejected: ${tokens(view.amount)} went back to ${who} wallet.`);
-    refreshAudit();
-  } catch (err) {
-    if (gen !== generation) return;
-    setWithdrawalBusy(id, null);
-    if (err.code === 'invalid_reason' && reasonEl.isConnected) {
-      invalid(reasonEl, sentence(err.message));
-    } else {
-      withdrawalFailed(id, err, 'Rejection failed: ');
-      const button = $(`reject-withdrawal-${id}`);
+  if (!payouts.canStart(id)) return;
+  rowAction({
+    ...action,
+    errorBox: $(`withdrawal-error-${id}`),
+    status: $('withdrawals-status'),
+    lock: () => payouts.set(id, what),
+    unlock: () => payouts.set(id, null),
+    done: (view) => {
+      payouts.running.delete(id);
+      applyWithdrawal(view, done(view));
+    },
+    failed: (err) => {
+      if (reasonRefused(err, action.input)) return;
+      const prefix = DECISION_FAILED[what];
+      rowFailed($(`withdrawal-error-${id}`), $('withdrawals-error'), err, prefix, `Withdrawal #${id}: ${prefix}`);
+      const button = payouts.buttonOf(what, id);
       if (button) refocus(button, button);
-    }
-  }
+    },
+  });
 }
 
-$('withdrawal-status-filter').addEventListener('change', () => {
-  $('withdrawals-status').textContent = '';
-  refreshWithdrawals();
-});
+function approveWithdrawal(w) {
+  const id = w.id;
+  withdrawalAction(w, 'approve', {
+    clear: [$(`reject-withdrawal-reason-${id}`)],
+    send: () => api('POST', `/api/admin/withdrawals/${id}/approve`, { body: {} }),
+    done: (view) => `Withdrawal #${id} approved: ${tokens(view.amount)} paid out to ${view.address}`
+      + (view.settle_transfer_id != null ? ` (transfer #${view.settle_transfer_id}).` : '.'),
+  });
+}
 
-$('refresh-withdrawals').addEventListener('click', async (event) => {
-  const button = event.currentTarget;
-  button.disabled = true;
-  $('withdrawals-status').textContent = '';
-  await refreshWithdrawals();
-  button.disabled = false;
-  if (!$('withdrawals-error').textContent) $('withdrawals-status').textContent = 'Withdrawals refreshed.';
-});
+function rejectWithdrawal(w) {
+  const id = w.id;
+  withdrawalAction(w, 'reject', {
+    input: $(`reject-withdrawal-reason-${id}`),
+    missing: 'Give the requester a reason for the rejection.',
+    send: (reason) => api('POST', `/api/admin/withdrawals/${id}/reject`, { body: { reason } }),
+    done: (view) => {
+      const who = w.email ? `${w.email}'s` : `user #${w.user_id}'s`;
+      return `Withdrawal #${id} rejected: ${tokens(view.amount)} went back to ${who} wallet.`;
+    },
+  });
+}
 
 // --- users ----------------------------------------------------------------------------
 
-async function refreshUsers() {
-  const role = $('user-role-filter').value;
-  const list = $('user-list');
-  list.setAttribute('aria-busy', 'true');
-  const query = role ? `&role=${encodeURIComponent(role)}` : '';
-  await load('users', $('users-error'), () => api('GET', `/api/admin/users?limit=200${query}`), (data) => {
-    users = data;
-    const typed = new Map([...list.querySelectorAll('.suspend-reason')].map((i) => [i.dataset.userId, i.value]));
-    list.replaceChildren(...users.map((u) => userRow(u, typed.get(String(u.id)))));
-    list.dataset.loaded = 'true';
-    list.dataset.role = role;
-    show($('users-empty'), users.length === 0);
-  });
-  list.removeAttribute('aria-busy');
-}
+const refreshUsers = listSection({
+  name: 'users',
+  list: 'user-list',
+  filter: 'user-role-filter',
+  filterKey: 'role',
+  path: (role) => `/api/admin/users?limit=200${filterQuery('role', role)}`,
+  typed: (list) => typedValues(list, '.suspend-reason', 'userId'),
+  take: (data) => (users = data),
+  row: userRow,
+  done: 'Users refreshed.',
+});
 
 function userRow(u, typedReason = '') {
   const id = u.id;
+  const titleId = `user-title-${id}`;
   const suspended = u.suspended_at != null;
-  const reasonId = `suspend-reason-${id}`;
   const actions = [];
   if (suspended) {
     actions.push(h('button', {
-      type: 'button', id: `unsuspend-${id}`, 'aria-describedby': `user-title-${id}`, onclick: (e) => unsuspendUser(u, e.currentTarget),
+      type: 'button', id: `unsuspend-${id}`, 'aria-describedby': titleId, onclick: (e) => unsuspendUser(u, e.currentTarget),
     },
       'Unsuspend'));
   } else if (u.role !== 'admin') {
-    actions.push(h('form', {
-      class: 'inline-form suspend-form', novalidate: true, 'aria-label': `Suspend ${u.email}`,
-      onsubmit: (e) => { e.preventDefault(); suspendUser(u); },
-    },
-    h('label', { for: reasonId }, 'Reason for suspending'),
-    h('input', {
-      id: reasonId, class: 'suspend-reason', type: 'text', maxlength: MAX_REASON, autocomplete: 'off',
-      value: typedReason ?? '', 'data-user-id': id, 'aria-describedby': `${reasonId}-error`,
-    }),
-    h('button', { type: 'submit', id: `suspend-${id}`, 'aria-describedby': `user-title-${id}` }, 'Suspend'),
-    h('p', { id: `${reasonId}-error`, class: 'error field-error', style: 'flex-basis: 100%' })));
+    actions.push(suspendForm({
+      cls: 'suspend-form', label: `Suspend ${u.email}`, reasonId: `suspend-reason-${id}`, reasonClass: 'suspend-reason',
+      typed: typedReason, data: { 'data-user-id': id }, buttonId: `suspend-${id}`, titleId, onsubmit: () => suspendUser(u),
+    }));
   } else {
     actions.push(h('p', { class: 'hint' }, 'Administrators cannot be suspended.'));
   }
   actions.push(h('button', {
-    type: 'button', id: `mint-for-${id}`, 'aria-describedby': `user-title-${id}`,
+    type: 'button', id: `mint-for-${id}`, 'aria-describedby': titleId,
     onclick: () => {
       $('mint-user').value = String(id);
       clearInvalid($('mint-user'));
@@ -1355,13 +1198,11 @@ function userRow(u, typedReason = '') {
 
   return h('li', {
     class: 'item user', 'data-user-id': id, 'data-suspended': String(suspended), 'data-role': u.role,
-    'aria-labelledby': `user-title-${id}`,
+    'aria-labelledby': titleId,
   },
-  h('div', { class: 'row-head' },
-    h('h3', { id: `user-title-${id}`, tabindex: -1 }, u.email, ' ', h('span', { class: 'muted' }, `#${id}`)),
-    h('span', {},
-      h('span', { class: 'badge', 'data-role': u.role }, ROLE_TEXT[u.role] ?? u.role),
-      suspended ? [' ', h('span', { class: 'badge', 'data-status': 'suspended' }, 'suspended')] : null)),
+  rowHead(titleId, u.email, id, h('span', {},
+    h('span', { class: 'badge', 'data-role': u.role }, ROLE_TEXT[u.role] ?? u.role),
+    suspended ? [' ', h('span', { class: 'badge', 'data-status': 'suspended' }, 'suspended')] : null)),
   h('p', { class: 'meta hint' }, `Joined ${fmtDate(u.created_at)}`,
     suspended ? ` · suspended since ${fmtDate(u.suspended_at)}` : ''),
   h('div', { class: 'actions' }, actions),
@@ -1371,89 +1212,51 @@ function userRow(u, typedReason = '') {
 /** Puts a changed user into the list in place. */
 function replaceUser(u) {
   users = users.map((x) => (x.id === u.id ? u : x));
-  const old = $('user-list').querySelector(`:scope > [data-user-id="${u.id}"]`);
+  const old = rowOf($('user-list'), 'user-id', u.id);
   const row = userRow(u);
   if (old) old.replaceWith(row);
   return row;
 }
 
-async function suspendUser(u) {
+/**
+ * Suspends or unsuspends (`action`) a user from the row's `button` (see
+ * buttonAction): the status line then says the user `doneText`; failures go
+ * to the row, prefixed with `prefix`.
+ */
+function userAction(u, button, action, { doneText, prefix, input = null, missing = null }) {
   const id = u.id;
-  const gen = generation;
-  const reasonEl = $(`suspend-reason-${id}`);
-  const button = $(`suspend-${id}`);
-  clearInvalid(reasonEl);
-  clearError($(`user-error-${id}`));
-  $('users-status').textContent = '';
-  const reason = reasonEl.value.trim();
-  if (!reason) {
-    invalid(reasonEl, 'Give a reason for the suspension (it is kept in the audit log).');
-    return;
-  }
-  if (chars(reason) > MAX_REASON) {
-    invalid(reasonEl, `The reason is at most ${fmtInt(MAX_REASON)} characters (this one has ${fmtInt(chars(reason))}).`);
-    return;
-  }
-  button.disabled = true;
-  try {
-    const user = await api('POST', `/api/admin/users/${id}/suspend`, { body: { reason } });
-    if (gen !== generation) return;
-    replaceUser(user);
-    $('users-status').textContent = `${user.email} (#${id}) is suspended.`;
-    refocus($(`user-title-${id}`), button);
-    refreshAudit();
-  } catch (err) {
-    if (gen !== generation) return;
-    if (button.isConnected) button.disabled = false;
-    if (err.code === 'invalid_reason' && reasonEl.isConnected) invalid(reasonEl, sentence(err.message));
-    else showError($(`user-error-${id}`), err, 'Suspending failed: ');
-  }
+  buttonAction('user', id, button, {
+    input,
+    missing,
+    status: $('users-status'),
+    send: (reason) => api('POST', `/api/admin/users/${id}/${action}`, { body: input ? { reason } : {} }),
+    done: (user) => {
+      replaceUser(user);
+      return `${user.email} (#${id}) ${doneText}`;
+    },
+    failed: (err) => showError($(`user-error-${id}`), err, prefix),
+  });
 }
 
-async function unsuspendUser(u, button) {
-  const id = u.id;
-  const gen = generation;
-  clearError($(`user-error-${id}`));
-  $('users-status').textContent = '';
-  button.disabled = true;
-  try {
-    const user = await api('POST', `/api/admin/users/${id}/unsuspend`, { body: {} });
-    if (gen !== generation) return;
-    replaceUser(user);
-    $('users-status').textContent = `${user.email} (#${id}) is no longer suspended.`;
-    refocus($(`user-title-${id}`), button);
-    refreshAudit();
-  } catch (err) {
-    if (gen !== generation) return;
-    if (button.isConnected) button.disabled = false;
-    showError($(`user-error-${id}`), err, 'Unsuspending failed: ');
-  }
+function suspendUser(u) {
+  userAction(u, $(`suspend-${u.id}`), 'suspend', {
+    input: $(`suspend-reason-${u.id}`),
+    missing: 'Give a reason for the suspension (it is kept in the audit log).',
+    doneText: 'is suspended.',
+    prefix: 'Suspending failed: ',
+  });
 }
 
-$('user-role-filter').addEventListener('change', () => {
-  $('users-status').textContent = '';
-  refreshUsers();
-});
-
-$('refresh-users').addEventListener('click', async (event) => {
-  const button = event.currentTarget;
-  button.disabled = true;
-  $('users-status').textContent = '';
-  await refreshUsers();
-  button.disabled = false;
-  if (!$('users-error').textContent) $('users-status').textContent = 'Users refreshed.';
-});
+function unsuspendUser(u, button) {
+  userAction(u, button, 'unsuspend', { doneText: 'is no longer suspended.', prefix: 'Unsuspending failed: ' });
+}
 
 // --- mint -------------------------------------------------------------------------------
 
-/** Reads a whole number ≥ 1 from an input, or marks it invalid and answers null. */
+/** Reads a whole number ≥ 1 from an input, or adds [input, message] to `errors` and answers null. */
 function readPositive(input, what, errors) {
-  const text = input.value.trim();
-  const v = Number(text);
-  if (input.validity.badInput || text === '' || !Number.isSafeInteger(v) || v < 1) {
-    errors.push([input, `${what} must be a whole number, 1 or more.`]);
-    return null;
-  }
+  const v = positiveInt(input);
+  if (v === null) errors.push([input, `${what} must be a whole number, 1 or more.`]);
   return v;
 }
 
@@ -1472,11 +1275,9 @@ $('mint-form').addEventListener('submit', async (event) => {
   const userId = readPositive(userEl, 'The user id', errors);
   const amount = readPositive(amountEl, 'The amount', errors);
   const memo = memoEl.value.trim();
-  if (chars(memo) > MAX_MEMO) errors.push([memoEl, `The memo is at most ${MAX_MEMO} characters (this one has ${fmtInt(chars(memo))}).`]);
+  if (chars(memo) > MAX_MEMO) errors.push([memoEl, tooLong('memo', MAX_MEMO, memo)]);
   if (errors.length) {
-    for (const [el, msg] of [...errors].reverse()) invalid(el, msg); // the first one keeps the focus
-    $('mint-error').textContent = errors.length === 1 ? 'Please fix the problem marked above.' : `Please fix the ${errors.length} problems marked above.`;
-    $('mint-error').dataset.code = 'client_validation';
+    refuseForm($('mint-error'), errors);
     return;
   }
 
@@ -1516,7 +1317,7 @@ $('ledger-audit').addEventListener('click', async (event) => {
   const button = event.currentTarget;
   button.disabled = true;
   $('ledger-status').textContent = 'Auditing the ledger…';
-  const ok = await load('ledger', $('ledger-error'), () => api('GET', '/api/admin/ledger/audit'), renderLedger);
+  const ok = await load('ledger', $('ledger-error'), '/api/admin/ledger/audit', renderLedger);
   if (ok === false) $('ledger-status').textContent = '';
   button.disabled = false;
 });
@@ -1551,19 +1352,16 @@ function renderLedger(a) {
 
 async function refreshAudit() {
   const table = $('audit-log');
-  table.setAttribute('aria-busy', 'true');
-  await load('audit', $('audit-error'), () => api('GET', '/api/admin/audit?limit=100'), (entries) => {
+  await loadInto(table, 'audit', $('audit-error'), '/api/admin/audit?limit=100', (entries) => {
     const rows = entries.map((e) => h('tr', { 'data-action': e.action, 'data-audit-id': e.id },
       h('td', { class: 'when' }, fmtDate(e.created_at)),
       h('td', {}, e.actor_email ?? (e.actor_id != null ? `user #${e.actor_id}` : 'system')),
       h('td', {}, ACTION_TEXT[e.action] ?? String(e.action).replaceAll('_', ' ')),
       h('td', {}, e.subject ?? '—'),
       h('td', { class: 'detail' }, describeDetail(e.detail))));
-    if (!rows.length) rows.push(h('tr', {}, h('td', { colspan: 5 }, 'No administrator actions yet.')));
-    table.tBodies[0].replaceChildren(...rows);
-    table.dataset.loaded = 'true';
+    if (!rows.length) rows.push(emptyRow(5, 'No administrator actions yet.'));
+    fill(table, rows);
   });
-  table.removeAttribute('aria-busy');
 }
 
 /** An audit entry's detail object as "key: value; …", leaving out empty values. */
@@ -1576,19 +1374,13 @@ function describeDetail(detail) {
   return parts.length ? parts.join('; ') : '—';
 }
 
-$('refresh-audit').addEventListener('click', async (event) => {
-  const button = event.currentTarget;
-  button.disabled = true;
-  await refreshAudit();
-  button.disabled = false;
-});
+wireRefresh($('refresh-audit'), refreshAudit);
 
 // --- keyholder decryptions ----------------------------------------------------------------
 
 async function refreshDecryptions() {
   const table = $('decryptions');
-  table.setAttribute('aria-busy', 'true');
-  const ok = await load('decryptions', $('decryptions-error'), () => api('GET', '/api/admin/decryptions'), (entries) => {
+  const ok = await loadInto(table, 'decryptions', $('decryptions-error'), '/api/admin/decryptions', (entries) => {
     const rows = entries.map((d) => h('tr', { 'data-outcome': d.outcome, 'data-campaign-id': d.campaign ?? null },
       h('td', { class: 'when' }, fmtDate(d.at)),
       h('td', {}, d.campaign != null ? `#${d.campaign}` : '—'),
@@ -1600,25 +1392,18 @@ async function refreshDecryptions() {
       h('td', { class: 'num', 'data-epsilon': d.epsilon_micro != null ? Number(d.epsilon_micro) / 1e6 : null }, fmtEps(d.epsilon_micro)),
       h('td', {}, h('span', { class: 'badge', 'data-status': d.outcome }, d.outcome)),
       h('td', { class: 'detail' }, d.reason || '—')));
-    if (!rows.length) rows.push(h('tr', {}, h('td', { colspan: 10 }, 'The key holder has not been asked to decrypt anything yet.')));
-    table.tBodies[0].replaceChildren(...rows);
-    table.dataset.loaded = 'true';
+    if (!rows.length) rows.push(emptyRow(10, 'The key holder has not been asked to decrypt anything yet.'));
+    fill(table, rows);
   });
   // The key holder may be down: its rows would be stale, so drop them; the message says why.
   if (ok === false) {
-    table.tBodies[0].replaceChildren(h('tr', {}, h('td', { colspan: 10 }, 'Not available right now; use “Refresh” to try again.')));
+    table.tBodies[0].replaceChildren(emptyRow(10, 'Not available right now; use “Refresh” to try again.'));
     table.dataset.loaded = 'error';
   }
-  table.removeAttribute('aria-busy');
 }
 
-$('refresh-decryptions').addEventListener('click', async (event) => {
-  const button = event.currentTarget;
-  button.disabled = true;
-  await refreshDecryptions();
-  button.disabled = false;
-});
+wireRefresh($('refresh-decryptions'), refreshDecryptions);
 
 // --- start --------------------------------------------------------------------------
 
-if (session) afterSignIn();
+if (auth.current) afterSignIn();

@@ -4,7 +4,11 @@
 // download) the released, noised results. Plain ES module, no framework; it
 // only talks to this origin's /api.
 
-const $ = (id) => document.getElementById(id);
+import {
+  $, show, h, svg, rowHead, statusBadge, emptyRow, fmtInt, toNumber, tokens, fmtDate, errorText, clearError, invalid,
+  clearInvalid, refuseForm, CAMPAIGN_STATUS_TEXT, StaffSession, wireSignIn, showSignedIn, showSignedOut,
+} from './common.js';
+
 const TOKEN_KEY = 'cipherpool.buyer.session';
 const POLL_MS = 1000;
 /** Report states after which nothing changes any more. */
@@ -14,15 +18,6 @@ const MAX_EPSILON = 10;
 const MIN_CONTRIBUTORS = 10;
 const MAX_CONTRIBUTORS = 1_000_000;
 const MAX_FEATURES = 8;
-
-const CAMPAIGN_STATUS_TEXT = {
-  draft: 'draft',
-  pending_review: 'pending review',
-  approved: 'approved',
-  rejected: 'rejected',
-  open: 'open',
-  closed: 'closed',
-};
 
 const REPORT_STAGE_TEXT = {
   computing: 'computing on the encrypted contributions',
@@ -51,171 +46,27 @@ const ERROR_LEAD = {
 
 // --- small helpers ------------------------------------------------------------------
 
-function show(el, on = true) {
-  el.hidden = !on;
-}
-
-/** Creates an element: h('p', {class: 'x', 'data-id': 3}, 'text', child). */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  setAttrs(el, attrs);
-  el.append(...children.flat().filter((c) => c != null && c !== false));
-  return el;
-}
-
-/** The same for SVG elements. */
-function svg(tag, attrs = {}, ...children) {
-  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
-  setAttrs(el, attrs);
-  el.append(...children.flat().filter((c) => c != null && c !== false));
-  return el;
-}
-
-function setAttrs(el, attrs) {
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-}
-
-const intFormat = new Intl.NumberFormat('en-US');
 const sigFormats = new Map(); // significant digits → Intl.NumberFormat
-
-/** Integers from the API: numbers, or decimal strings beyond ±2^53. */
-function fmtInt(v) {
-  if (v == null) return '—';
-  if (typeof v === 'string') {
-    try {
-      return BigInt(v).toLocaleString('en-US');
-    } catch {
-      return v;
-    }
-  }
-  return intFormat.format(v);
-}
-
-/** A number or a decimal string as a JS number (approximate beyond 2^53; only used for drawing). */
-function toNumber(v) {
-  return typeof v === 'string' ? Number(v) : v;
-}
 
 /** A real number with `digits` significant digits; large values keep all their integer digits. */
 function fmtNum(v, digits = 6) {
   const x = Number(v);
   if (v == null || !Number.isFinite(x)) return '—';
-  if (Math.abs(x) >= 10 ** digits) return intFormat.format(Math.round(x));
+  if (Math.abs(x) >= 10 ** digits) return fmtInt(Math.round(x));
   if (!sigFormats.has(digits)) sigFormats.set(digits, new Intl.NumberFormat('en-US', { maximumSignificantDigits: digits }));
   return sigFormats.get(digits).format(x);
 }
 
-function tokens(n) {
-  return `${fmtInt(n)} ${n === 1 ? 'token' : 'tokens'}`;
-}
-
-function fmtDate(s) {
-  if (!s) return '—';
-  const d = new Date(s);
-  return Number.isNaN(d.getTime()) ? s : d.toLocaleString();
-}
-
-/** An API error as a sentence for the user. */
-function describe(err) {
-  const lead = ERROR_LEAD[err.code];
-  return lead && lead !== err.message ? `${lead} ${err.message}` : err.message;
-}
-
-/** Shows an error in a role="alert" element, keeping its code for styling and tests. */
-function showError(el, err, prefix = '') {
-  if (!el) return;
-  el.textContent = prefix + describe(err);
-  if (err.code) el.dataset.code = err.code;
-  else delete el.dataset.code;
-}
-
-function clearError(el) {
-  if (!el) return;
-  el.textContent = '';
-  delete el.dataset.code;
-}
+const { showError } = errorText(ERROR_LEAD, { sentences: false });
 
 // --- HTTP -----------------------------------------------------------------------
 
-class ApiError extends Error {
-  constructor(message, status, code) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-function loadSession() {
-  try {
-    const s = JSON.parse(sessionStorage.getItem(TOKEN_KEY) || 'null');
-    return s?.token && s.user?.role === 'buyer' ? s : null;
-  } catch {
-    return null;
-  }
-}
-
-let session = loadSession(); // {token, expires_at, user: {id, email, role}}
-
-/**
- * Calls the API. `body` is sent as JSON; `idempotencyKey` as the
- * Idempotency-Key header; `raw` answers the Response itself (downloads).
- * Errors become ApiError with the server's code; a 401 ends the session.
- */
-async function api(method, path, { body, idempotencyKey, raw = false } = {}) {
-  const headers = { Accept: raw ? '*/*' : 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (session) headers.Authorization = `Bearer ${session.token}`;
-  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
-  let resp;
-  try {
-    resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    throw new ApiError('The server could not be reached; check the connection and try again.', 0, 'network_error');
-  }
-  if (resp.ok && raw) return resp;
-  const data = resp.headers.get('content-type')?.includes('json') ? await resp.json().catch(() => null) : null;
-  if (!resp.ok) {
-    const err = new ApiError(data?.error?.message || `${method} ${path}: HTTP ${resp.status}`, resp.status, data?.error?.code);
-    if (resp.status === 401 && session && path !== '/api/auth/login') {
-      signOut('Your session has expired; please sign in again.');
-    }
-    throw err;
-  }
-  return data;
-}
-
-// Payment calls carry an Idempotency-Key. One key stands for one user
-// action: retrying the same action with the same body (after a network error
-// or a refusal) sends the same key, so the server moves the tokens at most
-// once; success forgets the key, and changing the body (another ε) gets a new
-// one. The server stores nothing for failed requests, so reusing is safe.
-const pendingKeys = new Map(); // action → {key, body}
-
-function newKey() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  // crypto.randomUUID exists only in secure contexts (https, localhost): a v4 UUID by hand.
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const x = [...b].map((v) => v.toString(16).padStart(2, '0')).join('');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
-}
-
-async function pay(action, path, body) {
-  const bodyText = JSON.stringify(body ?? null);
-  let entry = pendingKeys.get(action);
-  if (!entry || entry.body !== bodyText) {
-    entry = { key: newKey(), body: bodyText };
-    pendingKeys.set(action, entry);
-  }
-  const result = await api('POST', path, { body, idempotencyKey: entry.key });
-  pendingKeys.delete(action);
-  return result;
-}
+// The session (auth.current), the API client (errors are ApiError with the
+// server's code; a 401 ends the session) and payments: funding, closing and
+// buying a report carry an Idempotency-Key that a retry of the same action
+// with the same body reuses.
+const auth = new StaffSession({ role: 'buyer', storageKey: TOKEN_KEY, signOut });
+const { api, pay } = auth;
 
 // --- state --------------------------------------------------------------------------
 
@@ -229,63 +80,28 @@ const resultsCache = new Map(); // report id → results JSON
 
 // --- sign-in ----------------------------------------------------------------------
 
-$('login-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const errorBox = $('login-error');
-  clearError(errorBox);
-  $('login-submit').disabled = true;
-  try {
-    session = null;
-    const resp = await api('POST', '/api/auth/login', {
-      body: { email: $('login-email').value.trim(), password: $('login-password').value },
-    });
-    if (resp.user?.role !== 'buyer') {
-      // This page cannot use the session: end it at once instead of keeping the token.
-      await fetch('/api/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${resp.token}` } }).catch(() => {});
-      errorBox.dataset.code = 'not_a_buyer';
-      errorBox.replaceChildren(`This dashboard is for buyers; ${resp.user?.email ?? 'this account'} is a ${resp.user?.role ?? 'different'} account.`);
-      if (resp.user?.role === 'contributor') {
-        errorBox.append(' Contributors use the ', h('a', { href: 'contribute.html' }, 'contributor page'), '.');
-      }
-      return;
-    }
-    session = { token: resp.token, expires_at: resp.expires_at, user: resp.user };
-    sessionStorage.setItem(TOKEN_KEY, JSON.stringify(session));
-    $('login-password').value = '';
-    await afterSignIn();
-  } catch (err) {
-    showError(errorBox, err);
-  } finally {
-    $('login-submit').disabled = false;
-  }
-});
-
-$('logout-button').addEventListener('click', async () => {
-  const token = session?.token;
-  signOut();
-  $('login-email').focus();
-  if (token) {
-    await fetch('/api/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
-  }
+wireSignIn(auth, {
+  showError,
+  afterSignIn,
+  signOut,
+  refusal: {
+    code: 'not_a_buyer',
+    text: (user) => `This dashboard is for buyers; ${user?.email ?? 'this account'} is a ${user?.role ?? 'different'} account.`,
+  },
 });
 
 async function afterSignIn() {
-  show($('login-form'), false);
-  show($('session'));
-  show($('dashboard'));
-  $('session-email').textContent = session.user.email;
-  clearError($('session-error'));
+  showSignedIn(auth.current.user.email);
   try {
     await Promise.all([refreshWallet(), refreshCampaigns()]);
   } catch (err) {
-    if (session) showError($('session-error'), err);
+    if (auth.current) showError($('session-error'), err);
   }
 }
 
 /** Forgets the session and everything shown for it. */
 function signOut(message = '') {
-  session = null;
-  sessionStorage.removeItem(TOKEN_KEY);
+  auth.end();
   clearTimeout(pollTimer);
   wallet = null;
   campaigns = [];
@@ -293,24 +109,16 @@ function signOut(message = '') {
   reports = [];
   currentReport = null;
   resultsCache.clear();
-  pendingKeys.clear();
   $('campaign-list').replaceChildren();
   $('report-list').replaceChildren();
   clearResults();
   show($('report'), false);
   show($('reports-section'), false);
-  show($('dashboard'), false);
-  show($('session'), false);
-  show($('login-form'));
   $('balance').textContent = '…';
   $('balance').dataset.value = '';
-  $('login-password').value = '';
   $('campaigns-status').textContent = '';
   resetCampaignForm();
-  const box = $('login-error');
-  box.textContent = message;
-  if (message) box.dataset.code = 'session_expired';
-  else delete box.dataset.code;
+  showSignedOut(message);
 }
 
 // --- wallet -----------------------------------------------------------------------
@@ -327,7 +135,7 @@ async function refreshWallet() {
       h('td', {}, what),
       h('td', { class: 'num' }, `${incoming ? '+' : '−'}${fmtInt(t.amount)}`));
   });
-  if (!rows.length) rows.push(h('tr', {}, h('td', { colspan: 3 }, 'No transfers yet.')));
+  if (!rows.length) rows.push(emptyRow(3, 'No transfers yet.'));
   $('transfers').tBodies[0].replaceChildren(...rows);
 }
 
@@ -420,9 +228,7 @@ function campaignRow(c, typedEpsilon) {
   }
 
   return h('li', { class: 'campaign', 'data-campaign-id': id, 'data-status': c.status, 'aria-labelledby': `campaign-title-${id}` },
-    h('div', { class: 'row-head' },
-      h('h3', { id: `campaign-title-${id}`, tabindex: -1 }, c.title, ' ', h('span', { class: 'muted' }, `#${id}`)),
-      h('span', { class: 'badge status', 'data-status': c.status }, CAMPAIGN_STATUS_TEXT[c.status] ?? c.status)),
+    rowHead(`campaign-title-${id}`, c.title, id, statusBadge(c.status, CAMPAIGN_STATUS_TEXT)),
     facts,
     notes,
     h('div', { class: 'actions' }, actions),
@@ -479,15 +285,11 @@ async function closeCampaign(c) {
 
 async function buyReport(c) {
   const input = $(`report-epsilon-${c.id}`);
-  const errorBox = $(`report-epsilon-${c.id}-error`);
-  input.removeAttribute('aria-invalid');
-  errorBox.textContent = '';
+  clearInvalid(input);
   const text = input.value.trim();
   const eps = Number(text);
   if (input.validity.badInput || (text !== '' && !(Number.isFinite(eps) && eps > 0 && eps <= c.epsilon))) {
-    input.setAttribute('aria-invalid', 'true');
-    errorBox.textContent = `Enter an ε above 0 and at most ${c.epsilon}, or leave it empty for ${c.epsilon}.`;
-    input.focus();
+    invalid(input, `Enter an ε above 0 and at most ${c.epsilon}, or leave it empty for ${c.epsilon}.`);
     return;
   }
   // Empty or the campaign's own ε: let the server use the campaign's ε.
@@ -651,12 +453,12 @@ function showReport(view) {
 function schedulePoll(id) {
   clearTimeout(pollTimer);
   pollTimer = setTimeout(async () => {
-    if (!session || currentReport?.id !== id) return;
+    if (!auth.current || currentReport?.id !== id) return;
     try {
       const view = await api('GET', `/api/reports/${id}`);
-      if (session && currentReport?.id === id) showReport(view); // schedules the next poll
+      if (auth.current && currentReport?.id === id) showReport(view); // schedules the next poll
     } catch (err) {
-      if (!session || currentReport?.id !== id) return;
+      if (!auth.current || currentReport?.id !== id) return;
       // Network trouble or a busy server: keep trying; anything else is final.
       const transient = err.status === 0 || err.status === 429 || err.status >= 500;
       showError($('report-error'), err, transient ? 'Could not refresh the report (retrying): ' : '');
@@ -1161,10 +963,7 @@ $('new-campaign').addEventListener('submit', async (event) => {
   clearFormErrors();
   const { errors, body } = readCampaign();
   if (errors.length) {
-    $('new-campaign-error').textContent = errors.length === 1
-      ? 'Please fix the problem marked above.'
-      : `Please fix the ${errors.length} problems marked above.`;
-    $('new-campaign-error').dataset.code = 'client_validation';
+    refuseForm($('new-campaign-error'), errors, { mark: false });
     showFormErrors(errors);
     return;
   }
@@ -1198,4 +997,4 @@ function resetCampaignForm() {
 // --- start --------------------------------------------------------------------------
 
 refreshRegression();
-if (session) afterSignIn();
+if (auth.current) afterSignIn();

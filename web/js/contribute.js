@@ -5,7 +5,11 @@
 // section shows the balance, the recent transfers and the caller's
 // withdrawals, and requests withdrawals (amount and address only).
 
-const $ = (id) => document.getElementById(id);
+import {
+  $, show, h, fmtInt, tokens, fmtDate, chars, sentence, errorText, invalid, clearInvalid, clearInvalidOnInput,
+  refuseForm, tooLong, positiveInt, apiClient, idempotentPayments, wireRefresh,
+} from './common.js';
+
 const TOKEN_KEY = 'cipherpool.session';
 const secretKey = (userId) => `cipherpool.identity-secret.${userId}`;
 const MAX_ADDRESS = 200;
@@ -79,57 +83,13 @@ function wasm(method, args, onProgress) {
 
 let session = JSON.parse(sessionStorage.getItem(TOKEN_KEY) || 'null'); // {token, user}
 
-async function api(method, path, body, { idempotencyKey } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (session) headers.Authorization = `Bearer ${session.token}`;
-  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
-  let resp;
-  try {
-    resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    const err = new Error('Check the connection and try again.');
-    err.status = 0;
-    err.code = 'network_error';
-    throw err;
-  }
-  const data = resp.headers.get('content-type')?.includes('json') ? await resp.json() : null;
-  if (!resp.ok) {
-    const err = new Error(data?.error?.message || `${method} ${path}: HTTP ${resp.status}`);
-    err.status = resp.status;
-    err.code = data?.error?.code;
-    throw err;
-  }
-  return data;
-}
+// Errors carry .status and .code; this page handles a 401 where it happens.
+const api = apiClient({ token: () => session?.token, networkMessage: 'Check the connection and try again.' });
 
-// A withdrawal carries an Idempotency-Key. One key stands for one user action:
-// retrying the same request (after a network error or a refusal) sends the
-// same key, so the tokens are held at most once; success forgets the key, and
-// another amount or address gets a new one.
-const pendingKeys = new Map(); // action → {key, body}
-
-function newKey() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  // crypto.randomUUID exists only in secure contexts (https, localhost): a v4 UUID by hand.
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const x = [...b].map((v) => v.toString(16).padStart(2, '0')).join('');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
-}
-
-async function pay(action, path, body) {
-  const bodyText = JSON.stringify(body);
-  let entry = pendingKeys.get(action);
-  if (!entry || entry.body !== bodyText) {
-    entry = { key: newKey(), body: bodyText };
-    pendingKeys.set(action, entry);
-  }
-  const result = await api('POST', path, body, { idempotencyKey: entry.key });
-  pendingKeys.delete(action);
-  return result;
-}
+// A withdrawal carries an Idempotency-Key (see idempotentPayments): retrying
+// the same request sends the same key, so the tokens are held at most once.
+const { pay, forgetKeys } = idempotentPayments(api);
+const { describe } = errorText(ERROR_LEAD);
 
 // --- state ----------------------------------------------------------------------
 
@@ -140,61 +100,8 @@ let wallet = null; // {account_id, balance, transfers}
 let walletRequest = 0; // bumped by every wallet load and at sign-out: older answers are dropped
 let generation = 0; // bumped at sign-out: answers that arrive for an older session are dropped
 
-function show(el, on = true) {
-  el.hidden = !on;
-}
-
-/** Creates an element: h('p', {class: 'x', 'data-id': 3}, 'text', child). */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v != null && v !== false) el.setAttribute(k, v === true ? '' : String(v));
-  }
-  el.append(...children.flat().filter((c) => c != null && c !== false));
-  return el;
-}
-
-const intFormat = new Intl.NumberFormat('en-US');
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
-const fmtInt = (n) => intFormat.format(n);
-const tokens = (n) => `${fmtInt(n)} ${n === 1 ? 'token' : 'tokens'}`;
-/** Number of characters as the server counts them (code points). */
-const chars = (s) => [...s].length;
-
-function fmtDate(s) {
-  if (!s) return '—';
-  const d = new Date(s);
-  return Number.isNaN(d.getTime()) ? s : dateFormat.format(d);
-}
-
-/** A server message as a sentence: capitalised, with a full stop. */
-function sentence(s) {
-  const t = String(s ?? '').trim();
-  if (!t) return '';
-  const c = t[0].toUpperCase() + t.slice(1);
-  return /[.!?]$/.test(c) ? c : `${c}.`;
-}
-
-/** An API error as a sentence for the user. */
-function describe(err) {
-  const lead = ERROR_LEAD[err.code];
-  const message = sentence(err.message);
-  return lead && lead !== message ? `${lead} ${message}` : message;
-}
-
-/** Marks a control invalid with a message in its `<id>-error` line, and focuses it. */
-function invalid(el, message) {
-  el.setAttribute('aria-invalid', 'true');
-  const line = $(`${el.id}-error`);
-  if (line) line.textContent = message;
-  el.focus();
-}
-
-function clearInvalid(el) {
-  el.removeAttribute('aria-invalid');
-  const line = $(`${el.id}-error`);
-  if (line) line.textContent = '';
-}
+const shortDate = (s) => fmtDate(s, dateFormat);
 
 // --- sign-in and identity -------------------------------------------------------
 
@@ -215,7 +122,7 @@ async function ensureIdentity() {
       localStorage.setItem(key, secret);
     }
     const commitment = await wasm('identityCommitment', [secret]);
-    await api('POST', '/api/registry/identities', { commitment });
+    await api('POST', '/api/registry/identities', { body: { commitment } });
     registered = await api('GET', '/api/registry/me');
     $('identity-status').textContent = 'A new contributor identity was created on this device and registered.';
   } else if (!secret || (await wasm('identityCommitment', [secret])) !== registered.commitment) {
@@ -251,7 +158,7 @@ function signOut() {
   wallet = null;
   walletRequest += 1;
   generation += 1;
-  pendingKeys.clear();
+  forgetKeys();
   sessionStorage.removeItem(TOKEN_KEY);
   show($('session'), false);
   show($('login-form'));
@@ -266,7 +173,7 @@ $('login-form').addEventListener('submit', async (event) => {
   $('login-button').disabled = true;
   try {
     session = null;
-    const resp = await api('POST', '/api/auth/login', { email: $('email').value.trim(), password: $('password').value });
+    const resp = await api('POST', '/api/auth/login', { body: { email: $('email').value.trim(), password: $('password').value } });
     session = { token: resp.token, user: resp.user };
     sessionStorage.setItem(TOKEN_KEY, JSON.stringify(session));
     $('password').value = '';
@@ -499,7 +406,7 @@ function renderWallet() {
   const rows = (wallet.transfers ?? []).slice(0, RECENT_TRANSFERS).map((t) => {
     const incoming = t.to_account_id === wallet.account_id;
     return h('tr', { 'data-transfer-id': t.id, 'data-direction': incoming ? 'in' : 'out', 'data-kind': t.kind },
-      h('td', {}, fmtDate(t.created_at)),
+      h('td', {}, shortDate(t.created_at)),
       h('td', {}, h('span', { class: 'direction' }, incoming ? 'Incoming: ' : 'Outgoing: '),
         TRANSFER_KIND_TEXT[t.kind] ?? String(t.kind).replaceAll('_', ' '),
         t.memo ? [h('br'), h('span', { class: 'hint memo' }, t.memo)] : null),
@@ -514,7 +421,7 @@ function renderWithdrawals(list) {
   const items = list.map((w) => h('li', { 'data-withdrawal-id': w.id, 'data-status': w.status, 'data-amount': w.amount },
     h('p', {}, h('strong', {}, `#${w.id}: ${tokens(w.amount)}`), ' to ', h('code', {}, w.address), ' ',
       h('span', { class: 'badge withdrawal-status', 'data-status': w.status }, WITHDRAWAL_STATUS_TEXT[w.status] ?? w.status)),
-    h('p', { class: 'hint' }, `Requested ${fmtDate(w.created_at)}`, w.decided_at ? ` · decided ${fmtDate(w.decided_at)}` : null),
+    h('p', { class: 'hint' }, `Requested ${shortDate(w.created_at)}`, w.decided_at ? ` · decided ${shortDate(w.decided_at)}` : null),
     w.status === 'rejected'
       ? h('p', { class: 'withdrawal-reason' }, h('strong', {}, 'Reason: '), w.reason || 'none given')
       : null));
@@ -544,20 +451,10 @@ function clearWallet() {
   $('withdraw-submit').disabled = false;
 }
 
-$('wallet-refresh').addEventListener('click', async (event) => {
-  const button = event.currentTarget;
-  button.disabled = true;
-  $('wallet-status').textContent = '';
-  const ok = await refreshWallet();
-  button.disabled = false;
-  if (ok) $('wallet-status').textContent = 'Wallet refreshed.';
-});
+wireRefresh($('wallet-refresh'), refreshWallet, $('wallet-status'), 'Wallet refreshed.', (ok) => ok);
 
 // Typing into a withdrawal field marked invalid clears the mark and its message.
-$('withdraw-form').addEventListener('input', (event) => {
-  const el = event.target;
-  if (el instanceof Element && el.getAttribute('aria-invalid') === 'true') clearInvalid(el);
-});
+clearInvalidOnInput($('withdraw-form'));
 
 $('withdraw-form').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -574,9 +471,8 @@ $('withdraw-form').addEventListener('submit', async (event) => {
   delete result.dataset.withdrawalId;
 
   const errors = [];
-  const text = amountEl.value.trim();
-  const amount = Number(text);
-  if (amountEl.validity.badInput || text === '' || !Number.isSafeInteger(amount) || amount < 1) {
+  const amount = positiveInt(amountEl);
+  if (amount === null) {
     errors.push([amountEl, 'The amount must be a whole number of tokens, 1 or more.']);
   } else if (!wallet) {
     errors.push([amountEl, 'Your balance is not loaded yet; use “Refresh” and try again.']);
@@ -587,14 +483,12 @@ $('withdraw-form').addEventListener('submit', async (event) => {
   if (!address) {
     errors.push([addressEl, 'Give the address to pay the tokens to.']);
   } else if (chars(address) > MAX_ADDRESS) {
-    errors.push([addressEl, `The address is at most ${MAX_ADDRESS} characters (this one has ${fmtInt(chars(address))}).`]);
+    errors.push([addressEl, tooLong('address', MAX_ADDRESS, address)]);
   } else if (/\p{Cc}/u.test(address)) {
     errors.push([addressEl, 'The address cannot contain control characters (tabs, line breaks).']);
   }
   if (errors.length) {
-    for (const [el, message] of [...errors].reverse()) invalid(el, message); // the first one keeps the focus
-    errorBox.textContent = errors.length === 1 ? 'Please fix the problem marked above.' : `Please fix the ${errors.length} problems marked above.`;
-    errorBox.dataset.code = 'client_validation';
+    refuseForm(errorBox, errors);
     return;
   }
 

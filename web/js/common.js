@@ -1,0 +1,422 @@
+// What the contributor page, the buyer dashboard and the admin page share:
+// DOM and formatting helpers, the API client (bearer token, JSON errors as
+// ApiError), Idempotency-Keys for calls that move tokens, error and
+// validation messages, and the sign-in / sign-out of the buyer and admin
+// pages. Each page keeps its own session (and its own sessionStorage key);
+// this module holds no state of its own beyond what a page asks it to make.
+
+export const $ = (id) => document.getElementById(id);
+
+export function show(el, on = true) {
+  el.hidden = !on;
+}
+
+// --- elements -----------------------------------------------------------------------
+
+/** Creates an element: h('p', {class: 'x', 'data-id': 3, onclick: f}, 'text', child). */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  setAttrs(el, attrs);
+  el.append(...children.flat().filter((c) => c != null && c !== false));
+  return el;
+}
+
+/** The same for SVG elements. */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  setAttrs(el, attrs);
+  el.append(...children.flat().filter((c) => c != null && c !== false));
+  return el;
+}
+
+/** Sets attributes (null and false leave one out, true sets it empty); `on…` keys add event listeners. */
+function setAttrs(el, attrs) {
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+}
+
+/** A list row's head: its focusable title (with the id after it when given) and a badge. */
+export function rowHead(titleId, title, id, badge) {
+  return h('div', { class: 'row-head' },
+    h('h3', { id: titleId, tabindex: -1 }, title, id != null ? [' ', h('span', { class: 'muted' }, `#${id}`)] : null),
+    badge);
+}
+
+/** A status badge: its text, and the status itself as data-status. */
+export function statusBadge(status, texts, cls = 'badge status') {
+  return h('span', { class: cls, 'data-status': status }, texts[status] ?? status);
+}
+
+/** A table row with one cell spanning `colspan` columns: what an empty table says. */
+export function emptyRow(colspan, text) {
+  return h('tr', {}, h('td', { colspan }, text));
+}
+
+/** A form's error line for the control `id` (the control's aria-describedby names it). */
+export function errorLine(id, attrs = {}) {
+  return h('p', { id: `${id}-error`, class: 'error field-error', ...attrs });
+}
+
+/** Campaign states as the buyer and admin pages name them. */
+export const CAMPAIGN_STATUS_TEXT = {
+  draft: 'draft',
+  pending_review: 'pending review',
+  approved: 'approved',
+  rejected: 'rejected',
+  open: 'open',
+  suspended: 'suspended',
+  closed: 'closed',
+};
+
+// --- formatting -----------------------------------------------------------------------
+
+const intFormat = new Intl.NumberFormat('en-US');
+
+/** Integers from the API: numbers, or decimal strings beyond ±2^53. */
+export function fmtInt(v) {
+  if (v == null) return '—';
+  if (typeof v === 'string') {
+    try {
+      return BigInt(v).toLocaleString('en-US');
+    } catch {
+      return v;
+    }
+  }
+  return intFormat.format(v);
+}
+
+/** A number or a decimal string as a JS number, 0 when it is none (approximate beyond 2^53; only used for drawing). */
+export function toNumber(v) {
+  const n = typeof v === 'string' ? Number(v) : v;
+  return Number.isFinite(n) ? n : 0;
+}
+
+export function tokens(n) {
+  return `${fmtInt(n)} ${n === 1 ? 'token' : 'tokens'}`;
+}
+
+/** A timestamp from the API in local time (`format`, an Intl.DateTimeFormat, or the browser's default); '—' when absent. */
+export function fmtDate(s, format = null) {
+  if (!s) return '—';
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) return s;
+  return format ? format.format(d) : d.toLocaleString();
+}
+
+/** Number of characters as the server counts them (code points). */
+export const chars = (s) => [...s].length;
+
+/** A server message as a sentence: capitalised, with a full stop. */
+export function sentence(s) {
+  const t = String(s ?? '').trim();
+  if (!t) return '';
+  const c = t[0].toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(c) ? c : `${c}.`;
+}
+
+// --- errors -----------------------------------------------------------------------------
+
+/**
+ * A page's way of telling API errors: `leads` gives a plain-language lead
+ * per error code, which the server's message follows (made a sentence
+ * unless `sentences` is false). Answers {describe, showError}.
+ */
+export function errorText(leads, { sentences = true } = {}) {
+  /** An API error as a sentence for the user. */
+  function describe(err) {
+    const lead = leads[err.code];
+    const message = sentences ? sentence(err.message) : err.message;
+    return lead && lead !== message ? `${lead} ${message}` : message;
+  }
+  /** Shows an error in a role="alert" element, keeping its code for styling and tests. */
+  function showError(el, err, prefix = '') {
+    if (!el) return;
+    el.textContent = prefix + describe(err);
+    if (err.code) el.dataset.code = err.code;
+    else delete el.dataset.code;
+  }
+  return { describe, showError };
+}
+
+export function clearError(el) {
+  if (!el) return;
+  el.textContent = '';
+  delete el.dataset.code;
+}
+
+/** Marks a control invalid with a message in its `<id>-error` line, and focuses it. */
+export function invalid(el, message) {
+  el.setAttribute('aria-invalid', 'true');
+  const line = $(`${el.id}-error`);
+  if (line) line.textContent = message;
+  el.focus();
+}
+
+export function clearInvalid(el) {
+  if (!el) return;
+  el.removeAttribute('aria-invalid');
+  const line = $(`${el.id}-error`);
+  if (line) line.textContent = '';
+}
+
+/** Typing into a control (inside `root`) marked invalid clears the mark and its message. */
+export function clearInvalidOnInput(root) {
+  root.addEventListener('input', (event) => {
+    const el = event.target;
+    if (el instanceof Element && el.getAttribute('aria-invalid') === 'true') clearInvalid(el);
+  });
+}
+
+/**
+ * Refuses a form in the page: marks each [control, message] of `errors`
+ * (the first one keeps the focus) and says how many problems there are in
+ * `errorBox`. With `mark` false the controls are left to the caller.
+ */
+export function refuseForm(errorBox, errors, { mark = true } = {}) {
+  if (mark) for (const [el, message] of [...errors].reverse()) invalid(el, message);
+  errorBox.textContent = errors.length === 1
+    ? 'Please fix the problem marked above.'
+    : `Please fix the ${errors.length} problems marked above.`;
+  errorBox.dataset.code = 'client_validation';
+}
+
+/** The message for a text that is longer than the server takes. */
+export function tooLong(what, max, text) {
+  return `The ${what} is at most ${fmtInt(max)} characters (this one has ${fmtInt(chars(text))}).`;
+}
+
+/** The whole number ≥ 1 typed into an input, or null when it holds anything else. */
+export function positiveInt(input) {
+  const text = input.value.trim();
+  const v = Number(text);
+  return input.validity.badInput || text === '' || !Number.isSafeInteger(v) || v < 1 ? null : v;
+}
+
+// --- HTTP -----------------------------------------------------------------------------------
+
+export class ApiError extends Error {
+  constructor(message, status, code) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const SESSION_EXPIRED = 'Your session has expired; please sign in again.';
+
+/**
+ * Makes a page's API client: api(method, path, {body, idempotencyKey, raw}).
+ * `body` is sent as JSON; `idempotencyKey` as the Idempotency-Key header;
+ * `raw` answers the Response itself (downloads). `token()` answers the
+ * bearer token of the page's session, if any. Errors become ApiError with the
+ * server's code (`networkMessage` when the server cannot be reached); a 401
+ * outside sign-in, while the page still has a session, calls `onExpired`.
+ */
+export function apiClient({ token, networkMessage, onExpired = null }) {
+  return async function api(method, path, { body, idempotencyKey, raw = false } = {}) {
+    const headers = { Accept: raw ? '*/*' : 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const bearer = token();
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+    let resp;
+    try {
+      resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      throw new ApiError(networkMessage, 0, 'network_error');
+    }
+    if (resp.ok && raw) return resp;
+    const data = resp.headers.get('content-type')?.includes('json') ? await resp.json().catch(() => null) : null;
+    if (!resp.ok) {
+      const err = new ApiError(data?.error?.message || `${method} ${path}: HTTP ${resp.status}`, resp.status, data?.error?.code);
+      if (resp.status === 401 && onExpired && token() && path !== '/api/auth/login') onExpired();
+      throw err;
+    }
+    return data;
+  };
+}
+
+/** Ends a session at the server, whatever the page does next (errors are ignored). */
+function endSession(token) {
+  return fetch('/api/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
+}
+
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  // crypto.randomUUID exists only in secure contexts (https, localhost): a v4 UUID by hand.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = [...b].map((v) => v.toString(16).padStart(2, '0')).join('');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/**
+ * Calls that move tokens carry an Idempotency-Key. One key stands for one
+ * user action: retrying the same action with the same body (after a network
+ * error or a refusal) sends the same key, so the server moves the tokens at
+ * most once; success forgets the key, and changing the body (another reason,
+ * amount, address or ε) gets a new one. The server stores nothing for failed
+ * requests, so reusing is safe.
+ *
+ * Answers {pay(action, path, body), forgetKeys()}: pay POSTs through `api`;
+ * forgetKeys drops every pending key (at sign-out).
+ */
+export function idempotentPayments(api) {
+  const pendingKeys = new Map(); // action → {key, body}
+  async function pay(action, path, body) {
+    const bodyText = JSON.stringify(body ?? null);
+    let entry = pendingKeys.get(action);
+    if (!entry || entry.body !== bodyText) {
+      entry = { key: newKey(), body: bodyText };
+      pendingKeys.set(action, entry);
+    }
+    const result = await api('POST', path, { body, idempotencyKey: entry.key });
+    pendingKeys.delete(action);
+    return result;
+  }
+  return { pay, forgetKeys: () => pendingKeys.clear() };
+}
+
+// --- sign-in of the buyer and admin pages ---------------------------------------------------------
+//
+// Both pages have #login-form (#login-email, #login-password, #login-submit,
+// #login-error), #session (#session-email, #logout-button, #session-error)
+// and #dashboard.
+
+/**
+ * The signed-in state of the buyer or the admin page: `current`, the
+ * session ({token, expires_at, user: {id, email, role}}) or null, kept in
+ * sessionStorage under the page's own `storageKey` and only for accounts of
+ * `role`; `api`, the page's API client (a 401 outside sign-in calls
+ * `signOut(SESSION_EXPIRED)`); and `pay`, for calls that move tokens (see
+ * idempotentPayments).
+ */
+export class StaffSession {
+  constructor({ role, storageKey, signOut }) {
+    this.role = role;
+    this.storageKey = storageKey;
+    this.current = StaffSession.#load(storageKey, role);
+    this.api = apiClient({
+      token: () => this.current?.token,
+      networkMessage: 'The server could not be reached; check the connection and try again.',
+      onExpired: () => signOut(SESSION_EXPIRED),
+    });
+    const { pay, forgetKeys } = idempotentPayments(this.api);
+    this.pay = pay;
+    this.forgetKeys = forgetKeys;
+  }
+
+  /** The session kept under `key`, when it is one for `role`. */
+  static #load(key, role) {
+    try {
+      const s = JSON.parse(sessionStorage.getItem(key) || 'null');
+      return s?.token && s.user?.role === role ? s : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Keeps a new session (also in sessionStorage). */
+  save(session) {
+    this.current = session;
+    sessionStorage.setItem(this.storageKey, JSON.stringify(session));
+  }
+
+  /** Forgets the session, here and in sessionStorage, and the pending Idempotency-Keys. */
+  end() {
+    this.current = null;
+    sessionStorage.removeItem(this.storageKey);
+    this.forgetKeys();
+  }
+}
+
+/** The pages other roles use, offered to someone who signed in on the wrong one. */
+const OTHER_PAGE = new Map([
+  ['contributor', () => [' Contributors use the ', h('a', { href: 'contribute.html' }, 'contributor page'), '.']],
+  ['buyer', () => [' Buyers use the ', h('a', { href: 'buyer.html' }, 'buyer dashboard'), '.']],
+]);
+
+/**
+ * Wires the sign-in form and the sign-out button of a StaffSession's page.
+ * Only an account of its role may use the page: another one's session is
+ * ended at once, and #login-error says so (`refusal.code` as its data-code,
+ * `refusal.text(user)`, then a link to the page that user's role uses). A
+ * good sign-in is saved and followed by `afterSignIn()`. Sign-out calls
+ * `signOut()`, then ends the session at the server.
+ */
+export function wireSignIn(auth, { showError, afterSignIn, signOut, refusal }) {
+  $('login-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const errorBox = $('login-error');
+    clearError(errorBox);
+    $('login-submit').disabled = true;
+    try {
+      auth.current = null;
+      const resp = await auth.api('POST', '/api/auth/login', {
+        body: { email: $('login-email').value.trim(), password: $('login-password').value },
+      });
+      if (resp.user?.role !== auth.role) {
+        // This page cannot use the session: end it at once instead of keeping the token.
+        await endSession(resp.token);
+        errorBox.dataset.code = refusal.code;
+        errorBox.replaceChildren(refusal.text(resp.user));
+        const other = OTHER_PAGE.get(resp.user?.role);
+        if (other) errorBox.append(...other());
+        return;
+      }
+      auth.save({ token: resp.token, expires_at: resp.expires_at, user: resp.user });
+      $('login-password').value = '';
+      await afterSignIn();
+    } catch (err) {
+      showError(errorBox, err);
+    } finally {
+      $('login-submit').disabled = false;
+    }
+  });
+
+  $('logout-button').addEventListener('click', async () => {
+    const token = auth.current?.token;
+    signOut();
+    $('login-email').focus();
+    if (token) await endSession(token);
+  });
+}
+
+/** Shows the dashboard of a signed-in `email`. */
+export function showSignedIn(email) {
+  show($('login-form'), false);
+  show($('session'));
+  show($('dashboard'));
+  $('session-email').textContent = email;
+  clearError($('session-error'));
+}
+
+/** Shows the sign-in form again, with `message` (why the session ended) as its error. */
+export function showSignedOut(message = '') {
+  show($('dashboard'), false);
+  show($('session'), false);
+  show($('login-form'));
+  $('login-password').value = '';
+  const box = $('login-error');
+  box.textContent = message;
+  if (message) box.dataset.code = 'session_expired';
+  else delete box.dataset.code;
+}
+
+/**
+ * A "Refresh" button: disabled while `refresh()` runs; afterwards, when
+ * `succeeded(result)`, `statusEl` (cleared first) says `doneText`.
+ */
+export function wireRefresh(button, refresh, statusEl = null, doneText = '', succeeded = () => true) {
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    if (statusEl) statusEl.textContent = '';
+    const result = await refresh();
+    button.disabled = false;
+    if (statusEl && succeeded(result)) statusEl.textContent = doneText;
+  });
+}
