@@ -144,6 +144,14 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
         started.elapsed().as_secs_f64()
     );
     eprintln!("browser requests: {}", result["requests"]);
+    // The page first created an account (a weak password refused by the
+    // server, then a good one) and signed it out.
+    assert!(
+        result["registered"]
+            .as_str()
+            .is_some_and(|e| e.contains('@')),
+        "{result}"
+    );
     let receipt = &result["receipt"];
 
     // The receipt the page showed.
@@ -259,6 +267,12 @@ async fn buyer_and_admin_pages_in_headless_chromium() {
         w.join().unwrap();
     }
     eprintln!("buyer dashboard: {result}");
+    assert!(
+        result["registered"]
+            .as_str()
+            .is_some_and(|e| e.contains('@')),
+        "{result}"
+    );
     assert_eq!(result["status"], "released", "{result}");
     // One bar per category of the campaign's categorical field.
     assert_eq!(result["bars"], 3, "{result}");

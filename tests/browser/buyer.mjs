@@ -1,9 +1,11 @@
-// Drives web/buyer.html in Debian's headless Chromium: sign in as a buyer,
+// Drives web/buyer.html in Debian's headless Chromium: create a new buyer
+// account (a guessable password is refused first), sign it in and out, then
+// sign in as the buyer EMAIL,
 // build and create a campaign (checking the client-side validation first),
 // fund it and send it to review (the wallet drops by its budget), then buy a
 // report of an open campaign, follow it to "released", check the histogram
 // and the means, and download the CSV. Prints
-// {created_campaign, report_id, status, bars, csv_first_line, seconds} as JSON
+// {registered, created_campaign, report_id, status, bars, csv_first_line, seconds} as JSON
 // on stdout; screenshots go to $ARTIFACTS_DIR/buyer.png and buyer-phone.png
 // (375 px wide). Fails (exit 1, reason on stderr) when anything goes wrong,
 // when the page talks to another origin or throws, when a payment call lacks
@@ -93,10 +95,48 @@ async function waitInPage(what, fn, arg, timeout = 30_000) {
   return value;
 }
 
+const registered = `new-${Date.now()}@example.org`; // the account the page creates first
+
 let exitCode = 1;
 try {
   await mkdir(ARTIFACTS, { recursive: true });
   await page.goto(`${BASE}/buyer.html`);
+
+  // --- create an account: a guessable password is refused, then a good one signs it in -------
+  await page.locator('#register-box > summary').click();
+  await page.locator('#register-email').fill(registered);
+  await page.locator('#register-password').fill('password1');
+  await page.locator('#register-submit').click();
+  const refused = await waitInPage('weak password', () => {
+    const box = document.getElementById('register-error');
+    return box.textContent ? { code: box.dataset.code ?? null, text: box.textContent } : false;
+  });
+  if (!['password_too_weak', 'password_too_short'].includes(refused.code)) {
+    throw new Error(`the weak password was refused with ${JSON.stringify(refused)}, not by the server's password check`);
+  }
+  if (!(await page.locator('#dashboard').isHidden()) || !(await page.locator('#login-form').isVisible())) {
+    throw new Error('a refused registration signed in');
+  }
+  log('weak password refused:', refused.text);
+  await page.locator('#register-email').fill(registered);
+  await page.locator('#register-password').fill('quiet-meadow-42-ember');
+  await page.locator('#register-submit').click();
+  await waitInPage('registration and sign-in', (email) => {
+    const err = document.getElementById('register-error').textContent
+      || document.getElementById('login-error').textContent
+      || document.getElementById('session-error').textContent;
+    if (err) return { error: err };
+    return !document.getElementById('dashboard').hidden
+      && document.getElementById('session-email').textContent === email
+      && document.getElementById('balance').dataset.value !== '';
+  }, registered);
+  if (!(await page.locator('#register-box').isHidden())) throw new Error('the registration form is still shown after sign-in');
+  log('registered and signed in as', registered);
+  await page.locator('#logout-button').click();
+  await page.locator('#login-form').waitFor({ state: 'visible' });
+  await page.locator('#register-box').waitFor({ state: 'visible' });
+  if (!(await page.locator('#dashboard').isHidden())) throw new Error('the dashboard is still shown after sign-out');
+  checkProblems('registration');
 
   // --- sign in ---------------------------------------------------------------------------
   await page.locator('#login-email').fill(EMAIL);
@@ -294,6 +334,7 @@ try {
   checkProblems('at the end');
 
   console.log(JSON.stringify({
+    registered,
     created_campaign: created.id,
     report_id: reportId,
     status,

@@ -1,8 +1,10 @@
-// Drives web/contribute.html in Debian's headless Chromium: sign in, fill the
+// Drives web/contribute.html in Debian's headless Chromium: create a new
+// contributor account (a guessable password is refused first), sign it in
+// and out, then sign in as EMAIL, fill the
 // record, encrypt + prove in the page's wasm worker, submit, and wait for the
 // receipt; with WITHDRAW set, then request a withdrawal from the wallet
 // section (an empty address is refused in the page first) and wait for it to
-// show as pending with the balance down by that much. Prints {receipt,
+// show as pending with the balance down by that much. Prints {registered, receipt,
 // seconds, timing, balance, withdrawal, balance_after_withdrawal, requests} as
 // JSON on stdout; screenshots go to $ARTIFACTS_DIR/contribute.png (and
 // contribute-wallet.png, contribute-phone.png with WITHDRAW). Fails (exit 1)
@@ -110,14 +112,47 @@ page.on('console', (m) => log(`console.${m.type()}: ${m.text()}`));
 page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
 page.on('worker', (w) => log(`worker started: ${w.url()}`));
 
+const registered = `new-${Date.now()}@example.org`; // the account the page creates first
+
 let exitCode = 1;
 try {
   await mkdir(ARTIFACTS, { recursive: true });
   await page.goto(`${BASE}/contribute.html?campaign=${encodeURIComponent(CAMPAIGN)}`);
 
+  // Create an account: a guessable password is refused, then a good one signs it in.
+  await page.locator('#register-box > summary').click();
+  await page.locator('#register-email').fill(registered);
+  await page.locator('#register-password').fill('password1');
+  await page.locator('#register-submit').click();
+  const refused = await page.waitForFunction(() => {
+    const box = document.getElementById('register-error');
+    return box.textContent ? { code: box.dataset.code ?? null, text: box.textContent } : false;
+  }, null, { timeout: 30_000 }).then((h) => h.jsonValue());
+  if (!['password_too_weak', 'password_too_short'].includes(refused.code)) {
+    throw new Error(`the weak password was refused with ${JSON.stringify(refused)}, not by the server's password check`);
+  }
+  if (!(await page.locator('#session').isHidden())) throw new Error('a refused registration signed in');
+  log('weak password refused:', refused.text);
+  await page.locator('#register-email').fill(registered);
+  await page.locator('#register-password').fill('quiet-meadow-42-ember');
+  await page.locator('#register-submit').click();
+  await page.waitForFunction((email) => {
+    const err = document.getElementById('register-error').textContent || document.getElementById('login-error').textContent;
+    if (err) throw new Error(`registration: ${err}`);
+    return !document.getElementById('session').hidden && document.getElementById('session-email').textContent === email;
+  }, registered, { timeout: 30_000 });
+  if (!(await page.locator('#register-box').isHidden())) throw new Error('the registration form is still shown after sign-in');
+  // Let the new account's identity check finish before signing out.
+  await page.waitForFunction(() => document.getElementById('identity-status').textContent
+    || document.getElementById('identity-error').textContent, null, { timeout: 60_000 });
+  log('registered and signed in as', registered);
+  await page.locator('#logout-button').click();
+  await page.locator('#login-form').waitFor({ state: 'visible' });
+  await page.locator('#register-box').waitFor({ state: 'visible' });
+
   // Sign in.
-  await page.getByLabel('E-mail').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('E-mail', { exact: true }).fill(EMAIL);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#session').waitFor({ state: 'visible' });
   await page.waitForFunction(() => {
@@ -278,6 +313,7 @@ try {
   }
 
   console.log(JSON.stringify({
+    registered,
     receipt,
     seconds,
     timing,

@@ -6,7 +6,7 @@
 
 import {
   $, show, h, svg, rowHead, statusBadge, emptyRow, fmtInt, toNumber, tokens, fmtDate, errorText, clearError, invalid,
-  clearInvalid, refuseForm, CAMPAIGN_STATUS_TEXT, StaffSession, wireSignIn, showSignedIn, showSignedOut,
+  clearInvalid, refuseForm, CAMPAIGN_STATUS_TEXT, StaffSession, wireSignIn, wireRegister, showSignedIn, showSignedOut,
 } from './common.js';
 
 const TOKEN_KEY = 'cipherpool.buyer.session';
@@ -80,7 +80,7 @@ const resultsCache = new Map(); // report id → results JSON
 
 // --- sign-in ----------------------------------------------------------------------
 
-wireSignIn(auth, {
+const signIn = wireSignIn(auth, {
   showError,
   afterSignIn,
   signOut,
@@ -89,6 +89,9 @@ wireSignIn(auth, {
     text: (user) => `This dashboard is for buyers; ${user?.email ?? 'this account'} is a ${user?.role ?? 'different'} account.`,
   },
 });
+
+// A new buyer account is signed in the same way.
+wireRegister({ role: 'buyer', api, signIn });
 
 async function afterSignIn() {
   showSignedIn(auth.current.user.email);

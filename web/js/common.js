@@ -349,16 +349,15 @@ const OTHER_PAGE = new Map([
  * `signOut()`, then ends the session at the server.
  */
 export function wireSignIn(auth, { showError, afterSignIn, signOut, refusal }) {
-  $('login-form').addEventListener('submit', async (event) => {
-    event.preventDefault();
+  /** Signs `email` in (errors in #login-error); the sign-in form and the registration form use it. */
+  async function signIn(email, password) {
     const errorBox = $('login-error');
     clearError(errorBox);
+    $('login-email').value = email;
     $('login-submit').disabled = true;
     try {
       auth.current = null;
-      const resp = await auth.api('POST', '/api/auth/login', {
-        body: { email: $('login-email').value.trim(), password: $('login-password').value },
-      });
+      const resp = await auth.api('POST', '/api/auth/login', { body: { email, password } });
       if (resp.user?.role !== auth.role) {
         // This page cannot use the session: end it at once instead of keeping the token.
         await endSession(resp.token);
@@ -376,6 +375,11 @@ export function wireSignIn(auth, { showError, afterSignIn, signOut, refusal }) {
     } finally {
       $('login-submit').disabled = false;
     }
+  }
+
+  $('login-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    signIn($('login-email').value.trim(), $('login-password').value);
   });
 
   $('logout-button').addEventListener('click', async () => {
@@ -384,11 +388,79 @@ export function wireSignIn(auth, { showError, afterSignIn, signOut, refusal }) {
     $('login-email').focus();
     if (token) await endSession(token);
   });
+  return signIn;
+}
+
+// --- registration (buyer and contributor pages) ---------------------------------------------
+//
+// Both pages have, under the sign-in form, #register-box (a <details>) with
+// #register-form: #register-email, #register-password (each with its
+// `<id>-error` line), #register-submit and #register-error.
+
+/** Which control a refusal of POST /api/auth/register is about. */
+const REGISTER_FIELD = {
+  invalid_email: 'register-email',
+  email_taken: 'register-email',
+  password_too_short: 'register-password',
+  password_too_weak: 'register-password',
+};
+
+/**
+ * Wires the registration form: checks the e-mail (with an @) and the
+ * password (8 characters or more) in the page, creates an account of `role`
+ * with `api`, then signs it in with `signIn(email, password)`, the page's own
+ * sign-in. A refusal shows the server's message in #register-error (its code
+ * as data-code) and marks the control it is about.
+ */
+export function wireRegister({ role, api, signIn }) {
+  const form = $('register-form');
+  const email = $('register-email');
+  const password = $('register-password');
+  const errorBox = $('register-error');
+  clearInvalidOnInput(form);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearError(errorBox);
+    clearInvalid(email);
+    clearInvalid(password);
+    const address = email.value.trim();
+    const errors = [];
+    if (!address) errors.push([email, 'Enter your e-mail address.']);
+    else if (!address.includes('@')) errors.push([email, 'Enter an e-mail address with an @, like name@example.org.']);
+    if (chars(password.value) < 8) errors.push([password, 'The password needs at least 8 characters.']);
+    if (errors.length) {
+      refuseForm(errorBox, errors);
+      return;
+    }
+    const secret = password.value;
+    $('register-submit').disabled = true;
+    try {
+      await api('POST', '/api/auth/register', { body: { email: address, password: secret, role } });
+    } catch (err) {
+      errorBox.textContent = err.message;
+      if (err.code) errorBox.dataset.code = err.code;
+      const field = $(REGISTER_FIELD[err.code]);
+      if (field) invalid(field, err.message);
+      return;
+    } finally {
+      $('register-submit').disabled = false;
+    }
+    form.reset();
+    $('register-box').open = false;
+    await signIn(address, secret);
+  });
+}
+
+/** Shows or hides the registration box, on the pages that have one. */
+export function showRegister(on) {
+  const box = $('register-box');
+  if (box) show(box, on);
 }
 
 /** Shows the dashboard of a signed-in `email`. */
 export function showSignedIn(email) {
   show($('login-form'), false);
+  showRegister(false);
   show($('session'));
   show($('dashboard'));
   $('session-email').textContent = email;
@@ -400,6 +472,7 @@ export function showSignedOut(message = '') {
   show($('dashboard'), false);
   show($('session'), false);
   show($('login-form'));
+  showRegister(true);
   $('login-password').value = '';
   const box = $('login-error');
   box.textContent = message;

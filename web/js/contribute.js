@@ -7,7 +7,7 @@
 
 import {
   $, show, h, fmtInt, tokens, fmtDate, chars, sentence, errorText, invalid, clearInvalid, clearInvalidOnInput,
-  refuseForm, tooLong, positiveInt, apiClient, idempotentPayments, wireRefresh,
+  refuseForm, tooLong, positiveInt, apiClient, idempotentPayments, wireRefresh, wireRegister, showRegister,
 } from './common.js';
 
 const TOKEN_KEY = 'cipherpool.session';
@@ -136,6 +136,7 @@ async function ensureIdentity() {
 
 async function afterSignIn() {
   show($('login-form'), false);
+  showRegister(false);
   show($('session'));
   show($('wallet-section'));
   $('session-email').textContent = session.user.email;
@@ -162,18 +163,20 @@ function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
   show($('session'), false);
   show($('login-form'));
+  showRegister(true);
   $('password').value = '';
   clearWallet();
   updateReady();
 }
 
-$('login-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
+/** Signs `email` in (errors in #login-error); the sign-in form and the registration form use it. */
+async function signIn(email, password) {
+  $('email').value = email;
   $('login-error').textContent = '';
   $('login-button').disabled = true;
   try {
     session = null;
-    const resp = await api('POST', '/api/auth/login', { body: { email: $('email').value.trim(), password: $('password').value } });
+    const resp = await api('POST', '/api/auth/login', { body: { email, password } });
     session = { token: resp.token, user: resp.user };
     sessionStorage.setItem(TOKEN_KEY, JSON.stringify(session));
     $('password').value = '';
@@ -183,8 +186,15 @@ $('login-form').addEventListener('submit', async (event) => {
   } finally {
     $('login-button').disabled = false;
   }
+}
+
+$('login-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  signIn($('email').value.trim(), $('password').value);
 });
 $('logout-button').addEventListener('click', signOut);
+// A new contributor account is signed in the same way.
+wireRegister({ role: 'contributor', api, signIn });
 
 // --- campaign and record form ---------------------------------------------------
 
