@@ -91,7 +91,12 @@ const signIn = wireSignIn(auth, {
 });
 
 // A new buyer account is signed in the same way.
-wireRegister({ role: 'buyer', api, signIn });
+wireRegister({
+  role: 'buyer',
+  api,
+  signIn,
+  intro: 'A buyer account: create campaigns and buy reports. You are signed in as soon as it is created.',
+});
 
 async function afterSignIn() {
   showSignedIn(auth.current.user.email);

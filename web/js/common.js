@@ -412,7 +412,26 @@ const REGISTER_FIELD = {
  * sign-in. A refusal shows the server's message in #register-error (its code
  * as data-code) and marks the control it is about.
  */
-export function wireRegister({ role, api, signIn }) {
+/** The account-creation form, shared by the buyer and contributor pages. */
+const REGISTER_FORM = `
+  <summary>New here? Create an account</summary>
+  <form id="register-form" novalidate aria-describedby="register-intro">
+    <p id="register-intro" class="hint"></p>
+    <label for="register-email">Your e-mail</label>
+    <input id="register-email" name="email" type="email" autocomplete="email" required aria-describedby="register-email-error">
+    <p id="register-email-error" class="error field-error"></p>
+    <label for="register-password">Choose a password</label>
+    <input id="register-password" name="new-password" type="password" autocomplete="new-password" minlength="8" required
+      aria-describedby="register-password-hint register-password-error">
+    <p id="register-password-hint" class="hint">At least 8 characters, not a common password.</p>
+    <p id="register-password-error" class="error field-error"></p>
+    <div><button type="submit" id="register-submit">Create account</button></div>
+    <p id="register-error" class="error" role="alert"></p>
+  </form>`;
+
+export function wireRegister({ role, api, signIn, intro }) {
+  $('register-box').innerHTML = REGISTER_FORM;
+  $('register-intro').textContent = intro;
   const form = $('register-form');
   const email = $('register-email');
   const password = $('register-password');

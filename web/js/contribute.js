@@ -194,7 +194,12 @@ $('login-form').addEventListener('submit', (event) => {
 });
 $('logout-button').addEventListener('click', signOut);
 // A new contributor account is signed in the same way.
-wireRegister({ role: 'contributor', api, signIn });
+wireRegister({
+  role: 'contributor',
+  api,
+  signIn,
+  intro: 'A contributor account: contribute to campaigns and earn tokens. You are signed in as soon as it is created.',
+});
 
 // --- campaign and record form ---------------------------------------------------
 
