@@ -137,44 +137,8 @@ async fn contributions_over_real_processes() {
     let (base, dir) = (p.base.clone(), p.dir.clone());
     let http = reqwest::Client::new();
 
-    let login = |email: String| {
-        let http = http.clone();
-        let base = base.clone();
-        async move {
-            let (s, b) = post(
-                &http,
-                format!("{base}/api/auth/login"),
-                None,
-                json!({"email": email, "password": GOOD_PASSWORD}),
-                None,
-            )
-            .await;
-            assert_eq!(s, StatusCode::OK, "{b}");
-            (
-                b["token"].as_str().unwrap().to_string(),
-                b["user"]["id"].as_i64().unwrap(),
-            )
-        }
-    };
-    let register = |role: &'static str| {
-        let http = http.clone();
-        let base = base.clone();
-        async move {
-            let email = unique_email(role);
-            let (s, _) = post(
-                &http,
-                format!("{base}/api/auth/register"),
-                None,
-                json!({"email": email, "password": GOOD_PASSWORD, "role": role}),
-                None,
-            )
-            .await;
-            assert_eq!(s, StatusCode::CREATED);
-            email
-        }
-    };
-    let (admin, _) = login("root@example.org".into()).await;
-    let (buyer, buyer_id) = login(register("buyer").await).await;
+    let (admin, _) = account(&http, &base, "root@example.org", None).await;
+    let (buyer, buyer_id) = account(&http, &base, &unique_email("buyer"), Some("buyer")).await;
     let (s, _) = post(
         &http,
         format!("{base}/api/admin/mint"),
@@ -240,7 +204,13 @@ async fn contributions_over_real_processes() {
 
     let mut wallets = Vec::new();
     for (i, region) in ["north", "south", "north"].iter().enumerate() {
-        let (token, _) = login(register("contributor").await).await;
+        let (token, _) = account(
+            &http,
+            &base,
+            &unique_email("contributor"),
+            Some("contributor"),
+        )
+        .await;
         let secret = dir.join(format!("secret-{i}.hex"));
         let out = bin("cipherpool-client")
             .args(["identity", "--out"])
@@ -326,7 +296,8 @@ async fn contributions_over_real_processes() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Logs in (registering first when `role` is given); returns token and id.
+/// Logs in (registering first with that role when `role` is given);
+/// returns token and user id.
 async fn account(
     http: &reqwest::Client,
     base: &str,
