@@ -1,8 +1,11 @@
-//! The contributor page in a real headless Chromium: the wasm client (built by
-//! `scripts/build-wasm` into web/pkg) encrypts and proves a record in the
-//! browser, and the real server accepts and pays for it. Driven by
-//! tests/browser/contribute.mjs (playwright-core, installed by `scripts/setup`),
-//! which also checks that no request the browser sends carries the plaintext.
+//! Every role's pages in a real headless Chromium against the real server.
+//! The contributor page and the unpacked Manifest V3 extension: the wasm
+//! client (built by `scripts/build-wasm` into web/pkg and copied into
+//! web/extension) encrypts and proves a record in the browser, and the real
+//! server accepts and pays for it (tests/browser/contribute.mjs and
+//! extension.mjs, playwright-core installed by `scripts/setup`, which also
+//! check that no request the browser sends carries the plaintext). The buyer
+//! dashboard and the admin pages: buyer.mjs and admin.mjs.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -94,11 +97,11 @@ async fn run_browser_script(root: &Path, name: &str, envs: &[(&str, String)]) ->
     serde_json::from_str(stdout.lines().last().expect("output")).expect("browser result JSON")
 }
 
-#[tokio::test]
-async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
-    let root = repo_root();
-    require_prerequisites(&root);
-
+/// A server serving `web/`, an open campaign (the commute schema) and a
+/// contributor account with a known password and no identity yet (the page
+/// under test creates one): answers (app, admin, contributor, campaign,
+/// the contributor's wallet account).
+async fn contributor_world() -> (TestApp, TestUser, TestUser, i64, i64) {
     let mut settings = test_settings();
     settings.web_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../web").into();
     let app = spawn_app_with(settings).await;
@@ -106,62 +109,28 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     let buyer = app.user("buyer").await;
     app.mint(&admin, buyer.id, 100_000).await;
     let campaign = app.open_campaign(&admin, &buyer, &commute_campaign()).await;
-    // The page and the wasm client are served by the server itself.
-    let r = app.get("/contribute.html", None).await;
-    assert_eq!(
-        r.status(),
-        StatusCode::OK,
-        "the server does not serve web/contribute.html"
-    );
-    let r = app.get("/pkg/cipherpool_client_wasm_bg.wasm", None).await;
-    assert_eq!(r.headers()["content-type"], "application/wasm");
-
-    // A contributor account with a known password; the page creates the
-    // identity secret and registers its commitment itself.
     let contributor = app.user("contributor").await;
     let wallet = body(app.get("/api/wallet", Some(&contributor.token)).await).await["account_id"]
         .as_i64()
         .unwrap();
-    let record = json!({"minutes": 37, "days": 4, "mode": "train"});
+    (app, admin, contributor, campaign, wallet)
+}
 
-    let started = Instant::now();
-    let result = run_browser_script(
-        &root,
-        "contribute",
-        &[
-            ("BASE", app.address.clone()),
-            ("CAMPAIGN", campaign.to_string()),
-            ("EMAIL", contributor.email.clone()),
-            ("PASSWORD", GOOD_PASSWORD.to_string()),
-            ("RECORD", record.to_string()),
-            ("WITHDRAW", "10".to_string()),
-        ],
-    )
-    .await;
-    eprintln!(
-        "browser: encrypt + prove {} s in the page, {:.1} s in all",
-        result["seconds"],
-        started.elapsed().as_secs_f64()
-    );
-    eprintln!("browser requests: {}", result["requests"]);
-    // The page first created an account (a weak password refused by the
-    // server, then a good one) and signed it out.
-    assert!(
-        result["registered"]
-            .as_str()
-            .is_some_and(|e| e.contains('@')),
-        "{result}"
-    );
-    let receipt = &result["receipt"];
-
-    // The receipt the page showed.
+/// Server side of a receipt a page showed: the contribution is stored as
+/// received (its digest the SHA-256 of the stored ciphertext), it is the
+/// campaign's only one, and the wallet got exactly the reward from the
+/// campaign's escrow; the account registered one identity.
+async fn assert_paid(
+    app: &TestApp,
+    admin: &TestUser,
+    contributor: &TestUser,
+    receipt: &Value,
+    campaign: i64,
+    wallet: i64,
+) {
     assert_eq!(receipt["campaign_id"], campaign);
     assert_eq!(receipt["reward"], REWARD);
     assert_eq!(receipt["payout_account"], wallet);
-    assert_eq!(result["balance"], format!("{REWARD} tokens"));
-
-    // Server side: the contribution is stored as received, and the wallet
-    // got exactly the reward, out of the campaign's escrow.
     let cid = receipt["contribution_id"]
         .as_i64()
         .expect("contribution_id");
@@ -202,13 +171,6 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     assert_eq!(payout, wallet);
     assert_eq!(transfer_id, receipt["transfer_id"].as_i64().unwrap());
     assert_eq!(transfer, (wallet, REWARD));
-    // The page then withdrew 10 tokens: held, pending an admin.
-    assert_eq!(result["withdrawal"]["status"], "pending", "{result}");
-    assert_eq!(result["withdrawal"]["amount"], 10);
-    assert_eq!(result["balance_after_withdrawal"], REWARD - 10, "{result}");
-    assert_eq!(app.balance(&contributor).await, REWARD - 10);
-    let w = body(app.get("/api/withdrawals", Some(&contributor.token)).await).await;
-    assert_eq!(w[0]["address"], "ext-acct-1", "{w}");
     let escrow = body(
         app.get(&format!("/api/campaigns/{campaign}"), Some(&admin.token))
             .await,
@@ -217,9 +179,149 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
         .as_i64()
         .unwrap();
     assert_eq!(escrow, BUDGET - REWARD);
-    // The page registered exactly one identity for the account.
     let me = app.get("/api/registry/me", Some(&contributor.token)).await;
     assert_eq!(me.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
+    let root = repo_root();
+    require_prerequisites(&root);
+    let (app, admin, contributor, campaign, wallet) = contributor_world().await;
+    // The page and the wasm client are served by the server itself.
+    let r = app.get("/contribute.html", None).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "the server does not serve web/contribute.html"
+    );
+    let r = app.get("/pkg/cipherpool_client_wasm_bg.wasm", None).await;
+    assert_eq!(r.headers()["content-type"], "application/wasm");
+
+    let record = json!({"minutes": 37, "days": 4, "mode": "train"});
+    let started = Instant::now();
+    let result = run_browser_script(
+        &root,
+        "contribute",
+        &[
+            ("BASE", app.address.clone()),
+            ("CAMPAIGN", campaign.to_string()),
+            ("EMAIL", contributor.email.clone()),
+            ("PASSWORD", GOOD_PASSWORD.to_string()),
+            ("RECORD", record.to_string()),
+            ("WITHDRAW", "10".to_string()),
+        ],
+    )
+    .await;
+    eprintln!(
+        "browser: encrypt + prove {} s in the page, {:.1} s in all",
+        result["seconds"],
+        started.elapsed().as_secs_f64()
+    );
+    eprintln!("browser requests: {}", result["requests"]);
+    // The page first created an account (a weak password refused by the
+    // server, then a good one) and signed it out.
+    assert!(
+        result["registered"]
+            .as_str()
+            .is_some_and(|e| e.contains('@')),
+        "{result}"
+    );
+    assert_eq!(result["balance"], format!("{REWARD} tokens"));
+    assert_paid(
+        &app,
+        &admin,
+        &contributor,
+        &result["receipt"],
+        campaign,
+        wallet,
+    )
+    .await;
+    // The page then withdrew 10 tokens: held, pending an admin.
+    assert_eq!(result["withdrawal"]["status"], "pending", "{result}");
+    assert_eq!(result["withdrawal"]["amount"], 10);
+    assert_eq!(result["balance_after_withdrawal"], REWARD - 10, "{result}");
+    assert_eq!(app.balance(&contributor).await, REWARD - 10);
+    let w = body(app.get("/api/withdrawals", Some(&contributor.token)).await).await;
+    assert_eq!(w[0]["address"], "ext-acct-1", "{w}");
+    app.assert_ledger_consistent(&admin).await;
+}
+
+/// The same contributor flow through the unpacked Manifest V3 extension
+/// (web/extension/, loaded with --load-extension): its page talks to the
+/// server from chrome-extension://, keeps the identity secret in extension
+/// storage, lists the open campaigns, and its contribution is accepted and
+/// paid like the web page's.
+#[tokio::test]
+async fn contributor_extension_in_headless_chromium_is_accepted_and_paid() {
+    let root = repo_root();
+    require_prerequisites(&root);
+    for copied in [
+        "contribute.html",
+        "js/contribute.js",
+        "js/platform.js",
+        "pkg/cipherpool_client_wasm_bg.wasm",
+    ] {
+        assert!(
+            root.join("web/extension").join(copied).is_file(),
+            "web/extension/{copied} is missing: run scripts/build-wasm"
+        );
+    }
+    let (app, admin, contributor, campaign, wallet) = contributor_world().await;
+    let record = json!({"minutes": 12, "days": 5, "mode": "bike"});
+    let result = run_browser_script(
+        &root,
+        "extension",
+        &[
+            ("BASE", app.address.clone()),
+            ("CAMPAIGN", campaign.to_string()),
+            ("EMAIL", contributor.email.clone()),
+            ("PASSWORD", GOOD_PASSWORD.to_string()),
+            ("RECORD", record.to_string()),
+        ],
+    )
+    .await;
+    eprintln!(
+        "extension: encrypt + prove {} s; requests: {}",
+        result["seconds"], result["requests"]
+    );
+    assert_eq!(
+        result["csp"],
+        "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'"
+    );
+    assert_eq!(
+        result["secret_key"],
+        format!(
+            "cipherpool.identity-secret.{}.{}",
+            app.address, contributor.id
+        )
+    );
+    assert_eq!(result["balance"], format!("{REWARD} tokens"));
+    assert_eq!(result["wallet_balance"], REWARD);
+    // Every request went to the server or to the extension itself; the API
+    // calls came from the extension's page, not from a page of the server.
+    let requests = result["requests"].as_array().expect("requests");
+    assert!(requests.iter().all(|r| {
+        let url = r["url"].as_str().unwrap();
+        url.starts_with(&format!("{}/", app.address)) || url.starts_with("chrome-extension://")
+    }));
+    assert!(requests.iter().all(
+        |r| !r["url"].as_str().unwrap().ends_with("/contribute.html")
+            || r["url"]
+                .as_str()
+                .unwrap()
+                .starts_with("chrome-extension://")
+    ));
+    assert_paid(
+        &app,
+        &admin,
+        &contributor,
+        &result["receipt"],
+        campaign,
+        wallet,
+    )
+    .await;
+    assert_eq!(app.balance(&contributor).await, REWARD);
     app.assert_ledger_consistent(&admin).await;
 }
 

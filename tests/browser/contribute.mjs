@@ -20,13 +20,9 @@
 // TIMEOUT_MS for the receipt (default 15 minutes).
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
-
-function env(name, fallback) {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined || v === '') throw new Error(`${name} is not set`);
-  return v;
-}
+import {
+  env, log, launch, guard, checkProblems, recordRequests, plaintextLeaks, contributeRecord, submissionProblems,
+} from './lib.mjs';
 
 const BASE = env('BASE').replace(/\/$/, '');
 const CAMPAIGN = env('CAMPAIGN');
@@ -38,78 +34,12 @@ const TIMEOUT_MS = Number(env('TIMEOUT_MS', String(15 * 60 * 1000)));
 const WITHDRAW = process.env.WITHDRAW ? Number(process.env.WITHDRAW) : null;
 const WITHDRAW_ADDRESS = 'ext-acct-1';
 if (WITHDRAW !== null && !(Number.isSafeInteger(WITHDRAW) && WITHDRAW > 0)) throw new Error('WITHDRAW must be a whole number above 0');
-const log = (...a) => console.error('[browser]', ...a);
 
-// Every way the page could plausibly put a record value on the wire: as a
-// JSON member ("minutes":37, "mode": "train"), a form/query parameter
-// (minutes=37, mode=train), or a label next to its field name. Base64 and
-// hex (what the ciphertext and proofs are made of) contain none of the
-// separator characters, so none of these patterns can occur by chance there.
-function leakPatterns(record) {
-  const esc = (s) => String(s).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return Object.entries(record).map(([k, v]) => ({
-    what: `${k}=${JSON.stringify(v)}`,
-    re: new RegExp(`${esc(k)}["']?\\s*(:|=|%3A|%3D)\\s*["']?${esc(v)}(?![0-9A-Za-z])`, 'i'),
-  }));
-}
-
-/** Collects the field names and labels in a JSON body (keys and string values). */
-function jsonTokens(value, out = new Set()) {
-  if (Array.isArray(value)) value.forEach((v) => jsonTokens(v, out));
-  else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      out.add(k);
-      jsonTokens(v, out);
-    }
-  } else if (typeof value === 'string') out.add(value);
-  return out;
-}
-
-function checkNoPlaintext(requests, record) {
-  const patterns = leakPatterns(record);
-  const names = new Set(Object.keys(record));
-  const labels = new Set(Object.values(record).filter((v) => typeof v === 'string'));
-  const leaks = [];
-  for (const r of requests) {
-    const text = `${r.url}\n${r.body ?? ''}`;
-    for (const p of patterns) if (p.re.test(text)) leaks.push(`${r.method} ${r.url} carries ${p.what}`);
-    if (r.body) {
-      let parsed;
-      try {
-        parsed = JSON.parse(r.body);
-      } catch {
-        continue;
-      }
-      for (const t of jsonTokens(parsed)) {
-        if (names.has(t)) leaks.push(`${r.method} ${r.url} names the record field "${t}"`);
-        if (labels.has(t)) leaks.push(`${r.method} ${r.url} carries the category "${t}"`);
-      }
-    }
-  }
-  return leaks;
-}
-
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-});
-const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
-const page = await context.newPage();
-const requests = [];
+const { browser, context, page } = await launch();
 const problems = [];
 // The context sees requests of the page and of its dedicated worker.
-context.on('request', (req) => {
-  const buf = req.postDataBuffer();
-  requests.push({
-    method: req.method(), url: req.url(), body: buf ? buf.toString('latin1') : null, key: req.headers()['idempotency-key'],
-  });
-  if (!req.url().startsWith(BASE + '/') && !req.url().startsWith('data:') && !req.url().startsWith('blob:')) {
-    problems.push(`request to another origin: ${req.method()} ${req.url()}`);
-  }
-});
-page.on('console', (m) => log(`console.${m.type()}: ${m.text()}`));
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+guard(context, page, [BASE], problems);
+const requests = recordRequests(context);
 page.on('worker', (w) => log(`worker started: ${w.url()}`));
 
 const registered = `new-${Date.now()}@example.org`; // the account the page creates first
@@ -166,45 +96,7 @@ try {
   // The campaign loaded from ?campaign= and the form was generated from its schema.
   await page.locator('#record-section').waitFor({ state: 'visible' });
   log('campaign:', await page.locator('#campaign-name').textContent());
-
-  for (const [name, value] of Object.entries(RECORD)) {
-    const field = page.locator(`[name="${name}"]`);
-    if (typeof value === 'string') await field.selectOption(value);
-    else await field.fill(String(value));
-  }
-
-  // First one value too wide for its field: the page refuses it before any
-  // encryption, with the error next to the form and the field marked.
-  const [badField, goodValue] = Object.entries(RECORD).find(([, v]) => typeof v === 'number') ?? [];
-  if (badField) {
-    await page.locator(`[name="${badField}"]`).fill('99999999999');
-    await page.getByRole('button', { name: 'Encrypt and contribute' }).click();
-    await page.locator('#record-error').filter({ hasText: badField }).waitFor({ timeout: 60_000 });
-    log('invalid record refused in the page:', await page.locator('#record-error').textContent());
-    if ((await page.locator(`[name="${badField}"]`).getAttribute('aria-invalid')) !== 'true') {
-      throw new Error(`the invalid field ${badField} is not marked aria-invalid`);
-    }
-    await page.locator(`[name="${badField}"]`).fill(String(goodValue));
-  }
-
-  await page.getByRole('button', { name: 'Encrypt and contribute' }).click();
-  const started = Date.now();
-  await page.locator('#progress-box').waitFor({ state: 'visible', timeout: 60_000 }).catch(() => {});
-
-  // Wait for the receipt, or the first error.
-  const outcome = await page.waitForFunction(() => {
-    const err = document.getElementById('record-error').textContent;
-    if (err) return { error: err };
-    if (!document.getElementById('receipt-section').hidden) return { ok: true };
-    return null;
-  }, null, { timeout: TIMEOUT_MS, polling: 500 }).then((h) => h.jsonValue());
-  if (outcome.error) throw new Error(`the page reported: ${outcome.error}`);
-
-  const receipt = JSON.parse(await page.locator('#receipt-json').textContent());
-  const seconds = Number(await page.locator('#receipt-section').getAttribute('data-seconds'));
-  const balance = await page.locator('#balance').textContent();
-  const timing = await page.locator('#receipt-time').textContent();
-  log(`receipt after ${((Date.now() - started) / 1000).toFixed(1)} s; in the page: ${timing}; balance ${balance}`);
+  const { receipt, seconds, timing, balance } = await contributeRecord(page, RECORD, TIMEOUT_MS);
   await page.locator('#receipt-section details summary').click();
   await page.screenshot({ path: join(ARTIFACTS, 'contribute.png'), fullPage: true });
 
@@ -296,21 +188,8 @@ try {
   }
 
   // No plaintext left the browser; the submission itself was seen.
-  const leaks = checkNoPlaintext(requests, RECORD);
-  problems.push(...leaks);
-  const posted = requests.filter((r) => r.method === 'POST' && r.url.endsWith(`/api/campaigns/${CAMPAIGN}/contributions`));
-  if (posted.length !== 1) problems.push(`expected one submission POST, saw ${posted.length}`);
-  else {
-    const s = JSON.parse(posted[0].body);
-    if (Object.keys(s).sort().join() !== 'attestation,ciphertext,payout_account') {
-      problems.push(`unexpected submission members: ${Object.keys(s)}`);
-    }
-  }
-  if (problems.length) {
-    const err = new Error(problems.join('\n'));
-    problems.length = 0;
-    throw err;
-  }
+  problems.push(...plaintextLeaks(requests, RECORD), ...submissionProblems(requests, CAMPAIGN));
+  checkProblems(problems, 'the contribution');
 
   console.log(JSON.stringify({
     registered,

@@ -211,11 +211,13 @@ const SESSION_EXPIRED = 'Your session has expired; please sign in again.';
  * Makes a page's API client: api(method, path, {body, idempotencyKey, raw}).
  * `body` is sent as JSON; `idempotencyKey` as the Idempotency-Key header;
  * `raw` answers the Response itself (downloads). `token()` answers the
- * bearer token of the page's session, if any. Errors become ApiError with the
- * server's code (`networkMessage` when the server cannot be reached); a 401
- * outside sign-in, while the page still has a session, calls `onExpired`.
+ * bearer token of the page's session, if any; `base()` the server's origin
+ * (the extension's contributor page talks to a server elsewhere), '' for
+ * this page's own. Errors become ApiError with the server's code
+ * (`networkMessage` when the server cannot be reached); a 401 outside
+ * sign-in, while the page still has a session, calls `onExpired`.
  */
-export function apiClient({ token, networkMessage, onExpired = null }) {
+export function apiClient({ token, networkMessage, onExpired = null, base = () => '' }) {
   return async function api(method, path, { body, idempotencyKey, raw = false } = {}) {
     const headers = { Accept: raw ? '*/*' : 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -224,7 +226,7 @@ export function apiClient({ token, networkMessage, onExpired = null }) {
     if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
     let resp;
     try {
-      resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      resp = await fetch(base() + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch {
       throw new ApiError(networkMessage, 0, 'network_error');
     }
@@ -239,9 +241,9 @@ export function apiClient({ token, networkMessage, onExpired = null }) {
   };
 }
 
-/** Ends a session at the server, whatever the page does next (errors are ignored). */
-function endSession(token) {
-  return fetch('/api/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
+/** Ends a session at the server (at `base`, '' for this page's origin), whatever the page does next (errors are ignored). */
+export function endSession(token, base = '') {
+  return fetch(`${base}/api/auth/logout`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
 }
 
 function newKey() {

@@ -1,17 +1,25 @@
 // The contributor page: sign in, keep an identity secret on this device,
-// register its commitment, load a campaign, fill and check a record, then
-// encrypt + prove it in a Web Worker (client-wasm) and submit the result.
-// The record and the identity secret never leave the browser. The wallet
-// section shows the balance, the recent transfers and the caller's
-// withdrawals, and requests withdrawals (amount and address only).
+// register its commitment, pick one of the open campaigns (or load one by
+// number), fill and check a record, then encrypt + prove it in a Web Worker
+// (client-wasm) and submit the result. The record and the identity secret
+// never leave the browser. The wallet section shows the balance, the recent
+// transfers and the caller's withdrawals, and requests withdrawals (amount
+// and address only).
+//
+// The same page and modules run in the browser extension (web/extension/);
+// platform.js holds what differs there: the server's address (chosen in the
+// page's #server-section) and where the session and the secret are kept.
 
 import {
   $, show, h, fmtInt, tokens, fmtDate, chars, sentence, errorText, invalid, clearInvalid, clearInvalidOnInput,
   refuseForm, tooLong, positiveInt, apiClient, idempotentPayments, wireRefresh, wireRegister, showRegister,
+  endSession, rowHead,
 } from './common.js';
+import {
+  inExtension, apiBase, loadServer, serverUrl, sessionStore, loadSecret, saveSecret, parseServerAddress, saveServer,
+} from './platform.js';
 
 const TOKEN_KEY = 'cipherpool.session';
-const secretKey = (userId) => `cipherpool.identity-secret.${userId}`;
 const MAX_ADDRESS = 200;
 const RECENT_TRANSFERS = 20;
 
@@ -81,10 +89,20 @@ function wasm(method, args, onProgress) {
 
 // --- HTTP ---------------------------------------------------------------------
 
-let session = JSON.parse(sessionStorage.getItem(TOKEN_KEY) || 'null'); // {token, user}
+await loadServer();
+let session = null; // {token, user}
+try {
+  session = JSON.parse((await sessionStore.get(TOKEN_KEY)) || 'null');
+} catch {
+  session = null;
+}
 
 // Errors carry .status and .code; this page handles a 401 where it happens.
-const api = apiClient({ token: () => session?.token, networkMessage: 'Check the connection and try again.' });
+const api = apiClient({
+  token: () => session?.token,
+  networkMessage: 'The server could not be reached; check the connection and try again.',
+  base: apiBase,
+});
 
 // A withdrawal carries an Idempotency-Key (see idempotentPayments): retrying
 // the same request sends the same key, so the tokens are held at most once.
@@ -108,8 +126,7 @@ const shortDate = (s) => fmtDate(s, dateFormat);
 async function ensureIdentity() {
   $('identity-error').textContent = '';
   $('identity-status').textContent = 'Checking your contributor identity…';
-  const key = secretKey(session.user.id);
-  let secret = localStorage.getItem(key);
+  let secret = await loadSecret(session.user.id);
   let registered = null;
   try {
     registered = await api('GET', '/api/registry/me');
@@ -119,7 +136,7 @@ async function ensureIdentity() {
   if (!registered) {
     if (!secret) {
       secret = await wasm('newIdentitySecret', []);
-      localStorage.setItem(key, secret);
+      await saveSecret(session.user.id, secret);
     }
     const commitment = await wasm('identityCommitment', [secret]);
     await api('POST', '/api/registry/identities', { body: { commitment } });
@@ -149,23 +166,29 @@ async function afterSignIn() {
     $('identity-error').textContent = err.message;
   }
   updateReady();
+  if (!session) return;
+  loadCampaignList();
   // The wallet works without a usable identity (withdrawing needs none).
-  if (session) await refreshWallet(wallet);
+  await refreshWallet(wallet);
 }
 
+/** Forgets the session here (and ends it at the server when it still has one). */
 function signOut() {
+  const token = session?.token;
+  if (token) endSession(token, apiBase());
   session = null;
   identity = null;
   wallet = null;
   walletRequest += 1;
   generation += 1;
   forgetKeys();
-  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStore.remove(TOKEN_KEY);
   show($('session'), false);
   show($('login-form'));
   showRegister(true);
   $('password').value = '';
   clearWallet();
+  clearCampaignList();
   updateReady();
 }
 
@@ -178,7 +201,7 @@ async function signIn(email, password) {
     session = null;
     const resp = await api('POST', '/api/auth/login', { body: { email, password } });
     session = { token: resp.token, user: resp.user };
-    sessionStorage.setItem(TOKEN_KEY, JSON.stringify(session));
+    await sessionStore.set(TOKEN_KEY, JSON.stringify(session));
     $('password').value = '';
     await afterSignIn();
   } catch (err) {
@@ -203,19 +226,32 @@ wireRegister({
 
 // --- campaign and record form ---------------------------------------------------
 
+/** The whole numbers a numeric field takes. */
+function fieldBounds(field) {
+  return { min: field.range?.min ?? 0, max: field.range?.max ?? 2 ** field.bits - 1 };
+}
+
+const fieldLabel = (field) => field.name.replaceAll('_', ' ');
+
+/** What a field asks for, in words: "minutes (a whole number, 0–255)". */
+function fieldSummary(field) {
+  if (field.type === 'categorical') return `${fieldLabel(field)} (one of: ${field.categories.join(', ')})`;
+  const { min, max } = fieldBounds(field);
+  return `${fieldLabel(field)} (a whole number, ${min}–${max})`;
+}
+
 function fieldInput(field) {
   const id = `field-${field.name}`;
   const label = document.createElement('label');
   label.htmlFor = id;
-  label.textContent = field.name.replaceAll('_', ' ');
+  label.textContent = fieldLabel(field);
   let input;
   if (field.type === 'categorical') {
     input = document.createElement('select');
     input.append(new Option('Choose…', ''));
     for (const c of field.categories) input.append(new Option(c, c));
   } else {
-    const min = field.range?.min ?? 0;
-    const max = field.range?.max ?? 2 ** field.bits - 1;
+    const { min, max } = fieldBounds(field);
     input = document.createElement('input');
     Object.assign(input, { type: 'number', inputMode: 'numeric', min, max, step: 1 });
     const hint = document.createElement('span');
@@ -252,8 +288,89 @@ async function loadCampaign(id) {
   } catch (err) {
     $('campaign-error').textContent = err.status === 404 ? `There is no campaign ${id}.` : err.message;
   }
+  markChosenCampaign();
   updateReady();
 }
+
+// --- open campaigns -------------------------------------------------------------------
+
+let listRequest = 0; // bumped by every list load and at sign-out: older answers are dropped
+
+/** Loads the campaigns open for contributions (contributors see only those). */
+async function loadCampaignList() {
+  if (!session) return false;
+  const n = ++listRequest;
+  const box = $('campaign-list-box');
+  show($('campaigns-refresh'));
+  box.setAttribute('aria-busy', 'true');
+  $('campaigns-error').textContent = '';
+  try {
+    const list = await api('GET', '/api/campaigns');
+    if (n !== listRequest) return false;
+    renderCampaignList(list);
+    return true;
+  } catch (err) {
+    if (n !== listRequest) return false;
+    if (err.status === 401) {
+      signOut();
+      return false;
+    }
+    $('campaigns-error').textContent = `The open campaigns could not be loaded: ${err.message}`;
+    return false;
+  } finally {
+    if (n === listRequest) box.removeAttribute('aria-busy');
+  }
+}
+
+function renderCampaignList(list) {
+  const items = list.map((c) => {
+    const titleId = `open-campaign-${c.id}`;
+    const room = c.reward > 0 ? Math.floor(c.budget / c.reward) - c.contributions : 0;
+    return h('li', { 'data-campaign-id': c.id, 'aria-labelledby': titleId },
+      rowHead(titleId, c.title, c.id, h('span', { class: 'badge reward' }, `${tokens(c.reward)} each`)),
+      c.description ? h('p', { class: 'description' }, c.description) : null,
+      h('p', { class: 'asks' }, h('strong', {}, 'Asks for: '), c.schema.fields.map(fieldSummary).join('; ')),
+      h('p', { class: 'hint' }, `${fmtInt(c.contributions)} contributed so far`,
+        room > 0 ? ` · room for ${fmtInt(room)} more` : ' · full'),
+      h('button', {
+        type: 'button',
+        class: 'choose-campaign',
+        'aria-describedby': titleId,
+        disabled: room <= 0,
+        onclick: async () => {
+          $('campaign-id').value = String(c.id);
+          await loadCampaign(String(c.id));
+          if (material) $('record-fields').querySelector('input, select')?.focus();
+        },
+      }, 'Contribute to this campaign'));
+  });
+  $('campaign-list').replaceChildren(...items);
+  show($('campaigns-empty'), items.length === 0);
+  show($('campaigns-hint'), false);
+  $('campaign-list').dataset.loaded = 'true';
+  markChosenCampaign();
+}
+
+/** Marks the loaded campaign's entry in the list. */
+function markChosenCampaign() {
+  for (const li of $('campaign-list').children) {
+    if (material && li.dataset.campaignId === String(material.campaign_id)) li.setAttribute('aria-current', 'true');
+    else li.removeAttribute('aria-current');
+  }
+}
+
+function clearCampaignList() {
+  listRequest += 1;
+  $('campaign-list').replaceChildren();
+  delete $('campaign-list').dataset.loaded;
+  $('campaign-list-box').removeAttribute('aria-busy');
+  $('campaigns-error').textContent = '';
+  show($('campaigns-empty'), false);
+  show($('campaigns-hint'));
+  show($('campaigns-refresh'), false);
+}
+
+wireRefresh($('campaigns-refresh'), loadCampaignList);
 
 $('campaign-form').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -287,10 +404,11 @@ function markInvalid(message) {
 }
 
 async function provingKeyBytes() {
-  if (provingKey?.url !== material.proving_key_url) {
-    const resp = await fetch(material.proving_key_url);
+  const url = serverUrl(material.proving_key_url);
+  if (provingKey?.url !== url) {
+    const resp = await fetch(url);
     if (!resp.ok) throw new Error(`could not fetch the proving key (HTTP ${resp.status})`);
-    provingKey = { url: material.proving_key_url, bytes: await resp.arrayBuffer() };
+    provingKey = { url, bytes: await resp.arrayBuffer() };
   }
   return provingKey.bytes;
 }
@@ -327,11 +445,11 @@ $('record-form').addEventListener('submit', async (event) => {
     // A fresh Merkle path: the root must be recent.
     identity = await api('GET', '/api/registry/me');
     const pkBytes = await provingKeyBytes();
+    const secret = await loadSecret(session.user.id);
     const marks = { start: performance.now() };
     const submissionJson = await wasm(
       'prepareContribution',
-      [JSON.stringify(material), pkBytes, localStorage.getItem(secretKey(session.user.id)),
-        JSON.stringify(identity), recordJson, wallet.account_id],
+      [JSON.stringify(material), pkBytes, secret, JSON.stringify(identity), recordJson, wallet.account_id],
       ({ stage, percent }) => {
         marks[stage] = performance.now();
         setProgress(stage, percent);
@@ -345,7 +463,8 @@ $('record-form').addEventListener('submit', async (event) => {
         + `attestation ${span('attest', 'done')} s`,
     };
     setProgress('submit', 100);
-    const receipt = await fetch(`/api/campaigns/${material.campaign_id}/contributions`, {
+    // Sent without the session: the attestation, not the account, admits it.
+    const receipt = await fetch(`${apiBase()}/api/campaigns/${material.campaign_id}/contributions`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: submissionJson,
@@ -358,6 +477,7 @@ $('record-form').addEventListener('submit', async (event) => {
     showReceipt(receipt, timing);
     $('record-form').reset();
     refreshWallet(wallet); // the new balance and transfer now, the withdrawals when they come
+    loadCampaignList(); // the count of contributions went up
   } catch (err) {
     errorBox.textContent = err.message;
     button.disabled = false;
@@ -530,10 +650,65 @@ $('withdraw-form').addEventListener('submit', async (event) => {
   }
 });
 
+// --- the server (extension only) -------------------------------------------------------
+
+/** In the extension, everything but the server section waits for a server address. */
+function showServerState() {
+  const known = Boolean(apiBase()) || !inExtension;
+  for (const id of ['login-section', 'campaign-section']) show($(id), known);
+  if (inExtension) {
+    $('server-current').textContent = apiBase() || 'none yet';
+    if (known && !$('server-address').value) $('server-address').value = apiBase();
+  }
+}
+
+if (inExtension) {
+  show($('server-section'));
+  clearInvalidOnInput($('server-form'));
+  $('server-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const input = $('server-address');
+    const status = $('server-status');
+    clearInvalid(input);
+    status.textContent = '';
+    let origin;
+    try {
+      origin = parseServerAddress(input.value);
+    } catch (err) {
+      invalid(input, err.message);
+      return;
+    }
+    if (origin === apiBase()) {
+      status.textContent = `Already using ${origin}.`;
+      return;
+    }
+    $('server-save').disabled = true;
+    try {
+      await saveServer(origin);
+    } catch (err) {
+      invalid(input, err.message);
+      return;
+    } finally {
+      $('server-save').disabled = false;
+    }
+    // A session and a campaign belong to the server they came from.
+    if (session) signOut();
+    material = null;
+    provingKey = null;
+    show($('campaign-info'), false);
+    show($('receipt-section'), false);
+    input.value = origin;
+    status.textContent = `Saved: this extension now contributes to ${origin}.`;
+    showServerState();
+    updateReady();
+  });
+}
+
 // --- start ----------------------------------------------------------------------
 
+showServerState();
 const fromQuery = new URLSearchParams(location.search).get('campaign');
-if (fromQuery) {
+if (fromQuery && (apiBase() || !inExtension)) {
   $('campaign-id').value = fromQuery;
   loadCampaign(fromQuery);
 }

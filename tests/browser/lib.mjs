@@ -1,0 +1,213 @@
+// What the browser scripts share: their environment, launching Debian's
+// Chromium (plain, or with the unpacked extension loaded), the guards every
+// script keeps on its page (no request to another origin, no uncaught error,
+// no dialog), waiting on the page, the check that no request carries a
+// plaintext record, and contributing one record through the contributor
+// page (the web page and the extension run the same page).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+/** An environment variable (or `fallback`); throws when neither is set. */
+export function env(name, fallback) {
+  const v = process.env[name] ?? fallback;
+  if (v === undefined || v === '') throw new Error(`${name} is not set`);
+  return v;
+}
+
+export const log = (...a) => console.error('[browser]', ...a);
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run'];
+
+/** Headless Chromium with one page: answers {browser, context, page, close}. */
+export async function launch({ viewport = { width: 900, height: 1000 }, acceptDownloads = false } = {}) {
+  const browser = await chromium.launch({ executablePath: env('CHROMIUM', '/usr/bin/chromium'), args: CHROMIUM_ARGS });
+  const context = await browser.newContext({ viewport, acceptDownloads });
+  const page = await context.newPage();
+  return { browser, context, page, close: () => browser.close() };
+}
+
+/**
+ * Headless Chromium with the unpacked extension in `dir` loaded (a fresh
+ * profile, removed at close): answers {context, page, extensionId, close}.
+ */
+export async function launchWithExtension(dir, { viewport = { width: 900, height: 1000 } } = {}) {
+  const profile = await mkdtemp(join(tmpdir(), 'cipherpool-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: env('CHROMIUM', '/usr/bin/chromium'),
+    headless: true,
+    viewport,
+    args: [...CHROMIUM_ARGS, `--disable-extensions-except=${dir}`, `--load-extension=${dir}`],
+  });
+  const close = async () => {
+    await context.close().catch(() => {});
+    await rm(profile, { recursive: true, force: true });
+  };
+  try {
+    // The extension's service worker names its id: chrome-extension://<id>/background.js.
+    let [worker] = context.serviceWorkers();
+    worker ??= await context.waitForEvent('serviceworker', { timeout: 30_000 });
+    const extensionId = new URL(worker.url()).host;
+    const page = context.pages()[0] ?? (await context.newPage());
+    return { context, page, extensionId, close };
+  } catch (err) {
+    await close();
+    throw new Error(`the extension in ${dir} did not load: ${err.message}`);
+  }
+}
+
+/**
+ * Keeps the guards on a context and its page: a request to anything but
+ * `origins` (besides data: and blob: URLs), an uncaught page error or a
+ * dialog is pushed onto `problems` (see checkProblems); console messages are
+ * logged.
+ */
+export function guard(context, page, origins, problems) {
+  context.on('request', (req) => {
+    const url = req.url();
+    if (url.startsWith('data:') || url.startsWith('blob:')) return;
+    if (!origins.some((o) => url.startsWith(`${o}/`))) problems.push(`request to another origin: ${req.method()} ${url}`);
+  });
+  page.on('console', (m) => log(`console.${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('dialog', (d) => {
+    problems.push(`unexpected dialog (the page must ask inline): ${d.type()} ${d.message()}`);
+    d.dismiss().catch(() => {});
+  });
+}
+
+/** Throws (and empties `problems`) when the page misbehaved. */
+export function checkProblems(problems, step) {
+  if (!problems.length) return;
+  const err = new Error(`${step}:\n${problems.join('\n')}`);
+  problems.length = 0;
+  throw err;
+}
+
+/** Records every request of a context: {method, url, body (latin1), key (Idempotency-Key)}. */
+export function recordRequests(context) {
+  const requests = [];
+  context.on('request', (req) => {
+    const buf = req.postDataBuffer();
+    requests.push({
+      method: req.method(), url: req.url(), body: buf ? buf.toString('latin1') : null, key: req.headers()['idempotency-key'],
+    });
+  });
+  return requests;
+}
+
+/** Waits until `fn` (run in `page` with `arg`) answers something truthy; an {error} answer fails. */
+export async function waitInPage(page, what, fn, arg, timeout = 30_000) {
+  const handle = await page.waitForFunction(fn, arg, { timeout, polling: 250 }).catch((e) => {
+    throw new Error(`${what}: ${e.message.split('\n')[0]}`);
+  });
+  const value = await handle.jsonValue();
+  if (value?.error) throw new Error(`${what}: the page reported: ${value.error}`);
+  return value;
+}
+
+// Every way a page could plausibly put a record value on the wire: as a
+// JSON member ("minutes":37, "mode": "train"), a form/query parameter
+// (minutes=37, mode=train), or a label next to its field name. Base64 and
+// hex (what the ciphertext and proofs are made of) contain none of the
+// separator characters, so none of these patterns can occur by chance there.
+function leakPatterns(record) {
+  const esc = (s) => String(s).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return Object.entries(record).map(([k, v]) => ({
+    what: `${k}=${JSON.stringify(v)}`,
+    re: new RegExp(`${esc(k)}["']?\\s*(:|=|%3A|%3D)\\s*["']?${esc(v)}(?![0-9A-Za-z])`, 'i'),
+  }));
+}
+
+/** Collects the field names and labels in a JSON body (keys and string values). */
+function jsonTokens(value, out = new Set()) {
+  if (Array.isArray(value)) value.forEach((v) => jsonTokens(v, out));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out.add(k);
+      jsonTokens(v, out);
+    }
+  } else if (typeof value === 'string') out.add(value);
+  return out;
+}
+
+/** The requests (see recordRequests) that carry a value of `record`, each as a sentence. */
+export function plaintextLeaks(requests, record) {
+  const patterns = leakPatterns(record);
+  const names = new Set(Object.keys(record));
+  const labels = new Set(Object.values(record).filter((v) => typeof v === 'string'));
+  const leaks = [];
+  for (const r of requests) {
+    const text = `${r.url}\n${r.body ?? ''}`;
+    for (const p of patterns) if (p.re.test(text)) leaks.push(`${r.method} ${r.url} carries ${p.what}`);
+    if (r.body) {
+      let parsed;
+      try {
+        parsed = JSON.parse(r.body);
+      } catch {
+        continue;
+      }
+      for (const t of jsonTokens(parsed)) {
+        if (names.has(t)) leaks.push(`${r.method} ${r.url} names the record field "${t}"`);
+        if (labels.has(t)) leaks.push(`${r.method} ${r.url} carries the category "${t}"`);
+      }
+    }
+  }
+  return leaks;
+}
+
+/**
+ * On the contributor page (signed in, identity registered, a campaign
+ * loaded): fills `record`, first checks that a value too wide for its
+ * field is refused in the page (message, aria-invalid), then encrypts,
+ * proves and submits, and waits for the receipt. Answers {receipt, seconds
+ * (in the page), timing (its text), balance (its text)}.
+ */
+export async function contributeRecord(page, record, timeoutMs) {
+  await page.locator('#record-section').waitFor({ state: 'visible' });
+  for (const [name, value] of Object.entries(record)) {
+    const field = page.locator(`[name="${name}"]`);
+    if (typeof value === 'string') await field.selectOption(value);
+    else await field.fill(String(value));
+  }
+
+  const [badField, goodValue] = Object.entries(record).find(([, v]) => typeof v === 'number') ?? [];
+  if (badField) {
+    await page.locator(`[name="${badField}"]`).fill('99999999999');
+    await page.getByRole('button', { name: 'Encrypt and contribute' }).click();
+    await page.locator('#record-error').filter({ hasText: badField }).waitFor({ timeout: 60_000 });
+    log('invalid record refused in the page:', await page.locator('#record-error').textContent());
+    if ((await page.locator(`[name="${badField}"]`).getAttribute('aria-invalid')) !== 'true') {
+      throw new Error(`the invalid field ${badField} is not marked aria-invalid`);
+    }
+    await page.locator(`[name="${badField}"]`).fill(String(goodValue));
+  }
+
+  await page.getByRole('button', { name: 'Encrypt and contribute' }).click();
+  const started = Date.now();
+  const outcome = await page.waitForFunction(() => {
+    const err = document.getElementById('record-error').textContent;
+    if (err) return { error: err };
+    if (!document.getElementById('receipt-section').hidden) return { ok: true };
+    return null;
+  }, null, { timeout: timeoutMs, polling: 500 }).then((h) => h.jsonValue());
+  if (outcome.error) throw new Error(`the page reported: ${outcome.error}`);
+
+  const receipt = JSON.parse(await page.locator('#receipt-json').textContent());
+  const seconds = Number(await page.locator('#receipt-section').getAttribute('data-seconds'));
+  const balance = await page.locator('#balance').textContent();
+  const timing = await page.locator('#receipt-time').textContent();
+  log(`receipt after ${((Date.now() - started) / 1000).toFixed(1)} s; in the page: ${timing}; balance ${balance}`);
+  return { receipt, seconds, timing, balance };
+}
+
+/** The one submission POST to `campaign` among `requests`, checked to carry only ciphertext, attestation and payout. */
+export function submissionProblems(requests, campaign) {
+  const posted = requests.filter((r) => r.method === 'POST' && r.url.endsWith(`/api/campaigns/${campaign}/contributions`));
+  if (posted.length !== 1) return [`expected one submission POST, saw ${posted.length}`];
+  const s = JSON.parse(posted[0].body);
+  const members = Object.keys(s).sort().join();
+  return members === 'attestation,ciphertext,payout_account' ? [] : [`unexpected submission members: ${members}`];
+}
