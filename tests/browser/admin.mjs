@@ -27,13 +27,7 @@
 // for the key holder's key generation).
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
-
-function env(name, fallback) {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined || v === '') throw new Error(`${name} is not set`);
-  return v;
-}
+import { env, log, launch, guard, checkProblems as check, waitInPage as waitOn } from './lib.mjs';
 
 function id(name) {
   const v = Number(env(name));
@@ -60,28 +54,19 @@ const APPROVE_TIMEOUT_MS = Number(env('APPROVE_TIMEOUT_MS', String(2 * 60 * 1000
 const MINT = 50;
 const REQUIRED_ACTIONS = ['approve_campaign', 'reject_campaign', 'suspend_user', 'unsuspend_user', 'mint',
   ...(WITHDRAWAL ? ['approve_withdrawal'] : []), ...(SUSPEND ? ['suspend_campaign', 'resume_campaign'] : [])];
-const log = (...a) => console.error('[browser]', ...a);
 
 if (new Set([PENDING, REJECT, QUALITY]).size !== 3) throw new Error('PENDING, REJECT and QUALITY must be three different campaigns');
 if (SUSPEND && (SUSPEND === PENDING || SUSPEND === REJECT)) throw new Error('SUSPEND must be an open campaign, not PENDING or REJECT');
 
 const started = Date.now();
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-});
-const context = await browser.newContext({ viewport: { width: 1000, height: 1000 } });
-const page = await context.newPage();
+const { browser, context, page } = await launch({ viewport: { width: 1000, height: 1000 } });
 const problems = [];
 const posts = []; // {path, key, body} of every POST the page sends to the API
 let qualityAnswer = null; // the page's last GET .../quality answer
 
+guard(context, page, [BASE], problems);
 context.on('request', (req) => {
   const url = req.url();
-  if (!url.startsWith(BASE + '/') && !url.startsWith('data:') && !url.startsWith('blob:')) {
-    problems.push(`request to another origin: ${req.method()} ${url}`);
-  }
   if (req.method() === 'POST' && url.startsWith(`${BASE}/api/`)) {
     let body = null;
     try {
@@ -98,30 +83,12 @@ page.on('response', async (resp) => {
     qualityAnswer = await resp.json().catch(() => qualityAnswer);
   }
 });
-page.on('console', (m) => log(`console.${m.type()}: ${m.text()}`));
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-page.on('dialog', (d) => {
-  problems.push(`unexpected dialog (the page must ask inline): ${d.type()} ${d.message()}`);
-  d.dismiss().catch(() => {});
-});
 
 /** Throws as soon as the page misbehaved (another origin, uncaught error, dialog). */
-function checkProblems(step) {
-  if (!problems.length) return;
-  const err = new Error(`${step}:\n${problems.join('\n')}`);
-  problems.length = 0;
-  throw err;
-}
+const checkProblems = (step) => check(problems, step);
 
 /** Waits until `fn` (run in the page with `arg`) answers something truthy; an {error} answer fails. */
-async function waitInPage(what, fn, arg, timeout = 30_000) {
-  const handle = await page.waitForFunction(fn, arg, { timeout, polling: 250 }).catch((e) => {
-    throw new Error(`${what}: ${e.message.split('\n')[0]}`);
-  });
-  const value = await handle.jsonValue();
-  if (value?.error) throw new Error(`${what}: the page reported: ${value.error}`);
-  return value;
-}
+const waitInPage = (what, fn, arg, timeout) => waitOn(page, what, fn, arg, timeout);
 
 const postsTo = (re) => posts.filter((p) => re.test(p.path));
 

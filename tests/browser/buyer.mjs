@@ -20,13 +20,7 @@
 // report (default 10 minutes).
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
-
-function env(name, fallback) {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined || v === '') throw new Error(`${name} is not set`);
-  return v;
-}
+import { env, log, launch, guard, checkProblems as check, waitInPage as waitOn } from './lib.mjs';
 
 const BASE = env('BASE').replace(/\/$/, '');
 const EMAIL = env('EMAIL');
@@ -38,26 +32,17 @@ const TIMEOUT_MS = Number(env('TIMEOUT_MS', String(10 * 60 * 1000)));
 const BUDGET = 100;
 const STATISTICS = ['count', 'sum', 'mean', 'variance', 'histogram', 'regression', 'quality'];
 const WANTED_STATISTICS = new Set(['count', 'mean', 'histogram']);
-const log = (...a) => console.error('[browser]', ...a);
 
 if (!Number.isSafeInteger(CAMPAIGN) || CAMPAIGN <= 0) throw new Error('CAMPAIGN must be a campaign id');
 
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-});
-const context = await browser.newContext({ viewport: { width: 900, height: 1000 }, acceptDownloads: true });
-const page = await context.newPage();
+const { browser, context, page } = await launch({ viewport: { width: 900, height: 1000 }, acceptDownloads: true });
 const problems = [];
 const paymentCalls = []; // {url, key} of POSTs that move tokens
 let campaignList = null; // the page's last GET /api/campaigns answer: the server's truth for the checks
 
+guard(context, page, [BASE], problems);
 context.on('request', (req) => {
   const url = req.url();
-  if (!url.startsWith(BASE + '/') && !url.startsWith('data:') && !url.startsWith('blob:')) {
-    problems.push(`request to another origin: ${req.method()} ${url}`);
-  }
   if (req.method() === 'POST' && /\/api\/campaigns\/\d+\/(submit|close|reports)$/.test(url)) {
     paymentCalls.push({ url: url.slice(BASE.length), key: req.headers()['idempotency-key'] });
   }
@@ -68,32 +53,14 @@ page.on('response', async (resp) => {
     campaignList = await resp.json().catch(() => campaignList);
   }
 });
-page.on('console', (m) => log(`console.${m.type()}: ${m.text()}`));
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-page.on('dialog', (d) => {
-  problems.push(`unexpected dialog: ${d.message()}`);
-  d.dismiss().catch(() => {});
-});
 
-/** Throws as soon as the page misbehaved (another origin, uncaught error). */
-function checkProblems(step) {
-  if (!problems.length) return;
-  const err = new Error(`${step}:\n${problems.join('\n')}`);
-  problems.length = 0;
-  throw err;
-}
+/** Throws as soon as the page misbehaved (another origin, uncaught error, dialog). */
+const checkProblems = (step) => check(problems, step);
 
 const balance = async () => Number(await page.locator('#balance').getAttribute('data-value'));
 
-/** Waits until `fn` (run in the page with `arg`) answers something; an {error} answer fails. */
-async function waitInPage(what, fn, arg, timeout = 30_000) {
-  const handle = await page.waitForFunction(fn, arg, { timeout, polling: 250 }).catch((e) => {
-    throw new Error(`${what}: ${e.message.split('\n')[0]}`);
-  });
-  const value = await handle.jsonValue();
-  if (value?.error) throw new Error(`${what}: the page reported: ${value.error}`);
-  return value;
-}
+/** Waits until `fn` (run in the page with `arg`) answers something truthy; an {error} answer fails. */
+const waitInPage = (what, fn, arg, timeout) => waitOn(page, what, fn, arg, timeout);
 
 const registered = `new-${Date.now()}@example.org`; // the account the page creates first
 
