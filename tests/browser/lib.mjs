@@ -173,16 +173,31 @@ export async function contributeRecord(page, record, timeoutMs) {
     else await field.fill(String(value));
   }
 
+  // First a value too wide for its field and, where there is one, no
+  // category chosen: the page refuses both before any encryption, each
+  // field marked with its own message, focus on the first.
   const [badField, goodValue] = Object.entries(record).find(([, v]) => typeof v === 'number') ?? [];
+  const [emptyField, label] = Object.entries(record).find(([, v]) => typeof v === 'string') ?? [];
   if (badField) {
     await page.locator(`[name="${badField}"]`).fill('99999999999');
+    if (emptyField) await page.locator(`[name="${emptyField}"]`).selectOption('');
     await page.getByRole('button', { name: 'Encrypt and contribute' }).click();
-    await page.locator('#record-error').filter({ hasText: badField }).waitFor({ timeout: 60_000 });
-    log('invalid record refused in the page:', await page.locator('#record-error').textContent());
-    if ((await page.locator(`[name="${badField}"]`).getAttribute('aria-invalid')) !== 'true') {
-      throw new Error(`the invalid field ${badField} is not marked aria-invalid`);
-    }
+    const refused = await waitInPage(page, 'the incomplete record refused', ([bad, empty]) => {
+      const state = (name) => {
+        const el = document.querySelector(`[name="${name}"]`);
+        const line = document.getElementById(el.getAttribute('aria-describedby'));
+        return { invalid: el.getAttribute('aria-invalid') === 'true', message: line?.textContent ?? '', focused: document.activeElement === el };
+      };
+      const summary = document.getElementById('record-error').textContent;
+      const fields = [bad, empty].filter(Boolean).map(state);
+      return summary && fields.every((f) => f.invalid && f.message) ? { summary, fields } : null;
+    }, [badField, emptyField]);
+    log('incomplete record refused in the page:', refused.summary, refused.fields.map((f) => f.message).join(' | '));
+    if (!refused.fields[0].focused) throw new Error(`focus did not move to ${badField}`);
+    if (!/99999999999/.test(refused.fields[0].message)) throw new Error(`${badField}: ${refused.fields[0].message}`);
+    if (!(await page.locator('#progress-box').isHidden())) throw new Error('the page started encrypting an invalid record');
     await page.locator(`[name="${badField}"]`).fill(String(goodValue));
+    if (emptyField) await page.locator(`[name="${emptyField}"]`).selectOption(label);
   }
 
   await page.getByRole('button', { name: 'Encrypt and contribute' }).click();

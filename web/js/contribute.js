@@ -13,7 +13,7 @@
 import {
   $, show, h, fmtInt, tokens, fmtDate, chars, sentence, errorText, invalid, clearInvalid, clearInvalidOnInput,
   refuseForm, tooLong, positiveInt, apiClient, idempotentPayments, wireRefresh, wireRegister, showRegister,
-  endSession, rowHead,
+  endSession, rowHead, errorLine,
 } from './common.js';
 import {
   inExtension, apiBase, loadServer, serverUrl, sessionStore, loadSecret, saveSecret, parseServerAddress, saveServer,
@@ -261,7 +261,37 @@ function fieldInput(field) {
   }
   Object.assign(input, { id, name: field.name, required: true });
   input.dataset.kind = field.type;
-  return [label, input];
+  input.setAttribute('aria-describedby', `${id}-error`);
+  return [label, input, errorLine(id)];
+}
+
+/**
+ * Checks every field of the record form in the page: a category chosen, a
+ * whole number within the field's range. Answers [control, message] pairs
+ * (none when the form is complete); the client library checks again.
+ */
+function fieldProblems() {
+  const errors = [];
+  for (const field of material.schema.fields) {
+    const el = $(`field-${field.name}`);
+    clearInvalid(el);
+    const label = fieldLabel(field);
+    if (field.type === 'categorical') {
+      if (el.value === '') errors.push([el, `Choose the ${label}: one of ${field.categories.join(', ')}.`]);
+      continue;
+    }
+    const { min, max } = fieldBounds(field);
+    const text = el.value.trim();
+    const value = Number(text);
+    if (el.validity.badInput || (text !== '' && !Number.isInteger(value))) {
+      errors.push([el, `The ${label} must be a whole number from ${min} to ${max}.`]);
+    } else if (text === '') {
+      errors.push([el, `Enter the ${label}: a whole number from ${min} to ${max}.`]);
+    } else if (value < min || value > max) {
+      errors.push([el, `The ${label} must be from ${min} to ${max}; ${text} is outside that range.`]);
+    }
+  }
+  return errors;
 }
 
 function renderRecordForm() {
@@ -372,6 +402,9 @@ function clearCampaignList() {
 
 wireRefresh($('campaigns-refresh'), loadCampaignList);
 
+// Typing into a record field marked invalid clears the mark and its message.
+clearInvalidOnInput($('record-form'));
+
 $('campaign-form').addEventListener('submit', (event) => {
   event.preventDefault();
   loadCampaign($('campaign-id').value.trim());
@@ -387,20 +420,17 @@ function updateReady() {
 function readRecord() {
   const record = {};
   for (const el of $('record-fields').querySelectorAll('input, select')) {
-    el.removeAttribute('aria-invalid');
     if (el.value === '') continue;
     record[el.name] = el.dataset.kind === 'categorical' ? el.value : Number(el.value);
   }
   return record;
 }
 
+/** Marks the field a message of the client library names ('field "days": …'). */
 function markInvalid(message) {
   const name = /field "([^"]+)"/.exec(message)?.[1];
   const el = name && $(`field-${name}`);
-  if (el) {
-    el.setAttribute('aria-invalid', 'true');
-    el.focus();
-  }
+  if (el) invalid(el, sentence(message));
 }
 
 async function provingKeyBytes() {
@@ -428,6 +458,12 @@ $('record-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const errorBox = $('record-error');
   errorBox.textContent = '';
+  delete errorBox.dataset.code;
+  const problems = fieldProblems();
+  if (problems.length) {
+    refuseForm(errorBox, problems);
+    return;
+  }
   const record = readRecord();
   const recordJson = JSON.stringify(record);
   try {
