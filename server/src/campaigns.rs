@@ -264,18 +264,37 @@ impl CampaignRow {
 
 /// A campaign's escrow balance and number of accepted contributions.
 fn counters(conn: &mut PgConnection, campaign_id: i64) -> Result<(i64, i64), ApiError> {
-    let escrow = accounts::table
+    Ok(counters_of(conn, &[campaign_id])?
+        .remove(&campaign_id)
+        .unwrap_or((0, 0)))
+}
+
+/// The escrow balance and the number of accepted contributions of each of
+/// `ids` (two queries for the whole page of a list; absent: (0, 0)).
+fn counters_of(
+    conn: &mut PgConnection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, (i64, i64)>, ApiError> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    let escrows: Vec<(Option<i64>, i64)> = accounts::table
         .filter(accounts::kind.eq("escrow"))
-        .filter(accounts::campaign_id.eq(campaign_id))
-        .select(accounts::balance)
-        .first::<i64>(conn)
-        .optional()?
-        .unwrap_or(0);
-    let accepted = contributions::table
-        .filter(contributions::campaign_id.eq(campaign_id))
-        .count()
-        .get_result(conn)?;
-    Ok((escrow, accepted))
+        .filter(accounts::campaign_id.eq_any(ids))
+        .select((accounts::campaign_id, accounts::balance))
+        .load(conn)?;
+    for (id, balance) in escrows {
+        if let Some(id) = id {
+            out.entry(id).or_insert((0, 0)).0 = balance;
+        }
+    }
+    let counts: Vec<(i64, i64)> = contributions::table
+        .filter(contributions::campaign_id.eq_any(ids))
+        .group_by(contributions::campaign_id)
+        .select((contributions::campaign_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    for (id, n) in counts {
+        out.entry(id).or_insert((0, 0)).1 = n;
+    }
+    Ok(out)
 }
 
 /// Stores a new draft campaign of `buyer_id`.
@@ -356,9 +375,11 @@ pub fn list(
         ListFilter::Open => q = q.filter(campaigns::status.eq(Status::Open.as_str())),
     }
     let rows: Vec<CampaignRow> = q.load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut counters = counters_of(conn, &ids)?;
     rows.into_iter()
         .map(|r| {
-            let c = counters(conn, r.id)?;
+            let c = counters.remove(&r.id).unwrap_or((0, 0));
             r.view(c)
         })
         .collect()
