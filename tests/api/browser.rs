@@ -99,9 +99,17 @@ async fn run_browser_script(root: &Path, name: &str, envs: &[(&str, String)]) ->
 
 /// A server serving `web/`, an open campaign (the commute schema) and a
 /// contributor account with a known password and no identity yet (the page
-/// under test creates one): answers (app, admin, contributor, campaign,
-/// the contributor's wallet account).
-async fn contributor_world() -> (TestApp, TestUser, TestUser, i64, i64) {
+/// under test creates one).
+struct ContributorWorld {
+    app: TestApp,
+    admin: TestUser,
+    contributor: TestUser,
+    campaign: i64,
+    /// The contributor's wallet account.
+    wallet: i64,
+}
+
+async fn contributor_world() -> ContributorWorld {
     let mut settings = test_settings();
     settings.web_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../web").into();
     let app = spawn_app_with(settings).await;
@@ -113,21 +121,45 @@ async fn contributor_world() -> (TestApp, TestUser, TestUser, i64, i64) {
     let wallet = body(app.get("/api/wallet", Some(&contributor.token)).await).await["account_id"]
         .as_i64()
         .unwrap();
-    (app, admin, contributor, campaign, wallet)
+    ContributorWorld {
+        app,
+        admin,
+        contributor,
+        campaign,
+        wallet,
+    }
+}
+
+/// The environment of tests/browser/contribute.mjs and extension.mjs:
+/// `contributor` (password GOOD_PASSWORD) contributes `record` to `campaign`.
+fn contributor_env(
+    app: &TestApp,
+    campaign: i64,
+    contributor: &TestUser,
+    record: &Value,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("BASE", app.address.clone()),
+        ("CAMPAIGN", campaign.to_string()),
+        ("EMAIL", contributor.email.clone()),
+        ("PASSWORD", GOOD_PASSWORD.to_string()),
+        ("RECORD", record.to_string()),
+    ]
 }
 
 /// Server side of a receipt a page showed: the contribution is stored as
 /// received (its digest the SHA-256 of the stored ciphertext), it is the
 /// campaign's only one, and the wallet got exactly the reward from the
 /// campaign's escrow; the account registered one identity.
-async fn assert_paid(
-    app: &TestApp,
-    admin: &TestUser,
-    contributor: &TestUser,
-    receipt: &Value,
-    campaign: i64,
-    wallet: i64,
-) {
+async fn assert_paid(world: &ContributorWorld, receipt: &Value) {
+    let ContributorWorld {
+        app,
+        admin,
+        contributor,
+        campaign,
+        wallet,
+    } = world;
+    let (campaign, wallet) = (*campaign, *wallet);
     assert_eq!(receipt["campaign_id"], campaign);
     assert_eq!(receipt["reward"], REWARD);
     assert_eq!(receipt["payout_account"], wallet);
@@ -187,7 +219,15 @@ async fn assert_paid(
 async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     let root = repo_root();
     require_prerequisites(&root);
-    let (app, admin, contributor, campaign, wallet) = contributor_world().await;
+    let world = contributor_world().await;
+    let ContributorWorld {
+        app,
+        admin,
+        contributor,
+        campaign,
+        ..
+    } = &world;
+    let campaign = *campaign;
     // The page and the wasm client are served by the server itself.
     let r = app.get("/contribute.html", None).await;
     assert_eq!(
@@ -200,19 +240,9 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
 
     let record = json!({"minutes": 37, "days": 4, "mode": "train"});
     let started = Instant::now();
-    let result = run_browser_script(
-        &root,
-        "contribute",
-        &[
-            ("BASE", app.address.clone()),
-            ("CAMPAIGN", campaign.to_string()),
-            ("EMAIL", contributor.email.clone()),
-            ("PASSWORD", GOOD_PASSWORD.to_string()),
-            ("RECORD", record.to_string()),
-            ("WITHDRAW", "10".to_string()),
-        ],
-    )
-    .await;
+    let mut envs = contributor_env(app, campaign, contributor, &record);
+    envs.push(("WITHDRAW", "10".to_string()));
+    let result = run_browser_script(&root, "contribute", &envs).await;
     eprintln!(
         "browser: encrypt + prove {} s in the page, {:.1} s in all",
         result["seconds"],
@@ -228,23 +258,15 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
         "{result}"
     );
     assert_eq!(result["balance"], format!("{REWARD} tokens"));
-    assert_paid(
-        &app,
-        &admin,
-        &contributor,
-        &result["receipt"],
-        campaign,
-        wallet,
-    )
-    .await;
+    assert_paid(&world, &result["receipt"]).await;
     // The page then withdrew 10 tokens: held, pending an admin.
     assert_eq!(result["withdrawal"]["status"], "pending", "{result}");
     assert_eq!(result["withdrawal"]["amount"], 10);
     assert_eq!(result["balance_after_withdrawal"], REWARD - 10, "{result}");
-    assert_eq!(app.balance(&contributor).await, REWARD - 10);
+    assert_eq!(app.balance(contributor).await, REWARD - 10);
     let w = body(app.get("/api/withdrawals", Some(&contributor.token)).await).await;
     assert_eq!(w[0]["address"], "ext-acct-1", "{w}");
-    app.assert_ledger_consistent(&admin).await;
+    app.assert_ledger_consistent(admin).await;
 }
 
 /// The same contributor flow through the unpacked Manifest V3 extension
@@ -267,20 +289,18 @@ async fn contributor_extension_in_headless_chromium_is_accepted_and_paid() {
             "web/extension/{copied} is missing: run scripts/build-wasm"
         );
     }
-    let (app, admin, contributor, campaign, wallet) = contributor_world().await;
+    let world = contributor_world().await;
+    let ContributorWorld {
+        app,
+        admin,
+        contributor,
+        campaign,
+        ..
+    } = &world;
+    let campaign = *campaign;
     let record = json!({"minutes": 12, "days": 5, "mode": "bike"});
-    let result = run_browser_script(
-        &root,
-        "extension",
-        &[
-            ("BASE", app.address.clone()),
-            ("CAMPAIGN", campaign.to_string()),
-            ("EMAIL", contributor.email.clone()),
-            ("PASSWORD", GOOD_PASSWORD.to_string()),
-            ("RECORD", record.to_string()),
-        ],
-    )
-    .await;
+    let envs = contributor_env(app, campaign, contributor, &record);
+    let result = run_browser_script(&root, "extension", &envs).await;
     eprintln!(
         "extension: encrypt + prove {} s; requests: {}",
         result["seconds"], result["requests"]
@@ -312,17 +332,9 @@ async fn contributor_extension_in_headless_chromium_is_accepted_and_paid() {
                 .unwrap()
                 .starts_with("chrome-extension://")
     ));
-    assert_paid(
-        &app,
-        &admin,
-        &contributor,
-        &result["receipt"],
-        campaign,
-        wallet,
-    )
-    .await;
-    assert_eq!(app.balance(&contributor).await, REWARD);
-    app.assert_ledger_consistent(&admin).await;
+    assert_paid(&world, &result["receipt"]).await;
+    assert_eq!(app.balance(contributor).await, REWARD);
+    app.assert_ledger_consistent(admin).await;
 }
 
 /// The buyer dashboard (`web/buyer.html`) and the admin pages

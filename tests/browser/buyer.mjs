@@ -20,7 +20,7 @@
 // report (default 10 minutes).
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { env, log, launch, guard, checkProblems as check, waitInPage as waitOn } from './lib.mjs';
+import { env, checkPhoneWidth, log, launch, guard, checkProblems as check, waitInPage as waitOn } from './lib.mjs';
 
 const BASE = env('BASE').replace(/\/$/, '');
 const EMAIL = env('EMAIL');
@@ -293,11 +293,7 @@ try {
 
   // --- screenshots, desktop and phone -----------------------------------------------------------
   await page.screenshot({ path: join(ARTIFACTS, 'buyer.png'), fullPage: true });
-  await page.setViewportSize({ width: 375, height: 800 });
-  await page.waitForTimeout(200);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  await page.screenshot({ path: join(ARTIFACTS, 'buyer-phone.png'), fullPage: true });
-  if (overflow > 1) throw new Error(`at 375 px the page is ${overflow} px wider than the screen`);
+  await checkPhoneWidth(page, join(ARTIFACTS, 'buyer-phone.png'));
   checkProblems('at the end');
 
   console.log(JSON.stringify({

@@ -19,18 +19,13 @@
 // ARTIFACTS_DIR (default target/artifacts), CHROMIUM (default /usr/bin/chromium),
 // TIMEOUT_MS for the receipt (default 15 minutes).
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
-  env, log, launch, guard, checkProblems, recordRequests, plaintextLeaks, contributeRecord, submissionProblems,
+  contributorEnv, checkPhoneWidth, log, launch, guard, checkProblems, recordRequests, plaintextLeaks, contributeRecord,
+  submissionProblems,
 } from './lib.mjs';
 
-const BASE = env('BASE').replace(/\/$/, '');
-const CAMPAIGN = env('CAMPAIGN');
-const EMAIL = env('EMAIL');
-const PASSWORD = env('PASSWORD');
-const RECORD = JSON.parse(env('RECORD'));
-const ARTIFACTS = resolve(env('ARTIFACTS_DIR', 'target/artifacts'));
-const TIMEOUT_MS = Number(env('TIMEOUT_MS', String(15 * 60 * 1000)));
+const { BASE, CAMPAIGN, EMAIL, PASSWORD, RECORD, ARTIFACTS, TIMEOUT_MS } = contributorEnv();
 const WITHDRAW = process.env.WITHDRAW ? Number(process.env.WITHDRAW) : null;
 const WITHDRAW_ADDRESS = 'ext-acct-1';
 if (WITHDRAW !== null && !(Number.isSafeInteger(WITHDRAW) && WITHDRAW > 0)) throw new Error('WITHDRAW must be a whole number above 0');
@@ -180,11 +175,7 @@ try {
     await page.screenshot({ path: join(ARTIFACTS, 'contribute-wallet.png'), fullPage: true });
 
     // The page fits a phone screen (375 px).
-    await page.setViewportSize({ width: 375, height: 800 });
-    await page.waitForTimeout(200);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    await page.screenshot({ path: join(ARTIFACTS, 'contribute-phone.png'), fullPage: true });
-    if (overflow > 1) throw new Error(`at 375 px the page is ${overflow} px wider than the screen`);
+    await checkPhoneWidth(page, join(ARTIFACTS, 'contribute-phone.png'));
   }
 
   // No plaintext left the browser; the submission itself was seen.

@@ -22,18 +22,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  env, log, launchWithExtension, guard, checkProblems, recordRequests, waitInPage, plaintextLeaks, contributeRecord,
-  submissionProblems,
+  env, contributorEnv, checkPhoneWidth, log, launchWithExtension, guard, checkProblems, recordRequests, waitInPage,
+  plaintextLeaks, contributeRecord, submissionProblems,
 } from './lib.mjs';
 
-const BASE = env('BASE').replace(/\/$/, '');
-const CAMPAIGN = env('CAMPAIGN');
-const EMAIL = env('EMAIL');
-const PASSWORD = env('PASSWORD');
-const RECORD = JSON.parse(env('RECORD'));
+const { BASE, CAMPAIGN, EMAIL, PASSWORD, RECORD, ARTIFACTS, TIMEOUT_MS } = contributorEnv();
 const EXTENSION = resolve(env('EXTENSION_DIR', 'web/extension'));
-const ARTIFACTS = resolve(env('ARTIFACTS_DIR', 'target/artifacts'));
-const TIMEOUT_MS = Number(env('TIMEOUT_MS', String(15 * 60 * 1000)));
 const CSP = "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'";
 
 const { context, page, extensionId, close } = await launchWithExtension(EXTENSION);
@@ -144,11 +138,7 @@ try {
   log('after reload:', await page.locator('#identity-status').textContent());
 
   // The page fits a phone screen (375 px).
-  await page.setViewportSize({ width: 375, height: 800 });
-  await page.waitForTimeout(200);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  await page.screenshot({ path: join(ARTIFACTS, 'extension-phone.png'), fullPage: true });
-  if (overflow > 1) throw new Error(`at 375 px the page is ${overflow} px wider than the screen`);
+  await checkPhoneWidth(page, join(ARTIFACTS, 'extension-phone.png'));
 
   problems.push(...plaintextLeaks(requests, RECORD), ...submissionProblems(requests, CAMPAIGN));
   if (!requests.some((r) => r.url.startsWith(`${ORIGIN}/pkg/`) && r.url.endsWith('.wasm'))) {

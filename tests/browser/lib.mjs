@@ -6,7 +6,7 @@
 // page (the web page and the extension run the same page).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
 /** An environment variable (or `fallback`); throws when neither is set. */
@@ -96,6 +96,32 @@ export function recordRequests(context) {
     });
   });
   return requests;
+}
+
+/**
+ * The environment of the contributor scripts: BASE (server URL), CAMPAIGN,
+ * EMAIL, PASSWORD, RECORD (JSON object), ARTIFACTS_DIR (default
+ * target/artifacts) and TIMEOUT_MS for the receipt (default 15 minutes).
+ */
+export function contributorEnv() {
+  return {
+    BASE: env('BASE').replace(/\/$/, ''),
+    CAMPAIGN: env('CAMPAIGN'),
+    EMAIL: env('EMAIL'),
+    PASSWORD: env('PASSWORD'),
+    RECORD: JSON.parse(env('RECORD')),
+    ARTIFACTS: resolve(env('ARTIFACTS_DIR', 'target/artifacts')),
+    TIMEOUT_MS: Number(env('TIMEOUT_MS', String(15 * 60 * 1000))),
+  };
+}
+
+/** Screenshots the page 375 px wide (to `path`) and throws when it is wider than that screen. */
+export async function checkPhoneWidth(page, path) {
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.waitForTimeout(200);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  await page.screenshot({ path, fullPage: true });
+  if (overflow > 1) throw new Error(`at 375 px the page is ${overflow} px wider than the screen`);
 }
 
 /** Waits until `fn` (run in `page` with `arg`) answers something truthy; an {error} answer fails. */

@@ -172,10 +172,10 @@ async function afterSignIn() {
   await refreshWallet(wallet);
 }
 
-/** Forgets the session here (and ends it at the server when it still has one). */
-function signOut() {
+/** Forgets the session here and ends it at the server it came from (`base`, by default the current one). */
+function signOut(base = apiBase()) {
   const token = session?.token;
-  if (token) endSession(token, apiBase());
+  if (token) endSession(token, base);
   session = null;
   identity = null;
   wallet = null;
@@ -215,7 +215,7 @@ $('login-form').addEventListener('submit', (event) => {
   event.preventDefault();
   signIn($('email').value.trim(), $('password').value);
 });
-$('logout-button').addEventListener('click', signOut);
+$('logout-button').addEventListener('click', () => signOut());
 // A new contributor account is signed in the same way.
 wireRegister({
   role: 'contributor',
@@ -719,6 +719,7 @@ if (inExtension) {
       return;
     }
     $('server-save').disabled = true;
+    const previous = apiBase();
     try {
       await saveServer(origin);
     } catch (err) {
@@ -728,7 +729,7 @@ if (inExtension) {
       $('server-save').disabled = false;
     }
     // A session and a campaign belong to the server they came from.
-    if (session) signOut();
+    if (session) signOut(previous);
     material = null;
     provingKey = null;
     show($('campaign-info'), false);
