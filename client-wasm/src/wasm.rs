@@ -9,6 +9,25 @@ use wasm_bindgen::prelude::*;
 
 use crate::contribute::{prepare_contribution as prepare, Stage};
 
+#[wasm_bindgen]
+extern "C" {
+    /// `self.cipherpoolPanic(message)`: set by the worker that hosts the
+    /// module (web/js/worker.js); absent elsewhere (the call then fails
+    /// quietly).
+    #[wasm_bindgen(js_namespace = self, js_name = cipherpoolPanic, catch)]
+    fn report_panic(message: &str) -> Result<(), JsValue>;
+}
+
+/// Runs when the module is instantiated: a Rust panic hands its message
+/// (what failed, and where) to the host before the module traps with a bare
+/// `unreachable`, so the page can say more than "crashed".
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        let _ = report_panic(&info.to_string());
+    }));
+}
+
 fn secret_from_hex(secret_hex: &str) -> Result<IdentitySecret, JsError> {
     let bytes = hex::decode(secret_hex.trim())
         .map_err(|_| JsError::new("the identity secret must be hex"))?;

@@ -91,10 +91,7 @@ async fn readme_walkthrough_over_real_processes() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("created admin root@example.org"));
 
     let (port, kh_port) = (free_port(), free_port());
-    let kh_dir = std::env::temp_dir().join(format!(
-        "cipherpool-cli-kh-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
+    let kh_dir = scratch_dir("cli-keyholder");
     let _keyholder = Killed(
         Command::new(workspace_bin("cipherpool-keyholder"))
             .env("RUST_LOG", "warn")

@@ -77,8 +77,7 @@ struct Platform {
 
 async fn start_platform(keyholder_env: &[(&str, &str)], server_env: &[(&str, &str)]) -> Platform {
     let db_url = fresh_database();
-    let dir =
-        std::env::temp_dir().join(format!("cipherpool-e2e-{}", uuid::Uuid::new_v4().simple()));
+    let dir = scratch_dir("e2e");
     std::fs::create_dir_all(&dir).unwrap();
     let (kh_port, port) = (free_port(), free_port());
     let token = "e2e-keyholder-token-abcdefghijkl";

@@ -80,6 +80,16 @@ pub fn shared_attestation_keys() -> &'static (Vec<u8>, Vec<u8>) {
     })
 }
 
+/// A fresh directory for one test's files (a keyholder's key store, a
+/// platform's data), under `<temp>/cipherpool-tests/`, which `scripts/test`
+/// empties before each run: keyholders spawned inside a test live until the
+/// test process exits, so nothing could remove their directories earlier.
+pub fn scratch_dir(prefix: &str) -> std::path::PathBuf {
+    std::env::temp_dir()
+        .join("cipherpool-tests")
+        .join(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()))
+}
+
 /// Starts an in-process keyholder with its own temporary directory; returns its URL.
 pub async fn spawn_keyholder() -> String {
     spawn_keyholder_in(true).await.0
@@ -88,7 +98,7 @@ pub async fn spawn_keyholder() -> String {
 /// Starts an in-process keyholder (with differential-privacy noise unless
 /// `noise` is false: the test-only setting); returns its URL and directory.
 pub async fn spawn_keyholder_in(noise: bool) -> (String, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("cipherpool-kh-{}", uuid::Uuid::new_v4().simple()));
+    let dir = scratch_dir("keyholder");
     let settings = KeyholderSettings {
         listen: "127.0.0.1:0".into(),
         data_dir: dir.clone(),

@@ -10,6 +10,13 @@ import init, {
   prepareContribution,
 } from '../pkg/cipherpool_client_wasm.js';
 
+// A Rust panic's message, handed over by the module's panic hook just
+// before it traps (client-wasm's `start`).
+let lastPanic = null;
+self.cipherpoolPanic = (message) => {
+  lastPanic = message;
+};
+
 const ready = init();
 
 const methods = {
@@ -40,6 +47,8 @@ self.onmessage = async ({ data: { id, method, args } }) => {
     // module is unusable afterwards, so the page starts a fresh worker.
     const fatal = err instanceof WebAssembly.RuntimeError;
     const message = err instanceof Error ? err.message : String(err);
-    self.postMessage({ id, error: fatal ? `the encryption module crashed (${message})` : message, fatal });
+    const why = fatal ? (lastPanic ?? message) : message;
+    lastPanic = null;
+    self.postMessage({ id, error: fatal ? `the encryption module crashed (${why})` : message, fatal });
   }
 };

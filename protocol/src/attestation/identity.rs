@@ -5,6 +5,7 @@ use std::fmt;
 
 use ark_ff::PrimeField;
 use ark_std::rand::{CryptoRng, RngCore};
+use zeroize::Zeroize;
 
 use super::poseidon::{hash, Domain};
 use super::Fr;
@@ -15,7 +16,8 @@ pub const IDENTITY_SECRET_BYTES: usize = 32;
 /// 32 random bytes kept on the contributor's device; reduced modulo the field order
 /// into the `Fr` element the circuit uses.
 ///
-/// `Debug` never prints the bytes.
+/// `Debug` never prints the bytes, and dropping it overwrites them (copies
+/// taken with [`IdentitySecret::to_bytes`] are the caller's to wipe).
 #[derive(Clone)]
 pub struct IdentitySecret([u8; IDENTITY_SECRET_BYTES]);
 
@@ -40,6 +42,12 @@ impl IdentitySecret {
     /// The secret as a field element (little-endian, reduced modulo the field order).
     pub(crate) fn to_field(&self) -> Fr {
         Fr::from_le_bytes_mod_order(&self.0)
+    }
+}
+
+impl Drop for IdentitySecret {
+    fn drop(&mut self) {
+        self.0.zeroize();
     }
 }
 
