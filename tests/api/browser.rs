@@ -109,6 +109,21 @@ struct ContributorWorld {
     wallet: i64,
 }
 
+impl ContributorWorld {
+    /// The environment of tests/browser/contribute.mjs and extension.mjs:
+    /// the contributor (password GOOD_PASSWORD) contributes `record` to the
+    /// campaign.
+    fn script_env(&self, record: &Value) -> Vec<(&'static str, String)> {
+        vec![
+            ("BASE", self.app.address.clone()),
+            ("CAMPAIGN", self.campaign.to_string()),
+            ("EMAIL", self.contributor.email.clone()),
+            ("PASSWORD", GOOD_PASSWORD.to_string()),
+            ("RECORD", record.to_string()),
+        ]
+    }
+}
+
 async fn contributor_world() -> ContributorWorld {
     let mut settings = test_settings();
     settings.web_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../web").into();
@@ -128,23 +143,6 @@ async fn contributor_world() -> ContributorWorld {
         campaign,
         wallet,
     }
-}
-
-/// The environment of tests/browser/contribute.mjs and extension.mjs:
-/// `contributor` (password GOOD_PASSWORD) contributes `record` to `campaign`.
-fn contributor_env(
-    app: &TestApp,
-    campaign: i64,
-    contributor: &TestUser,
-    record: &Value,
-) -> Vec<(&'static str, String)> {
-    vec![
-        ("BASE", app.address.clone()),
-        ("CAMPAIGN", campaign.to_string()),
-        ("EMAIL", contributor.email.clone()),
-        ("PASSWORD", GOOD_PASSWORD.to_string()),
-        ("RECORD", record.to_string()),
-    ]
 }
 
 /// Server side of a receipt a page showed: the contribution is stored as
@@ -224,10 +222,8 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
         app,
         admin,
         contributor,
-        campaign,
         ..
     } = &world;
-    let campaign = *campaign;
     // The page and the wasm client are served by the server itself.
     let r = app.get("/contribute.html", None).await;
     assert_eq!(
@@ -240,7 +236,7 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
 
     let record = json!({"minutes": 37, "days": 4, "mode": "train"});
     let started = Instant::now();
-    let mut envs = contributor_env(app, campaign, contributor, &record);
+    let mut envs = world.script_env(&record);
     envs.push(("WITHDRAW", "10".to_string()));
     let result = run_browser_script(&root, "contribute", &envs).await;
     eprintln!(
@@ -294,12 +290,10 @@ async fn contributor_extension_in_headless_chromium_is_accepted_and_paid() {
         app,
         admin,
         contributor,
-        campaign,
         ..
     } = &world;
-    let campaign = *campaign;
     let record = json!({"minutes": 12, "days": 5, "mode": "bike"});
-    let envs = contributor_env(app, campaign, contributor, &record);
+    let envs = world.script_env(&record);
     let result = run_browser_script(&root, "extension", &envs).await;
     eprintln!(
         "extension: encrypt + prove {} s; requests: {}",
@@ -498,12 +492,7 @@ async fn buyer_and_admin_pages_in_headless_chromium() {
             .await,
     )
     .await;
-    let actions: Vec<&str> = log
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> = members(&log, "action");
     for a in [
         "approve_campaign",
         "reject_campaign",

@@ -228,12 +228,7 @@ async fn readme_walkthrough_over_real_processes() {
     )
     .await;
     assert_eq!(wallet["balance"], 3000);
-    let kinds: Vec<&str> = wallet["transfers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["kind"].as_str().unwrap())
-        .collect();
+    let kinds: Vec<&str> = members(&wallet["transfers"], "kind");
     assert_eq!(kinds, ["campaign_funding", "mint"]);
     let (_, audit) = call(
         &client,

@@ -221,12 +221,7 @@ async fn admins_suspend_accounts_read_quality_signals_and_the_audit_log() {
             .await,
     )
     .await;
-    let actions: Vec<&str> = log
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> = members(&log, "action");
     assert_eq!(
         actions,
         [

@@ -150,12 +150,7 @@ async fn withdrawals_are_held_then_paid_out_or_returned_exactly_once() {
     assert_eq!(log[0]["action"], "reject_withdrawal");
     assert_eq!(log[1]["action"], "approve_withdrawal");
     let wallet = body(app.get("/api/wallet", Some(&user.token)).await).await;
-    let kinds: Vec<&str> = wallet["transfers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["kind"].as_str().unwrap())
-        .collect();
+    let kinds: Vec<&str> = members(&wallet["transfers"], "kind");
     assert_eq!(
         kinds,
         [

@@ -185,6 +185,16 @@ pub async fn body(resp: Response) -> Value {
     resp.json().await.expect("JSON body")
 }
 
+/// The string member `key` of each element of the JSON array `list` (e.g. the
+/// actions of an audit log page, the kinds of a wallet's transfers).
+pub fn members<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
+    list.as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|e| e[key].as_str().expect("a string member"))
+        .collect()
+}
+
 /// Asserts status and error code of a response; returns the body.
 pub async fn assert_error(resp: Response, status: StatusCode, code: &str) -> Value {
     let got = resp.status();
