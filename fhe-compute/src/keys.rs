@@ -1,5 +1,5 @@
-//! Campaign key material: the parameter set, key generation (keyholder) and
-//! size-limited (de)serialization.
+//! Campaign key material: the parameter set, key generation (keyholder only,
+//! feature `keyholder`) and size-limited (de)serialization.
 
 use protocol::record::total_bits;
 use protocol::CampaignSchema;
@@ -12,7 +12,9 @@ use tfhe::shortint::parameters::{
     PARAM_PKE_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128,
 };
 use tfhe::zk::CompactPkeCrs;
-use tfhe::{ClientKey, CompactPublicKey, CompressedServerKey, Config, ConfigBuilder};
+#[cfg(feature = "keyholder")]
+use tfhe::{ClientKey, CompressedServerKey};
+use tfhe::{CompactPublicKey, Config, ConfigBuilder};
 
 /// Largest serialized compact public key accepted (they are ~33 KB).
 pub const PUBLIC_KEY_LIMIT: u64 = 1 << 20;
@@ -74,6 +76,7 @@ pub fn crs_bits(schema: &CampaignSchema) -> usize {
 }
 
 /// Everything the keyholder generates for one campaign.
+#[cfg(feature = "keyholder")]
 pub struct CampaignKeys {
     /// Decryption key: never leaves the keyholder.
     pub client_key: ClientKey,
@@ -85,6 +88,7 @@ pub struct CampaignKeys {
     pub crs: CompactPkeCrs,
 }
 
+#[cfg(feature = "keyholder")]
 impl CampaignKeys {
     /// Generates fresh keys and a CRS for `schema` (seconds of CPU).
     pub fn generate(schema: &CampaignSchema) -> Result<Self, FheError> {

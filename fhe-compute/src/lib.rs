@@ -2,15 +2,15 @@
 //!
 //! - [`keys`]: the campaign parameter set (tfhe 1.x, 128-bit security with
 //!   failure probability 2⁻¹²⁸, dedicated compact public-key parameters for
-//!   zk-pok), key generation for the keyholder, and size-limited
-//!   (de)serialization of key material.
+//!   zk-pok), key generation for the keyholder (feature `keyholder`), and
+//!   size-limited (de)serialization of key material.
 //! - [`contribution`]: encrypting an encoded record as a proven compact
 //!   ciphertext list (contributor side) and checking such a list from
 //!   untrusted bytes (server side).
 //!
 //! - [`stats`]: the homomorphic statistics engine (plans with overflow
 //!   bounds, CPU backend, CUDA backend behind the `gpu` feature), and the
-//!   keyholder's decryption of aggregates.
+//!   keyholder's decryption of aggregates (feature `keyholder`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -19,4 +19,6 @@ pub mod keys;
 pub mod stats;
 
 pub use contribution::{encrypt_record, verify_contribution, ContributionError};
-pub use keys::{CampaignKeys, FheError, PublicMaterial};
+#[cfg(feature = "keyholder")]
+pub use keys::CampaignKeys;
+pub use keys::{FheError, PublicMaterial};

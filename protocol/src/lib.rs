@@ -1,6 +1,6 @@
 //! Cipherpool's shared domain and wire types, used by the browser client and the
-//! server alike: the campaign schema and its validation, token amounts, and the
-//! contributor attestation circuit (Groth16 over BN254).
+//! server alike: the campaign schema and its validation, token amounts, privacy
+//! budgets (ε), and the contributor attestation circuit (Groth16 over BN254).
 //!
 //! This crate does no I/O and depends on no HTTP or SQL crate.
 #![forbid(unsafe_code)]
@@ -8,8 +8,11 @@
 
 pub mod amount;
 pub mod attestation;
+pub mod epsilon;
+pub mod json_i128;
 pub mod record;
 pub mod schema;
+pub mod terms;
 pub mod wire;
 
 pub use amount::{AmountError, TokenAmount};

@@ -62,10 +62,10 @@ impl Status {
     }
 }
 
-/// Smallest allowed `min_contributors`.
-pub const MIN_CONTRIBUTORS: i32 = 10;
-/// Largest allowed privacy budget ε.
-pub const MAX_EPSILON: f64 = 10.0;
+/// Smallest allowed `min_contributors` (the keyholders enforce it too).
+pub const MIN_CONTRIBUTORS: i32 = protocol::terms::MIN_CONTRIBUTORS as i32;
+/// Largest allowed privacy budget ε (the keyholders enforce it too).
+pub const MAX_EPSILON: f64 = protocol::terms::MAX_EPSILON;
 
 /// Most contributions a campaign accepts: its budget pays this many rewards.
 /// Every statistics plan of the campaign is sized for this bound, and the
@@ -138,7 +138,9 @@ impl NewCampaign {
                 "budget must cover at least one reward",
             ));
         }
-        if !(MIN_CONTRIBUTORS..=1_000_000).contains(&self.min_contributors) {
+        if !(MIN_CONTRIBUTORS..=protocol::terms::MAX_MIN_CONTRIBUTORS as i32)
+            .contains(&self.min_contributors)
+        {
             return Err(ApiError::unprocessable(
                 "invalid_min_contributors",
                 format!("min_contributors must be between {MIN_CONTRIBUTORS} and 1,000,000"),

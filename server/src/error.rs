@@ -189,6 +189,30 @@ impl From<LedgerError> for ApiError {
     }
 }
 
+impl From<keyholder_api::CallError> for ApiError {
+    fn from(e: keyholder_api::CallError) -> Self {
+        use keyholder_api::CallError as C;
+        tracing::error!("keyholder: {e}");
+        match e {
+            C::Unavailable(_) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "keyholder_unavailable",
+                "the keyholder could not be reached or did not answer; try again",
+            ),
+            C::Unauthorized => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "keyholder_unauthorized",
+                "the keyholder does not accept this server's token (CIPHERPOOL_KEYHOLDER_TOKEN)",
+            ),
+            C::Refused { code, message, .. } => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "keyholder_refused",
+                format!("the keyholder refused ({code}): {message}"),
+            ),
+        }
+    }
+}
+
 impl From<protocol::SchemaError> for ApiError {
     fn from(e: protocol::SchemaError) -> Self {
         Self::unprocessable("invalid_schema", e.to_string())

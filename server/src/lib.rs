@@ -13,7 +13,6 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod idempotency;
-pub mod keyholder;
 pub mod ledger;
 pub mod openapi;
 pub mod registry;

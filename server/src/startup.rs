@@ -2,18 +2,18 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
+use keyholder_api::{KeyholderClient, Keyholders};
 use tracing_actix_web::TracingLogger;
 
 use crate::attestation;
 use crate::config::Settings;
 use crate::db::{self, PgPool};
 use crate::error::{self, ApiError};
-use crate::keyholder::client::KeyholderClient;
 use crate::registry::Registry;
 use crate::routes;
 use crate::state::AppState;
@@ -23,7 +23,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: PgPool,
-    keyholder: crate::keyholder::client::KeyholderClient,
+    keyholder: Arc<dyn Keyholders>,
     poll: std::time::Duration,
 }
 
@@ -46,7 +46,10 @@ impl Application {
             AppState {
                 registry,
                 attestation,
-                keyholder: KeyholderClient::new(&settings.keyholder_url, &settings.keyholder_token),
+                keyholder: Arc::new(KeyholderClient::new(
+                    &settings.keyholder_url,
+                    &settings.keyholder_token,
+                )),
                 campaign_crypto: Mutex::new(HashMap::new()),
                 recent_roots: settings.recent_roots,
             }

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::attestation::AttestationKeys;
 use crate::contributions::CampaignCrypto;
-use crate::keyholder::client::KeyholderClient;
 use crate::registry::Registry;
+use keyholder_api::Keyholders;
 
 /// Shared state.
 pub struct AppState {
@@ -14,8 +14,8 @@ pub struct AppState {
     pub registry: Registry,
     /// Groth16 keys of the attestation circuit.
     pub attestation: AttestationKeys,
-    /// Client of the keyholder.
-    pub keyholder: KeyholderClient,
+    /// The keyholders (a client per keyholder behind one interface).
+    pub keyholder: Arc<dyn Keyholders>,
     /// Parsed key material of campaigns that received submissions.
     pub campaign_crypto: Mutex<HashMap<i64, Arc<CampaignCrypto>>>,
     /// How many recent registry roots a proof may use.

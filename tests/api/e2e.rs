@@ -75,21 +75,22 @@ struct Platform {
     dir: std::path::PathBuf,
 }
 
-async fn start_platform(keyholder_env: &[(&str, &str)], server_env: &[(&str, &str)]) -> Platform {
+/// `keyholder` names the keyholder binary: `cipherpool-keyholder`, or the
+/// test-only build that releases without noise.
+async fn start_platform(keyholder: &str, server_env: &[(&str, &str)]) -> Platform {
     let db_url = fresh_database();
     let dir = scratch_dir("e2e");
     std::fs::create_dir_all(&dir).unwrap();
     let (kh_port, port) = (free_port(), free_port());
     let token = "e2e-keyholder-token-abcdefghijkl";
     let keyholder = Killed(
-        bin("cipherpool-keyholder")
+        bin(keyholder)
             .env(
                 "CIPHERPOOL_KEYHOLDER_LISTEN",
                 format!("127.0.0.1:{kh_port}"),
             )
             .env("CIPHERPOOL_KEYHOLDER_DATA_DIR", dir.join("keyholder"))
             .env("CIPHERPOOL_KEYHOLDER_TOKEN", token)
-            .envs(keyholder_env.iter().copied())
             .spawn()
             .unwrap(),
     );
@@ -132,7 +133,7 @@ async fn start_platform(keyholder_env: &[(&str, &str)], server_env: &[(&str, &st
 
 #[tokio::test]
 async fn contributions_over_real_processes() {
-    let p = start_platform(&[], &[]).await;
+    let p = start_platform("cipherpool-keyholder", &[]).await;
     let (base, dir) = (p.base.clone(), p.dir.clone());
     let http = reqwest::Client::new();
 
@@ -329,8 +330,8 @@ async fn account(
     )
 }
 
-/// Issue 4's walk-through over real processes: PostgreSQL, keyholder (noise
-/// disabled by its explicit test-only setting, so equality is exact), server
+/// Issue 4's walk-through over real processes: PostgreSQL, keyholder (the
+/// test-only build without noise, so equality is exact), server
 /// and two `cipherpool worker` processes, one killed while it holds a shard.
 #[tokio::test]
 async fn a_report_over_real_processes_survives_a_killed_worker() {
@@ -339,7 +340,7 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
     use server::schema::job_shards;
 
     let p = start_platform(
-        &[("CIPHERPOOL_KEYHOLDER_TEST_ONLY_DISABLE_NOISE", "true")],
+        "cipherpool-keyholder-test-only-no-noise",
         &[
             ("CIPHERPOOL_REPORT_SHARD_SIZE", "3"),
             ("CIPHERPOOL_REPORT_PRICE", "100"),

@@ -59,6 +59,38 @@ async fn keyholder_authenticates_and_never_hands_out_client_keys() {
         .await
         .unwrap();
     assert_eq!(first["key_fingerprint"], again["key_fingerprint"]);
+    // Terms never change: the same campaign under other terms is refused.
+    let other_terms = json!({"statistics": ["count", "sum"], "min_contributors": 11,
+                             "epsilon_micro": 1_000_000, "max_contributions": 100});
+    let r = http
+        .post(format!("{kh}/campaigns/1/keys"))
+        .bearer_auth(KEYHOLDER_TOKEN)
+        .json(&json!({"schema": schema, "terms": other_terms}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, StatusCode::CONFLICT, "terms_differ").await;
+    // Terms outside the platform's limits are refused whatever the server
+    // asks (it enforces them too, but is not trusted to): no keys made.
+    for (min, eps) in [(9, 1_000_000), (10, 0), (10, 10_000_001)] {
+        let bad = json!({"statistics": ["count", "sum"], "min_contributors": min,
+                         "epsilon_micro": eps, "max_contributions": 100});
+        let r = http
+            .post(format!("{kh}/campaigns/3/keys"))
+            .bearer_auth(KEYHOLDER_TOKEN)
+            .json(&json!({"schema": schema, "terms": bad}))
+            .send()
+            .await
+            .unwrap();
+        assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_terms").await;
+    }
+    let r = http
+        .get(format!("{kh}/campaigns/3/server-key"))
+        .bearer_auth(KEYHOLDER_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let sk = http
         .get(format!("{kh}/campaigns/1/server-key"))
         .bearer_auth(KEYHOLDER_TOKEN)
@@ -135,9 +167,26 @@ async fn keyholder_authenticates_and_never_hands_out_client_keys() {
 
 #[tokio::test]
 async fn approval_without_a_keyholder_changes_nothing() {
-    let mut settings = test_settings();
     // Nothing listens on port 9 (discard) on loopback.
-    settings.keyholder_url = "http://127.0.0.1:9".into();
+    approval_fails_cleanly(
+        "http://127.0.0.1:9".into(),
+        KEYHOLDER_TOKEN,
+        "keyholder_unavailable",
+    )
+    .await;
+    // A keyholder that does not accept the server's token: a clear error.
+    approval_fails_cleanly(
+        spawn_keyholder().await,
+        "not-the-keyholders-token-0123456789",
+        "keyholder_unauthorized",
+    )
+    .await;
+}
+
+async fn approval_fails_cleanly(keyholder_url: String, token: &str, code: &str) {
+    let mut settings = test_settings();
+    settings.keyholder_url = keyholder_url;
+    settings.keyholder_token = token.into();
     let app = spawn_app_with(settings).await;
     let admin = app.admin().await;
     let buyer = app.user("buyer").await;
@@ -159,7 +208,7 @@ async fn approval_without_a_keyholder_changes_nothing() {
         )
         .await,
         StatusCode::BAD_GATEWAY,
-        "keyholder_unavailable",
+        code,
     )
     .await;
     let c = body(

@@ -7,6 +7,7 @@ mod browser;
 mod campaigns;
 mod cli;
 mod contributions;
+mod crates;
 mod e2e;
 mod keyholder;
 mod ledger;

@@ -8,11 +8,10 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
+use keyholder::{Keyholder, KeyholderSettings};
 use server::config::Settings;
 use server::db::PgPool;
 use server::domain::{Email, Role};
-use server::keyholder::api::Keyholder;
-use server::keyholder::config::KeyholderSettings;
 use server::startup::Application;
 
 /// Admin URL of the test cluster (`CIPHERPOOL_TEST_PG`, else the default of `scripts/pg`).
@@ -96,7 +95,7 @@ pub async fn spawn_keyholder() -> String {
 }
 
 /// Starts an in-process keyholder (with differential-privacy noise unless
-/// `noise` is false: the test-only setting); returns its URL and directory.
+/// `noise` is false: the test-only build); returns its URL and directory.
 pub async fn spawn_keyholder_in(noise: bool) -> (String, std::path::PathBuf) {
     let dir = scratch_dir("keyholder");
     let settings = KeyholderSettings {
@@ -104,9 +103,13 @@ pub async fn spawn_keyholder_in(noise: bool) -> (String, std::path::PathBuf) {
         data_dir: dir.clone(),
         token: KEYHOLDER_TOKEN.into(),
         kek_hex: String::new(),
-        test_only_disable_noise: !noise,
     };
-    let kh = Keyholder::build(&settings).expect("keyholder");
+    let kh = if noise {
+        Keyholder::build(&settings)
+    } else {
+        Keyholder::build_without_noise(&settings)
+    }
+    .expect("keyholder");
     let url = format!("http://127.0.0.1:{}", kh.port());
     tokio::spawn(kh.run_until_stopped());
     (url, dir)

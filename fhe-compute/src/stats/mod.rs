@@ -16,6 +16,7 @@
 //! `gpu::GpuBackend` (tfhe's CUDA backend). Both produce partials in the
 //! same (CPU) serialized form, so shards computed on either merge.
 
+#[cfg(feature = "keyholder")]
 pub mod bench;
 pub mod cpu;
 #[cfg(feature = "gpu")]
@@ -529,6 +530,7 @@ pub trait StatsBackend: Send + Sync {
 }
 
 /// Decrypts a partial's aggregates (keyholder side), in plan order.
+#[cfg(feature = "keyholder")]
 pub fn decrypt_partial(
     client_key: &tfhe::ClientKey,
     plan: &StatsPlan,

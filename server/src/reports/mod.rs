@@ -31,9 +31,9 @@ use utoipa::ToSchema;
 
 use crate::campaigns::{self, Status};
 use crate::error::ApiError;
-use crate::keyholder::noise::{self, EPSILON_UNIT};
 use crate::ledger;
 use crate::schema::{campaigns as campaigns_t, contributions, job_shards, jobs};
+use protocol::epsilon::{self, EPSILON_UNIT};
 
 /// States of a job.
 pub mod status {
@@ -238,11 +238,11 @@ pub fn purchase(
             ),
         ));
     }
-    let total = noise::epsilon_micro(campaign.epsilon).map_err(ApiError::internal)? as i64;
+    let total = epsilon::epsilon_micro(campaign.epsilon).map_err(ApiError::internal)? as i64;
     let wanted = match req.epsilon {
         None => total,
         Some(e) => {
-            let m = noise::epsilon_micro(e).map_err(|_| {
+            let m = epsilon::epsilon_micro(e).map_err(|_| {
                 ApiError::unprocessable("invalid_epsilon", "epsilon must be a number with ε > 0")
             })? as i64;
             if m > total {

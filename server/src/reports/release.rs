@@ -9,6 +9,7 @@
 //! keyholder answers a repeated job from its stored release, spending
 //! nothing twice).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
@@ -19,13 +20,12 @@ use protocol::schema::FieldKind;
 use protocol::Statistic;
 use serde::{Deserialize, Serialize};
 
-use super::derive::{self, Derived, Released, ReportSpec};
+use super::derive::{self, Derived, ReportSpec};
 use super::{campaign_plan, end_without_results, status};
 use crate::db::{self, PgPool};
 use crate::error::ApiError;
-use crate::keyholder::client::KeyholderClient;
-use crate::keyholder::release::{ReleaseRequest, ReleaseResponse};
 use crate::schema::{contributions, jobs};
+use keyholder_api::{CallError, Keyholders, ReleaseRequest, ReleaseResponse, Released};
 
 /// How long the release of one job is leased.
 const RELEASE_LEASE_SECS: f64 = 30.0;
@@ -161,7 +161,7 @@ fn store(
 /// Releases one aggregated job, if any. True when a job was handled.
 pub async fn release_one(
     pool: &PgPool,
-    keyholder: &KeyholderClient,
+    keyholder: &dyn Keyholders,
     owner: &str,
 ) -> Result<bool, ApiError> {
     let o = owner.to_string();
@@ -175,15 +175,37 @@ pub async fn release_one(
     let prepared = db::with_conn(pool, move |c| prepare(c, job_id)).await?;
     let answer = keyholder
         .release(prepared.campaign_id, job_id, &prepared.request)
-        .await?;
+        .await;
     match answer {
-        Err((code_status, code, message)) => {
+        Err(CallError::Refused {
+            status: code_status,
+            code,
+            message,
+        }) => {
             tracing::warn!(job = job_id, status = code_status, %code, "keyholder refused the release");
             db::run_tx(pool, "refuse_job", move |c| {
                 end_without_results(c, job_id, status::REFUSED, &code, &message)
             })
             .await?;
         }
+        // No retry mends a token the keyholder does not accept: the job
+        // fails (price refunded) with an error saying so.
+        Err(e @ CallError::Unauthorized) => {
+            tracing::error!(job = job_id, "{e}");
+            let message = e.to_string();
+            db::run_tx(pool, "fail_job_unauthorized", move |c| {
+                end_without_results(
+                    c,
+                    job_id,
+                    status::FAILED,
+                    "keyholder_unauthorized",
+                    &message,
+                )
+            })
+            .await?;
+        }
+        // Unreachable: the lease expires and the release is tried again.
+        Err(e @ CallError::Unavailable(_)) => return Err(e.into()),
         Ok(resp) => {
             let results = results_of(job_id, &prepared, resp);
             let o = owner.to_string();
@@ -213,7 +235,7 @@ fn results_of(job_id: i64, p: &Prepared, resp: ReleaseResponse) -> ReportResults
         report_id: job_id,
         campaign_id: p.campaign_id,
         count: resp.records,
-        epsilon: resp.epsilon_micro as f64 / crate::keyholder::noise::EPSILON_UNIT as f64,
+        epsilon: protocol::epsilon::epsilon_f64(resp.epsilon_micro),
         noise: resp.noise,
         released_at: resp.released_at,
         values: resp.values,
@@ -222,14 +244,14 @@ fn results_of(job_id: i64, p: &Prepared, resp: ReleaseResponse) -> ReportResults
 }
 
 /// The release loop (never returns): polls every `poll` when idle.
-pub async fn run(pool: PgPool, keyholder: KeyholderClient, poll: Duration) {
+pub async fn run(pool: PgPool, keyholder: Arc<dyn Keyholders>, poll: Duration) {
     let owner = format!(
         "server:{}:{}",
         std::process::id(),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
     loop {
-        match release_one(&pool, &keyholder, &owner).await {
+        match release_one(&pool, keyholder.as_ref(), &owner).await {
             Ok(true) => continue,
             Ok(false) => {}
             Err(e) => tracing::warn!("release loop: {e}"),

@@ -176,10 +176,10 @@ pub async fn approve(
     // Key generation is idempotent at the keyholder: if this request fails
     // after it, a retry gets the same keys. Nothing is written here unless
     // the keys arrived.
-    let terms = crate::keyholder::api::KeyTerms {
+    let terms = keyholder_api::KeyTerms {
         statistics: pending.statistics.clone(),
         min_contributors: u64::try_from(pending.min_contributors).map_err(ApiError::internal)?,
-        epsilon_micro: crate::keyholder::noise::epsilon_micro(pending.epsilon)
+        epsilon_micro: protocol::epsilon::epsilon_micro(pending.epsilon)
             .map_err(ApiError::internal)?,
         max_contributions: campaigns::max_contributions(pending.budget, pending.reward),
     };

@@ -9,11 +9,10 @@ use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use protocol::schema::RawSchema;
-use protocol::Statistic;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox};
-use serde::{Deserialize, Serialize};
+
+use crate::terms::{CampaignTerms, TermsError};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -27,23 +26,6 @@ pub enum StoreError {
     /// A sealed client key did not open (wrong KEK, tampering, or moved).
     #[error("sealed client key of campaign {0} does not open")]
     Unseal(u64),
-}
-
-/// The release terms of a campaign, fixed when its keys are generated: the
-/// keyholder enforces them on every release, whatever the server asks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CampaignTerms {
-    /// The record schema (the keyholder rebuilds each job's plan from it).
-    pub schema: RawSchema,
-    /// The statistics the campaign may release.
-    pub statistics: Vec<Statistic>,
-    /// Fewest distinct contributions a released aggregate must cover.
-    pub min_contributors: u64,
-    /// Total privacy budget, in millionths of ε.
-    pub epsilon_micro: u64,
-    /// Most contributions the campaign accepts (the plans' overflow bound).
-    pub max_contributions: u64,
 }
 
 /// Public material of one campaign as stored.
@@ -134,12 +116,14 @@ impl KeyStore {
         let mut blob = nonce.to_vec();
         blob.extend_from_slice(&sealed);
         write_private(&tmp.join("client_key.sealed"), &blob)?;
-        fs::write(tmp.join("public_key.bin"), &public.public_key)?;
-        fs::write(tmp.join("crs.bin"), &public.crs)?;
-        fs::write(tmp.join("server_key.bin"), &public.server_key)?;
-        fs::write(tmp.join("complete"), b"")?;
+        write_synced(&tmp.join("public_key.bin"), &public.public_key)?;
+        write_synced(&tmp.join("crs.bin"), &public.crs)?;
+        write_synced(&tmp.join("server_key.bin"), &public.server_key)?;
+        write_synced(&tmp.join("complete"), b"")?;
+        sync_dir(&tmp)?;
         let _ = fs::remove_dir_all(&final_dir);
         fs::rename(&tmp, &final_dir)?;
+        sync_dir(&self.root.join("campaigns"))?;
         Ok(())
     }
 
@@ -152,14 +136,24 @@ impl KeyStore {
         Ok(fs::read(self.dir(campaign).join(name))?)
     }
 
-    /// Records a campaign's release terms (first write wins: terms never change).
-    pub fn put_terms(&self, campaign: u64, terms: &CampaignTerms) -> Result<(), StoreError> {
-        let path = self.dir(campaign).join("terms.json");
-        if path.exists() {
-            return Ok(());
+    /// Records a campaign's release terms. Terms never change: the same
+    /// terms again are accepted, other terms are refused
+    /// ([`TermsError::Differ`] in `Ok(Err(..))`).
+    pub fn put_terms(
+        &self,
+        campaign: u64,
+        terms: &CampaignTerms,
+    ) -> Result<Result<(), TermsError>, StoreError> {
+        if let Some(stored) = self.terms(campaign)? {
+            return Ok(if &stored == terms {
+                Ok(())
+            } else {
+                Err(TermsError::Differ)
+            });
         }
         let bytes = serde_json::to_vec_pretty(terms).map_err(std::io::Error::other)?;
-        write_atomic(&path, &bytes)
+        write_atomic(&self.dir(campaign).join("terms.json"), &bytes)?;
+        Ok(Ok(()))
     }
 
     /// A campaign's release terms, if recorded.
@@ -219,14 +213,19 @@ impl KeyStore {
     /// Appends one line to the decryption log (`<root>/decryptions.log`, JSON
     /// lines: every release and every refusal), synced to disk.
     pub fn log(&self, entry: &serde_json::Value) -> Result<(), StoreError> {
+        let path = self.root.join("decryptions.log");
+        let created = !path.exists();
         let mut f = fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.root.join("decryptions.log"))?;
+            .open(&path)?;
         let mut line = entry.to_string();
         line.push('\n');
         f.write_all(line.as_bytes())?;
         f.sync_all()?;
+        if created {
+            sync_dir(&self.root)?;
+        }
         Ok(())
     }
 
@@ -264,14 +263,28 @@ impl KeyStore {
     }
 }
 
-/// Writes a file atomically: a synced temporary file renamed over the target.
+/// Writes a file atomically and durably: a synced temporary file renamed
+/// over the target, then the directory synced so the rename survives a crash.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let mut f = fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
+    write_synced(&tmp, bytes)?;
     fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        sync_dir(dir)?;
+    }
     Ok(())
+}
+
+/// Writes a file and syncs its contents.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Syncs a directory's entries (names created, renamed or removed in it).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    fs::File::open(dir)?.sync_all()
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -10,9 +10,10 @@
 //! is involved, because floating-point samplers leak through the gaps and
 //! irregular spacing of representable values (Mironov, "On Significance of the
 //! Least Significant Bits for Differential Privacy", 2012). Floats appear only
-//! in [`epsilon_micro`] (which accepts an `f64` coming from the API) and in
-//! [`tail_bound`] (a reporting helper that never produces noise).
+//! in [`tail_bound`] (a reporting helper that never produces noise); ε
+//! arrives already in micro-units ([`protocol::epsilon`]).
 
+use protocol::epsilon::EPSILON_UNIT;
 use rand::{CryptoRng, Rng};
 
 /// A rational noise scale `num/den` (both > 0): the discrete Laplace
@@ -35,22 +36,12 @@ pub enum NoiseError {
     /// or a scale whose numerator overflows `u128` or exceeds `2^100`.
     #[error("invalid noise scale: parameters are zero or too large")]
     InvalidScale,
-    /// An ε that is not finite, not positive, below one micro-unit or above `10^6`.
-    #[error("invalid epsilon: must be finite, at least 0.000001 and at most 1000000")]
-    InvalidEpsilon,
 }
-
-/// Fixed-point unit of ε used for accounting: ε is held as micro-units (`u64`),
-/// so `1 ε = 1_000_000`.
-pub const EPSILON_UNIT: u64 = 1_000_000;
 
 /// Largest accepted scale numerator (`2^100`). With `t ≤ 2^100`, the
 /// intermediate `U + t·V` of Algorithm 2 can only overflow when the geometric
 /// variable `V` exceeds `2^27`, an event of probability about `exp(-2^27)`.
 const MAX_SCALE_NUM: u128 = 1 << 100;
-
-/// Largest ε accepted by [`epsilon_micro`], in whole units.
-const MAX_EPSILON: f64 = 1_000_000.0;
 
 /// Greatest common divisor (Euclid). `gcd(0, 0) == 0`.
 fn gcd(mut a: u128, mut b: u128) -> u128 {
@@ -101,42 +92,6 @@ pub fn laplace_scale(
         return Err(NoiseError::InvalidScale);
     }
     Ok(Scale { num, den })
-}
-
-/// Converts an ε given as `f64` (from the API or database) to micro units,
-/// rounding down (less ε means more noise, which is conservative).
-///
-/// The `f64` is read as its shortest round-trip decimal form, i.e. the decimal
-/// number the caller wrote (`0.29` is `0.29`, not the binary value
-/// `0.28999999999999998…`), and that decimal is truncated after the sixth
-/// fractional digit. So `0.1 → 100_000`, `0.1234567 → 123_456`, `1.0 → 1_000_000`.
-///
-/// # Errors
-///
-/// [`NoiseError::InvalidEpsilon`] if `epsilon` is not finite, is `<= 0`,
-/// rounds down to 0 micro-units, or is greater than `10^6`.
-pub fn epsilon_micro(epsilon: f64) -> Result<u64, NoiseError> {
-    if !epsilon.is_finite() || epsilon <= 0.0 || epsilon > MAX_EPSILON {
-        return Err(NoiseError::InvalidEpsilon);
-    }
-    // `Display` for f64 prints the shortest decimal that round-trips and never
-    // uses exponent notation, so the text is `digits[.digits]`.
-    let text = format!("{epsilon}");
-    let (int_part, frac_part) = text.split_once('.').unwrap_or((text.as_str(), ""));
-    let whole: u64 = int_part.parse().map_err(|_| NoiseError::InvalidEpsilon)?;
-    let mut micro = whole
-        .checked_mul(EPSILON_UNIT)
-        .ok_or(NoiseError::InvalidEpsilon)?;
-    let mut place = EPSILON_UNIT / 10;
-    for ch in frac_part.chars().take(6) {
-        let digit = ch.to_digit(10).ok_or(NoiseError::InvalidEpsilon)?;
-        micro += u64::from(digit) * place;
-        place /= 10;
-    }
-    if micro == 0 {
-        return Err(NoiseError::InvalidEpsilon);
-    }
-    Ok(micro)
 }
 
 /// Bernoulli(`n/d`) for `0 <= n <= d`, `d > 0`: true iff a uniform draw from
@@ -553,37 +508,6 @@ mod tests {
             laplace_scale(u128::MAX, u32::MAX, 1),
             Err(NoiseError::InvalidScale)
         );
-    }
-
-    #[test]
-    fn epsilon_micro_rounds_down() {
-        assert_eq!(epsilon_micro(0.1), Ok(100_000));
-        assert_eq!(epsilon_micro(1.0), Ok(1_000_000));
-        assert_eq!(epsilon_micro(0.29), Ok(290_000));
-        assert_eq!(epsilon_micro(0.3), Ok(300_000));
-        assert_eq!(epsilon_micro(0.000001), Ok(1));
-        assert_eq!(epsilon_micro(0.1234567), Ok(123_456));
-        assert_eq!(epsilon_micro(0.0000019), Ok(1));
-        assert_eq!(epsilon_micro(2.5), Ok(2_500_000));
-        assert_eq!(epsilon_micro(1e6), Ok(1_000_000 * EPSILON_UNIT));
-    }
-
-    #[test]
-    fn epsilon_micro_rejects_invalid() {
-        for bad in [
-            1e-7,
-            0.0000009,
-            0.0,
-            -0.0,
-            -1.0,
-            f64::NAN,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            1e6 + 1.0,
-            f64::MIN_POSITIVE,
-        ] {
-            assert_eq!(epsilon_micro(bad), Err(NoiseError::InvalidEpsilon), "{bad}");
-        }
     }
 
     /// Smallest `B` with the exact `P(|X| > B) = 2q^{B+1}/(1+q) <= 1/delta_inv`.

@@ -18,11 +18,6 @@ pub struct KeyholderSettings {
     /// Key-encryption key for client keys at rest, 64 hex characters. When
     /// empty, a random one is created in `<data_dir>/kek` (mode 0600).
     pub kek_hex: String,
-    /// TEST-ONLY: release exact values with no differential-privacy noise
-    /// (`CIPHERPOOL_KEYHOLDER_TEST_ONLY_DISABLE_NOISE=true`), so an end-to-end
-    /// test can check exact equality. Logged loudly at start; never in production.
-    #[serde(default)]
-    pub test_only_disable_noise: bool,
 }
 
 impl Default for KeyholderSettings {
@@ -32,7 +27,6 @@ impl Default for KeyholderSettings {
             data_dir: PathBuf::from(".data/keyholder"),
             token: String::new(),
             kek_hex: String::new(),
-            test_only_disable_noise: false,
         }
     }
 }
@@ -44,13 +38,10 @@ impl KeyholderSettings {
         if let Some(path) = file {
             fig = fig.merge(Toml::file_exact(path));
         }
-        fig.merge(Env::prefixed("CIPHERPOOL_KEYHOLDER_").only(&[
-            "listen",
-            "data_dir",
-            "token",
-            "kek_hex",
-            "test_only_disable_noise",
-        ]))
+        fig.merge(
+            Env::prefixed("CIPHERPOOL_KEYHOLDER_")
+                .only(&["listen", "data_dir", "token", "kek_hex"]),
+        )
         .extract()
         .map_err(Box::new)
     }

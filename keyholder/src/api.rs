@@ -1,0 +1,290 @@
+//! The keyholder's HTTP API (for the server only; bearer-token authenticated).
+//!
+//! - `POST /campaigns/{id}/keys` `{schema}`: generate the campaign's keys if
+//!   absent (idempotent) and answer the public key, CRS and key fingerprint.
+//! - `GET /campaigns/{id}/server-key`: the compressed evaluation key.
+//! - `POST /campaigns/{id}/releases/{job}`: release a job's aggregate under
+//!   the campaign's terms (see [`crate::release`]).
+//! - `GET /decryptions`: the decryption log (releases and refusals), newest first.
+//!
+//! There is deliberately no endpoint that returns a client key or decrypts a
+//! single record.
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use actix_web::dev::Server;
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, App, HttpRequest, HttpResponse, HttpServer};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use fhe_compute::keys::{CampaignKeys, PublicMaterial};
+use keyholder_api::{KeysRequest, KeysResponse, ReleaseRequest};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::KeyholderSettings;
+use crate::error::{self, KeyholderError};
+use crate::release::{self, NoiseMode};
+use crate::store::{KeyStore, StoredPublic};
+use crate::terms::CampaignTerms;
+
+struct State {
+    store: KeyStore,
+    token_hash: [u8; 32],
+    /// Key generation is CPU-bound and rare: one at a time.
+    keygen: Mutex<()>,
+    /// Releases run one at a time (budget accounting).
+    releases: Mutex<()>,
+    /// Always noise, except in a test-only build that asked for none.
+    noise: NoiseMode,
+}
+
+fn authorize(req: &HttpRequest, state: &State) -> Result<(), KeyholderError> {
+    let presented = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| KeyholderError::unauthenticated("keyholder: missing bearer token"))?;
+    let h: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+    if bool::from(h.ct_eq(&state.token_hash)) {
+        Ok(())
+    } else {
+        Err(KeyholderError::unauthenticated("keyholder: wrong token"))
+    }
+}
+
+fn response(public_key: &[u8], crs: &[u8]) -> KeysResponse {
+    let m = PublicMaterial {
+        public_key: public_key.to_vec(),
+        crs: crs.to_vec(),
+    };
+    KeysResponse {
+        public_key: STANDARD.encode(public_key),
+        crs: STANDARD.encode(crs),
+        key_fingerprint: hex::encode(m.key_fingerprint()),
+    }
+}
+
+/// Generates (once) and answers a campaign's public key material.
+#[post("/campaigns/{id}/keys")]
+async fn keys(
+    req: HttpRequest,
+    state: web::Data<Arc<State>>,
+    path: web::Path<u64>,
+    body: web::Json<KeysRequest>,
+) -> Result<HttpResponse, KeyholderError> {
+    authorize(&req, &state)?;
+    let id = path.into_inner();
+    let body = body.into_inner();
+    let (schema, terms) = CampaignTerms::parse(body.schema, &body.terms)?;
+    let state = state.get_ref().clone();
+    let resp = web::block(move || -> Result<KeysResponse, KeyholderError> {
+        let _one_at_a_time = state
+            .keygen
+            .lock()
+            .map_err(|_| KeyholderError::internal("keygen lock poisoned"))?;
+        // Terms never change: keys generated under other terms are refused
+        // before anything is (re)generated or handed out.
+        if let Some(stored) = state.store.terms(id)? {
+            if stored != terms {
+                return Err(crate::terms::TermsError::Differ.into());
+            }
+        }
+        if !state.store.has(id) {
+            let started = std::time::Instant::now();
+            let k = CampaignKeys::generate(&schema).map_err(KeyholderError::internal)?;
+            let m = k.public_material().map_err(KeyholderError::internal)?;
+            let public = StoredPublic {
+                public_key: m.public_key,
+                crs: m.crs,
+                server_key: k.server_key_bytes().map_err(KeyholderError::internal)?,
+            };
+            let client = k.client_key_bytes().map_err(KeyholderError::internal)?;
+            state.store.put(id, &client, &public)?;
+            tracing::info!(
+                campaign = id,
+                secs = started.elapsed().as_secs_f64(),
+                "generated campaign keys"
+            );
+        }
+        state.store.put_terms(id, &terms)??;
+        let pk = state.store.read_public(id, "public_key.bin")?;
+        let crs = state.store.read_public(id, "crs.bin")?;
+        Ok(response(&pk, &crs))
+    })
+    .await
+    .map_err(KeyholderError::internal)??;
+    Ok(HttpResponse::Ok().json(resp))
+}
+
+/// The campaign's compressed server key.
+#[get("/campaigns/{id}/server-key")]
+async fn server_key(
+    req: HttpRequest,
+    state: web::Data<Arc<State>>,
+    path: web::Path<u64>,
+) -> Result<HttpResponse, KeyholderError> {
+    authorize(&req, &state)?;
+    let id = path.into_inner();
+    if !state.store.has(id) {
+        return Err(KeyholderError::not_found(format!(
+            "no keys for campaign {id}"
+        )));
+    }
+    let state = state.get_ref().clone();
+    let bytes = web::block(move || state.store.read_public(id, "server_key.bin"))
+        .await
+        .map_err(KeyholderError::internal)?
+        .map_err(KeyholderError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .body(bytes))
+}
+
+/// Releases a job's aggregate (decrypt + noise) under the campaign's terms.
+/// Mounted under the `/campaigns/{id}/releases` scope (its own body limit).
+#[post("/{job}")]
+async fn release_job(
+    req: HttpRequest,
+    state: web::Data<Arc<State>>,
+    path: web::Path<(u64, u64)>,
+    body: web::Json<ReleaseRequest>,
+) -> Result<HttpResponse, KeyholderError> {
+    authorize(&req, &state)?;
+    let (campaign, job) = path.into_inner();
+    let body = body.into_inner();
+    let state = state.get_ref().clone();
+    let resp = web::block(move || -> Result<_, KeyholderError> {
+        let _one_at_a_time = state
+            .releases
+            .lock()
+            .map_err(|_| KeyholderError::internal("release lock poisoned"))?;
+        Ok(release::release(
+            &state.store,
+            campaign,
+            job,
+            &body,
+            state.noise,
+        )?)
+    })
+    .await
+    .map_err(KeyholderError::internal)??;
+    Ok(HttpResponse::Ok().json(resp))
+}
+
+/// The decryption log, newest first (at most the last 1,000 entries).
+#[get("/decryptions")]
+async fn decryptions(
+    req: HttpRequest,
+    state: web::Data<Arc<State>>,
+) -> Result<HttpResponse, KeyholderError> {
+    authorize(&req, &state)?;
+    let state = state.get_ref().clone();
+    let mut entries = web::block(move || state.store.log_entries())
+        .await
+        .map_err(KeyholderError::internal)?
+        .map_err(KeyholderError::internal)?;
+    entries.reverse();
+    entries.truncate(1000);
+    Ok(HttpResponse::Ok().json(entries))
+}
+
+/// Liveness.
+#[get("/health")]
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// A keyholder bound to its port.
+pub struct Keyholder {
+    port: u16,
+    server: Server,
+}
+
+impl Keyholder {
+    /// Opens the store and binds `settings.listen` (port 0 picks one);
+    /// every release carries differential-privacy noise.
+    pub fn build(settings: &KeyholderSettings) -> anyhow::Result<Self> {
+        Self::build_with(settings, NoiseMode::DiscreteLaplace)
+    }
+
+    /// TEST-ONLY: a keyholder whose releases carry no noise, so that tests
+    /// can compare released values with plaintext aggregates. Exists only in
+    /// builds with the `test-only-no-noise` feature; logged loudly.
+    #[cfg(feature = "test-only-no-noise")]
+    pub fn build_without_noise(settings: &KeyholderSettings) -> anyhow::Result<Self> {
+        tracing::warn!(
+            "TEST-ONLY BUILD: releases carry NO differential-privacy noise; never use this in production"
+        );
+        Self::build_with(settings, NoiseMode::Disabled)
+    }
+
+    fn build_with(settings: &KeyholderSettings, noise: NoiseMode) -> anyhow::Result<Self> {
+        if settings.token.len() < 16 {
+            anyhow::bail!(
+                "the keyholder token must have at least 16 characters (CIPHERPOOL_KEYHOLDER_TOKEN)"
+            );
+        }
+        let store = KeyStore::open(&settings.data_dir, &settings.kek_hex)?;
+        let state = Arc::new(State {
+            store,
+            token_hash: Sha256::digest(settings.token.as_bytes()).into(),
+            keygen: Mutex::new(()),
+            releases: Mutex::new(()),
+            noise,
+        });
+        let listener = TcpListener::bind(&settings.listen)?;
+        let port = listener.local_addr()?.port();
+        let data = web::Data::new(state);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(data.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(256 * 1024)
+                        .error_handler(|e, _| error::json_error(e)),
+                )
+                .app_data(web::PathConfig::default().error_handler(|e, _| {
+                    KeyholderError::not_found(format!("invalid path: {e}")).into()
+                }))
+                .service(keys)
+                .service(
+                    web::scope("/campaigns/{id}/releases")
+                        .app_data(
+                            web::JsonConfig::default()
+                                .limit(256 * 1024 * 1024)
+                                .error_handler(|e, _| error::json_error(e)),
+                        )
+                        .service(release_job),
+                )
+                .service(server_key)
+                .service(decryptions)
+                .service(health)
+                .default_service(web::to(|| async {
+                    Err::<HttpResponse, KeyholderError>(KeyholderError::new(
+                        StatusCode::NOT_FOUND,
+                        "not_found",
+                        "no such endpoint",
+                    ))
+                }))
+        })
+        .keep_alive(std::time::Duration::from_secs(120))
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
