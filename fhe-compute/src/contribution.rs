@@ -73,9 +73,11 @@ pub fn max_list_bytes(entries: usize) -> usize {
 }
 
 /// Checks untrusted bytes: size cap, bounded conformance-checked
-/// deserialization against the campaign parameters and CRS, the entry layout
-/// of the schema, then the zk-pok proof against the campaign key, CRS and
-/// metadata. Returns the SHA-256 digest of the bytes as received.
+/// deserialization against the campaign parameters and CRS, canonical
+/// encoding (the bytes are exactly what serializing the list gives, so one
+/// list has one digest), the entry layout of the schema, then the zk-pok
+/// proof against the campaign key, CRS and metadata. Returns the SHA-256
+/// digest of the bytes as received.
 pub fn verify_contribution(
     bytes: &[u8],
     layout: &[u32],
@@ -96,6 +98,13 @@ pub fn verify_contribution(
     );
     let list: ProvenCompactCiphertextList = safe_deserialize_conformant(bytes, max as u64, &params)
         .map_err(ContributionError::Malformed)?;
+    let canonical = to_bytes(&list, max as u64, "ciphertext list")
+        .map_err(|e| ContributionError::Malformed(e.to_string()))?;
+    if canonical != bytes {
+        return Err(ContributionError::Malformed(
+            "the list is not canonically encoded".into(),
+        ));
+    }
     if list.len() != layout.len() {
         return Err(ContributionError::LayoutMismatch(format!(
             "{} entries, the schema needs {}",

@@ -39,6 +39,14 @@ pub struct KeyTerms {
     pub epsilon_micro: u64,
     /// Most contributions the campaign accepts.
     pub max_contributions: u64,
+    /// The schema version contributions' zk-pok proofs bind to.
+    #[serde(default = "first_schema_version")]
+    pub schema_version: u32,
+}
+
+/// The schema version of terms recorded before it was part of them.
+pub fn first_schema_version() -> u32 {
+    1
 }
 
 /// The public key material of a campaign.
@@ -62,10 +70,38 @@ pub struct ReleaseRequest {
     pub requested_by: i64,
     /// Privacy budget to spend, in millionths of ε.
     pub epsilon_micro: u64,
-    /// Digests (hex) of the contributions the aggregate covers: the manifest.
-    pub contributions: Vec<String>,
-    /// The job's final aggregate (a serialized partial), base64.
+    /// The manifest: the job's shards in order, each with its contributions
+    /// in the order the workers folded them. The keyholder checks every
+    /// contribution and re-executes the aggregation from these bytes.
+    pub shards: Vec<ManifestShard>,
+    /// The job's final aggregate (a serialized partial: the shards' partials
+    /// merged left to right), base64.
     pub aggregate: String,
+}
+
+impl ReleaseRequest {
+    /// Every contribution of the manifest, shard after shard.
+    pub fn contributions(&self) -> impl Iterator<Item = &ManifestEntry> {
+        self.shards.iter().flat_map(|s| s.contributions.iter())
+    }
+}
+
+/// One shard of a job's manifest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestShard {
+    /// The shard's contributions, in folding order.
+    pub contributions: Vec<ManifestEntry>,
+}
+
+/// One contribution of a job's manifest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestEntry {
+    /// SHA-256 of the ciphertext bytes as accepted, hex.
+    pub digest: String,
+    /// The proven ciphertext list as accepted, base64.
+    pub ciphertext: String,
 }
 
 /// The keyholder's answer: noised values in plan order.

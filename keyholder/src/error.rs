@@ -75,15 +75,19 @@ impl From<Refusal> for KeyholderError {
         use Refusal as R;
         let status = match &r {
             R::NoCampaignKeys(_) => StatusCode::NOT_FOUND,
-            R::TermsUnknown(_) | R::ReleaseConflict(_) | R::BudgetExhausted { .. } => {
-                StatusCode::CONFLICT
-            }
+            R::TermsUnknown(_)
+            | R::ReleaseConflict(_)
+            | R::BudgetExhausted { .. }
+            | R::CampaignFrozen { .. } => StatusCode::CONFLICT,
             R::StatisticsNotInTerms(_)
             | R::InvalidManifest
             | R::BelowMinContributors { .. }
             | R::InvalidEpsilon
             | R::NothingToDecrypt
-            | R::NotAJobAggregate(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | R::NotAJobAggregate(_)
+            | R::DigestMismatch(_)
+            | R::ContributionInvalid(_)
+            | R::AggregateMismatch => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self::new(status, r.code(), r.to_string())
     }

@@ -18,6 +18,7 @@ pub mod noise;
 pub mod release;
 pub mod store;
 pub mod terms;
+pub mod verify;
 
 pub use api::Keyholder;
 pub use config::KeyholderSettings;
@@ -32,13 +33,26 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// The body of the keyholder binaries: configuration, logging, serve.
-pub fn serve(
-    config: Option<&std::path::Path>,
-    build: fn(&KeyholderSettings) -> anyhow::Result<Keyholder>,
-) -> anyhow::Result<()> {
+/// The keyholder binaries' command line.
+#[derive(clap::Parser)]
+#[command(
+    version,
+    about = "Cipherpool keyholder: generates campaign keys and releases verified, noised aggregates."
+)]
+struct Cli {
+    /// TOML configuration file; CIPHERPOOL_KEYHOLDER_* variables override it.
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
+}
+
+/// The body of the keyholder binaries: command line, configuration,
+/// logging, then serve the keyholder that `build` makes.
+pub fn serve(build: fn(&KeyholderSettings) -> anyhow::Result<Keyholder>) -> anyhow::Result<()> {
     use anyhow::Context;
-    let settings = KeyholderSettings::load(config).context("loading configuration")?;
+    use clap::Parser;
+    let cli = Cli::parse();
+    let settings =
+        KeyholderSettings::load(cli.config.as_deref()).context("loading configuration")?;
     init_logging();
     actix_web::rt::System::new().block_on(async move {
         let kh = build(&settings)?;

@@ -2,21 +2,7 @@
 //! Every release it makes carries differential-privacy noise; there is no
 //! setting that turns it off.
 
-use std::path::PathBuf;
-
-use clap::Parser;
-
-/// Cipherpool keyholder: generates campaign keys and releases noised aggregates.
-#[derive(Parser)]
-#[command(version, about)]
-struct Cli {
-    /// TOML configuration file; CIPHERPOOL_KEYHOLDER_* variables override it.
-    #[arg(long)]
-    config: Option<PathBuf>,
-}
-
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
     if std::env::var_os("CIPHERPOOL_KEYHOLDER_TEST_ONLY_DISABLE_NOISE").is_some() {
         anyhow::bail!(
             "CIPHERPOOL_KEYHOLDER_TEST_ONLY_DISABLE_NOISE is set, but this keyholder always adds \
@@ -24,8 +10,5 @@ fn main() -> anyhow::Result<()> {
              (cipherpool-keyholder-test-only-no-noise)"
         );
     }
-    cipherpool_keyholder::serve(
-        cli.config.as_deref(),
-        cipherpool_keyholder::Keyholder::build,
-    )
+    cipherpool_keyholder::serve(cipherpool_keyholder::Keyholder::build)
 }

@@ -8,14 +8,14 @@
 //! privacy budget covers the ε asked for; the aggregate parses as the
 //! partial of exactly this plan over exactly that many contributions (a
 //! single record's ciphertext, another campaign's or another plan's
-//! aggregate is refused). Then it decrypts and adds discrete Laplace noise to
+//! aggregate is refused); the job itself verifies ([`crate::verify`]: every
+//! contribution's digest and zk-pok proof, the aggregation re-executed and
+//! equal byte for byte). Then it decrypts and adds discrete Laplace noise to
 //! every value (ε split evenly over the values, each calibrated to its
 //! sensitivity from the schema's widths), records the spent ε durably, writes
 //! the decryption-log entry durably (fail closed: if it cannot be written,
 //! nothing is answered), stores the release and answers. Refusals are logged
 //! too.
-
-use std::collections::HashSet;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -30,6 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::noise::{self, Scale};
 use crate::store::{KeyStore, StoreError};
+use crate::verify;
 
 /// Why the keyholder refuses a release (each a stable code, logged).
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +79,23 @@ pub enum Refusal {
     /// What was sent is not this job's aggregate.
     #[error("refusing to decrypt: {0}")]
     NotAJobAggregate(String),
+    /// A manifest digest is not the SHA-256 of the bytes sent with it.
+    #[error("the manifest's digest {0} is not the SHA-256 of its ciphertext")]
+    DigestMismatch(String),
+    /// A contribution of the manifest is not a valid proven list of this campaign.
+    #[error("{0}")]
+    ContributionInvalid(String),
+    /// The aggregate is not the fold of the manifest's contributions.
+    #[error("the aggregate is not the aggregation of the manifest's contributions")]
+    AggregateMismatch,
+    /// An earlier release of the campaign failed verification.
+    #[error("campaign {campaign} is frozen at this keyholder since job {job}'s aggregate did not match its contributions; an operator must investigate and clear it")]
+    CampaignFrozen {
+        /// The campaign.
+        campaign: u64,
+        /// The job whose aggregate did not match.
+        job: u64,
+    },
 }
 
 impl Refusal {
@@ -94,6 +112,10 @@ impl Refusal {
             Self::BudgetExhausted { .. } => "privacy_budget_exhausted",
             Self::NothingToDecrypt => "nothing_to_decrypt",
             Self::NotAJobAggregate(_) => "not_a_job_aggregate",
+            Self::DigestMismatch(_) => "digest_mismatch",
+            Self::ContributionInvalid(_) => "contribution_invalid",
+            Self::AggregateMismatch => "aggregate_mismatch",
+            Self::CampaignFrozen { .. } => "campaign_frozen",
         }
     }
 }
@@ -156,7 +178,7 @@ pub fn release(
             "requested_by": req.requested_by,
             "caller": "server",
             "statistics": req.statistics,
-            "records": req.contributions.len(),
+            "records": req.contributions().count(),
             "epsilon_micro": eps,
             "outcome": outcome,
             "reason": reason,
@@ -195,17 +217,13 @@ fn decide(
         }
         return Ok(stored);
     }
+    if let Some(job) = store.frozen(campaign)? {
+        return Err(Refusal::CampaignFrozen { campaign, job }.into());
+    }
     if req.statistics.is_empty() || req.statistics.iter().any(|s| !terms.statistics.contains(s)) {
         return Err(Refusal::StatisticsNotInTerms(String::new()).into());
     }
-    let mut seen = HashSet::new();
-    for d in &req.contributions {
-        let ok = d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit());
-        if !ok || !seen.insert(d.to_ascii_lowercase()) {
-            return Err(Refusal::InvalidManifest.into());
-        }
-    }
-    let records = seen.len() as u64;
+    let records = verify::manifest_digests(req)?;
     if records < terms.min_contributors {
         return Err(Refusal::BelowMinContributors {
             records,
@@ -247,6 +265,25 @@ fn decide(
     let client = store.client_key(campaign)?;
     let client_key: tfhe::ClientKey =
         from_bytes(client.expose_secret(), CLIENT_KEY_LIMIT, "client key").map_err(failed)?;
+    // The expensive part: every contribution checked, the aggregation
+    // re-executed and compared. Only a verified aggregate is decrypted; a
+    // mismatch freezes the campaign (the comparison's bit is an oracle).
+    match verify::verify_job(
+        store,
+        campaign,
+        &terms,
+        &plan,
+        req,
+        &bytes,
+        &partial,
+        &client_key,
+    ) {
+        Err(ReleaseError::Refused(Refusal::AggregateMismatch)) => {
+            store.freeze(campaign, job)?;
+            return Err(Refusal::AggregateMismatch.into());
+        }
+        other => other?,
+    };
     let plain = decrypt_partial(&client_key, &plan, &partial).map_err(failed)?;
     let m = u32::try_from(plan.aggregates.len()).map_err(failed)?;
     let mut rng = rand::rngs::OsRng;

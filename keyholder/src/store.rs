@@ -188,6 +188,28 @@ impl KeyStore {
         )
     }
 
+    /// Freezes a campaign after job `job`'s aggregate failed verification:
+    /// no further release until an operator removes `<campaign>/frozen`.
+    pub fn freeze(&self, campaign: u64, job: u64) -> Result<(), StoreError> {
+        let path = self.dir(campaign).join("frozen");
+        if path.exists() {
+            return Ok(());
+        }
+        write_atomic(&path, job.to_string().as_bytes())
+    }
+
+    /// The job that froze the campaign, if it is frozen.
+    pub fn frozen(&self, campaign: u64) -> Result<Option<u64>, StoreError> {
+        let path = self.dir(campaign).join("frozen");
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = fs::read_to_string(path)?;
+        Ok(Some(text.trim().parse().map_err(|e| {
+            StoreError::Io(std::io::Error::other(format!("frozen: {e}")))
+        })?))
+    }
+
     fn release_path(&self, campaign: u64, job: u64) -> PathBuf {
         self.dir(campaign)
             .join("releases")

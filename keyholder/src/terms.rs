@@ -49,6 +49,9 @@ pub struct CampaignTerms {
     pub epsilon_micro: u64,
     /// Most contributions the campaign accepts (the plans' overflow bound).
     pub max_contributions: u64,
+    /// The schema version contributions' zk-pok proofs bind to.
+    #[serde(default = "keyholder_api::first_schema_version")]
+    pub schema_version: u32,
 }
 
 impl CampaignTerms {
@@ -88,6 +91,7 @@ impl CampaignTerms {
                 min_contributors: terms.min_contributors,
                 epsilon_micro: terms.epsilon_micro,
                 max_contributions: terms.max_contributions,
+                schema_version: terms.schema_version,
             },
         ))
     }
@@ -110,6 +114,7 @@ mod tests {
             min_contributors: min,
             epsilon_micro: eps,
             max_contributions: max,
+            schema_version: 1,
         }
     }
 

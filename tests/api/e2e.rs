@@ -68,11 +68,38 @@ async fn get(client: &reqwest::Client, url: String, token: &str) -> Value {
 /// PostgreSQL (a fresh database), the keyholder and the server as real
 /// processes, and an admin created with `cipherpool create-admin`.
 struct Platform {
-    _keyholder: Killed,
+    keyholder: Killed,
+    keyholder_bin: String,
+    keyholder_port: u16,
     _server: Killed,
     base: String,
     db_url: String,
     dir: std::path::PathBuf,
+}
+
+const E2E_KEYHOLDER_TOKEN: &str = "e2e-keyholder-token-abcdefghijkl";
+
+fn spawn_keyholder_process(name: &str, port: u16, dir: &std::path::Path, token: &str) -> Killed {
+    Killed(
+        bin(name)
+            .env("CIPHERPOOL_KEYHOLDER_LISTEN", format!("127.0.0.1:{port}"))
+            .env("CIPHERPOOL_KEYHOLDER_DATA_DIR", dir.join("keyholder"))
+            .env("CIPHERPOOL_KEYHOLDER_TOKEN", token)
+            .spawn()
+            .unwrap(),
+    )
+}
+
+impl Platform {
+    /// Stops the keyholder and starts it again on the same port and
+    /// storage, now expecting `token`.
+    async fn restart_keyholder(&mut self, token: &str) {
+        let _ = self.keyholder.0.kill();
+        let _ = self.keyholder.0.wait();
+        self.keyholder =
+            spawn_keyholder_process(&self.keyholder_bin, self.keyholder_port, &self.dir, token);
+        wait_up(&format!("http://127.0.0.1:{}", self.keyholder_port)).await;
+    }
 }
 
 /// `keyholder` names the keyholder binary: `cipherpool-keyholder`, or the
@@ -82,18 +109,8 @@ async fn start_platform(keyholder: &str, server_env: &[(&str, &str)]) -> Platfor
     let dir = scratch_dir("e2e");
     std::fs::create_dir_all(&dir).unwrap();
     let (kh_port, port) = (free_port(), free_port());
-    let token = "e2e-keyholder-token-abcdefghijkl";
-    let keyholder = Killed(
-        bin(keyholder)
-            .env(
-                "CIPHERPOOL_KEYHOLDER_LISTEN",
-                format!("127.0.0.1:{kh_port}"),
-            )
-            .env("CIPHERPOOL_KEYHOLDER_DATA_DIR", dir.join("keyholder"))
-            .env("CIPHERPOOL_KEYHOLDER_TOKEN", token)
-            .spawn()
-            .unwrap(),
-    );
+    let token = E2E_KEYHOLDER_TOKEN;
+    let keyholder_proc = spawn_keyholder_process(keyholder, kh_port, &dir, token);
     let out = bin("cipherpool")
         .args(["create-admin", "--email", "root@example.org"])
         .env("CIPHERPOOL_DATABASE_URL", &db_url)
@@ -123,7 +140,9 @@ async fn start_platform(keyholder: &str, server_env: &[(&str, &str)]) -> Platfor
     wait_up(&format!("http://127.0.0.1:{kh_port}")).await;
     wait_up(&base).await;
     Platform {
-        _keyholder: keyholder,
+        keyholder: keyholder_proc,
+        keyholder_bin: keyholder.to_string(),
+        keyholder_port: kh_port,
         _server: server,
         base,
         db_url,
@@ -339,7 +358,7 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
     use diesel::prelude::*;
     use server::schema::job_shards;
 
-    let p = start_platform(
+    let mut p = start_platform(
         "cipherpool-keyholder-test-only-no-noise",
         &[
             ("CIPHERPOOL_REPORT_SHARD_SIZE", "3"),
@@ -405,7 +424,7 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
         &http,
         format!("{base}/api/campaigns/{id}/reports"),
         Some(&buyer),
-        json!({}),
+        json!({"epsilon": 0.5}),
         Some("buy-1"),
     )
     .await;
@@ -531,6 +550,31 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
         .await
         .unwrap();
     assert!(csv.contains("\ncount,,,11,0,0\n"), "{csv}");
+    assert_eq!(
+        get(&http, format!("{base}/api/wallet"), &buyer).await["balance"],
+        1_000 - 600 - 100
+    );
+
+    // The keyholder restarted expecting another token: no retry would
+    // mend the server's, so the next report fails with a clear error and
+    // its price is refunded (instead of retrying for ever).
+    p.restart_keyholder("a-rotated-keyholder-token-0123456789")
+        .await;
+    let (s, second) = post(
+        &http,
+        format!("{base}/api/campaigns/{id}/reports"),
+        Some(&buyer),
+        json!({"epsilon": 0.5}),
+        Some("buy-2"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{second}");
+    let second = wait_finished(&http, &base, &buyer, second["id"].as_i64().unwrap()).await;
+    assert_eq!(second["status"], "failed", "{second}");
+    assert_eq!(
+        second["error"]["code"], "keyholder_unauthorized",
+        "{second}"
+    );
     assert_eq!(
         get(&http, format!("{base}/api/wallet"), &buyer).await["balance"],
         1_000 - 600 - 100

@@ -131,7 +131,7 @@ async fn keyholder_authenticates_and_never_hands_out_client_keys() {
                 .bearer_auth(KEYHOLDER_TOKEN)
                 .json(
                     &json!({"statistics": stats, "requested_by": 1, "epsilon_micro": 1,
-                              "contributions": [], "aggregate": ""}),
+                              "shards": [], "aggregate": ""}),
                 )
                 .send()
                 .await

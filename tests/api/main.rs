@@ -14,4 +14,5 @@ mod ledger;
 mod ledger_props;
 mod oversight;
 mod reports;
+mod verification;
 mod withdrawals;

@@ -13,7 +13,7 @@ use fhe_compute::stats::{plaintext_aggregates, StatsPlan};
 use protocol::{CampaignSchema, Statistic};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use server::schema::{contributions, job_shards, jobs};
+use server::schema::{job_shards, jobs};
 
 /// The campaign of these tests: two numeric fields (one with a declared
 /// range), a 3-way category, a regression of score on age.
@@ -119,17 +119,44 @@ pub fn worker_threads(
     (stop, handles)
 }
 
-#[tokio::test]
-async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with_bounded_noise() {
+/// A server with its own in-process keyholder (noise on), reports of
+/// `price` tokens in shards of `shard_size`, an admin and a buyer.
+pub struct ReportWorld {
+    pub app: TestApp,
+    pub kh_url: String,
+    pub kh_dir: std::path::PathBuf,
+    pub admin: TestUser,
+    pub buyer: TestUser,
+}
+
+pub async fn report_world(price: i64, shard_size: i64) -> ReportWorld {
     let (kh_url, kh_dir) = spawn_keyholder_in(true).await;
     let mut settings = test_settings();
     settings.keyholder_url = kh_url.clone();
-    settings.report_price = 60;
-    settings.report_shard_size = 3;
+    settings.report_price = price;
+    settings.report_shard_size = shard_size;
     settings.poll_ms = 100;
     let app = spawn_app_with(settings).await;
     let admin = app.admin().await;
     let buyer = app.user("buyer").await;
+    ReportWorld {
+        app,
+        kh_url,
+        kh_dir,
+        admin,
+        buyer,
+    }
+}
+
+#[tokio::test]
+async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with_bounded_noise() {
+    let ReportWorld {
+        app,
+        kh_url,
+        kh_dir,
+        admin,
+        buyer,
+    } = report_world(60, 3).await;
     let campaign_json = report_campaign(10, 120);
     // Exactly the budget: nothing left for a report.
     app.mint(&admin, buyer.id, 120).await;
@@ -170,19 +197,9 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
 
     // The keyholder itself refuses what is not a job aggregate, and too few
     // contributions, whatever the server sends; nothing is decrypted.
-    let (digests, a_ciphertext): (Vec<String>, Vec<u8>) = {
-        let mut conn = PgConnection::establish(&app.db_url).unwrap();
-        let rows: Vec<(Vec<u8>, Vec<u8>)> = contributions::table
-            .filter(contributions::campaign_id.eq(id))
-            .order(contributions::id.asc())
-            .select((contributions::digest, contributions::ciphertext))
-            .load(&mut conn)
-            .unwrap();
-        (
-            rows.iter().map(|(d, _)| hex::encode(d)).collect(),
-            rows[0].1.clone(),
-        )
-    };
+    let stored = stored_contributions(&app.db_url, id);
+    let entries: Vec<Value> = stored.iter().map(|(d, c)| manifest_entry(d, c)).collect();
+    let a_ciphertext = stored[0].1.clone();
     let http = reqwest::Client::new();
     let ask = |job: i64, body: Value| {
         let (http, url) = (
@@ -199,25 +216,30 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
         }
     };
     let stats = campaign_json["statistics"].clone();
-    let forged = |contribs: &[String], aggregate: &[u8], eps: u64| {
+    let forged = |shards: Value, aggregate: &[u8], eps: u64| {
         json!({"statistics": stats, "requested_by": buyer.id, "epsilon_micro": eps,
-               "contributions": contribs, "aggregate": STANDARD.encode(aggregate)})
+               "shards": shards, "aggregate": STANDARD.encode(aggregate)})
     };
+    let one_shard = |entries: &[Value]| json!([{ "contributions": entries }]);
     assert_error(
-        ask(900, forged(&digests, &a_ciphertext, 100_000)).await,
+        ask(900, forged(one_shard(&entries), &a_ciphertext, 100_000)).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "not_a_job_aggregate",
     )
     .await;
     assert_error(
-        ask(901, forged(&digests[..3], &a_ciphertext, 100_000)).await,
+        ask(
+            901,
+            forged(one_shard(&entries[..3]), &a_ciphertext, 100_000),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "below_min_contributors",
     )
     .await;
     let r = http
         .post(format!("{kh_url}/campaigns/{id}/releases/902"))
-        .json(&forged(&digests, &a_ciphertext, 100_000))
+        .json(&forged(one_shard(&entries), &a_ciphertext, 100_000))
         .send()
         .await
         .unwrap();
@@ -380,7 +402,8 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
         .first(&mut conn)
         .unwrap();
     let aggregate = aggregate.unwrap();
-    let mut real = forged(&digests, &aggregate, 100_000);
+    let manifest = job_manifest(&app.db_url, rid);
+    let mut real = forged(manifest.clone(), &aggregate, 100_000);
     real["statistics"] = statistics.clone();
     assert_error(
         ask(903, real).await,
@@ -389,7 +412,7 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     )
     .await;
     // The same job asked again (a server retry) gets the stored release, no new ε.
-    let mut retry = forged(&digests, &aggregate, 1_000_000);
+    let mut retry = forged(manifest, &aggregate, 1_000_000);
     retry["statistics"] = statistics;
     let r = ask(rid, retry).await;
     assert_eq!(r.status(), StatusCode::OK);

@@ -537,3 +537,59 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("a free loopback port")
 }
+
+/// One contribution as a release manifest lists it: its digest and bytes.
+pub fn manifest_entry(digest: &[u8], ciphertext: &[u8]) -> Value {
+    use base64::Engine;
+    json!({"digest": hex::encode(digest),
+           "ciphertext": base64::engine::general_purpose::STANDARD.encode(ciphertext)})
+}
+
+/// A campaign's contributions (digest, ciphertext) in id order.
+pub fn stored_contributions(db_url: &str, campaign: i64) -> Vec<(Vec<u8>, Vec<u8>)> {
+    use diesel::prelude::*;
+    use server::schema::contributions;
+    let mut conn = PgConnection::establish(db_url).expect("database");
+    contributions::table
+        .filter(contributions::campaign_id.eq(campaign))
+        .order(contributions::id.asc())
+        .select((contributions::digest, contributions::ciphertext))
+        .load(&mut conn)
+        .expect("contributions")
+}
+
+/// The manifest's shards of a job exactly as the server sends them: each
+/// shard's contributions in id order, shards in index order.
+pub fn job_manifest(db_url: &str, job: i64) -> Value {
+    use diesel::prelude::*;
+    use server::schema::{contributions, job_shards, jobs};
+    let mut conn = PgConnection::establish(db_url).expect("database");
+    let campaign: i64 = jobs::table
+        .find(job)
+        .select(jobs::campaign_id)
+        .first(&mut conn)
+        .expect("job");
+    let ranges: Vec<(i64, i64)> = job_shards::table
+        .filter(job_shards::job_id.eq(job))
+        .order(job_shards::shard_index.asc())
+        .select((
+            job_shards::first_contribution_id,
+            job_shards::last_contribution_id,
+        ))
+        .load(&mut conn)
+        .expect("shards");
+    let shards: Vec<Value> = ranges
+        .into_iter()
+        .map(|(first, last)| {
+            let rows: Vec<(Vec<u8>, Vec<u8>)> = contributions::table
+                .filter(contributions::campaign_id.eq(campaign))
+                .filter(contributions::id.between(first, last))
+                .order(contributions::id.asc())
+                .select((contributions::digest, contributions::ciphertext))
+                .load(&mut conn)
+                .expect("contributions");
+            json!({"contributions": rows.iter().map(|(d, c)| manifest_entry(d, c)).collect::<Vec<_>>()})
+        })
+        .collect();
+    Value::Array(shards)
+}

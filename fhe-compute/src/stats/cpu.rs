@@ -91,6 +91,41 @@ impl CpuBackend {
         &self.key
     }
 
+    /// An encryption of whether two partials of `plan` hold the same
+    /// values, aggregate by aggregate (an encrypted equality test: nothing
+    /// is decrypted here). Two honest computations of the same aggregate
+    /// hold the same values even when their bytes differ (another FFT, the
+    /// GPU), so this is how a keyholder compares them.
+    pub fn equal(
+        &self,
+        plan: &StatsPlan,
+        a: &Partial,
+        b: &Partial,
+    ) -> Result<tfhe::integer::BooleanBlock, StatsError> {
+        for p in [a, b] {
+            if p.values.len() != plan.aggregates.len() {
+                return Err(StatsError::PartialMismatch(format!(
+                    "{} aggregates, the plan has {}",
+                    p.values.len(),
+                    plan.aggregates.len()
+                )));
+            }
+        }
+        let bits: Vec<tfhe::integer::BooleanBlock> = a
+            .values
+            .par_iter()
+            .zip(&b.values)
+            .map(|(x, y)| self.key.eq_parallelized(x, y))
+            .collect();
+        let mut all = self
+            .key
+            .create_trivial_boolean_block(a.records == b.records);
+        for bit in &bits {
+            self.key.boolean_bitand_assign(&mut all, bit);
+        }
+        Ok(all)
+    }
+
     fn shortint(&self) -> &tfhe::shortint::ServerKey {
         self.key.as_ref()
     }

@@ -210,3 +210,61 @@ fn refuses_more_records_than_the_bound_and_foreign_partials() {
         assert!(backend.merge(&other, &[p]).is_err());
     }
 }
+
+/// Within one process (one FFT plan) the CPU engine gives the same bytes for
+/// the same shards however many threads it runs on: the keyholder's cheap
+/// path when it re-executes a job (across processes it falls back to the
+/// encrypted equality test below).
+#[test]
+fn cpu_aggregation_is_byte_reproducible_across_thread_counts() {
+    let recs = records();
+    let plan = StatsPlan::new(&schema(), &[Statistic::Sum, Statistic::Histogram], 100).unwrap();
+    let backend = cpu::CpuBackend::new(&keys().server_key);
+    let run = |threads: usize| -> Vec<u8> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let a = backend
+                .aggregate(&plan, &mut recs[..2].iter().map(|(_, b)| b.clone()))
+                .unwrap();
+            let b = backend
+                .aggregate(&plan, &mut recs[2..].iter().map(|(_, b)| b.clone()))
+                .unwrap();
+            backend.merge(&plan, &[a, b]).unwrap().to_bytes().unwrap()
+        })
+    };
+    assert_eq!(run(1), run(3), "1 thread vs 3 threads");
+}
+
+/// The keyholder's encrypted equality test: equal values give an encrypted
+/// true, a different aggregate an encrypted false; only the bit is decrypted.
+#[test]
+fn encrypted_equality_of_partials() {
+    let recs = records();
+    let plan = StatsPlan::new(&schema(), &[Statistic::Sum, Statistic::Histogram], 100).unwrap();
+    let backend = cpu::CpuBackend::new(&keys().server_key);
+    let fold = |r: &[(Vec<u64>, Vec<u8>)]| {
+        backend
+            .aggregate(&plan, &mut r.iter().map(|(_, b)| b.clone()))
+            .unwrap()
+    };
+    let whole = fold(&recs[..3]);
+    let split = backend
+        .merge(&plan, &[fold(&recs[..1]), fold(&recs[1..3])])
+        .unwrap();
+    let other = fold(&[recs[0].clone(), recs[1].clone(), recs[3].clone()]);
+    let k = &keys().client_key;
+    assert!(decrypt_bit(
+        k,
+        &backend.equal(&plan, &whole, &split).unwrap()
+    ));
+    assert!(!decrypt_bit(
+        k,
+        &backend.equal(&plan, &whole, &other).unwrap()
+    ));
+    // Another plan's partial is an error, not an answer.
+    let narrow = StatsPlan::new(&schema(), &[Statistic::Sum], 100).unwrap();
+    assert!(backend.equal(&narrow, &whole, &split).is_err());
+}

@@ -3,23 +3,6 @@
 //! only with the `test-only-no-noise` feature (the test crate enables it);
 //! never deploy it.
 
-use std::path::PathBuf;
-
-use clap::Parser;
-
-/// TEST-ONLY Cipherpool keyholder: releases exact values (no noise).
-#[derive(Parser)]
-#[command(version, about)]
-struct Cli {
-    /// TOML configuration file; CIPHERPOOL_KEYHOLDER_* variables override it.
-    #[arg(long)]
-    config: Option<PathBuf>,
-}
-
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    cipherpool_keyholder::serve(
-        cli.config.as_deref(),
-        cipherpool_keyholder::Keyholder::build_without_noise,
-    )
+    cipherpool_keyholder::serve(cipherpool_keyholder::Keyholder::build_without_noise)
 }

@@ -24,8 +24,10 @@ use super::derive::{self, Derived, ReportSpec};
 use super::{campaign_plan, end_without_results, status};
 use crate::db::{self, PgPool};
 use crate::error::ApiError;
-use crate::schema::{contributions, jobs};
-use keyholder_api::{CallError, Keyholders, ReleaseRequest, ReleaseResponse, Released};
+use crate::schema::{contributions, job_shards, jobs};
+use keyholder_api::{
+    CallError, Keyholders, ManifestEntry, ManifestShard, ReleaseRequest, ReleaseResponse, Released,
+};
 
 /// How long the release of one job is leased.
 const RELEASE_LEASE_SECS: f64 = 30.0;
@@ -66,11 +68,10 @@ struct Prepared {
 
 fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ApiError> {
     #[allow(clippy::type_complexity)]
-    let (campaign_id, buyer, statistics, max_records, last_id, n, eps, aggregate): (
+    let (campaign_id, buyer, statistics, max_records, n, eps, aggregate): (
         i64,
         i64,
         serde_json::Value,
-        i64,
         i64,
         i64,
         i64,
@@ -82,7 +83,6 @@ fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ApiError> {
             jobs::buyer_id,
             jobs::statistics,
             jobs::max_records,
-            jobs::last_contribution_id,
             jobs::contributions,
             jobs::epsilon_micro,
             jobs::aggregate,
@@ -92,16 +92,39 @@ fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ApiError> {
         serde_json::from_value(statistics).map_err(ApiError::internal)?;
     let aggregate =
         aggregate.ok_or_else(|| ApiError::internal("aggregated job without aggregate"))?;
-    let digests: Vec<Vec<u8>> = contributions::table
-        .filter(contributions::campaign_id.eq(campaign_id))
-        .filter(contributions::id.le(last_id))
-        .order(contributions::id.asc())
-        .select(contributions::digest)
+    // The manifest: each shard's contributions in the order its worker
+    // folded them (id order), shards in the order the reduce merged them.
+    let ranges: Vec<(i64, i64)> = job_shards::table
+        .filter(job_shards::job_id.eq(job_id))
+        .order(job_shards::shard_index.asc())
+        .select((
+            job_shards::first_contribution_id,
+            job_shards::last_contribution_id,
+        ))
         .load(conn)?;
-    if digests.len() as i64 != n {
+    let mut shards = Vec::with_capacity(ranges.len());
+    for (first, last) in ranges {
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = contributions::table
+            .filter(contributions::campaign_id.eq(campaign_id))
+            .filter(contributions::id.ge(first))
+            .filter(contributions::id.le(last))
+            .order(contributions::id.asc())
+            .select((contributions::digest, contributions::ciphertext))
+            .load(conn)?;
+        shards.push(ManifestShard {
+            contributions: rows
+                .into_iter()
+                .map(|(digest, ciphertext)| ManifestEntry {
+                    digest: hex::encode(digest),
+                    ciphertext: STANDARD.encode(ciphertext),
+                })
+                .collect(),
+        });
+    }
+    let listed: usize = shards.iter().map(|s| s.contributions.len()).sum();
+    if listed as i64 != n {
         return Err(ApiError::internal(format!(
-            "job {job_id}: the snapshot has {} contributions, the job {n}",
-            digests.len()
+            "job {job_id}: the shards hold {listed} contributions, the job {n}"
         )));
     }
     let (schema, _) = campaign_plan(conn, campaign_id, &statistics, max_records as u64)?;
@@ -123,7 +146,7 @@ fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ApiError> {
             statistics,
             requested_by: buyer,
             epsilon_micro: eps as u64,
-            contributions: digests.iter().map(hex::encode).collect(),
+            shards,
             aggregate: STANDARD.encode(aggregate),
         },
         fields: SpecFields {

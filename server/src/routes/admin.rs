@@ -182,6 +182,7 @@ pub async fn approve(
         epsilon_micro: protocol::epsilon::epsilon_micro(pending.epsilon)
             .map_err(ApiError::internal)?,
         max_contributions: campaigns::max_contributions(pending.budget, pending.reward),
+        schema_version: u32::try_from(pending.schema_version).map_err(ApiError::internal)?,
     };
     let material = state.keyholder.campaign_keys(id, &schema, terms).await?;
     let view = db::run_tx(&pool, "approve_campaign", move |conn| {

@@ -1,0 +1,149 @@
+//! The keyholder checks a job itself before anything is decrypted: a server
+//! is not trusted to say what an aggregate contains.
+//!
+//! From the manifest (the job's shards, each with its contributions' digests
+//! and ciphertext bytes) the keyholder checks, cheapest first:
+//! 1. every digest is 64 hex characters and the digests are distinct
+//!    (`invalid_manifest`);
+//! 2. every digest is the SHA-256 of its bytes (`digest_mismatch`);
+//! 3. every list is a canonically encoded proven list of this campaign's
+//!    layout whose zk-pok proof verifies against the keyholder's own copy of
+//!    the campaign's public key and CRS, with the campaign-bound metadata
+//!    (`contribution_invalid`): each value is within its width, and a list
+//!    made for another campaign, or forged from another list, is refused;
+//! 4. the aggregation re-executed on the CPU from those bytes — each shard
+//!    folded in order, the partials merged left to right exactly as the
+//!    workers' reduce does — holds the same values as the aggregate the
+//!    server sent (`aggregate_mismatch`).
+//!
+//! The comparison is byte equality when the bytes agree (same process,
+//! same FFT plan). They need not: tfhe picks its FFT algorithm by timing it
+//! in each process, and the GPU's FFT rounds differently, so two honest
+//! computations can carry different noise. Then the keyholder runs an
+//! encrypted equality test (`CpuBackend::equal`) and decrypts only its one
+//! bit. Because that bit is an oracle on the exact aggregate, a mismatch
+//! freezes the campaign at this keyholder (`campaign_frozen` for every later
+//! release until an operator clears it): a cheating server learns at most
+//! one bit per campaign.
+
+use std::collections::HashSet;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use fhe_compute::keys::{from_bytes, proof_metadata, PublicMaterial, SERVER_KEY_LIMIT};
+use fhe_compute::stats::cpu::CpuBackend;
+use fhe_compute::stats::{decrypt_bit, Partial, StatsBackend, StatsPlan};
+use fhe_compute::verify_contribution;
+use keyholder_api::ReleaseRequest;
+use sha2::{Digest, Sha256};
+
+use crate::release::{Refusal, ReleaseError};
+use crate::store::KeyStore;
+use crate::terms::CampaignTerms;
+
+/// What verification established.
+pub struct Verified {
+    /// Distinct contributions the aggregate folds.
+    pub records: u64,
+}
+
+fn failed(e: impl std::fmt::Display) -> ReleaseError {
+    ReleaseError::Failed(e.to_string())
+}
+
+/// Checks the manifest's shape: distinct, well-formed digests.
+pub fn manifest_digests(req: &ReleaseRequest) -> Result<u64, Refusal> {
+    let mut seen = HashSet::new();
+    for e in req.contributions() {
+        let d = &e.digest;
+        let ok = d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit());
+        if !ok || !seen.insert(d.to_ascii_lowercase()) {
+            return Err(Refusal::InvalidManifest);
+        }
+    }
+    if req.shards.iter().any(|s| s.contributions.is_empty()) {
+        return Err(Refusal::InvalidManifest);
+    }
+    Ok(seen.len() as u64)
+}
+
+/// Verifies every contribution of the manifest and re-executes the
+/// aggregation; `aggregate` is the server's (its bytes, and parsed against
+/// `plan`). `client_key` decrypts nothing but the equality bit.
+#[allow(clippy::too_many_arguments)]
+pub fn verify_job(
+    store: &KeyStore,
+    campaign: u64,
+    terms: &CampaignTerms,
+    plan: &StatsPlan,
+    req: &ReleaseRequest,
+    aggregate_bytes: &[u8],
+    aggregate: &Partial,
+    client_key: &tfhe::ClientKey,
+) -> Result<Verified, ReleaseError> {
+    let records = manifest_digests(req)?;
+    let material = PublicMaterial {
+        public_key: store.read_public(campaign, "public_key.bin")?,
+        crs: store.read_public(campaign, "crs.bin")?,
+    };
+    let public_key = material.public_key().map_err(failed)?;
+    let crs = material.crs().map_err(failed)?;
+    let metadata = proof_metadata(campaign, terms.schema_version, &material.key_fingerprint());
+    let started = std::time::Instant::now();
+    // Decode and check every contribution before any homomorphic work.
+    let mut shards: Vec<Vec<Vec<u8>>> = Vec::with_capacity(req.shards.len());
+    for shard in &req.shards {
+        let mut lists = Vec::with_capacity(shard.contributions.len());
+        for e in &shard.contributions {
+            let bytes = STANDARD
+                .decode(&e.ciphertext)
+                .map_err(|_| Refusal::DigestMismatch(e.digest.clone()))?;
+            if hex::encode(Sha256::digest(&bytes)) != e.digest.to_ascii_lowercase() {
+                return Err(Refusal::DigestMismatch(e.digest.clone()).into());
+            }
+            lists.push(bytes);
+        }
+        shards.push(lists);
+    }
+    for (i, list) in shards.iter().flatten().enumerate() {
+        verify_contribution(list, &plan.layout, &public_key, &crs, &metadata).map_err(|e| {
+            Refusal::ContributionInvalid(format!("contribution {} of the manifest: {e}", i + 1))
+        })?;
+    }
+    let checked = started.elapsed();
+    // Re-execute: fold each shard, merge left to right (the workers' reduce).
+    let server_key = from_bytes(
+        &store.read_public(campaign, "server_key.bin")?,
+        SERVER_KEY_LIMIT,
+        "server key",
+    )
+    .map_err(failed)?;
+    let backend = CpuBackend::new(&server_key);
+    let mut total: Option<Partial> = None;
+    for lists in shards {
+        let partial = backend
+            .aggregate(plan, &mut lists.into_iter())
+            .map_err(|e| Refusal::ContributionInvalid(e.to_string()))?;
+        total = Some(match total {
+            None => partial,
+            Some(t) => backend.merge(plan, &[t, partial]).map_err(failed)?,
+        });
+    }
+    let total = total.ok_or(Refusal::InvalidManifest)?;
+    let same_bytes = total.to_bytes().map_err(failed)? == aggregate_bytes;
+    if !same_bytes {
+        let bit = backend.equal(plan, &total, aggregate).map_err(failed)?;
+        if !decrypt_bit(client_key, &bit) {
+            return Err(Refusal::AggregateMismatch.into());
+        }
+    }
+    tracing::info!(
+        campaign,
+        records,
+        same_bytes,
+        check_secs = checked.as_secs_f64(),
+        total_secs = started.elapsed().as_secs_f64(),
+        "job verified: contributions checked, aggregation re-executed"
+    );
+    Ok(Verified { records })
+}

@@ -1,0 +1,231 @@
+//! The keyholder verifies a job before it decrypts anything: a harness that
+//! plays a malicious server (it holds the database, the evaluation key and
+//! every ciphertext) asks the keyholder directly for releases it should not
+//! get — one contribution folded many times, made-up digests, a contribution
+//! made for another campaign — and each is refused, logged, and nothing is
+//! decrypted; the honest job of the same campaign is released.
+
+use std::sync::atomic::Ordering;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use cipherpool_tests::*;
+use diesel::prelude::*;
+use fhe_compute::keys::{from_bytes, proof_metadata, PublicMaterial, SERVER_KEY_LIMIT};
+use fhe_compute::stats::cpu::CpuBackend;
+use fhe_compute::stats::{StatsBackend, StatsPlan};
+use protocol::{CampaignSchema, Statistic};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use server::schema::{campaign_keys, jobs};
+
+use super::reports::{report_world, wait_finished, worker_threads, ReportWorld};
+
+#[tokio::test]
+async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() {
+    let ReportWorld {
+        app,
+        kh_url,
+        kh_dir,
+        admin,
+        buyer,
+    } = report_world(10, 4).await;
+    let campaign = json!({
+        "title": "Minutes outside",
+        "description": "Minutes you spent outside today.",
+        "schema": {"fields": [{"type": "numeric", "name": "minutes", "bits": 8}]},
+        "statistics": ["count", "sum"],
+        "reward": 10, "budget": 110, "min_contributors": 10, "epsilon": 1.0
+    });
+    app.mint(&admin, buyer.id, 120).await;
+    let id = app.open_campaign(&admin, &buyer, &campaign).await;
+    let records: Vec<Value> = (0..11).map(|i| json!({"minutes": 20 + i * 3})).collect();
+    assert_eq!(
+        contribute_records(&app.client, &app.address, id, &records)
+            .await
+            .len(),
+        11
+    );
+
+    // The honest report: 3 shards, re-executed by the keyholder and released.
+    let r = app
+        .post(
+            &format!("/api/campaigns/{id}/reports"),
+            Some(&buyer.token),
+            &json!({"epsilon": 0.5}),
+            Some("honest"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let rid = body(r).await["id"].as_i64().unwrap();
+    let (stop, workers) = worker_threads(&app.db_url, 2);
+    let done = wait_finished(&app.client, &app.address, &buyer.token, rid).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(done["status"], "released", "{done}");
+
+    // What a malicious server has: the job, every ciphertext, the keys.
+    let mut conn = PgConnection::establish(&app.db_url).unwrap();
+    let (statistics, aggregate): (Value, Option<Vec<u8>>) = jobs::table
+        .find(rid)
+        .select((jobs::statistics, jobs::aggregate))
+        .first(&mut conn)
+        .unwrap();
+    let real_aggregate = aggregate.unwrap();
+    let (public_key, crs, server_key): (Vec<u8>, Vec<u8>, Vec<u8>) = campaign_keys::table
+        .find(id)
+        .select((
+            campaign_keys::public_key,
+            campaign_keys::crs,
+            campaign_keys::server_key,
+        ))
+        .first(&mut conn)
+        .unwrap();
+    let stored = stored_contributions(&app.db_url, id);
+    let entries: Vec<Value> = stored.iter().map(|(d, c)| manifest_entry(d, c)).collect();
+    let victim = &stored[0].1;
+    let schema = CampaignSchema::from_json(&campaign["schema"].to_string()).unwrap();
+    let stats: Vec<Statistic> = serde_json::from_value(statistics.clone()).unwrap();
+    let plan = StatsPlan::new(&schema, &stats, 11).unwrap();
+    let backend =
+        CpuBackend::new(&from_bytes(&server_key, SERVER_KEY_LIMIT, "server key").unwrap());
+    // The victim's ciphertext folded 10 times: 10·x with noise sized for one.
+    let k_fold = backend
+        .aggregate(&plan, &mut std::iter::repeat_n(victim.clone(), 10))
+        .unwrap()
+        .to_bytes()
+        .unwrap();
+    // A well-formed list under this campaign's key, proven for another campaign.
+    let material = PublicMaterial { public_key, crs };
+    let foreign = fhe_compute::encrypt_record(
+        &protocol::record::encode(&schema, &json!({"minutes": 255})).unwrap(),
+        &material.public_key().unwrap(),
+        &material.crs().unwrap(),
+        &proof_metadata(id as u64 + 1000, 1, &material.key_fingerprint()),
+    )
+    .unwrap();
+    let foreign_entry = manifest_entry(&sha2_digest(&foreign), &foreign);
+
+    let http = reqwest::Client::new();
+    let ask = |job: i64, shards: Value, aggregate: &[u8]| {
+        let request = json!({"statistics": statistics, "requested_by": buyer.id,
+                             "epsilon_micro": 100_000, "shards": shards,
+                             "aggregate": STANDARD.encode(aggregate)});
+        let (http, url) = (
+            http.clone(),
+            format!("{kh_url}/campaigns/{id}/releases/{job}"),
+        );
+        async move {
+            http.post(url)
+                .bearer_auth(KEYHOLDER_TOKEN)
+                .json(&request)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let shards_of = |entries: &[Value]| -> Value {
+        Value::Array(
+            entries
+                .chunks(4)
+                .map(|c| json!({ "contributions": c }))
+                .collect(),
+        )
+    };
+    let cases: Vec<(i64, Value, Vec<u8>, &str)> = vec![
+        // The victim listed ten times.
+        (
+            9002,
+            shards_of(&vec![entries[0].clone(); 10]),
+            k_fold.clone(),
+            "invalid_manifest",
+        ),
+        // The victim's bytes under ten made-up digests.
+        (
+            9003,
+            shards_of(
+                &(0..10)
+                    .map(|i| json!({"digest": format!("{i:064x}"), "ciphertext": STANDARD.encode(victim)}))
+                    .collect::<Vec<_>>(),
+            ),
+            k_fold.clone(),
+            "digest_mismatch",
+        ),
+        // One contribution swapped for a list made for another campaign.
+        (
+            9004,
+            shards_of(
+                &entries[..10]
+                    .iter()
+                    .cloned()
+                    .chain(std::iter::once(foreign_entry))
+                    .collect::<Vec<_>>(),
+            ),
+            real_aggregate.clone(),
+            "contribution_invalid",
+        ),
+        // Ten real, distinct contributions listed; the aggregate is the
+        // victim's ciphertext folded ten times. Its bytes differ, so the
+        // keyholder runs the encrypted equality test: not equal.
+        (
+            9001,
+            shards_of(&entries[..10]),
+            k_fold.clone(),
+            "aggregate_mismatch",
+        ),
+    ];
+    for (job, shards, aggregate, code) in cases {
+        assert_error(
+            ask(job, shards, &aggregate).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+        )
+        .await;
+    }
+    // That equality bit is an oracle on the exact aggregate: after one
+    // mismatch the campaign is frozen at the keyholder, even for the honest
+    // job's own manifest and aggregate under a new job id.
+    assert_error(
+        ask(9005, job_manifest(&app.db_url, rid), &real_aggregate).await,
+        StatusCode::CONFLICT,
+        "campaign_frozen",
+    )
+    .await;
+
+    // Every refusal is logged; the honest job is the only release, and no
+    // refused request spent any ε.
+    let log = std::fs::read_to_string(kh_dir.join("decryptions.log")).unwrap();
+    let outcomes: Vec<(String, String, i64)> = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|e| {
+            (
+                e["outcome"].as_str().unwrap().to_string(),
+                e["reason"].as_str().unwrap().to_string(),
+                e["job"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("released", "", rid),
+            ("refused", "invalid_manifest", 9002),
+            ("refused", "digest_mismatch", 9003),
+            ("refused", "contribution_invalid", 9004),
+            ("refused", "aggregate_mismatch", 9001),
+            ("refused", "campaign_frozen", 9005),
+        ]
+        .map(|(o, r, j)| (o.to_string(), r.to_string(), j))
+    );
+    let spent =
+        std::fs::read_to_string(kh_dir.join(format!("campaigns/{id}/epsilon_spent"))).unwrap();
+    assert_eq!(spent.trim(), "500000");
+}
+
+fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).to_vec()
+}
