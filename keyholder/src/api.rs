@@ -86,13 +86,9 @@ async fn keys(
             .keygen
             .lock()
             .map_err(|_| KeyholderError::internal("keygen lock poisoned"))?;
-        // Terms never change: keys generated under other terms are refused
-        // before anything is (re)generated or handed out.
-        if let Some(stored) = state.store.terms(id)? {
-            if stored != terms {
-                return Err(crate::terms::TermsError::Differ.into());
-            }
-        }
+        // Terms are recorded right after the keys, so existing terms mean
+        // existing keys: nothing is regenerated, and other terms are
+        // refused below before anything is handed out.
         if !state.store.has(id) {
             let started = std::time::Instant::now();
             let k = CampaignKeys::generate(&schema).map_err(KeyholderError::internal)?;

@@ -137,7 +137,8 @@ impl From<StoreError> for ReleaseError {
     }
 }
 
-fn failed(e: impl std::fmt::Display) -> ReleaseError {
+/// A failure of the keyholder itself (not a refusal), from any error.
+pub(crate) fn failed(e: impl std::fmt::Display) -> ReleaseError {
     ReleaseError::Failed(e.to_string())
 }
 
