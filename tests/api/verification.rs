@@ -109,9 +109,9 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
     let foreign_entry = manifest_entry(&sha2_digest(&foreign), &foreign);
 
     let http = reqwest::Client::new();
-    let ask = |job: i64, shards: Value, aggregate: &[u8]| {
+    let ask = |job: i64, shards: Value, aggregate: &[u8], epsilon_micro: u64| {
         let request = json!({"statistics": statistics, "requested_by": buyer.id,
-                             "epsilon_micro": 100_000, "shards": shards,
+                             "epsilon_micro": epsilon_micro, "shards": shards,
                              "aggregate": STANDARD.encode(aggregate)});
         let (http, url) = (
             http.clone(),
@@ -134,6 +134,23 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
                 .collect(),
         )
     };
+    // Two releases at once (a server racing itself), each asking 0.3 of the
+    // 0.5 ε left: one is released, the other refused; ε is never overspent.
+    let honest = job_manifest(&app.db_url, rid);
+    let (a, b) = tokio::join!(
+        ask(8001, honest.clone(), &real_aggregate, 300_000),
+        ask(8002, honest, &real_aggregate, 300_000)
+    );
+    let mut answers = vec![
+        (8001, a.status(), body(a).await),
+        (8002, b.status(), body(b).await),
+    ];
+    answers.sort_by_key(|(_, s, _)| s.as_u16());
+    assert_eq!(answers[0].1, StatusCode::OK, "{answers:?}");
+    assert_eq!(answers[1].1, StatusCode::CONFLICT, "{answers:?}");
+    assert_eq!(answers[1].2["error"]["code"], "privacy_budget_exhausted");
+    let (won, lost) = (answers[0].0, answers[1].0);
+
     let cases: Vec<(i64, Value, Vec<u8>, &str)> = vec![
         // The victim listed ten times.
         (
@@ -178,7 +195,7 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
     ];
     for (job, shards, aggregate, code) in cases {
         assert_error(
-            ask(job, shards, &aggregate).await,
+            ask(job, shards, &aggregate, 100_000).await,
             StatusCode::UNPROCESSABLE_ENTITY,
             code,
         )
@@ -188,14 +205,20 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
     // mismatch the campaign is frozen at the keyholder, even for the honest
     // job's own manifest and aggregate under a new job id.
     assert_error(
-        ask(9005, job_manifest(&app.db_url, rid), &real_aggregate).await,
+        ask(
+            9005,
+            job_manifest(&app.db_url, rid),
+            &real_aggregate,
+            100_000,
+        )
+        .await,
         StatusCode::CONFLICT,
         "campaign_frozen",
     )
     .await;
 
-    // Every refusal is logged; the honest job is the only release, and no
-    // refused request spent any ε.
+    // Every refusal is logged; the honest job and the race's winner are the
+    // only releases, and no refused request spent any ε.
     let log = std::fs::read_to_string(kh_dir.join("decryptions.log")).unwrap();
     let outcomes: Vec<(String, String, i64)> = log
         .lines()
@@ -212,6 +235,8 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
         outcomes,
         [
             ("released", "", rid),
+            ("released", "", won),
+            ("refused", "privacy_budget_exhausted", lost),
             ("refused", "invalid_manifest", 9002),
             ("refused", "digest_mismatch", 9003),
             ("refused", "contribution_invalid", 9004),
@@ -222,7 +247,7 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
     );
     let spent =
         std::fs::read_to_string(kh_dir.join(format!("campaigns/{id}/epsilon_spent"))).unwrap();
-    assert_eq!(spent.trim(), "500000");
+    assert_eq!(spent.trim(), "800000");
 }
 
 fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
