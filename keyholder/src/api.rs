@@ -224,7 +224,7 @@ impl Keyholder {
                 "the keyholder token must have at least 16 characters (CIPHERPOOL_KEYHOLDER_TOKEN)"
             );
         }
-        let store = KeyStore::open(&settings.data_dir, &settings.kek_hex)?;
+        let store = KeyStore::open(&settings.data_dir, &settings.kek_source()?)?;
         let state = Arc::new(State {
             store,
             token_hash: Sha256::digest(settings.token.as_bytes()).into(),

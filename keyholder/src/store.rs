@@ -38,6 +38,43 @@ pub struct StoredPublic {
     pub server_key: Vec<u8>,
 }
 
+/// Where the key-encryption key comes from.
+pub enum KekSource {
+    /// 64 hex characters (`CIPHERPOOL_KEYHOLDER_KEK_HEX`).
+    Hex(SecretBox<str>),
+    /// A file outside the data directory holding 64 hex characters, created
+    /// with 32 random bytes (mode 0600) if missing.
+    File(PathBuf),
+    /// DEVELOPMENT ONLY: `<data_dir>/kek`, beside the sealed keys it
+    /// protects (whoever copies the directory has both).
+    InDataDir,
+}
+
+impl std::fmt::Debug for KekSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Hex(_) => f.write_str("Hex([redacted])"),
+            Self::File(p) => write!(f, "File({})", p.display()),
+            Self::InDataDir => f.write_str("InDataDir"),
+        }
+    }
+}
+
+/// Reads a KEK file, creating it with a random key (mode 0600) if missing.
+fn kek_from_file(path: &Path) -> Result<[u8; 32], StoreError> {
+    if !path.exists() {
+        let mut k = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut k);
+        write_private(path, hex::encode(k).as_bytes())?;
+    }
+    kek_from_hex(&fs::read_to_string(path)?)
+}
+
+fn kek_from_hex(text: &str) -> Result<[u8; 32], StoreError> {
+    let bytes = hex::decode(text.trim()).map_err(|_| StoreError::BadKek)?;
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| StoreError::BadKek)
+}
+
 /// The keyholder's directory.
 pub struct KeyStore {
     root: PathBuf,
@@ -45,23 +82,13 @@ pub struct KeyStore {
 }
 
 impl KeyStore {
-    /// Opens (creating) the store at `root`. The KEK comes from `kek_hex`, or
-    /// from `<root>/kek`, created with 32 random bytes and mode 0600 if missing.
-    pub fn open(root: &Path, kek_hex: &str) -> Result<Self, StoreError> {
+    /// Opens (creating) the store at `root` with the KEK from `kek`.
+    pub fn open(root: &Path, kek: &KekSource) -> Result<Self, StoreError> {
         fs::create_dir_all(root.join("campaigns"))?;
-        let kek = if !kek_hex.is_empty() {
-            let bytes = hex::decode(kek_hex.trim()).map_err(|_| StoreError::BadKek)?;
-            <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| StoreError::BadKek)?
-        } else {
-            let path = root.join("kek");
-            if !path.exists() {
-                let mut k = [0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut k);
-                write_private(&path, hex::encode(k).as_bytes())?;
-            }
-            let text = fs::read_to_string(&path)?;
-            let bytes = hex::decode(text.trim()).map_err(|_| StoreError::BadKek)?;
-            <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| StoreError::BadKek)?
+        let kek = match kek {
+            KekSource::Hex(hex) => kek_from_hex(hex.expose_secret())?,
+            KekSource::File(path) => kek_from_file(path)?,
+            KekSource::InDataDir => kek_from_file(&root.join("kek"))?,
         };
         Ok(Self {
             root: root.to_path_buf(),
@@ -330,7 +357,7 @@ mod tests {
     fn seals_client_keys_and_binds_them_to_the_campaign() {
         let dir = std::env::temp_dir().join(format!("kh-test-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        let store = KeyStore::open(&dir, "").unwrap();
+        let store = KeyStore::open(&dir, &KekSource::InDataDir).unwrap();
         let public = StoredPublic {
             public_key: vec![1],
             crs: vec![2],
@@ -357,10 +384,11 @@ mod tests {
         .unwrap();
         assert!(matches!(store.client_key(9), Err(StoreError::Unseal(9))));
         // With another KEK it does not open either.
-        let other = KeyStore::open(&dir, &"11".repeat(32)).unwrap();
+        let hex = |s: &str| KekSource::Hex(SecretBox::from(s.to_string().into_boxed_str()));
+        let other = KeyStore::open(&dir, &hex(&"11".repeat(32))).unwrap();
         assert!(matches!(other.client_key(7), Err(StoreError::Unseal(7))));
         assert!(matches!(
-            KeyStore::open(&dir, "abcd"),
+            KeyStore::open(&dir, &hex("abcd")),
             Err(StoreError::BadKek)
         ));
         fs::remove_dir_all(&dir).unwrap();

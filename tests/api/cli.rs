@@ -100,6 +100,10 @@ async fn readme_walkthrough_over_real_processes() {
                 format!("127.0.0.1:{kh_port}"),
             )
             .env("CIPHERPOOL_KEYHOLDER_DATA_DIR", &kh_dir)
+            .env(
+                "CIPHERPOOL_KEYHOLDER_KEK_FILE",
+                kh_dir.with_extension("kek"),
+            )
             .env("CIPHERPOOL_KEYHOLDER_TOKEN", KEYHOLDER_TOKEN)
             .spawn()
             .unwrap(),

@@ -84,6 +84,7 @@ fn spawn_keyholder_process(name: &str, port: u16, dir: &std::path::Path, token: 
         bin(name)
             .env("CIPHERPOOL_KEYHOLDER_LISTEN", format!("127.0.0.1:{port}"))
             .env("CIPHERPOOL_KEYHOLDER_DATA_DIR", dir.join("keyholder"))
+            .env("CIPHERPOOL_KEYHOLDER_KEK_FILE", dir.join("keyholder-kek"))
             .env("CIPHERPOOL_KEYHOLDER_TOKEN", token)
             .spawn()
             .unwrap(),

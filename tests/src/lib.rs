@@ -102,7 +102,8 @@ pub async fn spawn_keyholder_in(noise: bool) -> (String, std::path::PathBuf) {
         listen: "127.0.0.1:0".into(),
         data_dir: dir.clone(),
         token: KEYHOLDER_TOKEN.into(),
-        kek_hex: String::new(),
+        kek_hex: hex::encode(rand::random::<[u8; 32]>()),
+        ..KeyholderSettings::default()
     };
     let kh = if noise {
         Keyholder::build(&settings)
