@@ -119,6 +119,17 @@ pub fn worker_threads(
     (stop, handles)
 }
 
+/// Runs `n` in-process workers until report `rid` finishes; its final view.
+pub async fn finish_with_workers(app: &TestApp, token: &str, rid: i64, n: usize) -> Value {
+    let (stop, workers) = worker_threads(&app.db_url, n);
+    let done = wait_finished(&app.client, &app.address, token, rid).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    done
+}
+
 /// A server with its own in-process keyholder (noise on), reports of
 /// `price` tokens in shards of `shard_size`, an admin and a buyer.
 pub struct ReportWorld {
@@ -320,12 +331,7 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     );
 
     // Two workers race for the shards.
-    let (stop, workers) = worker_threads(&app.db_url, 2);
-    let done = wait_finished(&app.client, &app.address, &buyer.token, rid).await;
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.join().unwrap();
-    }
+    let done = finish_with_workers(&app, &buyer.token, rid, 2).await;
     assert_eq!(done["status"], "released", "{done}");
     assert_eq!(done["progress"]["shards_done"], 4);
     assert_eq!(done["progress"]["eta_seconds"], 0.0);

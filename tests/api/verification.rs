@@ -5,8 +5,6 @@
 //! made for another campaign — and each is refused, logged, and nothing is
 //! decrypted; the honest job of the same campaign is released.
 
-use std::sync::atomic::Ordering;
-
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use cipherpool_tests::*;
@@ -19,7 +17,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::schema::{campaign_keys, jobs};
 
-use super::reports::{report_world, wait_finished, worker_threads, ReportWorld};
+use super::reports::{finish_with_workers, report_world, ReportWorld};
 
 #[tokio::test]
 async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() {
@@ -58,12 +56,7 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let rid = body(r).await["id"].as_i64().unwrap();
-    let (stop, workers) = worker_threads(&app.db_url, 2);
-    let done = wait_finished(&app.client, &app.address, &buyer.token, rid).await;
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.join().unwrap();
-    }
+    let done = finish_with_workers(&app, &buyer.token, rid, 2).await;
     assert_eq!(done["status"], "released", "{done}");
 
     // What a malicious server has: the job, every ciphertext, the keys.
