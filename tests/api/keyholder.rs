@@ -123,20 +123,11 @@ async fn keyholder_authenticates_and_never_hands_out_client_keys() {
     }
     // Releases: only for campaigns with keys, only the statistics of the
     // campaign's recorded terms.
-    let release = |campaign: u64, stats: serde_json::Value| {
-        let http = http.clone();
-        let url = format!("{kh}/campaigns/{campaign}/releases/1");
-        async move {
-            http.post(url)
-                .bearer_auth(KEYHOLDER_TOKEN)
-                .json(
-                    &json!({"statistics": stats, "requested_by": 1, "epsilon_micro": 1,
-                              "shards": [], "aggregate": ""}),
-                )
-                .send()
-                .await
-                .unwrap()
-        }
+    let kh = kh.as_str();
+    let release = |campaign: i64, stats: serde_json::Value| async move {
+        let request = json!({"statistics": stats, "requested_by": 1, "epsilon_micro": 1,
+                             "shards": [], "aggregate": ""});
+        ask_keyholder(kh, campaign, 1, &request).await
     };
     assert_error(
         release(2, json!(["sum"])).await,

@@ -212,20 +212,8 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     let entries: Vec<Value> = stored.iter().map(|(d, c)| manifest_entry(d, c)).collect();
     let a_ciphertext = stored[0].1.clone();
     let http = reqwest::Client::new();
-    let ask = |job: i64, body: Value| {
-        let (http, url) = (
-            http.clone(),
-            format!("{kh_url}/campaigns/{id}/releases/{job}"),
-        );
-        async move {
-            http.post(url)
-                .bearer_auth(KEYHOLDER_TOKEN)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
+    let kh = kh_url.as_str();
+    let ask = |job: i64, body: Value| async move { ask_keyholder(kh, id, job, &body).await };
     let stats = campaign_json["statistics"].clone();
     let forged = |shards: Value, aggregate: &[u8], eps: u64| {
         json!({"statistics": stats, "requested_by": buyer.id, "epsilon_micro": eps,

@@ -101,23 +101,12 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
     .unwrap();
     let foreign_entry = manifest_entry(&sha2_digest(&foreign), &foreign);
 
-    let http = reqwest::Client::new();
+    let kh = kh_url.as_str();
     let ask = |job: i64, shards: Value, aggregate: &[u8], epsilon_micro: u64| {
         let request = json!({"statistics": statistics, "requested_by": buyer.id,
                              "epsilon_micro": epsilon_micro, "shards": shards,
                              "aggregate": STANDARD.encode(aggregate)});
-        let (http, url) = (
-            http.clone(),
-            format!("{kh_url}/campaigns/{id}/releases/{job}"),
-        );
-        async move {
-            http.post(url)
-                .bearer_auth(KEYHOLDER_TOKEN)
-                .json(&request)
-                .send()
-                .await
-                .unwrap()
-        }
+        async move { ask_keyholder(kh, id, job, &request).await }
     };
     let shards_of = |entries: &[Value]| -> Value {
         Value::Array(

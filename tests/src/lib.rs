@@ -594,3 +594,15 @@ pub fn job_manifest(db_url: &str, job: i64) -> Value {
         .collect();
     Value::Array(shards)
 }
+
+/// Asks the keyholder at `kh` directly (as a server would, with its token)
+/// to release `job` of `campaign` with `request`.
+pub async fn ask_keyholder(kh: &str, campaign: i64, job: i64, request: &Value) -> Response {
+    reqwest::Client::new()
+        .post(format!("{kh}/campaigns/{campaign}/releases/{job}"))
+        .bearer_auth(KEYHOLDER_TOKEN)
+        .json(request)
+        .send()
+        .await
+        .expect("keyholder request")
+}
