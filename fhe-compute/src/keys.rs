@@ -60,6 +60,37 @@ pub fn config() -> Config {
         .build()
 }
 
+/// Pins tfhe's 64-bit FFT plan for the compute polynomial size to one
+/// algorithm (radix-4 decimation in frequency), once per process.
+///
+/// tfhe otherwise picks the fastest algorithm by timing each candidate when
+/// a process first needs the plan, and algorithms round differently: two
+/// processes computing the same PBS on the same bytes could produce
+/// ciphertexts that differ in their noise. With the plan pinned, the same
+/// inputs give the same bytes in every process on the same CPU family
+/// (workers, keyholders), which is what lets a keyholder verify a job's
+/// aggregate by byte equality (and every keyholder decrypt the very same
+/// ciphertext). Every backend constructor calls this before evaluating.
+pub fn pin_fft_plan() {
+    use tfhe::core_crypto::fft_impl::fft64::math::fft::{
+        setup_custom_fft_plan, FftAlgo, Method, Plan,
+    };
+    static PINNED: std::sync::Once = std::sync::Once::new();
+    PINNED.call_once(|| {
+        let n = compute_params()
+            .polynomial_size()
+            .to_fourier_polynomial_size()
+            .0;
+        setup_custom_fft_plan(Plan::new(
+            n,
+            Method::UserProvided {
+                base_algo: FftAlgo::Dif4,
+                base_n: n,
+            },
+        ));
+    });
+}
+
 /// The compute (evaluation) parameters of the campaign keys.
 pub fn compute_params() -> tfhe::shortint::AtomicPatternParameters {
     PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128.into()

@@ -263,28 +263,19 @@ fn decide(
         ))
         .into());
     }
-    let client = store.client_key(campaign)?;
-    let client_key: tfhe::ClientKey =
-        from_bytes(client.expose_secret(), CLIENT_KEY_LIMIT, "client key").map_err(failed)?;
     // The expensive part: every contribution checked, the aggregation
-    // re-executed and compared. Only a verified aggregate is decrypted; a
-    // mismatch freezes the campaign (the comparison's bit is an oracle).
-    match verify::verify_job(
-        store,
-        campaign,
-        &terms,
-        &plan,
-        req,
-        &bytes,
-        &partial,
-        &client_key,
-    ) {
+    // re-executed and compared byte for byte. Only a verified aggregate is
+    // decrypted; a mismatch freezes the campaign.
+    match verify::verify_job(store, campaign, &terms, &plan, req, &bytes) {
         Err(ReleaseError::Refused(Refusal::AggregateMismatch)) => {
             store.freeze(campaign, job)?;
             return Err(Refusal::AggregateMismatch.into());
         }
         other => other?,
     };
+    let client = store.client_key(campaign)?;
+    let client_key: tfhe::ClientKey =
+        from_bytes(client.expose_secret(), CLIENT_KEY_LIMIT, "client key").map_err(failed)?;
     let plain = decrypt_partial(&client_key, &plan, &partial).map_err(failed)?;
     let m = u32::try_from(plan.aggregates.len()).map_err(failed)?;
     let mut rng = rand::rngs::OsRng;

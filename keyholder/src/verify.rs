@@ -16,15 +16,16 @@
 //!    workers' reduce does — holds the same values as the aggregate the
 //!    server sent (`aggregate_mismatch`).
 //!
-//! The comparison is byte equality when the bytes agree (same process,
-//! same FFT plan). They need not: tfhe picks its FFT algorithm by timing it
-//! in each process, and the GPU's FFT rounds differently, so two honest
-//! computations can carry different noise. Then the keyholder runs an
-//! encrypted equality test (`CpuBackend::equal`) and decrypts only its one
-//! bit. Because that bit is an oracle on the exact aggregate, a mismatch
-//! freezes the campaign at this keyholder (`campaign_frozen` for every later
-//! release until an operator clears it): a cheating server learns at most
-//! one bit per campaign.
+//! The comparison is byte equality. It is exact because the computation is
+//! reproducible: every process pins tfhe's FFT plan
+//! ([`fhe_compute::keys::pin_fft_plan`]) and the engine's fold and merge
+//! order is fixed, so an honest worker and the keyholder produce the same
+//! bytes on the same CPU family (tests: across thread counts in
+//! `fhe-compute`, across processes in every release test). Anything else —
+//! another shard, another fold, a GPU's differently rounded FFT — is
+//! refused as `aggregate_mismatch`, which also freezes the campaign at this
+//! keyholder (`campaign_frozen` for every later release until an operator
+//! clears it). Nothing is decrypted to compare.
 
 use std::collections::HashSet;
 
@@ -32,7 +33,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use fhe_compute::keys::{from_bytes, proof_metadata, PublicMaterial, SERVER_KEY_LIMIT};
 use fhe_compute::stats::cpu::CpuBackend;
-use fhe_compute::stats::{decrypt_bit, Partial, StatsBackend, StatsPlan};
+use fhe_compute::stats::{Partial, StatsBackend, StatsPlan};
 use fhe_compute::verify_contribution;
 use keyholder_api::ReleaseRequest;
 use rayon::prelude::*;
@@ -60,9 +61,7 @@ pub fn manifest_digests(req: &ReleaseRequest) -> Result<u64, Refusal> {
 
 /// Verifies every contribution of the manifest (whose digests
 /// [`manifest_digests`] accepted) and re-executes the aggregation;
-/// `aggregate` is the server's (its bytes, and parsed against `plan`).
-/// `client_key` decrypts nothing but the equality bit.
-#[allow(clippy::too_many_arguments)]
+/// `aggregate_bytes` are the server's aggregate.
 pub fn verify_job(
     store: &KeyStore,
     campaign: u64,
@@ -70,8 +69,6 @@ pub fn verify_job(
     plan: &StatsPlan,
     req: &ReleaseRequest,
     aggregate_bytes: &[u8],
-    aggregate: &Partial,
-    client_key: &tfhe::ClientKey,
 ) -> Result<(), ReleaseError> {
     let material = PublicMaterial {
         public_key: store.read_public(campaign, "public_key.bin")?,
@@ -125,17 +122,12 @@ pub fn verify_job(
         });
     }
     let total = total.ok_or(Refusal::InvalidManifest)?;
-    let same_bytes = total.to_bytes().map_err(failed)? == aggregate_bytes;
-    if !same_bytes {
-        let bit = backend.equal(plan, &total, aggregate).map_err(failed)?;
-        if !decrypt_bit(client_key, &bit) {
-            return Err(Refusal::AggregateMismatch.into());
-        }
+    if total.to_bytes().map_err(failed)? != aggregate_bytes {
+        return Err(Refusal::AggregateMismatch.into());
     }
     tracing::info!(
         campaign,
         records = req.contributions().count(),
-        same_bytes,
         check_secs = checked.as_secs_f64(),
         total_secs = started.elapsed().as_secs_f64(),
         "job verified: contributions checked, aggregation re-executed"

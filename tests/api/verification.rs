@@ -166,8 +166,8 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
             "contribution_invalid",
         ),
         // Ten real, distinct contributions listed; the aggregate is the
-        // victim's ciphertext folded ten times. Its bytes differ, so the
-        // keyholder runs the encrypted equality test: not equal.
+        // victim's ciphertext folded ten times: not the bytes the
+        // keyholder's own re-execution of those ten gives.
         (
             9001,
             shards_of(&entries[..10]),
@@ -183,9 +183,8 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
         )
         .await;
     }
-    // That equality bit is an oracle on the exact aggregate: after one
-    // mismatch the campaign is frozen at the keyholder, even for the honest
-    // job's own manifest and aggregate under a new job id.
+    // After one mismatch the campaign is frozen at the keyholder, even for
+    // the honest job's own manifest and aggregate under a new job id.
     assert_error(
         ask(
             9005,

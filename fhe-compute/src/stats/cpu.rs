@@ -62,12 +62,17 @@ struct ProductTask<'a> {
 
 impl CpuBackend {
     /// Decompresses the campaign's evaluation key (seconds, hundreds of MB).
+    /// The FFT plan is pinned first: decompression already transforms the
+    /// bootstrapping key with it ([`crate::keys::pin_fft_plan`]).
     pub fn new(server_key: &CompressedServerKey) -> Self {
+        crate::keys::pin_fft_plan();
         Self::from_server_key(server_key.decompress())
     }
 
-    /// Uses an already decompressed evaluation key.
+    /// Uses an already decompressed evaluation key (decompressed after
+    /// [`crate::keys::pin_fft_plan`], or bytes may differ between processes).
     pub fn from_server_key(hl: tfhe::ServerKey) -> Self {
+        crate::keys::pin_fft_plan();
         let (key, ..) = hl.clone().into_raw_parts();
         let key = IntegerServerKey::from_raw_parts(key.into_raw_parts());
         let sk: &tfhe::shortint::ServerKey = key.as_ref();
@@ -89,41 +94,6 @@ impl CpuBackend {
     #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
     pub(crate) fn integer_key(&self) -> &IntegerServerKey {
         &self.key
-    }
-
-    /// An encryption of whether two partials of `plan` hold the same
-    /// values, aggregate by aggregate (an encrypted equality test: nothing
-    /// is decrypted here). Two honest computations of the same aggregate
-    /// hold the same values even when their bytes differ (another FFT, the
-    /// GPU), so this is how a keyholder compares them.
-    pub fn equal(
-        &self,
-        plan: &StatsPlan,
-        a: &Partial,
-        b: &Partial,
-    ) -> Result<tfhe::integer::BooleanBlock, StatsError> {
-        for p in [a, b] {
-            if p.values.len() != plan.aggregates.len() {
-                return Err(StatsError::PartialMismatch(format!(
-                    "{} aggregates, the plan has {}",
-                    p.values.len(),
-                    plan.aggregates.len()
-                )));
-            }
-        }
-        let bits: Vec<tfhe::integer::BooleanBlock> = a
-            .values
-            .par_iter()
-            .zip(&b.values)
-            .map(|(x, y)| self.key.eq_parallelized(x, y))
-            .collect();
-        let mut all = self
-            .key
-            .create_trivial_boolean_block(a.records == b.records);
-        for bit in &bits {
-            self.key.boolean_bitand_assign(&mut all, bit);
-        }
-        Ok(all)
     }
 
     fn shortint(&self) -> &tfhe::shortint::ServerKey {

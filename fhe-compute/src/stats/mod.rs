@@ -551,14 +551,6 @@ pub fn decrypt_partial(
         .collect())
 }
 
-/// Decrypts one encrypted bit (keyholder side): the outcome of an encrypted
-/// equality test ([`cpu::CpuBackend::equal`]), never an aggregate.
-#[cfg(feature = "keyholder")]
-pub fn decrypt_bit(client_key: &tfhe::ClientKey, bit: &tfhe::integer::BooleanBlock) -> bool {
-    let (key, ..) = client_key.clone().into_raw_parts();
-    key.decrypt_bool(bit)
-}
-
 /// The aggregates of plaintext records, computed in the clear the way the
 /// engine computes them encrypted (for tests and the benchmark's baseline).
 pub fn plaintext_aggregates(plan: &StatsPlan, records: &[Vec<u64>]) -> Vec<u128> {

@@ -213,8 +213,7 @@ fn refuses_more_records_than_the_bound_and_foreign_partials() {
 
 /// Within one process (one FFT plan) the CPU engine gives the same bytes for
 /// the same shards however many threads it runs on: the keyholder's cheap
-/// path when it re-executes a job (across processes it falls back to the
-/// encrypted equality test below).
+/// comparison when it re-executes a job (across processes: the next test).
 #[test]
 fn cpu_aggregation_is_byte_reproducible_across_thread_counts() {
     let recs = records();
@@ -238,33 +237,64 @@ fn cpu_aggregation_is_byte_reproducible_across_thread_counts() {
     assert_eq!(run(1), run(3), "1 thread vs 3 threads");
 }
 
-/// The keyholder's encrypted equality test: equal values give an encrypted
-/// true, a different aggregate an encrypted false; only the bit is decrypted.
+/// Sums (PBS carry splits) and products (bivariate PBS).
+const REPRO_STATS: [Statistic; 2] = [Statistic::Sum, Statistic::Regression];
+
+/// The keyholder verifies by byte equality, so the computation must give
+/// the same bytes in another process (FFT plan pinned, fixed fold order):
+/// this test runs the same aggregation in a child process (this test binary
+/// again, running only [`reproducibility_child`]) and compares.
 #[test]
-fn encrypted_equality_of_partials() {
+fn cpu_aggregation_is_byte_reproducible_across_processes() {
     let recs = records();
-    let plan = StatsPlan::new(&schema(), &[Statistic::Sum, Statistic::Histogram], 100).unwrap();
+    let plan = StatsPlan::new(&schema(), &REPRO_STATS, 100).unwrap();
+    let dir = std::env::temp_dir().join(format!("cipherpool-repro-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = crate::keys::to_bytes(&keys().server_key, crate::keys::SERVER_KEY_LIMIT, "key");
+    std::fs::write(dir.join("server_key"), key.unwrap()).unwrap();
+    for (i, (_, list)) in recs.iter().enumerate() {
+        std::fs::write(dir.join(format!("list{i}")), list).unwrap();
+    }
     let backend = cpu::CpuBackend::new(&keys().server_key);
-    let fold = |r: &[(Vec<u64>, Vec<u8>)]| {
-        backend
-            .aggregate(&plan, &mut r.iter().map(|(_, b)| b.clone()))
-            .unwrap()
-    };
-    let whole = fold(&recs[..3]);
-    let split = backend
-        .merge(&plan, &[fold(&recs[..1]), fold(&recs[1..3])])
+    let here = backend
+        .aggregate(&plan, &mut recs.iter().map(|(_, b)| b.clone()))
+        .unwrap()
+        .to_bytes()
         .unwrap();
-    let other = fold(&[recs[0].clone(), recs[1].clone(), recs[3].clone()]);
-    let k = &keys().client_key;
-    assert!(decrypt_bit(
-        k,
-        &backend.equal(&plan, &whole, &split).unwrap()
-    ));
-    assert!(!decrypt_bit(
-        k,
-        &backend.equal(&plan, &whole, &other).unwrap()
-    ));
-    // Another plan's partial is an error, not an answer.
-    let narrow = StatsPlan::new(&schema(), &[Statistic::Sum], 100).unwrap();
-    assert!(backend.equal(&narrow, &whole, &split).is_err());
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "stats::tests::reproducibility_child", "--test-threads=1"])
+        .env("CIPHERPOOL_REPRO_DIR", &dir)
+        .env("CIPHERPOOL_REPRO_LISTS", recs.len().to_string())
+        .env("RAYON_NUM_THREADS", "1")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let there = std::fs::read(dir.join("aggregate")).expect("the child wrote its aggregate");
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(here == there, "the same aggregation gave other bytes in another process");
+}
+
+/// The child half of [`cpu_aggregation_is_byte_reproducible_across_processes`]
+/// (does nothing unless that test started it).
+#[test]
+fn reproducibility_child() {
+    let Ok(dir) = std::env::var("CIPHERPOOL_REPRO_DIR") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let n: usize = std::env::var("CIPHERPOOL_REPRO_LISTS").unwrap().parse().unwrap();
+    let key: tfhe::CompressedServerKey = crate::keys::from_bytes(
+        &std::fs::read(dir.join("server_key")).unwrap(),
+        crate::keys::SERVER_KEY_LIMIT,
+        "key",
+    )
+    .unwrap();
+    let plan = StatsPlan::new(&schema(), &REPRO_STATS, 100).unwrap();
+    let lists: Vec<Vec<u8>> = (0..n)
+        .map(|i| std::fs::read(dir.join(format!("list{i}"))).unwrap())
+        .collect();
+    let partial = cpu::CpuBackend::new(&key)
+        .aggregate(&plan, &mut lists.into_iter())
+        .unwrap();
+    std::fs::write(dir.join("aggregate"), partial.to_bytes().unwrap()).unwrap();
 }
