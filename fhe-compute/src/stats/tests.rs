@@ -262,7 +262,11 @@ fn cpu_aggregation_is_byte_reproducible_across_processes() {
         .to_bytes()
         .unwrap();
     let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "stats::tests::reproducibility_child", "--test-threads=1"])
+        .args([
+            "--exact",
+            "stats::tests::reproducibility_child",
+            "--test-threads=1",
+        ])
         .env("CIPHERPOOL_REPRO_DIR", &dir)
         .env("CIPHERPOOL_REPRO_LISTS", recs.len().to_string())
         .env("RAYON_NUM_THREADS", "1")
@@ -271,7 +275,10 @@ fn cpu_aggregation_is_byte_reproducible_across_processes() {
     assert!(status.success());
     let there = std::fs::read(dir.join("aggregate")).expect("the child wrote its aggregate");
     std::fs::remove_dir_all(&dir).unwrap();
-    assert!(here == there, "the same aggregation gave other bytes in another process");
+    assert!(
+        here == there,
+        "the same aggregation gave other bytes in another process"
+    );
 }
 
 /// The child half of [`cpu_aggregation_is_byte_reproducible_across_processes`]
@@ -282,7 +289,10 @@ fn reproducibility_child() {
         return;
     };
     let dir = std::path::PathBuf::from(dir);
-    let n: usize = std::env::var("CIPHERPOOL_REPRO_LISTS").unwrap().parse().unwrap();
+    let n: usize = std::env::var("CIPHERPOOL_REPRO_LISTS")
+        .unwrap()
+        .parse()
+        .unwrap();
     let key: tfhe::CompressedServerKey = crate::keys::from_bytes(
         &std::fs::read(dir.join("server_key")).unwrap(),
         crate::keys::SERVER_KEY_LIMIT,
