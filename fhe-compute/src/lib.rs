@@ -11,12 +11,16 @@
 //! - [`stats`]: the homomorphic statistics engine (plans with overflow
 //!   bounds, CPU backend, CUDA backend behind the `gpu` feature), and the
 //!   keyholder's decryption of aggregates (feature `keyholder`).
+//! - [`threshold`]: n-of-n threshold decryption (dealing and partial
+//!   decryption with feature `keyholder`, combining for anyone) and the
+//!   keyholders' proven noise encryptions.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod contribution;
 pub mod keys;
 pub mod stats;
+pub mod threshold;
 
 pub use contribution::{encrypt_record, verify_contribution, ContributionError};
 #[cfg(feature = "keyholder")]

@@ -96,6 +96,90 @@ impl CpuBackend {
         &self.key
     }
 
+    /// The values a release decrypts: each aggregate widened to its noised
+    /// block count (`blocks`, see [`crate::threshold::noised_blocks`]) plus
+    /// every keyholder's noise (`noise_lists`, each already checked with
+    /// [`crate::threshold::verify_noise`]), carries propagated. Deterministic:
+    /// every keyholder computes the same bytes.
+    pub fn noised(
+        &self,
+        values: &[RadixCiphertext],
+        blocks: &[u32],
+        noise_lists: &[Vec<u8>],
+    ) -> Result<Vec<RadixCiphertext>, StatsError> {
+        use tfhe::integer::IntegerRadixCiphertext;
+        use tfhe::prelude::CiphertextList;
+        use tfhe::safe_serialization::safe_deserialize;
+        use tfhe::{FheUint8, ProvenCompactCiphertextList};
+        if values.len() != blocks.len() {
+            return Err(StatsError::PartialMismatch(format!(
+                "{} values, {} block counts",
+                values.len(),
+                blocks.len()
+            )));
+        }
+        let mut out = Vec::with_capacity(values.len());
+        for (v, b) in values.iter().zip(blocks) {
+            let extra = (*b as usize).checked_sub(v.blocks().len()).ok_or_else(|| {
+                StatsError::PartialMismatch("a noised value is narrower than its aggregate".into())
+            })?;
+            out.push(self.key.extend_radix_with_trivial_zero_blocks_msb(v, extra));
+        }
+        let chunks: usize = blocks.iter().map(|b| *b as usize / 4).sum();
+        tfhe::set_server_key(self.hl.clone());
+        for list in noise_lists {
+            let limit = crate::contribution::max_list_bytes(chunks) as u64;
+            let list: ProvenCompactCiphertextList = safe_deserialize(list.as_slice(), limit)
+                .map_err(|e| StatsError::PartialMismatch(format!("noise list: {e}")))?;
+            let expander = list
+                .expand_without_verification()
+                .map_err(|e| StatsError::PartialMismatch(format!("noise list: {e}")))?;
+            let mut next = 0;
+            let mut noise = Vec::with_capacity(values.len());
+            for b in blocks {
+                let mut blocks_of = Vec::with_capacity(*b as usize);
+                for _ in 0..*b / 4 {
+                    let chunk: FheUint8 = expander
+                        .get(next)
+                        .map_err(|e| StatsError::PartialMismatch(format!("noise list: {e}")))?
+                        .ok_or_else(|| {
+                            StatsError::PartialMismatch("the noise list is too short".into())
+                        })?;
+                    next += 1;
+                    blocks_of.extend(chunk.into_raw_parts().0.into_blocks());
+                }
+                noise.push(RadixCiphertext::from_blocks(blocks_of));
+            }
+            if next != list.len() {
+                return Err(StatsError::PartialMismatch(
+                    "the noise list is too long".into(),
+                ));
+            }
+            out = out
+                .par_iter()
+                .zip(noise.par_iter())
+                .map(|(a, n)| self.key.add_parallelized(a, n))
+                .collect();
+        }
+        Ok(out)
+    }
+
+    /// Noise-squashes `values` for threshold decryption
+    /// ([`crate::threshold`]); deterministic, like [`CpuBackend::noised`].
+    pub fn squash(
+        &self,
+        key: &tfhe::integer::noise_squashing::NoiseSquashingKey,
+        values: &[RadixCiphertext],
+    ) -> Result<Vec<tfhe::integer::ciphertext::SquashedNoiseRadixCiphertext>, StatsError> {
+        values
+            .iter()
+            .map(|v| {
+                key.squash_radix_ciphertext_noise(&self.key, v)
+                    .map_err(|e| StatsError::Fhe(crate::keys::FheError::Tfhe(e.to_string())))
+            })
+            .collect()
+    }
+
     fn shortint(&self) -> &tfhe::shortint::ServerKey {
         self.key.as_ref()
     }
