@@ -56,7 +56,7 @@ const DELTA_LOG: u32 = 123;
 /// Bits of one chunk of an encrypted noise value (an `FheUint8`).
 pub const NOISE_CHUNK_BITS: u32 = 8;
 /// Blocks of one noise chunk.
-const CHUNK_BLOCKS: u32 = NOISE_CHUNK_BITS / 2;
+pub(crate) const CHUNK_BLOCKS: u32 = NOISE_CHUNK_BITS / 2;
 /// Most blocks a noised aggregate may have (a signed value within `i128`).
 pub const MAX_NOISED_BLOCKS: u32 = 60;
 /// Capacity of the dealer's noise CRS, in message bits (tfhe splits longer

@@ -125,10 +125,11 @@ impl CpuBackend {
             })?;
             out.push(self.key.extend_radix_with_trivial_zero_blocks_msb(v, extra));
         }
-        let chunks: usize = blocks.iter().map(|b| *b as usize / 4).sum();
+        use crate::threshold::CHUNK_BLOCKS;
+        let chunks: u32 = blocks.iter().map(|b| b / CHUNK_BLOCKS).sum();
+        let limit = crate::contribution::max_list_bytes(chunks as usize) as u64;
         tfhe::set_server_key(self.hl.clone());
         for list in noise_lists {
-            let limit = crate::contribution::max_list_bytes(chunks) as u64;
             let list: ProvenCompactCiphertextList = safe_deserialize(list.as_slice(), limit)
                 .map_err(|e| StatsError::PartialMismatch(format!("noise list: {e}")))?;
             let expander = list
@@ -138,7 +139,7 @@ impl CpuBackend {
             let mut noise = Vec::with_capacity(values.len());
             for b in blocks {
                 let mut blocks_of = Vec::with_capacity(*b as usize);
-                for _ in 0..*b / 4 {
+                for _ in 0..*b / CHUNK_BLOCKS {
                     let chunk: FheUint8 = expander
                         .get(next)
                         .map_err(|e| StatsError::PartialMismatch(format!("noise list: {e}")))?
