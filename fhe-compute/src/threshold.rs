@@ -159,6 +159,7 @@ impl KeyShare {
     }
 
     /// `⟨a, sᵢ⟩` modulo 2¹²⁸.
+    #[cfg(any(feature = "keyholder", test))]
     fn inner_product(&self, mask: &[u128]) -> u128 {
         mask.iter()
             .zip(self.coeffs.iter())
@@ -167,6 +168,7 @@ impl KeyShare {
 }
 
 /// Splits `secret` into `parties` additive shares modulo 2¹²⁸.
+#[cfg(any(feature = "keyholder", test))]
 fn split<R: RngCore + CryptoRng>(
     secret: &[u128],
     parties: u32,
@@ -255,10 +257,29 @@ pub fn deal(parties: u32) -> Result<DealtKeySet, ThresholdError> {
 pub struct SharedValue {
     /// Blocks of the (noised) radix value.
     pub blocks: u32,
-    /// `b` of each squashed (packed) block.
+    /// `b` of each squashed (packed) block (decimal strings on the wire:
+    /// JSON numbers do not survive 128 bits everywhere).
+    #[serde(with = "u128_strings")]
     pub bodies: Vec<u128>,
     /// `⟨a, sᵢ⟩ + fᵢ` of each squashed block.
+    #[serde(with = "u128_strings")]
     pub partials: Vec<u128>,
+}
+
+/// `Vec<u128>` as decimal strings.
+mod u128_strings {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u128], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|x| x.to_string()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u128>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|x| x.parse().map_err(serde::de::Error::custom))
+            .collect()
+    }
 }
 
 /// One keyholder's partial decryption of a release's squashed values.

@@ -1,11 +1,20 @@
 //! The server's side of the wire: [`Keyholders`] (what the server asks of
-//! the keyholders) and [`KeyholderClient`], its implementation over HTTP.
+//! the keyholders), [`KeyholderClient`] (one keyholder over HTTP) and
+//! [`KeyholderGroup`], the implementation the server uses: all `n`
+//! keyholders of a key set, each verifying every release itself, their
+//! partial decryptions combined here.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use protocol::CampaignSchema;
 
-use crate::{KeyTerms, KeysRequest, KeysResponse, ReleaseRequest, ReleaseResponse};
+use fhe_compute::threshold::combine;
+use futures::future::join_all;
+
+use crate::{
+    DecryptRequest, DecryptResponse, KeyTerms, KeysRequest, KeysResponse, NoiseResponse,
+    ReleaseRequest, ReleaseResponse, Released,
+};
 
 /// Public key material of a campaign, as fetched from the keyholders.
 pub struct CampaignMaterial {
@@ -44,6 +53,16 @@ pub enum CallError {
 impl CallError {
     fn unavailable(e: impl std::fmt::Display) -> Self {
         Self::Unavailable(e.to_string())
+    }
+
+    /// The keyholders' answers do not fit together (another key set, other
+    /// material, partial decryptions of different ciphertexts): final.
+    fn disagree(message: impl Into<String>) -> Self {
+        Self::Refused {
+            status: 502,
+            code: "keyholders_disagree".into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -134,36 +153,35 @@ impl KeyholderClient {
     }
 }
 
-#[async_trait::async_trait]
-impl Keyholders for KeyholderClient {
-    async fn campaign_keys(
+impl KeyholderClient {
+    async fn json<T: serde::de::DeserializeOwned>(
         &self,
-        campaign_id: i64,
-        schema: &CampaignSchema,
-        terms: KeyTerms,
-    ) -> Result<CampaignMaterial, CallError> {
-        let body = KeysRequest {
-            schema: schema.to_raw(),
-            terms,
-        };
-        let keys: KeysResponse = self
-            .send(
-                self.http
-                    .post(format!("{}/campaigns/{campaign_id}/keys", self.base))
-                    .json(&body),
-            )
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, CallError> {
+        self.send(req)
             .await?
             .json()
             .await
-            .map_err(CallError::unavailable)?;
-        let public_key = STANDARD
-            .decode(keys.public_key)
-            .map_err(CallError::unavailable)?;
-        let crs = STANDARD.decode(keys.crs).map_err(CallError::unavailable)?;
-        let fp = hex::decode(keys.key_fingerprint).map_err(CallError::unavailable)?;
-        let key_fingerprint =
-            <[u8; 32]>::try_from(fp.as_slice()).map_err(CallError::unavailable)?;
-        let server_key = self
+            .map_err(CallError::unavailable)
+    }
+
+    /// Registers a campaign (keys of the dealt set, the CRS, the terms).
+    pub async fn keys(
+        &self,
+        campaign_id: i64,
+        body: &KeysRequest,
+    ) -> Result<KeysResponse, CallError> {
+        self.json(
+            self.http
+                .post(format!("{}/campaigns/{campaign_id}/keys", self.base))
+                .json(body),
+        )
+        .await
+    }
+
+    /// The compressed evaluation key.
+    pub async fn server_key(&self, campaign_id: i64) -> Result<Vec<u8>, CallError> {
+        Ok(self
             .send(
                 self.http
                     .get(format!("{}/campaigns/{campaign_id}/server-key", self.base)),
@@ -172,7 +190,158 @@ impl Keyholders for KeyholderClient {
             .bytes()
             .await
             .map_err(CallError::unavailable)?
-            .to_vec();
+            .to_vec())
+    }
+
+    /// Release, first round: the keyholder verifies the job and answers its
+    /// encrypted noise.
+    pub async fn noise(
+        &self,
+        campaign_id: i64,
+        job_id: i64,
+        request: &ReleaseRequest,
+    ) -> Result<NoiseResponse, CallError> {
+        self.json(
+            self.http
+                .post(format!(
+                    "{}/campaigns/{campaign_id}/releases/{job_id}/noise",
+                    self.base
+                ))
+                .json(request),
+        )
+        .await
+    }
+
+    /// Release, second round: every keyholder's noise in, this keyholder's
+    /// partial decryption out.
+    pub async fn decrypt(
+        &self,
+        campaign_id: i64,
+        job_id: i64,
+        request: &DecryptRequest,
+    ) -> Result<DecryptResponse, CallError> {
+        self.json(
+            self.http
+                .post(format!(
+                    "{}/campaigns/{campaign_id}/releases/{job_id}/decrypt",
+                    self.base
+                ))
+                .json(request),
+        )
+        .await
+    }
+
+    /// This keyholder's decryption log, newest first.
+    pub async fn decryptions(&self) -> Result<Vec<serde_json::Value>, CallError> {
+        self.json(self.http.get(format!("{}/decryptions", self.base)))
+            .await
+    }
+}
+
+/// All keyholders of a key set, in any order (their answers say their index).
+#[derive(Debug, Clone)]
+pub struct KeyholderGroup {
+    members: Vec<KeyholderClient>,
+}
+
+impl KeyholderGroup {
+    /// The group of `members` (at least one).
+    pub fn new(members: Vec<KeyholderClient>) -> Self {
+        assert!(!members.is_empty(), "a keyholder group needs a keyholder");
+        Self { members }
+    }
+
+    /// The members, in configuration order.
+    pub fn members(&self) -> &[KeyholderClient] {
+        &self.members
+    }
+}
+
+/// The first error of `results`, preferring a refusal (final) over a
+/// keyholder that could not be reached.
+fn first_error<T>(results: Vec<Result<T, CallError>>) -> Result<Vec<T>, CallError> {
+    let mut ok = Vec::with_capacity(results.len());
+    let mut error: Option<CallError> = None;
+    for r in results {
+        match r {
+            Ok(v) => ok.push(v),
+            Err(e) => {
+                let better = match (&error, &e) {
+                    (None, _) => true,
+                    (Some(CallError::Unavailable(_)), CallError::Refused { .. })
+                    | (Some(CallError::Unavailable(_)), CallError::Unauthorized) => true,
+                    _ => false,
+                };
+                if better {
+                    error = Some(e);
+                }
+            }
+        }
+    }
+    match error {
+        Some(e) => Err(e),
+        None => Ok(ok),
+    }
+}
+
+/// Checks that `indices` are exactly `0..parties`, each once.
+fn one_per_share(indices: impl Iterator<Item = (u32, u32)>, n: usize) -> Result<(), CallError> {
+    let mut seen = vec![false; n];
+    for (index, parties) in indices {
+        if parties as usize != n
+            || index as usize >= n
+            || std::mem::replace(&mut seen[index as usize], true)
+        {
+            return Err(CallError::disagree(format!(
+                "the {n} configured keyholders are not the {parties} share holders of one key set"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl Keyholders for KeyholderGroup {
+    /// The first keyholder generates the campaign's CRS; the others adopt
+    /// it. Every keyholder must answer the same public key (the same dealt
+    /// key set) and CRS, and the shares must be one per keyholder.
+    async fn campaign_keys(
+        &self,
+        campaign_id: i64,
+        schema: &CampaignSchema,
+        terms: KeyTerms,
+    ) -> Result<CampaignMaterial, CallError> {
+        let mut body = KeysRequest {
+            schema: schema.to_raw(),
+            terms,
+            crs: None,
+        };
+        let first = self.members[0].keys(campaign_id, &body).await?;
+        body.crs = Some(first.crs.clone());
+        let rest = first_error(
+            join_all(self.members[1..].iter().map(|m| m.keys(campaign_id, &body))).await,
+        )?;
+        for other in &rest {
+            if other.key_fingerprint != first.key_fingerprint || other.crs != first.crs {
+                return Err(CallError::disagree(
+                    "the keyholders answered different key material",
+                ));
+            }
+        }
+        one_per_share(
+            std::iter::once(&first)
+                .chain(&rest)
+                .map(|k| (k.index, k.parties)),
+            self.members.len(),
+        )?;
+        let public_key = STANDARD
+            .decode(first.public_key)
+            .map_err(CallError::unavailable)?;
+        let crs = STANDARD.decode(first.crs).map_err(CallError::unavailable)?;
+        let fp = hex::decode(first.key_fingerprint).map_err(CallError::unavailable)?;
+        let key_fingerprint =
+            <[u8; 32]>::try_from(fp.as_slice()).map_err(CallError::unavailable)?;
+        let server_key = self.members[0].server_key(campaign_id).await?;
         Ok(CampaignMaterial {
             public_key,
             crs,
@@ -181,31 +350,107 @@ impl Keyholders for KeyholderClient {
         })
     }
 
+    /// Two rounds: every keyholder verifies the job and answers its
+    /// encrypted noise; then every keyholder gets all the noises, adds them
+    /// to the verified aggregate, squashes and answers its partial
+    /// decryption. Combined here: no single answer decrypts anything.
     async fn release(
         &self,
         campaign_id: i64,
         job_id: i64,
         request: &ReleaseRequest,
     ) -> Result<ReleaseResponse, CallError> {
-        self.send(
-            self.http
-                .post(format!(
-                    "{}/campaigns/{campaign_id}/releases/{job_id}",
-                    self.base
-                ))
-                .json(request),
-        )
-        .await?
-        .json()
-        .await
-        .map_err(CallError::unavailable)
+        let n = self.members.len();
+        let noises = first_error(
+            join_all(
+                self.members
+                    .iter()
+                    .map(|m| m.noise(campaign_id, job_id, request)),
+            )
+            .await,
+        )?;
+        one_per_share(noises.iter().map(|r| (r.index, r.parties)), n)?;
+        let digest = noises[0].request_digest.clone();
+        if noises.iter().any(|r| r.request_digest != digest) {
+            return Err(CallError::disagree(
+                "the keyholders verified different requests",
+            ));
+        }
+        let mut ordered = vec![String::new(); n];
+        for r in noises {
+            ordered[r.index as usize] = r.noise;
+        }
+        let round2 = DecryptRequest {
+            request_digest: digest,
+            noises: ordered,
+        };
+        let parts = first_error(
+            join_all(
+                self.members
+                    .iter()
+                    .map(|m| m.decrypt(campaign_id, job_id, &round2)),
+            )
+            .await,
+        )?;
+        let values = combine(&parts.iter().map(|p| p.partial.clone()).collect::<Vec<_>>())
+            .map_err(|e| CallError::disagree(e.to_string()))?;
+        let first = &parts[0];
+        if parts
+            .iter()
+            .any(|p| p.values.len() != values.len() || p.records != first.records)
+        {
+            return Err(CallError::disagree(
+                "the keyholders released different values",
+            ));
+        }
+        let released = values
+            .into_iter()
+            .enumerate()
+            .map(|(k, value)| Released {
+                key: first.values[k].key.clone(),
+                value,
+                noise_scale: first.values[k].noise_scale,
+                noise_bound_99: parts.iter().map(|p| p.values[k].noise_bound_99).sum(),
+            })
+            .collect();
+        Ok(ReleaseResponse {
+            job_id: first.job_id,
+            campaign_id: first.campaign_id,
+            records: first.records,
+            epsilon_micro: first.epsilon_micro,
+            noise: first.noise.clone(),
+            values: released,
+            released_at: parts
+                .iter()
+                .map(|p| p.released_at)
+                .max()
+                .unwrap_or(first.released_at),
+            budget_spent_micro: parts
+                .iter()
+                .map(|p| p.budget_spent_micro)
+                .max()
+                .unwrap_or(0),
+            budget_total_micro: first.budget_total_micro,
+            request_digest: first.request_digest.clone(),
+            keyholders: n as u32,
+        })
     }
 
+    /// Every keyholder's log, each entry tagged with the keyholder's
+    /// position in the configuration, newest first.
     async fn decryptions(&self) -> Result<Vec<serde_json::Value>, CallError> {
-        self.send(self.http.get(format!("{}/decryptions", self.base)))
-            .await?
-            .json()
-            .await
-            .map_err(CallError::unavailable)
+        let logs = first_error(join_all(self.members.iter().map(|m| m.decryptions())).await)?;
+        let mut all: Vec<serde_json::Value> = logs
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, log)| {
+                log.into_iter().map(move |mut e| {
+                    e["keyholder"] = serde_json::json!(i);
+                    e
+                })
+            })
+            .collect();
+        all.sort_by(|a, b| b["at"].as_str().cmp(&a["at"].as_str()));
+        Ok(all)
     }
 }

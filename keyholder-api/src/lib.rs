@@ -15,7 +15,8 @@ use protocol::schema::RawSchema;
 use protocol::Statistic;
 use serde::{Deserialize, Serialize};
 
-pub use client::{CallError, CampaignMaterial, KeyholderClient, Keyholders};
+pub use client::{CallError, CampaignMaterial, KeyholderClient, KeyholderGroup, Keyholders};
+pub use fhe_compute::threshold::PartialDecryption;
 
 /// Request to generate a campaign's keys.
 #[derive(Debug, Serialize, Deserialize)]
@@ -25,6 +26,11 @@ pub struct KeysRequest {
     pub schema: RawSchema,
     /// What the campaign may release; recorded with the keys.
     pub terms: KeyTerms,
+    /// The campaign's CRS (base64) as the first keyholder generated it: the
+    /// other keyholders adopt it rather than generating their own. Absent
+    /// for the first keyholder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crs: Option<String>,
 }
 
 /// The release terms sent with a key request.
@@ -56,8 +62,77 @@ pub struct KeysResponse {
     pub public_key: String,
     /// zk-pok CRS, base64 (tfhe safe serialization).
     pub crs: String,
-    /// SHA-256 of the public key bytes, hex.
+    /// SHA-256 of the public key bytes, hex: also the id of the key set the
+    /// keyholders were dealt (every keyholder must answer the same).
     pub key_fingerprint: String,
+    /// This keyholder's share index, `0..parties`.
+    pub index: u32,
+    /// How many keyholders hold a share of the key set.
+    pub parties: u32,
+}
+
+/// A keyholder's first answer to a release: the job verified, its own
+/// differential-privacy noise encrypted (a proven list bound to the
+/// campaign, the job and its index).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NoiseResponse {
+    /// The keyholder's share index.
+    pub index: u32,
+    /// How many keyholders hold a share.
+    pub parties: u32,
+    /// SHA-256 of the release request it verified, hex.
+    pub request_digest: String,
+    /// The encrypted noise, base64.
+    pub noise: String,
+}
+
+/// The second round of a release: every keyholder's noise, in index order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecryptRequest {
+    /// The request every keyholder verified in the first round.
+    pub request_digest: String,
+    /// Each keyholder's encrypted noise (base64), index `i` at position `i`.
+    pub noises: Vec<String>,
+}
+
+/// A keyholder's partial decryption of a verified, noised job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DecryptResponse {
+    /// The job.
+    pub job_id: u64,
+    /// The campaign.
+    pub campaign_id: u64,
+    /// Contributions covered.
+    pub records: u64,
+    /// ε spent by this release, in millionths.
+    pub epsilon_micro: u64,
+    /// `discrete_laplace`, or `disabled` under the test-only setting.
+    pub noise: String,
+    /// Per value: its key and this keyholder's noise scale and bound.
+    pub values: Vec<NoiseShare>,
+    /// This keyholder's partial decryption of the noised values.
+    pub partial: PartialDecryption,
+    /// When the keyholder answered.
+    pub released_at: DateTime<Utc>,
+    /// The campaign's ε spent at this keyholder after this release, in millionths.
+    pub budget_spent_micro: u64,
+    /// The campaign's total ε, in millionths.
+    pub budget_total_micro: u64,
+    /// SHA-256 of the release request.
+    pub request_digest: String,
+}
+
+/// One value's noise as one keyholder added it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoiseShare {
+    /// The aggregate's key.
+    pub key: String,
+    /// This keyholder's discrete Laplace scale; 0 when noise is disabled.
+    pub noise_scale: f64,
+    /// 99% bound on this keyholder's noise (at level 1 − 1%/n, so that the
+    /// bounds of n keyholders add up to a 99% bound on the total).
+    pub noise_bound_99: f64,
 }
 
 /// What the server sends to have a job's aggregate released.
@@ -104,7 +179,7 @@ pub struct ManifestEntry {
     pub ciphertext: String,
 }
 
-/// The keyholder's answer: noised values in plan order.
+/// The keyholders' combined answer: noised values in plan order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReleaseResponse {
     /// The job.
@@ -127,6 +202,14 @@ pub struct ReleaseResponse {
     pub budget_total_micro: u64,
     /// SHA-256 of the request (a repeated job id must repeat the request).
     pub request_digest: String,
+    /// How many keyholders took part (each verified the job and added its
+    /// own noise).
+    #[serde(default = "one")]
+    pub keyholders: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// One released aggregate: its key and noised value.
@@ -138,9 +221,10 @@ pub struct Released {
     /// The noised integer value (may be negative after noise).
     #[serde(with = "json_i128")]
     pub value: i128,
-    /// The discrete Laplace scale used (num/den as `f64`, for display);
-    /// 0 when noise is disabled.
+    /// The discrete Laplace scale each keyholder used (num/den as `f64`,
+    /// for display); 0 when noise is disabled. The value carries one such
+    /// noise per keyholder.
     pub noise_scale: f64,
-    /// 99% bound on the absolute noise.
+    /// 99% bound on the absolute total noise.
     pub noise_bound_99: f64,
 }

@@ -1,14 +1,20 @@
 //! The keyholder's HTTP API (for the server only; bearer-token authenticated).
 //!
-//! - `POST /campaigns/{id}/keys` `{schema}`: generate the campaign's keys if
-//!   absent (idempotent) and answer the public key, CRS and key fingerprint.
+//! - `POST /campaigns/{id}/keys` `{schema, terms, crs?}`: register the
+//!   campaign under this keyholder's key set if absent (idempotent; the CRS
+//!   generated here, or adopted from the first keyholder) and answer the
+//!   public key, CRS, key fingerprint and this keyholder's share index.
 //! - `GET /campaigns/{id}/server-key`: the compressed evaluation key.
-//! - `POST /campaigns/{id}/releases/{job}`: release a job's aggregate under
-//!   the campaign's terms (see [`crate::release`]).
+//! - `POST /campaigns/{id}/releases/{job}/noise`: release round 1 (verify
+//!   the job, answer this keyholder's encrypted noise).
+//! - `POST /campaigns/{id}/releases/{job}/decrypt`: release round 2 (this
+//!   keyholder's partial decryption of the noised, verified aggregate); see
+//!   [`crate::release`].
 //! - `GET /decryptions`: the decryption log (releases and refusals), newest first.
 //!
-//! There is deliberately no endpoint that returns a client key or decrypts a
-//! single record.
+//! There is deliberately no endpoint that returns key material or decrypts
+//! anything alone: a partial decryption is useless without every other
+//! keyholder's.
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -18,8 +24,8 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use fhe_compute::keys::{CampaignKeys, PublicMaterial};
-use keyholder_api::{KeysRequest, KeysResponse, ReleaseRequest};
+use fhe_compute::keys::{crs_bits, PublicMaterial, CRS_LIMIT};
+use keyholder_api::{DecryptRequest, KeysRequest, KeysResponse, ReleaseRequest};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tracing_actix_web::TracingLogger;
@@ -27,13 +33,13 @@ use tracing_actix_web::TracingLogger;
 use crate::config::KeyholderSettings;
 use crate::error::{self, KeyholderError};
 use crate::release::{self, NoiseMode};
-use crate::store::{KeyStore, StoredPublic};
+use crate::store::{KeySetInfo, KeyStore};
 use crate::terms::CampaignTerms;
 
 struct State {
     store: KeyStore,
     token_hash: [u8; 32],
-    /// Key generation is CPU-bound and rare: one at a time.
+    /// Campaign registration (CRS generation) is CPU-bound and rare: one at a time.
     keygen: Mutex<()>,
     /// Releases run one at a time (budget accounting).
     releases: Mutex<()>,
@@ -56,7 +62,7 @@ fn authorize(req: &HttpRequest, state: &State) -> Result<(), KeyholderError> {
     }
 }
 
-fn response(public_key: &[u8], crs: &[u8]) -> KeysResponse {
+fn response(public_key: &[u8], crs: &[u8], info: &KeySetInfo) -> KeysResponse {
     let m = PublicMaterial {
         public_key: public_key.to_vec(),
         crs: crs.to_vec(),
@@ -65,6 +71,8 @@ fn response(public_key: &[u8], crs: &[u8]) -> KeysResponse {
         public_key: STANDARD.encode(public_key),
         crs: STANDARD.encode(crs),
         key_fingerprint: hex::encode(m.key_fingerprint()),
+        index: info.index,
+        parties: info.parties,
     }
 }
 
@@ -80,36 +88,56 @@ async fn keys(
     let id = path.into_inner();
     let body = body.into_inner();
     let (schema, terms) = CampaignTerms::parse(body.schema, &body.terms)?;
+    let crs = body
+        .crs
+        .map(|c| STANDARD.decode(c))
+        .transpose()
+        .map_err(|_| KeyholderError::bad_request("invalid_crs", "the CRS is not base64"))?;
     let state = state.get_ref().clone();
     let resp = web::block(move || -> Result<KeysResponse, KeyholderError> {
         let _one_at_a_time = state
             .keygen
             .lock()
             .map_err(|_| KeyholderError::internal("keygen lock poisoned"))?;
-        // Terms are recorded right after the keys, so existing terms mean
-        // existing keys: nothing is regenerated, and other terms are
-        // refused below before anything is handed out.
+        let info = state
+            .store
+            .keyset()?
+            .ok_or_else(|| KeyholderError::internal("this keyholder holds no key set"))?;
+        // Terms are recorded right after the campaign, so existing terms
+        // mean a registered campaign: nothing is regenerated, and other
+        // terms are refused below before anything is handed out.
         if !state.store.has(id) {
-            let started = std::time::Instant::now();
-            let k = CampaignKeys::generate(&schema).map_err(KeyholderError::internal)?;
-            let m = k.public_material().map_err(KeyholderError::internal)?;
-            let public = StoredPublic {
-                public_key: m.public_key,
-                crs: m.crs,
-                server_key: k.server_key_bytes().map_err(KeyholderError::internal)?,
+            let crs = match &crs {
+                // Adopted from the first keyholder: parsed within limits.
+                Some(bytes) => {
+                    fhe_compute::keys::from_bytes::<tfhe::zk::CompactPkeCrs>(
+                        bytes, CRS_LIMIT, "crs",
+                    )
+                    .map_err(|e| KeyholderError::bad_request("invalid_crs", e.to_string()))?;
+                    bytes.clone()
+                }
+                None => {
+                    let started = std::time::Instant::now();
+                    let crs = tfhe::zk::CompactPkeCrs::from_config(
+                        fhe_compute::keys::config(),
+                        crs_bits(&schema),
+                    )
+                    .map_err(KeyholderError::internal)?;
+                    tracing::info!(
+                        campaign = id,
+                        secs = started.elapsed().as_secs_f64(),
+                        "generated the campaign's CRS"
+                    );
+                    fhe_compute::keys::to_bytes(&crs, CRS_LIMIT, "crs")
+                        .map_err(KeyholderError::internal)?
+                }
             };
-            let client = k.client_key_bytes().map_err(KeyholderError::internal)?;
-            state.store.put(id, &client, &public)?;
-            tracing::info!(
-                campaign = id,
-                secs = started.elapsed().as_secs_f64(),
-                "generated campaign keys"
-            );
+            state.store.put_campaign(id, &crs)?;
         }
         state.store.put_terms(id, &terms)??;
-        let pk = state.store.read_public(id, "public_key.bin")?;
-        let crs = state.store.read_public(id, "crs.bin")?;
-        Ok(response(&pk, &crs))
+        let pk = state.store.keyset_file("public_key.bin")?;
+        let crs = state.store.crs(id)?;
+        Ok(response(&pk, &crs, &info))
     })
     .await
     .map_err(KeyholderError::internal)??;
@@ -131,7 +159,7 @@ async fn server_key(
         )));
     }
     let state = state.get_ref().clone();
-    let bytes = web::block(move || state.store.read_public(id, "server_key.bin"))
+    let bytes = web::block(move || state.store.keyset_file("server_key.bin"))
         .await
         .map_err(KeyholderError::internal)?
         .map_err(KeyholderError::internal)?;
@@ -140,10 +168,10 @@ async fn server_key(
         .body(bytes))
 }
 
-/// Releases a job's aggregate (decrypt + noise) under the campaign's terms.
+/// Release round 1: verify the job, answer this keyholder's encrypted noise.
 /// Mounted under the `/campaigns/{id}/releases` scope (its own body limit).
-#[post("/{job}")]
-async fn release_job(
+#[post("/{job}/noise")]
+async fn release_noise(
     req: HttpRequest,
     state: web::Data<Arc<State>>,
     path: web::Path<(u64, u64)>,
@@ -158,7 +186,37 @@ async fn release_job(
             .releases
             .lock()
             .map_err(|_| KeyholderError::internal("release lock poisoned"))?;
-        Ok(release::release(
+        Ok(release::prepare(
+            &state.store,
+            campaign,
+            job,
+            &body,
+            state.noise,
+        )?)
+    })
+    .await
+    .map_err(KeyholderError::internal)??;
+    Ok(HttpResponse::Ok().json(resp))
+}
+
+/// Release round 2: this keyholder's partial decryption.
+#[post("/{job}/decrypt")]
+async fn release_decrypt(
+    req: HttpRequest,
+    state: web::Data<Arc<State>>,
+    path: web::Path<(u64, u64)>,
+    body: web::Json<DecryptRequest>,
+) -> Result<HttpResponse, KeyholderError> {
+    authorize(&req, &state)?;
+    let (campaign, job) = path.into_inner();
+    let body = body.into_inner();
+    let state = state.get_ref().clone();
+    let resp = web::block(move || -> Result<_, KeyholderError> {
+        let _one_at_a_time = state
+            .releases
+            .lock()
+            .map_err(|_| KeyholderError::internal("release lock poisoned"))?;
+        Ok(release::decrypt(
             &state.store,
             campaign,
             job,
@@ -225,6 +283,18 @@ impl Keyholder {
             );
         }
         let store = KeyStore::open(&settings.data_dir, &settings.kek_source()?)?;
+        if !settings.keyset_bundle.as_os_str().is_empty() {
+            let info = store.import_keyset(&settings.keyset_bundle)?;
+            tracing::info!(key_id = %info.key_id, index = info.index, parties = info.parties, "key set imported");
+        }
+        let Some(info) = store.keyset()? else {
+            anyhow::bail!(
+                "this keyholder holds no key set: deal one (cipherpool-keyholder deal --parties N \
+                 --out DIR) and start with CIPHERPOOL_KEYHOLDER_KEYSET_BUNDLE=DIR/party-<i>"
+            );
+        };
+        store.share()?;
+        tracing::info!(key_id = %info.key_id, index = info.index, parties = info.parties, "holding a share of the key set");
         let state = Arc::new(State {
             store,
             token_hash: Sha256::digest(settings.token.as_bytes()).into(),
@@ -255,7 +325,8 @@ impl Keyholder {
                                 .limit(256 * 1024 * 1024)
                                 .error_handler(|e, _| error::json_error(e)),
                         )
-                        .service(release_job),
+                        .service(release_noise)
+                        .service(release_decrypt),
                 )
                 .service(server_key)
                 .service(decryptions)

@@ -29,6 +29,10 @@ pub struct KeyholderSettings {
     /// keyholder refuses to start with no KEK.
     #[serde(default)]
     pub development: bool,
+    /// A dealt bundle (`party-<i>` of `cipherpool-keyholder deal`) to import
+    /// on start if the store holds no key set yet.
+    #[serde(default)]
+    pub keyset_bundle: PathBuf,
 }
 
 impl std::fmt::Debug for KeyholderSettings {
@@ -40,6 +44,7 @@ impl std::fmt::Debug for KeyholderSettings {
             .field("kek_hex", &"[redacted]")
             .field("kek_file", &self.kek_file)
             .field("development", &self.development)
+            .field("keyset_bundle", &self.keyset_bundle)
             .finish()
     }
 }
@@ -53,6 +58,7 @@ impl Default for KeyholderSettings {
             kek_hex: String::new(),
             kek_file: PathBuf::new(),
             development: false,
+            keyset_bundle: PathBuf::new(),
         }
     }
 }
@@ -71,6 +77,7 @@ impl KeyholderSettings {
             "kek_hex",
             "kek_file",
             "development",
+            "keyset_bundle",
         ]))
         .extract()
         .map_err(Box::new)

@@ -32,6 +32,11 @@ impl KeyholderError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
     }
 
+    /// 422 with a code: a malformed part of a request.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+
     /// 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
@@ -78,7 +83,8 @@ impl From<Refusal> for KeyholderError {
             R::TermsUnknown(_)
             | R::ReleaseConflict(_)
             | R::BudgetExhausted { .. }
-            | R::CampaignFrozen { .. } => StatusCode::CONFLICT,
+            | R::CampaignFrozen { .. }
+            | R::NotPrepared(_) => StatusCode::CONFLICT,
             R::StatisticsNotInTerms(_)
             | R::InvalidManifest
             | R::BelowMinContributors { .. }
@@ -87,7 +93,8 @@ impl From<Refusal> for KeyholderError {
             | R::NotAJobAggregate(_)
             | R::DigestMismatch(_)
             | R::ContributionInvalid(_)
-            | R::AggregateMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            | R::AggregateMismatch
+            | R::NoiseInvalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self::new(status, r.code(), r.to_string())
     }

@@ -2,17 +2,23 @@
 //! storage (a directory, never the server's database) and its own crate, so
 //! that the server never links key generation or decryption code.
 //!
-//! When the server reports a campaign approved, the keyholder checks the
-//! campaign's release terms, generates its TFHE keys, keeps the client key
-//! encrypted at rest, and hands out only the public key, the zk-pok CRS and
-//! the server (evaluation) key. It has no endpoint that returns a client key
-//! or decrypts a single record; it releases only job aggregates that pass its
-//! policy ([`release`]), with differential-privacy noise ([`noise`]).
+//! Each keyholder holds one share of a dealt key set ([`deal`]; n-of-n
+//! threshold decryption, `fhe_compute::threshold`), sealed at rest. When
+//! the server reports a campaign approved, the keyholder checks the
+//! campaign's release terms and registers the campaign under its key set
+//! (the first keyholder generates the campaign's zk-pok CRS, the others
+//! adopt it), handing out only public material. It has no endpoint that
+//! returns key material or decrypts a single record; for a release it
+//! verifies the job itself ([`verify`]), adds its own differential-privacy
+//! noise under encryption ([`noise`]) and answers only a partial decryption
+//! of the noised, verified aggregate ([`release`]): no keyholder alone can
+//! decrypt anything.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod api;
 pub mod config;
+pub mod deal;
 pub mod error;
 pub mod noise;
 pub mod release;
@@ -43,6 +49,22 @@ struct Cli {
     /// TOML configuration file; CIPHERPOOL_KEYHOLDER_* variables override it.
     #[arg(long)]
     config: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// The one-shot dealer: generate a key set, write one bundle per
+    /// keyholder into OUT (public/ and party-<i>/), and exit.
+    Deal {
+        /// How many keyholders share the key set (all are needed to decrypt).
+        #[arg(long)]
+        parties: u32,
+        /// Output directory (must be new or empty).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 /// The body of the keyholder binaries: command line, configuration,
@@ -51,6 +73,12 @@ pub fn serve(build: fn(&KeyholderSettings) -> anyhow::Result<Keyholder>) -> anyh
     use anyhow::Context;
     use clap::Parser;
     let cli = Cli::parse();
+    if let Some(Command::Deal { parties, out }) = cli.command {
+        init_logging();
+        let key_id = deal::deal_bundles(parties, &out)?;
+        println!("{key_id}");
+        return Ok(());
+    }
     let settings =
         KeyholderSettings::load(cli.config.as_deref()).context("loading configuration")?;
     init_logging();

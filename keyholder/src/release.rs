@@ -1,35 +1,59 @@
-//! Releasing a job's aggregate: the keyholder's policy, with no HTTP in it.
+//! Releasing a job's values: the keyholder's policy, with no HTTP in it.
 //!
-//! The keyholder decrypts only when every check passes, in this order:
-//! keys and terms exist for the campaign; a repeated request for the same job
-//! is answered from the stored release (nothing decrypted again, no ε spent);
-//! the statistics are among the campaign's; the job covers at least
-//! `min_contributors` distinct contributions; the campaign's remaining
-//! privacy budget covers the ε asked for; the aggregate parses as the
-//! partial of exactly this plan over exactly that many contributions (a
-//! single record's ciphertext, another campaign's or another plan's
-//! aggregate is refused); the job itself verifies ([`crate::verify`]: every
+//! A release takes two rounds, each keyholder answering on its own.
+//!
+//! **Round 1, [`prepare`]** (`…/releases/{job}/noise`). The keyholder checks,
+//! in this order: the campaign is registered and has terms; a repeated
+//! request for the same job is answered from the stored state (nothing
+//! verified or drawn again); the campaign is not frozen; the statistics are
+//! among the campaign's; the job covers at least `min_contributors` distinct
+//! contributions; the remaining privacy budget covers the ε asked for; the
+//! aggregate parses as the partial of exactly this plan over exactly that
+//! many contributions; the job itself verifies ([`crate::verify`]: every
 //! contribution's digest and zk-pok proof, the aggregation re-executed and
-//! equal byte for byte). Then it decrypts and adds discrete Laplace noise to
+//! equal byte for byte). Then it draws its own discrete Laplace noise for
 //! every value (ε split evenly over the values, each calibrated to its
-//! sensitivity from the schema's widths), records the spent ε durably, writes
-//! the decryption-log entry durably (fail closed: if it cannot be written,
-//! nothing is answered), stores the release and answers. Refusals are logged
-//! too.
+//! sensitivity; clamped at a bound exceeded with probability below 2⁻⁶⁴),
+//! encrypts it as a proven list bound to the campaign, the job and its share
+//! index, stores the verified aggregate and the noise durably, and answers
+//! the encrypted noise.
+//!
+//! **Round 2, [`decrypt`]** (`…/releases/{job}/decrypt`): every keyholder's
+//! encrypted noise, in share order. The keyholder checks that it prepared
+//! this very request, that its own noise is there unchanged and that every
+//! other noise is a valid proven list for that keyholder and job; that the
+//! budget still covers ε. It adds all the noises to the aggregate it
+//! verified, propagates carries and squashes (deterministic: every
+//! keyholder gets the same ciphertexts), records the spent ε durably,
+//! writes the decryption-log entry durably (fail closed), and answers its
+//! partial decryption with fresh flooding — once per job: a repeated
+//! request is answered from the stored answer. Refusals of either round are
+//! logged too.
+//!
+//! Because each keyholder's own full-scale noise is in every value it helps
+//! decrypt, the released values are ε-differentially private even if every
+//! other keyholder and the server collude on theirs; the accuracy cost is
+//! one noise per keyholder (variance × n).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::Utc;
-use fhe_compute::keys::{from_bytes, CLIENT_KEY_LIMIT};
-use fhe_compute::stats::{decrypt_partial, Partial, StatsPlan};
-use keyholder_api::{ReleaseRequest, ReleaseResponse, Released};
+use fhe_compute::keys::{from_bytes, PublicMaterial, SERVER_KEY_LIMIT};
+use fhe_compute::stats::cpu::CpuBackend;
+use fhe_compute::stats::{Partial, StatsPlan};
+use fhe_compute::threshold::{
+    encrypt_noise, noise_metadata, noised_blocks, partial_decrypt, verify_noise,
+};
+use keyholder_api::{DecryptRequest, DecryptResponse, NoiseResponse, NoiseShare, ReleaseRequest};
 use protocol::epsilon::epsilon_f64;
-use protocol::CampaignSchema;
-use secrecy::ExposeSecret;
+use protocol::{CampaignSchema, Statistic};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::deal::SQUASH_KEY_LIMIT;
 use crate::noise::{self, Scale};
 use crate::store::{KeyStore, StoreError};
+use crate::terms::CampaignTerms;
 use crate::verify;
 
 /// Why the keyholder refuses a release (each a stable code, logged).
@@ -88,6 +112,12 @@ pub enum Refusal {
     /// The aggregate is not the fold of the manifest's contributions.
     #[error("the aggregate is not the aggregation of the manifest's contributions")]
     AggregateMismatch,
+    /// Round 2 for a request this keyholder did not verify in round 1.
+    #[error("job {0} was not prepared here (its noise round comes first)")]
+    NotPrepared(u64),
+    /// The noises of round 2 are not every keyholder's valid noise.
+    #[error("{0}")]
+    NoiseInvalid(String),
     /// An earlier release of the campaign failed verification.
     #[error("campaign {campaign} is frozen at this keyholder since job {job}'s aggregate did not match its contributions; an operator must investigate and clear it")]
     CampaignFrozen {
@@ -116,6 +146,8 @@ impl Refusal {
             Self::ContributionInvalid(_) => "contribution_invalid",
             Self::AggregateMismatch => "aggregate_mismatch",
             Self::CampaignFrozen { .. } => "campaign_frozen",
+            Self::NotPrepared(_) => "not_prepared",
+            Self::NoiseInvalid(_) => "noise_invalid",
         }
     }
 }
@@ -142,7 +174,7 @@ pub(crate) fn failed(e: impl std::fmt::Display) -> ReleaseError {
     ReleaseError::Failed(e.to_string())
 }
 
-/// Probability bound reported with each value: |noise| ≤ bound with 99%.
+/// Probability bound reported with each value: |total noise| ≤ bound with 99%.
 const BOUND_DELTA_INV: u64 = 100;
 
 fn scale_f64(s: Scale) -> f64 {
@@ -160,63 +192,130 @@ pub enum NoiseMode {
     Disabled,
 }
 
-/// Runs the release policy for `job` of `campaign`. Every outcome is
-/// appended to the decryption log: a release before it is answered (if that
-/// entry cannot be written the release fails), a refusal best-effort.
-pub fn release(
+impl NoiseMode {
+    fn name(self) -> &'static str {
+        match self {
+            Self::DiscreteLaplace => "discrete_laplace",
+            #[cfg(feature = "test-only-no-noise")]
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+/// What round 1 verified and drew, kept for round 2 (`prepared.json`).
+#[derive(Debug, Serialize, Deserialize)]
+struct Prepared {
+    request_digest: String,
+    statistics: Vec<Statistic>,
+    requested_by: i64,
+    epsilon_micro: u64,
+    records: u64,
+    /// Blocks of each noised value.
+    blocks: Vec<u32>,
+    values: Vec<NoiseShare>,
+}
+
+/// Appends a refusal to the decryption log (best effort: a refusal
+/// releases nothing).
+fn log_refusal(store: &KeyStore, entry: serde_json::Value, r: &Refusal) {
+    let mut entry = entry;
+    entry["outcome"] = "refused".into();
+    entry["reason"] = r.code().into();
+    if let Err(e) = store.log(&entry) {
+        tracing::error!("decryption log: {e}");
+    }
+}
+
+fn log_entry(campaign: u64, job: u64, round: &str) -> serde_json::Value {
+    serde_json::json!({
+        "at": Utc::now(),
+        "campaign": campaign,
+        "job": job,
+        "round": round,
+        "caller": "server",
+        "epsilon_micro": 0,
+    })
+}
+
+/// Round 1 for `job` of `campaign` (see the module documentation).
+pub fn prepare(
     store: &KeyStore,
     campaign: u64,
     job: u64,
     req: &ReleaseRequest,
     mode: NoiseMode,
-) -> Result<ReleaseResponse, ReleaseError> {
-    let digest = hex::encode(Sha256::digest(serde_json::to_vec(req).map_err(failed)?));
-    let entry = |outcome: &str, reason: &str, eps: u64| {
-        serde_json::json!({
-            "at": Utc::now(),
-            "campaign": campaign,
-            "job": job,
-            "requested_by": req.requested_by,
-            "caller": "server",
-            "statistics": req.statistics,
-            "records": req.contributions().count(),
-            "epsilon_micro": eps,
-            "outcome": outcome,
-            "reason": reason,
-        })
-    };
-    let result = decide(store, campaign, job, req, &digest, mode, |eps| {
-        store.log(&entry("released", "", eps))
-    });
+) -> Result<NoiseResponse, ReleaseError> {
+    let result = prepare_inner(store, campaign, job, req, mode);
     if let Err(ReleaseError::Refused(r)) = &result {
-        if let Err(e) = store.log(&entry("refused", r.code(), 0)) {
-            tracing::error!("decryption log: {e}");
-        }
+        let mut entry = log_entry(campaign, job, "noise");
+        entry["requested_by"] = req.requested_by.into();
+        entry["statistics"] = serde_json::json!(req.statistics);
+        entry["records"] = req.contributions().count().into();
+        log_refusal(store, entry, r);
     }
     result
 }
 
-fn decide(
+/// The campaign's terms, refusing a campaign that is not registered.
+fn campaign_terms(store: &KeyStore, campaign: u64) -> Result<CampaignTerms, ReleaseError> {
+    if !store.has(campaign) {
+        return Err(Refusal::NoCampaignKeys(campaign).into());
+    }
+    Ok(store
+        .terms(campaign)?
+        .ok_or(Refusal::TermsUnknown(campaign))?)
+}
+
+fn check_budget(
+    store: &KeyStore,
+    campaign: u64,
+    terms: &CampaignTerms,
+    eps: u64,
+) -> Result<u64, ReleaseError> {
+    let spent = store.spent(campaign)?;
+    let after = spent.saturating_add(eps);
+    if after > terms.epsilon_micro {
+        return Err(Refusal::BudgetExhausted {
+            total: epsilon_f64(terms.epsilon_micro),
+            spent: epsilon_f64(spent),
+            asked: epsilon_f64(eps),
+        }
+        .into());
+    }
+    Ok(after)
+}
+
+fn plan_of(terms: &CampaignTerms, statistics: &[Statistic]) -> Result<StatsPlan, ReleaseError> {
+    let schema = CampaignSchema::parse(terms.schema.clone()).map_err(failed)?;
+    StatsPlan::new(&schema, statistics, terms.max_contributions)
+        .map_err(|e| Refusal::StatisticsNotInTerms(format!(": {e}")).into())
+}
+
+fn key_fingerprint(store: &KeyStore) -> Result<[u8; 32], ReleaseError> {
+    Ok(Sha256::digest(store.keyset_file("public_key.bin")?).into())
+}
+
+fn prepare_inner(
     store: &KeyStore,
     campaign: u64,
     job: u64,
     req: &ReleaseRequest,
-    digest: &str,
     mode: NoiseMode,
-    log_release: impl FnOnce(u64) -> Result<(), StoreError>,
-) -> Result<ReleaseResponse, ReleaseError> {
-    if !store.has(campaign) {
-        return Err(Refusal::NoCampaignKeys(campaign).into());
-    }
-    let terms = store
-        .terms(campaign)?
-        .ok_or(Refusal::TermsUnknown(campaign))?;
-    if let Some(stored) = store.release(campaign, job)? {
-        let stored: ReleaseResponse = serde_json::from_slice(&stored).map_err(failed)?;
-        if stored.request_digest != digest {
+) -> Result<NoiseResponse, ReleaseError> {
+    let digest = hex::encode(Sha256::digest(serde_json::to_vec(req).map_err(failed)?));
+    let terms = campaign_terms(store, campaign)?;
+    let info = store.keyset()?.ok_or(StoreError::NoKeySet)?;
+    if let Some((prepared, _, noise)) = store.prepared(campaign, job)? {
+        let prepared: Prepared = serde_json::from_slice(&prepared).map_err(failed)?;
+        if prepared.request_digest != digest {
             return Err(Refusal::ReleaseConflict(job).into());
         }
-        return Ok(stored);
+        return Ok(NoiseResponse {
+            index: info.index,
+            parties: info.parties,
+            request_digest: digest,
+            noise: STANDARD.encode(noise),
+        });
     }
     if let Some(job) = store.frozen(campaign)? {
         return Err(Refusal::CampaignFrozen { campaign, job }.into());
@@ -235,19 +334,8 @@ fn decide(
     if req.epsilon_micro == 0 {
         return Err(Refusal::InvalidEpsilon.into());
     }
-    let spent = store.spent(campaign)?;
-    let after = spent.saturating_add(req.epsilon_micro);
-    if after > terms.epsilon_micro {
-        return Err(Refusal::BudgetExhausted {
-            total: epsilon_f64(terms.epsilon_micro),
-            spent: epsilon_f64(spent),
-            asked: epsilon_f64(req.epsilon_micro),
-        }
-        .into());
-    }
-    let schema = CampaignSchema::parse(terms.schema.clone()).map_err(failed)?;
-    let plan = StatsPlan::new(&schema, &req.statistics, terms.max_contributions)
-        .map_err(|e| Refusal::StatisticsNotInTerms(format!(": {e}")))?;
+    check_budget(store, campaign, &terms, req.epsilon_micro)?;
+    let plan = plan_of(&terms, &req.statistics)?;
     if plan.aggregates.is_empty() {
         return Err(Refusal::NothingToDecrypt.into());
     }
@@ -264,8 +352,8 @@ fn decide(
         .into());
     }
     // The expensive part: every contribution checked, the aggregation
-    // re-executed and compared byte for byte. Only a verified aggregate is
-    // decrypted; a mismatch freezes the campaign.
+    // re-executed and compared byte for byte. A mismatch freezes the
+    // campaign.
     match verify::verify_job(store, campaign, &terms, &plan, req, &bytes) {
         Err(ReleaseError::Refused(Refusal::AggregateMismatch)) => {
             store.freeze(campaign, job)?;
@@ -273,52 +361,200 @@ fn decide(
         }
         other => other?,
     };
-    let client = store.client_key(campaign)?;
-    let client_key: tfhe::ClientKey =
-        from_bytes(client.expose_secret(), CLIENT_KEY_LIMIT, "client key").map_err(failed)?;
-    let plain = decrypt_partial(&client_key, &plan, &partial).map_err(failed)?;
+    // This keyholder's own noise, full scale, for every value.
     let m = u32::try_from(plan.aggregates.len()).map_err(failed)?;
     let mut rng = rand::rngs::OsRng;
-    let mut values = Vec::with_capacity(plain.len());
-    for (spec, v) in plan.aggregates.iter().zip(plain) {
+    let mut noise = Vec::with_capacity(plan.aggregates.len());
+    let mut values = Vec::with_capacity(plan.aggregates.len());
+    for spec in &plan.aggregates {
         let scale = noise::laplace_scale(spec.sensitivity, m, req.epsilon_micro).map_err(failed)?;
-        let exact = i128::try_from(v).map_err(failed)?;
-        let (value, noise_scale, bound) = match mode {
+        let clamp = noise::tail_bound(scale, u64::MAX);
+        let blocks = noised_blocks(spec.blocks, info.parties, clamp).map_err(failed)?;
+        let clamp = i128::try_from(clamp).map_err(failed)?;
+        let (eta, noise_scale, bound) = match mode {
             NoiseMode::DiscreteLaplace => (
-                exact + noise::discrete_laplace(&mut rng, scale),
+                noise::discrete_laplace(&mut rng, scale).clamp(-clamp, clamp),
                 scale_f64(scale),
-                noise::tail_bound(scale, BOUND_DELTA_INV) as f64,
+                noise::tail_bound(scale, BOUND_DELTA_INV * u64::from(info.parties)) as f64,
             ),
             #[cfg(feature = "test-only-no-noise")]
-            NoiseMode::Disabled => (exact, 0.0, 0.0),
+            NoiseMode::Disabled => (0, 0.0, 0.0),
         };
-        values.push(Released {
+        noise.push((eta, blocks));
+        values.push(NoiseShare {
             key: spec.kind.key(),
-            value,
             noise_scale,
             noise_bound_99: bound,
         });
     }
+    let fingerprint = key_fingerprint(store)?;
+    let public = PublicMaterial {
+        public_key: store.keyset_file("public_key.bin")?,
+        crs: store.keyset_file("noise_crs.bin")?,
+    };
+    let encrypted = encrypt_noise(
+        &noise,
+        &public.public_key().map_err(failed)?,
+        &public.crs().map_err(failed)?,
+        &noise_metadata(campaign, job, info.index, &fingerprint),
+    )
+    .map_err(failed)?;
+    let prepared = Prepared {
+        request_digest: digest.clone(),
+        statistics: req.statistics.clone(),
+        requested_by: req.requested_by,
+        epsilon_micro: req.epsilon_micro,
+        records,
+        blocks: noise.iter().map(|(_, b)| *b).collect(),
+        values,
+    };
+    store.put_prepared(
+        campaign,
+        job,
+        &serde_json::to_vec(&prepared).map_err(failed)?,
+        &bytes,
+        &encrypted,
+    )?;
+    Ok(NoiseResponse {
+        index: info.index,
+        parties: info.parties,
+        request_digest: digest,
+        noise: STANDARD.encode(encrypted),
+    })
+}
+
+/// Round 2 for `job` of `campaign` (see the module documentation).
+pub fn decrypt(
+    store: &KeyStore,
+    campaign: u64,
+    job: u64,
+    req: &DecryptRequest,
+    mode: NoiseMode,
+) -> Result<DecryptResponse, ReleaseError> {
+    let result = decrypt_inner(store, campaign, job, req, mode);
+    if let Err(ReleaseError::Refused(r)) = &result {
+        log_refusal(store, log_entry(campaign, job, "decrypt"), r);
+    }
+    result
+}
+
+fn decrypt_inner(
+    store: &KeyStore,
+    campaign: u64,
+    job: u64,
+    req: &DecryptRequest,
+    mode: NoiseMode,
+) -> Result<DecryptResponse, ReleaseError> {
+    let terms = campaign_terms(store, campaign)?;
+    if let Some(stored) = store.release(campaign, job)? {
+        let stored: DecryptResponse = serde_json::from_slice(&stored).map_err(failed)?;
+        if stored.request_digest != req.request_digest {
+            return Err(Refusal::ReleaseConflict(job).into());
+        }
+        return Ok(stored);
+    }
+    if let Some(job) = store.frozen(campaign)? {
+        return Err(Refusal::CampaignFrozen { campaign, job }.into());
+    }
+    let (prepared, aggregate, own_noise) = store
+        .prepared(campaign, job)?
+        .ok_or(Refusal::NotPrepared(job))?;
+    let prepared: Prepared = serde_json::from_slice(&prepared).map_err(failed)?;
+    if prepared.request_digest != req.request_digest {
+        return Err(Refusal::ReleaseConflict(job).into());
+    }
+    let info = store.keyset()?.ok_or(StoreError::NoKeySet)?;
+    if req.noises.len() != info.parties as usize {
+        return Err(Refusal::NoiseInvalid(format!(
+            "{} noises for {} keyholders",
+            req.noises.len(),
+            info.parties
+        ))
+        .into());
+    }
+    let fingerprint = key_fingerprint(store)?;
+    let public = PublicMaterial {
+        public_key: store.keyset_file("public_key.bin")?,
+        crs: store.keyset_file("noise_crs.bin")?,
+    };
+    let (public_key, noise_crs) = (
+        public.public_key().map_err(failed)?,
+        public.crs().map_err(failed)?,
+    );
+    let mut noises = Vec::with_capacity(req.noises.len());
+    for (j, b64) in req.noises.iter().enumerate() {
+        let bytes = STANDARD
+            .decode(b64)
+            .map_err(|_| Refusal::NoiseInvalid(format!("keyholder {j}'s noise is not base64")))?;
+        if j == info.index as usize {
+            if bytes != own_noise {
+                return Err(Refusal::NoiseInvalid(
+                    "this keyholder's own noise is missing or changed".into(),
+                )
+                .into());
+            }
+        } else {
+            let index = u32::try_from(j).map_err(failed)?;
+            verify_noise(
+                &bytes,
+                &prepared.blocks,
+                &public_key,
+                &noise_crs,
+                &noise_metadata(campaign, job, index, &fingerprint),
+            )
+            .map_err(|e| Refusal::NoiseInvalid(format!("keyholder {j}'s noise: {e}")))?;
+        }
+        noises.push(bytes);
+    }
+    let after = check_budget(store, campaign, &terms, prepared.epsilon_micro)?;
+    let plan = plan_of(&terms, &prepared.statistics)?;
+    let partial = Partial::from_bytes(&aggregate, &plan).map_err(failed)?;
+    let server_key = from_bytes(
+        &store.keyset_file("server_key.bin")?,
+        SERVER_KEY_LIMIT,
+        "server key",
+    )
+    .map_err(failed)?;
+    let backend = CpuBackend::new(&server_key);
+    let noised = backend
+        .noised(&partial.values, &prepared.blocks, &noises)
+        .map_err(failed)?;
+    let squash_key: tfhe::integer::noise_squashing::CompressedNoiseSquashingKey = from_bytes(
+        &store.keyset_file("squash_key.bin")?,
+        SQUASH_KEY_LIMIT,
+        "squashing key",
+    )
+    .map_err(failed)?;
+    let squashed = backend
+        .squash(&squash_key.decompress(), &noised)
+        .map_err(failed)?;
+    let share = store.share()?;
+    let partial = partial_decrypt(&share, &squashed, &mut rand::rngs::OsRng).map_err(failed)?;
     // ε is spent durably first, then the release is logged durably; only
-    // then is anything stored for the answer. A failure in between loses
-    // budget but never releases a value that is not in the log.
+    // then is the answer stored and sent. A failure in between loses
+    // budget but never answers a partial decryption that is not in the log.
     store.set_spent(campaign, after)?;
-    log_release(req.epsilon_micro)?;
-    let resp = ReleaseResponse {
+    let mut entry = log_entry(campaign, job, "decrypt");
+    entry["outcome"] = "released".into();
+    entry["reason"] = "".into();
+    entry["requested_by"] = prepared.requested_by.into();
+    entry["statistics"] = serde_json::json!(prepared.statistics);
+    entry["records"] = prepared.records.into();
+    entry["epsilon_micro"] = prepared.epsilon_micro.into();
+    entry["squashed_digest"] = partial.squashed_digest.clone().into();
+    store.log(&entry)?;
+    let resp = DecryptResponse {
         job_id: job,
         campaign_id: campaign,
-        records,
-        epsilon_micro: req.epsilon_micro,
-        noise: match mode {
-            NoiseMode::DiscreteLaplace => "discrete_laplace".into(),
-            #[cfg(feature = "test-only-no-noise")]
-            NoiseMode::Disabled => "disabled".into(),
-        },
-        values,
+        records: prepared.records,
+        epsilon_micro: prepared.epsilon_micro,
+        noise: mode.name().into(),
+        values: prepared.values,
+        partial,
         released_at: Utc::now(),
         budget_spent_micro: after,
         budget_total_micro: terms.epsilon_micro,
-        request_digest: digest.to_string(),
+        request_digest: prepared.request_digest,
     };
     store.put_release(campaign, job, &serde_json::to_vec(&resp).map_err(failed)?)?;
     Ok(resp)

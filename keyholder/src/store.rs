@@ -1,7 +1,9 @@
-//! The keyholder's storage: one directory per campaign, written atomically
-//! (temporary directory, then rename). The client key is sealed with
-//! AES-256-GCM under the key-encryption key, with the campaign id as
-//! associated data so a sealed key cannot be moved to another campaign.
+//! The keyholder's storage: the dealt key set (`keyset/`: its public files
+//! and this keyholder's share of the decryption secret, sealed with
+//! AES-256-GCM under the key-encryption key, the key set's id and the share
+//! index as associated data so a sealed share cannot be moved to another
+//! key set or position) and one directory per campaign, each written
+//! atomically (temporary directory, then rename) and durably.
 
 use std::fs;
 use std::io::Write;
@@ -11,6 +13,9 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox};
+
+use fhe_compute::threshold::KeyShare;
+use sha2::Digest;
 
 use crate::terms::{CampaignTerms, TermsError};
 
@@ -23,19 +28,34 @@ pub enum StoreError {
     /// The key-encryption key is malformed.
     #[error("key-encryption key must be 64 hex characters")]
     BadKek,
-    /// A sealed client key did not open (wrong KEK, tampering, or moved).
-    #[error("sealed client key of campaign {0} does not open")]
-    Unseal(u64),
+    /// The sealed share did not open (wrong KEK, tampering, or moved).
+    #[error("the sealed key share does not open")]
+    Unseal,
+    /// No key set was dealt to this keyholder.
+    #[error("this keyholder holds no key set: import a dealt bundle (cipherpool-keyholder deal, then CIPHERPOOL_KEYHOLDER_KEYSET_BUNDLE)")]
+    NoKeySet,
+    /// A bundle that is not this keyholder's key set, or not a bundle.
+    #[error("key set bundle: {0}")]
+    Bundle(String),
 }
 
-/// Public material of one campaign as stored.
-pub struct StoredPublic {
-    /// Serialized compact public key.
-    pub public_key: Vec<u8>,
-    /// Serialized CRS.
-    pub crs: Vec<u8>,
-    /// Serialized compressed server key.
-    pub server_key: Vec<u8>,
+/// The public files of a dealt key set (in `keyset/` and in a bundle).
+pub const KEYSET_PUBLIC_FILES: [&str; 4] = [
+    "public_key.bin",
+    "server_key.bin",
+    "squash_key.bin",
+    "noise_crs.bin",
+];
+
+/// What a dealt key set is, for this keyholder (`keyset.json`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeySetInfo {
+    /// SHA-256 of the public key, hex.
+    pub key_id: String,
+    /// This keyholder's share index.
+    pub index: u32,
+    /// How many keyholders hold a share.
+    pub parties: u32,
 }
 
 /// Where the key-encryption key comes from.
@@ -110,24 +130,75 @@ impl KeyStore {
         Aes256Gcm::new_from_slice(self.kek.expose_secret()).expect("32-byte key")
     }
 
-    fn aad(campaign: u64) -> Vec<u8> {
-        format!("cipherpool/keyholder/client-key/{campaign}").into_bytes()
+    fn share_aad(info: &KeySetInfo) -> Vec<u8> {
+        format!(
+            "cipherpool/keyholder/share/{}/{}/{}",
+            info.key_id, info.index, info.parties
+        )
+        .into_bytes()
     }
 
-    /// Stores a campaign's keys atomically; the client key is sealed.
-    pub fn put(
-        &self,
-        campaign: u64,
-        client_key: &[u8],
-        public: &StoredPublic,
-    ) -> Result<(), StoreError> {
-        let final_dir = self.dir(campaign);
+    fn keyset_dir(&self) -> PathBuf {
+        self.root.join("keyset")
+    }
+
+    /// The key set this keyholder holds, if one was imported.
+    pub fn keyset(&self) -> Result<Option<KeySetInfo>, StoreError> {
+        let dir = self.keyset_dir();
+        if !dir.join("complete").exists() {
+            return Ok(None);
+        }
+        let bytes = fs::read(dir.join("keyset.json"))?;
+        Ok(Some(
+            serde_json::from_slice(&bytes).map_err(std::io::Error::other)?,
+        ))
+    }
+
+    /// Imports a dealt bundle (`keyset.json`, `share.bin` and the public
+    /// files): the share is sealed, the public files copied. Importing the
+    /// same key set and index again changes nothing; another one is refused
+    /// (a keyholder holds one key set; a new one needs a new directory).
+    pub fn import_keyset(&self, bundle: &Path) -> Result<KeySetInfo, StoreError> {
+        let bad = |m: String| StoreError::Bundle(format!("{}: {m}", bundle.display()));
+        let info: KeySetInfo = serde_json::from_slice(
+            &fs::read(bundle.join("keyset.json")).map_err(|e| bad(e.to_string()))?,
+        )
+        .map_err(|e| bad(e.to_string()))?;
+        if let Some(held) = self.keyset()? {
+            return if held == info {
+                Ok(held)
+            } else {
+                Err(bad(format!(
+                    "this keyholder already holds key set {} (share {} of {})",
+                    held.key_id, held.index, held.parties
+                )))
+            };
+        }
+        let share = zeroize::Zeroizing::new(
+            fs::read(bundle.join("share.bin")).map_err(|e| bad(e.to_string()))?,
+        );
+        let parsed = KeyShare::from_bytes(&share).map_err(|e| bad(e.to_string()))?;
+        if (parsed.index(), parsed.parties()) != (info.index, info.parties) {
+            return Err(bad("the share is not the one keyset.json names".into()));
+        }
+        let public_key = fs::read(bundle.join("public_key.bin")).map_err(|e| bad(e.to_string()))?;
+        if hex::encode(sha2::Sha256::digest(&public_key)) != info.key_id {
+            return Err(bad("the public key is not the key set's".into()));
+        }
         let tmp = self
             .root
-            .join("campaigns")
-            .join(format!(".tmp-{campaign}-{}", std::process::id()));
+            .join(format!(".tmp-keyset-{}", std::process::id()));
         let _ = fs::remove_dir_all(&tmp);
         fs::create_dir_all(&tmp)?;
+        for name in KEYSET_PUBLIC_FILES {
+            let from = bundle.join(name);
+            // A hard link where the bundle is on the same file system (the
+            // squashing key alone is ~270 MB), a copy otherwise.
+            if fs::hard_link(&from, tmp.join(name)).is_err() {
+                fs::copy(&from, tmp.join(name)).map_err(|e| bad(format!("{name}: {e}")))?;
+            }
+            fs::File::open(tmp.join(name))?.sync_all()?;
+        }
         let mut nonce = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let sealed = self
@@ -135,17 +206,69 @@ impl KeyStore {
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
-                    msg: client_key,
-                    aad: &Self::aad(campaign),
+                    msg: share.as_slice(),
+                    aad: &Self::share_aad(&info),
                 },
             )
-            .map_err(|_| StoreError::Unseal(campaign))?;
+            .map_err(|_| StoreError::Unseal)?;
         let mut blob = nonce.to_vec();
         blob.extend_from_slice(&sealed);
-        write_private(&tmp.join("client_key.sealed"), &blob)?;
-        write_synced(&tmp.join("public_key.bin"), &public.public_key)?;
-        write_synced(&tmp.join("crs.bin"), &public.crs)?;
-        write_synced(&tmp.join("server_key.bin"), &public.server_key)?;
+        write_private(&tmp.join("share.sealed"), &blob)?;
+        write_synced(
+            &tmp.join("keyset.json"),
+            &serde_json::to_vec_pretty(&info).map_err(std::io::Error::other)?,
+        )?;
+        write_synced(&tmp.join("complete"), b"")?;
+        sync_dir(&tmp)?;
+        let _ = fs::remove_dir_all(self.keyset_dir());
+        fs::rename(&tmp, self.keyset_dir())?;
+        sync_dir(&self.root)?;
+        Ok(info)
+    }
+
+    /// Opens this keyholder's sealed share.
+    pub fn share(&self) -> Result<KeyShare, StoreError> {
+        let info = self.keyset()?.ok_or(StoreError::NoKeySet)?;
+        let blob = fs::read(self.keyset_dir().join("share.sealed"))?;
+        if blob.len() < 12 {
+            return Err(StoreError::Unseal);
+        }
+        let (nonce, sealed) = blob.split_at(12);
+        let plain = zeroize::Zeroizing::new(
+            self.cipher()
+                .decrypt(
+                    Nonce::from_slice(nonce),
+                    Payload {
+                        msg: sealed,
+                        aad: &Self::share_aad(&info),
+                    },
+                )
+                .map_err(|_| StoreError::Unseal)?,
+        );
+        KeyShare::from_bytes(&plain).map_err(|_| StoreError::Unseal)
+    }
+
+    /// One public file of the key set ([`KEYSET_PUBLIC_FILES`]).
+    pub fn keyset_file(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        debug_assert!(KEYSET_PUBLIC_FILES.contains(&name));
+        if self.keyset()?.is_none() {
+            return Err(StoreError::NoKeySet);
+        }
+        Ok(fs::read(self.keyset_dir().join(name))?)
+    }
+
+    /// Registers a campaign under the key set with its CRS, atomically.
+    pub fn put_campaign(&self, campaign: u64, crs: &[u8]) -> Result<(), StoreError> {
+        let info = self.keyset()?.ok_or(StoreError::NoKeySet)?;
+        let final_dir = self.dir(campaign);
+        let tmp = self
+            .root
+            .join("campaigns")
+            .join(format!(".tmp-{campaign}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir_all(&tmp)?;
+        write_synced(&tmp.join("crs.bin"), crs)?;
+        write_synced(&tmp.join("key_id"), info.key_id.as_bytes())?;
         write_synced(&tmp.join("complete"), b"")?;
         sync_dir(&tmp)?;
         let _ = fs::remove_dir_all(&final_dir);
@@ -154,13 +277,9 @@ impl KeyStore {
         Ok(())
     }
 
-    /// Reads one public file of a campaign: `public_key.bin`, `crs.bin` or `server_key.bin`.
-    pub fn read_public(&self, campaign: u64, name: &str) -> Result<Vec<u8>, StoreError> {
-        debug_assert!(matches!(
-            name,
-            "public_key.bin" | "crs.bin" | "server_key.bin"
-        ));
-        Ok(fs::read(self.dir(campaign).join(name))?)
+    /// A campaign's CRS.
+    pub fn crs(&self, campaign: u64) -> Result<Vec<u8>, StoreError> {
+        Ok(fs::read(self.dir(campaign).join("crs.bin"))?)
     }
 
     /// Records a campaign's release terms. Terms never change: the same
@@ -259,6 +378,54 @@ impl KeyStore {
         write_atomic(&path, bytes)
     }
 
+    fn prepared_dir(&self, campaign: u64, job: u64) -> PathBuf {
+        self.dir(campaign).join("releases").join(job.to_string())
+    }
+
+    /// A job's first-round state: what was verified and the noise answered
+    /// (`prepared.json`, `aggregate.bin`, `noise.bin`).
+    pub fn prepared(
+        &self,
+        campaign: u64,
+        job: u64,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>, Vec<u8>)>, StoreError> {
+        let dir = self.prepared_dir(campaign, job);
+        if !dir.join("complete").exists() {
+            return Ok(None);
+        }
+        Ok(Some((
+            fs::read(dir.join("prepared.json"))?,
+            fs::read(dir.join("aggregate.bin"))?,
+            fs::read(dir.join("noise.bin"))?,
+        )))
+    }
+
+    /// Stores a job's first-round state, atomically.
+    pub fn put_prepared(
+        &self,
+        campaign: u64,
+        job: u64,
+        prepared: &[u8],
+        aggregate: &[u8],
+        noise: &[u8],
+    ) -> Result<(), StoreError> {
+        let dir = self.prepared_dir(campaign, job);
+        let parent = dir.parent().unwrap_or(&self.root).to_path_buf();
+        fs::create_dir_all(&parent)?;
+        let tmp = parent.join(format!(".tmp-{job}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir_all(&tmp)?;
+        write_synced(&tmp.join("prepared.json"), prepared)?;
+        write_synced(&tmp.join("aggregate.bin"), aggregate)?;
+        write_synced(&tmp.join("noise.bin"), noise)?;
+        write_synced(&tmp.join("complete"), b"")?;
+        sync_dir(&tmp)?;
+        let _ = fs::remove_dir_all(&dir);
+        fs::rename(&tmp, &dir)?;
+        sync_dir(&parent)?;
+        Ok(())
+    }
+
     /// Appends one line to the decryption log (`<root>/decryptions.log`, JSON
     /// lines: every release and every refusal), synced to disk.
     pub fn log(&self, entry: &serde_json::Value) -> Result<(), StoreError> {
@@ -290,26 +457,6 @@ impl KeyStore {
             .map(|l| serde_json::from_str(l).map_err(|e| StoreError::Io(std::io::Error::other(e))))
             .collect()
     }
-
-    /// Opens a sealed client key (used by decryption of released aggregates).
-    pub fn client_key(&self, campaign: u64) -> Result<SecretBox<Vec<u8>>, StoreError> {
-        let blob = fs::read(self.dir(campaign).join("client_key.sealed"))?;
-        if blob.len() < 12 {
-            return Err(StoreError::Unseal(campaign));
-        }
-        let (nonce, sealed) = blob.split_at(12);
-        let plain = self
-            .cipher()
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: &Self::aad(campaign),
-                },
-            )
-            .map_err(|_| StoreError::Unseal(campaign))?;
-        Ok(SecretBox::new(Box::new(plain)))
-    }
 }
 
 /// Writes a file atomically and durably: a synced temporary file renamed
@@ -336,7 +483,8 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes a file readable by its owner only (mode 0600), synced.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -353,43 +501,91 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    /// A bundle with a well-formed share of 4096 coefficients (the value
+    /// of each byte is `fill`) and stand-in public files.
+    fn bundle(dir: &Path, index: u32, parties: u32, fill: u8) -> KeySetInfo {
+        fs::create_dir_all(dir).unwrap();
+        let public_key = b"public key".to_vec();
+        let info = KeySetInfo {
+            key_id: hex::encode(sha2::Sha256::digest(&public_key)),
+            index,
+            parties,
+        };
+        let mut share = b"CPSHARE1".to_vec();
+        share.extend_from_slice(&index.to_be_bytes());
+        share.extend_from_slice(&parties.to_be_bytes());
+        share.extend(std::iter::repeat_n(fill, 16 * 4096));
+        fs::write(dir.join("share.bin"), share).unwrap();
+        fs::write(dir.join("keyset.json"), serde_json::to_vec(&info).unwrap()).unwrap();
+        for name in KEYSET_PUBLIC_FILES {
+            let bytes = if name == "public_key.bin" {
+                public_key.clone()
+            } else {
+                name.as_bytes().to_vec()
+            };
+            fs::write(dir.join(name), bytes).unwrap();
+        }
+        info
+    }
+
     #[test]
-    fn seals_client_keys_and_binds_them_to_the_campaign() {
+    fn seals_the_share_and_binds_it_to_its_key_set_and_position() {
         let dir = std::env::temp_dir().join(format!("kh-test-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        let store = KeyStore::open(&dir, &KekSource::InDataDir).unwrap();
-        let public = StoredPublic {
-            public_key: vec![1],
-            crs: vec![2],
-            server_key: vec![3],
-        };
-        store.put(7, b"very secret client key", &public).unwrap();
-        assert!(store.has(7));
-        assert!(!store.has(8));
-        let sealed = fs::read(dir.join("campaigns/7/client_key.sealed")).unwrap();
+        let store = KeyStore::open(&dir.join("data"), &KekSource::InDataDir).unwrap();
+        assert!(matches!(store.share(), Err(StoreError::NoKeySet)));
+        assert!(matches!(
+            store.put_campaign(1, b"crs"),
+            Err(StoreError::NoKeySet)
+        ));
+        let info = bundle(&dir.join("b0"), 0, 2, 0xab);
+        assert_eq!(store.import_keyset(&dir.join("b0")).unwrap(), info);
+        let sealed = fs::read(dir.join("data/keyset/share.sealed")).unwrap();
         assert!(
-            !sealed.windows(11).any(|w| w == b"very secret"),
-            "client key stored in clear"
+            !sealed.windows(32).any(|w| w.iter().all(|b| *b == 0xab)),
+            "share stored in clear"
         );
+        let share = store.share().unwrap();
+        assert_eq!((share.index(), share.parties()), (0, 2));
         assert_eq!(
-            store.client_key(7).unwrap().expose_secret().as_slice(),
-            b"very secret client key"
+            store.keyset_file("server_key.bin").unwrap(),
+            b"server_key.bin"
         );
-        // Moved to another campaign's folder, it does not open.
-        fs::create_dir_all(dir.join("campaigns/9")).unwrap();
+        // The same bundle again is a no-op; another position is refused.
+        store.import_keyset(&dir.join("b0")).unwrap();
+        bundle(&dir.join("b1"), 1, 2, 0xcd);
+        assert!(matches!(
+            store.import_keyset(&dir.join("b1")),
+            Err(StoreError::Bundle(_))
+        ));
+        // A share moved into another keyholder's position does not open.
+        let other = KeyStore::open(&dir.join("other"), &KekSource::InDataDir).unwrap();
+        fs::copy(dir.join("data/kek"), dir.join("other/kek")).unwrap();
+        let other = {
+            drop(other);
+            KeyStore::open(&dir.join("other"), &KekSource::InDataDir).unwrap()
+        };
+        other.import_keyset(&dir.join("b1")).unwrap();
         fs::copy(
-            dir.join("campaigns/7/client_key.sealed"),
-            dir.join("campaigns/9/client_key.sealed"),
+            dir.join("data/keyset/share.sealed"),
+            dir.join("other/keyset/share.sealed"),
         )
         .unwrap();
-        assert!(matches!(store.client_key(9), Err(StoreError::Unseal(9))));
+        assert!(matches!(other.share(), Err(StoreError::Unseal)));
         // With another KEK it does not open either.
         let hex = |s: &str| KekSource::Hex(SecretBox::from(s.to_string().into_boxed_str()));
-        let other = KeyStore::open(&dir, &hex(&"11".repeat(32))).unwrap();
-        assert!(matches!(other.client_key(7), Err(StoreError::Unseal(7))));
+        let rekeyed = KeyStore::open(&dir.join("data"), &hex(&"11".repeat(32))).unwrap();
+        assert!(matches!(rekeyed.share(), Err(StoreError::Unseal)));
         assert!(matches!(
             KeyStore::open(&dir, &hex("abcd")),
             Err(StoreError::BadKek)
+        ));
+        // A bundle whose public key is not its key id is refused.
+        let fresh = KeyStore::open(&dir.join("fresh"), &KekSource::InDataDir).unwrap();
+        fs::write(dir.join("b1/public_key.bin"), b"another key").unwrap();
+        assert!(matches!(
+            fresh.import_keyset(&dir.join("b1")),
+            Err(StoreError::Bundle(_))
         ));
         fs::remove_dir_all(&dir).unwrap();
     }

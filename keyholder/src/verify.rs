@@ -71,8 +71,8 @@ pub fn verify_job(
     aggregate_bytes: &[u8],
 ) -> Result<(), ReleaseError> {
     let material = PublicMaterial {
-        public_key: store.read_public(campaign, "public_key.bin")?,
-        crs: store.read_public(campaign, "crs.bin")?,
+        public_key: store.keyset_file("public_key.bin")?,
+        crs: store.crs(campaign)?,
     };
     let public_key = material.public_key().map_err(failed)?;
     let crs = material.crs().map_err(failed)?;
@@ -105,7 +105,7 @@ pub fn verify_job(
     let checked = started.elapsed();
     // Re-execute: fold each shard, merge left to right (the workers' reduce).
     let server_key = from_bytes(
-        &store.read_public(campaign, "server_key.bin")?,
+        &store.keyset_file("server_key.bin")?,
         SERVER_KEY_LIMIT,
         "server key",
     )

@@ -36,9 +36,11 @@ pub struct Settings {
     pub login: LoginLimits,
     /// `pretty` or `json` log lines.
     pub log_format: String,
-    /// Base URL of the keyholder.
+    /// Base URLs of the keyholders holding shares of the key set, comma
+    /// separated (all of them are needed for every release).
     pub keyholder_url: String,
-    /// Bearer token for the keyholder (shared secret).
+    /// Bearer tokens of those keyholders (shared secrets), comma separated
+    /// in the same order; one token for every keyholder if only one is given.
     pub keyholder_token: String,
     /// How many recent registry roots a contribution's proof may use.
     pub recent_roots: i64,

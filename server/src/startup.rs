@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
-use keyholder_api::{KeyholderClient, Keyholders};
+use keyholder_api::{KeyholderClient, KeyholderGroup, Keyholders};
 use tracing_actix_web::TracingLogger;
 
 use crate::attestation;
@@ -46,10 +46,10 @@ impl Application {
             AppState {
                 registry,
                 attestation,
-                keyholder: Arc::new(KeyholderClient::new(
+                keyholder: Arc::new(keyholder_group(
                     &settings.keyholder_url,
                     &settings.keyholder_token,
-                )),
+                )?),
                 campaign_crypto: Mutex::new(HashMap::new()),
                 recent_roots: settings.recent_roots,
             }
@@ -154,4 +154,31 @@ fn run(
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// The keyholders of `urls` (comma separated) with `tokens` (comma
+/// separated in the same order, or one for all).
+pub fn keyholder_group(urls: &str, tokens: &str) -> anyhow::Result<KeyholderGroup> {
+    let urls: Vec<&str> = urls
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect();
+    let tokens: Vec<&str> = tokens.split(',').map(str::trim).collect();
+    if urls.is_empty() {
+        anyhow::bail!("no keyholder configured (CIPHERPOOL_KEYHOLDER_URL)");
+    }
+    if tokens.len() != urls.len() && tokens.len() != 1 {
+        anyhow::bail!(
+            "{} keyholder URLs but {} tokens (CIPHERPOOL_KEYHOLDER_TOKEN: one per keyholder, comma separated)",
+            urls.len(),
+            tokens.len()
+        );
+    }
+    Ok(KeyholderGroup::new(
+        urls.iter()
+            .enumerate()
+            .map(|(i, u)| KeyholderClient::new(u, tokens[i.min(tokens.len() - 1)]))
+            .collect(),
+    ))
 }

@@ -105,6 +105,10 @@ async fn readme_walkthrough_over_real_processes() {
                 kh_dir.with_extension("kek"),
             )
             .env("CIPHERPOOL_KEYHOLDER_TOKEN", KEYHOLDER_TOKEN)
+            .env(
+                "CIPHERPOOL_KEYHOLDER_KEYSET_BUNDLE",
+                dealt_keyset(1).join("party-0"),
+            )
             .spawn()
             .unwrap(),
     );

@@ -65,41 +65,62 @@ async fn get(client: &reqwest::Client, url: String, token: &str) -> Value {
         .unwrap()
 }
 
-/// PostgreSQL (a fresh database), the keyholder and the server as real
+/// PostgreSQL (a fresh database), the two keyholders of a dealt key set
+/// (each its own process, directory, KEK and token) and the server as real
 /// processes, and an admin created with `cipherpool create-admin`.
 struct Platform {
-    keyholder: Killed,
+    keyholders: Vec<Killed>,
     keyholder_bin: String,
-    keyholder_port: u16,
+    keyholder_ports: Vec<u16>,
     _server: Killed,
     base: String,
     db_url: String,
     dir: std::path::PathBuf,
 }
 
-const E2E_KEYHOLDER_TOKEN: &str = "e2e-keyholder-token-abcdefghijkl";
+/// Keyholders of the end-to-end platforms.
+const E2E_KEYHOLDERS: u32 = 2;
 
-fn spawn_keyholder_process(name: &str, port: u16, dir: &std::path::Path, token: &str) -> Killed {
+fn e2e_token(i: usize) -> String {
+    format!("e2e-keyholder-token-abcdefghijkl-{i}")
+}
+
+fn spawn_keyholder_process(
+    name: &str,
+    port: u16,
+    dir: &std::path::Path,
+    index: usize,
+    token: &str,
+) -> Killed {
+    let bundle = dealt_keyset(E2E_KEYHOLDERS).join(format!("party-{index}"));
     Killed(
         bin(name)
             .env("CIPHERPOOL_KEYHOLDER_LISTEN", format!("127.0.0.1:{port}"))
-            .env("CIPHERPOOL_KEYHOLDER_DATA_DIR", dir.join("keyholder"))
-            .env("CIPHERPOOL_KEYHOLDER_KEK_FILE", dir.join("keyholder-kek"))
+            .env(
+                "CIPHERPOOL_KEYHOLDER_DATA_DIR",
+                dir.join(format!("keyholder-{index}")),
+            )
+            .env(
+                "CIPHERPOOL_KEYHOLDER_KEK_FILE",
+                dir.join(format!("keyholder-{index}-kek")),
+            )
             .env("CIPHERPOOL_KEYHOLDER_TOKEN", token)
+            .env("CIPHERPOOL_KEYHOLDER_KEYSET_BUNDLE", bundle)
             .spawn()
             .unwrap(),
     )
 }
 
 impl Platform {
-    /// Stops the keyholder and starts it again on the same port and
+    /// Stops keyholder `index` and starts it again on the same port and
     /// storage, now expecting `token`.
-    async fn restart_keyholder(&mut self, token: &str) {
-        let _ = self.keyholder.0.kill();
-        let _ = self.keyholder.0.wait();
-        self.keyholder =
-            spawn_keyholder_process(&self.keyholder_bin, self.keyholder_port, &self.dir, token);
-        wait_up(&format!("http://127.0.0.1:{}", self.keyholder_port)).await;
+    async fn restart_keyholder(&mut self, index: usize, token: &str) {
+        let k = &mut self.keyholders[index];
+        let _ = k.0.kill();
+        let _ = k.0.wait();
+        let port = self.keyholder_ports[index];
+        *k = spawn_keyholder_process(&self.keyholder_bin, port, &self.dir, index, token);
+        wait_up(&format!("http://127.0.0.1:{port}")).await;
     }
 }
 
@@ -109,9 +130,13 @@ async fn start_platform(keyholder: &str, server_env: &[(&str, &str)]) -> Platfor
     let db_url = fresh_database();
     let dir = scratch_dir("e2e");
     std::fs::create_dir_all(&dir).unwrap();
-    let (kh_port, port) = (free_port(), free_port());
-    let token = E2E_KEYHOLDER_TOKEN;
-    let keyholder_proc = spawn_keyholder_process(keyholder, kh_port, &dir, token);
+    let ports: Vec<u16> = (0..E2E_KEYHOLDERS).map(|_| free_port()).collect();
+    let port = free_port();
+    let keyholders: Vec<Killed> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| spawn_keyholder_process(keyholder, *p, &dir, i, &e2e_token(i)))
+        .collect();
     let out = bin("cipherpool")
         .args(["create-admin", "--email", "root@example.org"])
         .env("CIPHERPOOL_DATABASE_URL", &db_url)
@@ -123,27 +148,31 @@ async fn start_platform(keyholder: &str, server_env: &[(&str, &str)]) -> Platfor
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let urls: Vec<String> = ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect();
+    let tokens: Vec<String> = (0..ports.len()).map(e2e_token).collect();
     let server = Killed(
         bin("cipherpool")
             .arg("serve")
             .env("CIPHERPOOL_DATABASE_URL", &db_url)
             .env("CIPHERPOOL_LISTEN", format!("127.0.0.1:{port}"))
-            .env(
-                "CIPHERPOOL_KEYHOLDER_URL",
-                format!("http://127.0.0.1:{kh_port}"),
-            )
-            .env("CIPHERPOOL_KEYHOLDER_TOKEN", token)
+            .env("CIPHERPOOL_KEYHOLDER_URL", urls.join(","))
+            .env("CIPHERPOOL_KEYHOLDER_TOKEN", tokens.join(","))
             .envs(server_env.iter().copied())
             .spawn()
             .unwrap(),
     );
     let base = format!("http://127.0.0.1:{port}");
-    wait_up(&format!("http://127.0.0.1:{kh_port}")).await;
+    for u in &urls {
+        wait_up(u).await;
+    }
     wait_up(&base).await;
     Platform {
-        keyholder: keyholder_proc,
+        keyholders,
         keyholder_bin: keyholder.to_string(),
-        keyholder_port: kh_port,
+        keyholder_ports: ports,
         _server: server,
         base,
         db_url,
@@ -217,10 +246,18 @@ async fn contributions_over_real_processes() {
         .0,
         StatusCode::OK
     );
-    // The keyholder keeps the client key sealed in its own directory.
-    let sealed =
-        std::fs::read(dir.join(format!("keyholder/campaigns/{id}/client_key.sealed"))).unwrap();
-    assert!(sealed.len() > 1000);
+    // Each keyholder keeps only its own share, sealed in its own
+    // directory; both registered the campaign with the same CRS.
+    for i in 0..E2E_KEYHOLDERS {
+        let kh = dir.join(format!("keyholder-{i}"));
+        let sealed = std::fs::read(kh.join("keyset/share.sealed")).unwrap();
+        assert!(sealed.len() > 16 * 4096);
+        assert!(kh.join(format!("campaigns/{id}/crs.bin")).exists());
+    }
+    assert_eq!(
+        std::fs::read(dir.join(format!("keyholder-0/campaigns/{id}/crs.bin"))).unwrap(),
+        std::fs::read(dir.join(format!("keyholder-1/campaigns/{id}/crs.bin"))).unwrap()
+    );
 
     let mut wallets = Vec::new();
     for (i, region) in ["north", "south", "north"].iter().enumerate() {
@@ -350,8 +387,9 @@ async fn account(
     )
 }
 
-/// Issue 4's walk-through over real processes: PostgreSQL, keyholder (the
-/// test-only build without noise, so equality is exact), server
+/// Issue 4's walk-through over real processes: PostgreSQL, two keyholders
+/// (the test-only build without noise, so equality is exact: the values
+/// come out of their combined partial decryptions), server
 /// and two `cipherpool worker` processes, one killed while it holds a shard.
 #[tokio::test]
 async fn a_report_over_real_processes_survives_a_killed_worker() {
@@ -556,10 +594,10 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
         1_000 - 600 - 100
     );
 
-    // The keyholder restarted expecting another token: no retry would
-    // mend the server's, so the next report fails with a clear error and
-    // its price is refunded (instead of retrying for ever).
-    p.restart_keyholder("a-rotated-keyholder-token-0123456789")
+    // The second keyholder restarted expecting another token: no retry
+    // would mend the server's, so the next report fails with a clear error
+    // and its price is refunded (instead of retrying for ever).
+    p.restart_keyholder(1, "a-rotated-keyholder-token-0123456789")
         .await;
     let (s, second) = post(
         &http,

@@ -237,7 +237,7 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     )
     .await;
     let r = http
-        .post(format!("{kh_url}/campaigns/{id}/releases/902"))
+        .post(format!("{kh_url}/campaigns/{id}/releases/902/noise"))
         .json(&forged(one_shard(&entries), &a_ciphertext, 100_000))
         .send()
         .await
@@ -405,13 +405,27 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
         "privacy_budget_exhausted",
     )
     .await;
-    // The same job asked again (a server retry) gets the stored release, no new ε.
+    // The same job asked again (a server retry) gets the stored answer: the
+    // very same partial decryption (no fresh flooding), no new ε; combined,
+    // it is exactly the released values.
     let mut retry = forged(manifest, &aggregate, 1_000_000);
     retry["statistics"] = statistics;
-    let r = ask(rid, retry).await;
+    let r = ask(rid, retry.clone()).await;
     assert_eq!(r.status(), StatusCode::OK);
     let replay = body(r).await;
-    assert_eq!(replay["values"], results["values"]);
+    let again = body(ask(rid, retry).await).await;
+    assert_eq!(replay, again);
+    assert_eq!(replay["budget_spent_micro"], 1_000_000);
+    let partial: fhe_compute::threshold::PartialDecryption =
+        serde_json::from_value(replay["partial"].clone()).unwrap();
+    let combined = fhe_compute::threshold::combine(&[partial]).unwrap();
+    let released: Vec<i128> = results["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["value"].as_i64().unwrap() as i128)
+        .collect();
+    assert_eq!(combined, released);
 
     // The decryption log: one release, every refusal, who/what/when/ε.
     let log = std::fs::read_to_string(kh_dir.join("decryptions.log")).unwrap();

@@ -89,20 +89,75 @@ pub fn scratch_dir(prefix: &str) -> std::path::PathBuf {
         .join(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()))
 }
 
-/// Starts an in-process keyholder with its own temporary directory; returns its URL.
+/// A key set dealt among `parties` keyholders (`<dir>/party-<i>` bundles),
+/// dealt once and kept under `<temp>/cipherpool-keysets/` across test runs
+/// (dealing takes tens of seconds; these are test keys).
+pub fn dealt_keyset(parties: u32) -> std::path::PathBuf {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static DEALT: Mutex<Option<HashMap<u32, std::path::PathBuf>>> = Mutex::new(None);
+    let mut dealt = DEALT.lock().unwrap_or_else(|e| e.into_inner());
+    let dealt = dealt.get_or_insert_with(HashMap::new);
+    if let Some(dir) = dealt.get(&parties) {
+        return dir.clone();
+    }
+    let root = std::env::temp_dir().join("cipherpool-keysets");
+    let dir = root.join(format!("v1-n{parties}"));
+    if !dir.join("complete").exists() {
+        let tmp = root.join(format!("tmp-n{parties}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        keyholder::deal::deal_bundles(parties, &tmp).expect("deal a test key set");
+        std::fs::write(tmp.join("complete"), b"").expect("mark the key set complete");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::rename(&tmp, &dir).expect("keep the key set");
+    }
+    dealt.insert(parties, dir.clone());
+    dir
+}
+
+/// Starts an in-process keyholder with its own temporary directory (the
+/// only share of a one-keyholder key set); returns its URL.
 pub async fn spawn_keyholder() -> String {
     spawn_keyholder_in(true).await.0
 }
 
-/// Starts an in-process keyholder (with differential-privacy noise unless
-/// `noise` is false: the test-only build); returns its URL and directory.
+/// Starts an in-process one-keyholder key set's keyholder (with
+/// differential-privacy noise unless `noise` is false: the test-only
+/// build); returns its URL and directory.
 pub async fn spawn_keyholder_in(noise: bool) -> (String, std::path::PathBuf) {
+    spawn_share_holder(&dealt_keyset(1).join("party-0"), noise, KEYHOLDER_TOKEN).await
+}
+
+/// Starts every keyholder of a key set dealt among `parties` (noise as in
+/// [`spawn_keyholder_in`]), each with its own directory and token
+/// `<KEYHOLDER_TOKEN>-<i>`; returns their URLs and directories in share order.
+pub async fn spawn_keyholders(parties: u32, noise: bool) -> Vec<(String, std::path::PathBuf)> {
+    let keyset = dealt_keyset(parties);
+    let mut all = Vec::new();
+    for i in 0..parties {
+        let token = keyholder_token(i);
+        all.push(spawn_share_holder(&keyset.join(format!("party-{i}")), noise, &token).await);
+    }
+    all
+}
+
+/// The token of keyholder `i` of [`spawn_keyholders`].
+pub fn keyholder_token(i: u32) -> String {
+    format!("{KEYHOLDER_TOKEN}-{i}")
+}
+
+async fn spawn_share_holder(
+    bundle: &std::path::Path,
+    noise: bool,
+    token: &str,
+) -> (String, std::path::PathBuf) {
     let dir = scratch_dir("keyholder");
     let settings = KeyholderSettings {
         listen: "127.0.0.1:0".into(),
         data_dir: dir.clone(),
-        token: KEYHOLDER_TOKEN.into(),
+        token: token.into(),
         kek_hex: hex::encode(rand::random::<[u8; 32]>()),
+        keyset_bundle: bundle.to_path_buf(),
         ..KeyholderSettings::default()
     };
     let kh = if noise {
@@ -595,13 +650,27 @@ pub fn job_manifest(db_url: &str, job: i64) -> Value {
     Value::Array(shards)
 }
 
-/// Asks the keyholder at `kh` directly (as a server would, with its token)
-/// to release `job` of `campaign` with `request`.
+/// Asks the one keyholder of a one-keyholder key set at `kh` directly (as
+/// a server would, with its token) to release `job` of `campaign` with
+/// `request`: round 1 (verify, noise), then, if that succeeded, round 2
+/// (partial decryption, which alone decrypts the values when the key set
+/// has one share). Returns the first refusal or the round-2 answer.
 pub async fn ask_keyholder(kh: &str, campaign: i64, job: i64, request: &Value) -> Response {
-    reqwest::Client::new()
-        .post(format!("{kh}/campaigns/{campaign}/releases/{job}"))
+    let http = reqwest::Client::new();
+    let noise = http
+        .post(format!("{kh}/campaigns/{campaign}/releases/{job}/noise"))
         .bearer_auth(KEYHOLDER_TOKEN)
         .json(request)
+        .send()
+        .await
+        .expect("keyholder request");
+    if !noise.status().is_success() {
+        return noise;
+    }
+    let noise: Value = noise.json().await.expect("noise answer");
+    http.post(format!("{kh}/campaigns/{campaign}/releases/{job}/decrypt"))
+        .bearer_auth(KEYHOLDER_TOKEN)
+        .json(&json!({"request_digest": noise["request_digest"], "noises": [noise["noise"]]}))
         .send()
         .await
         .expect("keyholder request")
