@@ -33,6 +33,7 @@
 //! keyholder answers a given job once (the answer is stored and repeated,
 //! never re-drawn), so flooding is never averaged away.
 
+#[cfg(any(feature = "keyholder", test))]
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

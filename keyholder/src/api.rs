@@ -19,8 +19,10 @@
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use actix_web::dev::Server;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
+use actix_web::middleware::{from_fn, Next};
 use actix_web::{get, post, web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -60,6 +62,22 @@ fn authorize(req: &HttpRequest, state: &State) -> Result<(), KeyholderError> {
     } else {
         Err(KeyholderError::unauthenticated("keyholder: wrong token"))
     }
+}
+
+/// Checks the bearer token before anything reads a request's body, so a
+/// caller without the token cannot make the keyholder buffer the large
+/// bodies its endpoints accept. (Each handler checks again.)
+async fn require_token(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.path() != "/health" {
+        let state = req
+            .app_data::<web::Data<Arc<State>>>()
+            .ok_or_else(|| KeyholderError::internal("keyholder state missing"))?;
+        authorize(req.request(), state)?;
+    }
+    next.call(req).await
 }
 
 fn response(public_key: &[u8], crs: &[u8], info: &KeySetInfo) -> KeysResponse {
@@ -169,6 +187,10 @@ async fn server_key(
 }
 
 /// Release round 1: verify the job, answer this keyholder's encrypted noise.
+/// Largest body of `POST /campaigns/{id}/keys`: the terms and schema
+/// (well under 256 KiB) and an adopted CRS in base64.
+const KEYS_BODY_LIMIT: usize = 256 * 1024 + (CRS_LIMIT as usize).div_ceil(3) * 4;
+
 /// Mounted under the `/campaigns/{id}/releases` scope (its own body limit).
 #[post("/{job}/noise")]
 async fn release_noise(
@@ -307,11 +329,14 @@ impl Keyholder {
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(require_token))
                 .wrap(TracingLogger::default())
                 .app_data(data.clone())
+                // A campaign's terms, and the CRS a keyholder adopts
+                // (base64 of at most CRS_LIMIT bytes).
                 .app_data(
                     web::JsonConfig::default()
-                        .limit(256 * 1024)
+                        .limit(KEYS_BODY_LIMIT)
                         .error_handler(|e, _| error::json_error(e)),
                 )
                 .app_data(web::PathConfig::default().error_handler(|e, _| {

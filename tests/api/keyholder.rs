@@ -28,6 +28,17 @@ async fn keyholder_authenticates_and_never_hands_out_client_keys() {
         .await
         .unwrap();
     assert_error(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    // The token is checked before any body is read: a caller without it
+    // gets 401 even for a body the endpoint could not parse (no buffering
+    // of large bodies for strangers).
+    let r = http
+        .post(format!("{kh}/campaigns/1/releases/1/noise"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     let r = http
         .post(format!("{kh}/campaigns/1/keys"))
         .bearer_auth(KEYHOLDER_TOKEN)
