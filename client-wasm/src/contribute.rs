@@ -7,6 +7,7 @@ use protocol::attestation::{
     self, fr_from_bytes, fr_to_bytes, IdentitySecret, MerklePath, ProvingKey,
 };
 use protocol::record::{encode, layout, RecordError};
+use protocol::signing::VerifyingKey;
 use protocol::wire::{AttestationWire, IdentityView, Material, Submission};
 use protocol::CampaignSchema;
 use sha2::{Digest, Sha256};
@@ -74,8 +75,11 @@ fn b64(s: &str, what: &str) -> Result<Vec<u8>, ClientError> {
 
 /// Builds a submission for `record` (a JSON object of field → value).
 ///
-/// Checks the material against itself (layout, key fingerprint, proof
-/// metadata) before using it, encrypts with the campaign key under the zk-pok
+/// Checks that every keyholder key in `pinned` signed the material (the
+/// campaign, schema, public key, CRS and release terms; unsigned or
+/// mis-signed material is refused before anything is encrypted), checks
+/// the material against itself (layout, key fingerprint, proof
+/// metadata), encrypts with the campaign key under the zk-pok
 /// CRS, and proves eligibility with `secret` and its Merkle path, binding the
 /// proof to the ciphertext digest and `payout_account`.
 #[allow(clippy::too_many_arguments)]
@@ -86,8 +90,12 @@ pub fn prepare_contribution(
     identity: &IdentityView,
     record: &serde_json::Value,
     payout_account: u64,
+    pinned: &[VerifyingKey],
     progress: &mut dyn FnMut(Stage),
 ) -> Result<Submission, ClientError> {
+    material
+        .verify_signatures(pinned)
+        .map_err(|e| ClientError::Material(e.to_string()))?;
     progress(Stage::Encode);
     let schema = CampaignSchema::parse(material.schema.clone())
         .map_err(|e| ClientError::Material(e.to_string()))?;

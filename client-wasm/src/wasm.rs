@@ -3,6 +3,7 @@
 
 use protocol::attestation::{self, fr_to_bytes, IdentitySecret, ProvingKey};
 use protocol::record::encode;
+use protocol::signing::parse_keys;
 use protocol::wire::{IdentityView, Material};
 use protocol::CampaignSchema;
 use wasm_bindgen::prelude::*;
@@ -63,9 +64,24 @@ pub fn check_record(schema_json: &str, record_json: &str) -> Result<(), JsError>
     Ok(())
 }
 
+/// Checks that every one of `keyholder_keys` (hex Ed25519 keys, comma
+/// separated) signed a campaign's material; the error says which did not.
+#[wasm_bindgen(js_name = verifyMaterial)]
+pub fn verify_material(material_json: &str, keyholder_keys: &str) -> Result<(), JsError> {
+    let material: Material =
+        serde_json::from_str(material_json).map_err(|e| JsError::new(&format!("material: {e}")))?;
+    let pinned = parse_keys(keyholder_keys).map_err(|e| JsError::new(&e.to_string()))?;
+    material
+        .verify_signatures(&pinned)
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
 /// Encrypts, proves and attests one record; returns the submission JSON to
-/// POST to `/api/campaigns/{id}/contributions`. `progress` is called with
-/// `(stage, percent)` as the work advances.
+/// POST to `/api/campaigns/{id}/contributions`. The material must carry a
+/// valid signature by every one of `keyholder_keys` (hex Ed25519 keys,
+/// comma separated). `progress` is called with `(stage, percent)` as the
+/// work advances.
+#[allow(clippy::too_many_arguments)]
 #[wasm_bindgen(js_name = prepareContribution)]
 pub fn prepare_contribution(
     material_json: &str,
@@ -74,6 +90,7 @@ pub fn prepare_contribution(
     identity_json: &str,
     record_json: &str,
     payout_account: f64,
+    keyholder_keys: &str,
     progress: &js_sys::Function,
 ) -> Result<String, JsError> {
     let material: Material =
@@ -87,6 +104,7 @@ pub fn prepare_contribution(
             "payout account must be a positive whole number",
         ));
     }
+    let pinned = parse_keys(keyholder_keys).map_err(|e| JsError::new(&e.to_string()))?;
     let pk = ProvingKey::from_bytes(proving_key).map_err(|e| JsError::new(&e.to_string()))?;
     let secret = secret_from_hex(secret_hex)?;
     let mut report = |s: Stage| {
@@ -103,6 +121,7 @@ pub fn prepare_contribution(
         &identity,
         &record,
         payout_account as u64,
+        &pinned,
         &mut report,
     )
     .map_err(|e| JsError::new(&e.to_string()))?;

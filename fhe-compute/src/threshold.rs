@@ -45,6 +45,8 @@ use tfhe::zk::{CompactPkeCrs, ZkComputeLoad};
 use tfhe::{CompactPublicKey, ProvenCompactCiphertextList};
 use zeroize::Zeroizing;
 
+pub mod proof;
+
 use crate::contribution::{max_list_bytes, verify_contribution, ContributionError};
 use crate::keys::{to_bytes, FheError};
 

@@ -9,11 +9,13 @@ use base64::Engine;
 use protocol::CampaignSchema;
 
 use fhe_compute::threshold::combine;
+use fhe_compute::threshold::proof::{ReleaseHeader, ReleaseProof, SignedShare};
 use futures::future::join_all;
+use protocol::signing::{parse_key, verify_one, KeyholderSignature, MaterialStatement, SignedTerms};
 
 use crate::{
-    DecryptRequest, DecryptResponse, KeyTerms, KeysRequest, KeysResponse, NoiseResponse,
-    ReleaseRequest, ReleaseResponse, Released,
+    DecryptRequest, DecryptResponse, KeyTerms, KeyholderIdentity, KeysRequest, KeysResponse,
+    NoiseResponse, ReleaseRequest, ReleaseResponse, Released,
 };
 
 /// Public key material of a campaign, as fetched from the keyholders.
@@ -26,6 +28,13 @@ pub struct CampaignMaterial {
     pub key_fingerprint: [u8; 32],
     /// Serialized compressed server key.
     pub server_key: Vec<u8>,
+    /// The release terms the keyholders fixed and signed.
+    pub terms: SignedTerms,
+    /// The schema version they signed.
+    pub schema_version: u32,
+    /// Every keyholder's signature over the campaign's
+    /// [`protocol::signing::MaterialStatement`], in share order.
+    pub signatures: Vec<KeyholderSignature>,
 }
 
 /// Why a call to the keyholders did not succeed.
@@ -88,6 +97,9 @@ pub trait Keyholders: Send + Sync {
 
     /// The decryption log (releases and refusals), newest first.
     async fn decryptions(&self) -> Result<Vec<serde_json::Value>, CallError>;
+
+    /// Every keyholder's identity, in share order.
+    async fn identities(&self) -> Result<Vec<KeyholderIdentity>, CallError>;
 }
 
 /// HTTP client of one keyholder.
@@ -177,6 +189,12 @@ impl KeyholderClient {
                 .json(body),
         )
         .await
+    }
+
+    /// Who this keyholder is.
+    pub async fn identity(&self) -> Result<KeyholderIdentity, CallError> {
+        self.json(self.http.get(format!("{}/identity", self.base)))
+            .await
     }
 
     /// The compressed evaluation key.
@@ -322,31 +340,61 @@ impl Keyholders for KeyholderGroup {
             join_all(self.members[1..].iter().map(|m| m.keys(campaign_id, &body))).await,
         )?;
         for other in &rest {
-            if other.key_fingerprint != first.key_fingerprint || other.crs != first.crs {
+            if other.key_fingerprint != first.key_fingerprint
+                || other.crs != first.crs
+                || other.terms != first.terms
+                || other.schema_version != first.schema_version
+            {
                 return Err(CallError::disagree(
-                    "the keyholders answered different key material",
+                    "the keyholders answered different key material or terms",
                 ));
             }
         }
-        one_per_share(
-            std::iter::once(&first)
-                .chain(&rest)
-                .map(|k| (k.index, k.parties)),
-            self.members.len(),
-        )?;
+        let all: Vec<&KeysResponse> = std::iter::once(&first).chain(&rest).collect();
+        if all.iter().enumerate().any(|(i, k)| k.index as usize != i) {
+            return Err(CallError::disagree(
+                "the keyholders must be configured in share order (keyholder 0 first)",
+            ));
+        }
+        one_per_share(all.iter().map(|k| (k.index, k.parties)), self.members.len())?;
         let public_key = STANDARD
-            .decode(first.public_key)
+            .decode(&first.public_key)
             .map_err(CallError::unavailable)?;
-        let crs = STANDARD.decode(first.crs).map_err(CallError::unavailable)?;
-        let fp = hex::decode(first.key_fingerprint).map_err(CallError::unavailable)?;
+        let crs = STANDARD.decode(&first.crs).map_err(CallError::unavailable)?;
+        let fp = hex::decode(&first.key_fingerprint).map_err(CallError::unavailable)?;
         let key_fingerprint =
             <[u8; 32]>::try_from(fp.as_slice()).map_err(CallError::unavailable)?;
+        // Each keyholder signed the very material every client will check.
+        let raw = schema.to_raw();
+        let message = MaterialStatement {
+            campaign_id: u64::try_from(campaign_id).map_err(CallError::unavailable)?,
+            schema_version: first.schema_version,
+            schema: &raw,
+            key_fingerprint: &key_fingerprint,
+            public_key: &public_key,
+            crs: &crs,
+            terms: &first.terms,
+        }
+        .message();
+        for k in &all {
+            let key = parse_key(&k.signature.key).map_err(|e| CallError::disagree(e.to_string()))?;
+            verify_one(&message, &k.signature.signature, &key).map_err(|_| {
+                CallError::disagree(format!(
+                    "keyholder {}'s signature of the campaign material does not verify",
+                    k.index
+                ))
+            })?;
+        }
+        let signatures = all.iter().map(|k| k.signature.clone()).collect();
         let server_key = self.members[0].server_key(campaign_id).await?;
         Ok(CampaignMaterial {
             public_key,
             crs,
             key_fingerprint,
             server_key,
+            terms: first.terms.clone(),
+            schema_version: first.schema_version,
+            signatures,
         })
     }
 
@@ -395,14 +443,41 @@ impl Keyholders for KeyholderGroup {
         let values = combine(&parts.iter().map(|p| p.partial.clone()).collect::<Vec<_>>())
             .map_err(|e| CallError::disagree(e.to_string()))?;
         let first = &parts[0];
-        if parts
-            .iter()
-            .any(|p| p.values.len() != values.len() || p.records != first.records)
-        {
+        if parts.iter().any(|p| {
+            p.values.len() != values.len()
+                || p.records != first.records
+                || p.epsilon_micro != first.epsilon_micro
+                || p.request_digest != first.request_digest
+                || (p.campaign_id, p.job_id) != (first.campaign_id, first.job_id)
+        }) {
             return Err(CallError::disagree(
                 "the keyholders released different values",
             ));
         }
+        // Every share signed by the key it names (the buyer checks those
+        // keys against the ones it pinned).
+        let header = ReleaseHeader {
+            campaign_id: first.campaign_id,
+            job_id: first.job_id,
+            request_digest: first.request_digest.clone(),
+            records: first.records,
+            epsilon_micro: first.epsilon_micro,
+        };
+        let mut shares: Vec<SignedShare> = parts.iter().map(|p| p.signed_share()).collect();
+        shares.sort_by_key(|s| s.partial.index);
+        for share in &shares {
+            let key = parse_key(&share.signature.key)
+                .map_err(|e| CallError::disagree(e.to_string()))?;
+            verify_one(&share.message(&header), &share.signature.signature, &key).map_err(
+                |_| {
+                    CallError::disagree(format!(
+                        "keyholder {}'s signature of its release share does not verify",
+                        share.partial.index
+                    ))
+                },
+            )?;
+        }
+        let proof = ReleaseProof { header, shares };
         let released = values
             .into_iter()
             .enumerate()
@@ -433,7 +508,16 @@ impl Keyholders for KeyholderGroup {
             budget_total_micro: first.budget_total_micro,
             request_digest: first.request_digest.clone(),
             keyholders: n as u32,
+            proof,
         })
+    }
+
+    async fn identities(&self) -> Result<Vec<KeyholderIdentity>, CallError> {
+        let ids = first_error(join_all(self.members.iter().map(|m| m.identity())).await)?;
+        one_per_share(ids.iter().map(|k| (k.index, k.parties)), self.members.len())?;
+        let mut ids = ids;
+        ids.sort_by_key(|k| k.index);
+        Ok(ids)
     }
 
     /// Every keyholder's log, each entry tagged with the keyholder's

@@ -12,10 +12,12 @@ pub mod client;
 use chrono::{DateTime, Utc};
 use protocol::json_i128;
 use protocol::schema::RawSchema;
+use protocol::signing::{KeyholderSignature, SignedTerms};
 use protocol::Statistic;
 use serde::{Deserialize, Serialize};
 
 pub use client::{CallError, CampaignMaterial, KeyholderClient, KeyholderGroup, Keyholders};
+pub use fhe_compute::threshold::proof::{NoiseShare, ReleaseProof, SignedShare};
 pub use fhe_compute::threshold::PartialDecryption;
 
 /// Request to generate a campaign's keys.
@@ -69,6 +71,27 @@ pub struct KeysResponse {
     pub index: u32,
     /// How many keyholders hold a share of the key set.
     pub parties: u32,
+    /// The release terms this keyholder fixed for the campaign (what it signed).
+    pub terms: SignedTerms,
+    /// The schema version it signed.
+    pub schema_version: u32,
+    /// This keyholder's signature over the campaign's
+    /// [`protocol::signing::MaterialStatement`].
+    pub signature: KeyholderSignature,
+}
+
+/// Who a keyholder is (`GET /identity`): its share of which key set, and
+/// the Ed25519 key it signs with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyholderIdentity {
+    /// Its share index, `0..parties`.
+    pub index: u32,
+    /// How many keyholders hold a share of the key set.
+    pub parties: u32,
+    /// The key set's id (SHA-256 of its public key), hex.
+    pub key_id: String,
+    /// Its Ed25519 public key, hex: what clients pin.
+    pub signing_key: String,
 }
 
 /// A keyholder's first answer to a release: the job verified, its own
@@ -121,18 +144,20 @@ pub struct DecryptResponse {
     pub budget_total_micro: u64,
     /// SHA-256 of the release request.
     pub request_digest: String,
+    /// This keyholder's signature over its
+    /// [`protocol::signing::ReleaseStatement`] ([`SignedShare::statement`]).
+    pub signature: KeyholderSignature,
 }
 
-/// One value's noise as one keyholder added it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NoiseShare {
-    /// The aggregate's key.
-    pub key: String,
-    /// This keyholder's discrete Laplace scale; 0 when noise is disabled.
-    pub noise_scale: f64,
-    /// 99% bound on this keyholder's noise (at level 1 − 1%/n, so that the
-    /// bounds of n keyholders add up to a 99% bound on the total).
-    pub noise_bound_99: f64,
+impl DecryptResponse {
+    /// This keyholder's signed share, as a buyer checks it.
+    pub fn signed_share(&self) -> SignedShare {
+        SignedShare {
+            partial: self.partial.clone(),
+            values: self.values.clone(),
+            signature: self.signature.clone(),
+        }
+    }
 }
 
 /// What the server sends to have a job's aggregate released.
@@ -206,6 +231,9 @@ pub struct ReleaseResponse {
     /// own noise).
     #[serde(default = "one")]
     pub keyholders: u32,
+    /// Every keyholder's signed partial decryption: a buyer recombines them
+    /// and checks the signatures ([`ReleaseProof::verify`]).
+    pub proof: ReleaseProof,
 }
 
 fn one() -> u32 {

@@ -11,6 +11,8 @@
 //!   keyholder's partial decryption of the noised, verified aggregate); see
 //!   [`crate::release`].
 //! - `GET /decryptions`: the decryption log (releases and refusals), newest first.
+//! - `GET /identity`: its share index, the key set's id and its Ed25519
+//!   signing key (campaign material and release shares carry its signature).
 //!
 //! There is deliberately no endpoint that returns key material or decrypts
 //! anything alone: a partial decryption is useless without every other
@@ -27,7 +29,8 @@ use actix_web::{get, post, web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use fhe_compute::keys::{crs_bits, PublicMaterial, CRS_LIMIT};
-use keyholder_api::{DecryptRequest, KeysRequest, KeysResponse, ReleaseRequest};
+use keyholder_api::{DecryptRequest, KeyholderIdentity, KeysRequest, KeysResponse, ReleaseRequest};
+use protocol::signing::{sign, MaterialStatement, SignedTerms, SigningKey};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tracing_actix_web::TracingLogger;
@@ -47,6 +50,8 @@ struct State {
     releases: Mutex<()>,
     /// Always noise, except in a test-only build that asked for none.
     noise: NoiseMode,
+    /// Signs campaign material and release shares.
+    signing: SigningKey,
 }
 
 fn authorize(req: &HttpRequest, state: &State) -> Result<(), KeyholderError> {
@@ -80,17 +85,44 @@ async fn require_token(
     next.call(req).await
 }
 
-fn response(public_key: &[u8], crs: &[u8], info: &KeySetInfo) -> KeysResponse {
+/// The campaign's material, signed by this keyholder.
+fn response(
+    campaign: u64,
+    public_key: &[u8],
+    crs: &[u8],
+    info: &KeySetInfo,
+    terms: &CampaignTerms,
+    signing: &SigningKey,
+) -> KeysResponse {
     let m = PublicMaterial {
         public_key: public_key.to_vec(),
         crs: crs.to_vec(),
     };
+    let fingerprint = m.key_fingerprint();
+    let signed_terms = SignedTerms {
+        statistics: terms.statistics.clone(),
+        min_contributors: terms.min_contributors,
+        epsilon_micro: terms.epsilon_micro,
+        max_contributions: terms.max_contributions,
+    };
+    let statement = MaterialStatement {
+        campaign_id: campaign,
+        schema_version: terms.schema_version,
+        schema: &terms.schema,
+        key_fingerprint: &fingerprint,
+        public_key,
+        crs,
+        terms: &signed_terms,
+    };
     KeysResponse {
         public_key: STANDARD.encode(public_key),
         crs: STANDARD.encode(crs),
-        key_fingerprint: hex::encode(m.key_fingerprint()),
+        key_fingerprint: hex::encode(fingerprint),
         index: info.index,
         parties: info.parties,
+        signature: sign(signing, &statement.message()),
+        terms: signed_terms,
+        schema_version: terms.schema_version,
     }
 }
 
@@ -124,6 +156,28 @@ async fn keys(
         // Terms are recorded right after the campaign, so existing terms
         // mean a registered campaign: nothing is regenerated, and other
         // terms are refused below before anything is handed out.
+        // Keyholder 0 makes the campaign's CRS; the others adopt it. A CRS
+        // sent to keyholder 0 is refused, so that a server cannot have every
+        // keyholder adopt a CRS whose trapdoor it knows: all signatures are
+        // over one CRS, so it must be keyholder 0's own.
+        match (info.index, &crs) {
+            (0, Some(_)) => {
+                return Err(KeyholderError::bad_request(
+                    "crs_not_adopted",
+                    "keyholder 0 generates each campaign's CRS itself and adopts none",
+                ))
+            }
+            (i, None) if i > 0 && !state.store.has(id) => {
+                return Err(KeyholderError::bad_request(
+                    "crs_missing",
+                    format!(
+                        "keyholder {i} adopts the CRS keyholder 0 generated: send it \
+                         (configure the keyholders in share order)"
+                    ),
+                ))
+            }
+            _ => {}
+        }
         if !state.store.has(id) {
             let crs = match &crs {
                 // Adopted from the first keyholder: parsed within limits.
@@ -155,7 +209,7 @@ async fn keys(
         state.store.put_terms(id, &terms)??;
         let pk = state.store.keyset_file("public_key.bin")?;
         let crs = state.store.crs(id)?;
-        Ok(response(&pk, &crs, &info))
+        Ok(response(id, &pk, &crs, &info, &terms, &state.signing))
     })
     .await
     .map_err(KeyholderError::internal)??;
@@ -244,11 +298,31 @@ async fn release_decrypt(
             job,
             &body,
             state.noise,
+            &state.signing,
         )?)
     })
     .await
     .map_err(KeyholderError::internal)??;
     Ok(HttpResponse::Ok().json(resp))
+}
+
+/// Who this keyholder is: its share and its signing key.
+#[get("/identity")]
+async fn identity(
+    req: HttpRequest,
+    state: web::Data<Arc<State>>,
+) -> Result<HttpResponse, KeyholderError> {
+    authorize(&req, &state)?;
+    let info = state
+        .store
+        .keyset()?
+        .ok_or_else(|| KeyholderError::internal("this keyholder holds no key set"))?;
+    Ok(HttpResponse::Ok().json(KeyholderIdentity {
+        index: info.index,
+        parties: info.parties,
+        key_id: info.key_id,
+        signing_key: hex::encode(state.signing.verifying_key().as_bytes()),
+    }))
 }
 
 /// The decryption log, newest first (at most the last 1,000 entries).
@@ -316,13 +390,21 @@ impl Keyholder {
             );
         };
         store.share()?;
-        tracing::info!(key_id = %info.key_id, index = info.index, parties = info.parties, "holding a share of the key set");
+        let signing = store.signing_key()?;
+        tracing::info!(
+            key_id = %info.key_id,
+            index = info.index,
+            parties = info.parties,
+            signing_key = %hex::encode(signing.verifying_key().as_bytes()),
+            "holding a share of the key set"
+        );
         let state = Arc::new(State {
             store,
             token_hash: Sha256::digest(settings.token.as_bytes()).into(),
             keygen: Mutex::new(()),
             releases: Mutex::new(()),
             noise,
+            signing,
         });
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
@@ -355,6 +437,7 @@ impl Keyholder {
                 )
                 .service(server_key)
                 .service(decryptions)
+                .service(identity)
                 .service(health)
                 .default_service(web::to(|| async {
                     Err::<HttpResponse, KeyholderError>(KeyholderError::new(

@@ -41,11 +41,13 @@ use chrono::Utc;
 use fhe_compute::keys::{from_bytes, PublicMaterial, SERVER_KEY_LIMIT};
 use fhe_compute::stats::cpu::CpuBackend;
 use fhe_compute::stats::{Partial, StatsPlan};
+use fhe_compute::threshold::proof::{ReleaseHeader, SignedShare};
 use fhe_compute::threshold::{
     encrypt_noise, noise_metadata, noised_blocks, partial_decrypt, verify_noise,
 };
 use keyholder_api::{DecryptRequest, DecryptResponse, NoiseResponse, NoiseShare, ReleaseRequest};
 use protocol::epsilon::epsilon_f64;
+use protocol::signing::{sign, KeyholderSignature, SigningKey};
 use protocol::{CampaignSchema, Statistic};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -430,8 +432,9 @@ pub fn decrypt(
     job: u64,
     req: &DecryptRequest,
     mode: NoiseMode,
+    signing: &SigningKey,
 ) -> Result<DecryptResponse, ReleaseError> {
-    let result = decrypt_inner(store, campaign, job, req, mode);
+    let result = decrypt_inner(store, campaign, job, req, mode, signing);
     if let Err(ReleaseError::Refused(r)) = &result {
         log_refusal(store, log_entry(campaign, job, "decrypt"), r);
     }
@@ -444,6 +447,7 @@ fn decrypt_inner(
     job: u64,
     req: &DecryptRequest,
     mode: NoiseMode,
+    signing: &SigningKey,
 ) -> Result<DecryptResponse, ReleaseError> {
     let terms = campaign_terms(store, campaign)?;
     if let Some(stored) = store.release(campaign, job)? {
@@ -543,18 +547,36 @@ fn decrypt_inner(
     entry["epsilon_micro"] = prepared.epsilon_micro.into();
     entry["squashed_digest"] = partial.squashed_digest.clone().into();
     store.log(&entry)?;
+    // Signed: the buyer recombines every keyholder's signed partial.
+    let header = ReleaseHeader {
+        campaign_id: campaign,
+        job_id: job,
+        request_digest: prepared.request_digest.clone(),
+        records: prepared.records,
+        epsilon_micro: prepared.epsilon_micro,
+    };
+    let mut signed = SignedShare {
+        partial,
+        values: prepared.values,
+        signature: KeyholderSignature {
+            key: String::new(),
+            signature: String::new(),
+        },
+    };
+    signed.signature = sign(signing, &signed.message(&header));
     let resp = DecryptResponse {
         job_id: job,
         campaign_id: campaign,
         records: prepared.records,
         epsilon_micro: prepared.epsilon_micro,
         noise: mode.name().into(),
-        values: prepared.values,
-        partial,
+        values: signed.values,
+        partial: signed.partial,
         released_at: Utc::now(),
         budget_spent_micro: after,
         budget_total_micro: terms.epsilon_micro,
         request_digest: prepared.request_digest,
+        signature: signed.signature,
     };
     store.put_release(campaign, job, &serde_json::to_vec(&resp).map_err(failed)?)?;
     Ok(resp)

@@ -199,20 +199,7 @@ impl KeyStore {
             }
             fs::File::open(tmp.join(name))?.sync_all()?;
         }
-        let mut nonce = [0u8; 12];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let sealed = self
-            .cipher()
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: share.as_slice(),
-                    aad: &Self::share_aad(&info),
-                },
-            )
-            .map_err(|_| StoreError::Unseal)?;
-        let mut blob = nonce.to_vec();
-        blob.extend_from_slice(&sealed);
+        let blob = self.seal(share.as_slice(), &Self::share_aad(&info))?;
         write_private(&tmp.join("share.sealed"), &blob)?;
         write_synced(
             &tmp.join("keyset.json"),
@@ -230,22 +217,52 @@ impl KeyStore {
     pub fn share(&self) -> Result<KeyShare, StoreError> {
         let info = self.keyset()?.ok_or(StoreError::NoKeySet)?;
         let blob = fs::read(self.keyset_dir().join("share.sealed"))?;
+        let plain = self.unseal(&blob, &Self::share_aad(&info))?;
+        KeyShare::from_bytes(&plain).map_err(|_| StoreError::Unseal)
+    }
+
+    /// AES-256-GCM under the KEK: a random nonce, then the sealed bytes.
+    fn seal(&self, msg: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let sealed = self
+            .cipher()
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg, aad })
+            .map_err(|_| StoreError::Unseal)?;
+        let mut blob = nonce.to_vec();
+        blob.extend_from_slice(&sealed);
+        Ok(blob)
+    }
+
+    /// Opens what [`Self::seal`] sealed with the same `aad`.
+    fn unseal(&self, blob: &[u8], aad: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, StoreError> {
         if blob.len() < 12 {
             return Err(StoreError::Unseal);
         }
         let (nonce, sealed) = blob.split_at(12);
-        let plain = zeroize::Zeroizing::new(
+        Ok(zeroize::Zeroizing::new(
             self.cipher()
-                .decrypt(
-                    Nonce::from_slice(nonce),
-                    Payload {
-                        msg: sealed,
-                        aad: &Self::share_aad(&info),
-                    },
-                )
+                .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
                 .map_err(|_| StoreError::Unseal)?,
-        );
-        KeyShare::from_bytes(&plain).map_err(|_| StoreError::Unseal)
+        ))
+    }
+
+    /// This keyholder's Ed25519 signing key (sealed in `signing.sealed`),
+    /// made on the first call: call it once at start, before serving.
+    pub fn signing_key(&self) -> Result<protocol::signing::SigningKey, StoreError> {
+        const AAD: &[u8] = b"cipherpool/keyholder/signing/v1";
+        let path = self.root.join("signing.sealed");
+        if !path.exists() {
+            let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+            rand::rngs::OsRng.fill_bytes(seed.as_mut());
+            let tmp = self.root.join(format!(".tmp-signing-{}", std::process::id()));
+            write_private(&tmp, &self.seal(seed.as_ref(), AAD)?)?;
+            fs::rename(&tmp, &path)?;
+            sync_dir(&self.root)?;
+        }
+        let seed = self.unseal(&fs::read(&path)?, AAD)?;
+        let seed: [u8; 32] = seed.as_slice().try_into().map_err(|_| StoreError::Unseal)?;
+        Ok(protocol::signing::SigningKey::from_bytes(&seed))
     }
 
     /// One public file of the key set ([`KEYSET_PUBLIC_FILES`]).
@@ -587,6 +604,28 @@ mod tests {
             fresh.import_keyset(&dir.join("b1")),
             Err(StoreError::Bundle(_))
         ));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_signing_key_is_made_once_sealed_and_kept() {
+        let dir = std::env::temp_dir().join(format!("kh-sign-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let hex = |s: &str| KekSource::Hex(SecretBox::from(s.to_string().into_boxed_str()));
+        let store = KeyStore::open(&dir, &hex(&"22".repeat(32))).unwrap();
+        let key = store.signing_key().unwrap();
+        // The same key after reopening; never stored in the clear.
+        let again = KeyStore::open(&dir, &hex(&"22".repeat(32)))
+            .unwrap()
+            .signing_key()
+            .unwrap();
+        assert_eq!(key.to_bytes(), again.to_bytes());
+        let sealed = fs::read(dir.join("signing.sealed")).unwrap();
+        assert!(!sealed.windows(32).any(|w| w == key.to_bytes()));
+        // Under another KEK it does not open (and is not silently replaced).
+        let rekeyed = KeyStore::open(&dir, &hex(&"33".repeat(32))).unwrap();
+        assert!(matches!(rekeyed.signing_key(), Err(StoreError::Unseal)));
+        assert_eq!(fs::read(dir.join("signing.sealed")).unwrap(), sealed);
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -12,6 +12,7 @@ pub mod epsilon;
 pub mod json_i128;
 pub mod record;
 pub mod schema;
+pub mod signing;
 pub mod terms;
 pub mod wire;
 

@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::schema::RawSchema;
+use crate::signing::{
+    verify_all, KeyholderSignature, MaterialStatement, SignatureError, SignedTerms, VerifyingKey,
+};
 
 /// Everything a client needs to contribute to a campaign
 /// (`GET /api/campaigns/{id}/material`).
@@ -38,6 +41,62 @@ pub struct Material {
     pub proving_key_url: String,
     /// Current registry root, hex (absent while empty).
     pub registry_root: Option<String>,
+    /// The release terms the keyholders fixed and signed (absent for a
+    /// campaign approved before material was signed: clients refuse it).
+    #[serde(default)]
+    pub terms: Option<SignedTerms>,
+    /// Every keyholder's signature over the material
+    /// ([`crate::signing::MaterialStatement`]), in share order.
+    #[serde(default)]
+    pub signatures: Vec<KeyholderSignature>,
+}
+
+impl Material {
+    /// Checks that every pinned keyholder signed this material: the
+    /// campaign, schema and version, public key and CRS (base64-decoded
+    /// here), key fingerprint and terms. Unsigned material is refused.
+    pub fn verify_signatures(&self, pinned: &[VerifyingKey]) -> Result<(), MaterialError> {
+        use base64::Engine;
+        let terms = self.terms.as_ref().ok_or(MaterialError::Unsigned)?;
+        let b64 = |s: &str, what: &'static str| {
+            base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .map_err(|_| MaterialError::Malformed(what))
+        };
+        let public_key = b64(&self.public_key, "public_key")?;
+        let crs = b64(&self.crs, "crs")?;
+        let fp: [u8; 32] = hex::decode(&self.key_fingerprint)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or(MaterialError::Malformed("key_fingerprint"))?;
+        let statement = MaterialStatement {
+            campaign_id: u64::try_from(self.campaign_id)
+                .map_err(|_| MaterialError::Malformed("campaign_id"))?,
+            schema_version: u32::try_from(self.schema_version)
+                .map_err(|_| MaterialError::Malformed("schema_version"))?,
+            schema: &self.schema,
+            key_fingerprint: &fp,
+            public_key: &public_key,
+            crs: &crs,
+            terms,
+        };
+        verify_all(&statement.message(), &self.signatures, pinned)?;
+        Ok(())
+    }
+}
+
+/// Why campaign material is not trusted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MaterialError {
+    /// No signed terms: the keyholders never signed it.
+    #[error("the campaign material is not signed by the keyholders")]
+    Unsigned,
+    /// A field does not decode.
+    #[error("the campaign material's {0} is malformed")]
+    Malformed(&'static str),
+    /// The signatures do not verify against the pinned keys.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
 }
 
 /// A contributor's identity and its Merkle path (`GET /api/registry/me`).

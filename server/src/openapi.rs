@@ -47,6 +47,7 @@ impl Modify for BearerAuth {
         routes::registry::me,
         routes::registry::root,
         routes::contributions::material,
+        routes::contributions::keyholders,
         routes::contributions::proving_key,
         routes::contributions::submit,
         routes::withdrawals::request,

@@ -219,6 +219,8 @@ diesel::table! {
         server_key -> Bytea,
         key_fingerprint -> Bytea,
         created_at -> Timestamptz,
+        signed_terms -> Nullable<Jsonb>,
+        signatures -> Jsonb,
     }
 }
 

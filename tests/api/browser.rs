@@ -107,6 +107,8 @@ struct ContributorWorld {
     campaign: i64,
     /// The contributor's wallet account.
     wallet: i64,
+    /// The keyholders' signing keys, hex.
+    keyholder_keys: Vec<String>,
 }
 
 impl ContributorWorld {
@@ -120,6 +122,16 @@ impl ContributorWorld {
             ("EMAIL", self.contributor.email.clone()),
             ("PASSWORD", GOOD_PASSWORD.to_string()),
             ("RECORD", record.to_string()),
+            ("KEYHOLDER_KEYS", self.keyholder_keys.join(",")),
+            // A valid Ed25519 key of nobody's keyholder.
+            (
+                "WRONG_KEY",
+                hex::encode(
+                    protocol::signing::SigningKey::from_bytes(&[9; 32])
+                        .verifying_key()
+                        .as_bytes(),
+                ),
+            ),
         ]
     }
 }
@@ -136,12 +148,14 @@ async fn contributor_world() -> ContributorWorld {
     let wallet = body(app.get("/api/wallet", Some(&contributor.token)).await).await["account_id"]
         .as_i64()
         .unwrap();
+    let keyholder_keys = keyholder_keys_hex(&app.address).await;
     ContributorWorld {
         app,
         admin,
         contributor,
         campaign,
         wallet,
+        keyholder_keys,
     }
 }
 

@@ -6,6 +6,7 @@ use base64::Engine;
 use cipherpool_tests::*;
 use diesel::prelude::*;
 use protocol::attestation::{self, fr_to_bytes, IdentitySecret, MerkleTree, ProvingKey};
+use protocol::signing::VerifyingKey;
 use protocol::wire::{IdentityView, Material, Submission};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -40,9 +41,15 @@ struct World {
     campaign: i64,
     material: Material,
     proving_key: ProvingKey,
+    /// The keyholder's signing key, asked of the keyholder itself.
+    pinned: Vec<VerifyingKey>,
 }
 
-async fn world_with(settings: server::config::Settings, reward: i64, budget: i64) -> World {
+async fn world_with(mut settings: server::config::Settings, reward: i64, budget: i64) -> World {
+    if settings.keyholder_url == server::config::Settings::default().keyholder_url {
+        settings.keyholder_url = spawn_keyholder().await;
+    }
+    let pinned = vec![keyholder_signing_key(&settings.keyholder_url, &settings.keyholder_token).await];
     let app = spawn_app_with(settings).await;
     let admin = app.admin().await;
     let buyer = app.user("buyer").await;
@@ -71,6 +78,7 @@ async fn world_with(settings: server::config::Settings, reward: i64, budget: i64
         campaign,
         material,
         proving_key,
+        pinned,
     }
 }
 
@@ -111,8 +119,18 @@ impl World {
         let (m, pk) = (self.material.clone(), self.proving_key.clone());
         let secret = IdentitySecret::from_bytes(c.secret.to_bytes());
         let wallet = c.wallet as u64;
+        let pinned = self.pinned.clone();
         tokio::task::spawn_blocking(move || {
-            client::prepare_contribution(&m, &pk, &secret, &identity, &record, wallet, &mut |_| {})
+            client::prepare_contribution(
+                &m,
+                &pk,
+                &secret,
+                &identity,
+                &record,
+                wallet,
+                &pinned,
+                &mut |_| {},
+            )
         })
         .await
         .unwrap()
@@ -175,6 +193,73 @@ fn rec(minutes: u64, days: u64, mode: &str) -> Value {
 
 fn to_value(s: &Submission) -> Value {
     serde_json::to_value(s).unwrap()
+}
+
+/// The client encrypts only under material every pinned keyholder signed:
+/// the served material verifies under the key asked of the keyholder
+/// itself; material changed on the way (another campaign's CRS, its
+/// signature, other terms, another schema version), unsigned material, a
+/// missing signature and a wrong pinned key are all refused before any
+/// encryption.
+#[tokio::test]
+async fn only_material_signed_by_every_pinned_keyholder_is_used() {
+    let w = world_with(test_settings(), 25, 1_000).await;
+    let c = w.contributor().await;
+    let identity = w.identity(&c).await;
+    assert_eq!(w.material.signatures.len(), 1);
+    assert_eq!(
+        w.material.signatures[0].key,
+        hex::encode(w.pinned[0].as_bytes())
+    );
+    w.material.verify_signatures(&w.pinned).unwrap();
+    // A second campaign: same key set, its own CRS and signatures.
+    let buyer = w.app.user("buyer").await;
+    w.app.mint(&w.admin, buyer.id, 10_000).await;
+    let other = w
+        .app
+        .open_campaign(&w.admin, &buyer, &small_campaign(25, 1_000))
+        .await;
+    let other: Material =
+        serde_json::from_value(body(w.app.get(&format!("/api/campaigns/{other}/material"), None).await).await)
+            .unwrap();
+    assert_eq!(other.public_key, w.material.public_key);
+    assert_ne!(other.crs, w.material.crs);
+    let wrong = protocol::signing::SigningKey::from_bytes(&[9; 32]).verifying_key();
+    let variants: Vec<(&str, Material, Vec<VerifyingKey>)> = vec![
+        ("another campaign's CRS", Material { crs: other.crs.clone(), ..w.material.clone() }, w.pinned.clone()),
+        ("another campaign's signatures", Material { signatures: other.signatures.clone(), ..w.material.clone() }, w.pinned.clone()),
+        ("widened terms", {
+            let mut m = w.material.clone();
+            m.terms.as_mut().unwrap().epsilon_micro *= 2;
+            m
+        }, w.pinned.clone()),
+        ("another schema version", Material { schema_version: 2, ..w.material.clone() }, w.pinned.clone()),
+        ("no signed terms", Material { terms: None, ..w.material.clone() }, w.pinned.clone()),
+        ("no signatures", Material { signatures: vec![], ..w.material.clone() }, w.pinned.clone()),
+        ("a wrong key pinned", w.material.clone(), vec![wrong]),
+        ("a second keyholder pinned", w.material.clone(), vec![w.pinned[0], wrong]),
+        ("nothing pinned", w.material.clone(), vec![]),
+    ];
+    for (what, material, pinned) in variants {
+        let err = client::prepare_contribution(
+            &material,
+            &w.proving_key,
+            &c.secret,
+            &identity,
+            &rec(30, 5, "car"),
+            c.wallet as u64,
+            &pinned,
+            &mut |s| panic!("{what}: reached {s:?} before refusing"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, client::ClientError::Material(_)),
+            "{what}: {err}"
+        );
+    }
+    // The genuine material, pinned right, is used.
+    let s = w.prepare(&c, rec(30, 5, "car")).await;
+    assert_eq!(w.submit(&to_value(&s)).await.status(), StatusCode::CREATED);
 }
 
 #[tokio::test]
@@ -484,6 +569,7 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
         &identity,
         &rec(300, 3, "bike"),
         a.wallet as u64,
+        &w.pinned,
         &mut |_| {},
     )
     .unwrap_err();

@@ -112,6 +112,27 @@ fn spawn_keyholder_process(
 }
 
 impl Platform {
+    /// The keyholders' signing keys, asked of each keyholder itself (as a
+    /// contributor gets them from the keyholders' operators), comma separated.
+    async fn keyholder_keys(&self) -> String {
+        let http = reqwest::Client::new();
+        let mut keys = Vec::new();
+        for (i, port) in self.keyholder_ports.iter().enumerate() {
+            let id: Value = http
+                .get(format!("http://127.0.0.1:{port}/identity"))
+                .bearer_auth(e2e_token(i))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(id["index"], i);
+            keys.push(id["signing_key"].as_str().unwrap().to_string());
+        }
+        keys.join(",")
+    }
+
     /// Stops keyholder `index` and starts it again on the same port and
     /// storage, now expecting `token`.
     async fn restart_keyholder(&mut self, index: usize, token: &str) {
@@ -259,6 +280,12 @@ async fn contributions_over_real_processes() {
         std::fs::read(dir.join(format!("keyholder-1/campaigns/{id}/crs.bin"))).unwrap()
     );
 
+    let keys = p.keyholder_keys().await;
+    let wrong_key = hex::encode(
+        protocol::signing::SigningKey::from_bytes(&[9; 32])
+            .verifying_key()
+            .as_bytes(),
+    );
     let mut wallets = Vec::new();
     for (i, region) in ["north", "south", "north"].iter().enumerate() {
         let (token, _) = account(
@@ -290,22 +317,37 @@ async fn contributions_over_real_processes() {
             String::from_utf8_lossy(&out.stderr)
         );
         let record = json!({"sleep_minutes": 400 + i * 30, "region": region}).to_string();
-        let out = bin("cipherpool-client")
-            .args([
-                "contribute",
-                "--server",
-                &base,
-                "--token",
-                &token,
-                "--campaign",
-                &id.to_string(),
-                "--record",
-                &record,
-                "--secret",
-            ])
-            .arg(&secret)
-            .output()
-            .unwrap();
+        let contribute = |keys: &str| {
+            bin("cipherpool-client")
+                .args([
+                    "contribute",
+                    "--server",
+                    &base,
+                    "--token",
+                    &token,
+                    "--campaign",
+                    &id.to_string(),
+                    "--record",
+                    &record,
+                    "--keyholder-keys",
+                    keys,
+                    "--secret",
+                ])
+                .arg(&secret)
+                .output()
+                .unwrap()
+        };
+        if i == 0 {
+            // Pinned keys that are not the keyholders': the material is
+            // refused before anything is encrypted or sent.
+            for pinned in [wrong_key.clone(), format!("{},{wrong_key}", keys)] {
+                let out = contribute(&pinned);
+                assert!(!out.status.success());
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(err.contains("did not sign"), "{err}");
+            }
+        }
+        let out = contribute(&keys);
         assert!(
             out.status.success(),
             "{}",
@@ -314,22 +356,7 @@ async fn contributions_over_real_processes() {
         let receipt: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(receipt["reward"], 30);
         // The same person again: refused by the nullifier, nothing paid.
-        let out = bin("cipherpool-client")
-            .args([
-                "contribute",
-                "--server",
-                &base,
-                "--token",
-                &token,
-                "--campaign",
-                &id.to_string(),
-                "--record",
-                &record,
-                "--secret",
-            ])
-            .arg(&secret)
-            .output()
-            .unwrap();
+        let out = contribute(&keys);
         assert!(!out.status.success());
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("nullifier_used"),
@@ -537,6 +564,48 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
         .collect();
     let expected = expected_aggregates(&campaign, &records);
     assert_eq!(got, expected);
+    // The buyer checks the values without trusting the server: every
+    // keyholder (keys pinned from the keyholders themselves) signed its
+    // partial decryption, and those recombine to exactly these values.
+    // One value changed, a share's signature moved, or another key pinned:
+    // refused.
+    let keys = p.keyholder_keys().await;
+    let verify = |results: &Value, keys: &str| {
+        let file = p.dir.join(format!("results-{}.json", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&file, results.to_string()).unwrap();
+        bin("cipherpool-client")
+            .args(["verify-report", "--keyholder-keys", keys, "--results"])
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let out = verify(&results, &keys);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("verified:"));
+    let mut changed = results.clone();
+    changed["values"][0]["value"] = json!(expected[0].1 as i64 + 1);
+    let out = verify(&changed, &keys);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("signed shares give"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut moved = results.clone();
+    moved["proof"]["shares"][1]["signature"]["signature"] =
+        moved["proof"]["shares"][0]["signature"]["signature"].clone();
+    let out = verify(&moved, &keys);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not verify"));
+    let wrong = hex::encode(
+        protocol::signing::SigningKey::from_bytes(&[9; 32])
+            .verifying_key()
+            .as_bytes(),
+    );
+    let first_key = keys.split(',').next().unwrap();
+    let out = verify(&results, &format!("{first_key},{wrong}"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did not sign"));
     // Derived figures equal those computed from the plaintext records.
     let column =
         |name: &str| -> Vec<f64> { records.iter().map(|r| r[name].as_f64().unwrap()).collect() };

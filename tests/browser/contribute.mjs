@@ -21,7 +21,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  contributorEnv, checkPhoneWidth, log, launch, guard, checkProblems, recordRequests, plaintextLeaks, contributeRecord,
+  env, contributorEnv, checkPhoneWidth, log, launch, guard, checkProblems, recordRequests, plaintextLeaks, contributeRecord,
   submissionProblems,
 } from './lib.mjs';
 
@@ -91,6 +91,13 @@ try {
   // The campaign loaded from ?campaign= and the form was generated from its schema.
   await page.locator('#record-section').waitFor({ state: 'visible' });
   log('campaign:', await page.locator('#campaign-name').textContent());
+  // The material was checked against the keyholders' signatures; the page
+  // shows their fingerprints (the first 16 hex digits of each key).
+  const KEYHOLDER_KEYS = env('KEYHOLDER_KEYS').split(',');
+  const shownKeys = await page.locator('#campaign-keyholders').textContent();
+  if (shownKeys !== KEYHOLDER_KEYS.map((k) => k.slice(0, 16)).join(', ')) {
+    throw new Error(`keyholder fingerprints shown: “${shownKeys}”`);
+  }
   const { receipt, seconds, timing, balance } = await contributeRecord(page, RECORD, TIMEOUT_MS);
   await page.locator('#receipt-section details summary').click();
   await page.screenshot({ path: join(ARTIFACTS, 'contribute.png'), fullPage: true });

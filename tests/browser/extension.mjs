@@ -28,6 +28,10 @@ import {
 
 const { BASE, CAMPAIGN, EMAIL, PASSWORD, RECORD, ARTIFACTS, TIMEOUT_MS } = contributorEnv();
 const EXTENSION = resolve(env('EXTENSION_DIR', 'web/extension'));
+// The keyholders' signing keys (what a contributor pins) and a valid key of
+// someone else.
+const KEYHOLDER_KEYS = env('KEYHOLDER_KEYS').split(',');
+const WRONG_KEY = env('WRONG_KEY');
 const CSP = "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'";
 
 const { context, page, extensionId, close } = await launchWithExtension(EXTENSION);
@@ -90,6 +94,47 @@ try {
   // The open campaigns, with what each asks; choose CAMPAIGN from the list.
   const entry = page.locator(`#campaign-list > li[data-campaign-id="${CAMPAIGN}"]`);
   await entry.waitFor({ timeout: 30_000 });
+
+  // The campaign's key material is used only when every pinned keyholder
+  // signed it: with no keys pinned, with someone else's key pinned, and
+  // with the right keys but material changed on the way (one signed term),
+  // the campaign is refused and no record form is offered.
+  const refusal = async (what) => {
+    await entry.getByRole('button', { name: 'Contribute to this campaign' }).click();
+    const message = await waitInPage(page, what, () => document.getElementById('campaign-error').textContent || null);
+    if (!(await page.locator('#record-section').isHidden())) throw new Error(`${what}: the record form is offered`);
+    log(`${what}: “${message}”`);
+    return message;
+  };
+  const pin = async (keys) => {
+    await page.getByLabel('Keyholder keys').fill(keys.join('\n'));
+    await page.getByRole('button', { name: 'Pin these keys' }).click();
+    await waitInPage(page, 'keys pinned', () => {
+      const err = document.getElementById('keyholder-keys-error').textContent;
+      if (err) return { error: err };
+      return document.getElementById('keys-status').textContent || null;
+    });
+  };
+  if (!/Pin the keyholders/.test(await refusal('no keyholder keys pinned'))) throw new Error('no refusal without pinned keys');
+  await page.getByLabel('Keyholder keys').fill('not-a-key');
+  await page.getByRole('button', { name: 'Pin these keys' }).click();
+  await waitInPage(page, 'a malformed key refused', () => document.getElementById('keyholder-keys-error').textContent || null);
+  await pin([WRONG_KEY]);
+  if (!/^Refused/.test(await refusal('another key pinned'))) throw new Error('material accepted under another key');
+  await pin(KEYHOLDER_KEYS);
+  const materialUrl = `${BASE}/api/campaigns/${CAMPAIGN}/material`;
+  await context.route(materialUrl, async (route) => {
+    const headers = { ...route.request().headers() };
+    delete headers['if-none-match'];
+    const resp = await route.fetch({ headers });
+    const material = await resp.json();
+    material.terms.epsilon_micro += 1;
+    await route.fulfill({ response: resp, json: material });
+  });
+  if (!/^Refused/.test(await refusal('tampered material'))) throw new Error('tampered material accepted');
+  await context.unroute(materialUrl);
+  const shown = await page.locator('#keyholder-keys').inputValue();
+  if (shown.split('\n').join(',') !== KEYHOLDER_KEYS.join(',')) throw new Error(`pinned keys shown: ${shown}`);
   const entryText = await entry.textContent();
   for (const name of Object.keys(RECORD)) {
     if (!entryText.includes(name)) throw new Error(`the campaign list entry does not say it asks for ${name}: ${entryText}`);

@@ -459,6 +459,46 @@ impl TestApp {
     }
 }
 
+/// The Ed25519 signing key of the keyholder at `url`, asked of it directly
+/// (`GET /identity` with its `token`): what a contributor pins.
+pub async fn keyholder_signing_key(url: &str, token: &str) -> protocol::signing::VerifyingKey {
+    let r = reqwest::Client::new()
+        .get(format!("{url}/identity"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("keyholder identity");
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.expect("identity JSON");
+    protocol::signing::parse_key(v["signing_key"].as_str().expect("signing key"))
+        .expect("a keyholder key")
+}
+
+/// The keyholders' Ed25519 signing keys as the server at `base` lists them
+/// (`GET /api/keyholders`), hex, in share order.
+pub async fn keyholder_keys_hex(base: &str) -> Vec<String> {
+    let r = reqwest::get(format!("{base}/api/keyholders"))
+        .await
+        .expect("keyholders");
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.expect("keyholders JSON");
+    v["keyholders"]
+        .as_array()
+        .expect("keyholders")
+        .iter()
+        .map(|k| k["signing_key"].as_str().expect("signing key").to_string())
+        .collect()
+}
+
+/// The same, parsed: what a test client pins.
+pub async fn keyholder_keys(base: &str) -> Vec<protocol::signing::VerifyingKey> {
+    keyholder_keys_hex(base)
+        .await
+        .iter()
+        .map(|k| protocol::signing::parse_key(k).expect("a keyholder key"))
+        .collect()
+}
+
 /// Contributes records to an open campaign the way the client does: for each
 /// record a new contributor account registers an identity, then the record is
 /// encoded, encrypted and proven (zk-pok + Groth16) and submitted. `base` is
@@ -489,6 +529,7 @@ pub async fn contribute_records(
             .expect("material");
     let pk = ProvingKey::from_bytes(&get("/api/attestation/proving-key".into(), None).await)
         .expect("proving key");
+    let pinned = keyholder_keys(base).await;
     let mut receipts = Vec::new();
     for record in records {
         let email = unique_email("contributor");
@@ -525,9 +566,23 @@ pub async fn contribute_records(
         let identity: IdentityView =
             serde_json::from_slice(&get("/api/registry/me".into(), Some(token.clone())).await)
                 .expect("identity view");
-        let (m, pk, record) = (material.clone(), pk.clone(), record.clone());
+        let (m, pk, record, pinned) = (
+            material.clone(),
+            pk.clone(),
+            record.clone(),
+            pinned.clone(),
+        );
         let submission = tokio::task::spawn_blocking(move || {
-            client::prepare_contribution(&m, &pk, &secret, &identity, &record, wallet, &mut |_| {})
+            client::prepare_contribution(
+                &m,
+                &pk,
+                &secret,
+                &identity,
+                &record,
+                wallet,
+                &pinned,
+                &mut |_| {},
+            )
         })
         .await
         .expect("join")

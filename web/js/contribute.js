@@ -17,6 +17,7 @@ import {
 } from './common.js';
 import {
   inExtension, apiBase, loadServer, serverUrl, sessionStore, loadSecret, saveSecret, parseServerAddress, saveServer,
+  pinnedKeys, savePinnedKeys,
 } from './platform.js';
 
 const TOKEN_KEY = 'cipherpool.session';
@@ -112,6 +113,7 @@ const { describe } = errorText(ERROR_LEAD);
 // --- state ----------------------------------------------------------------------
 
 let material = null; // the campaign's Material
+let keyholderKeys = null; // the keyholder keys that signed it (hex strings)
 let provingKey = null; // {url, bytes: ArrayBuffer}
 let identity = null; // IdentityView from /api/registry/me
 let wallet = null; // {account_id, balance, transfers}
@@ -307,7 +309,25 @@ async function loadCampaign(id) {
   material = null;
   updateReady();
   try {
-    material = await api('GET', `/api/campaigns/${encodeURIComponent(id)}/material`);
+    const loaded = await api('GET', `/api/campaigns/${encodeURIComponent(id)}/material`);
+    // Every keyholder must have signed the key material before anything is
+    // encrypted under it: in the extension the keys the contributor pinned,
+    // on this page (served by the server itself) the keys the keyholders
+    // answer through the server, shown so that they can be compared.
+    let keys = await pinnedKeys();
+    if (inExtension && !keys) {
+      throw new Error('Pin the keyholders’ keys (above) before contributing: the extension encrypts only under key material they signed.');
+    }
+    if (!keys) keys = (await api('GET', '/api/keyholders')).keyholders.map((k) => k.signing_key);
+    try {
+      await wasm('verifyMaterial', [JSON.stringify(loaded), keys.join(',')]);
+    } catch (err) {
+      throw new Error(`Refused: this campaign’s key material is not signed by the keyholders (${err.message}). Nothing was encrypted.`);
+    }
+    material = loaded;
+    keyholderKeys = keys;
+    $('campaign-keyholders').textContent = keys.map((k) => k.slice(0, 16)).join(', ');
+    $('campaign-keyholders').title = keys.join('\n');
     $('campaign-name').textContent = material.title;
     $('campaign-reward').textContent = String(material.reward);
     show($('campaign-info'));
@@ -485,7 +505,8 @@ $('record-form').addEventListener('submit', async (event) => {
     const marks = { start: performance.now() };
     const submissionJson = await wasm(
       'prepareContribution',
-      [JSON.stringify(material), pkBytes, secret, JSON.stringify(identity), recordJson, wallet.account_id],
+      [JSON.stringify(material), pkBytes, secret, JSON.stringify(identity), recordJson, wallet.account_id,
+        keyholderKeys.join(',')],
       ({ stage, percent }) => {
         marks[stage] = performance.now();
         setProgress(stage, percent);
@@ -695,6 +716,7 @@ function showServerState() {
   if (inExtension) {
     $('server-current').textContent = apiBase() || 'none yet';
     if (known && !$('server-address').value) $('server-address').value = apiBase();
+    pinnedKeys().then((keys) => { $('keyholder-keys').value = keys ? keys.join('\n') : ''; });
   }
 }
 
@@ -737,6 +759,33 @@ if (inExtension) {
     input.value = origin;
     status.textContent = `Saved: this extension now contributes to ${origin}.`;
     showServerState();
+    updateReady();
+  });
+
+  // The keyholders' keys, pinned per server: material they did not all
+  // sign is refused (checked again in the wasm client before encrypting).
+  clearInvalidOnInput($('keys-form'));
+  $('keys-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const input = $('keyholder-keys');
+    const status = $('keys-status');
+    clearInvalid(input);
+    status.textContent = '';
+    if (!apiBase()) {
+      invalid(input, 'Choose the server first: keys are pinned for one server.');
+      return;
+    }
+    try {
+      const keys = await savePinnedKeys(input.value);
+      input.value = keys.join('\n');
+      status.textContent = `Pinned ${keys.length} keyholder key${keys.length === 1 ? '' : 's'} for ${apiBase()}.`;
+    } catch (err) {
+      invalid(input, err.message);
+      return;
+    }
+    // A campaign loaded under other keys is checked again.
+    material = null;
+    show($('campaign-info'), false);
     updateReady();
   });
 }

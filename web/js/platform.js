@@ -62,6 +62,33 @@ const secretKey = (userId) => (inExtension
 export const loadSecret = (userId) => localStore.get(secretKey(userId));
 export const saveSecret = (userId, secretHex) => localStore.set(secretKey(userId), secretHex);
 
+// The keyholders' Ed25519 keys the contributor pinned for a server
+// (extension only): campaign material not signed by every one of them is
+// refused before anything is encrypted.
+const keysKey = () => `cipherpool.keyholder-keys.${server}`;
+
+/** The pinned keyholder keys of the extension's server (hex strings), or null; null on the web. */
+export async function pinnedKeys() {
+  if (!inExtension) return null;
+  const v = await localStore.get(keysKey());
+  return v ? v.split(',') : null;
+}
+
+/**
+ * Checks and saves keyholder keys typed into the extension (hex Ed25519
+ * public keys, separated by commas, spaces or lines); answers them, or
+ * throws an Error saying what is wrong.
+ */
+export async function savePinnedKeys(text) {
+  const keys = text.split(/[\s,]+/).filter(Boolean).map((k) => k.toLowerCase());
+  if (!keys.length) throw new Error('Enter the keyholders’ public keys, as their operators publish them.');
+  const bad = keys.find((k) => !/^[0-9a-f]{64}$/.test(k));
+  if (bad) throw new Error(`“${bad.slice(0, 20)}${bad.length > 20 ? '…' : ''}” is not a keyholder key (64 hexadecimal characters).`);
+  if (new Set(keys).size !== keys.length) throw new Error('A key is listed twice.');
+  await localStore.set(keysKey(), keys.join(','));
+  return keys;
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**

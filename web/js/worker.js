@@ -8,6 +8,7 @@ import init, {
   identityCommitment,
   newIdentitySecret,
   prepareContribution,
+  verifyMaterial,
 } from '../pkg/cipherpool_client_wasm.js';
 
 // A Rust panic's message, handed over by the module's panic hook just
@@ -23,7 +24,8 @@ const methods = {
   newIdentitySecret: () => newIdentitySecret(),
   identityCommitment: (secretHex) => identityCommitment(secretHex),
   checkRecord: (schemaJson, recordJson) => checkRecord(schemaJson, recordJson),
-  prepareContribution: (id, materialJson, provingKey, secretHex, identityJson, recordJson, payout) =>
+  verifyMaterial: (materialJson, keys) => verifyMaterial(materialJson, keys),
+  prepareContribution: (id, materialJson, provingKey, secretHex, identityJson, recordJson, payout, keys) =>
     prepareContribution(
       materialJson,
       new Uint8Array(provingKey),
@@ -31,6 +33,7 @@ const methods = {
       identityJson,
       recordJson,
       payout,
+      keys,
       (stage, percent) => self.postMessage({ id, progress: { stage, percent } }),
     ),
 };

@@ -4,11 +4,16 @@
 //! ```text
 //! cipherpool-client identity --out secret.hex
 //! cipherpool-client register   --server URL --token TOKEN --secret secret.hex
-//! cipherpool-client contribute --server URL --token TOKEN --secret secret.hex --campaign ID --record '{"age": 40}'
+//! cipherpool-client contribute --server URL --token TOKEN --secret secret.hex --campaign ID --record '{"age": 40}' \
+//!     --keyholder-keys HEX,HEX
+//! cipherpool-client verify-report --results results.json --keyholder-keys HEX,HEX
 //! ```
 //! The session token (from `POST /api/auth/login`) is used only to register
 //! the commitment and read one's own Merkle path and wallet; the submission
-//! itself carries no session.
+//! itself carries no session. `--keyholder-keys` (or
+//! `CIPHERPOOL_KEYHOLDER_KEYS`) pins the keyholders' Ed25519 public keys:
+//! material they did not all sign is refused, and a report's values are
+//! accepted only if every pinned keyholder signed its share of them.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,7 +21,9 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use cipherpool_client_wasm::{prepare_contribution, Stage};
 use clap::{Parser, Subcommand};
+use fhe_compute::threshold::proof::ReleaseProof;
 use protocol::attestation::{self, fr_to_bytes, IdentitySecret, ProvingKey};
+use protocol::signing::{parse_keys, VerifyingKey};
 use protocol::wire::{IdentityView, Material, Receipt};
 
 #[derive(Parser)]
@@ -64,7 +71,76 @@ enum Command {
         /// Only print the submission JSON instead of sending it.
         #[arg(long)]
         dry_run: bool,
+        /// The keyholders' Ed25519 public keys (hex, comma separated), obtained
+        /// from the keyholders' operators, not from the server.
+        #[arg(long, env = "CIPHERPOOL_KEYHOLDER_KEYS")]
+        keyholder_keys: String,
     },
+    /// Check a report's results (the JSON of `GET /api/reports/{id}/results`):
+    /// every pinned keyholder signed its partial decryption, and those
+    /// partials combine to exactly the values reported.
+    VerifyReport {
+        /// The results JSON file (`-` for standard input).
+        #[arg(long)]
+        results: PathBuf,
+        /// The keyholders' Ed25519 public keys (hex, comma separated).
+        #[arg(long, env = "CIPHERPOOL_KEYHOLDER_KEYS")]
+        keyholder_keys: String,
+    },
+}
+
+/// A reported value: a JSON number, or a string beyond ±2⁵³.
+fn reported_value(v: &serde_json::Value) -> anyhow::Result<i128> {
+    match v {
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .context("a value is not an integer"),
+        serde_json::Value::String(s) => s.parse().context("a value is not an integer"),
+        _ => bail!("a value is neither a number nor a string"),
+    }
+}
+
+/// Checks `results` against its keyholders' signed shares; the number of
+/// values verified.
+fn verify_report(results: &serde_json::Value, pinned: &[VerifyingKey]) -> anyhow::Result<usize> {
+    let proof: ReleaseProof = serde_json::from_value(
+        results
+            .get("proof")
+            .cloned()
+            .context("the results carry no keyholder signatures (no \"proof\")")?,
+    )
+    .context("the results' proof is malformed")?;
+    let h = &proof.header;
+    if results["report_id"].as_u64() != Some(h.job_id)
+        || results["campaign_id"].as_u64() != Some(h.campaign_id)
+        || results["count"].as_u64() != Some(h.records)
+        || results["epsilon"].as_f64() != Some(protocol::epsilon::epsilon_f64(h.epsilon_micro))
+    {
+        bail!("the report's id, campaign, count or ε are not the ones the keyholders signed");
+    }
+    let verified = proof.verify(pinned)?;
+    let reported = results["values"]
+        .as_array()
+        .context("the results have no values")?;
+    if reported.len() != verified.len() {
+        bail!(
+            "the report lists {} values; the keyholders released {}",
+            reported.len(),
+            verified.len()
+        );
+    }
+    for (r, v) in reported.iter().zip(&verified) {
+        if r["key"].as_str() != Some(v.key.as_str()) || reported_value(&r["value"])? != v.value {
+            bail!(
+                "{}: the report says {}, the keyholders' signed shares give {}",
+                v.key,
+                r["value"],
+                v.value
+            );
+        }
+    }
+    Ok(verified.len())
 }
 
 fn read_secret(path: &PathBuf) -> anyhow::Result<IdentitySecret> {
@@ -139,7 +215,9 @@ async fn main() -> anyhow::Result<()> {
             record,
             payout,
             dry_run,
+            keyholder_keys,
         } => {
+            let pinned = parse_keys(&keyholder_keys)?;
             let secret = read_secret(&secret)?;
             let record: serde_json::Value =
                 serde_json::from_str(&record).context("--record must be JSON")?;
@@ -195,6 +273,7 @@ async fn main() -> anyhow::Result<()> {
                     &identity,
                     &record,
                     payout as u64,
+                    &pinned,
                     &mut |s: Stage| {
                         eprintln!(
                             "[{:>3}%] {} ({:.1}s)",
@@ -217,6 +296,25 @@ async fn main() -> anyhow::Result<()> {
                 .await?;
             let receipt: Receipt = check(resp).await?.json().await?;
             println!("{}", serde_json::to_string_pretty(&receipt)?);
+        }
+        Command::VerifyReport {
+            results,
+            keyholder_keys,
+        } => {
+            let pinned = parse_keys(&keyholder_keys)?;
+            let text = if results.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&results)
+                    .with_context(|| format!("reading {}", results.display()))?
+            };
+            let json: serde_json::Value =
+                serde_json::from_str(&text).context("the results are not JSON")?;
+            let n = verify_report(&json, &pinned)?;
+            println!(
+                "verified: {n} values, each keyholder's signed share recombined ({} keyholders)",
+                pinned.len()
+            );
         }
     }
     Ok(())

@@ -258,3 +258,95 @@ fn shares_round_trip_and_bad_bytes_are_refused() {
     assert_eq!(flooding_log(2), 120);
     assert_eq!(flooding_log(3), 119);
 }
+
+/// Every keyholder's partial, signed as the keyholders sign them.
+fn signed_proof(keys: &[protocol::signing::SigningKey]) -> proof::ReleaseProof {
+    use proof::{NoiseShare, ReleaseHeader, ReleaseProof, SignedShare};
+    let header = ReleaseHeader {
+        campaign_id: 7,
+        job_id: 9,
+        request_digest: "ab".repeat(32),
+        records: 12,
+        epsilon_micro: 500_000,
+    };
+    let shares = partials()
+        .into_iter()
+        .zip(keys)
+        .map(|(partial, key)| {
+            let mut share = SignedShare {
+                partial,
+                values: ["sum:a", "sum:b"]
+                    .iter()
+                    .map(|k| NoiseShare {
+                        key: k.to_string(),
+                        noise_scale: 2.5,
+                        noise_bound_99: 20.0,
+                    })
+                    .collect(),
+                signature: protocol::signing::KeyholderSignature {
+                    key: String::new(),
+                    signature: String::new(),
+                },
+            };
+            share.signature = protocol::signing::sign(key, &share.message(&header));
+            share
+        })
+        .collect();
+    ReleaseProof { header, shares }
+}
+
+#[test]
+fn a_signed_release_verifies_and_recombines_only_as_signed() {
+    use protocol::signing::{SignatureError, SigningKey};
+    let keys: Vec<SigningKey> = (1..=3).map(|i| SigningKey::from_bytes(&[i; 32])).collect();
+    let pinned: Vec<_> = keys.iter().map(|k| k.verifying_key()).collect();
+    let proof = signed_proof(&keys);
+    let values = proof.verify(&pinned).unwrap();
+    assert_eq!(
+        values.iter().map(|v| v.value).collect::<Vec<_>>(),
+        TRUTH.to_vec()
+    );
+    assert_eq!(values[0].key, "sum:a");
+    assert_eq!(values[1].noise_bound_99, 60.0);
+    // Through JSON (as the results carry it), the same.
+    let json = serde_json::to_string(&proof).unwrap();
+    let back: proof::ReleaseProof = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.verify(&pinned).unwrap(), values);
+
+    // A changed partial, header or noise bound: the signature no longer holds.
+    let mut p = proof.clone();
+    p.shares[1].partial.values[0].partials[0] ^= 1;
+    assert!(matches!(
+        p.verify(&pinned),
+        Err(proof::ProofError::Signature(SignatureError::Invalid(_)))
+    ));
+    let mut p = proof.clone();
+    p.header.records = 13;
+    assert!(p.verify(&pinned).is_err());
+    let mut p = proof.clone();
+    p.shares[2].values[0].noise_bound_99 = 1.0;
+    assert!(p.verify(&pinned).is_err());
+    // A share missing, one too many, another key pinned, nothing pinned.
+    let mut p = proof.clone();
+    p.shares.pop();
+    assert!(matches!(p.verify(&pinned), Err(proof::ProofError::Shares { .. })));
+    assert!(matches!(
+        proof.verify(&pinned[..2]),
+        Err(proof::ProofError::Shares { .. })
+    ));
+    let other = SigningKey::from_bytes(&[9; 32]).verifying_key();
+    assert!(matches!(
+        proof.verify(&[pinned[0], pinned[1], other]),
+        Err(proof::ProofError::Signature(SignatureError::Missing(_)))
+    ));
+    assert!(matches!(
+        proof.verify(&[]),
+        Err(proof::ProofError::Signature(SignatureError::NothingPinned))
+    ));
+    // One keyholder signing twice (its share duplicated) does not combine.
+    let mut p = signed_proof(&[keys[0].clone(), keys[0].clone(), keys[2].clone()]);
+    p.shares[1] = p.shares[0].clone();
+    assert!(p
+        .verify(&[pinned[0], pinned[0], pinned[2]])
+        .is_err());
+}

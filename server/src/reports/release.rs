@@ -51,6 +51,11 @@ pub struct ReportResults {
     pub values: Vec<Released>,
     /// Means, variances, histograms, out-of-range counts, regression.
     pub derived: Derived,
+    /// Every keyholder's signed partial decryption: `cipherpool-client
+    /// verify-report` checks the signatures against pinned keys and
+    /// recombines the values (absent for reports released before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<keyholder_api::ReleaseProof>,
 }
 
 /// The schema's fields as derivation needs them.
@@ -263,6 +268,7 @@ fn results_of(job_id: i64, p: &Prepared, resp: ReleaseResponse) -> ReportResults
         released_at: resp.released_at,
         values: resp.values,
         derived,
+        proof: Some(resp.proof),
     }
 }
 

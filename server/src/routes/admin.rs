@@ -194,6 +194,11 @@ pub async fn approve(
                 campaign_keys::crs.eq(&material.crs),
                 campaign_keys::server_key.eq(&material.server_key),
                 campaign_keys::key_fingerprint.eq(material.key_fingerprint.to_vec()),
+                campaign_keys::signed_terms.eq(Some(
+                    serde_json::to_value(&material.terms).map_err(ApiError::internal)?,
+                )),
+                campaign_keys::signatures
+                    .eq(serde_json::to_value(&material.signatures).map_err(ApiError::internal)?),
             ))
             .on_conflict_do_nothing()
             .execute(conn)?;

@@ -28,6 +28,20 @@ fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
 }
 
+/// The keyholders' identities (share index, key set id, Ed25519 signing
+/// key), asked of each keyholder now. What the pages show as fingerprints;
+/// a client that trusts this server for them gains nothing — the extension
+/// and the native client pin the keys out of band.
+#[utoipa::path(get, path = "/api/keyholders", tag = "contributions",
+    responses((status = 200, body = Object), (status = 502, description = "keyholder_unavailable", body = ErrorBody)))]
+#[get("/api/keyholders")]
+pub async fn keyholders(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let ids = state.keyholder.identities().await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .json(serde_json::json!({ "keyholders": ids })))
+}
+
 /// Key material of an open campaign (cache-friendly: ETag / If-None-Match).
 #[utoipa::path(get, path = "/api/campaigns/{id}/material", tag = "contributions",
     params(("id" = i64, Path, description = "campaign id")),
@@ -60,14 +74,28 @@ pub async fn material(
                 format!("campaign {id} is {status}, not open"),
             ));
         }
-        let (public_key, crs, fp): (Vec<u8>, Vec<u8>, Vec<u8>) = campaign_keys::table
+        type KeyRow = (
+            Vec<u8>,
+            Vec<u8>,
+            Vec<u8>,
+            Option<serde_json::Value>,
+            serde_json::Value,
+        );
+        let (public_key, crs, fp, signed_terms, signatures): KeyRow = campaign_keys::table
             .find(id)
             .select((
                 campaign_keys::public_key,
                 campaign_keys::crs,
                 campaign_keys::key_fingerprint,
+                campaign_keys::signed_terms,
+                campaign_keys::signatures,
             ))
             .first(conn)?;
+        let terms = signed_terms
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(ApiError::internal)?;
+        let signatures = serde_json::from_value(signatures).map_err(ApiError::internal)?;
         let raw: RawSchema = serde_json::from_value(schema).map_err(ApiError::internal)?;
         let parsed = CampaignSchema::parse(raw.clone()).map_err(ApiError::internal)?;
         let fp32 = <[u8; 32]>::try_from(fp.as_slice()).map_err(ApiError::internal)?;
@@ -95,6 +123,8 @@ pub async fn material(
             tree_depth: TREE_DEPTH,
             proving_key_url: "/api/attestation/proving-key".into(),
             registry_root: root.map(hex::encode),
+            terms,
+            signatures,
         })
     })
     .await?;

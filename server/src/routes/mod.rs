@@ -53,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_contribution_bytes: usize) {
         .service(admin::reject)
         .service(admin::ledger_audit)
         .service(contributions::material)
+        .service(contributions::keyholders)
         .service(contributions::proving_key)
         .service(registry::register)
         .service(registry::me)

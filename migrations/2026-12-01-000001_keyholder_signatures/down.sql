@@ -1,0 +1,3 @@
+ALTER TABLE campaign_keys
+    DROP COLUMN signatures,
+    DROP COLUMN signed_terms;
