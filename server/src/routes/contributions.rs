@@ -97,7 +97,7 @@ pub async fn material(
             .map_err(ApiError::internal)?;
         let signatures = serde_json::from_value(signatures).map_err(ApiError::internal)?;
         let raw: RawSchema = serde_json::from_value(schema).map_err(ApiError::internal)?;
-        let parsed = CampaignSchema::parse(raw.clone()).map_err(ApiError::internal)?;
+        let parsed = CampaignSchema::parse(raw).map_err(ApiError::internal)?;
         let fp32 = <[u8; 32]>::try_from(fp.as_slice()).map_err(ApiError::internal)?;
         let root: Option<Vec<u8>> = registry_roots::table
             .order(registry_roots::id.desc())
@@ -108,7 +108,8 @@ pub async fn material(
             campaign_id: id,
             title,
             layout: layout(&parsed),
-            schema: raw,
+            // The very form the keyholders were sent and signed.
+            schema: parsed.to_raw(),
             schema_version,
             reward,
             public_key: STANDARD.encode(&public_key),
