@@ -11,7 +11,9 @@ use protocol::CampaignSchema;
 use fhe_compute::threshold::combine;
 use fhe_compute::threshold::proof::{ReleaseHeader, ReleaseProof, SignedShare};
 use futures::future::join_all;
-use protocol::signing::{parse_key, verify_one, KeyholderSignature, MaterialStatement, SignedTerms};
+use protocol::signing::{
+    parse_key, verify_one, KeyholderSignature, MaterialStatement, SignedTerms,
+};
 
 use crate::{
     DecryptRequest, DecryptResponse, KeyTerms, KeyholderIdentity, KeysRequest, KeysResponse,
@@ -360,7 +362,9 @@ impl Keyholders for KeyholderGroup {
         let public_key = STANDARD
             .decode(&first.public_key)
             .map_err(CallError::unavailable)?;
-        let crs = STANDARD.decode(&first.crs).map_err(CallError::unavailable)?;
+        let crs = STANDARD
+            .decode(&first.crs)
+            .map_err(CallError::unavailable)?;
         let fp = hex::decode(&first.key_fingerprint).map_err(CallError::unavailable)?;
         let key_fingerprint =
             <[u8; 32]>::try_from(fp.as_slice()).map_err(CallError::unavailable)?;
@@ -377,7 +381,8 @@ impl Keyholders for KeyholderGroup {
         }
         .message();
         for k in &all {
-            let key = parse_key(&k.signature.key).map_err(|e| CallError::disagree(e.to_string()))?;
+            let key =
+                parse_key(&k.signature.key).map_err(|e| CallError::disagree(e.to_string()))?;
             verify_one(&message, &k.signature.signature, &key).map_err(|_| {
                 CallError::disagree(format!(
                     "keyholder {}'s signature of the campaign material does not verify",
@@ -466,8 +471,8 @@ impl Keyholders for KeyholderGroup {
         let mut shares: Vec<SignedShare> = parts.iter().map(|p| p.signed_share()).collect();
         shares.sort_by_key(|s| s.partial.index);
         for share in &shares {
-            let key = parse_key(&share.signature.key)
-                .map_err(|e| CallError::disagree(e.to_string()))?;
+            let key =
+                parse_key(&share.signature.key).map_err(|e| CallError::disagree(e.to_string()))?;
             verify_one(&share.message(&header), &share.signature.signature, &key).map_err(
                 |_| {
                     CallError::disagree(format!(

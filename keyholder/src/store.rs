@@ -255,7 +255,9 @@ impl KeyStore {
         if !path.exists() {
             let mut seed = zeroize::Zeroizing::new([0u8; 32]);
             rand::rngs::OsRng.fill_bytes(seed.as_mut());
-            let tmp = self.root.join(format!(".tmp-signing-{}", std::process::id()));
+            let tmp = self
+                .root
+                .join(format!(".tmp-signing-{}", std::process::id()));
             write_private(&tmp, &self.seal(seed.as_ref(), AAD)?)?;
             fs::rename(&tmp, &path)?;
             sync_dir(&self.root)?;

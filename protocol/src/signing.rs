@@ -242,10 +242,8 @@ mod tests {
     }
 
     fn statement_bytes(campaign_id: u64, terms: &SignedTerms, crs: &[u8]) -> Vec<u8> {
-        let schema: RawSchema = serde_json::from_str(
-            r#"{"fields":[{"type":"numeric","name":"a","bits":8}]}"#,
-        )
-        .unwrap();
+        let schema: RawSchema =
+            serde_json::from_str(r#"{"fields":[{"type":"numeric","name":"a","bits":8}]}"#).unwrap();
         MaterialStatement {
             campaign_id,
             schema_version: 1,
@@ -286,7 +284,10 @@ mod tests {
             verify_all(&m, &[sign(&a, &m), sign(&c, &m)], &pinned),
             Err(SignatureError::Missing(_))
         ));
-        assert_eq!(verify_all(&m, &both, &[]), Err(SignatureError::NothingPinned));
+        assert_eq!(
+            verify_all(&m, &both, &[]),
+            Err(SignatureError::NothingPinned)
+        );
         // A signature moved onto b's key, or over other material, fails.
         let mut forged = both.clone();
         forged[1].signature = both[0].signature.clone();
@@ -343,6 +344,9 @@ mod tests {
         assert_eq!(parse_keys(&format!("{k}, {k2}")).unwrap().len(), 2);
         assert_eq!(parse_keys(" \n"), Err(SignatureError::NothingPinned));
         assert!(matches!(parse_key("zz"), Err(SignatureError::BadKey(_))));
-        assert!(matches!(parse_key(&k[..62]), Err(SignatureError::BadKey(_))));
+        assert!(matches!(
+            parse_key(&k[..62]),
+            Err(SignatureError::BadKey(_))
+        ));
     }
 }

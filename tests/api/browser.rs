@@ -170,6 +170,7 @@ async fn assert_paid(world: &ContributorWorld, receipt: &Value) {
         contributor,
         campaign,
         wallet,
+        ..
     } = world;
     let (campaign, wallet) = (*campaign, *wallet);
     assert_eq!(receipt["campaign_id"], campaign);

@@ -58,7 +58,17 @@ async fn readme_walkthrough_over_real_processes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 5 migration"));
+    // Every migration under migrations/ is applied on a fresh database.
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().join("up.sql").exists())
+        .count();
+    assert!(migrations >= 6);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("applied {migrations} migration")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
     // A weak password is refused and creates nothing.
     let out = cipherpool(&db_url)

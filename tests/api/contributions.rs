@@ -49,7 +49,8 @@ async fn world_with(mut settings: server::config::Settings, reward: i64, budget:
     if settings.keyholder_url == server::config::Settings::default().keyholder_url {
         settings.keyholder_url = spawn_keyholder().await;
     }
-    let pinned = vec![keyholder_signing_key(&settings.keyholder_url, &settings.keyholder_token).await];
+    let pinned =
+        vec![keyholder_signing_key(&settings.keyholder_url, &settings.keyholder_token).await];
     let app = spawn_app_with(settings).await;
     let admin = app.admin().await;
     let buyer = app.user("buyer").await;
@@ -219,25 +220,74 @@ async fn only_material_signed_by_every_pinned_keyholder_is_used() {
         .app
         .open_campaign(&w.admin, &buyer, &small_campaign(25, 1_000))
         .await;
-    let other: Material =
-        serde_json::from_value(body(w.app.get(&format!("/api/campaigns/{other}/material"), None).await).await)
-            .unwrap();
+    let other: Material = serde_json::from_value(
+        body(
+            w.app
+                .get(&format!("/api/campaigns/{other}/material"), None)
+                .await,
+        )
+        .await,
+    )
+    .unwrap();
     assert_eq!(other.public_key, w.material.public_key);
     assert_ne!(other.crs, w.material.crs);
     let wrong = protocol::signing::SigningKey::from_bytes(&[9; 32]).verifying_key();
     let variants: Vec<(&str, Material, Vec<VerifyingKey>)> = vec![
-        ("another campaign's CRS", Material { crs: other.crs.clone(), ..w.material.clone() }, w.pinned.clone()),
-        ("another campaign's signatures", Material { signatures: other.signatures.clone(), ..w.material.clone() }, w.pinned.clone()),
-        ("widened terms", {
-            let mut m = w.material.clone();
-            m.terms.as_mut().unwrap().epsilon_micro *= 2;
-            m
-        }, w.pinned.clone()),
-        ("another schema version", Material { schema_version: 2, ..w.material.clone() }, w.pinned.clone()),
-        ("no signed terms", Material { terms: None, ..w.material.clone() }, w.pinned.clone()),
-        ("no signatures", Material { signatures: vec![], ..w.material.clone() }, w.pinned.clone()),
+        (
+            "another campaign's CRS",
+            Material {
+                crs: other.crs.clone(),
+                ..w.material.clone()
+            },
+            w.pinned.clone(),
+        ),
+        (
+            "another campaign's signatures",
+            Material {
+                signatures: other.signatures.clone(),
+                ..w.material.clone()
+            },
+            w.pinned.clone(),
+        ),
+        (
+            "widened terms",
+            {
+                let mut m = w.material.clone();
+                m.terms.as_mut().unwrap().epsilon_micro *= 2;
+                m
+            },
+            w.pinned.clone(),
+        ),
+        (
+            "another schema version",
+            Material {
+                schema_version: 2,
+                ..w.material.clone()
+            },
+            w.pinned.clone(),
+        ),
+        (
+            "no signed terms",
+            Material {
+                terms: None,
+                ..w.material.clone()
+            },
+            w.pinned.clone(),
+        ),
+        (
+            "no signatures",
+            Material {
+                signatures: vec![],
+                ..w.material.clone()
+            },
+            w.pinned.clone(),
+        ),
         ("a wrong key pinned", w.material.clone(), vec![wrong]),
-        ("a second keyholder pinned", w.material.clone(), vec![w.pinned[0], wrong]),
+        (
+            "a second keyholder pinned",
+            w.material.clone(),
+            vec![w.pinned[0], wrong],
+        ),
         ("nothing pinned", w.material.clone(), vec![]),
     ];
     for (what, material, pinned) in variants {

@@ -571,7 +571,9 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
     // refused.
     let keys = p.keyholder_keys().await;
     let verify = |results: &Value, keys: &str| {
-        let file = p.dir.join(format!("results-{}.json", uuid::Uuid::new_v4().simple()));
+        let file = p
+            .dir
+            .join(format!("results-{}.json", uuid::Uuid::new_v4().simple()));
         std::fs::write(&file, results.to_string()).unwrap();
         bin("cipherpool-client")
             .args(["verify-report", "--keyholder-keys", keys, "--results"])
@@ -580,7 +582,11 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
             .unwrap()
     };
     let out = verify(&results, &keys);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("verified:"));
     let mut changed = results.clone();
     changed["values"][0]["value"] = json!(expected[0].1 as i64 + 1);

@@ -566,12 +566,8 @@ pub async fn contribute_records(
         let identity: IdentityView =
             serde_json::from_slice(&get("/api/registry/me".into(), Some(token.clone())).await)
                 .expect("identity view");
-        let (m, pk, record, pinned) = (
-            material.clone(),
-            pk.clone(),
-            record.clone(),
-            pinned.clone(),
-        );
+        let (m, pk, record, pinned) =
+            (material.clone(), pk.clone(), record.clone(), pinned.clone());
         let submission = tokio::task::spawn_blocking(move || {
             client::prepare_contribution(
                 &m,

@@ -157,8 +157,12 @@ impl ReleaseProof {
                 .iter()
                 .find(|s| s.signature.key.eq_ignore_ascii_case(&name))
                 .ok_or_else(|| SignatureError::Missing(name.clone()))?;
-            verify_one(&share.message(&self.header), &share.signature.signature, key)
-                .map_err(|_| SignatureError::Invalid(name))?;
+            verify_one(
+                &share.message(&self.header),
+                &share.signature.signature,
+                key,
+            )
+            .map_err(|_| SignatureError::Invalid(name))?;
         }
         let first = &self.shares[0].values;
         if self.shares.iter().any(|s| {

@@ -329,7 +329,10 @@ fn a_signed_release_verifies_and_recombines_only_as_signed() {
     // A share missing, one too many, another key pinned, nothing pinned.
     let mut p = proof.clone();
     p.shares.pop();
-    assert!(matches!(p.verify(&pinned), Err(proof::ProofError::Shares { .. })));
+    assert!(matches!(
+        p.verify(&pinned),
+        Err(proof::ProofError::Shares { .. })
+    ));
     assert!(matches!(
         proof.verify(&pinned[..2]),
         Err(proof::ProofError::Shares { .. })
@@ -346,7 +349,5 @@ fn a_signed_release_verifies_and_recombines_only_as_signed() {
     // One keyholder signing twice (its share duplicated) does not combine.
     let mut p = signed_proof(&[keys[0].clone(), keys[0].clone(), keys[2].clone()]);
     p.shares[1] = p.shares[0].clone();
-    assert!(p
-        .verify(&[pinned[0], pinned[0], pinned[2]])
-        .is_err());
+    assert!(p.verify(&[pinned[0], pinned[0], pinned[2]]).is_err());
 }
