@@ -57,6 +57,9 @@ pub struct Settings {
     pub worker_lease_secs: f64,
     /// How often idle workers and the release loop poll, in milliseconds.
     pub poll_ms: u64,
+    /// Lease of the release loop on one job's release, in seconds: a
+    /// release that could not reach every keyholder is tried again after it.
+    pub release_lease_secs: f64,
 }
 
 impl Default for Settings {
@@ -82,6 +85,7 @@ impl Default for Settings {
             report_shard_size: 64,
             worker_lease_secs: 60.0,
             poll_ms: 500,
+            release_lease_secs: 30.0,
         }
     }
 }
@@ -114,6 +118,7 @@ impl Settings {
             "report_shard_size",
             "worker_lease_secs",
             "poll_ms",
+            "release_lease_secs",
         ]))
         .extract()
         .map_err(Box::new)

@@ -25,6 +25,7 @@ pub struct Application {
     pool: PgPool,
     keyholder: Arc<dyn Keyholders>,
     poll: std::time::Duration,
+    release_lease_secs: f64,
 }
 
 impl Application {
@@ -58,6 +59,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let keyholder = state.keyholder.clone();
         let poll = std::time::Duration::from_millis(settings.poll_ms);
+        let release_lease_secs = settings.release_lease_secs;
         let server = run(listener, pool.clone(), settings, state)?;
         Ok(Self {
             port,
@@ -65,6 +67,7 @@ impl Application {
             pool,
             keyholder,
             poll,
+            release_lease_secs,
         })
     }
 
@@ -81,7 +84,12 @@ impl Application {
     /// Serves until the process is stopped, running the release loop of
     /// statistics reports alongside (see [`crate::reports::release`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let release = crate::reports::release::run(self.pool.clone(), self.keyholder, self.poll);
+        let release = crate::reports::release::run(
+            self.pool.clone(),
+            self.keyholder,
+            self.poll,
+            self.release_lease_secs,
+        );
         tokio::select! {
             r = self.server => r,
             () = release => Ok(()),

@@ -133,6 +133,13 @@ impl Platform {
         keys.join(",")
     }
 
+    /// Stops keyholder `index` (its process killed).
+    fn stop_keyholder(&mut self, index: usize) {
+        let k = &mut self.keyholders[index];
+        let _ = k.0.kill();
+        let _ = k.0.wait();
+    }
+
     /// Stops keyholder `index` and starts it again on the same port and
     /// storage, now expecting `token`.
     async fn restart_keyholder(&mut self, index: usize, token: &str) {
@@ -430,6 +437,7 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
             ("CIPHERPOOL_REPORT_SHARD_SIZE", "3"),
             ("CIPHERPOOL_REPORT_PRICE", "100"),
             ("CIPHERPOOL_POLL_MS", "200"),
+            ("CIPHERPOOL_RELEASE_LEASE_SECS", "2"),
         ],
     )
     .await;
@@ -570,10 +578,9 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
     // One value changed, a share's signature moved, or another key pinned:
     // refused.
     let keys = p.keyholder_keys().await;
+    let results_dir = p.dir.clone();
     let verify = |results: &Value, keys: &str| {
-        let file = p
-            .dir
-            .join(format!("results-{}.json", uuid::Uuid::new_v4().simple()));
+        let file = results_dir.join(format!("results-{}.json", uuid::Uuid::new_v4().simple()));
         std::fs::write(&file, results.to_string()).unwrap();
         bin("cipherpool-client")
             .args(["verify-report", "--keyholder-keys", keys, "--results"])
@@ -669,6 +676,63 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
         1_000 - 600 - 100
     );
 
+    // The second keyholder down while a report is being released: the
+    // first verifies the job and draws its noise once; the report waits in
+    // `releasing` while the release is retried every lease (the first
+    // keyholder answering its stored noise again); with the second back,
+    // it is released. Each keyholder released the job exactly once, the
+    // first keyholder's noise never re-drawn, and the result verifies.
+    p.stop_keyholder(1);
+    let (s, third) = post(
+        &http,
+        format!("{base}/api/campaigns/{id}/reports"),
+        Some(&buyer),
+        json!({"epsilon": 0.25}),
+        Some("buy-3"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{third}");
+    let third = third["id"].as_i64().unwrap();
+    let noise_file = p.dir.join(format!(
+        "keyholder-0/campaigns/{id}/releases/{third}/noise.bin"
+    ));
+    let mut drawn = None;
+    for _ in 0..3000 {
+        if let Ok(bytes) = std::fs::read(&noise_file) {
+            drawn = Some(bytes);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let drawn = drawn.expect("the first keyholder never prepared the release");
+    let waiting = get(&http, format!("{base}/api/reports/{third}"), &buyer).await;
+    assert_eq!(waiting["status"], "releasing", "{waiting}");
+    p.restart_keyholder(1, &e2e_token(1)).await;
+    let done = wait_finished(&http, &base, &buyer, third).await;
+    assert_eq!(done["status"], "released", "{done}");
+    assert_eq!(std::fs::read(&noise_file).unwrap(), drawn);
+    for i in 0..E2E_KEYHOLDERS {
+        let log =
+            std::fs::read_to_string(p.dir.join(format!("keyholder-{i}/decryptions.log"))).unwrap();
+        let released = log
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["job"] == third && e["outcome"] == "released")
+            .count();
+        assert_eq!(released, 1, "keyholder {i}: {log}");
+    }
+    let results = get(&http, format!("{base}/api/reports/{third}/results"), &buyer).await;
+    let out = verify(&results, &keys);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        get(&http, format!("{base}/api/wallet"), &buyer).await["balance"],
+        1_000 - 600 - 200
+    );
+
     // The second keyholder restarted expecting another token: no retry
     // would mend the server's, so the next report fails with a clear error
     // and its price is refunded (instead of retrying for ever).
@@ -678,7 +742,7 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
         &http,
         format!("{base}/api/campaigns/{id}/reports"),
         Some(&buyer),
-        json!({"epsilon": 0.5}),
+        json!({"epsilon": 0.25}),
         Some("buy-2"),
     )
     .await;
@@ -691,7 +755,7 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
     );
     assert_eq!(
         get(&http, format!("{base}/api/wallet"), &buyer).await["balance"],
-        1_000 - 600 - 100
+        1_000 - 600 - 200
     );
     let _ = std::fs::remove_dir_all(&p.dir);
 }

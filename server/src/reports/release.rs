@@ -29,9 +29,6 @@ use keyholder_api::{
     CallError, Keyholders, ManifestEntry, ManifestShard, ReleaseRequest, ReleaseResponse, Released,
 };
 
-/// How long the release of one job is leased.
-const RELEASE_LEASE_SECS: f64 = 30.0;
-
 /// What a buyer reads: the released values and what follows from them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReportResults {
@@ -191,12 +188,10 @@ pub async fn release_one(
     pool: &PgPool,
     keyholder: &dyn Keyholders,
     owner: &str,
+    lease_secs: f64,
 ) -> Result<bool, ApiError> {
     let o = owner.to_string();
-    let leased = db::with_conn(pool, move |c| {
-        Ok(super::lease_release(c, &o, RELEASE_LEASE_SECS)?)
-    })
-    .await?;
+    let leased = db::with_conn(pool, move |c| Ok(super::lease_release(c, &o, lease_secs)?)).await?;
     let Some(job_id) = leased else {
         return Ok(false);
     };
@@ -273,14 +268,14 @@ fn results_of(job_id: i64, p: &Prepared, resp: ReleaseResponse) -> ReportResults
 }
 
 /// The release loop (never returns): polls every `poll` when idle.
-pub async fn run(pool: PgPool, keyholder: Arc<dyn Keyholders>, poll: Duration) {
+pub async fn run(pool: PgPool, keyholder: Arc<dyn Keyholders>, poll: Duration, lease_secs: f64) {
     let owner = format!(
         "server:{}:{}",
         std::process::id(),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
     loop {
-        match release_one(&pool, keyholder.as_ref(), &owner).await {
+        match release_one(&pool, keyholder.as_ref(), &owner, lease_secs).await {
             Ok(true) => continue,
             Ok(false) => {}
             Err(e) => tracing::warn!("release loop: {e}"),
