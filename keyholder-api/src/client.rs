@@ -16,9 +16,20 @@ use protocol::signing::{
 };
 
 use crate::{
-    DecryptRequest, DecryptResponse, KeyTerms, KeyholderIdentity, KeysRequest, KeysResponse,
-    NoiseResponse, ReleaseRequest, ReleaseResponse, Released,
+    AttestationKeys, DecryptRequest, DecryptResponse, KeyTerms, KeyholderIdentity, KeysRequest,
+    KeysResponse, NoiseResponse, RegistryLeaves, RegistryState, ReleaseRequest, ReleaseResponse,
+    Released,
 };
+
+/// The attestation circuit's keys, as every keyholder vouched for them.
+pub struct AttestationMaterial {
+    /// The proving key, parsed and checked.
+    pub proving_key: protocol::attestation::ProvingKey,
+    /// Its serialized form, served to clients.
+    pub proving_key_bytes: Vec<u8>,
+    /// The verifying key (the proving key's own).
+    pub verifying_key: protocol::attestation::VerifyingKey,
+}
 
 /// Public key material of a campaign, as fetched from the keyholders.
 pub struct CampaignMaterial {
@@ -102,6 +113,18 @@ pub trait Keyholders: Send + Sync {
 
     /// Every keyholder's identity, in share order.
     async fn identities(&self) -> Result<Vec<KeyholderIdentity>, CallError>;
+
+    /// The attestation circuit's keys, the ones every keyholder checks
+    /// attestations with.
+    async fn attestation_keys(&self) -> Result<AttestationMaterial, CallError>;
+
+    /// Pushes registry leaves `first_index..` to every keyholder; answers
+    /// the root they all computed (they must agree).
+    async fn push_registry(
+        &self,
+        first_index: u64,
+        commitments: &[[u8; 32]],
+    ) -> Result<RegistryState, CallError>;
 }
 
 /// HTTP client of one keyholder.
@@ -247,6 +270,22 @@ impl KeyholderClient {
                     self.base
                 ))
                 .json(request),
+        )
+        .await
+    }
+
+    /// The attestation circuit's keys the dealer made with the key set.
+    pub async fn attestation_keys(&self) -> Result<AttestationKeys, CallError> {
+        self.json(self.http.get(format!("{}/attestation", self.base)))
+            .await
+    }
+
+    /// Pushes registry leaves; answers the keyholder's registry after them.
+    pub async fn push_registry(&self, body: &RegistryLeaves) -> Result<RegistryState, CallError> {
+        self.json(
+            self.http
+                .post(format!("{}/registry/leaves", self.base))
+                .json(body),
         )
         .await
     }
@@ -523,6 +562,64 @@ impl Keyholders for KeyholderGroup {
         let mut ids = ids;
         ids.sort_by_key(|k| k.index);
         Ok(ids)
+    }
+
+    /// Keyholder 0's keys, accepted only if every keyholder names the same
+    /// verifying key and the proving key is that key's.
+    async fn attestation_keys(&self) -> Result<AttestationMaterial, CallError> {
+        use sha2::Digest;
+        let ids = self.identities().await?;
+        let keys = self.members[0].attestation_keys().await?;
+        if keys.circuit_version != protocol::attestation::CIRCUIT_VERSION {
+            return Err(CallError::disagree(format!(
+                "the keyholders' attestation keys are for circuit version {}, this server \
+                 speaks version {}",
+                keys.circuit_version,
+                protocol::attestation::CIRCUIT_VERSION
+            )));
+        }
+        let decode = |b64: &str| STANDARD.decode(b64).map_err(CallError::unavailable);
+        let proving_key_bytes = decode(&keys.proving_key)?;
+        let vk_bytes = decode(&keys.verifying_key)?;
+        let vk_id = hex::encode(sha2::Sha256::digest(&vk_bytes));
+        if ids.iter().any(|k| k.attestation_key != vk_id) {
+            return Err(CallError::disagree(
+                "the keyholders check attestations with different verifying keys",
+            ));
+        }
+        let verifying_key = protocol::attestation::VerifyingKey::from_bytes(&vk_bytes)
+            .map_err(|e| CallError::disagree(format!("attestation verifying key: {e}")))?;
+        let proving_key = protocol::attestation::ProvingKey::from_bytes(&proving_key_bytes)
+            .map_err(|e| CallError::disagree(format!("attestation proving key: {e}")))?;
+        if proving_key.verifying_key() != verifying_key {
+            return Err(CallError::disagree(
+                "the attestation proving key is not the verifying key's",
+            ));
+        }
+        Ok(AttestationMaterial {
+            proving_key,
+            proving_key_bytes,
+            verifying_key,
+        })
+    }
+
+    async fn push_registry(
+        &self,
+        first_index: u64,
+        commitments: &[[u8; 32]],
+    ) -> Result<RegistryState, CallError> {
+        let body = RegistryLeaves {
+            first_index,
+            commitments: commitments.iter().map(hex::encode).collect(),
+        };
+        let states =
+            first_error(join_all(self.members.iter().map(|m| m.push_registry(&body))).await)?;
+        if states.iter().any(|s| *s != states[0]) {
+            return Err(CallError::disagree(
+                "the keyholders computed different registry roots",
+            ));
+        }
+        Ok(states[0].clone())
     }
 
     /// Every keyholder's log, each entry tagged with the keyholder's

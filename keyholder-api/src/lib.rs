@@ -16,7 +16,9 @@ use protocol::signing::{KeyholderSignature, SignedTerms};
 use protocol::Statistic;
 use serde::{Deserialize, Serialize};
 
-pub use client::{CallError, CampaignMaterial, KeyholderClient, KeyholderGroup, Keyholders};
+pub use client::{
+    AttestationMaterial, CallError, CampaignMaterial, KeyholderClient, KeyholderGroup, Keyholders,
+};
 pub use fhe_compute::threshold::proof::{NoiseShare, ReleaseProof, SignedShare};
 pub use fhe_compute::threshold::PartialDecryption;
 
@@ -92,6 +94,44 @@ pub struct KeyholderIdentity {
     pub key_id: String,
     /// Its Ed25519 public key, hex: what clients pin.
     pub signing_key: String,
+    /// SHA-256 of the attestation circuit's verifying key it checks
+    /// contributors' eligibility with (dealt with the key set), hex.
+    pub attestation_key: String,
+}
+
+/// The attestation circuit's Groth16 keys (`GET /attestation`), made by
+/// the dealer with the key set: the server serves the proving key to
+/// clients and verifies submissions with the verifying key; the keyholders
+/// check every attestation again before a release.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttestationKeys {
+    /// The circuit version the keys are for.
+    pub circuit_version: u32,
+    /// Proving key, base64 (compressed arkworks bytes).
+    pub proving_key: String,
+    /// Verifying key, base64 (compressed arkworks bytes).
+    pub verifying_key: String,
+}
+
+/// Registry leaves pushed to a keyholder (`POST /registry/leaves`): the
+/// identity commitments at `first_index..`, in leaf order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryLeaves {
+    /// Index of the first commitment.
+    pub first_index: u64,
+    /// The commitments (32-byte field elements), hex.
+    pub commitments: Vec<String>,
+}
+
+/// A keyholder's registry after a push: how many leaves it holds and the
+/// root it computed over them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryState {
+    /// Leaves held.
+    pub leaf_count: u64,
+    /// The root over them, hex.
+    pub root: String,
 }
 
 /// A keyholder's first answer to a release: the job verified, its own
@@ -202,6 +242,14 @@ pub struct ManifestEntry {
     pub digest: String,
     /// The proven ciphertext list as accepted, base64.
     pub ciphertext: String,
+    /// Its attestation's nullifier (32-byte field element), hex.
+    pub nullifier: String,
+    /// The registry root its attestation proves membership under, hex.
+    pub root: String,
+    /// The Groth16 attestation proof, base64.
+    pub proof: String,
+    /// The payout account the attestation binds (with the digest).
+    pub payout_account: u64,
 }
 
 /// The keyholders' combined answer: noised values in plan order.

@@ -11,8 +11,15 @@
 //!   keyholder's partial decryption of the noised, verified aggregate); see
 //!   [`crate::release`].
 //! - `GET /decryptions`: the decryption log (releases and refusals), newest first.
-//! - `GET /identity`: its share index, the key set's id and its Ed25519
-//!   signing key (campaign material and release shares carry its signature).
+//! - `GET /identity`: its share index, the key set's id, its Ed25519
+//!   signing key (campaign material and release shares carry its signature)
+//!   and the id of the attestation verifying key it checks eligibility with.
+//! - `GET /attestation`: the attestation circuit's Groth16 keys, made by the
+//!   dealer with the key set (public).
+//! - `POST /registry/leaves` `{first_index, commitments}`: the server pushes
+//!   every registered identity commitment, in leaf order; the keyholder
+//!   builds the registry tree itself and answers its leaf count and root
+//!   ([`crate::registry`]).
 //!
 //! There is deliberately no endpoint that returns key material or decrypts
 //! anything alone: a partial decryption is useless without every other
@@ -29,7 +36,10 @@ use actix_web::{get, post, web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use fhe_compute::keys::{crs_bits, PublicMaterial, CRS_LIMIT};
-use keyholder_api::{DecryptRequest, KeyholderIdentity, KeysRequest, KeysResponse, ReleaseRequest};
+use keyholder_api::{
+    AttestationKeys, DecryptRequest, KeyholderIdentity, KeysRequest, KeysResponse, RegistryLeaves,
+    RegistryState, ReleaseRequest,
+};
 use protocol::signing::{sign, MaterialStatement, SignedTerms, SigningKey};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -37,6 +47,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::config::KeyholderSettings;
 use crate::error::{self, KeyholderError};
+use crate::registry::{Eligibility, RegistryError};
 use crate::release::{self, NoiseMode};
 use crate::store::{KeySetInfo, KeyStore};
 use crate::terms::CampaignTerms;
@@ -52,6 +63,8 @@ struct State {
     noise: NoiseMode,
     /// Signs campaign material and release shares.
     signing: SigningKey,
+    /// The attestation verifying key and this keyholder's registry.
+    eligibility: Eligibility,
 }
 
 fn authorize(req: &HttpRequest, state: &State) -> Result<(), KeyholderError> {
@@ -264,6 +277,7 @@ async fn release_noise(
             .map_err(|_| KeyholderError::internal("release lock poisoned"))?;
         Ok(release::prepare(
             &state.store,
+            &state.eligibility,
             campaign,
             job,
             &body,
@@ -322,7 +336,89 @@ async fn identity(
         parties: info.parties,
         key_id: info.key_id,
         signing_key: hex::encode(state.signing.verifying_key().as_bytes()),
+        attestation_key: hex::encode(Sha256::digest(state.eligibility.verifying_key.to_bytes())),
     }))
+}
+
+/// The attestation circuit's keys (public; the dealer made them).
+#[get("/attestation")]
+async fn attestation(
+    req: HttpRequest,
+    state: web::Data<Arc<State>>,
+) -> Result<HttpResponse, KeyholderError> {
+    authorize(&req, &state)?;
+    let state = state.get_ref().clone();
+    let answer = web::block(move || -> Result<AttestationKeys, KeyholderError> {
+        Ok(AttestationKeys {
+            circuit_version: protocol::attestation::CIRCUIT_VERSION,
+            proving_key: STANDARD.encode(state.store.keyset_file("attestation_pk.bin")?),
+            verifying_key: STANDARD.encode(state.eligibility.verifying_key.to_bytes()),
+        })
+    })
+    .await
+    .map_err(KeyholderError::internal)??;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Most commitments one registry push may carry.
+pub const MAX_REGISTRY_PUSH: usize = 4096;
+
+/// The server pushes registry leaves (see [`crate::registry`]).
+#[post("/registry/leaves")]
+async fn registry_leaves(
+    req: HttpRequest,
+    state: web::Data<Arc<State>>,
+    body: web::Json<RegistryLeaves>,
+) -> Result<HttpResponse, KeyholderError> {
+    authorize(&req, &state)?;
+    let body = body.into_inner();
+    if body.commitments.len() > MAX_REGISTRY_PUSH {
+        return Err(KeyholderError::bad_request(
+            "too_many_leaves",
+            format!("push at most {MAX_REGISTRY_PUSH} leaves at a time"),
+        ));
+    }
+    let leaves = body
+        .commitments
+        .iter()
+        .map(|c| {
+            hex::decode(c)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        })
+        .collect::<Option<Vec<[u8; 32]>>>()
+        .ok_or_else(|| {
+            KeyholderError::bad_request("invalid_leaf", "a commitment is not 64 hex characters")
+        })?;
+    let state = state.get_ref().clone();
+    let answer = web::block(move || -> Result<RegistryState, KeyholderError> {
+        let mut registry = state
+            .eligibility
+            .registry
+            .lock()
+            .map_err(|_| KeyholderError::internal("registry lock poisoned"))?;
+        registry
+            .append(&state.store, body.first_index, &leaves)
+            .map_err(|e| match e {
+                RegistryError::Gap { .. } => {
+                    KeyholderError::new(StatusCode::CONFLICT, "registry_gap", e.to_string())
+                }
+                RegistryError::Conflict(_) | RegistryError::Full => {
+                    KeyholderError::new(StatusCode::CONFLICT, "registry_conflict", e.to_string())
+                }
+                RegistryError::InvalidLeaf { .. } => {
+                    KeyholderError::bad_request("invalid_leaf", e.to_string())
+                }
+                RegistryError::Store(e) => KeyholderError::internal(e),
+            })?;
+        Ok(RegistryState {
+            leaf_count: registry.len(),
+            root: hex::encode(protocol::attestation::fr_to_bytes(&registry.root())),
+        })
+    })
+    .await
+    .map_err(KeyholderError::internal)??;
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 /// The decryption log, newest first (at most the last 1,000 entries).
@@ -391,6 +487,7 @@ impl Keyholder {
         };
         store.share()?;
         let signing = store.signing_key()?;
+        let eligibility = Eligibility::load(&store)?;
         tracing::info!(
             key_id = %info.key_id,
             index = info.index,
@@ -405,6 +502,7 @@ impl Keyholder {
             releases: Mutex::new(()),
             noise,
             signing,
+            eligibility,
         });
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
@@ -438,6 +536,8 @@ impl Keyholder {
                 .service(server_key)
                 .service(decryptions)
                 .service(identity)
+                .service(attestation)
+                .service(registry_leaves)
                 .service(health)
                 .default_service(web::to(|| async {
                     Err::<HttpResponse, KeyholderError>(KeyholderError::new(

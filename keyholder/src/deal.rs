@@ -3,6 +3,14 @@
 //! and the whole decryption secret exist only inside this process; what it
 //! writes is public material and one share per bundle.
 //!
+//! It also runs the Groth16 setup of the contributor attestation circuit
+//! (`attestation_pk.bin`, `attestation_vk.bin`): the keyholders check every
+//! contribution's attestation with that verifying key before a release and
+//! serve the keys to the server, so the server, which never sees the
+//! setup's randomness, cannot forge eligibility. Its toxic waste, like the
+//! decryption secret, lives only in this process (the same setup
+//! assumption; a multi-party ceremony would remove it).
+//!
 //! Layout of `<out>`: `public/` (the key set's public files) and
 //! `party-<i>/` for each keyholder: `keyset.json`, `share.bin` (mode 0600)
 //! and the public files (hard links to `public/` where possible). Hand
@@ -29,11 +37,12 @@ pub fn deal_bundles(parties: u32, out: &Path) -> anyhow::Result<String> {
     }
     let started = std::time::Instant::now();
     let dealt = deal(parties)?;
+    let (attestation_pk, attestation_vk) = protocol::attestation::setup(&mut rand::rngs::OsRng)?;
     let public_key = to_bytes(&dealt.public_key, PUBLIC_KEY_LIMIT, "public key")?;
     let key_id = hex::encode(Sha256::digest(&public_key));
     let public = out.join("public");
     fs::create_dir_all(&public)?;
-    let files: [(&str, Vec<u8>); 4] = [
+    let files: [(&str, Vec<u8>); 6] = [
         ("public_key.bin", public_key),
         (
             "server_key.bin",
@@ -47,6 +56,8 @@ pub fn deal_bundles(parties: u32, out: &Path) -> anyhow::Result<String> {
             "noise_crs.bin",
             to_bytes(&dealt.noise_crs, CRS_LIMIT, "noise crs")?,
         ),
+        ("attestation_pk.bin", attestation_pk.to_bytes()),
+        ("attestation_vk.bin", attestation_vk.to_bytes()),
     ];
     debug_assert!(files.iter().map(|(n, _)| *n).eq(KEYSET_PUBLIC_FILES));
     for (name, bytes) in &files {

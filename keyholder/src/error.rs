@@ -94,7 +94,10 @@ impl From<Refusal> for KeyholderError {
             | R::DigestMismatch(_)
             | R::ContributionInvalid(_)
             | R::AggregateMismatch
-            | R::NoiseInvalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | R::NoiseInvalid(_)
+            | R::AttestationInvalid(_)
+            | R::UnknownRoot(_)
+            | R::NullifierReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self::new(status, r.code(), r.to_string())
     }

@@ -21,6 +21,7 @@ pub mod config;
 pub mod deal;
 pub mod error;
 pub mod noise;
+pub mod registry;
 pub mod release;
 pub mod store;
 pub mod terms;

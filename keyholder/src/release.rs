@@ -54,6 +54,7 @@ use sha2::{Digest, Sha256};
 
 use crate::deal::SQUASH_KEY_LIMIT;
 use crate::noise::{self, Scale};
+use crate::registry::Eligibility;
 use crate::store::{KeyStore, StoreError};
 use crate::terms::CampaignTerms;
 use crate::verify;
@@ -120,6 +121,18 @@ pub enum Refusal {
     /// The noises of round 2 are not every keyholder's valid noise.
     #[error("{0}")]
     NoiseInvalid(String),
+    /// A contribution's Groth16 attestation does not verify for its
+    /// campaign, digest and payout binding.
+    #[error("{0}")]
+    AttestationInvalid(String),
+    /// A contribution's attestation names a registry root this keyholder
+    /// never computed from the leaves it was pushed.
+    #[error("{0}")]
+    UnknownRoot(String),
+    /// Two contributions of the manifest carry the same nullifier (one
+    /// identity counted twice).
+    #[error("{0}")]
+    NullifierReused(String),
     /// An earlier release of the campaign failed verification.
     #[error("campaign {campaign} is frozen at this keyholder since job {job}'s aggregate did not match its contributions; an operator must investigate and clear it")]
     CampaignFrozen {
@@ -150,6 +163,9 @@ impl Refusal {
             Self::CampaignFrozen { .. } => "campaign_frozen",
             Self::NotPrepared(_) => "not_prepared",
             Self::NoiseInvalid(_) => "noise_invalid",
+            Self::AttestationInvalid(_) => "attestation_invalid",
+            Self::UnknownRoot(_) => "unknown_root",
+            Self::NullifierReused(_) => "nullifier_reused",
         }
     }
 }
@@ -242,12 +258,13 @@ fn log_entry(campaign: u64, job: u64, round: &str) -> serde_json::Value {
 /// Round 1 for `job` of `campaign` (see the module documentation).
 pub fn prepare(
     store: &KeyStore,
+    eligibility: &Eligibility,
     campaign: u64,
     job: u64,
     req: &ReleaseRequest,
     mode: NoiseMode,
 ) -> Result<NoiseResponse, ReleaseError> {
-    let result = prepare_inner(store, campaign, job, req, mode);
+    let result = prepare_inner(store, eligibility, campaign, job, req, mode);
     if let Err(ReleaseError::Refused(r)) = &result {
         let mut entry = log_entry(campaign, job, "noise");
         entry["requested_by"] = req.requested_by.into();
@@ -299,6 +316,7 @@ fn key_fingerprint(store: &KeyStore) -> Result<[u8; 32], ReleaseError> {
 
 fn prepare_inner(
     store: &KeyStore,
+    eligibility: &Eligibility,
     campaign: u64,
     job: u64,
     req: &ReleaseRequest,
@@ -356,7 +374,7 @@ fn prepare_inner(
     // The expensive part: every contribution checked, the aggregation
     // re-executed and compared byte for byte. A mismatch freezes the
     // campaign.
-    match verify::verify_job(store, campaign, &terms, &plan, req, &bytes) {
+    match verify::verify_job(store, eligibility, campaign, &terms, &plan, req, &bytes) {
         Err(ReleaseError::Refused(Refusal::AggregateMismatch)) => {
             store.freeze(campaign, job)?;
             return Err(Refusal::AggregateMismatch.into());

@@ -40,11 +40,13 @@ pub enum StoreError {
 }
 
 /// The public files of a dealt key set (in `keyset/` and in a bundle).
-pub const KEYSET_PUBLIC_FILES: [&str; 4] = [
+pub const KEYSET_PUBLIC_FILES: [&str; 6] = [
     "public_key.bin",
     "server_key.bin",
     "squash_key.bin",
     "noise_crs.bin",
+    "attestation_pk.bin",
+    "attestation_vk.bin",
 ];
 
 /// What a dealt key set is, for this keyholder (`keyset.json`).
@@ -442,6 +444,47 @@ impl KeyStore {
         let _ = fs::remove_dir_all(&dir);
         fs::rename(&tmp, &dir)?;
         sync_dir(&parent)?;
+        Ok(())
+    }
+
+    /// The contributor registry's leaves as this keyholder was told them
+    /// (`<root>/registry.bin`: 32-byte commitments, appended in leaf order).
+    /// A torn last write (a crash mid-append) is ignored: the server pushes
+    /// that leaf again.
+    pub fn registry_leaves(&self) -> Result<Vec<[u8; 32]>, StoreError> {
+        let path = self.root.join("registry.bin");
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        let bytes = fs::read(path)?;
+        Ok(bytes
+            .chunks_exact(32)
+            .map(|c| <[u8; 32]>::try_from(c).expect("32-byte chunk"))
+            .collect())
+    }
+
+    /// Appends leaves to the registry file after the `held` it already
+    /// holds (a torn tail beyond them is cut first), synced to disk.
+    pub fn append_registry_leaves(&self, held: u64, leaves: &[[u8; 32]]) -> Result<(), StoreError> {
+        let path = self.root.join("registry.bin");
+        let created = !path.exists();
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        f.set_len(held * 32)?;
+        use std::io::Seek;
+        f.seek(std::io::SeekFrom::End(0))?;
+        let mut buf = Vec::with_capacity(leaves.len() * 32);
+        for leaf in leaves {
+            buf.extend_from_slice(leaf);
+        }
+        f.write_all(&buf)?;
+        f.sync_all()?;
+        if created {
+            sync_dir(&self.root)?;
+        }
         Ok(())
     }
 

@@ -1,17 +1,23 @@
 //! The keyholder checks a job itself before anything is decrypted: a server
 //! is not trusted to say what an aggregate contains.
 //!
-//! From the manifest (the job's shards, each with its contributions' digests
-//! and ciphertext bytes) the keyholder checks, cheapest first:
+//! From the manifest (the job's shards, each with its contributions' digests,
+//! attestations and ciphertext bytes) the keyholder checks, cheapest first:
 //! 1. every digest is 64 hex characters and the digests are distinct
 //!    (`invalid_manifest`);
-//! 2. every digest is the SHA-256 of its bytes (`digest_mismatch`);
-//! 3. every list is a canonically encoded proven list of this campaign's
+//! 2. every contribution's attestation: its nullifier is not another's
+//!    (`nullifier_reused`: one identity counted twice), its registry root is
+//!    one this keyholder computed itself from the leaves the server pushed
+//!    (`unknown_root`), and its Groth16 proof verifies under the dealt
+//!    verifying key for this campaign, that nullifier and root, and the
+//!    binding of that digest and payout account (`attestation_invalid`);
+//! 3. every digest is the SHA-256 of its bytes (`digest_mismatch`);
+//! 4. every list is a canonically encoded proven list of this campaign's
 //!    layout whose zk-pok proof verifies against the keyholder's own copy of
 //!    the campaign's public key and CRS, with the campaign-bound metadata
 //!    (`contribution_invalid`): each value is within its width, and a list
 //!    made for another campaign, or forged from another list, is refused;
-//! 4. the aggregation re-executed on the CPU from those bytes — each shard
+//! 5. the aggregation re-executed on the CPU from those bytes — each shard
 //!    folded in order, the partials merged left to right exactly as the
 //!    workers' reduce does — holds the same values as the aggregate the
 //!    server sent (`aggregate_mismatch`).
@@ -39,6 +45,7 @@ use keyholder_api::ReleaseRequest;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::registry::Eligibility;
 use crate::release::{failed, Refusal, ReleaseError};
 use crate::store::KeyStore;
 use crate::terms::CampaignTerms;
@@ -59,11 +66,81 @@ pub fn manifest_digests(req: &ReleaseRequest) -> Result<u64, Refusal> {
     Ok(seen.len() as u64)
 }
 
+/// Checks every contribution's attestation (step 2 of the module
+/// documentation): distinct nullifiers, known roots, valid Groth16 proofs.
+pub fn check_attestations(
+    eligibility: &Eligibility,
+    campaign: u64,
+    req: &ReleaseRequest,
+) -> Result<(), Refusal> {
+    use protocol::attestation::{binding, fr_from_bytes, verify_raw, Fr};
+    let field = |i: usize, what: &str, hex_text: &str| -> Result<([u8; 32], Fr), Refusal> {
+        let bytes: [u8; 32] = hex::decode(hex_text)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                Refusal::AttestationInvalid(format!(
+                    "contribution {i} of the manifest: its {what} is not 64 hex characters"
+                ))
+            })?;
+        let fr = fr_from_bytes(&bytes).map_err(|e| {
+            Refusal::AttestationInvalid(format!("contribution {i} of the manifest: {what}: {e}"))
+        })?;
+        Ok((bytes, fr))
+    };
+    let mut nullifiers = HashSet::new();
+    let mut statements = Vec::new();
+    for (i, e) in req.contributions().enumerate() {
+        let i = i + 1;
+        let (nullifier_bytes, nullifier) = field(i, "nullifier", &e.nullifier)?;
+        if !nullifiers.insert(nullifier_bytes) {
+            return Err(Refusal::NullifierReused(format!(
+                "contribution {i} of the manifest carries the nullifier of an earlier one: \
+                 one identity counted twice"
+            )));
+        }
+        let (root_bytes, root) = field(i, "registry root", &e.root)?;
+        if !eligibility.knows_root(&root_bytes) {
+            return Err(Refusal::UnknownRoot(format!(
+                "contribution {i} of the manifest is attested under registry root {}, \
+                 which this keyholder never computed from the registry it was told",
+                e.root
+            )));
+        }
+        // manifest_digests checked the digest's form.
+        let digest: [u8; 32] = hex::decode(&e.digest)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or(Refusal::InvalidManifest)?;
+        let proof = STANDARD.decode(&e.proof).map_err(|_| {
+            Refusal::AttestationInvalid(format!(
+                "contribution {i} of the manifest: its proof is not base64"
+            ))
+        })?;
+        let inputs = [
+            root,
+            nullifier,
+            Fr::from(campaign),
+            binding(&digest, e.payout_account),
+        ];
+        statements.push((i, proof, inputs));
+    }
+    statements.par_iter().try_for_each(|(i, proof, inputs)| {
+        verify_raw(&eligibility.verifying_key, proof, inputs).map_err(|err| {
+            Refusal::AttestationInvalid(format!(
+                "contribution {i} of the manifest: the attestation does not verify for \
+                 this campaign, nullifier, root, digest and payout account ({err})"
+            ))
+        })
+    })
+}
+
 /// Verifies every contribution of the manifest (whose digests
 /// [`manifest_digests`] accepted) and re-executes the aggregation;
 /// `aggregate_bytes` are the server's aggregate.
 pub fn verify_job(
     store: &KeyStore,
+    eligibility: &Eligibility,
     campaign: u64,
     terms: &CampaignTerms,
     plan: &StatsPlan,
@@ -78,6 +155,8 @@ pub fn verify_job(
     let crs = material.crs().map_err(failed)?;
     let metadata = proof_metadata(campaign, terms.schema_version, &material.key_fingerprint());
     let started = std::time::Instant::now();
+    check_attestations(eligibility, campaign, req)?;
+    let attested = started.elapsed();
     // Decode and check every contribution before any homomorphic work.
     let mut shards: Vec<Vec<Vec<u8>>> = Vec::with_capacity(req.shards.len());
     for shard in &req.shards {
@@ -128,6 +207,7 @@ pub fn verify_job(
     tracing::info!(
         campaign,
         records = req.contributions().count(),
+        attestation_secs = attested.as_secs_f64(),
         check_secs = checked.as_secs_f64(),
         total_secs = started.elapsed().as_secs_f64(),
         "job verified: contributions checked, aggregation re-executed"

@@ -15,6 +15,7 @@ use protocol::{CampaignSchema, TokenAmount};
 use tfhe::zk::CompactPkeCrs;
 use tfhe::CompactPublicKey;
 
+use crate::attestation::AttestationKeys;
 use crate::campaigns::Status;
 use crate::error::ApiError;
 use crate::ledger;
@@ -162,6 +163,7 @@ pub fn record_rejection(conn: &mut PgConnection, campaign_id: Option<i64>, reaso
 /// call on the blocking pool.
 pub fn accept(
     state: &AppState,
+    keys: &AttestationKeys,
     conn: &mut PgConnection,
     campaign_id: i64,
     sub: &Submission,
@@ -213,20 +215,20 @@ pub fn accept(
     let proof = STANDARD
         .decode(&sub.attestation.proof)
         .map_err(|_| refuse(422, "attestation_malformed", "proof must be base64"))?;
-    attestation::verify_raw(&state.attestation.verifying_key, &proof, &inputs).map_err(
-        |e| match e {
-            attestation::AttestationError::InvalidProof => refuse(
-                422,
-                "attestation_invalid",
-                "the eligibility proof does not verify",
-            ),
-            other => refuse(422, "attestation_malformed", other.to_string()),
-        },
-    )?;
+    attestation::verify_raw(&keys.verifying_key, &proof, &inputs).map_err(|e| match e {
+        attestation::AttestationError::InvalidProof => refuse(
+            422,
+            "attestation_invalid",
+            "the eligibility proof does not verify",
+        ),
+        other => refuse(422, "attestation_malformed", other.to_string()),
+    })?;
     let t_verified = started.elapsed();
-    // Root among the recent roots.
+    // Root among the recent roots every keyholder computed (announced):
+    // the keyholders refuse any other at release.
     let root = attestation::fr_to_bytes(&inputs[0]).to_vec();
     let recent: Vec<Vec<u8>> = registry_roots::table
+        .filter(registry_roots::announced_at.is_not_null())
         .order(registry_roots::id.desc())
         .limit(state.recent_roots)
         .select(registry_roots::root)
@@ -235,7 +237,8 @@ pub fn accept(
         return Err(refuse(
             409,
             "stale_root",
-            "the registry root is unknown or too old; fetch a fresh path",
+            "the registry root is unknown, too old, or not yet confirmed by every keyholder; \
+             fetch a fresh path and retry",
         ));
     }
     // Nullifier unused for this campaign.
@@ -316,6 +319,7 @@ pub fn accept(
                 contributions::registry_root.eq(&root),
                 contributions::payout_account_id.eq(payout_account),
                 contributions::transfer_id.eq(t.id),
+                contributions::attestation_proof.eq(&proof),
             ))
             .returning(contributions::id)
             .get_result(c)

@@ -7,8 +7,10 @@
 use std::sync::Mutex;
 
 use diesel::prelude::*;
+use keyholder_api::{CallError, Keyholders};
 use protocol::attestation::{fr_from_bytes, fr_to_bytes, Fr, MerklePath, MerkleTree};
 
+use crate::db::{self, PgPool};
 use crate::error::ApiError;
 use crate::schema::{identities, registry_roots};
 
@@ -165,4 +167,94 @@ pub fn recent_roots(conn: &mut PgConnection, n: i64) -> Result<Vec<Vec<u8>>, Api
         .limit(n)
         .select(registry_roots::root)
         .load(conn)?)
+}
+
+/// Most leaves pushed to the keyholders in one request.
+const PUSH_BATCH: i64 = 1024;
+
+/// Pushes every registered commitment the keyholders have not confirmed to
+/// all of them, in leaf order, and marks a root announced once every
+/// keyholder computed the same root from the same leaves (a contribution
+/// may use only announced roots: the keyholders refuse any other at
+/// release). Safe to run concurrently (pushes are idempotent). A keyholder
+/// that lost its registry (`registry_gap`) gets every leaf again. Answers
+/// how many roots became announced.
+pub async fn announce_pending(pool: &PgPool, keyholders: &dyn Keyholders) -> Result<u64, ApiError> {
+    let mut announced = 0u64;
+    let mut restarted = false;
+    loop {
+        let batch: Vec<(i64, Vec<u8>)> = db::with_conn(pool, |conn| {
+            Ok(registry_roots::table
+                .inner_join(
+                    identities::table.on(identities::leaf_index.eq(registry_roots::leaf_count - 1)),
+                )
+                .filter(registry_roots::announced_at.is_null())
+                .order(registry_roots::leaf_count.asc())
+                .limit(PUSH_BATCH)
+                .select((identities::leaf_index, identities::commitment))
+                .load(conn)?)
+        })
+        .await?;
+        let Some(&(first, _)) = batch.first() else {
+            return Ok(announced);
+        };
+        // Only a contiguous run (an earlier leaf left pending comes first).
+        let leaves: Vec<[u8; 32]> = batch
+            .iter()
+            .enumerate()
+            .take_while(|(i, (index, _))| *index == first + *i as i64)
+            .map(|(_, (_, c))| {
+                <[u8; 32]>::try_from(c.as_slice())
+                    .map_err(|_| ApiError::internal("stored commitment is not 32 bytes"))
+            })
+            .collect::<Result<_, _>>()?;
+        let state = match keyholders.push_registry(first as u64, &leaves).await {
+            Ok(state) => state,
+            Err(CallError::Refused { code, .. }) if code == "registry_gap" && !restarted => {
+                // A keyholder holds fewer leaves than were announced (its
+                // registry was reset): push everything again.
+                tracing::warn!("a keyholder lost registry leaves: announcing the registry again");
+                restarted = true;
+                db::with_conn(pool, |conn| {
+                    diesel::update(registry_roots::table)
+                        .set(registry_roots::announced_at.eq(None::<chrono::DateTime<chrono::Utc>>))
+                        .execute(conn)?;
+                    Ok(())
+                })
+                .await?;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        // Their root over their leaves must be ours over as many: then every
+        // earlier root agrees too.
+        let count = state.leaf_count as i64;
+        let theirs = hex::decode(&state.root).unwrap_or_default();
+        let marked = db::with_conn(pool, move |conn| {
+            let ours: Option<Vec<u8>> = registry_roots::table
+                .filter(registry_roots::leaf_count.eq(count))
+                .select(registry_roots::root)
+                .first(conn)
+                .optional()?;
+            if ours.as_deref() != Some(theirs.as_slice()) {
+                return Err(ApiError::internal(format!(
+                    "the keyholders' registry root over {count} leaves is not this server's"
+                )));
+            }
+            Ok(diesel::update(
+                registry_roots::table
+                    .filter(registry_roots::leaf_count.le(count))
+                    .filter(registry_roots::announced_at.is_null()),
+            )
+            .set(registry_roots::announced_at.eq(diesel::dsl::now))
+            .execute(conn)? as u64)
+        })
+        .await?;
+        announced += marked;
+        if marked == 0 {
+            // Nothing more this keyholder state confirms (another process
+            // is ahead, or a leaf is missing): try again later.
+            return Ok(announced);
+        }
+    }
 }

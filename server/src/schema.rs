@@ -175,7 +175,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     identities,
     registry_roots,
-    attestation_keys,
     campaign_keys,
     contributions,
     rejections,
@@ -199,15 +198,7 @@ diesel::table! {
         root -> Bytea,
         leaf_count -> Int8,
         created_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    attestation_keys (circuit_version) {
-        circuit_version -> Int4,
-        proving_key -> Bytea,
-        verifying_key -> Bytea,
-        created_at -> Timestamptz,
+        announced_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -235,6 +226,7 @@ diesel::table! {
         payout_account_id -> Int8,
         transfer_id -> Int8,
         created_at -> Timestamptz,
+        attestation_proof -> Nullable<Bytea>,
     }
 }
 

@@ -10,7 +10,7 @@ use actix_web_prom::PrometheusMetricsBuilder;
 use keyholder_api::{KeyholderClient, KeyholderGroup, Keyholders};
 use tracing_actix_web::TracingLogger;
 
-use crate::attestation;
+use crate::attestation::AttestationCache;
 use crate::config::Settings;
 use crate::db::{self, PgPool};
 use crate::error::{self, ApiError};
@@ -39,14 +39,13 @@ impl Application {
         let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
         let state = {
             let mut conn = pool.get()?;
-            let attestation = attestation::ensure_keys(&mut conn)?;
             let registry = Registry::default();
             registry
                 .sync(&mut conn)
                 .map_err(|e| anyhow::anyhow!("registry: {e}"))?;
             AppState {
                 registry,
-                attestation,
+                attestation: AttestationCache::default(),
                 keyholder: Arc::new(keyholder_group(
                     &settings.keyholder_url,
                     &settings.keyholder_token,

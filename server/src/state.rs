@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::attestation::AttestationKeys;
+use crate::attestation::AttestationCache;
 use crate::contributions::CampaignCrypto;
 use crate::registry::Registry;
 use keyholder_api::Keyholders;
@@ -12,8 +12,8 @@ use keyholder_api::Keyholders;
 pub struct AppState {
     /// The contributor registry tree.
     pub registry: Registry,
-    /// Groth16 keys of the attestation circuit.
-    pub attestation: AttestationKeys,
+    /// Groth16 keys of the attestation circuit (from the keyholders).
+    pub attestation: AttestationCache,
     /// The keyholders (a client per keyholder behind one interface).
     pub keyholder: Arc<dyn Keyholders>,
     /// Parsed key material of campaigns that received submissions.

@@ -196,6 +196,46 @@ fn to_value(s: &Submission) -> Value {
     serde_json::to_value(s).unwrap()
 }
 
+/// A registry root is usable only once every keyholder computed it from
+/// the leaves the server pushed: a keyholder whose registry holds another
+/// leaf 0 (a server that forked the registry, or a keyholder of another
+/// platform) never confirms the server's roots, so a contribution proven
+/// under them is refused (`stale_root`) with nothing stored or paid — it
+/// would be refused at every release anyway.
+#[tokio::test]
+async fn a_root_no_keyholder_computed_is_not_usable() {
+    let kh = spawn_keyholder().await;
+    let r = reqwest::Client::new()
+        .post(format!("{kh}/registry/leaves"))
+        .bearer_auth(KEYHOLDER_TOKEN)
+        .json(&json!({"first_index": 0,
+                      "commitments": [hex::encode(fr_to_bytes(&attestation::Fr::from(12345u64)))]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut settings = test_settings();
+    settings.keyholder_url = kh;
+    let w = world_with(settings, 25, 1_000).await;
+    // Registration itself succeeds; the root stays unannounced.
+    let c = w.contributor().await;
+    let s = w.prepare(&c, rec(30, 2, "car")).await;
+    w.refused(&to_value(&s), StatusCode::CONFLICT, "stale_root")
+        .await;
+    let pool = w.app.pool.clone();
+    let unannounced = tokio::task::spawn_blocking(move || {
+        use server::schema::registry_roots;
+        registry_roots::table
+            .filter(registry_roots::announced_at.is_null())
+            .count()
+            .get_result::<i64>(&mut pool.get().unwrap())
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(unannounced, 1);
+}
+
 /// The client encrypts only under material every pinned keyholder signed:
 /// the served material verifies under the key asked of the keyholder
 /// itself; material changed on the way (another campaign's CRS, its

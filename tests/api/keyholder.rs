@@ -221,3 +221,91 @@ async fn approval_fails_cleanly(keyholder_url: String, token: &str, code: &str) 
     assert_eq!(c["status"], "pending_review");
     assert_eq!(c["escrow_balance"], 500);
 }
+
+/// Each keyholder serves the attestation keys the dealer made and keeps
+/// its own copy of the registry: pushed leaves are appended in order, a
+/// repeated push is harmless, and a rewrite, a gap or a non-field element
+/// is refused; the root it answers is the Merkle root of what it holds.
+#[tokio::test]
+async fn the_keyholder_keeps_its_own_registry_and_the_dealt_attestation_keys() {
+    use base64::Engine;
+    use protocol::attestation::{fr_to_bytes, Fr, MerkleTree};
+    use sha2::{Digest, Sha256};
+    let kh = spawn_keyholder().await;
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        http.get(format!("{kh}{path}"))
+            .bearer_auth(KEYHOLDER_TOKEN)
+            .send()
+    };
+    let identity: serde_json::Value = get("/identity").await.unwrap().json().await.unwrap();
+    let keys: serde_json::Value = get("/attestation").await.unwrap().json().await.unwrap();
+    let b64 = |v: &serde_json::Value| {
+        base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap())
+            .unwrap()
+    };
+    let (pk, vk) = dealt_attestation_keys(1);
+    assert_eq!(b64(&keys["verifying_key"]), vk);
+    assert_eq!(b64(&keys["proving_key"]), pk);
+    assert_eq!(
+        identity["attestation_key"],
+        hex::encode(Sha256::digest(&vk))
+    );
+
+    let leaf = |n: u64| hex::encode(fr_to_bytes(&Fr::from(n)));
+    let push = |first: u64, leaves: Vec<String>| {
+        http.post(format!("{kh}/registry/leaves"))
+            .bearer_auth(KEYHOLDER_TOKEN)
+            .json(&json!({"first_index": first, "commitments": leaves}))
+            .send()
+    };
+    let root = |n: u64| {
+        hex::encode(fr_to_bytes(
+            &MerkleTree::from_leaves((1..=n).map(Fr::from))
+                .unwrap()
+                .root(),
+        ))
+    };
+    let r: serde_json::Value = push(0, vec![leaf(1), leaf(2)])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r, json!({"leaf_count": 2, "root": root(2)}));
+    let r: serde_json::Value = push(1, vec![leaf(2), leaf(3)])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r, json!({"leaf_count": 3, "root": root(3)}));
+    assert_error(
+        push(0, vec![leaf(9)]).await.unwrap(),
+        StatusCode::CONFLICT,
+        "registry_conflict",
+    )
+    .await;
+    assert_error(
+        push(7, vec![leaf(8)]).await.unwrap(),
+        StatusCode::CONFLICT,
+        "registry_gap",
+    )
+    .await;
+    assert_error(
+        push(3, vec!["ff".repeat(32)]).await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_leaf",
+    )
+    .await;
+    assert_error(
+        push(3, vec!["not hex".into()]).await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_leaf",
+    )
+    .await;
+    // Nothing of the refused pushes was kept.
+    let r: serde_json::Value = push(3, vec![leaf(4)]).await.unwrap().json().await.unwrap();
+    assert_eq!(r, json!({"leaf_count": 4, "root": root(4)}));
+}

@@ -209,8 +209,8 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     // The keyholder itself refuses what is not a job aggregate, and too few
     // contributions, whatever the server sends; nothing is decrypted.
     let stored = stored_contributions(&app.db_url, id);
-    let entries: Vec<Value> = stored.iter().map(|(d, c)| manifest_entry(d, c)).collect();
-    let a_ciphertext = stored[0].1.clone();
+    let entries: Vec<Value> = stored.iter().map(|c| c.manifest_entry()).collect();
+    let a_ciphertext = stored[0].ciphertext.clone();
     let http = reqwest::Client::new();
     let kh = kh_url.as_str();
     let ask = |job: i64, body: Value| async move { ask_keyholder(kh, id, job, &body).await };

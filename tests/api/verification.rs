@@ -1,9 +1,11 @@
 //! The keyholder verifies a job before it decrypts anything: a harness that
 //! plays a malicious server (it holds the database, the evaluation key and
 //! every ciphertext) asks the keyholder directly for releases it should not
-//! get — one contribution folded many times, made-up digests, a contribution
-//! made for another campaign — and each is refused, logged, and nothing is
-//! decrypted; the honest job of the same campaign is released.
+//! get — one contribution folded many times, bytes under other digests, one
+//! identity counted twice, an attestation under a registry root the
+//! keyholder never computed, an attestation bound to another payout, a
+//! contribution made for another campaign — and each is refused, logged,
+//! and nothing is decrypted; the honest job of the same campaign is released.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -12,6 +14,9 @@ use diesel::prelude::*;
 use fhe_compute::keys::{from_bytes, proof_metadata, PublicMaterial, SERVER_KEY_LIMIT};
 use fhe_compute::stats::cpu::CpuBackend;
 use fhe_compute::stats::{StatsBackend, StatsPlan};
+use protocol::attestation::{
+    self, fr_from_bytes, fr_to_bytes, IdentitySecret, MerkleTree, ProvingKey,
+};
 use protocol::{CampaignSchema, Statistic};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -77,8 +82,8 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
         .first(&mut conn)
         .unwrap();
     let stored = stored_contributions(&app.db_url, id);
-    let entries: Vec<Value> = stored.iter().map(|(d, c)| manifest_entry(d, c)).collect();
-    let victim = &stored[0].1;
+    let entries: Vec<Value> = stored.iter().map(|c| c.manifest_entry()).collect();
+    let victim = &stored[0].ciphertext;
     let schema = CampaignSchema::from_json(&campaign["schema"].to_string()).unwrap();
     let stats: Vec<Statistic> = serde_json::from_value(statistics.clone()).unwrap();
     let plan = StatsPlan::new(&schema, &stats, 11).unwrap();
@@ -99,7 +104,65 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
         &proof_metadata(id as u64 + 1000, 1, &material.key_fingerprint()),
     )
     .unwrap();
-    let foreign_entry = manifest_entry(&sha2_digest(&foreign), &foreign);
+    // One identity the harness controls (as a colluding contributor would),
+    // registered through the API: the keyholder computed its root.
+    let colluder = app.user("contributor").await;
+    let secret = IdentitySecret::random(&mut rand::rngs::OsRng);
+    let r = app
+        .post(
+            "/api/registry/identities",
+            Some(&colluder.token),
+            &json!({"commitment": hex::encode(fr_to_bytes(&attestation::commitment(&secret)))}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let leaf = body(r).await["leaf_index"].as_u64().unwrap();
+    let tree = registry_tree(&app.db_url);
+    let pk = ProvingKey::from_bytes(&dealt_attestation_keys(1).0).unwrap();
+    let attest = |tree: &MerkleTree, leaf: u64, secret: &IdentitySecret, ct: &[u8]| -> Value {
+        let digest: [u8; 32] = sha2_digest(ct).try_into().unwrap();
+        let (proof, public) = attestation::prove(
+            &pk,
+            secret,
+            &tree.path(leaf).unwrap(),
+            id as u64,
+            &digest,
+            7,
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap();
+        json!({"digest": hex::encode(digest), "ciphertext": STANDARD.encode(ct),
+               "nullifier": hex::encode(fr_to_bytes(&public.nullifier)),
+               "root": hex::encode(fr_to_bytes(&public.root)),
+               "proof": STANDARD.encode(proof.to_bytes()), "payout_account": 7})
+    };
+    // The foreign list, validly attested by the colluder.
+    let foreign_entry = attest(&tree, leaf, &secret, &foreign);
+    // Two lists of this campaign attested by the same identity: one
+    // nullifier twice.
+    let encrypt = |minutes: u64| {
+        fhe_compute::encrypt_record(
+            &protocol::record::encode(&schema, &json!({ "minutes": minutes })).unwrap(),
+            &material.public_key().unwrap(),
+            &material.crs().unwrap(),
+            &proof_metadata(id as u64, 1, &material.key_fingerprint()),
+        )
+        .unwrap()
+    };
+    let twice = [
+        attest(&tree, leaf, &secret, &encrypt(200)),
+        attest(&tree, leaf, &secret, &encrypt(201)),
+    ];
+    // A valid proof under a root the keyholder never computed: the
+    // registry plus a leaf the server never pushed.
+    let hidden = IdentitySecret::random(&mut rand::rngs::OsRng);
+    let mut forked = tree.clone();
+    let hidden_leaf = forked.push(attestation::commitment(&hidden)).unwrap();
+    let unknown_root = attest(&forked, hidden_leaf, &hidden, &encrypt(202));
+    // A real contribution claimed for another payout account.
+    let mut repaid = entries[10].clone();
+    repaid["payout_account"] = json!(repaid["payout_account"].as_u64().unwrap() + 1);
 
     let kh = kh_url.as_str();
     let ask = |job: i64, shards: Value, aggregate: &[u8], epsilon_micro: u64| {
@@ -141,16 +204,43 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
             k_fold.clone(),
             "invalid_manifest",
         ),
-        // The victim's bytes under ten made-up digests.
+        // The victim's bytes under ten real contributions' digests and
+        // attestations.
         (
             9003,
             shards_of(
-                &(0..10)
-                    .map(|i| json!({"digest": format!("{i:064x}"), "ciphertext": STANDARD.encode(victim)}))
+                &entries[..10]
+                    .iter()
+                    .map(|e| {
+                        let mut e = e.clone();
+                        e["ciphertext"] = json!(STANDARD.encode(victim));
+                        e
+                    })
                     .collect::<Vec<_>>(),
             ),
             k_fold.clone(),
             "digest_mismatch",
+        ),
+        // One identity's two lists counted as two contributors.
+        (
+            9006,
+            shards_of(&[&entries[..9], &twice[..]].concat()),
+            real_aggregate.clone(),
+            "nullifier_reused",
+        ),
+        // An identity in a registry the keyholder never saw.
+        (
+            9007,
+            shards_of(&[&entries[..10], std::slice::from_ref(&unknown_root)].concat()),
+            real_aggregate.clone(),
+            "unknown_root",
+        ),
+        // An attestation bound to another payout account.
+        (
+            9008,
+            shards_of(&[&entries[..10], std::slice::from_ref(&repaid)].concat()),
+            real_aggregate.clone(),
+            "attestation_invalid",
         ),
         // One contribution swapped for a list made for another campaign.
         (
@@ -220,6 +310,9 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
             ("refused", "privacy_budget_exhausted", lost),
             ("refused", "invalid_manifest", 9002),
             ("refused", "digest_mismatch", 9003),
+            ("refused", "nullifier_reused", 9006),
+            ("refused", "unknown_root", 9007),
+            ("refused", "attestation_invalid", 9008),
             ("refused", "contribution_invalid", 9004),
             ("refused", "aggregate_mismatch", 9001),
             ("refused", "campaign_frozen", 9005),
@@ -229,6 +322,18 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
     let spent =
         std::fs::read_to_string(kh_dir.join(format!("campaigns/{id}/epsilon_spent"))).unwrap();
     assert_eq!(spent.trim(), "800000");
+}
+
+/// The registry tree as the database holds it (what a malicious server has).
+fn registry_tree(db_url: &str) -> MerkleTree {
+    use server::schema::identities;
+    let mut conn = PgConnection::establish(db_url).unwrap();
+    let leaves: Vec<Vec<u8>> = identities::table
+        .order(identities::leaf_index.asc())
+        .select(identities::commitment)
+        .load(&mut conn)
+        .unwrap();
+    MerkleTree::from_leaves(leaves.iter().map(|l| fr_from_bytes(l).unwrap())).unwrap()
 }
 
 fn sha2_digest(bytes: &[u8]) -> Vec<u8> {

@@ -69,14 +69,14 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(test_settings()).await
 }
 
-/// Groth16 keys generated once per test process and preloaded into each
-/// fresh database, so that every test does not pay for the setup.
-pub fn shared_attestation_keys() -> &'static (Vec<u8>, Vec<u8>) {
-    static KEYS: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
-    KEYS.get_or_init(|| {
-        let (pk, vk) = protocol::attestation::setup(&mut rand::rngs::OsRng).expect("setup");
-        (pk.to_bytes(), vk.to_bytes())
-    })
+/// The attestation circuit's Groth16 keys (proving, verifying) the dealer
+/// made with the key set dealt among `parties` keyholders.
+pub fn dealt_attestation_keys(parties: u32) -> (Vec<u8>, Vec<u8>) {
+    let public = dealt_keyset(parties).join("public");
+    (
+        std::fs::read(public.join("attestation_pk.bin")).expect("dealt proving key"),
+        std::fs::read(public.join("attestation_vk.bin")).expect("dealt verifying key"),
+    )
 }
 
 /// A fresh directory for one test's files (a keyholder's key store, a
@@ -102,7 +102,7 @@ pub fn dealt_keyset(parties: u32) -> std::path::PathBuf {
         return dir.clone();
     }
     let root = std::env::temp_dir().join("cipherpool-keysets");
-    let dir = root.join(format!("v1-n{parties}"));
+    let dir = root.join(format!("v2-n{parties}"));
     if !dir.join("complete").exists() {
         let tmp = root.join(format!("tmp-n{parties}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
@@ -178,21 +178,6 @@ pub async fn spawn_app_with(mut settings: Settings) -> TestApp {
         settings.keyholder_url = spawn_keyholder().await;
     }
     let db_url = settings.database_url.clone();
-    server::db::run_migrations(&db_url).expect("migrations");
-    {
-        use diesel::prelude::*;
-        use server::schema::attestation_keys;
-        let (pk, vk) = shared_attestation_keys();
-        let mut conn = PgConnection::establish(&db_url).expect("connect");
-        diesel::insert_into(attestation_keys::table)
-            .values((
-                attestation_keys::circuit_version.eq(protocol::attestation::CIRCUIT_VERSION as i32),
-                attestation_keys::proving_key.eq(pk),
-                attestation_keys::verifying_key.eq(vk),
-            ))
-            .execute(&mut conn)
-            .expect("preload attestation keys");
-    }
     let app = Application::build(settings).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool();
@@ -645,31 +630,86 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// One contribution as a release manifest lists it: its digest and bytes.
-pub fn manifest_entry(digest: &[u8], ciphertext: &[u8]) -> Value {
-    use base64::Engine;
-    json!({"digest": hex::encode(digest),
-           "ciphertext": base64::engine::general_purpose::STANDARD.encode(ciphertext)})
+/// One accepted contribution as the database holds it.
+#[derive(Debug, Clone)]
+pub struct StoredContribution {
+    /// SHA-256 of the ciphertext.
+    pub digest: Vec<u8>,
+    /// The proven ciphertext list.
+    pub ciphertext: Vec<u8>,
+    /// Its attestation's nullifier.
+    pub nullifier: Vec<u8>,
+    /// The registry root it was attested under.
+    pub root: Vec<u8>,
+    /// The Groth16 proof.
+    pub proof: Vec<u8>,
+    /// The payout account bound by the attestation.
+    pub payout_account: i64,
 }
 
-/// A campaign's contributions (digest, ciphertext) in id order.
-pub fn stored_contributions(db_url: &str, campaign: i64) -> Vec<(Vec<u8>, Vec<u8>)> {
+impl StoredContribution {
+    /// The contribution as a release manifest lists it.
+    pub fn manifest_entry(&self) -> Value {
+        use base64::Engine;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        json!({"digest": hex::encode(&self.digest),
+               "ciphertext": b64(&self.ciphertext),
+               "nullifier": hex::encode(&self.nullifier),
+               "root": hex::encode(&self.root),
+               "proof": b64(&self.proof),
+               "payout_account": self.payout_account})
+    }
+}
+
+type ContributionRow = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Option<Vec<u8>>, i64);
+
+fn contributions_where(
+    conn: &mut diesel::PgConnection,
+    campaign: i64,
+    ids: std::ops::RangeInclusive<i64>,
+) -> Vec<StoredContribution> {
     use diesel::prelude::*;
-    use server::schema::contributions;
+    use server::schema::contributions as c;
+    let rows: Vec<ContributionRow> = c::table
+        .filter(c::campaign_id.eq(campaign))
+        .filter(c::id.between(*ids.start(), *ids.end()))
+        .order(c::id.asc())
+        .select((
+            c::digest,
+            c::ciphertext,
+            c::nullifier,
+            c::registry_root,
+            c::attestation_proof,
+            c::payout_account_id,
+        ))
+        .load(conn)
+        .expect("contributions");
+    rows.into_iter()
+        .map(
+            |(digest, ciphertext, nullifier, root, proof, payout_account)| StoredContribution {
+                digest,
+                ciphertext,
+                nullifier,
+                root,
+                proof: proof.expect("a stored attestation proof"),
+                payout_account,
+            },
+        )
+        .collect()
+}
+
+/// A campaign's contributions in id order.
+pub fn stored_contributions(db_url: &str, campaign: i64) -> Vec<StoredContribution> {
+    use diesel::prelude::*;
     let mut conn = PgConnection::establish(db_url).expect("database");
-    contributions::table
-        .filter(contributions::campaign_id.eq(campaign))
-        .order(contributions::id.asc())
-        .select((contributions::digest, contributions::ciphertext))
-        .load(&mut conn)
-        .expect("contributions")
+    contributions_where(&mut conn, campaign, 0..=i64::MAX)
 }
 
 /// The manifest's shards of a job exactly as the server sends them: each
 /// shard's contributions in id order, shards in index order.
 pub fn job_manifest(db_url: &str, job: i64) -> Value {
     use diesel::prelude::*;
-    use server::schema::{contributions, job_shards, jobs};
+    use server::schema::{job_shards, jobs};
     let mut conn = PgConnection::establish(db_url).expect("database");
     let campaign: i64 = jobs::table
         .find(job)
@@ -688,14 +728,8 @@ pub fn job_manifest(db_url: &str, job: i64) -> Value {
     let shards: Vec<Value> = ranges
         .into_iter()
         .map(|(first, last)| {
-            let rows: Vec<(Vec<u8>, Vec<u8>)> = contributions::table
-                .filter(contributions::campaign_id.eq(campaign))
-                .filter(contributions::id.between(first, last))
-                .order(contributions::id.asc())
-                .select((contributions::digest, contributions::ciphertext))
-                .load(&mut conn)
-                .expect("contributions");
-            json!({"contributions": rows.iter().map(|(d, c)| manifest_entry(d, c)).collect::<Vec<_>>()})
+            let rows = contributions_where(&mut conn, campaign, first..=last);
+            json!({"contributions": rows.iter().map(StoredContribution::manifest_entry).collect::<Vec<_>>()})
         })
         .collect();
     Value::Array(shards)

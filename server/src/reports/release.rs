@@ -106,20 +106,36 @@ fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ApiError> {
         .load(conn)?;
     let mut shards = Vec::with_capacity(ranges.len());
     for (first, last) in ranges {
-        let rows: Vec<(Vec<u8>, Vec<u8>)> = contributions::table
+        type Row = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Option<Vec<u8>>, i64);
+        let rows: Vec<Row> = contributions::table
             .filter(contributions::campaign_id.eq(campaign_id))
             .filter(contributions::id.ge(first))
             .filter(contributions::id.le(last))
             .order(contributions::id.asc())
-            .select((contributions::digest, contributions::ciphertext))
+            .select((
+                contributions::digest,
+                contributions::ciphertext,
+                contributions::nullifier,
+                contributions::registry_root,
+                contributions::attestation_proof,
+                contributions::payout_account_id,
+            ))
             .load(conn)?;
         shards.push(ManifestShard {
             contributions: rows
                 .into_iter()
-                .map(|(digest, ciphertext)| ManifestEntry {
-                    digest: hex::encode(digest),
-                    ciphertext: STANDARD.encode(ciphertext),
-                })
+                .map(
+                    |(digest, ciphertext, nullifier, root, proof, payout)| ManifestEntry {
+                        digest: hex::encode(digest),
+                        ciphertext: STANDARD.encode(ciphertext),
+                        nullifier: hex::encode(nullifier),
+                        root: hex::encode(root),
+                        // Contributions accepted before proofs were kept
+                        // carry none: the keyholders refuse them.
+                        proof: STANDARD.encode(proof.unwrap_or_default()),
+                        payout_account: payout as u64,
+                    },
+                )
                 .collect(),
         });
     }
@@ -275,6 +291,11 @@ pub async fn run(pool: PgPool, keyholder: Arc<dyn Keyholders>, poll: Duration, l
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
     loop {
+        // Registry roots the keyholders have not computed yet (one of them
+        // was unreachable when an identity registered).
+        if let Err(e) = crate::registry::announce_pending(&pool, keyholder.as_ref()).await {
+            tracing::warn!("announcing the registry to the keyholders: {e}");
+        }
         match release_one(&pool, keyholder.as_ref(), &owner, lease_secs).await {
             Ok(true) => continue,
             Ok(false) => {}

@@ -147,18 +147,22 @@ pub async fn material(
 #[utoipa::path(get, path = "/api/attestation/proving-key", tag = "contributions",
     responses((status = 200, description = "application/octet-stream"), (status = 304, description = "not modified")))]
 #[get("/api/attestation/proving-key")]
-pub async fn proving_key(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let etag = state.attestation.proving_key_etag.clone();
+pub async fn proving_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let keys = state.attestation.get(state.keyholder.as_ref()).await?;
+    let etag = keys.proving_key_etag.clone();
     if etag_matches(&req, &etag) {
-        return HttpResponse::NotModified()
+        return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
-            .finish();
+            .finish());
     }
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
         .content_type("application/octet-stream")
-        .body(state.attestation.proving_key_bytes.clone())
+        .body(keys.proving_key_bytes.clone()))
 }
 
 /// Submit an encrypted, attested contribution (no session: the Groth16
@@ -179,8 +183,9 @@ pub async fn submit(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let sub = body.into_inner();
+    let keys = state.attestation.get(state.keyholder.as_ref()).await?;
     let receipt = db::with_conn(&pool, move |conn| {
-        let result = contributions::accept(&state, conn, id, &sub);
+        let result = contributions::accept(&state, &keys, conn, id, &sub);
         if let Err(e) = &result {
             contributions::record_rejection(
                 conn,

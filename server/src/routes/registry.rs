@@ -71,11 +71,17 @@ pub async fn register(
         .map_err(|_| ApiError::unprocessable("invalid_commitment", "commitment must be hex"))?;
     let commitment = fr_from_bytes(&bytes)
         .map_err(|e| ApiError::unprocessable("invalid_commitment", e.to_string()))?;
+    let keyholders = state.keyholder.clone();
     let view = db::with_conn(&pool, move |conn| {
         let reg = state.registry.register(conn, user.id, commitment)?;
         identity_view(&state, conn, reg.leaf_index, &fr_to_bytes(&commitment))
     })
     .await?;
+    // The new root is usable once every keyholder computed it; if one
+    // cannot be reached now, the server's release loop keeps trying.
+    if let Err(e) = crate::registry::announce_pending(&pool, keyholders.as_ref()).await {
+        tracing::warn!("announcing the registry to the keyholders: {e}");
+    }
     Ok(HttpResponse::Created().json(view))
 }
 

@@ -191,7 +191,7 @@ async fn main() -> anyhow::Result<()> {
         fhe_compute::verify_contribution(&ct, &lay, &cpk, &crs, &meta)?;
         zk.push(t.elapsed().as_secs_f64());
     }
-    let vk_bytes = &shared_attestation_keys().1;
+    let vk_bytes = &dealt_attestation_keys(1).1;
     let vk = attestation::VerifyingKey::from_bytes(vk_bytes)?;
     let proof = STANDARD.decode(first["attestation"]["proof"].as_str().unwrap())?;
     let inputs = first["attestation"]["public_inputs"]

@@ -5,7 +5,9 @@
 //! Round 1 per keyholder: draw and encrypt + prove its noise. Round 2 per
 //! keyholder: verify the other keyholders' noise lists, add every noise to
 //! the aggregates and propagate carries, squash, partially decrypt. Then
-//! the combination. See the README's Benchmarks section.
+//! the combination. Then what checking the job's attestations costs each
+//! keyholder (one Groth16 verification per record, every core). See the
+//! README's Benchmarks section.
 
 use std::time::Instant;
 
@@ -16,7 +18,9 @@ use fhe_compute::threshold::{
     combine, deal, encrypt_noise, noise_metadata, noised_blocks, partial_decrypt, verify_noise,
 };
 use keyholder::noise;
+use protocol::attestation;
 use protocol::schema::Statistic;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 fn secs(t: Instant) -> f64 {
@@ -140,5 +144,32 @@ fn main() {
         values.len(),
         secs(t),
         values[0]
+    );
+
+    // Attestations: one Groth16 verification per record, on every core.
+    let (apk, avk) = protocol::attestation::setup(&mut rng).expect("setup");
+    let secret = attestation::IdentitySecret::random(&mut rng);
+    let tree =
+        attestation::MerkleTree::from_leaves([attestation::commitment(&secret)]).expect("tree");
+    let (proof, public) = attestation::prove(
+        &apk,
+        &secret,
+        &tree.path(0).expect("path"),
+        1,
+        &[0u8; 32],
+        1,
+        &mut rng,
+    )
+    .expect("prove");
+    let proof = proof.to_bytes();
+    let inputs = public.to_field_elements();
+    let t = Instant::now();
+    (0..max_records).into_par_iter().for_each(|_| {
+        attestation::verify_raw(&avk, &proof, &inputs).expect("verify");
+    });
+    println!(
+        "attestations: {max_records} Groth16 verifications on {} threads: {:.2} s",
+        rayon::current_num_threads(),
+        secs(t)
     );
 }
