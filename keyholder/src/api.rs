@@ -253,12 +253,31 @@ async fn server_key(
         .body(bytes))
 }
 
-/// Release round 1: verify the job, answer this keyholder's encrypted noise.
 /// Largest body of `POST /campaigns/{id}/keys`: the terms and schema
 /// (well under 256 KiB) and an adopted CRS in base64.
 const KEYS_BODY_LIMIT: usize = 256 * 1024 + (CRS_LIMIT as usize).div_ceil(3) * 4;
 
-/// Mounted under the `/campaigns/{id}/releases` scope (its own body limit).
+/// Runs one release round on the blocking pool, one release at a time
+/// (budget accounting).
+async fn one_release_at_a_time<T: Send + 'static>(
+    state: &web::Data<Arc<State>>,
+    round: impl FnOnce(&State) -> Result<T, release::ReleaseError> + Send + 'static,
+) -> Result<T, KeyholderError> {
+    let state = state.get_ref().clone();
+    web::block(move || -> Result<T, KeyholderError> {
+        let _one_at_a_time = state
+            .releases
+            .lock()
+            .map_err(|_| KeyholderError::internal("release lock poisoned"))?;
+        Ok(round(&state)?)
+    })
+    .await
+    .map_err(KeyholderError::internal)?
+}
+
+/// Release round 1: verify the job, answer this keyholder's encrypted
+/// noise. Mounted under the `/campaigns/{id}/releases` scope (its own body
+/// limit).
 #[post("/{job}/noise")]
 async fn release_noise(
     req: HttpRequest,
@@ -269,23 +288,10 @@ async fn release_noise(
     authorize(&req, &state)?;
     let (campaign, job) = path.into_inner();
     let body = body.into_inner();
-    let state = state.get_ref().clone();
-    let resp = web::block(move || -> Result<_, KeyholderError> {
-        let _one_at_a_time = state
-            .releases
-            .lock()
-            .map_err(|_| KeyholderError::internal("release lock poisoned"))?;
-        Ok(release::prepare(
-            &state.store,
-            &state.eligibility,
-            campaign,
-            job,
-            &body,
-            state.noise,
-        )?)
+    let resp = one_release_at_a_time(&state, move |s| {
+        release::prepare(&s.store, &s.eligibility, campaign, job, &body, s.noise)
     })
-    .await
-    .map_err(KeyholderError::internal)??;
+    .await?;
     Ok(HttpResponse::Ok().json(resp))
 }
 
@@ -300,23 +306,10 @@ async fn release_decrypt(
     authorize(&req, &state)?;
     let (campaign, job) = path.into_inner();
     let body = body.into_inner();
-    let state = state.get_ref().clone();
-    let resp = web::block(move || -> Result<_, KeyholderError> {
-        let _one_at_a_time = state
-            .releases
-            .lock()
-            .map_err(|_| KeyholderError::internal("release lock poisoned"))?;
-        Ok(release::decrypt(
-            &state.store,
-            campaign,
-            job,
-            &body,
-            state.noise,
-            &state.signing,
-        )?)
+    let resp = one_release_at_a_time(&state, move |s| {
+        release::decrypt(&s.store, campaign, job, &body, s.noise, &s.signing)
     })
-    .await
-    .map_err(KeyholderError::internal)??;
+    .await?;
     Ok(HttpResponse::Ok().json(resp))
 }
 

@@ -38,8 +38,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::Utc;
-use fhe_compute::keys::{from_bytes, PublicMaterial, SERVER_KEY_LIMIT};
-use fhe_compute::stats::cpu::CpuBackend;
+use fhe_compute::keys::{from_bytes, PublicMaterial};
 use fhe_compute::stats::{Partial, StatsPlan};
 use fhe_compute::threshold::proof::{ReleaseHeader, SignedShare};
 use fhe_compute::threshold::{
@@ -531,13 +530,7 @@ fn decrypt_inner(
     let after = check_budget(store, campaign, &terms, prepared.epsilon_micro)?;
     let plan = plan_of(&terms, &prepared.statistics)?;
     let partial = Partial::from_bytes(&aggregate, &plan).map_err(failed)?;
-    let server_key = from_bytes(
-        &store.keyset_file("server_key.bin")?,
-        SERVER_KEY_LIMIT,
-        "server key",
-    )
-    .map_err(failed)?;
-    let backend = CpuBackend::new(&server_key);
+    let backend = store.cpu_backend()?;
     let noised = backend
         .noised(&partial.values, &prepared.blocks, &noises)
         .map_err(failed)?;

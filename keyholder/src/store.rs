@@ -278,6 +278,19 @@ impl KeyStore {
         Ok(fs::read(self.keyset_dir().join(name))?)
     }
 
+    /// The key set's evaluation key, parsed within limits, as a CPU backend
+    /// (decompressed after the FFT plan is pinned, so its results are the
+    /// workers' bytes).
+    pub fn cpu_backend(&self) -> Result<fhe_compute::stats::cpu::CpuBackend, StoreError> {
+        let server_key = fhe_compute::keys::from_bytes(
+            &self.keyset_file("server_key.bin")?,
+            fhe_compute::keys::SERVER_KEY_LIMIT,
+            "server key",
+        )
+        .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?;
+        Ok(fhe_compute::stats::cpu::CpuBackend::new(&server_key))
+    }
+
     /// Registers a campaign under the key set with its CRS, atomically.
     pub fn put_campaign(&self, campaign: u64, crs: &[u8]) -> Result<(), StoreError> {
         let info = self.keyset()?.ok_or(StoreError::NoKeySet)?;

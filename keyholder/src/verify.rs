@@ -37,8 +37,7 @@ use std::collections::HashSet;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use fhe_compute::keys::{from_bytes, proof_metadata, PublicMaterial, SERVER_KEY_LIMIT};
-use fhe_compute::stats::cpu::CpuBackend;
+use fhe_compute::keys::{proof_metadata, PublicMaterial};
 use fhe_compute::stats::{Partial, StatsBackend, StatsPlan};
 use fhe_compute::verify_contribution;
 use keyholder_api::ReleaseRequest;
@@ -183,13 +182,7 @@ pub fn verify_job(
     })?;
     let checked = started.elapsed();
     // Re-execute: fold each shard, merge left to right (the workers' reduce).
-    let server_key = from_bytes(
-        &store.keyset_file("server_key.bin")?,
-        SERVER_KEY_LIMIT,
-        "server key",
-    )
-    .map_err(failed)?;
-    let backend = CpuBackend::new(&server_key);
+    let backend = store.cpu_backend()?;
     let mut total: Option<Partial> = None;
     for lists in shards {
         let partial = backend

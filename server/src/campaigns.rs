@@ -547,7 +547,8 @@ pub fn close(
 }
 
 /// An admin suspends an open or approved campaign (`reason` kept in
-/// `review_reason`), or resumes a suspended one (back to open).
+/// `review_reason`), or resumes a suspended one to the state it was
+/// suspended from (an approved campaign is not opened without its buyer).
 pub fn set_suspended(
     conn: &mut PgConnection,
     admin_id: i64,
@@ -555,17 +556,31 @@ pub fn set_suspended(
     reason: Option<&str>,
 ) -> Result<CampaignView, ApiError> {
     let row = lock(conn, id)?;
+    let current = row.status()?;
     let (allowed, to, action) = match reason {
         Some(_) => (
-            matches!(row.status()?, Status::Open | Status::Approved),
+            matches!(current, Status::Open | Status::Approved),
             Status::Suspended,
             "suspend",
         ),
-        None => (row.status()? == Status::Suspended, Status::Open, "resume"),
+        None => {
+            let from: Option<String> = campaigns::table
+                .find(id)
+                .select(campaigns::suspended_from)
+                .first(conn)?;
+            let back = match from.as_deref().and_then(Status::parse) {
+                Some(Status::Approved) => Status::Approved,
+                _ => Status::Open,
+            };
+            (current == Status::Suspended, back, "resume")
+        }
     };
     if !allowed {
         return Err(wrong_state(&row, action));
     }
     set_status(conn, id, to, reason, Some(admin_id))?;
+    diesel::update(campaigns::table.find(id))
+        .set(campaigns::suspended_from.eq(reason.map(|_| current.as_str())))
+        .execute(conn)?;
     get(conn, id)?.ok_or_else(|| ApiError::internal("campaign vanished"))
 }

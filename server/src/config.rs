@@ -42,8 +42,12 @@ pub struct Settings {
     /// Bearer tokens of those keyholders (shared secrets), comma separated
     /// in the same order; one token for every keyholder if only one is given.
     pub keyholder_token: String,
-    /// How many recent registry roots a contribution's proof may use.
+    /// How many recent registry roots a contribution's proof may use (a
+    /// cap on top of their age).
     pub recent_roots: i64,
+    /// How old (seconds since it was recorded) a registry root a
+    /// contribution's proof uses may be.
+    pub recent_root_secs: i64,
     /// Largest contribution request body, in bytes.
     pub max_contribution_bytes: usize,
     /// Directory of the web front end served at `/` (skipped when missing).
@@ -60,6 +64,11 @@ pub struct Settings {
     /// Lease of the release loop on one job's release, in seconds: a
     /// release that could not reach every keyholder is tried again after it.
     pub release_lease_secs: f64,
+    /// Submissions verified at once (0: one per core).
+    pub verify_parallel: usize,
+    /// Submissions that may wait for a verification slot; beyond them a
+    /// submission is answered `503 busy` at once.
+    pub verify_queue: usize,
 }
 
 impl Default for Settings {
@@ -78,7 +87,8 @@ impl Default for Settings {
             log_format: "pretty".into(),
             keyholder_url: "http://127.0.0.1:8081".into(),
             keyholder_token: String::new(),
-            recent_roots: 64,
+            recent_roots: 1024,
+            recent_root_secs: 1800,
             max_contribution_bytes: 4 * 1024 * 1024,
             web_dir: "web".into(),
             report_price: 100,
@@ -86,6 +96,8 @@ impl Default for Settings {
             worker_lease_secs: 60.0,
             poll_ms: 500,
             release_lease_secs: 30.0,
+            verify_parallel: 0,
+            verify_queue: 32,
         }
     }
 }
@@ -112,6 +124,7 @@ impl Settings {
             "keyholder_url",
             "keyholder_token",
             "recent_roots",
+            "recent_root_secs",
             "max_contribution_bytes",
             "web_dir",
             "report_price",
@@ -119,6 +132,8 @@ impl Settings {
             "worker_lease_secs",
             "poll_ms",
             "release_lease_secs",
+            "verify_parallel",
+            "verify_queue",
         ]))
         .extract()
         .map_err(Box::new)

@@ -1,6 +1,7 @@
 //! Accepting a contribution: every check runs before anything is written,
-//! in the order of the design (size, campaign open, ciphertext conformance,
-//! zk-pok, Groth16, root, nullifier, escrow); then one transaction stores the
+//! cheapest first (size, campaign open, Groth16 attestation, root,
+//! nullifier, duplicate ciphertext, payout account, escrow, then the
+//! ciphertext's conformance and zk-pok); then one transaction stores the
 //! ciphertext, records the nullifier and pays the reward.
 
 use std::sync::Arc;
@@ -15,13 +16,14 @@ use protocol::{CampaignSchema, TokenAmount};
 use tfhe::zk::CompactPkeCrs;
 use tfhe::CompactPublicKey;
 
+use actix_web::web;
+
 use crate::attestation::AttestationKeys;
 use crate::campaigns::Status;
+use crate::db::{self, PgPool};
 use crate::error::ApiError;
 use crate::ledger;
-use crate::schema::{
-    accounts, campaign_keys, campaigns, contributions, registry_roots, rejections,
-};
+use crate::schema::{accounts, campaign_keys, campaigns, contributions, registry_roots, users};
 use crate::state::AppState;
 
 /// Parsed key material of one campaign, cached per process.
@@ -145,51 +147,58 @@ fn parse_inputs(wire: &[String]) -> Result<Vec<Fr>, ApiError> {
         .collect()
 }
 
-/// Records why a submission was refused (quality signals; nothing of the
-/// submission is kept).
-pub fn record_rejection(conn: &mut PgConnection, campaign_id: Option<i64>, reason: &str) {
-    let r = diesel::insert_into(rejections::table)
-        .values((
-            rejections::campaign_id.eq(campaign_id),
-            rejections::reason.eq(reason),
-        ))
-        .execute(conn);
+/// Counts a refused submission of an existing campaign, by reason and hour
+/// (quality signals; nothing of the submission is kept). One upsert: the
+/// table holds a row per campaign, reason and hour, however many refusals.
+pub fn record_rejection(conn: &mut PgConnection, campaign_id: i64, reason: &str) {
+    let r = diesel::sql_query(
+        "INSERT INTO rejection_counts (campaign_id, reason, hour, count) \
+         SELECT id, $2, date_trunc('hour', now()), 1 FROM campaigns WHERE id = $1 \
+         ON CONFLICT (campaign_id, reason, hour) \
+         DO UPDATE SET count = rejection_counts.count + 1",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(campaign_id)
+    .bind::<diesel::sql_types::Text, _>(reason)
+    .execute(conn);
     if let Err(e) = r {
         tracing::warn!("could not record a rejection: {e}");
     }
 }
 
-/// Runs every check and, if all pass, the accepting transaction. Blocking:
-/// call on the blocking pool.
-pub fn accept(
-    state: &AppState,
+/// What the cheap checks established about a submission.
+struct Attested {
+    ciphertext: Vec<u8>,
+    digest: [u8; 32],
+    root: Vec<u8>,
+    nullifier: Vec<u8>,
+    proof: Vec<u8>,
+}
+
+/// CPU only, no connection: size, digest, and the Groth16 attestation
+/// (exact public inputs, this campaign, bound to these bytes and this
+/// payout account).
+fn attest(
     keys: &AttestationKeys,
-    conn: &mut PgConnection,
+    crypto: &CampaignCrypto,
     campaign_id: i64,
     sub: &Submission,
-) -> Result<Receipt, ApiError> {
+) -> Result<Attested, ApiError> {
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
+    use sha2::{Digest, Sha256};
 
-    let started = std::time::Instant::now();
-    // Campaign open (and its key material).
-    let (crypto, reward, max_contributions) = campaign_crypto(state, conn, campaign_id)?;
-    let t_campaign = started.elapsed();
-    // Bounded, conformance-checked deserialization, then the zk-pok.
     let ciphertext = STANDARD
         .decode(&sub.ciphertext)
         .map_err(|_| refuse(422, "ciphertext_malformed", "ciphertext must be base64"))?;
-    let t_decode = started.elapsed();
-    let digest = fhe_compute::verify_contribution(
-        &ciphertext,
-        &crypto.layout,
-        &crypto.public_key,
-        &crypto.crs,
-        &crypto.metadata,
-    )?;
-    let t_zk = started.elapsed();
-    // Groth16: exact public-input count, statement bound to this campaign,
-    // these bytes and this payout account, checked point decoding.
+    let max = fhe_compute::contribution::max_list_bytes(crypto.layout.len());
+    if ciphertext.len() > max {
+        return Err(ContributionError::TooLarge {
+            got: ciphertext.len(),
+            max,
+        }
+        .into());
+    }
+    let digest: [u8; 32] = Sha256::digest(&ciphertext).into();
     let inputs = parse_inputs(&sub.attestation.public_inputs)?;
     let payout = u64::try_from(sub.payout_account).map_err(|_| {
         refuse(
@@ -223,17 +232,36 @@ pub fn accept(
         ),
         other => refuse(422, "attestation_malformed", other.to_string()),
     })?;
-    let t_verified = started.elapsed();
-    // Root among the recent roots every keyholder computed (announced):
-    // the keyholders refuse any other at release.
-    let root = attestation::fr_to_bytes(&inputs[0]).to_vec();
+    Ok(Attested {
+        ciphertext,
+        digest,
+        root: attestation::fr_to_bytes(&inputs[0]).to_vec(),
+        nullifier: attestation::fr_to_bytes(&inputs[1]).to_vec(),
+        proof,
+    })
+}
+
+/// Lookups after the attestation: the root among the recent roots (by age,
+/// with a count cap) every keyholder computed (the keyholders refuse any other at release), the
+/// nullifier unused and the ciphertext new for this campaign, the payout
+/// account a wallet, the escrow able to pay. Answers the escrow account.
+fn lookups(
+    state: &AppState,
+    conn: &mut PgConnection,
+    campaign_id: i64,
+    a: &Attested,
+    payout_account: i64,
+    reward: i64,
+) -> Result<i64, ApiError> {
+    let oldest = chrono::Utc::now() - chrono::Duration::seconds(state.recent_root_secs);
     let recent: Vec<Vec<u8>> = registry_roots::table
         .filter(registry_roots::announced_at.is_not_null())
+        .filter(registry_roots::created_at.gt(oldest))
         .order(registry_roots::id.desc())
         .limit(state.recent_roots)
         .select(registry_roots::root)
         .load(conn)?;
-    if !recent.contains(&root) {
+    if !recent.contains(&a.root) {
         return Err(refuse(
             409,
             "stale_root",
@@ -241,38 +269,149 @@ pub fn accept(
              fetch a fresh path and retry",
         ));
     }
-    // Nullifier unused for this campaign.
-    let nullifier = attestation::fr_to_bytes(&inputs[1]).to_vec();
     let used: i64 = contributions::table
         .filter(contributions::campaign_id.eq(campaign_id))
-        .filter(contributions::nullifier.eq(&nullifier))
+        .filter(contributions::nullifier.eq(&a.nullifier))
         .count()
         .get_result(conn)?;
     if used > 0 {
         return Err(nullifier_used());
     }
-    // The payout account is a wallet; the escrow can pay.
-    let kind: Option<String> = accounts::table
-        .find(sub.payout_account)
-        .select(accounts::kind)
+    let taken: i64 = contributions::table
+        .filter(contributions::campaign_id.eq(campaign_id))
+        .filter(contributions::digest.eq(a.digest.to_vec()))
+        .count()
+        .get_result(conn)?;
+    if taken > 0 {
+        return Err(ciphertext_duplicate());
+    }
+    let wallet: Option<(String, Option<i64>)> = accounts::table
+        .find(payout_account)
+        .select((accounts::kind, accounts::user_id))
         .first(conn)
         .optional()?;
-    if kind.as_deref() != Some("wallet") {
-        return Err(refuse(
-            422,
-            "invalid_payout_account",
-            "payout_account must be a wallet account",
-        ));
+    let owner = match wallet {
+        Some((kind, owner)) if kind == "wallet" => owner,
+        _ => {
+            return Err(refuse(
+                422,
+                "invalid_payout_account",
+                "payout_account must be a wallet account",
+            ))
+        }
+    };
+    if let Some(owner) = owner {
+        let suspended: Option<Option<chrono::DateTime<chrono::Utc>>> = users::table
+            .find(owner)
+            .select(users::suspended_at)
+            .first(conn)
+            .optional()?;
+        if matches!(suspended, Some(Some(_))) {
+            return Err(refuse(
+                403,
+                "payout_account_suspended",
+                "the payout account belongs to a suspended account",
+            ));
+        }
     }
     let escrow = ledger::escrow_of(conn, campaign_id)?;
     if ledger::balance(conn, escrow)? < reward {
         return Err(escrow_empty());
     }
-    let amount = TokenAmount::parse(reward)?;
-    let t_checked = started.elapsed();
-    // One transaction: store, record the nullifier, pay.
+    Ok(escrow)
+}
+
+/// Runs every check, cheapest first, and, if all pass, the accepting
+/// transaction: campaign open (cached key material) → Groth16 attestation
+/// → root, nullifier and duplicate-ciphertext lookups → conformance and
+/// zk-pok (the expensive check) → one transaction. No pooled connection is
+/// held while a proof is verified: the database phases and the CPU phases
+/// alternate.
+pub async fn accept(
+    state: web::Data<AppState>,
+    pool: &PgPool,
+    keys: Arc<AttestationKeys>,
+    campaign_id: i64,
+    sub: Submission,
+) -> Result<Receipt, ApiError> {
+    let started = std::time::Instant::now();
+    let st = state.clone();
+    let (crypto, reward, max_contributions) =
+        db::with_conn(pool, move |conn| campaign_crypto(&st, conn, campaign_id)).await?;
+    let t_campaign = started.elapsed();
     let payout_account = sub.payout_account;
-    let receipt = crate::db::run_tx_sync(conn, "accept_contribution", |c| {
+    let (c, k) = (crypto.clone(), keys.clone());
+    let attested = blocking(move || attest(&k, &c, campaign_id, &sub)).await?;
+    let t_groth16 = started.elapsed();
+    let st = state.clone();
+    let a = Arc::new(attested);
+    let a2 = a.clone();
+    let escrow = db::with_conn(pool, move |conn| {
+        lookups(&st, conn, campaign_id, &a2, payout_account, reward)
+    })
+    .await?;
+    let t_lookups = started.elapsed();
+    let a2 = a.clone();
+    blocking(move || {
+        fhe_compute::verify_contribution(
+            &a2.ciphertext,
+            &crypto.layout,
+            &crypto.public_key,
+            &crypto.crs,
+            &crypto.metadata,
+        )
+        .map_err(ApiError::from)
+    })
+    .await?;
+    let t_zk = started.elapsed();
+    let amount = TokenAmount::parse(reward)?;
+    let receipt = db::with_conn(pool, move |conn| {
+        store(
+            conn,
+            campaign_id,
+            &a,
+            escrow,
+            payout_account,
+            amount,
+            reward,
+            max_contributions,
+        )
+    })
+    .await?;
+    tracing::debug!(
+        campaign = ?t_campaign,
+        groth16 = ?(t_groth16 - t_campaign),
+        lookups = ?(t_lookups - t_groth16),
+        zk = ?(t_zk - t_lookups),
+        tx = ?(started.elapsed() - t_zk),
+        "contribution accepted"
+    );
+    Ok(receipt)
+}
+
+/// Runs CPU-bound work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(f).await.map_err(ApiError::internal)?
+}
+
+/// The accepting transaction: the campaign still open, the reward paid,
+/// the contribution bound checked, the contribution stored with its
+/// nullifier, root and proof. A concurrent duplicate (same nullifier or
+/// same ciphertext) loses on the unique indexes and pays nothing.
+#[allow(clippy::too_many_arguments)]
+fn store(
+    conn: &mut PgConnection,
+    campaign_id: i64,
+    a: &Attested,
+    escrow: i64,
+    payout_account: i64,
+    amount: TokenAmount,
+    reward: i64,
+    max_contributions: u64,
+) -> Result<Receipt, ApiError> {
+    crate::db::run_tx_sync(conn, "accept_contribution", |c| {
         let status: String = campaigns::table
             .find(campaign_id)
             .select(campaigns::status)
@@ -313,17 +452,22 @@ pub fn accept(
         let id: i64 = diesel::insert_into(contributions::table)
             .values((
                 contributions::campaign_id.eq(campaign_id),
-                contributions::ciphertext.eq(&ciphertext),
-                contributions::digest.eq(digest.to_vec()),
-                contributions::nullifier.eq(&nullifier),
-                contributions::registry_root.eq(&root),
+                contributions::ciphertext.eq(&a.ciphertext),
+                contributions::digest.eq(a.digest.to_vec()),
+                contributions::nullifier.eq(&a.nullifier),
+                contributions::registry_root.eq(&a.root),
                 contributions::payout_account_id.eq(payout_account),
                 contributions::transfer_id.eq(t.id),
-                contributions::attestation_proof.eq(&proof),
+                contributions::attestation_proof.eq(&a.proof),
             ))
             .returning(contributions::id)
             .get_result(c)
             .map_err(|e| match e {
+                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+                    if info.constraint_name() == Some(DIGEST_UNIQUE) =>
+                {
+                    ciphertext_duplicate()
+                }
                 DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                     nullifier_used()
                 }
@@ -332,22 +476,23 @@ pub fn accept(
         Ok(Receipt {
             contribution_id: id,
             campaign_id,
-            digest: hex::encode(digest),
+            digest: hex::encode(a.digest),
             transfer_id: t.id,
             reward,
             payout_account,
         })
-    })?;
-    tracing::debug!(
-        campaign = ?t_campaign,
-        decode = ?(t_decode - t_campaign),
-        zk = ?(t_zk - t_decode),
-        groth16 = ?(t_verified - t_zk),
-        checks = ?(t_checked - t_verified),
-        tx = ?(started.elapsed() - t_checked),
-        "contribution accepted"
-    );
-    Ok(receipt)
+    })
+}
+
+/// The unique index on a campaign's ciphertext digests.
+const DIGEST_UNIQUE: &str = "contributions_campaign_digest";
+
+fn ciphertext_duplicate() -> ApiError {
+    refuse(
+        409,
+        "ciphertext_duplicate",
+        "this ciphertext was already contributed to this campaign",
+    )
 }
 
 fn nullifier_used() -> ApiError {

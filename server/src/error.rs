@@ -17,6 +17,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     retryable: bool,
+    retry_after: Option<u32>,
 }
 
 /// The JSON body of every error response.
@@ -43,7 +44,15 @@ impl ApiError {
             code,
             message: message.into(),
             retryable: false,
+            retry_after: None,
         }
+    }
+
+    /// 503 `busy`, with a `Retry-After` of `secs` seconds.
+    pub fn busy(message: impl Into<String>, secs: u32) -> Self {
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message);
+        e.retry_after = Some(secs);
+        e
     }
 
     /// 400 with `code`.
@@ -135,7 +144,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(ErrorBody {
+        let mut r = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after {
+            r.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        }
+        r.json(ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_string(),
                 message: self.message.clone(),

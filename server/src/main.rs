@@ -66,6 +66,7 @@ fn main() -> anyhow::Result<()> {
                 poll: std::time::Duration::from_millis(settings.poll_ms),
                 backend,
                 batch: 8,
+                max_attempts: cipherpool_server::worker::MAX_ATTEMPTS,
             };
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             cipherpool_server::worker::run(&settings.database_url, opts, stop)

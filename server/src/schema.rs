@@ -50,6 +50,7 @@ diesel::table! {
         reviewed_by -> Nullable<Int8>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        suspended_from -> Nullable<Text>,
     }
 }
 
@@ -122,6 +123,7 @@ diesel::table! {
         created_at -> Timestamptz,
         aggregated_at -> Nullable<Timestamptz>,
         finished_at -> Nullable<Timestamptz>,
+        reduce_attempts -> Int4,
     }
 }
 
@@ -177,7 +179,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     registry_roots,
     campaign_keys,
     contributions,
-    rejections,
+    rejection_counts,
     jobs,
     job_shards,
     withdrawals,
@@ -231,10 +233,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    rejections (id) {
-        id -> Int8,
-        campaign_id -> Nullable<Int8>,
+    rejection_counts (campaign_id, reason, hour) {
+        campaign_id -> Int8,
         reason -> Text,
-        created_at -> Timestamptz,
+        hour -> Timestamptz,
+        count -> Int8,
     }
 }

@@ -52,6 +52,11 @@ impl Application {
                 )?),
                 campaign_crypto: Mutex::new(HashMap::new()),
                 recent_roots: settings.recent_roots,
+                recent_root_secs: settings.recent_root_secs,
+                verifications: crate::state::VerificationGate::new(
+                    settings.verify_parallel,
+                    settings.verify_queue,
+                ),
             }
         };
         let listener = TcpListener::bind(&settings.listen)?;
@@ -115,6 +120,7 @@ fn run(
     let settings = web::Data::new(settings);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(security_headers())
             .wrap(metrics.clone())
             .wrap(TracingLogger::default())
             .app_data(pool.clone())
@@ -161,6 +167,22 @@ fn run(
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// The Content-Security-Policy of every response: scripts, styles, workers
+/// and the wasm client only from this origin (no inline code; wasm
+/// compilation allowed), never framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
+     script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data:; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// Security headers on every response (pages, assets and the API).
+fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("X-Frame-Options", "DENY"))
 }
 
 /// The keyholders of `urls` (comma separated) with `tokens` (comma

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::attestation::AttestationCache;
 use crate::contributions::CampaignCrypto;
+use crate::error::ApiError;
 use crate::registry::Registry;
 use keyholder_api::Keyholders;
 
@@ -20,4 +21,64 @@ pub struct AppState {
     pub campaign_crypto: Mutex<HashMap<i64, Arc<CampaignCrypto>>>,
     /// How many recent registry roots a proof may use.
     pub recent_roots: i64,
+    /// How old a registry root a proof uses may be, in seconds.
+    pub recent_root_secs: i64,
+    /// Bounds the submissions verified at once.
+    pub verifications: VerificationGate,
+}
+
+/// Bounds concurrent proof verification: `parallel` submissions verify at
+/// once, `queue` more may wait; any further one is answered `503 busy`
+/// (with `Retry-After`) without doing any work.
+pub struct VerificationGate {
+    permits: Arc<tokio::sync::Semaphore>,
+    waiting: std::sync::atomic::AtomicUsize,
+    queue: usize,
+}
+
+/// Decrements the waiting count when a waiter leaves (served or cancelled).
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl VerificationGate {
+    /// A gate for `parallel` verifications (0: one per core) and `queue`
+    /// waiters.
+    pub fn new(parallel: usize, queue: usize) -> Self {
+        let parallel = if parallel == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            parallel
+        };
+        Self {
+            permits: Arc::new(tokio::sync::Semaphore::new(parallel)),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            queue,
+        }
+    }
+
+    /// A verification slot, waiting in the queue if there is room.
+    pub async fn enter(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        use std::sync::atomic::Ordering;
+        if let Ok(p) = self.permits.clone().try_acquire_owned() {
+            return Ok(p);
+        }
+        let ahead = self.waiting.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Waiting(&self.waiting);
+        if ahead >= self.queue {
+            return Err(ApiError::busy(
+                "too many submissions are being verified; retry shortly",
+                1,
+            ));
+        }
+        self.permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(ApiError::internal)
+    }
 }

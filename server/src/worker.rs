@@ -41,7 +41,15 @@ pub struct WorkerOptions {
     pub backend: BackendKind,
     /// Contributions fetched per database round trip.
     pub batch: i64,
+    /// Leases of one shard, or of one job's reduce, before the job fails
+    /// (its buyer refunded) instead of being tried again: a step that
+    /// keeps losing its worker (crashes, a lease too short for the
+    /// machine) ends instead of cycling for ever.
+    pub max_attempts: i32,
 }
+
+/// Default of [`WorkerOptions::max_attempts`].
+pub const MAX_ATTEMPTS: i32 = 5;
 
 /// A unique name for this worker process (lease owner).
 pub fn worker_name() -> String {
@@ -142,8 +150,14 @@ impl Worker {
         Ok(b)
     }
 
-    /// Runs `f` while a heartbeat thread extends the shard's lease.
-    fn with_heartbeat<T>(&mut self, shard_id: i64, f: impl FnOnce(&mut Self) -> T) -> T {
+    /// Runs `f` while a heartbeat thread extends a lease with `extend`
+    /// (a shard's or a job's reduce, of row `id`).
+    fn with_heartbeat<T>(
+        &mut self,
+        id: i64,
+        extend: fn(&mut PgConnection, i64, &str, f64) -> diesel::QueryResult<bool>,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> T {
         let (stop, stopped) = mpsc::channel::<()>();
         let url = self.url.clone();
         let owner = self.owner.clone();
@@ -156,13 +170,10 @@ impl Worker {
                     return;
                 };
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
-                    match reports::extend_shard_lease(&mut conn, shard_id, &owner, lease) {
+                    match extend(&mut conn, id, &owner, lease) {
                         Ok(true) => {}
                         Ok(false) => {
-                            tracing::warn!(
-                                shard = shard_id,
-                                "lease lost; the result will be discarded"
-                            );
+                            tracing::warn!(id, "lease lost; the result will be discarded");
                             return;
                         }
                         Err(e) => tracing::warn!("heartbeat: {e}"),
@@ -181,7 +192,7 @@ impl Worker {
         let backend = self.backend(spec.campaign_id)?;
         let started = Instant::now();
         let batch = self.opts.batch;
-        let (result, db_error) = self.with_heartbeat(shard.id, |w| {
+        let (result, db_error) = self.with_heartbeat(shard.id, reports::extend_shard_lease, |w| {
             let mut stream = ShardStream {
                 conn: &mut w.conn,
                 campaign_id: spec.campaign_id,
@@ -228,6 +239,12 @@ impl Worker {
     }
 
     fn reduce(&mut self, job_id: i64) -> anyhow::Result<Result<(), JobFailure>> {
+        self.with_heartbeat(job_id, reports::extend_reduce_lease, |w| {
+            w.reduce_leased(job_id)
+        })
+    }
+
+    fn reduce_leased(&mut self, job_id: i64) -> anyhow::Result<Result<(), JobFailure>> {
         let spec = reports::job_spec(&mut self.conn, job_id).map_err(|e| anyhow::anyhow!("{e}"))?;
         let backend = self.backend(spec.campaign_id)?;
         let ids: Vec<i64> = job_shards::table
@@ -293,7 +310,17 @@ impl Worker {
     /// One step: a reduce, a shard, or nothing. True when work was done.
     fn step(&mut self) -> anyhow::Result<bool> {
         let lease = self.opts.lease_secs;
-        if let Some(job) = reports::lease_reduce(&mut self.conn, &self.owner, lease)? {
+        let max = self.opts.max_attempts;
+        if let Some((job, attempts)) = reports::lease_reduce(&mut self.conn, &self.owner, lease)? {
+            if attempts > max {
+                self.fail(
+                    job,
+                    JobFailure(format!(
+                        "the reduce step was leased {max} times without finishing"
+                    )),
+                )?;
+                return Ok(true);
+            }
             if let Err(f) = self.reduce(job)? {
                 self.fail(job, f)?;
             }
@@ -306,6 +333,16 @@ impl Worker {
                 attempt = shard.attempts,
                 "shard leased"
             );
+            if shard.attempts > max {
+                self.fail(
+                    shard.job_id,
+                    JobFailure(format!(
+                        "shard {} was leased {max} times without finishing",
+                        shard.id
+                    )),
+                )?;
+                return Ok(true);
+            }
             if let Err(f) = self.compute_shard(&shard)? {
                 self.fail(shard.job_id, f)?;
             }

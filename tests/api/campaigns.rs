@@ -334,3 +334,46 @@ async fn buyers_only_see_their_own_campaigns() {
     )
     .await;
 }
+
+/// A campaign resumes to the state it was suspended from: an approved
+/// campaign its buyer has not opened is not opened by the resumption; an
+/// open one reopens.
+#[tokio::test]
+async fn a_suspended_campaign_resumes_to_the_state_it_was_suspended_from() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let buyer = app.user("buyer").await;
+    app.mint(&admin, buyer.id, 1_000).await;
+    let id = app
+        .approved_campaign(&admin, &buyer, &campaign_body(10, 500))
+        .await;
+    let admin_post = |path: String, body_: serde_json::Value| {
+        let (app, token) = (&app, admin.token.clone());
+        async move { body(app.post(&path, Some(&token), &body_, None).await).await }
+    };
+    let suspended = admin_post(
+        format!("/api/admin/campaigns/{id}/suspend"),
+        json!({"reason": "checking the sponsor"}),
+    )
+    .await;
+    assert_eq!(suspended["status"], "suspended");
+    let resumed = admin_post(format!("/api/admin/campaigns/{id}/resume"), json!({})).await;
+    assert_eq!(resumed["status"], "approved", "{resumed}");
+    // Its buyer opens it; suspended while open, it resumes open.
+    let r = app
+        .post(
+            &format!("/api/campaigns/{id}/open"),
+            Some(&buyer.token),
+            &json!(null),
+            None,
+        )
+        .await;
+    assert_eq!(body(r).await["status"], "open");
+    admin_post(
+        format!("/api/admin/campaigns/{id}/suspend"),
+        json!({"reason": "spam"}),
+    )
+    .await;
+    let resumed = admin_post(format!("/api/admin/campaigns/{id}/resume"), json!({})).await;
+    assert_eq!(resumed["status"], "open", "{resumed}");
+}

@@ -116,25 +116,16 @@ impl World {
     }
 
     async fn prepare(&self, c: &Contributor, record: Value) -> Submission {
-        let identity = self.identity(c).await;
-        let (m, pk) = (self.material.clone(), self.proving_key.clone());
-        let secret = IdentitySecret::from_bytes(c.secret.to_bytes());
-        let wallet = c.wallet as u64;
-        let pinned = self.pinned.clone();
-        tokio::task::spawn_blocking(move || {
-            client::prepare_contribution(
-                &m,
-                &pk,
-                &secret,
-                &identity,
-                &record,
-                wallet,
-                &pinned,
-                &mut |_| {},
-            )
-        })
+        prepare_off_thread(
+            self.material.clone(),
+            self.proving_key.clone(),
+            IdentitySecret::from_bytes(c.secret.to_bytes()),
+            self.identity(c).await,
+            record,
+            c.wallet as u64,
+            self.pinned.clone(),
+        )
         .await
-        .unwrap()
         .unwrap()
     }
 
@@ -147,6 +138,44 @@ impl World {
                 None,
             )
             .await
+    }
+
+    /// A submission of arbitrary ciphertext bytes with `c`'s valid
+    /// attestation for them (as a modified client would send).
+    async fn attest(&self, c: &Contributor, ciphertext: &[u8]) -> Value {
+        let id = self.identity(c).await;
+        let siblings = id
+            .siblings
+            .iter()
+            .map(|h| attestation::fr_from_bytes(&hex::decode(h).unwrap()).unwrap())
+            .collect();
+        let path = attestation::MerklePath {
+            siblings,
+            index: id.leaf_index,
+        };
+        let digest: [u8; 32] = sha2::Digest::finalize(sha2::Digest::chain_update(
+            sha2::Sha256::default(),
+            ciphertext,
+        ))
+        .into();
+        let (proof, inputs) = attestation::prove(
+            &self.proving_key,
+            &c.secret,
+            &path,
+            self.campaign as u64,
+            &digest,
+            c.wallet as u64,
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap();
+        json!({
+            "ciphertext": STANDARD.encode(ciphertext),
+            "payout_account": c.wallet,
+            "attestation": {
+                "proof": STANDARD.encode(proof.to_bytes()),
+                "public_inputs": inputs.to_field_elements().iter().map(|x| hex::encode(fr_to_bytes(x))).collect::<Vec<_>>(),
+            }
+        })
     }
 
     async fn stored(&self) -> i64 {
@@ -507,13 +536,22 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
     let good = w.prepare(&a, rec(20, 3, "bike")).await;
     let other = w.prepare(&b, rec(45, 2, "car")).await;
 
-    // Truncated ciphertext bytes.
+    // Truncated ciphertext bytes: the attestation no longer binds them...
     let mut s = to_value(&good);
     let bytes = STANDARD.decode(&good.ciphertext).unwrap();
     s["ciphertext"] = json!(STANDARD.encode(&bytes[..bytes.len() / 2]));
+    w.refused(
+        &s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "attestation_binding_mismatch",
+    )
+    .await;
+    // ... and attested anew (a modified client) they are not a list.
+    let s = w.attest(&a, &bytes[..bytes.len() / 2]).await;
     w.refused(&s, StatusCode::UNPROCESSABLE_ENTITY, "ciphertext_malformed")
         .await;
     // Not base64 at all.
+    let mut s = to_value(&good);
     s["ciphertext"] = json!("***");
     w.refused(&s, StatusCode::UNPROCESSABLE_ENTITY, "ciphertext_malformed")
         .await;
@@ -525,22 +563,26 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
     s["ciphertext"] = json!(STANDARD.encode(vec![7u8; 5 * 1024 * 1024]));
     w.refused(&s, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
         .await;
-    // Tampered ciphertext bytes (the attestation still names the original digest).
+    // Tampered ciphertext bytes: refused by the attestation (cheap) before
+    // the zk-pok is ever checked; attested anew, by the zk-pok (or the
+    // conformance check, depending on which byte changed).
     let mut t = bytes.clone();
     let n = t.len();
     t[n - 300] ^= 0x01;
     let mut s = to_value(&good);
     s["ciphertext"] = json!(STANDARD.encode(&t));
+    w.refused(
+        &s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "attestation_binding_mismatch",
+    )
+    .await;
+    let s = w.attest(&a, &t).await;
     let r = w.submit(&s).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let code = body(r).await["error"]["code"].as_str().unwrap().to_string();
     assert!(
-        [
-            "ciphertext_malformed",
-            "zk_proof_invalid",
-            "attestation_binding_mismatch"
-        ]
-        .contains(&code.as_str()),
+        ["ciphertext_malformed", "zk_proof_invalid"].contains(&code.as_str()),
         "{code}"
     );
     // The attestation moved onto other ciphertext bytes (b's valid ciphertext).
@@ -642,8 +684,8 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
     })
     .await
     .unwrap();
-    let mut s = to_value(&good);
-    s["ciphertext"] = json!(STANDARD.encode(&wide));
+    // (validly attested: a modified client's own list)
+    let s = w.attest(&a, &wide).await;
     w.refused(
         &s,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -695,6 +737,10 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
     assert_eq!(r.status(), StatusCode::CREATED);
     w.refused(&to_value(&good), StatusCode::CONFLICT, "nullifier_used")
         .await;
+    // Another contributor sending the same ciphertext: counted once.
+    let dup = w.attest(&b, &bytes).await;
+    w.refused(&dup, StatusCode::CONFLICT, "ciphertext_duplicate")
+        .await;
     let again = w.prepare(&a, rec(99, 1, "train")).await;
     w.refused(&to_value(&again), StatusCode::CONFLICT, "nullifier_used")
         .await;
@@ -712,16 +758,44 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
         StatusCode::CREATED
     );
 
-    // Rejections are counted by reason for admins.
+    // A suspended account is paid nothing: its prepared submission is refused.
+    let c = w.contributor().await;
+    let s = w.prepare(&c, rec(5, 1, "train")).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/admin/users/{}/suspend", c.user.id),
+            Some(&w.admin.token),
+            &json!({"reason": "fake identities"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    w.refused(
+        &to_value(&s),
+        StatusCode::FORBIDDEN,
+        "payout_account_suspended",
+    )
+    .await;
+
+    // Rejections are counted by reason and hour for admins: one row per
+    // reason, however many refusals.
     let pool = w.app.pool.clone();
-    let reasons: i64 = tokio::task::spawn_blocking(move || {
-        use server::schema::rejections;
+    let (rows, refusals, busiest): (i64, i64, i64) = tokio::task::spawn_blocking(move || {
+        use server::schema::rejection_counts as r;
         let mut c = pool.get().unwrap();
-        rejections::table.count().get_result(&mut c).unwrap()
+        let rows = r::table.count().get_result(&mut c).unwrap();
+        let counts: Vec<i64> = r::table.select(r::count).load(&mut c).unwrap();
+        (
+            rows,
+            counts.iter().sum(),
+            counts.into_iter().max().unwrap_or(0),
+        )
     })
     .await
     .unwrap();
-    assert!(reasons >= 15, "{reasons}");
+    assert!(refusals >= 15, "{refusals}");
+    assert!(rows < refusals && busiest > 1, "{rows} rows for {refusals}");
     w.app.assert_ledger_consistent(&w.admin).await;
 }
 
@@ -764,6 +838,21 @@ async fn closed_and_unapproved_campaigns_and_empty_escrow_refuse() {
         )
         .await;
     assert_error(r, StatusCode::NOT_FOUND, "not_found").await;
+    // Refusals are counted for existing campaigns only (the draft's and
+    // this campaign's), never for an unknown one.
+    let pool = w.app.pool.clone();
+    let counted: Vec<i64> = tokio::task::spawn_blocking(move || {
+        use server::schema::rejection_counts as r;
+        r::table
+            .select(r::campaign_id)
+            .distinct()
+            .load(&mut pool.get().unwrap())
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!counted.contains(&987654), "{counted:?}");
+    assert!(counted.contains(&draft), "{counted:?}");
     let owner_close = {
         let pool = w.app.pool.clone();
         let id = w.campaign;
@@ -780,65 +869,58 @@ async fn closed_and_unapproved_campaigns_and_empty_escrow_refuse() {
         .await;
 }
 
+/// Escrow for exactly 5 rewards; 50 distinct contributors submit at once,
+/// ten ciphertexts among them (each sent by five contributors, each with
+/// its own attestation): exactly five are paid, each ciphertext at most
+/// once; the rest are `escrow_empty` or `ciphertext_duplicate`.
 #[tokio::test]
 async fn fifty_concurrent_submissions_race_for_the_last_rewards() {
-    // Escrow for exactly 5 rewards; 50 distinct contributors submit at once.
-    let w = world_with(test_settings(), 10, 50).await;
+    // A verification queue wide enough for all fifty at once.
+    let mut settings = test_settings();
+    settings.verify_queue = 64;
+    let w = world_with(settings, 10, 50).await;
     let mut contributors = Vec::new();
     for _ in 0..50 {
         contributors.push(w.contributor().await);
     }
-    // One ciphertext, fifty attestations (each binds the same digest to its own payout).
-    let first = w.prepare(&contributors[0], rec(10, 1, "bike")).await;
-    let ciphertext = STANDARD.decode(&first.ciphertext).unwrap();
-    let digest: [u8; 32] = sha2::Digest::finalize(sha2::Digest::chain_update(
-        sha2::Sha256::default(),
-        &ciphertext,
-    ))
-    .into();
-    let mut subs = vec![to_value(&first)];
-    for c in &contributors[1..] {
-        let id = w.identity(c).await;
-        let siblings = id
-            .siblings
-            .iter()
-            .map(|h| attestation::fr_from_bytes(&hex::decode(h).unwrap()).unwrap())
-            .collect();
-        let path = attestation::MerklePath {
-            siblings,
-            index: id.leaf_index,
-        };
-        let (proof, inputs) = attestation::prove(
-            &w.proving_key,
-            &c.secret,
-            &path,
-            w.campaign as u64,
-            &digest,
-            c.wallet as u64,
-            &mut rand::rngs::OsRng,
-        )
-        .unwrap();
-        subs.push(json!({
-            "ciphertext": first.ciphertext,
-            "payout_account": c.wallet,
-            "attestation": {
-                "proof": STANDARD.encode(proof.to_bytes()),
-                "public_inputs": inputs.to_field_elements().iter().map(|x| hex::encode(fr_to_bytes(x))).collect::<Vec<_>>(),
-            }
-        }));
+    let mut lists = Vec::new();
+    for (i, c) in contributors[..10].iter().enumerate() {
+        let s = w.prepare(c, rec(10 + i as u64, 1, "bike")).await;
+        lists.push(STANDARD.decode(&s.ciphertext).unwrap());
     }
-    let statuses =
-        futures::future::join_all(subs.iter().map(|s| async { w.submit(s).await.status() })).await;
-    let paid = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::CREATED)
-        .count();
-    let empty = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::PAYMENT_REQUIRED)
-        .count();
-    assert_eq!((paid, empty), (5, 45), "{statuses:?}");
+    let mut subs = Vec::new();
+    for (i, c) in contributors.iter().enumerate() {
+        subs.push(w.attest(c, &lists[i % 10]).await);
+    }
+    let answers = futures::future::join_all(subs.iter().map(|s| async {
+        let r = w.submit(s).await;
+        let status = r.status();
+        let code = body(r).await["error"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        (status, code)
+    }))
+    .await;
+    let count = |status: StatusCode, code: &str| {
+        answers
+            .iter()
+            .filter(|(s, c)| *s == status && c == code)
+            .count()
+    };
+    let paid = count(StatusCode::CREATED, "");
+    let empty = count(StatusCode::PAYMENT_REQUIRED, "escrow_empty");
+    let duplicate = count(StatusCode::CONFLICT, "ciphertext_duplicate");
+    assert_eq!(paid, 5, "{answers:?}");
+    assert_eq!(paid + empty + duplicate, 50, "{answers:?}");
     assert_eq!(w.stored().await, 5);
+    // Five distinct ciphertexts stored.
+    let digests: std::collections::HashSet<Vec<u8>> =
+        stored_contributions(&w.app.db_url, w.campaign)
+            .into_iter()
+            .map(|c| c.digest)
+            .collect();
+    assert_eq!(digests.len(), 5);
     assert_eq!(w.escrow().await, 0);
     let mut total = 0;
     for c in &contributors {
@@ -846,4 +928,103 @@ async fn fifty_concurrent_submissions_race_for_the_last_rewards() {
     }
     assert_eq!(total, 50);
     w.app.assert_ledger_consistent(&w.admin).await;
+}
+
+/// Verification is bounded: with one slot and no queue, a submission that
+/// arrives while another is verified is answered `503 busy` with
+/// `Retry-After` at once, without any work; reads are unaffected, and the
+/// submission goes through once retried.
+#[tokio::test]
+async fn submissions_beyond_the_verification_bound_are_answered_busy() {
+    let mut settings = test_settings();
+    settings.verify_parallel = 1;
+    settings.verify_queue = 0;
+    let w = world_with(settings, 25, 1_000).await;
+    let a = w.contributor().await;
+    let good = to_value(&w.prepare(&a, rec(20, 3, "bike")).await);
+    let answers = futures::future::join_all((0..8).map(|_| async {
+        let r = w.submit(&good).await;
+        let status = r.status();
+        let retry = r
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_string());
+        let code = body(r).await["error"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        (status, code, retry)
+    }))
+    .await;
+    let busy: Vec<_> = answers
+        .iter()
+        .filter(|(s, _, _)| *s == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert!(!busy.is_empty(), "{answers:?}");
+    assert!(
+        busy.iter()
+            .all(|(_, code, retry)| code == "busy" && retry.as_deref() == Some("1")),
+        "{answers:?}"
+    );
+    assert!(
+        answers.iter().all(|(s, code, _)| *s == StatusCode::CREATED
+            || *s == StatusCode::SERVICE_UNAVAILABLE
+            || code == "nullifier_used"),
+        "{answers:?}"
+    );
+    assert!(
+        answers
+            .iter()
+            .filter(|(s, _, _)| *s == StatusCode::CREATED)
+            .count()
+            <= 1,
+        "{answers:?}"
+    );
+    let r = w
+        .app
+        .get(
+            &format!("/api/campaigns/{}", w.campaign),
+            Some(&w.admin.token),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Retried alone, it is accepted (or was already, exactly once).
+    let r = w.submit(&good).await;
+    assert!(
+        r.status() == StatusCode::CREATED || r.status() == StatusCode::CONFLICT,
+        "{}",
+        r.status()
+    );
+    assert_eq!(w.stored().await, 1);
+    assert_eq!(w.app.balance(&a.user).await, 25);
+}
+
+/// Registry roots expire by age, not only by count: a proof under a root
+/// recorded longer ago than `recent_root_secs` is refused (`stale_root`,
+/// nothing stored or paid); a fresh path makes it acceptable.
+#[tokio::test]
+async fn registry_roots_expire_by_age() {
+    let mut settings = test_settings();
+    settings.recent_root_secs = 600;
+    let w = world_with(settings, 25, 1_000).await;
+    let a = w.contributor().await;
+    let old = w.prepare(&a, rec(20, 3, "bike")).await;
+    // Every root so far recorded an hour ago.
+    let pool = w.app.pool.clone();
+    tokio::task::spawn_blocking(move || {
+        diesel::sql_query("UPDATE registry_roots SET created_at = now() - interval '1 hour'")
+            .execute(&mut pool.get().unwrap())
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    w.refused(&to_value(&old), StatusCode::CONFLICT, "stale_root")
+        .await;
+    // A new registration records a fresh root; a fresh path uses it.
+    w.contributor().await;
+    let fresh = w.prepare(&a, rec(20, 3, "bike")).await;
+    assert_eq!(
+        w.submit(&to_value(&fresh)).await.status(),
+        StatusCode::CREATED
+    );
 }

@@ -115,20 +115,11 @@ impl Platform {
     /// The keyholders' signing keys, asked of each keyholder itself (as a
     /// contributor gets them from the keyholders' operators), comma separated.
     async fn keyholder_keys(&self) -> String {
-        let http = reqwest::Client::new();
         let mut keys = Vec::new();
         for (i, port) in self.keyholder_ports.iter().enumerate() {
-            let id: Value = http
-                .get(format!("http://127.0.0.1:{port}/identity"))
-                .bearer_auth(e2e_token(i))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            assert_eq!(id["index"], i);
-            keys.push(id["signing_key"].as_str().unwrap().to_string());
+            let key =
+                keyholder_signing_key(&format!("http://127.0.0.1:{port}"), &e2e_token(i)).await;
+            keys.push(hex::encode(key.as_bytes()));
         }
         keys.join(",")
     }

@@ -75,10 +75,13 @@ pub fn expected_aggregates(campaign: &Value, records: &[Value]) -> Vec<(String, 
         .collect()
 }
 
-/// Polls a report until it leaves the computing/releasing states.
+/// Polls a report until it leaves the computing/releasing states (for at
+/// most 20 minutes: a release re-executes the job at every keyholder and
+/// squashes, and on a loaded 2-core machine that alone can take minutes).
 pub async fn wait_finished(http: &reqwest::Client, base: &str, token: &str, id: i64) -> Value {
     let mut last = Value::Null;
-    for _ in 0..1200 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(1200);
+    while std::time::Instant::now() < deadline {
         last = http
             .get(format!("{base}/api/reports/{id}"))
             .bearer_auth(token)
@@ -101,16 +104,26 @@ pub fn worker_threads(
     db_url: &str,
     n: usize,
 ) -> (Arc<AtomicBool>, Vec<std::thread::JoinHandle<()>>) {
+    worker_threads_leasing(db_url, n, 5.0)
+}
+
+/// The same with leases of `lease_secs`.
+pub fn worker_threads_leasing(
+    db_url: &str,
+    n: usize,
+    lease_secs: f64,
+) -> (Arc<AtomicBool>, Vec<std::thread::JoinHandle<()>>) {
     let stop = Arc::new(AtomicBool::new(false));
     let handles = (0..n)
         .map(|_| {
             let (url, stop) = (db_url.to_string(), stop.clone());
             std::thread::spawn(move || {
                 let opts = server::worker::WorkerOptions {
-                    lease_secs: 5.0,
+                    lease_secs,
                     poll: Duration::from_millis(100),
                     backend: server::worker::BackendKind::Cpu,
                     batch: 2,
+                    max_attempts: server::worker::MAX_ATTEMPTS,
                 };
                 server::worker::run(&url, opts, stop).unwrap();
             })
@@ -477,4 +490,121 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     assert_eq!(q["out_of_range"][0]["field"], "age", "{q}");
     assert_eq!(q["out_of_range"][0]["report_id"], rid);
     app.assert_ledger_consistent(&admin).await;
+}
+
+/// A step that keeps losing its worker ends the job instead of cycling for
+/// ever: a shard, or a reduce, leased `MAX_ATTEMPTS` times already fails
+/// the job at its next lease, the buyer refunded exactly once, no ε spent.
+/// And a reduce longer than its lease keeps it: two workers with short
+/// leases release a report with every step leased exactly once (before the
+/// reduce had a heartbeat, another worker re-leased it for ever).
+#[tokio::test]
+async fn steps_that_keep_losing_their_worker_end_and_long_reduces_keep_their_lease() {
+    let ReportWorld {
+        app, admin, buyer, ..
+    } = report_world(10, 4).await;
+    let campaign_json = report_campaign(10, 120);
+    app.mint(&admin, buyer.id, 150).await;
+    let id = app.open_campaign(&admin, &buyer, &campaign_json).await;
+    contribute_records(&app.client, &app.address, id, &report_records(10)).await;
+    let before = app.balance(&buyer).await;
+    let buy = |key: &'static str| {
+        let (app, token) = (&app, buyer.token.clone());
+        async move {
+            let r = app
+                .post(
+                    &format!("/api/campaigns/{id}/reports"),
+                    Some(&token),
+                    &json!({"epsilon": 0.5}),
+                    Some(key),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+            body(r).await["id"].as_i64().unwrap()
+        }
+    };
+    let sql = |q: String| {
+        let pool = app.pool.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                diesel::sql_query(q)
+                    .execute(&mut pool.get().unwrap())
+                    .unwrap()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let max = server::worker::MAX_ATTEMPTS;
+    // Every shard of one job already leased MAX times; the reduce of
+    // another.
+    let shard_job = buy("shards").await;
+    sql(format!(
+        "UPDATE job_shards SET attempts = {max} WHERE job_id = {shard_job}"
+    ))
+    .await;
+    let done = finish_with_workers(&app, &buyer.token, shard_job, 1).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["error"]["code"], "computation_failed", "{done}");
+    assert!(
+        done["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("leased"),
+        "{done}"
+    );
+    // (Its shards marked computed: the reduce is leased, and fails, before
+    // any partial is read.)
+    let reduce_job = buy("reduce").await;
+    sql(format!(
+        "UPDATE job_shards SET status = 'done', partial = '\\x00'::bytea \
+         WHERE job_id = {reduce_job}"
+    ))
+    .await;
+    sql(format!(
+        "UPDATE jobs SET reduce_attempts = {max} WHERE id = {reduce_job}"
+    ))
+    .await;
+    let done = finish_with_workers(&app, &buyer.token, reduce_job, 1).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["progress"]["shards_done"], 3, "{done}");
+    // Both refunded, once each.
+    assert_eq!(app.balance(&buyer).await, before);
+    app.assert_ledger_consistent(&admin).await;
+
+    // Two workers, 2 s leases (a heartbeat every 0.67 s): every shard and
+    // the reduce leased once, the report released.
+    let rid = buy("short-leases").await;
+    let fresh = body(
+        app.get(&format!("/api/reports/{rid}"), Some(&buyer.token))
+            .await,
+    )
+    .await;
+    assert_eq!(fresh["progress"]["shards_done"], 0, "{fresh}");
+    let (stop, workers) = worker_threads_leasing(&app.db_url, 2, 2.0);
+    let done = wait_finished(&app.client, &app.address, &buyer.token, rid).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(done["status"], "released", "{done}");
+    let db_url = app.db_url.clone();
+    let (reduces, shard_attempts) = tokio::task::spawn_blocking(move || {
+        let mut c = PgConnection::establish(&db_url).unwrap();
+        let reduces: i32 = jobs::table
+            .find(rid)
+            .select(jobs::reduce_attempts)
+            .first(&mut c)
+            .unwrap();
+        let shards: Vec<i32> = job_shards::table
+            .filter(job_shards::job_id.eq(rid))
+            .select(job_shards::attempts)
+            .load(&mut c)
+            .unwrap();
+        (reduces, shards)
+    })
+    .await
+    .unwrap();
+    assert_eq!(reduces, 1);
+    assert_eq!(shard_attempts, vec![1, 1, 1]);
 }

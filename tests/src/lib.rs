@@ -392,6 +392,27 @@ impl TestApp {
     /// review), has the admin approve it (the keyholder generates its keys)
     /// and opens it; returns its id.
     pub async fn open_campaign(&self, admin: &TestUser, buyer: &TestUser, campaign: &Value) -> i64 {
+        let id = self.approved_campaign(admin, buyer, campaign).await;
+        let r = self
+            .post(
+                &format!("/api/campaigns/{id}/open"),
+                Some(&buyer.token),
+                &json!(null),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        id
+    }
+
+    /// Creates `campaign` for `buyer`, submits it (funding its escrow) and
+    /// has `admin` approve it; returns its id (approved, not yet open).
+    pub async fn approved_campaign(
+        &self,
+        admin: &TestUser,
+        buyer: &TestUser,
+        campaign: &Value,
+    ) -> i64 {
         let r = self
             .post("/api/campaigns", Some(&buyer.token), campaign, None)
             .await;
@@ -415,15 +436,6 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-        let r = self
-            .post(
-                &format!("/api/campaigns/{id}/open"),
-                Some(&buyer.token),
-                &json!(null),
-                None,
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
         id
     }
 
@@ -482,6 +494,33 @@ pub async fn keyholder_keys(base: &str) -> Vec<protocol::signing::VerifyingKey> 
         .iter()
         .map(|k| protocol::signing::parse_key(k).expect("a keyholder key"))
         .collect()
+}
+
+/// The client's `prepare_contribution` (encode, encrypt + zk-pok,
+/// Groth16) on the blocking pool, as a test's contributor runs it.
+pub async fn prepare_off_thread(
+    material: protocol::wire::Material,
+    proving_key: protocol::attestation::ProvingKey,
+    secret: protocol::attestation::IdentitySecret,
+    identity: protocol::wire::IdentityView,
+    record: Value,
+    wallet: u64,
+    pinned: Vec<protocol::signing::VerifyingKey>,
+) -> Result<protocol::wire::Submission, client::ClientError> {
+    tokio::task::spawn_blocking(move || {
+        client::prepare_contribution(
+            &material,
+            &proving_key,
+            &secret,
+            &identity,
+            &record,
+            wallet,
+            &pinned,
+            &mut |_| {},
+        )
+    })
+    .await
+    .expect("join")
 }
 
 /// Contributes records to an open campaign the way the client does: for each
@@ -551,22 +590,16 @@ pub async fn contribute_records(
         let identity: IdentityView =
             serde_json::from_slice(&get("/api/registry/me".into(), Some(token.clone())).await)
                 .expect("identity view");
-        let (m, pk, record, pinned) =
-            (material.clone(), pk.clone(), record.clone(), pinned.clone());
-        let submission = tokio::task::spawn_blocking(move || {
-            client::prepare_contribution(
-                &m,
-                &pk,
-                &secret,
-                &identity,
-                &record,
-                wallet,
-                &pinned,
-                &mut |_| {},
-            )
-        })
+        let submission = prepare_off_thread(
+            material.clone(),
+            pk.clone(),
+            secret,
+            identity,
+            record.clone(),
+            wallet,
+            pinned.clone(),
+        )
         .await
-        .expect("join")
         .expect("prepare");
         let r = http
             .post(format!("{base}/api/campaigns/{campaign}/contributions"))

@@ -352,7 +352,7 @@ pub fn view(conn: &mut PgConnection, job_id: i64) -> Result<Option<ReportView>, 
         return Ok(None);
     };
     let p: ProgressRow = diesel::sql_query(
-        "SELECT count(*)::BIGINT AS shards_done, COALESCE(sum(s.records), 0)::BIGINT AS records_done, \
+        "SELECT count(s.id)::BIGINT AS shards_done, COALESCE(sum(s.records), 0)::BIGINT AS records_done, \
          EXTRACT(EPOCH FROM (COALESCE(max(s.done_at), now()) - j.created_at))::FLOAT8 AS elapsed \
          FROM jobs j LEFT JOIN job_shards s ON s.job_id = j.id AND s.status = 'done' \
          WHERE j.id = $1 GROUP BY j.created_at",
@@ -521,22 +521,36 @@ pub fn lease_shard(
     .optional()
 }
 
-/// Extends a lease the caller still holds. False: the lease was lost.
+/// Extends the lease of row `id` of `table` (in state `leased_status`) that
+/// `owner` still holds. False: the lease was lost.
+fn extend_lease(
+    conn: &mut PgConnection,
+    table: &str,
+    leased_status: &str,
+    id: i64,
+    owner: &str,
+    lease_secs: f64,
+) -> QueryResult<bool> {
+    let n = diesel::sql_query(format!(
+        "UPDATE {table} SET lease_expires_at = now() + make_interval(secs => $3) \
+         WHERE id = $1 AND lease_owner = $2 AND status = $4"
+    ))
+    .bind::<BigInt, _>(id)
+    .bind::<Text, _>(owner)
+    .bind::<Double, _>(lease_secs)
+    .bind::<Text, _>(leased_status)
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Extends a shard lease the caller still holds. False: the lease was lost.
 pub fn extend_shard_lease(
     conn: &mut PgConnection,
     shard_id: i64,
     owner: &str,
     lease_secs: f64,
 ) -> QueryResult<bool> {
-    let n = diesel::sql_query(
-        "UPDATE job_shards SET lease_expires_at = now() + make_interval(secs => $3) \
-         WHERE id = $1 AND lease_owner = $2 AND status = 'leased'",
-    )
-    .bind::<BigInt, _>(shard_id)
-    .bind::<Text, _>(owner)
-    .bind::<Double, _>(lease_secs)
-    .execute(conn)?;
-    Ok(n == 1)
+    extend_lease(conn, "job_shards", "leased", shard_id, owner, lease_secs)
 }
 
 /// Stores a shard's partial if the caller still holds its lease (else
@@ -571,6 +585,8 @@ pub fn complete_shard(
 struct LeasedJob {
     #[diesel(sql_type = BigInt)]
     id: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    reduce_attempts: i32,
 }
 
 /// Leases a job step: the reduce of a job whose shards are all done (or whose
@@ -583,36 +599,52 @@ fn lease_job_step(
     to: &str,
     owner: &str,
     lease_secs: f64,
-) -> QueryResult<Option<i64>> {
-    let ready = if from == status::COMPUTING {
-        " AND NOT EXISTS (SELECT 1 FROM job_shards s WHERE s.job_id = j.id AND s.status <> 'done')"
+) -> QueryResult<Option<LeasedJob>> {
+    let (ready, count) = if from == status::COMPUTING {
+        (
+            " AND NOT EXISTS (SELECT 1 FROM job_shards s WHERE s.job_id = j.id AND s.status <> 'done')",
+            ", reduce_attempts = reduce_attempts + 1",
+        )
     } else {
-        ""
+        ("", "")
     };
     let sql = format!(
-        "UPDATE jobs SET status = $2, lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4) \
+        "UPDATE jobs SET status = $2, lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4){count} \
          WHERE id = (SELECT j.id FROM jobs j WHERE (j.status = $1{ready}) \
                        OR (j.status = $2 AND j.lease_expires_at < now()) \
                      ORDER BY j.id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-         RETURNING id"
+         RETURNING id, reduce_attempts"
     );
-    Ok(diesel::sql_query(sql)
+    diesel::sql_query(sql)
         .bind::<Text, _>(from)
         .bind::<Text, _>(to)
         .bind::<Text, _>(owner)
         .bind::<Double, _>(lease_secs)
         .get_result::<LeasedJob>(conn)
-        .optional()?
-        .map(|j| j.id))
+        .optional()
 }
 
-/// Leases the reduce step of a job whose shards are all computed.
+/// Leases the reduce step of a job whose shards are all computed; answers
+/// the job and how many times its reduce was leased, this time included.
 pub fn lease_reduce(
     conn: &mut PgConnection,
     owner: &str,
     lease_secs: f64,
-) -> QueryResult<Option<i64>> {
-    lease_job_step(conn, status::COMPUTING, status::REDUCING, owner, lease_secs)
+) -> QueryResult<Option<(i64, i32)>> {
+    Ok(
+        lease_job_step(conn, status::COMPUTING, status::REDUCING, owner, lease_secs)?
+            .map(|j| (j.id, j.reduce_attempts)),
+    )
+}
+
+/// Extends the reduce lease the caller still holds. False: it was lost.
+pub fn extend_reduce_lease(
+    conn: &mut PgConnection,
+    job_id: i64,
+    owner: &str,
+    lease_secs: f64,
+) -> QueryResult<bool> {
+    extend_lease(conn, "jobs", status::REDUCING, job_id, owner, lease_secs)
 }
 
 /// Leases the release of an aggregated job.
@@ -621,13 +653,14 @@ pub fn lease_release(
     owner: &str,
     lease_secs: f64,
 ) -> QueryResult<Option<i64>> {
-    lease_job_step(
+    Ok(lease_job_step(
         conn,
         status::AGGREGATED,
         status::RELEASING,
         owner,
         lease_secs,
-    )
+    )?
+    .map(|j| j.id))
 }
 
 /// Stores the job's aggregate if the caller still holds the reduce lease.

@@ -172,7 +172,8 @@ pub async fn proving_key(
     request_body = Submission,
     responses((status = 201, body = Receipt),
               (status = 402, description = "escrow_empty", body = ErrorBody),
-              (status = 409, description = "campaign_not_open, stale_root, nullifier_used", body = ErrorBody),
+              (status = 409, description = "campaign_not_open, stale_root, nullifier_used, ciphertext_duplicate, campaign_full", body = ErrorBody),
+              (status = 503, description = "busy (Retry-After): too many submissions being verified", body = ErrorBody),
               (status = 413, description = "payload_too_large, ciphertext_too_large", body = ErrorBody),
               (status = 422, description = "ciphertext_malformed, ciphertext_layout_mismatch, zk_proof_invalid, attestation_public_inputs, attestation_malformed, attestation_invalid, attestation_wrong_campaign, attestation_binding_mismatch, invalid_payout_account", body = ErrorBody)))]
 pub async fn submit(
@@ -183,18 +184,23 @@ pub async fn submit(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let sub = body.into_inner();
+    // Bounded: at most one verification per core at a time and a short
+    // queue; beyond it `503 busy` with Retry-After, so reads stay fast.
+    let _permit = state.verifications.enter().await?;
     let keys = state.attestation.get(state.keyholder.as_ref()).await?;
-    let receipt = db::with_conn(&pool, move |conn| {
-        let result = contributions::accept(&state, &keys, conn, id, &sub);
-        if let Err(e) = &result {
-            contributions::record_rejection(
-                conn,
-                Some(id).filter(|_| e.code() != "not_found"),
-                e.code(),
-            );
+    let result = contributions::accept(state, &pool, keys, id, sub).await;
+    // Refusals of a submission (4xx) count as the campaign's quality
+    // signals; an unknown campaign records nothing.
+    if let Err(e) = &result {
+        use actix_web::ResponseError;
+        if e.status_code().is_client_error() && e.code() != "not_found" {
+            let code = e.code();
+            let _ = db::with_conn(&pool, move |conn| {
+                contributions::record_rejection(conn, id, code);
+                Ok(())
+            })
+            .await;
         }
-        result
-    })
-    .await?;
-    Ok(HttpResponse::Created().json(receipt))
+    }
+    Ok(HttpResponse::Created().json(result?))
 }

@@ -355,8 +355,8 @@ pub async fn quality(
         let campaign = crate::campaigns::get(conn, id)?
             .ok_or_else(|| ApiError::not_found(format!("campaign {id} does not exist")))?;
         let rejected: Vec<ReasonCount> = diesel::sql_query(
-            "SELECT reason, count(*)::BIGINT AS count FROM rejections WHERE campaign_id = $1 \
-             GROUP BY reason ORDER BY count(*) DESC, reason",
+            "SELECT reason, sum(count)::BIGINT AS count FROM rejection_counts \
+             WHERE campaign_id = $1 GROUP BY reason ORDER BY sum(count) DESC, reason",
         )
         .bind::<BigInt, _>(id)
         .load(conn)?;
@@ -365,8 +365,8 @@ pub async fn quality(
                SELECT date_trunc('hour', created_at) AS hour, 1 AS a, 0 AS r FROM contributions \
                  WHERE campaign_id = $1 AND created_at > now() - interval '7 days' \
                UNION ALL \
-               SELECT date_trunc('hour', created_at), 0, 1 FROM rejections \
-                 WHERE campaign_id = $1 AND created_at > now() - interval '7 days') t \
+               SELECT hour, 0, count FROM rejection_counts \
+                 WHERE campaign_id = $1 AND hour > now() - interval '7 days') t \
              GROUP BY hour ORDER BY hour",
         )
         .bind::<BigInt, _>(id)

@@ -1,0 +1,1 @@
+DROP INDEX contributions_campaign_digest;
