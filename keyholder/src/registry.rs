@@ -5,11 +5,12 @@
 //! builds the Poseidon Merkle tree itself and remembers every root it
 //! computed: a contribution whose attestation names any other root is
 //! refused at release (`unknown_root`). So the server cannot prove
-//! membership in a tree the keyholders never saw, rewrite or fork the
-//! registry after the fact (a leaf once pushed is fixed), or give one
-//! contributor a root no one else has (every root is one point of the one
-//! append-only history). It can still register identities of its own making
-//! — the Sybil limit the README states.
+//! membership in a tree the keyholders never saw, or rewrite or fork the
+//! registry after the fact (a leaf once pushed is fixed; every root is one
+//! point of the one append-only history). It can still register identities
+//! of its own making — the Sybil limit the README states — including
+//! between contributors' path fetches, so that few contributors share a
+//! root (a timing hint).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
