@@ -23,7 +23,7 @@ use crate::campaigns::Status;
 use crate::db::{self, PgPool};
 use crate::error::ApiError;
 use crate::ledger;
-use crate::schema::{accounts, campaign_keys, campaigns, contributions, registry_roots, users};
+use crate::schema::{accounts, campaign_keys, campaigns, contributions, users};
 use crate::state::AppState;
 
 /// Parsed key material of one campaign, cached per process.
@@ -253,14 +253,7 @@ fn lookups(
     payout_account: i64,
     reward: i64,
 ) -> Result<i64, ApiError> {
-    let oldest = chrono::Utc::now() - chrono::Duration::seconds(state.recent_root_secs);
-    let recent: Vec<Vec<u8>> = registry_roots::table
-        .filter(registry_roots::announced_at.is_not_null())
-        .filter(registry_roots::created_at.gt(oldest))
-        .order(registry_roots::id.desc())
-        .limit(state.recent_roots)
-        .select(registry_roots::root)
-        .load(conn)?;
+    let recent = crate::registry::recent_roots(conn, state.recent_roots, state.recent_root_secs)?;
     if !recent.contains(&a.root) {
         return Err(refuse(
             409,

@@ -160,9 +160,18 @@ impl Registry {
     }
 }
 
-/// The most recent `n` registry roots, newest first.
-pub fn recent_roots(conn: &mut PgConnection, n: i64) -> Result<Vec<Vec<u8>>, ApiError> {
+/// The registry roots a new contribution may be proven under, newest
+/// first: announced (every keyholder computed them), recorded less than
+/// `max_age_secs` ago, at most the last `n`.
+pub fn recent_roots(
+    conn: &mut PgConnection,
+    n: i64,
+    max_age_secs: i64,
+) -> Result<Vec<Vec<u8>>, ApiError> {
+    let oldest = chrono::Utc::now() - chrono::Duration::seconds(max_age_secs);
     Ok(registry_roots::table
+        .filter(registry_roots::announced_at.is_not_null())
+        .filter(registry_roots::created_at.gt(oldest))
         .order(registry_roots::id.desc())
         .limit(n)
         .select(registry_roots::root)

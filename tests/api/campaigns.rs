@@ -360,15 +360,7 @@ async fn a_suspended_campaign_resumes_to_the_state_it_was_suspended_from() {
     let resumed = admin_post(format!("/api/admin/campaigns/{id}/resume"), json!({})).await;
     assert_eq!(resumed["status"], "approved", "{resumed}");
     // Its buyer opens it; suspended while open, it resumes open.
-    let r = app
-        .post(
-            &format!("/api/campaigns/{id}/open"),
-            Some(&buyer.token),
-            &json!(null),
-            None,
-        )
-        .await;
-    assert_eq!(body(r).await["status"], "open");
+    assert_eq!(app.open(&buyer, id).await["status"], "open");
     admin_post(
         format!("/api/admin/campaigns/{id}/suspend"),
         json!({"reason": "spam"}),

@@ -393,6 +393,12 @@ impl TestApp {
     /// and opens it; returns its id.
     pub async fn open_campaign(&self, admin: &TestUser, buyer: &TestUser, campaign: &Value) -> i64 {
         let id = self.approved_campaign(admin, buyer, campaign).await;
+        assert_eq!(self.open(buyer, id).await["status"], "open");
+        id
+    }
+
+    /// `buyer` opens its approved campaign `id`; answers the campaign.
+    pub async fn open(&self, buyer: &TestUser, id: i64) -> Value {
         let r = self
             .post(
                 &format!("/api/campaigns/{id}/open"),
@@ -402,7 +408,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status(), StatusCode::OK);
-        id
+        body(r).await
     }
 
     /// Creates `campaign` for `buyer`, submits it (funding its escrow) and
