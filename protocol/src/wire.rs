@@ -39,8 +39,19 @@ pub struct Material {
     pub tree_depth: usize,
     /// Where to fetch the Groth16 proving key.
     pub proving_key_url: String,
-    /// Current registry root, hex (absent while empty).
-    pub registry_root: Option<String>,
+    /// SHA-256 of the public key bytes, hex: the strong ETag of
+    /// `public_key_url`, where the same key is served as binary.
+    #[serde(default)]
+    pub public_key_sha256: String,
+    /// The public key as `application/octet-stream` (immutable, cacheable).
+    #[serde(default)]
+    pub public_key_url: String,
+    /// SHA-256 of the CRS bytes, hex: the strong ETag of `crs_url`.
+    #[serde(default)]
+    pub crs_sha256: String,
+    /// The CRS as `application/octet-stream` (immutable, cacheable).
+    #[serde(default)]
+    pub crs_url: String,
     /// The release terms the keyholders fixed and signed (absent for a
     /// campaign approved before material was signed: clients refuse it).
     #[serde(default)]

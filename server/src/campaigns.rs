@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::ledger;
-use crate::schema::{accounts, campaigns, contributions};
+use crate::schema::{accounts, campaigns};
 
 /// Campaign states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -224,6 +224,7 @@ struct CampaignRow {
     review_reason: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    accepted: i64,
 }
 
 impl CampaignRow {
@@ -232,7 +233,8 @@ impl CampaignRow {
             .ok_or_else(|| ApiError::internal(format!("bad status {}", self.status)))
     }
 
-    fn view(self, (escrow_balance, contributions): (i64, i64)) -> Result<CampaignView, ApiError> {
+    fn view(self, escrow_balance: i64) -> Result<CampaignView, ApiError> {
+        let contributions = self.accepted;
         let status = self.status()?;
         let raw: RawSchema = serde_json::from_value(self.schema)
             .map_err(|e| ApiError::internal(format!("stored schema: {e}")))?;
@@ -264,39 +266,19 @@ impl CampaignRow {
     }
 }
 
-/// A campaign's escrow balance and number of accepted contributions.
-fn counters(conn: &mut PgConnection, campaign_id: i64) -> Result<(i64, i64), ApiError> {
-    Ok(counters_of(conn, &[campaign_id])?
-        .remove(&campaign_id)
-        .unwrap_or((0, 0)))
-}
+/// A campaign's escrow account, joined to its row (absent before submit).
+type EscrowJoin = diesel::dsl::On<
+    accounts::table,
+    diesel::dsl::And<
+        diesel::dsl::Eq<accounts::campaign_id, diesel::dsl::Nullable<campaigns::id>>,
+        diesel::dsl::Eq<accounts::kind, &'static str>,
+    >,
+>;
 
-/// The escrow balance and the number of accepted contributions of each of
-/// `ids` (two queries for the whole page of a list; absent: (0, 0)).
-fn counters_of(
-    conn: &mut PgConnection,
-    ids: &[i64],
-) -> Result<std::collections::HashMap<i64, (i64, i64)>, ApiError> {
-    let mut out = std::collections::HashMap::with_capacity(ids.len());
-    let escrows: Vec<(Option<i64>, i64)> = accounts::table
-        .filter(accounts::kind.eq("escrow"))
-        .filter(accounts::campaign_id.eq_any(ids))
-        .select((accounts::campaign_id, accounts::balance))
-        .load(conn)?;
-    for (id, balance) in escrows {
-        if let Some(id) = id {
-            out.entry(id).or_insert((0, 0)).0 = balance;
-        }
-    }
-    let counts: Vec<(i64, i64)> = contributions::table
-        .filter(contributions::campaign_id.eq_any(ids))
-        .group_by(contributions::campaign_id)
-        .select((contributions::campaign_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    for (id, n) in counts {
-        out.entry(id).or_insert((0, 0)).1 = n;
-    }
-    Ok(out)
+fn escrow_join() -> EscrowJoin {
+    accounts::table.on(accounts::campaign_id
+        .eq(campaigns::id.nullable())
+        .and(accounts::kind.eq("escrow")))
 }
 
 /// Stores a new draft campaign of `buyer_id`.
@@ -322,23 +304,19 @@ pub fn create(
         ))
         .returning(CampaignRow::as_returning())
         .get_result(conn)?;
-    row.view((0, 0))
+    row.view(0)
 }
 
 /// Reads one campaign.
 pub fn get(conn: &mut PgConnection, id: i64) -> Result<Option<CampaignView>, ApiError> {
-    let row: Option<CampaignRow> = campaigns::table
-        .find(id)
-        .select(CampaignRow::as_select())
+    let row: Option<(CampaignRow, Option<i64>)> = campaigns::table
+        .left_join(escrow_join())
+        .filter(campaigns::id.eq(id))
+        .select((CampaignRow::as_select(), accounts::balance.nullable()))
         .first(conn)
         .optional()?;
-    match row {
-        None => Ok(None),
-        Some(r) => {
-            let c = counters(conn, r.id)?;
-            r.view(c).map(Some)
-        }
-    }
+    row.map(|(r, escrow)| r.view(escrow.unwrap_or(0)))
+        .transpose()
 }
 
 /// Which campaigns a listing shows.
@@ -357,8 +335,10 @@ pub fn list(
     filter: ListFilter,
     limit: i64,
 ) -> Result<Vec<CampaignView>, ApiError> {
+    // One query for the page: rows, escrow balances and counts.
     let mut q = campaigns::table
-        .select(CampaignRow::as_select())
+        .left_join(escrow_join())
+        .select((CampaignRow::as_select(), accounts::balance.nullable()))
         .order(campaigns::id.desc())
         .limit(limit)
         .into_boxed();
@@ -376,14 +356,9 @@ pub fn list(
         }
         ListFilter::Open => q = q.filter(campaigns::status.eq(Status::Open.as_str())),
     }
-    let rows: Vec<CampaignRow> = q.load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut counters = counters_of(conn, &ids)?;
+    let rows: Vec<(CampaignRow, Option<i64>)> = q.load(conn)?;
     rows.into_iter()
-        .map(|r| {
-            let c = counters.remove(&r.id).unwrap_or((0, 0));
-            r.view(c)
-        })
+        .map(|(r, escrow)| r.view(escrow.unwrap_or(0)))
         .collect()
 }
 

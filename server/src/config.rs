@@ -1,6 +1,6 @@
 //! Layered configuration: built-in defaults, then an optional TOML file, then
 //! `CIPHERPOOL_*` environment variables (`__` separates nested keys, e.g.
-//! `CIPHERPOOL_LOGIN__MAX_PER_ACCOUNT=5`).
+//! `CIPHERPOOL_LOGIN__LOCK_AFTER=100`).
 
 use std::path::Path;
 
@@ -11,12 +11,64 @@ use serde::{Deserialize, Serialize};
 /// Failed-login throttling.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoginLimits {
-    /// Sliding window, in seconds, over which failures are counted.
+    /// Window, in seconds, after which an address's failures are forgotten.
     pub window_secs: i64,
-    /// Failures per account within the window before logins are refused.
-    pub max_per_account: i64,
-    /// Failures per client IP within the window before logins are refused.
-    pub max_per_ip: i64,
+    /// Failures per client address within the window before it backs off.
+    pub free_failures: i32,
+    /// Wait after the first failure past the free ones, in seconds; each
+    /// further failure doubles it.
+    pub backoff_secs: i64,
+    /// Longest wait between attempts of one address, in seconds.
+    pub max_backoff_secs: i64,
+    /// Failures of one account (from any address) within a day before the
+    /// account is locked until an admin unlocks it (0: never).
+    pub lock_after: i32,
+}
+
+/// One rate limit: a bucket of `burst` requests per client address,
+/// refilled at `per_minute` (0: no limit).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Requests per minute, sustained.
+    pub per_minute: u32,
+    /// Requests allowed at once.
+    pub burst: u32,
+}
+
+/// Per-client-address rate limits (see `throttle.rs`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RateLimits {
+    /// Contribution submissions.
+    pub submit: RateLimit,
+    /// Account registrations.
+    pub register: RateLimit,
+    /// Login attempts (failed ones also back off, see [`LoginLimits`]).
+    pub login: RateLimit,
+    /// Campaign key material (JSON, public key, CRS).
+    pub material: RateLimit,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            submit: RateLimit {
+                per_minute: 60,
+                burst: 20,
+            },
+            register: RateLimit {
+                per_minute: 2,
+                burst: 10,
+            },
+            login: RateLimit {
+                per_minute: 30,
+                burst: 10,
+            },
+            material: RateLimit {
+                per_minute: 60,
+                burst: 30,
+            },
+        }
+    }
 }
 
 /// Server settings.
@@ -34,6 +86,11 @@ pub struct Settings {
     pub max_json_bytes: usize,
     /// Failed-login throttling.
     pub login: LoginLimits,
+    /// Per-client-address rate limits.
+    pub rate_limits: RateLimits,
+    /// Proxies whose `X-Forwarded-For` names the client (comma-separated
+    /// addresses or CIDR networks; empty: the TCP peer is the client).
+    pub trusted_proxies: String,
     /// `pretty` or `json` log lines.
     pub log_format: String,
     /// Base URLs of the keyholders holding shares of the key set, comma
@@ -45,8 +102,8 @@ pub struct Settings {
     /// How many recent registry roots a contribution's proof may use (a
     /// cap on top of their age).
     pub recent_roots: i64,
-    /// How old (seconds since it was recorded) a registry root a
-    /// contribution's proof uses may be.
+    /// How long (seconds) after a newer root replaced it a registry root
+    /// stays usable for contributions' proofs (the newest always is).
     pub recent_root_secs: i64,
     /// Largest contribution request body, in bytes.
     pub max_contribution_bytes: usize,
@@ -81,9 +138,13 @@ impl Default for Settings {
             max_json_bytes: 64 * 1024,
             login: LoginLimits {
                 window_secs: 15 * 60,
-                max_per_account: 5,
-                max_per_ip: 50,
+                free_failures: 5,
+                backoff_secs: 1,
+                max_backoff_secs: 15 * 60,
+                lock_after: 100,
             },
+            rate_limits: RateLimits::default(),
+            trusted_proxies: String::new(),
             log_format: "pretty".into(),
             keyholder_url: "http://127.0.0.1:8081".into(),
             keyholder_token: String::new(),
@@ -118,9 +179,20 @@ impl Settings {
             "session_ttl_secs",
             "max_json_bytes",
             "login.window_secs",
-            "login.max_per_account",
-            "login.max_per_ip",
+            "login.free_failures",
+            "login.backoff_secs",
+            "login.max_backoff_secs",
+            "login.lock_after",
             "log_format",
+            "rate_limits.submit.per_minute",
+            "rate_limits.submit.burst",
+            "rate_limits.register.per_minute",
+            "rate_limits.register.burst",
+            "rate_limits.login.per_minute",
+            "rate_limits.login.burst",
+            "rate_limits.material.per_minute",
+            "rate_limits.material.burst",
+            "trusted_proxies",
             "keyholder_url",
             "keyholder_token",
             "recent_roots",

@@ -405,10 +405,12 @@ fn store(
     max_contributions: u64,
 ) -> Result<Receipt, ApiError> {
     crate::db::run_tx_sync(conn, "accept_contribution", |c| {
-        let status: String = campaigns::table
+        // The campaign row's lock orders concurrent acceptances (and
+        // status changes, which lock it the same way) one at a time.
+        let (status, accepted): (String, i64) = campaigns::table
             .find(campaign_id)
-            .select(campaigns::status)
-            .for_share()
+            .select((campaigns::status, campaigns::accepted))
+            .for_update()
             .first(c)?;
         if status != Status::Open.as_str() {
             return Err(refuse(
@@ -429,12 +431,7 @@ fn store(
             ledger::LedgerError::InsufficientFunds { .. } => escrow_empty(),
             other => other.into(),
         })?;
-        // The statistics' overflow bound. The transfer above holds the
-        // escrow's row lock, so concurrent submissions count one at a time.
-        let accepted: i64 = contributions::table
-            .filter(contributions::campaign_id.eq(campaign_id))
-            .count()
-            .get_result(c)?;
+        // The statistics' overflow bound (counted under the row lock).
         if accepted as u64 >= max_contributions {
             return Err(refuse(
                 409,
@@ -466,6 +463,9 @@ fn store(
                 }
                 other => other.into(),
             })?;
+        diesel::update(campaigns::table.find(campaign_id))
+            .set(campaigns::accepted.eq(accepted + 1))
+            .execute(c)?;
         Ok(Receipt {
             contribution_id: id,
             campaign_id,

@@ -55,6 +55,19 @@ impl ApiError {
         e
     }
 
+    /// 429 `rate_limited`, with a `Retry-After` of `secs` seconds.
+    pub fn rate_limited(message: impl Into<String>, secs: u32) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
+        e.retry_after = Some(secs);
+        e
+    }
+
+    /// This error with a `Retry-After` of `secs` seconds.
+    pub fn with_retry_after(mut self, secs: u32) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
     /// 400 with `code`.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)

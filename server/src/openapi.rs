@@ -28,6 +28,7 @@ impl Modify for BearerAuth {
     ),
     paths(
         routes::health::health,
+        routes::health::ready,
         routes::auth::register,
         routes::auth::login,
         routes::auth::logout,
@@ -47,6 +48,7 @@ impl Modify for BearerAuth {
         routes::registry::me,
         routes::registry::root,
         routes::contributions::material,
+        routes::contributions::material_part,
         routes::contributions::keyholders,
         routes::contributions::proving_key,
         routes::contributions::submit,
@@ -58,6 +60,7 @@ impl Modify for BearerAuth {
         routes::oversight::users_list,
         routes::oversight::suspend,
         routes::oversight::unsuspend,
+        routes::oversight::unlock,
         routes::oversight::audit_list,
         routes::oversight::decryptions,
         routes::oversight::quality,

@@ -161,21 +161,33 @@ impl Registry {
 }
 
 /// The registry roots a new contribution may be proven under, newest
-/// first: announced (every keyholder computed them), recorded less than
-/// `max_age_secs` ago, at most the last `n`.
+/// first: announced (every keyholder computed them), at most the last `n`;
+/// the newest always, an older one while the root that replaced it is less
+/// than `max_age_secs` old (a contributor who fetched a path just before a
+/// registration has that long to finish proving; a registry that nobody
+/// joined for a while stays usable).
 pub fn recent_roots(
     conn: &mut PgConnection,
     n: i64,
     max_age_secs: i64,
 ) -> Result<Vec<Vec<u8>>, ApiError> {
     let oldest = chrono::Utc::now() - chrono::Duration::seconds(max_age_secs);
-    Ok(registry_roots::table
+    let rows: Vec<(Vec<u8>, chrono::DateTime<chrono::Utc>)> = registry_roots::table
         .filter(registry_roots::announced_at.is_not_null())
-        .filter(registry_roots::created_at.gt(oldest))
         .order(registry_roots::id.desc())
         .limit(n)
-        .select(registry_roots::root)
-        .load(conn)?)
+        .select((registry_roots::root, registry_roots::created_at))
+        .load(conn)?;
+    let mut usable = Vec::with_capacity(rows.len());
+    let mut replaced_at = None;
+    for (root, created_at) in rows {
+        if replaced_at.is_some_and(|t| t <= oldest) {
+            break;
+        }
+        usable.push(root);
+        replaced_at = Some(created_at);
+    }
+    Ok(usable)
 }
 
 /// Most leaves pushed to the keyholders in one request.

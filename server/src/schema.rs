@@ -24,11 +24,22 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_failures (id) {
-        id -> Int8,
+    login_throttle (scope, key) {
         scope -> Text,
         key -> Text,
-        failed_at -> Timestamptz,
+        failures -> Int4,
+        window_start -> Timestamptz,
+        blocked_until -> Nullable<Timestamptz>,
+        locked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    account_notices (id) {
+        id -> Int8,
+        user_id -> Int8,
+        kind -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -51,6 +62,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         suspended_from -> Nullable<Text>,
+        accepted -> Int8,
     }
 }
 
@@ -164,12 +176,14 @@ diesel::table! {
 }
 
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(account_notices -> users (user_id));
 diesel::joinable!(campaigns -> users (buyer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
-    login_failures,
+    login_throttle,
+    account_notices,
     campaigns,
     accounts,
     transfers,

@@ -17,6 +17,7 @@ use crate::error::{self, ApiError};
 use crate::registry::Registry;
 use crate::routes;
 use crate::state::AppState;
+use crate::throttle::{Throttle, TrustedProxies};
 
 /// A server bound to its port, ready to run.
 pub struct Application {
@@ -26,6 +27,7 @@ pub struct Application {
     keyholder: Arc<dyn Keyholders>,
     poll: std::time::Duration,
     release_lease_secs: f64,
+    throttle: web::Data<Throttle>,
 }
 
 impl Application {
@@ -57,14 +59,19 @@ impl Application {
                     settings.verify_parallel,
                     settings.verify_queue,
                 ),
+                material: crate::state::MaterialCache::default(),
             }
         };
+        let throttle = web::Data::new(Throttle::new(
+            &settings.rate_limits,
+            TrustedProxies::parse(&settings.trusted_proxies)?,
+        ));
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
         let keyholder = state.keyholder.clone();
         let poll = std::time::Duration::from_millis(settings.poll_ms);
         let release_lease_secs = settings.release_lease_secs;
-        let server = run(listener, pool.clone(), settings, state)?;
+        let server = run(listener, pool.clone(), settings, state, throttle.clone())?;
         Ok(Self {
             port,
             server,
@@ -72,6 +79,7 @@ impl Application {
             keyholder,
             poll,
             release_lease_secs,
+            throttle,
         })
     }
 
@@ -94,9 +102,18 @@ impl Application {
             self.poll,
             self.release_lease_secs,
         );
+        let throttle = self.throttle.clone();
+        let forget = async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                throttle.forget_quiet();
+            }
+        };
         tokio::select! {
             r = self.server => r,
             () = release => Ok(()),
+            () = forget => Ok(()),
         }
     }
 }
@@ -106,6 +123,7 @@ fn run(
     pool: PgPool,
     settings: Settings,
     state: AppState,
+    throttle: web::Data<Throttle>,
 ) -> anyhow::Result<Server> {
     let metrics = PrometheusMetricsBuilder::new("cipherpool")
         .endpoint("/metrics")
@@ -120,12 +138,14 @@ fn run(
     let settings = web::Data::new(settings);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(crate::throttle::hsts))
             .wrap(security_headers())
             .wrap(metrics.clone())
             .wrap(TracingLogger::default())
             .app_data(pool.clone())
             .app_data(settings.clone())
             .app_data(state.clone())
+            .app_data(throttle.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(max_json)

@@ -21,10 +21,60 @@ pub struct AppState {
     pub campaign_crypto: Mutex<HashMap<i64, Arc<CampaignCrypto>>>,
     /// How many recent registry roots a proof may use.
     pub recent_roots: i64,
-    /// How old a registry root a proof uses may be, in seconds.
+    /// How long after it was replaced a registry root stays usable, in seconds.
     pub recent_root_secs: i64,
     /// Bounds the submissions verified at once.
     pub verifications: VerificationGate,
+    /// Campaigns' material as served (built once per campaign).
+    pub material: MaterialCache,
+}
+
+/// Bytes served as they are, with their strong ETag.
+pub struct Cached {
+    /// The body.
+    pub bytes: actix_web::web::Bytes,
+    /// Its strong ETag (quoted).
+    pub etag: String,
+}
+
+/// A campaign's material as served: the JSON and its binary parts.
+pub struct CampaignMaterial {
+    /// `GET /api/campaigns/{id}/material`.
+    pub json: Cached,
+    /// `GET /api/campaigns/{id}/material/public-key`.
+    pub public_key: Cached,
+    /// `GET /api/campaigns/{id}/material/crs`.
+    pub crs: Cached,
+}
+
+/// Material per campaign, each built at most once even when many requests
+/// ask for it at the same moment (they wait for the one build).
+#[derive(Default)]
+pub struct MaterialCache {
+    cells: Mutex<HashMap<i64, Arc<tokio::sync::OnceCell<Arc<CampaignMaterial>>>>>,
+}
+
+impl MaterialCache {
+    /// The cell of campaign `id` (filled by the first request).
+    pub fn cell(
+        &self,
+        id: i64,
+    ) -> Result<Arc<tokio::sync::OnceCell<Arc<CampaignMaterial>>>, ApiError> {
+        Ok(self
+            .cells
+            .lock()
+            .map_err(|_| ApiError::internal("material cache lock"))?
+            .entry(id)
+            .or_default()
+            .clone())
+    }
+
+    /// Drops campaign `id`'s material (it is no longer served).
+    pub fn forget(&self, id: i64) {
+        if let Ok(mut cells) = self.cells.lock() {
+            cells.remove(&id);
+        }
+    }
 }
 
 /// Bounds concurrent proof verification: `parallel` submissions verify at

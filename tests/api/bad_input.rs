@@ -221,6 +221,9 @@ async fn service_endpoints_work() {
     let app = spawn_app().await;
     let resp = app.get("/health", None).await;
     assert_eq!(resp.status(), StatusCode::OK);
+    let resp = app.get("/health/ready", None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(body(resp).await["status"], "ready");
     let doc = body(app.get("/api/openapi.json", None).await).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     for p in [
@@ -279,6 +282,16 @@ async fn security_headers_on_every_response() {
         assert_eq!(header("x-frame-options").as_deref(), Some("DENY"), "{path}");
     }
     assert!(server::startup::CONTENT_SECURITY_POLICY.contains("frame-ancestors 'none'"));
+    // No trusted proxy configured: a client claiming HTTPS gets no HSTS
+    // (the server speaks plain HTTP; see tests/api/limits.rs for a proxy).
+    let r = app
+        .client
+        .get(format!("{}/health", app.address))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
     for page in ["contribute", "buyer", "admin"] {
         let html = std::fs::read_to_string(web.join(format!("{page}.html"))).unwrap();
         assert!(!html.contains("<style"), "{page}: inline style");

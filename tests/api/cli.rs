@@ -172,8 +172,7 @@ async fn readme_walkthrough_over_real_processes() {
         None,
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED);
-    let buyer_id = buyer["id"].as_i64().unwrap();
+    assert_eq!(s, StatusCode::ACCEPTED, "{buyer}");
     let (_, login) = call(
         &client,
         &base,
@@ -185,6 +184,7 @@ async fn readme_walkthrough_over_real_processes() {
     )
     .await;
     let buyer_token = login["token"].as_str().unwrap().to_string();
+    let buyer_id = login["user"]["id"].as_i64().unwrap();
 
     let (s, minted) = call(
         &client,

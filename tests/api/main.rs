@@ -12,6 +12,7 @@ mod e2e;
 mod keyholder;
 mod ledger;
 mod ledger_props;
+mod limits;
 mod oversight;
 mod reports;
 mod verification;

@@ -57,7 +57,24 @@ pub fn test_settings() -> Settings {
         listen: "127.0.0.1:0".into(),
         db_pool_size: 20,
         keyholder_token: KEYHOLDER_TOKEN.into(),
+        // Every test client is 127.0.0.1: no per-address limits unless a
+        // test sets them (tests/api/auth.rs, tests/api/limits.rs).
+        rate_limits: no_rate_limits(),
         ..Settings::default()
+    }
+}
+
+/// Rate limits that never refuse.
+pub fn no_rate_limits() -> server::config::RateLimits {
+    let off = server::config::RateLimit {
+        per_minute: 0,
+        burst: 0,
+    };
+    server::config::RateLimits {
+        submit: off,
+        register: off,
+        login: off,
+        material: off,
     }
 }
 
@@ -190,6 +207,26 @@ pub async fn spawn_app_with(mut settings: Settings) -> TestApp {
     }
 }
 
+/// Spawns the server (and its keyholder) on a runtime of its own that
+/// outlives the test that started it: one server for a whole test file.
+/// Each test talks to it through [`TestApp::with_new_client`] (a client's
+/// connections belong to the runtime that opened them).
+pub fn spawn_shared_app(settings: Settings) -> TestApp {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            tx.send(spawn_app_with(settings).await).expect("send app");
+            std::future::pending::<()>().await;
+        });
+    });
+    rx.recv().expect("shared app")
+}
+
 /// An HTTP client whose pooled connections expire well before the server's
 /// keep-alive does.
 pub fn test_client() -> reqwest::Client {
@@ -304,6 +341,16 @@ impl TestApp {
         r.send().await.expect("request")
     }
 
+    /// The same server with an HTTP client of this test's own.
+    pub fn with_new_client(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            db_url: self.db_url.clone(),
+            pool: self.pool.clone(),
+            client: test_client(),
+        }
+    }
+
     /// Registers and logs in a contributor or buyer.
     pub async fn user(&self, role: &str) -> TestUser {
         let email = unique_email(role);
@@ -315,7 +362,7 @@ impl TestApp {
                 None,
             )
             .await;
-        assert_eq!(resp.status(), StatusCode::CREATED);
+        assert_eq!(resp.status(), StatusCode::ACCEPTED);
         self.login(&email).await
     }
 
@@ -569,7 +616,7 @@ pub async fn contribute_records(
             .send()
             .await
             .expect("register");
-        assert_eq!(r.status(), StatusCode::CREATED);
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
         let login: Value = http
             .post(format!("{base}/api/auth/login"))
             .json(&json!({"email": email, "password": GOOD_PASSWORD}))

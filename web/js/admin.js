@@ -31,6 +31,7 @@ const ACTION_TEXT = {
   mint: 'minted tokens',
   suspend_user: 'suspended user',
   unsuspend_user: 'unsuspended user',
+  unlock_user: 'unlocked user',
   suspend_campaign: 'suspended campaign',
   resume_campaign: 'resumed campaign',
   approve_withdrawal: 'approved withdrawal',
@@ -42,10 +43,13 @@ const ERROR_LEAD = {
   keyholder_unavailable: 'The key holder could not be reached.',
   invalid_state: 'Not possible in its current state (use "Refresh").',
   cannot_suspend_admin: 'Administrators cannot be suspended.',
+  not_locked: 'This account is not locked.',
   invalid_reason: 'Invalid reason.',
   invalid_amount: 'Invalid amount.',
   invalid_memo: 'Invalid memo.',
-  too_many_attempts: 'Too many sign-in attempts.',
+  too_many_attempts: 'Too many failed sign-ins from your address; wait and retry.',
+  rate_limited: 'Too many requests from your address; wait and retry.',
+  account_locked: 'This account is locked after many failed sign-ins; an administrator can unlock it.',
   account_suspended: 'This account is suspended.',
   idempotency_key_reused: 'This action was already sent with different details; try again.',
   forbidden: 'Only administrators may do this.',
@@ -1187,6 +1191,12 @@ function userRow(u, typedReason = '') {
   } else {
     actions.push(h('p', { class: 'hint' }, 'Administrators cannot be suspended.'));
   }
+  const locked = u.locked_at != null;
+  if (locked) {
+    actions.push(h('button', {
+      type: 'button', id: `unlock-${id}`, 'aria-describedby': titleId, onclick: (e) => unlockUser(u, e.currentTarget),
+    }, 'Unlock'));
+  }
   actions.push(h('button', {
     type: 'button', id: `mint-for-${id}`, 'aria-describedby': titleId,
     onclick: () => {
@@ -1202,9 +1212,11 @@ function userRow(u, typedReason = '') {
   },
   rowHead(titleId, u.email, id, h('span', {},
     h('span', { class: 'badge', 'data-role': u.role }, ROLE_TEXT[u.role] ?? u.role),
-    suspended ? [' ', h('span', { class: 'badge', 'data-status': 'suspended' }, 'suspended')] : null)),
+    suspended ? [' ', h('span', { class: 'badge', 'data-status': 'suspended' }, 'suspended')] : null,
+    locked ? [' ', h('span', { class: 'badge', 'data-status': 'locked' }, 'locked')] : null)),
   h('p', { class: 'meta hint' }, `Joined ${fmtDate(u.created_at)}`,
-    suspended ? ` · suspended since ${fmtDate(u.suspended_at)}` : ''),
+    suspended ? ` · suspended since ${fmtDate(u.suspended_at)}` : '',
+    locked ? ` · locked after failed sign-ins since ${fmtDate(u.locked_at)}` : ''),
   h('div', { class: 'actions' }, actions),
   h('p', { id: `user-error-${id}`, class: 'error', role: 'alert' }));
 }
@@ -1249,6 +1261,10 @@ function suspendUser(u) {
 
 function unsuspendUser(u, button) {
   userAction(u, button, 'unsuspend', { doneText: 'is no longer suspended.', prefix: 'Unsuspending failed: ' });
+}
+
+function unlockUser(u, button) {
+  userAction(u, button, 'unlock', { doneText: 'is unlocked: it can sign in again.', prefix: 'Unlocking failed: ' });
 }
 
 // --- mint -------------------------------------------------------------------------------

@@ -402,7 +402,6 @@ export function wireSignIn(auth, { showError, afterSignIn, signOut, refusal }) {
 /** Which control a refusal of POST /api/auth/register is about. */
 const REGISTER_FIELD = {
   invalid_email: 'register-email',
-  email_taken: 'register-email',
   password_too_short: 'register-password',
   password_too_weak: 'register-password',
 };

@@ -1,7 +1,7 @@
 //! Accounts: register, login, logout, me.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -15,7 +15,9 @@ use crate::db::{self, PgPool};
 use crate::domain::{password, Email, PasswordError, PasswordPlain, Role};
 use crate::error::{ApiError, ErrorBody};
 use crate::ledger;
-use crate::schema::{login_failures, sessions, users};
+use crate::login_guard;
+use crate::schema::{account_notices, sessions, users};
+use crate::throttle::ClientAddr;
 
 /// Registration request.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -63,7 +65,7 @@ pub struct LoginResponse {
     pub user: UserView,
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 struct UserRow {
     id: i64,
@@ -119,12 +121,29 @@ pub fn new_password_hash(raw: String, email: &Email) -> Result<String, ApiError>
     password::hash(pw.secret()).map_err(ApiError::internal)
 }
 
-/// Register a contributor or buyer account.
+/// The answer to every well-formed registration, whether or not the e-mail
+/// already had an account (so it does not tell which e-mails do).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegisterAnswer {
+    /// The login name, normalised.
+    pub email: String,
+    /// What happens next.
+    pub message: String,
+}
+
+/// Register a contributor or buyer account. A well-formed registration is
+/// always answered `202` the same way: if the e-mail already has an
+/// account, nothing changes and its owner is notified out of band
+/// (`account_notices`); otherwise the account exists now. Either way the
+/// next step is to log in.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
-    responses((status = 201, body = UserView),
-              (status = 409, description = "email_taken", body = ErrorBody),
-              (status = 422, description = "invalid_email, invalid_role, password_too_short, password_too_weak", body = ErrorBody)))]
-#[post("/api/auth/register")]
+    responses((status = 202, body = RegisterAnswer),
+              (status = 422, description = "invalid_email, invalid_role, password_too_short, password_too_weak", body = ErrorBody),
+              (status = 429, description = "rate_limited (Retry-After)", body = ErrorBody)))]
+#[post(
+    "/api/auth/register",
+    wrap = "actix_web::middleware::from_fn(crate::throttle::registrations)"
+)]
 pub async fn register(
     pool: web::Data<PgPool>,
     body: web::Json<RegisterRequest>,
@@ -138,72 +157,108 @@ pub async fn register(
             "admins are created by an operator with `cipherpool create-admin`",
         ));
     }
-    let user = db::with_conn(&pool, move |conn| {
-        let hash = new_password_hash(req.password, &email)?;
-        db::run_tx_sync(conn, "register", |c| {
-            create_user(c, &email, &hash, req.role)
-        })
+    // argon2 (tens of milliseconds) with no database connection held; a
+    // taken e-mail costs the same hash.
+    let hash = {
+        let (password, email) = (req.password, email.clone());
+        web::block(move || new_password_hash(password, &email))
+            .await
+            .map_err(ApiError::internal)??
+    };
+    let address = email.as_str().to_string();
+    let role = req.role;
+    db::run_tx(&pool, "register", move |c| {
+        let created: Option<i64> = diesel::insert_into(users::table)
+            .values((
+                users::email.eq(email.as_str()),
+                users::password_hash.eq(&hash),
+                users::role.eq(role.as_str()),
+            ))
+            .on_conflict(users::email)
+            .do_nothing()
+            .returning(users::id)
+            .get_result(c)
+            .optional()?;
+        match created {
+            Some(id) => {
+                ledger::wallet_of(c, id)?;
+            }
+            None => {
+                let owner: i64 = users::table
+                    .filter(users::email.eq(email.as_str()))
+                    .select(users::id)
+                    .first(c)?;
+                diesel::insert_into(account_notices::table)
+                    .values((
+                        account_notices::user_id.eq(owner),
+                        account_notices::kind.eq("registration_attempt"),
+                    ))
+                    .execute(c)?;
+                tracing::info!(
+                    user_id = owner,
+                    "registration attempted with a taken e-mail"
+                );
+            }
+        }
+        Ok(())
     })
     .await?;
-    Ok(HttpResponse::Created().json(user))
-}
-
-fn too_many() -> ApiError {
-    ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
-        "too many failed logins; wait a few minutes and try again",
-    )
+    Ok(HttpResponse::Accepted().json(RegisterAnswer {
+        email: address,
+        message: "If this e-mail had no account, it has one now: log in with it. \
+                  If it had one, nothing changed and its owner was told."
+            .into(),
+    }))
 }
 
 /// Log in and get a bearer token.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse),
               (status = 401, description = "invalid_credentials", body = ErrorBody),
-              (status = 403, description = "account_suspended", body = ErrorBody),
-              (status = 429, description = "too_many_attempts", body = ErrorBody)))]
-#[post("/api/auth/login")]
+              (status = 403, description = "account_suspended, account_locked", body = ErrorBody),
+              (status = 429, description = "too_many_attempts (backoff per address), rate_limited (Retry-After)", body = ErrorBody)))]
+#[post(
+    "/api/auth/login",
+    wrap = "actix_web::middleware::from_fn(crate::throttle::logins)"
+)]
 pub async fn login(
-    req: HttpRequest,
+    client: ClientAddr,
     pool: web::Data<PgPool>,
     settings: web::Data<Settings>,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
-    let account_key = email.trim().to_lowercase();
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let account = email.trim().to_lowercase();
+    let address = client.key();
     let limits = settings.login.clone();
     let ttl = settings.session_ttl_secs;
-    let resp = db::with_conn(&pool, move |conn| {
-        let since = Utc::now() - Duration::seconds(limits.window_secs);
-        let count = |conn: &mut PgConnection, scope: &str, key: &str| -> Result<i64, ApiError> {
-            Ok(login_failures::table
-                .filter(login_failures::scope.eq(scope))
-                .filter(login_failures::key.eq(key))
-                .filter(login_failures::failed_at.gt(since))
-                .count()
-                .get_result(conn)?)
-        };
-        if count(conn, "account", &account_key)? >= limits.max_per_account
-            || count(conn, "ip", &ip)? >= limits.max_per_ip
-        {
-            return Err(too_many());
-        }
-        let user: Option<UserRow> = users::table
-            .filter(users::email.eq(&account_key))
-            .select(UserRow::as_select())
-            .first(conn)
-            .optional()?;
-        let candidate = SecretString::from(password);
-        // Unknown accounts verify against a dummy hash: same argon2 cost.
-        let stored = user
-            .as_ref()
-            .map(|u| u.password_hash.as_str())
-            .unwrap_or(password::dummy_hash());
-        let ok = password::verify(stored, &candidate) && user.is_some();
+
+    // 1. Admit the attempt (counted as a failure until it succeeds) and
+    //    read the account.
+    let user: Option<UserRow> = {
+        let (limits, address, account) = (limits.clone(), address.clone(), account.clone());
+        db::run_tx(&pool, "login_admit", move |conn| {
+            login_guard::admit(conn, &limits, &address, &account)?;
+            Ok(users::table
+                .filter(users::email.eq(&account))
+                .select(UserRow::as_select())
+                .first(conn)
+                .optional()?)
+        })
+        .await?
+    };
+    // 2. argon2 with no connection held. Unknown accounts verify against a
+    //    dummy hash: the same cost.
+    let stored = user.as_ref().map_or_else(
+        || password::dummy_hash().to_string(),
+        |u| u.password_hash.clone(),
+    );
+    let ok = web::block(move || password::verify(&stored, &SecretString::from(password)))
+        .await
+        .map_err(ApiError::internal)?
+        && user.is_some();
+    // 3. Record the outcome; a session for the right password.
+    let resp = db::run_tx(&pool, "login_outcome", move |conn| {
         let Some(UserRow {
             id,
             email,
@@ -211,38 +266,27 @@ pub async fn login(
             created_at,
             suspended_at,
             ..
-        }) = user.filter(|_| ok)
+        }) = user.clone().filter(|_| ok)
         else {
-            diesel::insert_into(login_failures::table)
-                .values(&vec![
-                    (
-                        login_failures::scope.eq("account"),
-                        login_failures::key.eq(&account_key),
-                    ),
-                    (login_failures::scope.eq("ip"), login_failures::key.eq(&ip)),
-                ])
-                .execute(conn)?;
-            return Err(ApiError::new(
+            if login_guard::failed(conn, &limits, &account)? {
+                tracing::warn!("login name locked after repeated failed logins");
+            }
+            return Ok(Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
                 "wrong e-mail or password",
-            ));
+            )));
         };
+        login_guard::succeeded(conn, &limits, &address, &account)?;
         if suspended_at.is_some() {
-            return Err(ApiError::new(
+            return Ok(Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "account_suspended",
                 "this account is suspended",
-            ));
+            )));
         }
         let role =
             Role::parse(&role).ok_or_else(|| ApiError::internal(format!("bad role {role}")))?;
-        diesel::delete(
-            login_failures::table
-                .filter(login_failures::scope.eq("account"))
-                .filter(login_failures::key.eq(&account_key)),
-        )
-        .execute(conn)?;
         let token = auth::new_token();
         let expires_at = Utc::now() + Duration::seconds(ttl);
         diesel::insert_into(sessions::table)
@@ -252,7 +296,7 @@ pub async fn login(
                 sessions::expires_at.eq(expires_at),
             ))
             .execute(conn)?;
-        Ok(LoginResponse {
+        Ok(Ok(LoginResponse {
             token: token.token,
             expires_at,
             user: UserView {
@@ -261,9 +305,9 @@ pub async fn login(
                 role,
                 created_at,
             },
-        })
+        }))
     })
-    .await?;
+    .await??;
     Ok(HttpResponse::Ok().json(resp))
 }
 

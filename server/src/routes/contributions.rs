@@ -11,13 +11,14 @@ use protocol::record::layout;
 use protocol::schema::RawSchema;
 use protocol::CampaignSchema;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 use crate::campaigns::Status;
 use crate::contributions::{self, Receipt, Submission};
 use crate::db::{self, PgPool};
 use crate::error::{ApiError, ErrorBody};
-use crate::schema::{campaign_keys, campaigns, registry_roots};
-use crate::state::AppState;
+use crate::schema::{campaign_keys, campaigns};
+use crate::state::{AppState, Cached, CampaignMaterial};
 
 pub use protocol::wire::Material;
 
@@ -42,105 +43,223 @@ pub async fn keyholders(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
         .json(serde_json::json!({ "keyholders": ids })))
 }
 
-/// Key material of an open campaign (cache-friendly: ETag / If-None-Match).
-#[utoipa::path(get, path = "/api/campaigns/{id}/material", tag = "contributions",
-    params(("id" = i64, Path, description = "campaign id")),
-    responses((status = 200, body = Material), (status = 304, description = "not modified"),
-              (status = 404, body = ErrorBody), (status = 409, description = "campaign_not_open", body = ErrorBody)))]
-#[get("/api/campaigns/{id}/material")]
-pub async fn material(
-    req: HttpRequest,
-    pool: web::Data<PgPool>,
-    path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let m = db::with_conn(&pool, move |conn| {
-        let row: Option<(String, String, serde_json::Value, i32, i64)> = campaigns::table
+/// The status of campaign `id`: 404 when it does not exist, 409 when it is
+/// not open (one indexed row; the material itself is cached).
+async fn require_open(pool: &PgPool, id: i64) -> Result<(), ApiError> {
+    let status: Option<String> = db::with_conn(pool, move |conn| {
+        Ok(campaigns::table
+            .find(id)
+            .select(campaigns::status)
+            .first(conn)
+            .optional()?)
+    })
+    .await?;
+    match status {
+        None => Err(ApiError::not_found(format!("campaign {id} does not exist"))),
+        Some(s) if s != Status::Open.as_str() => Err(ApiError::conflict(
+            "campaign_not_open",
+            format!("campaign {id} is {s}, not open"),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Builds campaign `id`'s material once: the JSON answer and the binary
+/// public key and CRS, each with its strong ETag.
+fn load_material(conn: &mut PgConnection, id: i64) -> Result<CampaignMaterial, ApiError> {
+    let (title, schema, schema_version, reward): (String, serde_json::Value, i32, i64) =
+        campaigns::table
             .find(id)
             .select((
-                campaigns::status,
                 campaigns::title,
                 campaigns::schema,
                 campaigns::schema_version,
                 campaigns::reward,
             ))
-            .first(conn)
-            .optional()?;
-        let (status, title, schema, schema_version, reward) =
-            row.ok_or_else(|| ApiError::not_found(format!("campaign {id} does not exist")))?;
-        if status != Status::Open.as_str() {
-            return Err(ApiError::conflict(
-                "campaign_not_open",
-                format!("campaign {id} is {status}, not open"),
-            ));
-        }
-        type KeyRow = (
-            Vec<u8>,
-            Vec<u8>,
-            Vec<u8>,
-            Option<serde_json::Value>,
-            serde_json::Value,
-        );
-        let (public_key, crs, fp, signed_terms, signatures): KeyRow = campaign_keys::table
-            .find(id)
-            .select((
-                campaign_keys::public_key,
-                campaign_keys::crs,
-                campaign_keys::key_fingerprint,
-                campaign_keys::signed_terms,
-                campaign_keys::signatures,
-            ))
             .first(conn)?;
-        let terms = signed_terms
-            .map(serde_json::from_value)
-            .transpose()
-            .map_err(ApiError::internal)?;
-        let signatures = serde_json::from_value(signatures).map_err(ApiError::internal)?;
-        let raw: RawSchema = serde_json::from_value(schema).map_err(ApiError::internal)?;
-        let parsed = CampaignSchema::parse(raw).map_err(ApiError::internal)?;
-        let fp32 = <[u8; 32]>::try_from(fp.as_slice()).map_err(ApiError::internal)?;
-        let root: Option<Vec<u8>> = registry_roots::table
-            .order(registry_roots::id.desc())
-            .select(registry_roots::root)
-            .first(conn)
-            .optional()?;
-        Ok(Material {
-            campaign_id: id,
-            title,
-            layout: layout(&parsed),
-            // The very form the keyholders were sent and signed.
-            schema: parsed.to_raw(),
-            schema_version,
-            reward,
-            public_key: STANDARD.encode(&public_key),
-            crs: STANDARD.encode(&crs),
-            key_fingerprint: hex::encode(&fp),
-            proof_metadata: STANDARD.encode(fhe_compute::keys::proof_metadata(
-                id as u64,
-                schema_version as u32,
-                &fp32,
-            )),
-            circuit_version: CIRCUIT_VERSION,
-            tree_depth: TREE_DEPTH,
-            proving_key_url: "/api/attestation/proving-key".into(),
-            registry_root: root.map(hex::encode),
-            terms,
-            signatures,
-        })
+    type KeyRow = (
+        Vec<u8>,
+        Vec<u8>,
+        Vec<u8>,
+        Option<serde_json::Value>,
+        serde_json::Value,
+    );
+    let (public_key, crs, fp, signed_terms, signatures): KeyRow = campaign_keys::table
+        .find(id)
+        .select((
+            campaign_keys::public_key,
+            campaign_keys::crs,
+            campaign_keys::key_fingerprint,
+            campaign_keys::signed_terms,
+            campaign_keys::signatures,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::internal(format!("open campaign {id} has no keys")))?;
+    let terms = signed_terms
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(ApiError::internal)?;
+    let signatures = serde_json::from_value(signatures).map_err(ApiError::internal)?;
+    let raw: RawSchema = serde_json::from_value(schema).map_err(ApiError::internal)?;
+    let parsed = CampaignSchema::parse(raw).map_err(ApiError::internal)?;
+    let fp32 = <[u8; 32]>::try_from(fp.as_slice()).map_err(ApiError::internal)?;
+    let public_key_sha256 = hex::encode(Sha256::digest(&public_key));
+    let crs_sha256 = hex::encode(Sha256::digest(&crs));
+    let m = Material {
+        campaign_id: id,
+        title,
+        layout: layout(&parsed),
+        // The very form the keyholders were sent and signed.
+        schema: parsed.to_raw(),
+        schema_version,
+        reward,
+        public_key: STANDARD.encode(&public_key),
+        crs: STANDARD.encode(&crs),
+        key_fingerprint: hex::encode(&fp),
+        proof_metadata: STANDARD.encode(fhe_compute::keys::proof_metadata(
+            id as u64,
+            schema_version as u32,
+            &fp32,
+        )),
+        circuit_version: CIRCUIT_VERSION,
+        tree_depth: TREE_DEPTH,
+        proving_key_url: "/api/attestation/proving-key".into(),
+        public_key_url: format!("/api/campaigns/{id}/material/public-key"),
+        public_key_sha256: public_key_sha256.clone(),
+        crs_url: format!("/api/campaigns/{id}/material/crs"),
+        crs_sha256: crs_sha256.clone(),
+        terms,
+        signatures,
+    };
+    let json = serde_json::to_vec(&m).map_err(ApiError::internal)?;
+    let etag = format!("\"{}\"", hex::encode(Sha256::digest(&json)));
+    Ok(CampaignMaterial {
+        json: Cached {
+            bytes: json.into(),
+            etag,
+        },
+        public_key: Cached {
+            bytes: public_key.into(),
+            etag: format!("\"{public_key_sha256}\""),
+        },
+        crs: Cached {
+            bytes: crs.into(),
+            etag: format!("\"{crs_sha256}\""),
+        },
     })
-    .await?;
-    let body = serde_json::to_vec(&m).map_err(ApiError::internal)?;
-    let etag = format!("\"{}\"", hex::encode(Sha256::digest(&body)));
-    if etag_matches(&req, &etag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .finish());
+}
+
+/// Campaign `id`'s material if it is open: built once per process (a
+/// campaign's keys, schema and terms never change once approved), so a
+/// request costs one status lookup, not a CRS read and encoding.
+async fn open_material(
+    pool: &PgPool,
+    state: &AppState,
+    id: i64,
+) -> Result<Arc<CampaignMaterial>, ApiError> {
+    if let Err(e) = require_open(pool, id).await {
+        // A campaign that is no longer open gives its memory back.
+        state.material.forget(id);
+        return Err(e);
     }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .content_type("application/json")
-        .body(body))
+    let cell = state.material.cell(id)?;
+    let m = cell
+        .get_or_try_init(|| {
+            let pool = pool.clone();
+            async move {
+                db::with_conn(&pool, move |conn| load_material(conn, id))
+                    .await
+                    .map(Arc::new)
+            }
+        })
+        .await?;
+    Ok(m.clone())
+}
+
+fn cached_response(req: &HttpRequest, c: &Cached, content_type: &str, cache: &str) -> HttpResponse {
+    if etag_matches(req, &c.etag) {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, c.etag.clone()))
+            .insert_header((header::CACHE_CONTROL, cache.to_string()))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, c.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, cache.to_string()))
+        .content_type(content_type.to_string())
+        .body(c.bytes.clone())
+}
+
+/// Key material of an open campaign (cache-friendly: ETag / If-None-Match).
+/// The public key and CRS are also served alone, as binary, at
+/// `public_key_url` and `crs_url` with their SHA-256 as strong ETags.
+#[utoipa::path(get, path = "/api/campaigns/{id}/material", tag = "contributions",
+    params(("id" = i64, Path, description = "campaign id")),
+    responses((status = 200, body = Material), (status = 304, description = "not modified"),
+              (status = 404, body = ErrorBody), (status = 409, description = "campaign_not_open", body = ErrorBody),
+              (status = 429, description = "rate_limited (Retry-After)", body = ErrorBody)))]
+#[get(
+    "/api/campaigns/{id}/material",
+    wrap = "actix_web::middleware::from_fn(crate::throttle::material)"
+)]
+pub async fn material(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let m = open_material(&pool, &state, path.into_inner()).await?;
+    // Revalidated on every use: the campaign may close.
+    Ok(cached_response(
+        &req,
+        &m.json,
+        "application/json",
+        "no-cache",
+    ))
+}
+
+/// Which binary part of a campaign's material.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MaterialPart {
+    /// The compact public key.
+    PublicKey,
+    /// The zk-pok CRS.
+    Crs,
+}
+
+/// The public key or the CRS of an open campaign, as binary
+/// (`application/octet-stream`), immutable: the strong ETag is its SHA-256,
+/// named in the material JSON, and caches may keep it for a year.
+#[utoipa::path(get, path = "/api/campaigns/{id}/material/{part}", tag = "contributions",
+    params(("id" = i64, Path, description = "campaign id"),
+           ("part" = String, Path, description = "`public-key` or `crs`")),
+    responses((status = 200, description = "application/octet-stream"), (status = 304, description = "not modified"),
+              (status = 404, body = ErrorBody), (status = 409, description = "campaign_not_open", body = ErrorBody),
+              (status = 429, description = "rate_limited (Retry-After)", body = ErrorBody)))]
+#[get(
+    "/api/campaigns/{id}/material/{part}",
+    wrap = "actix_web::middleware::from_fn(crate::throttle::material)"
+)]
+pub async fn material_part(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, MaterialPart)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, part) = path.into_inner();
+    let m = open_material(&pool, &state, id).await?;
+    let c = match part {
+        MaterialPart::PublicKey => &m.public_key,
+        MaterialPart::Crs => &m.crs,
+    };
+    Ok(cached_response(
+        &req,
+        c,
+        "application/octet-stream",
+        "public, max-age=31536000, immutable",
+    ))
 }
 
 /// The Groth16 proving key of the attestation circuit (compressed arkworks bytes).

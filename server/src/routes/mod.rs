@@ -21,6 +21,8 @@ use crate::openapi;
 pub fn configure(cfg: &mut web::ServiceConfig, max_contribution_bytes: usize) {
     cfg.service(
         web::resource("/api/campaigns/{id}/contributions")
+            // Per-address limit, checked before the (up to 4 MB) body is read.
+            .wrap(actix_web::middleware::from_fn(crate::throttle::submissions))
             .app_data(
                 web::JsonConfig::default()
                     .limit(max_contribution_bytes)
@@ -36,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_contribution_bytes: usize) {
             })),
     );
     cfg.service(health::health)
+        .service(health::ready)
         .service(openapi::openapi_json)
         .service(auth::register)
         .service(auth::login)
@@ -53,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_contribution_bytes: usize) {
         .service(admin::reject)
         .service(admin::ledger_audit)
         .service(contributions::material)
+        .service(contributions::material_part)
         .service(contributions::keyholders)
         .service(contributions::proving_key)
         .service(registry::register)
@@ -66,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_contribution_bytes: usize) {
         .service(oversight::users_list)
         .service(oversight::suspend)
         .service(oversight::unsuspend)
+        .service(oversight::unlock)
         .service(oversight::audit_list)
         .service(oversight::decryptions)
         .service(oversight::quality)

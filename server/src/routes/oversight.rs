@@ -28,6 +28,13 @@ pub struct UserView {
     pub role: String,
     /// When the account was suspended (it cannot log in or use a session).
     pub suspended_at: Option<DateTime<Utc>>,
+    /// When the account was locked after many failed logins (unlock it with
+    /// `POST /api/admin/users/{id}/unlock`).
+    #[diesel(select_expression = diesel::dsl::sql::<diesel::sql_types::Nullable<Timestamptz>>(
+        "(SELECT t.locked_at FROM login_throttle t WHERE t.scope = 'account' AND t.key = users.email)"
+    ))]
+    #[diesel(select_expression_type = diesel::expression::SqlLiteral<diesel::sql_types::Nullable<Timestamptz>>)]
+    pub locked_at: Option<DateTime<Utc>>,
     /// Registered.
     pub created_at: DateTime<Utc>,
 }
@@ -183,6 +190,48 @@ async fn set_suspended(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// Unlock an account locked after many failed logins (admin).
+#[utoipa::path(post, path = "/api/admin/users/{id}/unlock", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "user id")),
+    responses((status = 200, body = UserView), (status = 404, body = ErrorBody),
+              (status = 409, description = "not_locked", body = ErrorBody)))]
+#[post("/api/admin/users/{id}/unlock")]
+pub async fn unlock(
+    pool: web::Data<PgPool>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Admin])?;
+    let (admin, id) = (user.id, path.into_inner());
+    let view = db::run_tx(&pool, "unlock_user", move |conn| {
+        let target: UserView = users::table
+            .find(id)
+            .select(UserView::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| ApiError::not_found(format!("user {id} does not exist")))?;
+        if !crate::login_guard::unlock(conn, &target.email)? {
+            return Err(ApiError::conflict(
+                "not_locked",
+                "this account is not locked",
+            ));
+        }
+        audit::record(
+            conn,
+            Some(admin),
+            "unlock_user",
+            &format!("user:{id}"),
+            serde_json::json!({}),
+        )?;
+        Ok(users::table
+            .find(id)
+            .select(UserView::as_select())
+            .first(conn)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
 /// One admin action.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AuditEntry {
@@ -193,7 +242,7 @@ pub struct AuditEntry {
     /// The admin's e-mail.
     pub actor_email: Option<String>,
     /// What was done (`approve_campaign`, `reject_campaign`, `close_campaign`,
-    /// `mint`, `suspend_user`, `unsuspend_user`, `create_admin`).
+    /// `mint`, `suspend_user`, `unsuspend_user`, `unlock_user`, `create_admin`).
     pub action: String,
     /// To what (`campaign:7`, `user:3`).
     pub subject: String,
