@@ -18,15 +18,14 @@ use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
 use crate::error::ApiError;
+use crate::state::Cached;
 
 /// The loaded keys.
 pub struct AttestationKeys {
     /// For verifying submissions.
     pub verifying_key: VerifyingKey,
-    /// Serialized proving key, served to clients.
-    pub proving_key_bytes: Vec<u8>,
-    /// Strong ETag of the proving key.
-    pub proving_key_etag: String,
+    /// Serialized proving key, served to clients with its strong ETag.
+    pub proving_key: Cached,
 }
 
 /// The keys, fetched from the keyholders once.
@@ -45,12 +44,8 @@ impl AttestationCache {
                     "attestation keys fetched from the keyholders"
                 );
                 Ok::<_, ApiError>(Arc::new(AttestationKeys {
-                    proving_key_etag: format!(
-                        "\"{}\"",
-                        hex::encode(Sha256::digest(&m.proving_key_bytes))
-                    ),
                     verifying_key: m.verifying_key,
-                    proving_key_bytes: m.proving_key_bytes,
+                    proving_key: Cached::of(m.proving_key_bytes),
                 }))
             })
             .await

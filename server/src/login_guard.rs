@@ -76,12 +76,7 @@ pub fn admit(
     address: &str,
     account: &str,
 ) -> Result<(), ApiError> {
-    let locked_at: Option<Option<DateTime<Utc>>> = login_throttle::table
-        .find((ACCOUNT, account))
-        .select(login_throttle::locked_at)
-        .first(conn)
-        .optional()?;
-    if locked_at.flatten().is_some() {
+    if locked_since(conn, account)?.is_some() {
         return Err(locked());
     }
     let row = lock_row(conn, ADDRESS, address)?;

@@ -10,7 +10,7 @@ use protocol::attestation::{CIRCUIT_VERSION, TREE_DEPTH};
 use protocol::record::layout;
 use protocol::schema::RawSchema;
 use protocol::CampaignSchema;
-use sha2::{Digest, Sha256};
+
 use std::sync::Arc;
 
 use crate::campaigns::Status;
@@ -104,8 +104,7 @@ fn load_material(conn: &mut PgConnection, id: i64) -> Result<CampaignMaterial, A
     let raw: RawSchema = serde_json::from_value(schema).map_err(ApiError::internal)?;
     let parsed = CampaignSchema::parse(raw).map_err(ApiError::internal)?;
     let fp32 = <[u8; 32]>::try_from(fp.as_slice()).map_err(ApiError::internal)?;
-    let public_key_sha256 = hex::encode(Sha256::digest(&public_key));
-    let crs_sha256 = hex::encode(Sha256::digest(&crs));
+    let (public_key_bytes, crs_bytes) = (Cached::of(public_key), Cached::of(crs));
     let m = Material {
         campaign_id: id,
         title,
@@ -114,8 +113,8 @@ fn load_material(conn: &mut PgConnection, id: i64) -> Result<CampaignMaterial, A
         schema: parsed.to_raw(),
         schema_version,
         reward,
-        public_key: STANDARD.encode(&public_key),
-        crs: STANDARD.encode(&crs),
+        public_key: STANDARD.encode(&public_key_bytes.bytes),
+        crs: STANDARD.encode(&crs_bytes.bytes),
         key_fingerprint: hex::encode(&fp),
         proof_metadata: STANDARD.encode(fhe_compute::keys::proof_metadata(
             id as u64,
@@ -126,27 +125,16 @@ fn load_material(conn: &mut PgConnection, id: i64) -> Result<CampaignMaterial, A
         tree_depth: TREE_DEPTH,
         proving_key_url: "/api/attestation/proving-key".into(),
         public_key_url: format!("/api/campaigns/{id}/material/public-key"),
-        public_key_sha256: public_key_sha256.clone(),
+        public_key_sha256: public_key_bytes.sha256_hex().to_string(),
         crs_url: format!("/api/campaigns/{id}/material/crs"),
-        crs_sha256: crs_sha256.clone(),
+        crs_sha256: crs_bytes.sha256_hex().to_string(),
         terms,
         signatures,
     };
-    let json = serde_json::to_vec(&m).map_err(ApiError::internal)?;
-    let etag = format!("\"{}\"", hex::encode(Sha256::digest(&json)));
     Ok(CampaignMaterial {
-        json: Cached {
-            bytes: json.into(),
-            etag,
-        },
-        public_key: Cached {
-            bytes: public_key.into(),
-            etag: format!("\"{public_key_sha256}\""),
-        },
-        crs: Cached {
-            bytes: crs.into(),
-            etag: format!("\"{crs_sha256}\""),
-        },
+        json: Cached::of(serde_json::to_vec(&m).map_err(ApiError::internal)?),
+        public_key: public_key_bytes,
+        crs: crs_bytes,
     })
 }
 
@@ -271,17 +259,12 @@ pub async fn proving_key(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let keys = state.attestation.get(state.keyholder.as_ref()).await?;
-    let etag = keys.proving_key_etag.clone();
-    if etag_matches(&req, &etag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .finish());
-    }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
-        .content_type("application/octet-stream")
-        .body(keys.proving_key_bytes.clone()))
+    Ok(cached_response(
+        &req,
+        &keys.proving_key,
+        "application/octet-stream",
+        "public, max-age=86400",
+    ))
 }
 
 /// Submit an encrypted, attested contribution (no session: the Groth16
