@@ -17,7 +17,7 @@ use protocol::signing::{
 
 use crate::{
     AttestationKeys, DecryptRequest, DecryptResponse, KeyTerms, KeyholderIdentity, KeysRequest,
-    KeysResponse, NoiseResponse, RegistryLeaves, RegistryState, ReleaseRequest, ReleaseResponse,
+    KeysResponse, NoiseResponse, RegistryLeaves, RegistryRevocation, RegistryState, ReleaseRequest, ReleaseResponse,
     Released,
 };
 
@@ -124,6 +124,16 @@ pub trait Keyholders: Send + Sync {
         &self,
         first_index: u64,
         commitments: &[[u8; 32]],
+    ) -> Result<RegistryState, CallError>;
+
+    /// Revokes or restores registry leaf `index` (whose commitment is
+    /// `commitment`) at every keyholder; answers the root they all
+    /// computed (they must agree).
+    async fn revoke_registry_leaf(
+        &self,
+        index: u64,
+        commitment: &[u8; 32],
+        revoked: bool,
     ) -> Result<RegistryState, CallError>;
 }
 
@@ -278,6 +288,20 @@ impl KeyholderClient {
     pub async fn attestation_keys(&self) -> Result<AttestationKeys, CallError> {
         self.json(self.http.get(format!("{}/attestation", self.base)))
             .await
+    }
+
+    /// Revokes or restores a registry leaf; answers the keyholder's
+    /// registry after it.
+    pub async fn revoke_registry_leaf(
+        &self,
+        body: &RegistryRevocation,
+    ) -> Result<RegistryState, CallError> {
+        self.json(
+            self.http
+                .post(format!("{}/registry/revocations", self.base))
+                .json(body),
+        )
+        .await
     }
 
     /// Pushes registry leaves; answers the keyholder's registry after them.
@@ -614,6 +638,28 @@ impl Keyholders for KeyholderGroup {
         };
         let states =
             first_error(join_all(self.members.iter().map(|m| m.push_registry(&body))).await)?;
+        if states.iter().any(|s| *s != states[0]) {
+            return Err(CallError::disagree(
+                "the keyholders computed different registry roots",
+            ));
+        }
+        Ok(states[0].clone())
+    }
+
+    async fn revoke_registry_leaf(
+        &self,
+        index: u64,
+        commitment: &[u8; 32],
+        revoked: bool,
+    ) -> Result<RegistryState, CallError> {
+        let body = RegistryRevocation {
+            index,
+            commitment: hex::encode(commitment),
+            revoked,
+        };
+        let states = first_error(
+            join_all(self.members.iter().map(|m| m.revoke_registry_leaf(&body))).await,
+        )?;
         if states.iter().any(|s| *s != states[0]) {
             return Err(CallError::disagree(
                 "the keyholders computed different registry roots",

@@ -124,6 +124,19 @@ pub struct RegistryLeaves {
     pub commitments: Vec<String>,
 }
 
+/// A registry leaf revoked (its account suspended) or restored
+/// (`POST /registry/revocations`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryRevocation {
+    /// The leaf.
+    pub index: u64,
+    /// Its commitment (hex): the keyholder checks it is the one it holds.
+    pub commitment: String,
+    /// Revoked (true) or restored (false).
+    pub revoked: bool,
+}
+
 /// A keyholder's registry after a push: how many leaves it holds and the
 /// root it computed over them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,6 +20,9 @@
 //!   every registered identity commitment, in leaf order; the keyholder
 //!   builds the registry tree itself and answers its leaf count and root
 //!   ([`crate::registry`]).
+//! - `POST /registry/revocations` `{index, commitment, revoked}`: the server
+//!   revokes a suspended account's leaf (the tree holds the empty leaf
+//!   there) or restores it; answers the leaf count and the new root.
 //!
 //! There is deliberately no endpoint that returns key material or decrypts
 //! anything alone: a partial decryption is useless without every other
@@ -38,6 +41,7 @@ use base64::Engine;
 use fhe_compute::keys::{crs_bits, PublicMaterial, CRS_LIMIT};
 use keyholder_api::{
     AttestationKeys, DecryptRequest, KeyholderIdentity, KeysRequest, KeysResponse, RegistryLeaves,
+    RegistryRevocation,
     RegistryState, ReleaseRequest,
 };
 use protocol::signing::{sign, MaterialStatement, SignedTerms, SigningKey};
@@ -353,6 +357,59 @@ async fn attestation(
     Ok(HttpResponse::Ok().json(answer))
 }
 
+fn registry_error(e: RegistryError) -> KeyholderError {
+    match e {
+        RegistryError::Gap { .. } => {
+            KeyholderError::new(StatusCode::CONFLICT, "registry_gap", e.to_string())
+        }
+        RegistryError::Conflict(_) | RegistryError::Full => {
+            KeyholderError::new(StatusCode::CONFLICT, "registry_conflict", e.to_string())
+        }
+        RegistryError::UnknownLeaf(_) => {
+            KeyholderError::new(StatusCode::CONFLICT, "registry_gap", e.to_string())
+        }
+        RegistryError::InvalidLeaf { .. } => {
+            KeyholderError::bad_request("invalid_leaf", e.to_string())
+        }
+        RegistryError::Store(e) => KeyholderError::internal(e),
+    }
+}
+
+/// The server revokes or restores a registry leaf (see [`crate::registry`]).
+#[post("/registry/revocations")]
+async fn registry_revocations(
+    req: HttpRequest,
+    state: web::Data<Arc<State>>,
+    body: web::Json<RegistryRevocation>,
+) -> Result<HttpResponse, KeyholderError> {
+    authorize(&req, &state)?;
+    let body = body.into_inner();
+    let commitment = hex::decode(&body.commitment)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| {
+            KeyholderError::bad_request("invalid_leaf", "the commitment is not 64 hex characters")
+        })?;
+    let state = state.get_ref().clone();
+    let answer = web::block(move || -> Result<RegistryState, KeyholderError> {
+        let mut registry = state
+            .eligibility
+            .registry
+            .lock()
+            .map_err(|_| KeyholderError::internal("registry lock poisoned"))?;
+        registry
+            .set_revoked(&state.store, body.index, &commitment, body.revoked)
+            .map_err(registry_error)?;
+        Ok(RegistryState {
+            leaf_count: registry.len(),
+            root: hex::encode(protocol::attestation::fr_to_bytes(&registry.root())),
+        })
+    })
+    .await
+    .map_err(KeyholderError::internal)??;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
 /// Most commitments one registry push may carry.
 pub const MAX_REGISTRY_PUSH: usize = 4096;
 
@@ -392,18 +449,7 @@ async fn registry_leaves(
             .map_err(|_| KeyholderError::internal("registry lock poisoned"))?;
         registry
             .append(&state.store, body.first_index, &leaves)
-            .map_err(|e| match e {
-                RegistryError::Gap { .. } => {
-                    KeyholderError::new(StatusCode::CONFLICT, "registry_gap", e.to_string())
-                }
-                RegistryError::Conflict(_) | RegistryError::Full => {
-                    KeyholderError::new(StatusCode::CONFLICT, "registry_conflict", e.to_string())
-                }
-                RegistryError::InvalidLeaf { .. } => {
-                    KeyholderError::bad_request("invalid_leaf", e.to_string())
-                }
-                RegistryError::Store(e) => KeyholderError::internal(e),
-            })?;
+            .map_err(registry_error)?;
         Ok(RegistryState {
             leaf_count: registry.len(),
             root: hex::encode(protocol::attestation::fr_to_bytes(&registry.root())),
@@ -531,6 +577,7 @@ impl Keyholder {
                 .service(identity)
                 .service(attestation)
                 .service(registry_leaves)
+                .service(registry_revocations)
                 .service(health)
                 .default_service(web::to(|| async {
                     Err::<HttpResponse, KeyholderError>(KeyholderError::new(

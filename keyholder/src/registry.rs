@@ -7,17 +7,29 @@
 //! refused at release (`unknown_root`). So the server cannot prove
 //! membership in a tree the keyholders never saw, or rewrite or fork the
 //! registry after the fact (a leaf once pushed is fixed; every root is one
-//! point of the one append-only history). It can still register identities
-//! of its own making — the Sybil limit the README states — including
-//! between contributors' path fetches, so that few contributors share a
-//! root (a timing hint).
+//! point of the one history). It can still register identities of its own
+//! making — the Sybil limit the README states — including between
+//! contributors' path fetches, so that few contributors share a root (a
+//! timing hint).
+//!
+//! The one change besides appending: the server revokes the leaf of a
+//! suspended account (the tree holds the empty leaf there; the commitment
+//! is kept) and restores it when the suspension is lifted. Revocations are
+//! stored in the order they were applied, between the leaves, and replayed
+//! so on load: every root computed before stays known, so contributions
+//! accepted under them stay releasable. Revoking and restoring gives the
+//! server no power it lacks: the roots it can make are still points of one
+//! history every keyholder computed (another timing hint, like a
+//! registration).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use protocol::attestation::{fr_from_bytes, fr_to_bytes, Fr, MerkleTree, VerifyingKey};
+use protocol::attestation::{
+    fr_from_bytes, fr_to_bytes, Fr, MerkleTree, VerifyingKey, EMPTY_LEAF,
+};
 
-use crate::store::{KeyStore, StoreError};
+use crate::store::{KeyStore, RevocationRecord, StoreError};
 
 /// Why pushed leaves were not taken.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +52,9 @@ pub enum RegistryError {
         /// Leaves held.
         held: u64,
     },
+    /// A revocation names a leaf the keyholder does not hold.
+    #[error("no registry leaf {0} is held")]
+    UnknownLeaf(u64),
     /// A leaf already held differs from the one pushed for its index.
     #[error("leaf {0} differs from the one pushed before: the registry is append-only")]
     Conflict(u64),
@@ -90,6 +105,11 @@ pub struct Registry {
     tree: MerkleTree,
     /// Root bytes → the leaf count that made it.
     roots: HashMap<[u8; 32], u64>,
+    /// Revoked leaves → their commitments (the tree holds the empty leaf
+    /// there).
+    revoked: HashMap<u64, [u8; 32]>,
+    /// Revocation records applied (stored ones).
+    revocations: u64,
 }
 
 impl Registry {
@@ -98,12 +118,85 @@ impl Registry {
         let mut registry = Self {
             tree: MerkleTree::new(),
             roots: HashMap::new(),
+            revoked: HashMap::new(),
+            revocations: 0,
         };
         let leaves = store.registry_leaves()?;
+        let records = store.registry_revocations()?;
+        // Replayed in the order they were applied: every root the
+        // keyholder computed is computed again.
+        let mut records = records.iter().peekable();
         for (i, leaf) in leaves.iter().enumerate() {
+            while let Some(r) = records.next_if(|r| r.held == i as u64) {
+                registry.apply(r)?;
+            }
             registry.push(i as u64, leaf)?;
         }
+        for r in records {
+            registry.apply(r)?;
+        }
         Ok(registry)
+    }
+
+    fn apply(&mut self, r: &RevocationRecord) -> Result<(), RegistryError> {
+        if r.index >= self.len() {
+            return Err(RegistryError::UnknownLeaf(r.index));
+        }
+        let value = if r.revoked {
+            self.revoked.insert(r.index, r.commitment);
+            EMPTY_LEAF
+        } else {
+            self.revoked.remove(&r.index);
+            fr_from_bytes(&r.commitment).map_err(|e| RegistryError::InvalidLeaf {
+                index: r.index,
+                message: e.to_string(),
+            })?
+        };
+        self.tree
+            .set(r.index, value)
+            .map_err(|_| RegistryError::UnknownLeaf(r.index))?;
+        self.roots
+            .insert(fr_to_bytes(&self.tree.root()), self.tree.len());
+        self.revocations += 1;
+        Ok(())
+    }
+
+    /// Revokes (the tree holds the empty leaf there from now on) or
+    /// restores leaf `index`, whose commitment must be `commitment`; a
+    /// leaf already in that state is left as it is. The new root is
+    /// remembered like every other (contributions proven before the
+    /// revocation stay releasable; the server stops accepting new proofs
+    /// under the older roots).
+    pub fn set_revoked(
+        &mut self,
+        store: &KeyStore,
+        index: u64,
+        commitment: &[u8; 32],
+        revoked: bool,
+    ) -> Result<(), RegistryError> {
+        let held = match self.revoked.get(&index) {
+            Some(c) => *c,
+            None => fr_to_bytes(
+                &self
+                    .tree
+                    .leaf(index)
+                    .ok_or(RegistryError::UnknownLeaf(index))?,
+            ),
+        };
+        if held != *commitment {
+            return Err(RegistryError::Conflict(index));
+        }
+        if self.revoked.contains_key(&index) == revoked {
+            return Ok(());
+        }
+        let record = RevocationRecord {
+            held: self.len(),
+            index,
+            commitment: *commitment,
+            revoked,
+        };
+        store.append_registry_revocation(self.revocations, &record)?;
+        self.apply(&record)
     }
 
     fn push(&mut self, index: u64, leaf: &[u8; 32]) -> Result<(), RegistryError> {
@@ -153,7 +246,12 @@ impl Registry {
         let mut new = Vec::new();
         for (i, leaf) in leaves.iter().enumerate() {
             let index = first + i as u64;
-            match self.tree.leaf(index) {
+            // A revoked leaf is compared with its commitment.
+            let existing = match self.revoked.get(&index) {
+                Some(c) => fr_from_bytes(c).ok(),
+                None => self.tree.leaf(index),
+            };
+            match existing {
                 Some(existing) if fr_to_bytes(&existing) == *leaf => {}
                 Some(_) => return Err(RegistryError::Conflict(index)),
                 None => {
@@ -243,6 +341,55 @@ mod tests {
                 .unwrap()
                 .root()
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn revocations_are_replayed_in_order_and_every_root_is_remembered() {
+        let dir = std::env::temp_dir().join(format!("kh-revoke-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = KeyStore::open(&dir, &KekSource::InDataDir).unwrap();
+        let mut reg = Registry::load(&store).unwrap();
+        reg.append(&store, 0, &[leaf(1), leaf(2), leaf(3)]).unwrap();
+        let before = fr_to_bytes(&reg.root());
+        // Revoke leaf 1: the root is the tree's with the empty leaf there.
+        reg.set_revoked(&store, 1, &leaf(2), true).unwrap();
+        let tree = |leaves: &[u64]| {
+            fr_to_bytes(
+                &MerkleTree::from_leaves(leaves.iter().map(|&n| Fr::from(n)))
+                    .unwrap()
+                    .root(),
+            )
+        };
+        let revoked = fr_to_bytes(&reg.root());
+        assert_eq!(revoked, tree(&[1, 0, 3]));
+        // Idempotent; a wrong commitment or an unknown leaf is refused.
+        reg.set_revoked(&store, 1, &leaf(2), true).unwrap();
+        assert_eq!(fr_to_bytes(&reg.root()), revoked);
+        assert!(matches!(
+            reg.set_revoked(&store, 0, &leaf(9), true),
+            Err(RegistryError::Conflict(0))
+        ));
+        assert!(matches!(
+            reg.set_revoked(&store, 7, &leaf(8), true),
+            Err(RegistryError::UnknownLeaf(7))
+        ));
+        // A repeated push of the revoked leaf's commitment is harmless.
+        reg.append(&store, 0, &[leaf(1), leaf(2), leaf(3), leaf(4)])
+            .unwrap();
+        let after_push = fr_to_bytes(&reg.root());
+        assert_eq!(after_push, tree(&[1, 0, 3, 4]));
+        // Restored.
+        reg.set_revoked(&store, 1, &leaf(2), false).unwrap();
+        let restored = fr_to_bytes(&reg.root());
+        assert_eq!(restored, tree(&[1, 2, 3, 4]));
+        // Reloaded: the same tree and every root computed before, in order.
+        let reg = Registry::load(&store).unwrap();
+        assert_eq!(fr_to_bytes(&reg.root()), restored);
+        for r in [before, revoked, after_push, restored] {
+            assert!(reg.leaf_count_of(&r).is_some());
+        }
+        assert!(reg.leaf_count_of(&tree(&[1, 9, 3])).is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -501,6 +501,46 @@ impl KeyStore {
         Ok(())
     }
 
+    /// The registry's revocations and restorations, in the order they were
+    /// applied (`<root>/registry-revocations.bin`: 49-byte records — leaves
+    /// held when applied (u64 LE), leaf index (u64 LE), the leaf's
+    /// commitment, 1 revoked / 0 restored). A torn last record is ignored.
+    pub fn registry_revocations(&self) -> Result<Vec<RevocationRecord>, StoreError> {
+        let path = self.root.join(REVOCATIONS_FILE);
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        Ok(fs::read(path)?
+            .chunks_exact(REVOCATION_RECORD)
+            .map(RevocationRecord::from_bytes)
+            .collect())
+    }
+
+    /// Appends one revocation record after the `held` complete ones (a torn
+    /// tail is cut first), synced to disk.
+    pub fn append_registry_revocation(
+        &self,
+        held: u64,
+        record: &RevocationRecord,
+    ) -> Result<(), StoreError> {
+        let path = self.root.join(REVOCATIONS_FILE);
+        let created = !path.exists();
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        f.set_len(held * REVOCATION_RECORD as u64)?;
+        use std::io::Seek;
+        f.seek(std::io::SeekFrom::End(0))?;
+        f.write_all(&record.to_bytes())?;
+        f.sync_all()?;
+        if created {
+            sync_dir(&self.root)?;
+        }
+        Ok(())
+    }
+
     /// Appends one line to the decryption log (`<root>/decryptions.log`, JSON
     /// lines: every release and every refusal), synced to disk.
     pub fn log(&self, entry: &serde_json::Value) -> Result<(), StoreError> {
@@ -570,6 +610,43 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = opts.open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
+}
+
+const REVOCATIONS_FILE: &str = "registry-revocations.bin";
+const REVOCATION_RECORD: usize = 8 + 8 + 32 + 1;
+
+/// One revocation (or restoration) of a registry leaf, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevocationRecord {
+    /// Leaves the registry held when it was applied (replay order).
+    pub held: u64,
+    /// The leaf.
+    pub index: u64,
+    /// The leaf's commitment (what a restoration puts back).
+    pub commitment: [u8; 32],
+    /// Revoked (true) or restored (false).
+    pub revoked: bool,
+}
+
+impl RevocationRecord {
+    fn to_bytes(self) -> [u8; REVOCATION_RECORD] {
+        let mut b = [0u8; REVOCATION_RECORD];
+        b[..8].copy_from_slice(&self.held.to_le_bytes());
+        b[8..16].copy_from_slice(&self.index.to_le_bytes());
+        b[16..48].copy_from_slice(&self.commitment);
+        b[48] = u8::from(self.revoked);
+        b
+    }
+
+    fn from_bytes(b: &[u8]) -> Self {
+        let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        Self {
+            held: u64_at(0),
+            index: u64_at(8),
+            commitment: b[16..48].try_into().expect("32 bytes"),
+            revoked: b[48] != 0,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -205,6 +205,7 @@ diesel::table! {
         user_id -> Int8,
         commitment -> Bytea,
         created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -215,6 +216,8 @@ diesel::table! {
         leaf_count -> Int8,
         created_at -> Timestamptz,
         announced_at -> Nullable<Timestamptz>,
+        revocation_of -> Nullable<Int8>,
+        revoked -> Nullable<Bool>,
     }
 }
 

@@ -839,6 +839,17 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
+    // Its leaf is revoked: the submission it prepared is under a retired
+    // root. Nor is it paid on another contributor's proof.
+    w.refused(&to_value(&s), StatusCode::CONFLICT, "stale_root")
+        .await;
+    let d = w.contributor().await;
+    let to_c = Contributor {
+        user: d.user,
+        secret: d.secret,
+        wallet: c.wallet,
+    };
+    let s = w.prepare(&to_c, rec(5, 1, "train")).await;
     w.refused(
         &to_value(&s),
         StatusCode::FORBIDDEN,
@@ -1181,4 +1192,85 @@ async fn reads_stay_fast_during_a_flood_of_invalid_submissions() {
         w.submit(&to_value(&good)).await.status(),
         StatusCode::CREATED
     );
+}
+
+/// Suspending a contributor revokes its identity leaf: the registry root
+/// becomes the tree's with the empty leaf in its place (computed and
+/// confirmed by the keyholder), a proof the suspended contributor made
+/// before is refused (every earlier root is retired), others contribute
+/// under the new root; lifting the suspension restores the leaf.
+#[tokio::test]
+async fn a_suspended_contributors_leaf_is_revoked_and_restored_when_lifted() {
+    let w = world_with(test_settings(), 25, 1_000).await;
+    let (a, b) = (w.contributor().await, w.contributor().await);
+    let before = w.prepare(&a, rec(20, 3, "bike")).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/admin/users/{}/suspend", a.user.id),
+            Some(&w.admin.token),
+            &json!({"reason": "contributes junk"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    w.refused(&to_value(&before), StatusCode::CONFLICT, "stale_root")
+        .await;
+    // The new root: every leaf but a's (the empty leaf there).
+    let pool = w.app.pool.clone();
+    let a_id = a.user.id;
+    let (leaves, revoked): (Vec<Vec<u8>>, Vec<i64>) = tokio::task::spawn_blocking(move || {
+        use server::schema::identities;
+        let mut c = pool.get().unwrap();
+        let leaves = identities::table
+            .order(identities::leaf_index.asc())
+            .select(identities::commitment)
+            .load(&mut c)
+            .unwrap();
+        let revoked = identities::table
+            .filter(identities::revoked_at.is_not_null())
+            .select(identities::user_id)
+            .load(&mut c)
+            .unwrap();
+        (leaves, revoked)
+    })
+    .await
+    .unwrap();
+    assert_eq!(revoked, vec![a_id]);
+    let a_commitment = fr_to_bytes(&attestation::commitment(&a.secret)).to_vec();
+    let expected = MerkleTree::from_leaves(leaves.iter().map(|l| {
+        if *l == a_commitment {
+            attestation::EMPTY_LEAF
+        } else {
+            attestation::fr_from_bytes(l).unwrap()
+        }
+    }))
+    .unwrap();
+    let root = body(w.app.get("/api/registry/root", None).await).await;
+    assert_eq!(
+        root["root"].as_str().unwrap(),
+        hex::encode(fr_to_bytes(&expected.root()))
+    );
+    // b contributes under it (the keyholder confirmed it).
+    let ok = w.prepare(&b, rec(30, 2, "bike")).await;
+    assert_eq!(w.submit(&to_value(&ok)).await.status(), StatusCode::CREATED);
+    // Lifted: a's leaf is back; a logs in again and contributes.
+    let r = w
+        .app
+        .post(
+            &format!("/api/admin/users/{}/unsuspend", a.user.id),
+            Some(&w.admin.token),
+            &json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let a = Contributor {
+        user: w.app.login(&a.user.email).await,
+        secret: IdentitySecret::from_bytes(a.secret.to_bytes()),
+        wallet: a.wallet,
+    };
+    let after = w.prepare(&a, rec(20, 3, "bike")).await;
+    assert_eq!(w.submit(&to_value(&after)).await.status(), StatusCode::CREATED);
+    assert_eq!(w.stored().await, 2);
 }

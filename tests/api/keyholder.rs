@@ -308,4 +308,41 @@ async fn the_keyholder_keeps_its_own_registry_and_the_dealt_attestation_keys() {
     // Nothing of the refused pushes was kept.
     let r: serde_json::Value = push(3, vec![leaf(4)]).await.unwrap().json().await.unwrap();
     assert_eq!(r, json!({"leaf_count": 4, "root": root(4)}));
+
+    // A suspended account's leaf is revoked (the empty leaf there), then
+    // restored; only the leaf's own commitment revokes it.
+    let revoke = |index: u64, commitment: String, revoked: bool| {
+        http.post(format!("{kh}/registry/revocations"))
+            .bearer_auth(KEYHOLDER_TOKEN)
+            .json(&json!({"index": index, "commitment": commitment, "revoked": revoked}))
+            .send()
+    };
+    let without_2 = hex::encode(fr_to_bytes(
+        &MerkleTree::from_leaves([1u64, 0, 3, 4].map(Fr::from))
+            .unwrap()
+            .root(),
+    ));
+    let r: serde_json::Value = revoke(1, leaf(2), true).await.unwrap().json().await.unwrap();
+    assert_eq!(r, json!({"leaf_count": 4, "root": without_2}));
+    assert_error(
+        revoke(0, leaf(2), true).await.unwrap(),
+        StatusCode::CONFLICT,
+        "registry_conflict",
+    )
+    .await;
+    assert_error(
+        revoke(9, leaf(2), true).await.unwrap(),
+        StatusCode::CONFLICT,
+        "registry_gap",
+    )
+    .await;
+    let r: serde_json::Value = revoke(1, leaf(2), false).await.unwrap().json().await.unwrap();
+    assert_eq!(r, json!({"leaf_count": 4, "root": root(4)}));
+    let r = http
+        .post(format!("{kh}/registry/revocations"))
+        .json(&json!({"index": 1, "commitment": leaf(2), "revoked": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }

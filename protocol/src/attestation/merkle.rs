@@ -110,7 +110,26 @@ impl MerkleTree {
             return Err(AttestationError::TreeFull);
         }
         self.levels[0].push(leaf);
-        let mut pos = index;
+        self.rehash_up(index, leaf);
+        Ok(index as u64)
+    }
+
+    /// Replaces the occupied leaf at `index` (a revocation sets it to
+    /// [`EMPTY_LEAF`]; restoring sets it back). `O(TREE_DEPTH)` hashes; the
+    /// root equals that of the tree built from the changed leaves.
+    pub fn set(&mut self, index: u64, leaf: Fr) -> Result<(), AttestationError> {
+        if index >= self.len() {
+            return Err(AttestationError::PathOutOfRange { index });
+        }
+        let pos = index as usize;
+        self.levels[0][pos] = leaf;
+        self.rehash_up(pos, leaf);
+        Ok(())
+    }
+
+    /// Recomputes the nodes above leaf `pos` (now `leaf`).
+    fn rehash_up(&mut self, pos: usize, leaf: Fr) {
+        let mut pos = pos;
         let mut node = leaf;
         for h in 0..TREE_DEPTH {
             let sibling = self.node(h, pos ^ 1);
@@ -126,7 +145,6 @@ impl MerkleTree {
                 None => level.push(node),
             }
         }
-        Ok(index as u64)
     }
 
     /// The node at height `h`, position `pos` (empty-subtree value when unoccupied).
@@ -310,6 +328,28 @@ mod tests {
             assert_eq!(bulk, tree, "n = {n}");
             tree.push(leaf(n)).unwrap();
         }
+    }
+
+    #[test]
+    fn a_revoked_leaf_leaves_the_tree_and_comes_back() {
+        let mut tree = MerkleTree::from_leaves((0..9).map(leaf)).unwrap();
+        let before = tree.root();
+        tree.set(4, EMPTY_LEAF).unwrap();
+        let without = MerkleTree::from_leaves(
+            (0..9).map(|i| if i == 4 { EMPTY_LEAF } else { leaf(i) }),
+        )
+        .unwrap();
+        assert_eq!(tree, without);
+        assert_ne!(tree.root(), before);
+        // Others' paths verify under the new root; the revoked one does not.
+        assert!(verify_path(leaf(3), &tree.path(3).unwrap(), tree.root()));
+        assert!(!verify_path(leaf(4), &tree.path(4).unwrap(), tree.root()));
+        tree.set(4, leaf(4)).unwrap();
+        assert_eq!(tree.root(), before);
+        assert_eq!(
+            tree.set(9, leaf(9)),
+            Err(AttestationError::PathOutOfRange { index: 9 })
+        );
     }
 
     #[test]

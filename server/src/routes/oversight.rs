@@ -112,13 +112,14 @@ pub struct SuspendRequest {
 #[post("/api/admin/users/{id}/suspend")]
 pub async fn suspend(
     pool: web::Data<PgPool>,
+    state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i64>,
     body: web::Json<SuspendRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
     let reason = super::required_reason(&body.into_inner().reason, "suspension")?;
-    set_suspended(&pool, user.id, path.into_inner(), Some(reason)).await
+    set_suspended(&pool, state, user.id, path.into_inner(), Some(reason)).await
 }
 
 /// Lift an account's suspension (admin).
@@ -128,19 +129,22 @@ pub async fn suspend(
 #[post("/api/admin/users/{id}/unsuspend")]
 pub async fn unsuspend(
     pool: web::Data<PgPool>,
+    state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
-    set_suspended(&pool, user.id, path.into_inner(), None).await
+    set_suspended(&pool, state, user.id, path.into_inner(), None).await
 }
 
 async fn set_suspended(
     pool: &PgPool,
+    state: web::Data<AppState>,
     admin: i64,
     id: i64,
     reason: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let registry = state.clone();
     let view = db::run_tx(pool, "suspend_user", move |conn| {
         let target: Option<UserView> = users::table
             .find(id)
@@ -160,6 +164,10 @@ async fn set_suspended(
         diesel::update(users::table.find(id))
             .set(users::suspended_at.eq(suspended.then(Utc::now)))
             .execute(conn)?;
+        // Its identity leaf leaves the registry (new proofs under any
+        // earlier root are refused), or comes back when the suspension
+        // is lifted.
+        registry.registry.set_revoked(conn, id, suspended)?;
         if suspended {
             // End its sessions too, so nothing it holds keeps working.
             diesel::update(
@@ -187,6 +195,11 @@ async fn set_suspended(
             .first(conn)?)
     })
     .await?;
+    // The keyholders learn the change now (or from the release loop, which
+    // retries): until they confirm the new root, no root is usable.
+    if let Err(e) = crate::registry::announce_pending(pool, state.keyholder.as_ref()).await {
+        tracing::warn!("registry revocation not yet confirmed by the keyholders: {e}");
+    }
     Ok(HttpResponse::Ok().json(view))
 }
 
