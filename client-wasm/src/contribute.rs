@@ -76,8 +76,10 @@ fn b64(s: &str, what: &str) -> Result<Vec<u8>, ClientError> {
 /// Builds a submission for `record` (a JSON object of field → value).
 ///
 /// Checks that every keyholder key in `pinned` signed the material (the
-/// campaign, schema, public key, CRS and release terms; unsigned or
-/// mis-signed material is refused before anything is encrypted), checks
+/// campaign, schema, public key and CRS hashes and release terms; unsigned
+/// or mis-signed material is refused before anything is encrypted), that
+/// `public` (the key and CRS fetched from the material's URLs) are the
+/// bytes it names, checks
 /// the material against itself (layout, key fingerprint, proof
 /// metadata), encrypts with the campaign key under the zk-pok
 /// CRS, and proves eligibility with `secret` and its Merkle path, binding the
@@ -85,6 +87,7 @@ fn b64(s: &str, what: &str) -> Result<Vec<u8>, ClientError> {
 #[allow(clippy::too_many_arguments)]
 pub fn prepare_contribution(
     material: &Material,
+    public: &PublicMaterial,
     proving_key: &ProvingKey,
     secret: &IdentitySecret,
     identity: &IdentityView,
@@ -95,6 +98,7 @@ pub fn prepare_contribution(
 ) -> Result<Submission, ClientError> {
     material
         .verify_signatures(pinned)
+        .and_then(|()| material.check_bytes(&public.public_key, &public.crs))
         .map_err(|e| ClientError::Material(e.to_string()))?;
     progress(Stage::Encode);
     let schema = CampaignSchema::parse(material.schema.clone())
@@ -107,10 +111,6 @@ pub fn prepare_contribution(
     let encoded = encode(&schema, record)?;
 
     progress(Stage::Encrypt);
-    let public = PublicMaterial {
-        public_key: b64(&material.public_key, "public_key")?,
-        crs: b64(&material.crs, "crs")?,
-    };
     let fingerprint = public.key_fingerprint();
     if hex::encode(fingerprint) != material.key_fingerprint {
         return Err(ClientError::Material(

@@ -1,6 +1,7 @@
 //! Browser bindings (wasm-bindgen): thin wrappers over the client, every
 //! export returning `Result<_, JsError>`.
 
+use fhe_compute::keys::PublicMaterial;
 use protocol::attestation::{self, fr_to_bytes, IdentitySecret, ProvingKey};
 use protocol::record::encode;
 use protocol::signing::parse_keys;
@@ -79,12 +80,15 @@ pub fn verify_material(material_json: &str, keyholder_keys: &str) -> Result<(), 
 /// Encrypts, proves and attests one record; returns the submission JSON to
 /// POST to `/api/campaigns/{id}/contributions`. The material must carry a
 /// valid signature by every one of `keyholder_keys` (hex Ed25519 keys,
-/// comma separated). `progress` is called with `(stage, percent)` as the
+/// comma separated), and `public_key` and `crs` (fetched from its
+/// `public_key_url` and `crs_url`) must be the bytes it names. `progress` is called with `(stage, percent)` as the
 /// work advances.
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen(js_name = prepareContribution)]
 pub fn prepare_contribution(
     material_json: &str,
+    public_key: &[u8],
+    crs: &[u8],
     proving_key: &[u8],
     secret_hex: &str,
     identity_json: &str,
@@ -114,8 +118,13 @@ pub fn prepare_contribution(
             &JsValue::from(s.percent()),
         );
     };
+    let public = PublicMaterial {
+        public_key: public_key.to_vec(),
+        crs: crs.to_vec(),
+    };
     let submission = prepare(
         &material,
+        &public,
         &pk,
         &secret,
         &identity,

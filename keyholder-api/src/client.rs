@@ -11,6 +11,7 @@ use protocol::CampaignSchema;
 use fhe_compute::threshold::combine;
 use fhe_compute::threshold::proof::{ReleaseHeader, ReleaseProof, SignedShare};
 use futures::future::join_all;
+use sha2::{Digest, Sha256};
 use protocol::signing::{
     parse_key, verify_one, KeyholderSignature, MaterialStatement, SignedTerms,
 };
@@ -438,8 +439,8 @@ impl Keyholders for KeyholderGroup {
             schema_version: first.schema_version,
             schema: &raw,
             key_fingerprint: &key_fingerprint,
-            public_key: &public_key,
-            crs: &crs,
+            public_key_sha256: &Sha256::digest(&public_key).into(),
+            crs_sha256: &Sha256::digest(&crs).into(),
             terms: &first.terms,
         }
         .message();
@@ -605,7 +606,7 @@ impl Keyholders for KeyholderGroup {
         let decode = |b64: &str| STANDARD.decode(b64).map_err(CallError::unavailable);
         let proving_key_bytes = decode(&keys.proving_key)?;
         let vk_bytes = decode(&keys.verifying_key)?;
-        let vk_id = hex::encode(sha2::Sha256::digest(&vk_bytes));
+        let vk_id = hex::encode(Sha256::digest(&vk_bytes));
         if ids.iter().any(|k| k.attestation_key != vk_id) {
             return Err(CallError::disagree(
                 "the keyholders check attestations with different verifying keys",

@@ -127,8 +127,8 @@ fn response(
         schema_version: terms.schema_version,
         schema: &terms.schema,
         key_fingerprint: &fingerprint,
-        public_key,
-        crs,
+        public_key_sha256: &Sha256::digest(public_key).into(),
+        crs_sha256: &Sha256::digest(crs).into(),
         terms: &signed_terms,
     };
     KeysResponse {

@@ -140,10 +140,10 @@ pub struct MaterialStatement<'a> {
     pub schema: &'a RawSchema,
     /// SHA-256 of the public key (the key set's id).
     pub key_fingerprint: &'a [u8; 32],
-    /// The compact public key's bytes.
-    pub public_key: &'a [u8],
-    /// The zk-pok CRS's bytes.
-    pub crs: &'a [u8],
+    /// SHA-256 of the compact public key's bytes.
+    pub public_key_sha256: &'a [u8; 32],
+    /// SHA-256 of the zk-pok CRS's bytes.
+    pub crs_sha256: &'a [u8; 32],
     /// The release terms.
     pub terms: &'a SignedTerms,
 }
@@ -159,8 +159,8 @@ impl MaterialStatement<'_> {
         let schema = serde_json::to_vec(self.schema).expect("a schema serializes");
         m.extend_from_slice(&Sha256::digest(schema));
         m.extend_from_slice(self.key_fingerprint);
-        m.extend_from_slice(&Sha256::digest(self.public_key));
-        m.extend_from_slice(&Sha256::digest(self.crs));
+        m.extend_from_slice(self.public_key_sha256);
+        m.extend_from_slice(self.crs_sha256);
         m.extend_from_slice(&(self.terms.statistics.len() as u64).to_be_bytes());
         for s in &self.terms.statistics {
             put_bytes(&mut m, s.to_string().as_bytes());
@@ -249,8 +249,8 @@ mod tests {
             schema_version: 1,
             schema: &schema,
             key_fingerprint: &[7; 32],
-            public_key: b"pk",
-            crs,
+            public_key_sha256: &Sha256::digest(b"pk").into(),
+            crs_sha256: &Sha256::digest(crs).into(),
             terms,
         }
         .message()

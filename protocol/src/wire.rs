@@ -2,6 +2,7 @@
 //! and native) and the server.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::schema::RawSchema;
 use crate::signing::{
@@ -25,10 +26,6 @@ pub struct Material {
     pub layout: Vec<u32>,
     /// Tokens paid per accepted contribution.
     pub reward: i64,
-    /// Campaign compact public key, base64.
-    pub public_key: String,
-    /// zk-pok CRS, base64.
-    pub crs: String,
     /// SHA-256 of the public key, hex.
     pub key_fingerprint: String,
     /// The zk-pok metadata the proof must bind, base64.
@@ -39,18 +36,18 @@ pub struct Material {
     pub tree_depth: usize,
     /// Where to fetch the Groth16 proving key.
     pub proving_key_url: String,
-    /// SHA-256 of the public key bytes, hex: the strong ETag of
-    /// `public_key_url`, where the same key is served as binary.
-    #[serde(default)]
+    /// SHA-256 of the compact public key's bytes, hex (signed by the
+    /// keyholders; the strong ETag of `public_key_url`).
     pub public_key_sha256: String,
-    /// The public key as `application/octet-stream` (immutable, cacheable).
-    #[serde(default)]
+    /// Where the compact public key is served as `application/octet-stream`
+    /// (immutable, cacheable): fetched once, checked against
+    /// `public_key_sha256` ([`Material::check_bytes`]).
     pub public_key_url: String,
-    /// SHA-256 of the CRS bytes, hex: the strong ETag of `crs_url`.
-    #[serde(default)]
+    /// SHA-256 of the zk-pok CRS's bytes, hex (signed; the strong ETag of
+    /// `crs_url`).
     pub crs_sha256: String,
-    /// The CRS as `application/octet-stream` (immutable, cacheable).
-    #[serde(default)]
+    /// Where the zk-pok CRS is served as `application/octet-stream`
+    /// (immutable, cacheable), checked against `crs_sha256`.
     pub crs_url: String,
     /// The release terms the keyholders fixed and signed (absent for a
     /// campaign approved before material was signed: clients refuse it).
@@ -64,22 +61,15 @@ pub struct Material {
 
 impl Material {
     /// Checks that every pinned keyholder signed this material: the
-    /// campaign, schema and version, public key and CRS (base64-decoded
-    /// here), key fingerprint and terms. Unsigned material is refused.
+    /// campaign, schema and version, the SHA-256 of the public key and of
+    /// the CRS, key fingerprint and terms. Unsigned material is refused.
+    /// The key and CRS bytes, fetched apart, are then held to the signed
+    /// hashes by [`Material::check_bytes`].
     pub fn verify_signatures(&self, pinned: &[VerifyingKey]) -> Result<(), MaterialError> {
-        use base64::Engine;
         let terms = self.terms.as_ref().ok_or(MaterialError::Unsigned)?;
-        let b64 = |s: &str, what: &'static str| {
-            base64::engine::general_purpose::STANDARD
-                .decode(s)
-                .map_err(|_| MaterialError::Malformed(what))
-        };
-        let public_key = b64(&self.public_key, "public_key")?;
-        let crs = b64(&self.crs, "crs")?;
-        let fp: [u8; 32] = hex::decode(&self.key_fingerprint)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or(MaterialError::Malformed("key_fingerprint"))?;
+        let fp = hash32(&self.key_fingerprint, "key_fingerprint")?;
+        let pk_sha = hash32(&self.public_key_sha256, "public_key_sha256")?;
+        let crs_sha = hash32(&self.crs_sha256, "crs_sha256")?;
         let statement = MaterialStatement {
             campaign_id: u64::try_from(self.campaign_id)
                 .map_err(|_| MaterialError::Malformed("campaign_id"))?,
@@ -87,13 +77,36 @@ impl Material {
                 .map_err(|_| MaterialError::Malformed("schema_version"))?,
             schema: &self.schema,
             key_fingerprint: &fp,
-            public_key: &public_key,
-            crs: &crs,
+            public_key_sha256: &pk_sha,
+            crs_sha256: &crs_sha,
             terms,
         };
         verify_all(&statement.message(), &self.signatures, pinned)?;
         Ok(())
     }
+
+    /// Checks the public key and CRS bytes fetched from `public_key_url`
+    /// and `crs_url` against the hashes this material names (and its
+    /// signatures cover): a server or a cache handing out other bytes is
+    /// caught here, before anything is encrypted under them.
+    pub fn check_bytes(&self, public_key: &[u8], crs: &[u8]) -> Result<(), MaterialError> {
+        let pk_sha = hash32(&self.public_key_sha256, "public_key_sha256")?;
+        let crs_sha = hash32(&self.crs_sha256, "crs_sha256")?;
+        if <[u8; 32]>::from(Sha256::digest(public_key)) != pk_sha {
+            return Err(MaterialError::BytesDiffer("public key"));
+        }
+        if <[u8; 32]>::from(Sha256::digest(crs)) != crs_sha {
+            return Err(MaterialError::BytesDiffer("CRS"));
+        }
+        Ok(())
+    }
+}
+
+fn hash32(hex_str: &str, what: &'static str) -> Result<[u8; 32], MaterialError> {
+    hex::decode(hex_str)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or(MaterialError::Malformed(what))
 }
 
 /// Why campaign material is not trusted.
@@ -105,6 +118,9 @@ pub enum MaterialError {
     /// A field does not decode.
     #[error("the campaign material's {0} is malformed")]
     Malformed(&'static str),
+    /// Fetched bytes are not the ones the material names.
+    #[error("the {0} fetched is not the one the campaign material names")]
+    BytesDiffer(&'static str),
     /// The signatures do not verify against the pinned keys.
     #[error(transparent)]
     Signature(#[from] SignatureError),

@@ -7,6 +7,7 @@ use cipherpool_tests::*;
 use diesel::prelude::*;
 use protocol::attestation::{self, fr_to_bytes, IdentitySecret, MerkleTree, ProvingKey};
 use protocol::signing::VerifyingKey;
+use fhe_compute::PublicMaterial;
 use protocol::wire::{IdentityView, Material, Submission};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -41,6 +42,8 @@ struct World {
     admin: TestUser,
     campaign: i64,
     material: Material,
+    /// The public key and CRS bytes, fetched from the material's URLs.
+    public: PublicMaterial,
     proving_key: ProvingKey,
     /// The keyholder's signing key, asked of the keyholder itself.
     pinned: Vec<VerifyingKey>,
@@ -74,11 +77,13 @@ async fn world_with(mut settings: server::config::Settings, reward: i64, budget:
         .await
         .unwrap();
     let proving_key = ProvingKey::from_bytes(&pk.bytes().await.unwrap()).unwrap();
+    let public = fetch_public(&app.client, &app.address, &material).await;
     World {
         app,
         admin,
         campaign,
         material,
+        public,
         proving_key,
         pinned,
     }
@@ -119,6 +124,7 @@ impl World {
     async fn prepare(&self, c: &Contributor, record: Value) -> Submission {
         prepare_off_thread(
             self.material.clone(),
+            self.public.clone(),
             self.proving_key.clone(),
             IdentitySecret::from_bytes(c.secret.to_bytes()),
             self.identity(c).await,
@@ -299,14 +305,25 @@ async fn only_material_signed_by_every_pinned_keyholder_is_used() {
         .await,
     )
     .unwrap();
-    assert_eq!(other.public_key, w.material.public_key);
-    assert_ne!(other.crs, w.material.crs);
+    assert_eq!(other.public_key_sha256, w.material.public_key_sha256);
+    assert_ne!(other.crs_sha256, w.material.crs_sha256);
+    let other_public = fetch_public(&w.app.client, &w.app.address, &other).await;
     let wrong = protocol::signing::SigningKey::from_bytes(&[9; 32]).verifying_key();
+    // Each variant refused with the genuine key and CRS bytes, and two
+    // with the genuine material but other bytes.
     let variants: Vec<(&str, Material, Vec<VerifyingKey>)> = vec![
         (
-            "another campaign's CRS",
+            "another campaign's CRS named",
             Material {
-                crs: other.crs.clone(),
+                crs_sha256: other.crs_sha256.clone(),
+                ..w.material.clone()
+            },
+            w.pinned.clone(),
+        ),
+        (
+            "another public key named",
+            Material {
+                public_key_sha256: hex::encode(sha2::Sha256::digest(b"another key")),
                 ..w.material.clone()
             },
             w.pinned.clone(),
@@ -360,9 +377,33 @@ async fn only_material_signed_by_every_pinned_keyholder_is_used() {
         ),
         ("nothing pinned", w.material.clone(), vec![]),
     ];
-    for (what, material, pinned) in variants {
+    let mut truncated_key = w.public.clone();
+    truncated_key.public_key.pop();
+    let with_other_crs = PublicMaterial {
+        crs: other_public.crs.clone(),
+        ..w.public.clone()
+    };
+    let cases = variants
+        .into_iter()
+        .map(|(what, m, pinned)| (what, m, w.public.clone(), pinned))
+        .chain([
+            (
+                "another campaign's CRS bytes",
+                w.material.clone(),
+                with_other_crs,
+                w.pinned.clone(),
+            ),
+            (
+                "a truncated public key",
+                w.material.clone(),
+                truncated_key,
+                w.pinned.clone(),
+            ),
+        ]);
+    for (what, material, public, pinned) in cases {
         let err = client::prepare_contribution(
             &material,
+            &public,
             &w.proving_key,
             &c.secret,
             &identity,
@@ -460,15 +501,18 @@ async fn material_is_cache_friendly_and_only_for_open_campaigns() {
         StatusCode::NOT_MODIFIED
     );
     // The public key and the CRS alone, as binary, immutable, with their
-    // SHA-256 (named in the JSON) as strong ETags; the same bytes as the
-    // JSON's base64.
-    for (url, sha, b64) in [
+    // SHA-256 (named in the JSON) as strong ETags; the JSON itself small.
+    assert!(w.material.public_key_url.ends_with("/material/public-key"));
+    assert!(w.material.crs_url.ends_with("/material/crs"));
+    let json_len = get(json_path.clone(), None).await.bytes().await.unwrap().len();
+    assert!(json_len < 16 * 1024, "material JSON of {json_len} bytes");
+    for (url, sha, fetched) in [
         (
             &w.material.public_key_url,
             &w.material.public_key_sha256,
-            &w.material.public_key,
+            &w.public.public_key,
         ),
-        (&w.material.crs_url, &w.material.crs_sha256, &w.material.crs),
+        (&w.material.crs_url, &w.material.crs_sha256, &w.public.crs),
     ] {
         let r = get(url.clone(), None).await;
         assert_eq!(r.status(), StatusCode::OK, "{url}");
@@ -480,7 +524,7 @@ async fn material_is_cache_friendly_and_only_for_open_campaigns() {
             .contains("immutable"));
         let bytes = r.bytes().await.unwrap();
         assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), *sha);
-        assert_eq!(bytes.as_ref(), STANDARD.decode(b64).unwrap().as_slice());
+        assert_eq!(bytes.as_ref(), fetched.as_slice());
         assert_eq!(
             get(url.clone(), Some(format!("\"{sha}\""))).await.status(),
             StatusCode::NOT_MODIFIED
@@ -741,10 +785,7 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
     let mut encoded = protocol::record::encode(&schema, &rec(20, 3, "bike")).unwrap();
     encoded.entries[0].bits = 16;
     encoded.entries[0].value = 300;
-    let pm = fhe_compute::PublicMaterial {
-        public_key: STANDARD.decode(&w.material.public_key).unwrap(),
-        crs: STANDARD.decode(&w.material.crs).unwrap(),
-    };
+    let pm = w.public.clone();
     let meta = STANDARD.decode(&w.material.proof_metadata).unwrap();
     let (pk, crs) = (pm.public_key().unwrap(), pm.crs().unwrap());
     let wide = tokio::task::spawn_blocking(move || {
@@ -764,6 +805,7 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
     let identity = w.identity(&a).await;
     let err = client::prepare_contribution(
         &w.material,
+        &w.public,
         &w.proving_key,
         &a.secret,
         &identity,

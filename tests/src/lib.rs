@@ -549,10 +549,32 @@ pub async fn keyholder_keys(base: &str) -> Vec<protocol::signing::VerifyingKey> 
         .collect()
 }
 
+/// A campaign's public key and CRS, fetched as a client does from the
+/// material's `public_key_url` and `crs_url` (`base` is the server's URL).
+pub async fn fetch_public(
+    http: &reqwest::Client,
+    base: &str,
+    material: &protocol::wire::Material,
+) -> fhe_compute::PublicMaterial {
+    let get = |path: &str| {
+        let request = http.get(format!("{base}{path}"));
+        async move {
+            let r = request.send().await.expect("material part");
+            assert_eq!(r.status(), StatusCode::OK);
+            r.bytes().await.expect("material part body").to_vec()
+        }
+    };
+    fhe_compute::PublicMaterial {
+        public_key: get(&material.public_key_url).await,
+        crs: get(&material.crs_url).await,
+    }
+}
+
 /// The client's `prepare_contribution` (encode, encrypt + zk-pok,
 /// Groth16) on the blocking pool, as a test's contributor runs it.
 pub async fn prepare_off_thread(
     material: protocol::wire::Material,
+    public: fhe_compute::PublicMaterial,
     proving_key: protocol::attestation::ProvingKey,
     secret: protocol::attestation::IdentitySecret,
     identity: protocol::wire::IdentityView,
@@ -563,6 +585,7 @@ pub async fn prepare_off_thread(
     tokio::task::spawn_blocking(move || {
         client::prepare_contribution(
             &material,
+            &public,
             &proving_key,
             &secret,
             &identity,
@@ -606,6 +629,7 @@ pub async fn contribute_records(
             .expect("material");
     let pk = ProvingKey::from_bytes(&get("/api/attestation/proving-key".into(), None).await)
         .expect("proving key");
+    let public = fetch_public(http, base, &material).await;
     let pinned = keyholder_keys(base).await;
     let mut receipts = Vec::new();
     for record in records {
@@ -645,6 +669,7 @@ pub async fn contribute_records(
                 .expect("identity view");
         let submission = prepare_off_thread(
             material.clone(),
+            public.clone(),
             pk.clone(),
             secret,
             identity,

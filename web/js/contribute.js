@@ -114,7 +114,7 @@ const { describe } = errorText(ERROR_LEAD);
 
 let material = null; // the campaign's Material
 let keyholderKeys = null; // the keyholder keys that signed it (hex strings)
-let provingKey = null; // {url, bytes: ArrayBuffer}
+let downloads = new Map(); // URL → ArrayBuffer: the immutable proving key, public keys and CRSs
 let identity = null; // IdentityView from /api/registry/me
 let wallet = null; // {account_id, balance, transfers}
 let walletRequest = 0; // bumped by every wallet load and at sign-out: older answers are dropped
@@ -453,14 +453,17 @@ function markInvalid(message) {
   if (el) invalid(el, sentence(message));
 }
 
-async function provingKeyBytes() {
-  const url = serverUrl(material.proving_key_url);
-  if (provingKey?.url !== url) {
+// An immutable resource (the proving key, a campaign's public key or CRS),
+// fetched once per page. The wasm client checks the key and CRS against the
+// hashes the keyholders signed before using them.
+async function download(path, what) {
+  const url = serverUrl(path);
+  if (!downloads.has(url)) {
     const resp = await fetch(url);
-    if (!resp.ok) throw new Error(`could not fetch the proving key (HTTP ${resp.status})`);
-    provingKey = { url, bytes: await resp.arrayBuffer() };
+    if (!resp.ok) throw new Error(`could not fetch the ${what} (HTTP ${resp.status})`);
+    downloads.set(url, await resp.arrayBuffer());
   }
-  return provingKey.bytes;
+  return downloads.get(url);
 }
 
 function setProgress(stage, percent) {
@@ -500,12 +503,16 @@ $('record-form').addEventListener('submit', async (event) => {
   try {
     // A fresh Merkle path: the root must be recent.
     identity = await api('GET', '/api/registry/me');
-    const pkBytes = await provingKeyBytes();
+    const [publicKey, crs, provingKey] = await Promise.all([
+      download(material.public_key_url, 'campaign’s public key'),
+      download(material.crs_url, 'campaign’s proof parameters'),
+      download(material.proving_key_url, 'proving key'),
+    ]);
     const secret = await loadSecret(session.user.id);
     const marks = { start: performance.now() };
     const submissionJson = await wasm(
       'prepareContribution',
-      [JSON.stringify(material), pkBytes, secret, JSON.stringify(identity), recordJson, wallet.account_id,
+      [JSON.stringify(material), publicKey, crs, provingKey, secret, JSON.stringify(identity), recordJson, wallet.account_id,
         keyholderKeys.join(',')],
       ({ stage, percent }) => {
         marks[stage] = performance.now();
@@ -753,7 +760,7 @@ if (inExtension) {
     // A session and a campaign belong to the server they came from.
     if (session) signOut(previous);
     material = null;
-    provingKey = null;
+    downloads = new Map();
     show($('campaign-info'), false);
     show($('receipt-section'), false);
     input.value = origin;

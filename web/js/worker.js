@@ -25,9 +25,11 @@ const methods = {
   identityCommitment: (secretHex) => identityCommitment(secretHex),
   checkRecord: (schemaJson, recordJson) => checkRecord(schemaJson, recordJson),
   verifyMaterial: (materialJson, keys) => verifyMaterial(materialJson, keys),
-  prepareContribution: (id, materialJson, provingKey, secretHex, identityJson, recordJson, payout, keys) =>
+  prepareContribution: (id, materialJson, publicKey, crs, provingKey, secretHex, identityJson, recordJson, payout, keys) =>
     prepareContribution(
       materialJson,
+      new Uint8Array(publicKey),
+      new Uint8Array(crs),
       new Uint8Array(provingKey),
       secretHex,
       identityJson,

@@ -21,6 +21,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use cipherpool_client_wasm::{prepare_contribution, Stage};
 use clap::{Parser, Subcommand};
+use fhe_compute::keys::PublicMaterial;
 use fhe_compute::threshold::proof::ReleaseProof;
 use protocol::attestation::{self, fr_to_bytes, IdentitySecret, ProvingKey};
 use protocol::signing::{parse_keys, VerifyingKey};
@@ -229,15 +230,18 @@ async fn main() -> anyhow::Result<()> {
             .await?
             .json()
             .await?;
-            let pk_bytes = check(
-                http.get(format!("{server}{}", material.proving_key_url))
-                    .send()
-                    .await?,
-            )
-            .await?
-            .bytes()
-            .await?;
-            let proving_key = ProvingKey::from_bytes(&pk_bytes)?;
+            let get_bytes = |path: &str| {
+                let request = http.get(format!("{server}{path}"));
+                async move { anyhow::Ok(check(request.send().await?).await?.bytes().await?) }
+            };
+            let proving_key =
+                ProvingKey::from_bytes(&get_bytes(&material.proving_key_url).await?)?;
+            // The public key and CRS, served apart (immutable) and checked
+            // against the hashes the keyholders signed before any use.
+            let public = PublicMaterial {
+                public_key: get_bytes(&material.public_key_url).await?.to_vec(),
+                crs: get_bytes(&material.crs_url).await?.to_vec(),
+            };
             let identity: IdentityView = check(
                 http.get(format!("{server}/api/registry/me"))
                     .bearer_auth(&token)
@@ -268,6 +272,7 @@ async fn main() -> anyhow::Result<()> {
             let submission = tokio::task::spawn_blocking(move || {
                 prepare_contribution(
                     &material,
+                    &public,
                     &proving_key,
                     &secret,
                     &identity,

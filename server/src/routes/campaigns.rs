@@ -5,7 +5,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Bearer};
 use crate::campaigns::{self, CampaignView, ListFilter, NewCampaign, Status};
 use crate::db::{self, PgPool};
 use crate::domain::Role;
@@ -64,22 +64,28 @@ pub async fn create(
 #[get("/api/campaigns")]
 pub async fn list(
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    session: Bearer,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = query.limit.unwrap_or(100);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "limit must be between 1 and 200",
-        ));
-    }
-    let filter = match user.role {
-        Role::Admin => ListFilter::All(query.status),
-        Role::Buyer => ListFilter::Buyer(user.id, query.status),
-        Role::Contributor => ListFilter::Open,
-    };
-    let views = db::with_conn(&pool, move |conn| campaigns::list(conn, filter, limit)).await?;
+    let status = query.status;
+    // The session and the page on one pooled connection.
+    let views = db::with_conn(&pool, move |conn| {
+        let user = session.user(conn)?;
+        if !(1..=200).contains(&limit) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "limit must be between 1 and 200",
+            ));
+        }
+        let filter = match user.role {
+            Role::Admin => ListFilter::All(status),
+            Role::Buyer => ListFilter::Buyer(user.id, status),
+            Role::Contributor => ListFilter::Open,
+        };
+        campaigns::list(conn, filter, limit)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(views))
 }
 
@@ -90,11 +96,15 @@ pub async fn list(
 #[get("/api/campaigns/{id}")]
 pub async fn get(
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    session: Bearer,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let view = db::with_conn(&pool, move |conn| campaigns::get(conn, id)).await?;
+    let (user, view) = db::with_conn(&pool, move |conn| {
+        let user = session.user(conn)?;
+        Ok((user, campaigns::get(conn, id)?))
+    })
+    .await?;
     match view {
         Some(v)
             if user.role == Role::Admin || v.buyer_id == user.id || v.status == Status::Open =>

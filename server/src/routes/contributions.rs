@@ -113,8 +113,6 @@ fn load_material(conn: &mut PgConnection, id: i64) -> Result<CampaignMaterial, A
         schema: parsed.to_raw(),
         schema_version,
         reward,
-        public_key: STANDARD.encode(&public_key_bytes.bytes),
-        crs: STANDARD.encode(&crs_bytes.bytes),
         key_fingerprint: hex::encode(&fp),
         proof_metadata: STANDARD.encode(fhe_compute::keys::proof_metadata(
             id as u64,

@@ -11,7 +11,6 @@ use std::time::Instant;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use cipherpool_tests::*;
-use fhe_compute::keys::PublicMaterial;
 use protocol::attestation::{
     self, fr_from_bytes, fr_to_bytes, IdentitySecret, MerklePath, ProvingKey,
 };
@@ -101,10 +100,7 @@ async fn main() -> anyhow::Result<()> {
         .bytes()
         .await?;
     let proving_key = ProvingKey::from_bytes(&pk_bytes)?;
-    let pm = PublicMaterial {
-        public_key: STANDARD.decode(&material.public_key)?,
-        crs: STANDARD.decode(&material.crs)?,
-    };
+    let pm = fetch_public(&app.client, &app.address, &material).await;
     let (cpk, crs) = (pm.public_key()?, pm.crs()?);
     let meta = STANDARD.decode(&material.proof_metadata)?;
     let schema = CampaignSchema::parse(material.schema.clone())?;

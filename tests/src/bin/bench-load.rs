@@ -361,8 +361,10 @@ async fn real_submission(app: &TestApp, user: &TestUser, id: i64) -> anyhow::Res
         serde_json::from_value(body(app.get("/api/registry/me", Some(&user.token)).await).await)
             .context("identity view")?;
     let record = json!({"sleep_minutes": 420, "exercise_minutes": 35, "region": "north"});
+    let public = fetch_public(&app.client, &app.address, &material).await;
     let sub = prepare_off_thread(
         material,
+        public,
         proving_key,
         secret,
         identity,
