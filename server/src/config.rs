@@ -105,6 +105,11 @@ pub struct Settings {
     /// How long (seconds) after a newer root replaced it a registry root
     /// stays usable for contributions' proofs (the newest always is).
     pub recent_root_secs: i64,
+    /// How long (milliseconds) the list of open campaigns as contributors
+    /// see it may be answered from memory (0: never). Its counters
+    /// (contributions, escrow) may lag by that much; opening, closing,
+    /// suspending or resuming a campaign drops it at once.
+    pub open_list_cache_ms: u64,
     /// Largest contribution request body, in bytes.
     pub max_contribution_bytes: usize,
     /// Directory of the web front end served at `/` (skipped when missing).
@@ -150,6 +155,7 @@ impl Default for Settings {
             keyholder_token: String::new(),
             recent_roots: 1024,
             recent_root_secs: 1800,
+            open_list_cache_ms: 1000,
             max_contribution_bytes: 4 * 1024 * 1024,
             web_dir: "web".into(),
             report_price: 100,
@@ -197,6 +203,7 @@ impl Settings {
             "keyholder_token",
             "recent_roots",
             "recent_root_secs",
+            "open_list_cache_ms",
             "max_contribution_bytes",
             "web_dir",
             "report_price",

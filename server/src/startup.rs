@@ -60,6 +60,9 @@ impl Application {
                     settings.verify_queue,
                 ),
                 material: crate::state::MaterialCache::default(),
+                open_list: crate::state::OpenList::new(std::time::Duration::from_millis(
+                    settings.open_list_cache_ms,
+                )),
             }
         };
         let throttle = web::Data::new(Throttle::new(

@@ -27,6 +27,62 @@ pub struct AppState {
     pub verifications: VerificationGate,
     /// Campaigns' material as served (built once per campaign).
     pub material: MaterialCache,
+    /// The open campaigns as contributors see them, briefly kept.
+    pub open_list: OpenList,
+}
+
+/// The list of open campaigns every contributor gets (`GET /api/campaigns`
+/// with a contributor's session: the same for all of them), kept for at
+/// most `ttl` per page size, so that a crowd of contributors, or a flood,
+/// costs one query per `ttl` beyond each request's session check. A
+/// campaign's opening, closing, suspension or resumption `clear`s it; a
+/// page computed before a `clear` is never stored after it.
+pub struct OpenList {
+    ttl: std::time::Duration,
+    generation: std::sync::atomic::AtomicU64,
+    pages: Mutex<HashMap<i64, (std::time::Instant, actix_web::web::Bytes)>>,
+}
+
+impl OpenList {
+    /// An empty list kept for `ttl` (zero: never kept).
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self {
+            ttl,
+            generation: Default::default(),
+            pages: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The page of at most `limit` campaigns if it is fresh, else the
+    /// generation to hand back to [`OpenList::put`] with a new one.
+    pub fn get(&self, limit: i64) -> Result<actix_web::web::Bytes, u64> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
+        let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        match pages.get(&limit) {
+            Some((at, page)) if at.elapsed() < self.ttl => Ok(page.clone()),
+            _ => Err(generation),
+        }
+    }
+
+    /// Keeps `page`, read from the database after `get` returned
+    /// `generation`, unless the list was cleared since.
+    pub fn put(&self, limit: i64, generation: u64, page: actix_web::web::Bytes) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(std::sync::atomic::Ordering::Acquire) == generation {
+            pages.insert(limit, (std::time::Instant::now(), page));
+        }
+    }
+
+    /// Drops every page: a campaign's status changed.
+    pub fn clear(&self) {
+        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        pages.clear();
+    }
 }
 
 /// Bytes served as they are, with their strong ETag.
@@ -145,5 +201,39 @@ impl VerificationGate {
             .acquire_owned()
             .await
             .map_err(ApiError::internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OpenList;
+    use actix_web::web::Bytes;
+    use std::time::Duration;
+
+    #[test]
+    fn the_open_list_is_kept_per_page_until_it_expires_or_is_cleared() {
+        let list = OpenList::new(Duration::from_millis(200));
+        let generation = list.get(100).unwrap_err();
+        list.put(100, generation, Bytes::from_static(b"[1]"));
+        assert_eq!(list.get(100).unwrap(), Bytes::from_static(b"[1]"));
+        // Another page size is another page.
+        assert!(list.get(10).is_err());
+        // A page read before a clear is not kept after it.
+        let stale = list.get(10).unwrap_err();
+        list.clear();
+        assert!(list.get(100).is_err());
+        list.put(10, stale, Bytes::from_static(b"[]"));
+        assert!(list.get(10).is_err());
+        // Kept no longer than its time.
+        let generation = list.get(100).unwrap_err();
+        list.put(100, generation, Bytes::from_static(b"[2]"));
+        assert!(list.get(100).is_ok());
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(list.get(100).is_err());
+        // A zero time keeps nothing.
+        let never = OpenList::new(Duration::ZERO);
+        let generation = never.get(100).unwrap_err();
+        never.put(100, generation, Bytes::from_static(b"[]"));
+        assert!(never.get(100).is_err());
     }
 }

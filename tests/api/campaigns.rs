@@ -202,6 +202,10 @@ async fn lifecycle_moves_escrow_and_refunds() {
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(body(resp).await["status"], "approved");
+    // Contributors' list (kept in memory for a second) has nothing open
+    // yet; opening the campaign drops the kept list at once.
+    let none = body(app.get("/api/campaigns", Some(&contributor.token)).await).await;
+    assert_eq!(none, json!([]));
     let resp = app
         .post(
             &format!("/api/campaigns/{id}/open"),
@@ -229,6 +233,9 @@ async fn lifecycle_moves_escrow_and_refunds() {
     assert_eq!(closed["campaign"]["escrow_balance"], 0);
     assert_eq!(closed["transfer"]["amount"], 600);
     assert_eq!(app.balance(&buyer).await, 1_000);
+    // Closing drops contributors' kept list at once.
+    let after = body(app.get("/api/campaigns", Some(&contributor.token)).await).await;
+    assert_eq!(after, json!([]));
     app.assert_ledger_consistent(&admin).await;
 }
 
@@ -359,13 +366,24 @@ async fn a_suspended_campaign_resumes_to_the_state_it_was_suspended_from() {
     assert_eq!(suspended["status"], "suspended");
     let resumed = admin_post(format!("/api/admin/campaigns/{id}/resume"), json!({})).await;
     assert_eq!(resumed["status"], "approved", "{resumed}");
-    // Its buyer opens it; suspended while open, it resumes open.
+    // Its buyer opens it; suspended while open, it resumes open. The
+    // contributors' list follows each change at once (it is kept in
+    // memory for a second, and dropped on every change).
+    let contributor = app.user("contributor").await;
+    let listed = || async {
+        let list = body(app.get("/api/campaigns", Some(&contributor.token)).await).await;
+        list.as_array().unwrap().len()
+    };
+    assert_eq!(listed().await, 0);
     assert_eq!(app.open(&buyer, id).await["status"], "open");
+    assert_eq!(listed().await, 1);
     admin_post(
         format!("/api/admin/campaigns/{id}/suspend"),
         json!({"reason": "spam"}),
     )
     .await;
+    assert_eq!(listed().await, 0);
     let resumed = admin_post(format!("/api/admin/campaigns/{id}/resume"), json!({})).await;
     assert_eq!(resumed["status"], "open", "{resumed}");
+    assert_eq!(listed().await, 1);
 }

@@ -11,6 +11,7 @@ use crate::db::{self, PgPool};
 use crate::domain::Role;
 use crate::error::{ApiError, ErrorBody};
 use crate::idempotency::{self, IdempotencyKey};
+use crate::state::AppState;
 use crate::ledger::Transfer;
 
 /// Listing filter.
@@ -64,13 +65,15 @@ pub async fn create(
 #[get("/api/campaigns")]
 pub async fn list(
     pool: web::Data<PgPool>,
+    state: web::Data<AppState>,
     session: Bearer,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = query.limit.unwrap_or(100);
     let status = query.status;
-    // The session and the page on one pooled connection.
-    let views = db::with_conn(&pool, move |conn| {
+    // The session and the page on one pooled connection; contributors'
+    // page (the open campaigns, the same for all) briefly from memory.
+    let page = db::with_conn(&pool, move |conn| {
         let user = session.user(conn)?;
         if !(1..=200).contains(&limit) {
             return Err(ApiError::bad_request(
@@ -83,10 +86,24 @@ pub async fn list(
             Role::Buyer => ListFilter::Buyer(user.id, status),
             Role::Contributor => ListFilter::Open,
         };
-        campaigns::list(conn, filter, limit)
+        let generation = match filter {
+            ListFilter::Open => match state.open_list.get(limit) {
+                Ok(page) => return Ok(page),
+                Err(generation) => Some(generation),
+            },
+            _ => None,
+        };
+        let views = campaigns::list(conn, filter, limit)?;
+        let page = web::Bytes::from(serde_json::to_vec(&views).map_err(ApiError::internal)?);
+        if let Some(generation) = generation {
+            state.open_list.put(limit, generation, page.clone());
+        }
+        Ok(page)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(views))
+    Ok(HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(page))
 }
 
 /// Read one campaign (its buyer, an admin, or anyone while it is open).
@@ -155,6 +172,7 @@ pub async fn submit(
 #[post("/api/campaigns/{id}/open")]
 pub async fn open(
     pool: web::Data<PgPool>,
+    state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
@@ -164,6 +182,7 @@ pub async fn open(
         campaigns::open(conn, user.id, id)
     })
     .await?;
+    state.open_list.clear();
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -176,6 +195,7 @@ pub async fn open(
 pub async fn close(
     req: HttpRequest,
     pool: web::Data<PgPool>,
+    state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
@@ -184,7 +204,7 @@ pub async fn close(
     let hash = idempotency::request_hash(&req, &serde_json::Value::Null);
     let id = path.into_inner();
     let (caller, is_admin) = (user.id, user.role == Role::Admin);
-    idempotency::run_once(&pool, "close_campaign", user.id, key, hash, move |conn| {
+    let answer = idempotency::run_once(&pool, "close_campaign", user.id, key, hash, move |conn| {
         let (campaign, transfer) = campaigns::close(conn, caller, is_admin, id)?;
         if is_admin {
             crate::audit::record(
@@ -200,5 +220,7 @@ pub async fn close(
             json(&CampaignWithTransfer { campaign, transfer })?,
         ))
     })
-    .await
+    .await;
+    state.open_list.clear();
+    answer
 }

@@ -478,13 +478,14 @@ pub async fn quality(
 #[post("/api/admin/campaigns/{id}/suspend")]
 pub async fn suspend_campaign(
     pool: web::Data<PgPool>,
+    state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i64>,
     body: web::Json<SuspendRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
     let reason = super::required_reason(&body.into_inner().reason, "suspension")?;
-    campaign_suspension(&pool, user.id, path.into_inner(), Some(reason)).await
+    campaign_suspension(&pool, &state, user.id, path.into_inner(), Some(reason)).await
 }
 
 /// Resume a suspended campaign (admin): open again.
@@ -495,15 +496,17 @@ pub async fn suspend_campaign(
 #[post("/api/admin/campaigns/{id}/resume")]
 pub async fn resume_campaign(
     pool: web::Data<PgPool>,
+    state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
-    campaign_suspension(&pool, user.id, path.into_inner(), None).await
+    campaign_suspension(&pool, &state, user.id, path.into_inner(), None).await
 }
 
 async fn campaign_suspension(
     pool: &PgPool,
+    state: &AppState,
     admin: i64,
     id: i64,
     reason: Option<String>,
@@ -524,5 +527,6 @@ async fn campaign_suspension(
         Ok(v)
     })
     .await?;
+    state.open_list.clear();
     Ok(HttpResponse::Ok().json(view))
 }
