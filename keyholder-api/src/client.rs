@@ -11,15 +11,15 @@ use protocol::CampaignSchema;
 use fhe_compute::threshold::combine;
 use fhe_compute::threshold::proof::{ReleaseHeader, ReleaseProof, SignedShare};
 use futures::future::join_all;
-use sha2::{Digest, Sha256};
 use protocol::signing::{
     parse_key, verify_one, KeyholderSignature, MaterialStatement, SignedTerms,
 };
+use sha2::{Digest, Sha256};
 
 use crate::{
     AttestationKeys, DecryptRequest, DecryptResponse, KeyTerms, KeyholderIdentity, KeysRequest,
-    KeysResponse, NoiseResponse, RegistryLeaves, RegistryRevocation, RegistryState, ReleaseRequest, ReleaseResponse,
-    Released,
+    KeysResponse, NoiseResponse, RegistryLeaves, RegistryRevocation, RegistryState, ReleaseRequest,
+    ReleaseResponse, Released,
 };
 
 /// The attestation circuit's keys, as every keyholder vouched for them.
@@ -350,12 +350,12 @@ fn first_error<T>(results: Vec<Result<T, CallError>>) -> Result<Vec<T>, CallErro
         match r {
             Ok(v) => ok.push(v),
             Err(e) => {
-                let better = match (&error, &e) {
-                    (None, _) => true,
-                    (Some(CallError::Unavailable(_)), CallError::Refused { .. })
-                    | (Some(CallError::Unavailable(_)), CallError::Unauthorized) => true,
-                    _ => false,
-                };
+                let better = matches!(
+                    (&error, &e),
+                    (None, _)
+                        | (Some(CallError::Unavailable(_)), CallError::Refused { .. })
+                        | (Some(CallError::Unavailable(_)), CallError::Unauthorized)
+                );
                 if better {
                     error = Some(e);
                 }

@@ -41,8 +41,7 @@ use base64::Engine;
 use fhe_compute::keys::{crs_bits, PublicMaterial, CRS_LIMIT};
 use keyholder_api::{
     AttestationKeys, DecryptRequest, KeyholderIdentity, KeysRequest, KeysResponse, RegistryLeaves,
-    RegistryRevocation,
-    RegistryState, ReleaseRequest,
+    RegistryRevocation, RegistryState, ReleaseRequest,
 };
 use protocol::signing::{sign, MaterialStatement, SignedTerms, SigningKey};
 use sha2::{Digest, Sha256};

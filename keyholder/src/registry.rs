@@ -25,9 +25,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use protocol::attestation::{
-    fr_from_bytes, fr_to_bytes, Fr, MerkleTree, VerifyingKey, EMPTY_LEAF,
-};
+use protocol::attestation::{fr_from_bytes, fr_to_bytes, Fr, MerkleTree, VerifyingKey, EMPTY_LEAF};
 
 use crate::store::{KeyStore, RevocationRecord, StoreError};
 

@@ -19,6 +19,10 @@ use sha2::Digest;
 
 use crate::terms::{CampaignTerms, TermsError};
 
+/// A job's prepared first round as stored: `prepared.json`,
+/// `aggregate.bin` and `noise.bin`.
+pub type PreparedFiles = (Vec<u8>, Vec<u8>, Vec<u8>);
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -417,12 +421,8 @@ impl KeyStore {
     }
 
     /// A job's first-round state: what was verified and the noise answered
-    /// (`prepared.json`, `aggregate.bin`, `noise.bin`).
-    pub fn prepared(
-        &self,
-        campaign: u64,
-        job: u64,
-    ) -> Result<Option<(Vec<u8>, Vec<u8>, Vec<u8>)>, StoreError> {
+    /// (`prepared.json`, `aggregate.bin`, `noise.bin`, in that order).
+    pub fn prepared(&self, campaign: u64, job: u64) -> Result<Option<PreparedFiles>, StoreError> {
         let dir = self.prepared_dir(campaign, job);
         if !dir.join("complete").exists() {
             return Ok(None);

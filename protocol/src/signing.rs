@@ -100,12 +100,22 @@ pub fn verify_all(
     Ok(())
 }
 
+/// A signature that is not hex, not 64 bytes, or not `key`'s over the
+/// message ([`verify_one`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the signature does not verify")]
+pub struct BadSignature;
+
 /// Checks one hex signature of `message` by `key`.
-pub fn verify_one(message: &[u8], signature_hex: &str, key: &VerifyingKey) -> Result<(), ()> {
-    let bytes = hex::decode(signature_hex).map_err(|_| ())?;
-    let arr: [u8; 64] = bytes.as_slice().try_into().map_err(|_| ())?;
+pub fn verify_one(
+    message: &[u8],
+    signature_hex: &str,
+    key: &VerifyingKey,
+) -> Result<(), BadSignature> {
+    let bytes = hex::decode(signature_hex).map_err(|_| BadSignature)?;
+    let arr: [u8; 64] = bytes.as_slice().try_into().map_err(|_| BadSignature)?;
     key.verify_strict(message, &Signature::from_bytes(&arr))
-        .map_err(|_| ())
+        .map_err(|_| BadSignature)
 }
 
 /// A campaign's release terms as the keyholders fixed and signed them.

@@ -8,9 +8,7 @@ use std::sync::Mutex;
 
 use diesel::prelude::*;
 use keyholder_api::{CallError, Keyholders};
-use protocol::attestation::{
-    fr_from_bytes, fr_to_bytes, Fr, MerklePath, MerkleTree, EMPTY_LEAF,
-};
+use protocol::attestation::{fr_from_bytes, fr_to_bytes, Fr, MerklePath, MerkleTree, EMPTY_LEAF};
 
 use crate::db::{self, PgPool};
 use crate::error::ApiError;

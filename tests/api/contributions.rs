@@ -5,9 +5,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use cipherpool_tests::*;
 use diesel::prelude::*;
+use fhe_compute::PublicMaterial;
 use protocol::attestation::{self, fr_to_bytes, IdentitySecret, MerkleTree, ProvingKey};
 use protocol::signing::VerifyingKey;
-use fhe_compute::PublicMaterial;
 use protocol::wire::{IdentityView, Material, Submission};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -504,7 +504,12 @@ async fn material_is_cache_friendly_and_only_for_open_campaigns() {
     // SHA-256 (named in the JSON) as strong ETags; the JSON itself small.
     assert!(w.material.public_key_url.ends_with("/material/public-key"));
     assert!(w.material.crs_url.ends_with("/material/crs"));
-    let json_len = get(json_path.clone(), None).await.bytes().await.unwrap().len();
+    let json_len = get(json_path.clone(), None)
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .len();
     assert!(json_len < 16 * 1024, "material JSON of {json_len} bytes");
     for (url, sha, fetched) in [
         (
@@ -1313,6 +1318,9 @@ async fn a_suspended_contributors_leaf_is_revoked_and_restored_when_lifted() {
         wallet: a.wallet,
     };
     let after = w.prepare(&a, rec(20, 3, "bike")).await;
-    assert_eq!(w.submit(&to_value(&after)).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        w.submit(&to_value(&after)).await.status(),
+        StatusCode::CREATED
+    );
     assert_eq!(w.stored().await, 2);
 }

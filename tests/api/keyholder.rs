@@ -322,7 +322,12 @@ async fn the_keyholder_keeps_its_own_registry_and_the_dealt_attestation_keys() {
             .unwrap()
             .root(),
     ));
-    let r: serde_json::Value = revoke(1, leaf(2), true).await.unwrap().json().await.unwrap();
+    let r: serde_json::Value = revoke(1, leaf(2), true)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r, json!({"leaf_count": 4, "root": without_2}));
     assert_error(
         revoke(0, leaf(2), true).await.unwrap(),
@@ -336,7 +341,12 @@ async fn the_keyholder_keeps_its_own_registry_and_the_dealt_attestation_keys() {
         "registry_gap",
     )
     .await;
-    let r: serde_json::Value = revoke(1, leaf(2), false).await.unwrap().json().await.unwrap();
+    let r: serde_json::Value = revoke(1, leaf(2), false)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r, json!({"leaf_count": 4, "root": root(4)}));
     let r = http
         .post(format!("{kh}/registry/revocations"))

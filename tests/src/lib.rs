@@ -572,6 +572,7 @@ pub async fn fetch_public(
 
 /// The client's `prepare_contribution` (encode, encrypt + zk-pok,
 /// Groth16) on the blocking pool, as a test's contributor runs it.
+#[allow(clippy::too_many_arguments)]
 pub async fn prepare_off_thread(
     material: protocol::wire::Material,
     public: fhe_compute::PublicMaterial,

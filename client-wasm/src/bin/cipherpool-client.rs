@@ -234,8 +234,7 @@ async fn main() -> anyhow::Result<()> {
                 let request = http.get(format!("{server}{path}"));
                 async move { anyhow::Ok(check(request.send().await?).await?.bytes().await?) }
             };
-            let proving_key =
-                ProvingKey::from_bytes(&get_bytes(&material.proving_key_url).await?)?;
+            let proving_key = ProvingKey::from_bytes(&get_bytes(&material.proving_key_url).await?)?;
             // The public key and CRS, served apart (immutable) and checked
             // against the hashes the keyholders signed before any use.
             let public = PublicMaterial {

@@ -335,10 +335,9 @@ mod tests {
         let mut tree = MerkleTree::from_leaves((0..9).map(leaf)).unwrap();
         let before = tree.root();
         tree.set(4, EMPTY_LEAF).unwrap();
-        let without = MerkleTree::from_leaves(
-            (0..9).map(|i| if i == 4 { EMPTY_LEAF } else { leaf(i) }),
-        )
-        .unwrap();
+        let without =
+            MerkleTree::from_leaves((0..9).map(|i| if i == 4 { EMPTY_LEAF } else { leaf(i) }))
+                .unwrap();
         assert_eq!(tree, without);
         assert_ne!(tree.root(), before);
         // Others' paths verify under the new root; the revoked one does not.

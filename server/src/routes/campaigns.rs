@@ -11,8 +11,8 @@ use crate::db::{self, PgPool};
 use crate::domain::Role;
 use crate::error::{ApiError, ErrorBody};
 use crate::idempotency::{self, IdempotencyKey};
-use crate::state::AppState;
 use crate::ledger::Transfer;
+use crate::state::AppState;
 
 /// Listing filter.
 #[derive(Debug, Deserialize, IntoParams)]

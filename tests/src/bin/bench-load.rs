@@ -405,7 +405,8 @@ fn corrupt_proof(sub: &mut Value) -> anyhow::Result<&'static str> {
         p.copy_within(96..128, 0);
         p[96..].copy_from_slice(&a);
     };
-    let candidates: [(&'static str, &dyn Fn(&mut Vec<u8>)); 3] = [
+    type Tamper<'a> = (&'static str, &'a dyn Fn(&mut Vec<u8>));
+    let candidates: [Tamper; 3] = [
         ("A negated (y-sign flag of A flipped)", &negate_a),
         ("C negated (y-sign flag of C flipped)", &negate_c),
         ("A and C swapped", &swap_a_c),
