@@ -50,7 +50,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::config::KeyholderSettings;
 use crate::error::{self, KeyholderError};
-use crate::registry::{Eligibility, RegistryError};
+use crate::registry::{Eligibility, Registry, RegistryError};
 use crate::release::{self, NoiseMode};
 use crate::store::{KeySetInfo, KeyStore};
 use crate::terms::CampaignTerms;
@@ -383,30 +383,47 @@ async fn registry_revocations(
 ) -> Result<HttpResponse, KeyholderError> {
     authorize(&req, &state)?;
     let body = body.into_inner();
-    let commitment = hex::decode(&body.commitment)
+    let commitment = commitment_bytes(&body.commitment).ok_or_else(|| {
+        KeyholderError::bad_request("invalid_leaf", "the commitment is not 64 hex characters")
+    })?;
+    let answer = change_registry(&state, move |registry, store| {
+        registry.set_revoked(store, body.index, &commitment, body.revoked)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// A leaf commitment from its hex form (32 bytes), or `None`.
+fn commitment_bytes(hex_str: &str) -> Option<[u8; 32]> {
+    hex::decode(hex_str)
         .ok()
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| {
-            KeyholderError::bad_request("invalid_leaf", "the commitment is not 64 hex characters")
-        })?;
+}
+
+/// Applies `change` to the registry under its lock, off the executor, and
+/// answers the registry's state after it.
+async fn change_registry<F>(
+    state: &web::Data<Arc<State>>,
+    change: F,
+) -> Result<RegistryState, KeyholderError>
+where
+    F: FnOnce(&mut Registry, &KeyStore) -> Result<(), RegistryError> + Send + 'static,
+{
     let state = state.get_ref().clone();
-    let answer = web::block(move || -> Result<RegistryState, KeyholderError> {
+    web::block(move || -> Result<RegistryState, KeyholderError> {
         let mut registry = state
             .eligibility
             .registry
             .lock()
             .map_err(|_| KeyholderError::internal("registry lock poisoned"))?;
-        registry
-            .set_revoked(&state.store, body.index, &commitment, body.revoked)
-            .map_err(registry_error)?;
+        change(&mut registry, &state.store).map_err(registry_error)?;
         Ok(RegistryState {
             leaf_count: registry.len(),
             root: hex::encode(protocol::attestation::fr_to_bytes(&registry.root())),
         })
     })
     .await
-    .map_err(KeyholderError::internal)??;
-    Ok(HttpResponse::Ok().json(answer))
+    .map_err(KeyholderError::internal)?
 }
 
 /// Most commitments one registry push may carry.
@@ -430,32 +447,15 @@ async fn registry_leaves(
     let leaves = body
         .commitments
         .iter()
-        .map(|c| {
-            hex::decode(c)
-                .ok()
-                .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        })
+        .map(|c| commitment_bytes(c))
         .collect::<Option<Vec<[u8; 32]>>>()
         .ok_or_else(|| {
             KeyholderError::bad_request("invalid_leaf", "a commitment is not 64 hex characters")
         })?;
-    let state = state.get_ref().clone();
-    let answer = web::block(move || -> Result<RegistryState, KeyholderError> {
-        let mut registry = state
-            .eligibility
-            .registry
-            .lock()
-            .map_err(|_| KeyholderError::internal("registry lock poisoned"))?;
-        registry
-            .append(&state.store, body.first_index, &leaves)
-            .map_err(registry_error)?;
-        Ok(RegistryState {
-            leaf_count: registry.len(),
-            root: hex::encode(protocol::attestation::fr_to_bytes(&registry.root())),
-        })
+    let answer = change_registry(&state, move |registry, store| {
+        registry.append(store, body.first_index, &leaves)
     })
-    .await
-    .map_err(KeyholderError::internal)??;
+    .await?;
     Ok(HttpResponse::Ok().json(answer))
 }
 

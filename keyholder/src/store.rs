@@ -479,21 +479,28 @@ impl KeyStore {
     /// Appends leaves to the registry file after the `held` it already
     /// holds (a torn tail beyond them is cut first), synced to disk.
     pub fn append_registry_leaves(&self, held: u64, leaves: &[[u8; 32]]) -> Result<(), StoreError> {
-        let path = self.root.join("registry.bin");
+        let mut buf = Vec::with_capacity(leaves.len() * 32);
+        for leaf in leaves {
+            buf.extend_from_slice(leaf);
+        }
+        self.append_records("registry.bin", held * 32, &buf)
+    }
+
+    /// Appends `bytes` to `<root>/<name>` after its first `keep` bytes (a
+    /// torn tail beyond them is cut first), synced to disk, the directory
+    /// too when the file is new.
+    fn append_records(&self, name: &str, keep: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        let path = self.root.join(name);
         let created = !path.exists();
         let mut f = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)?;
-        f.set_len(held * 32)?;
+        f.set_len(keep)?;
         use std::io::Seek;
         f.seek(std::io::SeekFrom::End(0))?;
-        let mut buf = Vec::with_capacity(leaves.len() * 32);
-        for leaf in leaves {
-            buf.extend_from_slice(leaf);
-        }
-        f.write_all(&buf)?;
+        f.write_all(bytes)?;
         f.sync_all()?;
         if created {
             sync_dir(&self.root)?;
@@ -523,22 +530,11 @@ impl KeyStore {
         held: u64,
         record: &RevocationRecord,
     ) -> Result<(), StoreError> {
-        let path = self.root.join(REVOCATIONS_FILE);
-        let created = !path.exists();
-        let mut f = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)?;
-        f.set_len(held * REVOCATION_RECORD as u64)?;
-        use std::io::Seek;
-        f.seek(std::io::SeekFrom::End(0))?;
-        f.write_all(&record.to_bytes())?;
-        f.sync_all()?;
-        if created {
-            sync_dir(&self.root)?;
-        }
-        Ok(())
+        self.append_records(
+            REVOCATIONS_FILE,
+            held * REVOCATION_RECORD as u64,
+            &record.to_bytes(),
+        )
     }
 
     /// Appends one line to the decryption log (`<root>/decryptions.log`, JSON
