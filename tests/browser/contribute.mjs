@@ -1,6 +1,7 @@
 // Drives web/contribute.html in Debian's headless Chromium: create a new
 // contributor account (a guessable password is refused first), sign it in
-// and out, then sign in as EMAIL, fill the
+// and out while its identity check is held, then sign in as EMAIL (the held
+// check's late answer must leave that session alone), fill the
 // record, encrypt + prove in the page's wasm worker, submit, and wait for the
 // receipt; with WITHDRAW set, then request a withdrawal from the wallet
 // section (an empty address is refused in the page first) and wait for it to
@@ -58,6 +59,21 @@ try {
   }
   if (!(await page.locator('#session').isHidden())) throw new Error('a refused registration signed in');
   log('weak password refused:', refused.text);
+  // The new account's identity check is held at the page's door until the
+  // next account has signed in: its late answer (a 401, that session having
+  // ended) must not sign the newer session out nor touch its identity.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let holding = true;
+  let onHeld;
+  const gotHeld = new Promise((resolve) => { onHeld = resolve; });
+  await page.route('**/api/registry/me', async (route) => {
+    if (!holding) return route.continue();
+    holding = false;
+    onHeld(route.request());
+    await held;
+    await route.continue();
+  });
   await page.locator('#register-email').fill(registered);
   await page.locator('#register-password').fill('quiet-meadow-42-ember');
   await page.locator('#register-submit').click();
@@ -67,25 +83,31 @@ try {
     return !document.getElementById('session').hidden && document.getElementById('session-email').textContent === email;
   }, registered, { timeout: 30_000 });
   if (!(await page.locator('#register-box').isHidden())) throw new Error('the registration form is still shown after sign-in');
-  // Let the new account's identity check finish before signing out.
-  await page.waitForFunction(() => document.getElementById('identity-status').textContent
-    || document.getElementById('identity-error').textContent, null, { timeout: 60_000 });
+  // Sign out while its identity check is still waiting for the server.
+  const stale = await gotHeld;
   log('registered and signed in as', registered);
   await page.locator('#logout-button').click();
   await page.locator('#login-form').waitFor({ state: 'visible' });
   await page.locator('#register-box').waitFor({ state: 'visible' });
 
-  // Sign in.
+  // Sign in; then let the old session's identity check have its answer.
   await page.getByLabel('E-mail', { exact: true }).fill(EMAIL);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#session').waitFor({ state: 'visible' });
+  const staleAnswer = page.waitForResponse((r) => r.request() === stale);
+  release();
+  log(`the signed-out session's identity check was answered ${(await staleAnswer).status()}`);
   await page.waitForFunction(() => {
     const s = document.getElementById('identity-status').textContent;
     const e = document.getElementById('identity-error').textContent;
     if (e) throw new Error(`identity: ${e}`);
     return /registered/.test(s);
   }, null, { timeout: 60_000 });
+  await page.unroute('**/api/registry/me');
+  if (await page.locator('#session').isHidden() || await page.locator('#session-email').textContent() !== EMAIL) {
+    throw new Error('the signed-out session\'s late answer signed the new session out');
+  }
   log('signed in:', await page.locator('#identity-status').textContent());
 
   // The campaign loaded from ?campaign= and the form was generated from its schema.

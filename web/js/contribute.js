@@ -125,32 +125,44 @@ const shortDate = (s) => fmtDate(s, dateFormat);
 
 // --- sign-in and identity -------------------------------------------------------
 
-async function ensureIdentity() {
+/**
+ * Checks (or creates and registers) this account's contributor identity and
+ * loads the wallet. Answers nothing when the session of generation `gen` ended
+ * meanwhile: a newer session's page is not touched.
+ */
+async function ensureIdentity(gen) {
+  const userId = session.user.id;
   $('identity-error').textContent = '';
   $('identity-status').textContent = 'Checking your contributor identity…';
-  let secret = await loadSecret(session.user.id);
+  let secret = await loadSecret(userId);
   let registered = null;
   try {
     registered = await api('GET', '/api/registry/me');
   } catch (err) {
     if (err.status !== 404) throw err;
   }
+  let status;
   if (!registered) {
+    if (gen !== generation) return;
     if (!secret) {
       secret = await wasm('newIdentitySecret', []);
-      await saveSecret(session.user.id, secret);
+      await saveSecret(userId, secret);
     }
     const commitment = await wasm('identityCommitment', [secret]);
+    if (gen !== generation) return;
     await api('POST', '/api/registry/identities', { body: { commitment } });
     registered = await api('GET', '/api/registry/me');
-    $('identity-status').textContent = 'A new contributor identity was created on this device and registered.';
+    status = 'A new contributor identity was created on this device and registered.';
   } else if (!secret || (await wasm('identityCommitment', [secret])) !== registered.commitment) {
     throw new Error('This account registered its identity from another device or browser; its secret is not stored here, so it cannot contribute from this browser.');
   } else {
-    $('identity-status').textContent = 'Your contributor identity is registered; its secret stays on this device.';
+    status = 'Your contributor identity is registered; its secret stays on this device.';
   }
+  const loaded = await api('GET', '/api/wallet');
+  if (gen !== generation) return;
+  $('identity-status').textContent = status;
   identity = registered;
-  wallet = await api('GET', '/api/wallet');
+  wallet = loaded;
 }
 
 async function afterSignIn() {
@@ -159,14 +171,19 @@ async function afterSignIn() {
   show($('session'));
   show($('wallet-section'));
   $('session-email').textContent = session.user.email;
+  // Signing out meanwhile ends this session's work: its late answers (a 401
+  // once the session is gone, above all) must not sign out or fill in a newer one.
+  const gen = generation;
   try {
-    await ensureIdentity();
+    await ensureIdentity(gen);
   } catch (err) {
+    if (gen !== generation) return;
     if (err.status === 401) return signOut();
     identity = null;
     $('identity-status').textContent = '';
     $('identity-error').textContent = err.message;
   }
+  if (gen !== generation) return;
   updateReady();
   if (!session) return;
   loadCampaignList();
@@ -199,18 +216,22 @@ async function signIn(email, password) {
   $('email').value = email;
   $('login-error').textContent = '';
   $('login-button').disabled = true;
+  let resp;
   try {
     session = null;
-    const resp = await api('POST', '/api/auth/login', { body: { email, password } });
-    session = { token: resp.token, user: resp.user };
-    await sessionStore.set(TOKEN_KEY, JSON.stringify(session));
-    $('password').value = '';
-    await afterSignIn();
+    resp = await api('POST', '/api/auth/login', { body: { email, password } });
   } catch (err) {
     $('login-error').textContent = err.message;
+    return;
   } finally {
+    // Enabled again once the server answered: the session's identity check
+    // may outlive the session, and the form must work after signing out.
     $('login-button').disabled = false;
   }
+  session = { token: resp.token, user: resp.user };
+  await sessionStore.set(TOKEN_KEY, JSON.stringify(session));
+  $('password').value = '';
+  await afterSignIn();
 }
 
 $('login-form').addEventListener('submit', (event) => {
