@@ -8,6 +8,7 @@ mod campaigns;
 mod cli;
 mod contributions;
 mod crates;
+mod decoders;
 mod e2e;
 mod keyholder;
 mod ledger;

@@ -2,6 +2,8 @@
 //! per test in the one local PostgreSQL cluster started by `scripts/pg`, the
 //! server spawned on a random port, and small HTTP helpers.
 
+pub mod fuzz;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -600,6 +602,117 @@ pub async fn prepare_off_thread(
     .expect("join")
 }
 
+/// What a client fetches before it contributes to a campaign: the signed
+/// material, its public key and CRS, the attestation proving key, and the
+/// keyholders' signing keys it pins.
+#[derive(Clone)]
+pub struct ClientMaterial {
+    /// `GET /api/campaigns/{id}/material`.
+    pub material: protocol::wire::Material,
+    /// The bytes behind `public_key_url` and `crs_url`.
+    pub public: fhe_compute::PublicMaterial,
+    /// `GET /api/attestation/proving-key`.
+    pub proving_key: protocol::attestation::ProvingKey,
+    /// The keyholders' material-signing keys.
+    pub pinned: Vec<protocol::signing::VerifyingKey>,
+}
+
+async fn get_bytes(http: &reqwest::Client, url: String, token: Option<&str>) -> Vec<u8> {
+    let mut r = http.get(url);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    let resp = r.send().await.expect("request");
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.bytes().await.expect("body").to_vec()
+}
+
+/// Fetches [`ClientMaterial`] for `campaign` from the server at `base`.
+pub async fn client_material(http: &reqwest::Client, base: &str, campaign: i64) -> ClientMaterial {
+    let material: protocol::wire::Material = serde_json::from_slice(
+        &get_bytes(
+            http,
+            format!("{base}/api/campaigns/{campaign}/material"),
+            None,
+        )
+        .await,
+    )
+    .expect("material");
+    let proving_key = protocol::attestation::ProvingKey::from_bytes(
+        &get_bytes(http, format!("{base}/api/attestation/proving-key"), None).await,
+    )
+    .expect("proving key");
+    let public = fetch_public(http, base, &material).await;
+    let pinned = keyholder_keys(base).await;
+    ClientMaterial {
+        material,
+        public,
+        proving_key,
+        pinned,
+    }
+}
+
+/// A new contributor account registers an identity, then prepares (encodes,
+/// encrypts and proves: zk-pok + Groth16) `record` as the client does,
+/// paid to its wallet. Nothing is submitted.
+pub async fn new_contributor_submission(
+    http: &reqwest::Client,
+    base: &str,
+    m: &ClientMaterial,
+    record: &Value,
+) -> protocol::wire::Submission {
+    use protocol::attestation::{self, fr_to_bytes, IdentitySecret};
+    use protocol::wire::IdentityView;
+    let email = unique_email("contributor");
+    let r = http
+        .post(format!("{base}/api/auth/register"))
+        .json(&json!({"email": email, "password": GOOD_PASSWORD, "role": "contributor"}))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let login: Value = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"email": email, "password": GOOD_PASSWORD}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("login body");
+    let token = login["token"].as_str().expect("token").to_string();
+    let secret = IdentitySecret::random(&mut rand::rngs::OsRng);
+    let commitment = hex::encode(fr_to_bytes(&attestation::commitment(&secret)));
+    let r = http
+        .post(format!("{base}/api/registry/identities"))
+        .bearer_auth(&token)
+        .json(&json!({"commitment": commitment}))
+        .send()
+        .await
+        .expect("identity");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let wallet: Value =
+        serde_json::from_slice(&get_bytes(http, format!("{base}/api/wallet"), Some(&token)).await)
+            .expect("wallet");
+    let wallet = wallet["account_id"].as_i64().expect("wallet") as u64;
+    let identity: IdentityView = serde_json::from_slice(
+        &get_bytes(http, format!("{base}/api/registry/me"), Some(&token)).await,
+    )
+    .expect("identity view");
+    prepare_off_thread(
+        m.material.clone(),
+        m.public.clone(),
+        m.proving_key.clone(),
+        secret,
+        identity,
+        record.clone(),
+        wallet,
+        m.pinned.clone(),
+    )
+    .await
+    .expect("prepare")
+}
+
 /// Contributes records to an open campaign the way the client does: for each
 /// record a new contributor account registers an identity, then the record is
 /// encoded, encrypted and proven (zk-pok + Groth16) and submitted. `base` is
@@ -610,76 +723,10 @@ pub async fn contribute_records(
     campaign: i64,
     records: &[Value],
 ) -> Vec<Value> {
-    use protocol::attestation::{self, fr_to_bytes, IdentitySecret, ProvingKey};
-    use protocol::wire::{IdentityView, Material};
-    let get = |path: String, token: Option<String>| {
-        let http = http.clone();
-        let url = format!("{base}{path}");
-        async move {
-            let mut r = http.get(url);
-            if let Some(t) = token {
-                r = r.bearer_auth(t);
-            }
-            let resp = r.send().await.expect("request");
-            assert_eq!(resp.status(), StatusCode::OK);
-            resp.bytes().await.expect("body").to_vec()
-        }
-    };
-    let material: Material =
-        serde_json::from_slice(&get(format!("/api/campaigns/{campaign}/material"), None).await)
-            .expect("material");
-    let pk = ProvingKey::from_bytes(&get("/api/attestation/proving-key".into(), None).await)
-        .expect("proving key");
-    let public = fetch_public(http, base, &material).await;
-    let pinned = keyholder_keys(base).await;
+    let m = client_material(http, base, campaign).await;
     let mut receipts = Vec::new();
     for record in records {
-        let email = unique_email("contributor");
-        let r = http
-            .post(format!("{base}/api/auth/register"))
-            .json(&json!({"email": email, "password": GOOD_PASSWORD, "role": "contributor"}))
-            .send()
-            .await
-            .expect("register");
-        assert_eq!(r.status(), StatusCode::ACCEPTED);
-        let login: Value = http
-            .post(format!("{base}/api/auth/login"))
-            .json(&json!({"email": email, "password": GOOD_PASSWORD}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("login body");
-        let token = login["token"].as_str().expect("token").to_string();
-        let secret = IdentitySecret::random(&mut rand::rngs::OsRng);
-        let commitment = hex::encode(fr_to_bytes(&attestation::commitment(&secret)));
-        let r = http
-            .post(format!("{base}/api/registry/identities"))
-            .bearer_auth(&token)
-            .json(&json!({"commitment": commitment}))
-            .send()
-            .await
-            .expect("identity");
-        assert_eq!(r.status(), StatusCode::CREATED);
-        let wallet: Value =
-            serde_json::from_slice(&get("/api/wallet".into(), Some(token.clone())).await).unwrap();
-        let wallet = wallet["account_id"].as_i64().expect("wallet") as u64;
-        let identity: IdentityView =
-            serde_json::from_slice(&get("/api/registry/me".into(), Some(token.clone())).await)
-                .expect("identity view");
-        let submission = prepare_off_thread(
-            material.clone(),
-            public.clone(),
-            pk.clone(),
-            secret,
-            identity,
-            record.clone(),
-            wallet,
-            pinned.clone(),
-        )
-        .await
-        .expect("prepare");
+        let submission = new_contributor_submission(http, base, &m, record).await;
         let r = http
             .post(format!("{base}/api/campaigns/{campaign}/contributions"))
             .json(&submission)
