@@ -14,6 +14,7 @@ use futures::future::join_all;
 use protocol::signing::{
     parse_key, verify_one, KeyholderSignature, MaterialStatement, SignedTerms,
 };
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -138,21 +139,12 @@ pub trait Keyholders: Send + Sync {
     ) -> Result<RegistryState, CallError>;
 }
 
-/// HTTP client of one keyholder.
-#[derive(Clone)]
+/// HTTP client of one keyholder (`Debug` redacts the token).
+#[derive(Debug, Clone)]
 pub struct KeyholderClient {
     base: String,
-    token: String,
+    token: SecretString,
     http: reqwest::Client,
-}
-
-impl std::fmt::Debug for KeyholderClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyholderClient")
-            .field("base", &self.base)
-            .field("token", &"[redacted]")
-            .finish()
-    }
 }
 
 impl KeyholderClient {
@@ -160,7 +152,7 @@ impl KeyholderClient {
     pub fn new(base: &str, token: &str) -> Self {
         Self {
             base: base.trim_end_matches('/').to_string(),
-            token: token.to_string(),
+            token: token.into(),
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(600))
                 .build()
@@ -173,7 +165,7 @@ impl KeyholderClient {
     /// anything else retryable.
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, CallError> {
         let resp = req
-            .bearer_auth(&self.token)
+            .bearer_auth(self.token.expose_secret())
             .send()
             .await
             .map_err(CallError::unavailable)?;

@@ -44,6 +44,7 @@ use keyholder_api::{
     RegistryRevocation, RegistryState, ReleaseRequest,
 };
 use protocol::signing::{sign, MaterialStatement, SignedTerms, SigningKey};
+use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tracing_actix_web::TracingLogger;
@@ -507,7 +508,7 @@ impl Keyholder {
     }
 
     fn build_with(settings: &KeyholderSettings, noise: NoiseMode) -> anyhow::Result<Self> {
-        if settings.token.len() < 16 {
+        if settings.token.expose_secret().len() < 16 {
             anyhow::bail!(
                 "the keyholder token must have at least 16 characters (CIPHERPOOL_KEYHOLDER_TOKEN)"
             );
@@ -535,7 +536,7 @@ impl Keyholder {
         );
         let state = Arc::new(State {
             store,
-            token_hash: Sha256::digest(settings.token.as_bytes()).into(),
+            token_hash: Sha256::digest(settings.token.expose_secret().as_bytes()).into(),
             keygen: Mutex::new(()),
             releases: Mutex::new(()),
             noise,

@@ -4,22 +4,31 @@ use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
-use secrecy::SecretBox;
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use serde::Serializer;
 use serde::{Deserialize, Serialize};
 
 use crate::store::KekSource;
 
-/// Keyholder settings.
-#[derive(Clone, Serialize, Deserialize)]
+/// Writes a secret as itself. Only [`KeyholderSettings::load`] serializes
+/// settings (figment's defaults, whose secrets are empty); `Debug` redacts them.
+fn expose<S: Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(secret.expose_secret())
+}
+
+/// Keyholder settings (`Debug` redacts the token and the KEK).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KeyholderSettings {
     /// Address the keyholder listens on.
     pub listen: String,
     /// Directory holding the campaign keys.
     pub data_dir: PathBuf,
     /// Bearer token the server must present (shared secret, ≥ 16 characters).
-    pub token: String,
+    #[serde(serialize_with = "expose")]
+    pub token: SecretString,
     /// Key-encryption key for client keys at rest, 64 hex characters.
-    pub kek_hex: String,
+    #[serde(serialize_with = "expose")]
+    pub kek_hex: SecretString,
     /// Or a file outside `data_dir` holding it (created with a random key,
     /// mode 0600, if missing).
     #[serde(default)]
@@ -35,27 +44,13 @@ pub struct KeyholderSettings {
     pub keyset_bundle: PathBuf,
 }
 
-impl std::fmt::Debug for KeyholderSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyholderSettings")
-            .field("listen", &self.listen)
-            .field("data_dir", &self.data_dir)
-            .field("token", &"[redacted]")
-            .field("kek_hex", &"[redacted]")
-            .field("kek_file", &self.kek_file)
-            .field("development", &self.development)
-            .field("keyset_bundle", &self.keyset_bundle)
-            .finish()
-    }
-}
-
 impl Default for KeyholderSettings {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8081".into(),
             data_dir: PathBuf::from(".data/keyholder"),
-            token: String::new(),
-            kek_hex: String::new(),
+            token: SecretString::default(),
+            kek_hex: SecretString::default(),
             kek_file: PathBuf::new(),
             development: false,
             keyset_bundle: PathBuf::new(),
@@ -90,9 +85,10 @@ impl KeyholderSettings {
     /// the key to its sealed keys), else `<data_dir>/kek` in development
     /// only; with none of them the keyholder does not start.
     pub fn kek_source(&self) -> anyhow::Result<KekSource> {
-        if !self.kek_hex.trim().is_empty() {
+        let kek_hex = self.kek_hex.expose_secret().trim();
+        if !kek_hex.is_empty() {
             return Ok(KekSource::Hex(SecretBox::from(
-                self.kek_hex.trim().to_string().into_boxed_str(),
+                kek_hex.to_string().into_boxed_str(),
             )));
         }
         if !self.kek_file.as_os_str().is_empty() {
@@ -135,6 +131,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_token_and_the_kek_are_never_printed() {
+        let s = KeyholderSettings {
+            token: "s3cret-token-of-the-server".into(),
+            kek_hex: "ab".repeat(32).into(),
+            ..KeyholderSettings::default()
+        };
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("abab"),
+            "{shown}"
+        );
+        assert!(shown.contains("REDACTED"), "{shown}");
+    }
+
+    #[test]
     fn the_kek_comes_from_outside_the_data_directory_unless_developing() {
         let root = std::env::temp_dir().join(format!("kh-kek-{}", std::process::id()));
         let settings = KeyholderSettings {
@@ -155,7 +166,7 @@ mod tests {
         };
         assert!(matches!(outside.kek_source().unwrap(), KekSource::File(_)));
         let hex = KeyholderSettings {
-            kek_hex: "11".repeat(32),
+            kek_hex: "11".repeat(32).into(),
             ..settings.clone()
         };
         assert!(matches!(hex.kek_source().unwrap(), KekSource::Hex(_)));

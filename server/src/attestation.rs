@@ -17,8 +17,8 @@ use protocol::attestation::VerifyingKey;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
-use crate::error::ApiError;
-use crate::state::Cached;
+use crate::http::cached::Cached;
+use crate::http::error::ApiError;
 
 /// The loaded keys.
 pub struct AttestationKeys {

@@ -1,47 +1,20 @@
-//! Sessions: opaque random bearer tokens (stored only as SHA-256), and the
-//! `AuthUser` extractor that every protected handler takes.
+//! Sessions: opaque random bearer tokens (stored only as SHA-256), the
+//! `AuthUser` extractor that every protected handler takes, and the role
+//! extractors (`Admin`, `Buyer`, `Contributor`, `WalletHolder`,
+//! `BuyerOrAdmin`) that refuse any other role (403) before the handler runs.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{web, FromRequest, HttpRequest};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::db::{self, PgPool};
+use crate::domain::session_token::{hash_token, TOKEN_PREFIX};
 use crate::domain::Role;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::schema::{sessions, users};
-
-/// Prefix of every session token, so leaked tokens are easy to recognise.
-const TOKEN_PREFIX: &str = "cps_";
-
-/// A fresh session token and its stored hash.
-pub struct NewToken {
-    /// Given to the client once.
-    pub token: String,
-    /// Stored in `sessions.token_hash`.
-    pub hash: String,
-}
-
-/// Generates a 256-bit random token.
-pub fn new_token() -> NewToken {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
-    let hash = hash_token(&token);
-    NewToken { token, hash }
-}
-
-/// SHA-256 of a token, hex-encoded. Tokens are 256-bit random values, so a
-/// fast hash suffices (no dictionary to attack).
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
@@ -186,3 +159,61 @@ impl FromRequest for AuthUser {
         })
     }
 }
+
+/// Declares an extractor for callers of the given roles: a live session
+/// (`AuthUser`: 401 without one) of one of `roles` (403 otherwise),
+/// checked before the handler runs and before its body is read.
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident: $($role:ident),+) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub AuthUser);
+
+        impl $name {
+            /// The roles this extractor admits.
+            pub const ROLES: &'static [Role] = &[$(Role::$role),+];
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = AuthUser;
+            fn deref(&self) -> &AuthUser {
+                &self.0
+            }
+        }
+
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+            fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+                let user = AuthUser::from_request(req, payload);
+                Box::pin(async move {
+                    let user = user.await?;
+                    user.require(Self::ROLES)?;
+                    Ok(Self(user))
+                })
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// An administrator.
+    Admin: Admin
+);
+role_extractor!(
+    /// A buyer.
+    Buyer: Buyer
+);
+role_extractor!(
+    /// A contributor.
+    Contributor: Contributor
+);
+role_extractor!(
+    /// An account with a wallet to withdraw from: a contributor or a buyer.
+    WalletHolder: Contributor, Buyer
+);
+role_extractor!(
+    /// A buyer (acting on its own campaigns) or an administrator.
+    BuyerOrAdmin: Buyer, Admin
+);

@@ -9,9 +9,9 @@ use protocol::{CampaignSchema, Statistic, TokenAmount};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
-use crate::ledger;
+use crate::http::error::ApiError;
 use crate::schema::{accounts, campaigns};
+use crate::store::ledger;
 
 /// Campaign states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -13,30 +13,16 @@ use fhe_compute::ContributionError;
 use protocol::attestation::{self, fr_from_bytes, Fr, PUBLIC_INPUTS};
 use protocol::record::layout;
 use protocol::{CampaignSchema, TokenAmount};
-use tfhe::zk::CompactPkeCrs;
-use tfhe::CompactPublicKey;
 
 use actix_web::web;
 
 use crate::attestation::AttestationKeys;
 use crate::campaigns::Status;
 use crate::db::{self, PgPool};
-use crate::error::ApiError;
-use crate::ledger;
+use crate::http::error::ApiError;
 use crate::schema::{accounts, campaign_keys, campaigns, contributions, users};
-use crate::state::AppState;
-
-/// Parsed key material of one campaign, cached per process.
-pub struct CampaignCrypto {
-    /// The campaign's compact public key.
-    pub public_key: CompactPublicKey,
-    /// The campaign's CRS.
-    pub crs: CompactPkeCrs,
-    /// zk-pok metadata (campaign id, schema version, key fingerprint).
-    pub metadata: Vec<u8>,
-    /// Entry widths of one record.
-    pub layout: Vec<u32>,
-}
+use crate::state::{AppState, CampaignCrypto};
+use crate::store::ledger;
 
 pub use protocol::wire::{AttestationWire, Receipt, Submission};
 
@@ -91,13 +77,8 @@ fn campaign_crypto(
             format!("campaign {id} is {status}, not open"),
         ));
     }
-    if let Some(c) = state
-        .campaign_crypto
-        .lock()
-        .map_err(|_| ApiError::internal("cache lock"))?
-        .get(&id)
-    {
-        return Ok((c.clone(), reward, max));
+    if let Some(c) = state.campaign_crypto.get(id) {
+        return Ok((c, reward, max));
     }
     let (public_key, crs): (Vec<u8>, Vec<u8>) = campaign_keys::table
         .find(id)
@@ -118,11 +99,7 @@ fn campaign_crypto(
         ),
         layout: layout(&schema),
     });
-    state
-        .campaign_crypto
-        .lock()
-        .map_err(|_| ApiError::internal("cache lock"))?
-        .insert(id, crypto.clone());
+    state.campaign_crypto.insert(id, crypto.clone());
     Ok((crypto, reward, max))
 }
 

@@ -9,7 +9,7 @@ use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// The connection pool.
 pub type PgPool = Pool<ConnectionManager<PgConnection>>;

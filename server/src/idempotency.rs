@@ -18,7 +18,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use sha2::{Digest, Sha256};
 
 use crate::db::{self, PgPool};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::schema::idempotency_keys;
 
 /// The header name.

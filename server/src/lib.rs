@@ -4,24 +4,24 @@
 #![warn(missing_docs)]
 
 pub mod attestation;
-pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod config;
 pub mod contributions;
 pub mod db;
 pub mod domain;
-pub mod error;
+pub mod http;
 pub mod idempotency;
-pub mod ledger;
 pub mod login_guard;
 pub mod openapi;
 pub mod registry;
 pub mod reports;
 pub mod routes;
 pub mod schema;
+pub mod services;
 pub mod startup;
 pub mod state;
+pub mod store;
 pub mod telemetry;
 pub mod throttle;
 pub mod worker;

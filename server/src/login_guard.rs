@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
 use crate::config::LoginLimits;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::schema::login_throttle;
 
 const ADDRESS: &str = "address";

@@ -8,9 +8,11 @@ use clap::{Parser, Subcommand};
 
 use cipherpool_server::config::Settings;
 use cipherpool_server::domain::{Email, Role};
-use cipherpool_server::routes::auth::{create_user, new_password_hash};
+use cipherpool_server::http::error::ApiError;
+use cipherpool_server::services::accounts::{create_user, new_password_hash};
 use cipherpool_server::startup::Application;
-use cipherpool_server::{audit, db, telemetry};
+use cipherpool_server::store::audit;
+use cipherpool_server::{db, telemetry};
 
 /// Cipherpool: privacy-preserving data contribution platform.
 #[derive(Parser)]
@@ -50,7 +52,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load(cli.config.as_deref()).context("loading configuration")?;
-    telemetry::init(&settings.log_format);
+    telemetry::init(settings.log_format);
     match cli.command {
         Command::Serve => serve(settings),
         Command::Migrate => {
@@ -94,7 +96,8 @@ fn create_admin(settings: &Settings, email: &str) -> anyhow::Result<()> {
         }
     };
     db::run_migrations(&settings.database_url)?;
-    let hash = new_password_hash(password, &email).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = new_password_hash(password, &email)
+        .map_err(|e| anyhow::anyhow!("{}", ApiError::from(e)))?;
     let pool = db::build_pool(&settings.database_url, 1)?;
     let mut conn = pool.get()?;
     let user = db::run_tx_sync(&mut conn, "create_admin", |c| {

@@ -72,7 +72,7 @@ impl Modify for BearerAuth {
         routes::reports::results_json,
         routes::reports::results_csv,
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    components(schemas(crate::http::error::ErrorBody, crate::http::error::ErrorDetail)),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts and sessions"),

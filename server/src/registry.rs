@@ -11,7 +11,7 @@ use keyholder_api::{CallError, Keyholders};
 use protocol::attestation::{fr_from_bytes, fr_to_bytes, Fr, MerklePath, MerkleTree, EMPTY_LEAF};
 
 use crate::db::{self, PgPool};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::schema::{identities, registry_roots};
 
 /// Advisory-lock key serialising registrations across processes.

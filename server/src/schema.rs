@@ -178,6 +178,7 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_notices -> users (user_id));
 diesel::joinable!(campaigns -> users (buyer_id));
+diesel::joinable!(withdrawals -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,

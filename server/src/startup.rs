@@ -1,19 +1,19 @@
 //! Building and running the HTTP server.
 
-use std::collections::HashMap;
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
 use keyholder_api::{KeyholderClient, KeyholderGroup, Keyholders};
+use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 
 use crate::attestation::AttestationCache;
 use crate::config::Settings;
 use crate::db::{self, PgPool};
-use crate::error::{self, ApiError};
+use crate::http::error::{self, ApiError};
 use crate::registry::Registry;
 use crate::routes;
 use crate::state::AppState;
@@ -50,9 +50,9 @@ impl Application {
                 attestation: AttestationCache::default(),
                 keyholder: Arc::new(keyholder_group(
                     &settings.keyholder_url,
-                    &settings.keyholder_token,
+                    settings.keyholder_token.expose_secret(),
                 )?),
-                campaign_crypto: Mutex::new(HashMap::new()),
+                campaign_crypto: crate::state::CryptoCache::default(),
                 recent_roots: settings.recent_roots,
                 recent_root_secs: settings.recent_root_secs,
                 verifications: crate::state::VerificationGate::new(
@@ -165,6 +165,7 @@ fn run(
                 }),
             )
             .configure(|cfg| routes::configure(cfg, max_contribution))
+            .service(crate::openapi::openapi_json)
             .configure(|cfg| {
                 if serve_web {
                     // The front end and the wasm client (web/pkg), no CDN.

@@ -4,10 +4,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::attestation::AttestationCache;
-use crate::contributions::CampaignCrypto;
-use crate::error::ApiError;
+use crate::http::cached::Cached;
+use crate::http::error::ApiError;
 use crate::registry::Registry;
 use keyholder_api::Keyholders;
+use tfhe::zk::CompactPkeCrs;
+use tfhe::CompactPublicKey;
 
 /// Shared state.
 pub struct AppState {
@@ -18,7 +20,7 @@ pub struct AppState {
     /// The keyholders (a client per keyholder behind one interface).
     pub keyholder: Arc<dyn Keyholders>,
     /// Parsed key material of campaigns that received submissions.
-    pub campaign_crypto: Mutex<HashMap<i64, Arc<CampaignCrypto>>>,
+    pub campaign_crypto: CryptoCache,
     /// How many recent registry roots a proof may use.
     pub recent_roots: i64,
     /// How long after it was replaced a registry root stays usable, in seconds.
@@ -29,6 +31,42 @@ pub struct AppState {
     pub material: MaterialCache,
     /// The open campaigns as contributors see them, briefly kept.
     pub open_list: OpenList,
+}
+
+/// Parsed key material of one campaign: what verifying its submissions needs.
+pub struct CampaignCrypto {
+    /// The campaign's compact public key.
+    pub public_key: CompactPublicKey,
+    /// The campaign's CRS.
+    pub crs: CompactPkeCrs,
+    /// zk-pok metadata (campaign id, schema version, key fingerprint).
+    pub metadata: Vec<u8>,
+    /// Entry widths of one record.
+    pub layout: Vec<u32>,
+}
+
+/// The parsed key material of the campaigns that received submissions, for
+/// the life of the process (a campaign's keys never change).
+#[derive(Default)]
+pub struct CryptoCache(Mutex<HashMap<i64, Arc<CampaignCrypto>>>);
+
+impl CryptoCache {
+    /// Campaign `id`'s material, when parsed already.
+    pub fn get(&self, id: i64) -> Option<Arc<CampaignCrypto>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()
+    }
+
+    /// Keeps campaign `id`'s parsed material.
+    pub fn insert(&self, id: i64, crypto: Arc<CampaignCrypto>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, crypto);
+    }
 }
 
 /// The list of open campaigns every contributor gets (`GET /api/campaigns`
@@ -82,29 +120,6 @@ impl OpenList {
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         pages.clear();
-    }
-}
-
-/// Bytes served as they are, with their strong ETag.
-pub struct Cached {
-    /// The body.
-    pub bytes: actix_web::web::Bytes,
-    /// Its strong ETag: the quoted SHA-256 of the body, hex.
-    pub etag: String,
-}
-
-impl Cached {
-    /// `bytes` with the SHA-256 of them as ETag.
-    pub fn of(bytes: impl Into<actix_web::web::Bytes>) -> Self {
-        use sha2::Digest;
-        let bytes = bytes.into();
-        let etag = format!("\"{}\"", hex::encode(sha2::Sha256::digest(&bytes)));
-        Self { bytes, etag }
-    }
-
-    /// The SHA-256 of the body, hex (the ETag without its quotes).
-    pub fn sha256_hex(&self) -> &str {
-        self.etag.trim_matches('"')
     }
 }
 

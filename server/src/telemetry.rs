@@ -2,6 +2,8 @@
 
 use tracing_subscriber::{fmt, EnvFilter};
 
+use crate::config::LogFormat;
+
 /// arkworks' constraint-system spans (targets `gr1cs` and `r1cs`, at `info`)
 /// record their arguments, whole constraint systems among them, with
 /// `Debug`: with those spans on, the server's first-start Groth16 setup takes
@@ -28,12 +30,12 @@ fn filter(spec: Option<&str>) -> EnvFilter {
 
 /// Installs a global subscriber (`RUST_LOG` filters; default `info`).
 /// Does nothing when one is installed already (tests).
-pub fn init(format: &str) {
+pub fn init(format: LogFormat) {
     let spec = std::env::var("RUST_LOG").ok();
     let builder = fmt()
         .with_env_filter(filter(spec.as_deref()))
         .with_writer(std::io::stderr);
-    let _ = if format == "json" {
+    let _ = if format == LogFormat::Json {
         builder.json().try_init()
     } else {
         builder.try_init()

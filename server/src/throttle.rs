@@ -27,7 +27,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use ipnet::IpNet;
 
 use crate::config::{RateLimit, RateLimits};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// The networks whose `X-Forwarded-For` is believed.
 #[derive(Debug, Clone, Default)]

@@ -18,8 +18,9 @@ use fhe_compute::keys::{from_bytes, SERVER_KEY_LIMIT};
 use fhe_compute::stats::{Partial, StatsBackend, StatsError};
 use tfhe::CompressedServerKey;
 
-use crate::reports::{self, status, ShardLease};
+use crate::reports;
 use crate::schema::{campaign_keys, contributions, job_shards};
+use crate::store::jobs::{self, JobState, ShardLease};
 
 /// Which engine backend computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -192,7 +193,7 @@ impl Worker {
         let backend = self.backend(spec.campaign_id)?;
         let started = Instant::now();
         let batch = self.opts.batch;
-        let (result, db_error) = self.with_heartbeat(shard.id, reports::extend_shard_lease, |w| {
+        let (result, db_error) = self.with_heartbeat(shard.id, jobs::extend_shard_lease, |w| {
             let mut stream = ShardStream {
                 conn: &mut w.conn,
                 campaign_id: spec.campaign_id,
@@ -221,7 +222,7 @@ impl Worker {
         }
         let bytes = partial.to_bytes()?;
         let secs = started.elapsed().as_secs_f64();
-        if reports::complete_shard(&mut self.conn, shard.id, &self.owner, &bytes, secs)? {
+        if jobs::complete_shard(&mut self.conn, shard.id, &self.owner, &bytes, secs)? {
             tracing::info!(
                 job = shard.job_id,
                 shard = shard.id,
@@ -239,7 +240,7 @@ impl Worker {
     }
 
     fn reduce(&mut self, job_id: i64) -> anyhow::Result<Result<(), JobFailure>> {
-        self.with_heartbeat(job_id, reports::extend_reduce_lease, |w| {
+        self.with_heartbeat(job_id, jobs::extend_reduce_lease, |w| {
             w.reduce_leased(job_id)
         })
     }
@@ -285,7 +286,7 @@ impl Worker {
             ))));
         }
         let bytes = total.to_bytes()?;
-        if reports::complete_reduce(&mut self.conn, job_id, &self.owner, &bytes)? {
+        if jobs::complete_reduce(&mut self.conn, job_id, &self.owner, &bytes)? {
             tracing::info!(job = job_id, records = total.records, "job aggregated");
         } else {
             tracing::warn!(job = job_id, "reduce lease lost: result discarded");
@@ -299,7 +300,7 @@ impl Worker {
             reports::end_without_results(
                 c,
                 job_id,
-                status::FAILED,
+                JobState::Failed,
                 "computation_failed",
                 &failure.0,
             )
@@ -311,7 +312,7 @@ impl Worker {
     fn step(&mut self) -> anyhow::Result<bool> {
         let lease = self.opts.lease_secs;
         let max = self.opts.max_attempts;
-        if let Some((job, attempts)) = reports::lease_reduce(&mut self.conn, &self.owner, lease)? {
+        if let Some((job, attempts)) = jobs::lease_reduce(&mut self.conn, &self.owner, lease)? {
             if attempts > max {
                 self.fail(
                     job,
@@ -326,7 +327,7 @@ impl Worker {
             }
             return Ok(true);
         }
-        if let Some(shard) = reports::lease_shard(&mut self.conn, &self.owner, lease)? {
+        if let Some(shard) = jobs::lease_shard(&mut self.conn, &self.owner, lease)? {
             tracing::info!(
                 job = shard.job_id,
                 shard = shard.id,

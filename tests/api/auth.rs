@@ -56,7 +56,7 @@ async fn register_login_me_logout() {
         "{hash}"
     );
     assert!(!stored_tokens.contains(&token));
-    assert!(stored_tokens.contains(&server::auth::hash_token(&token)));
+    assert!(stored_tokens.contains(&server::domain::session_token::hash_token(&token)));
 
     let resp = app
         .post("/api/auth/logout", Some(&u.token), &json!({}), None)

@@ -10,6 +10,7 @@ use protocol::attestation::{self, fr_to_bytes, IdentitySecret, MerkleTree, Provi
 use protocol::signing::VerifyingKey;
 use protocol::wire::{IdentityView, Material, Submission};
 use reqwest::StatusCode;
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use sha2::Digest;
 
@@ -53,8 +54,13 @@ async fn world_with(mut settings: server::config::Settings, reward: i64, budget:
     if settings.keyholder_url == server::config::Settings::default().keyholder_url {
         settings.keyholder_url = spawn_keyholder().await;
     }
-    let pinned =
-        vec![keyholder_signing_key(&settings.keyholder_url, &settings.keyholder_token).await];
+    let pinned = vec![
+        keyholder_signing_key(
+            &settings.keyholder_url,
+            settings.keyholder_token.expose_secret(),
+        )
+        .await,
+    ];
     let app = spawn_app_with(settings).await;
     let admin = app.admin().await;
     let buyer = app.user("buyer").await;

@@ -193,3 +193,105 @@ fn the_server_built_alone_resolves_no_keyholder_code() {
     // ...while the keyholder's build does.
     assert!(fhe_has_feature(&tree(KEYHOLDER)));
 }
+
+/// The layered parts of the server whose submodules are nodes of their own.
+const LAYERED: &[&str] = &["domain", "http", "reports", "routes", "services", "store"];
+
+/// The server's module graph from its sources: a node per top-level module
+/// (per submodule of the layered ones), an edge per `crate::` (or, inside a
+/// submodule, `super::`) path it names outside comments and unit tests.
+fn server_module_graph() -> HashMap<String, BTreeSet<String>> {
+    fn key(top: &str, sub: Option<&str>) -> String {
+        match sub {
+            Some(sub) if LAYERED.contains(&top) && sub != "self" => format!("{top}::{sub}"),
+            _ => top.to_string(),
+        }
+    }
+    fn ident(s: &str) -> &str {
+        let end = s
+            .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+            .unwrap_or(s.len());
+        &s[..end]
+    }
+    fn walk(dir: &std::path::Path, rel: &str, graph: &mut HashMap<String, BTreeSet<String>>) {
+        for entry in std::fs::read_dir(dir).expect("server sources") {
+            let path = entry.expect("entry").path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if name != "bin" {
+                    walk(&path, &format!("{rel}{name}/"), graph);
+                }
+                continue;
+            }
+            let Some(stem) = name.strip_suffix(".rs") else {
+                continue;
+            };
+            let rel_path = format!("{rel}{stem}");
+            let parts: Vec<&str> = rel_path.split('/').collect();
+            if matches!(parts[0], "lib" | "main") {
+                continue;
+            }
+            let sub = parts.get(1).copied().filter(|s| *s != "mod");
+            let node = key(parts[0], sub);
+            let text = std::fs::read_to_string(&path).expect("source");
+            let code = text
+                .split("#[cfg(test)]\nmod tests")
+                .next()
+                .unwrap_or_default();
+            let deps = graph.entry(node.clone()).or_default();
+            for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for (i, _) in line.match_indices("crate::") {
+                    let rest = &line[i + 7..];
+                    let top = ident(rest);
+                    let sub = rest[top.len()..].strip_prefix("::").map(ident);
+                    let dep = key(top, sub);
+                    if !top.is_empty() && dep != node {
+                        deps.insert(dep);
+                    }
+                }
+                if sub.is_some() {
+                    for (i, _) in line.match_indices("super::") {
+                        let dep = key(parts[0], Some(ident(&line[i + 7..])));
+                        if dep != node && !dep.ends_with("::") {
+                            deps.insert(dep);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut graph = HashMap::new();
+    walk(&workspace_root().join("server/src"), "", &mut graph);
+    graph
+}
+
+/// Issue 13's "no import circle": every module of the server reaches
+/// itself through no chain of imports (routes → services → store → schema,
+/// never back).
+#[test]
+fn the_server_modules_import_each_other_without_circles() {
+    let graph = server_module_graph();
+    // The graph is the real one (so the check can fail).
+    assert!(graph["routes::withdrawals"].contains("services::withdrawals"));
+    assert!(graph["services::withdrawals"].contains("store::withdrawals"));
+    assert!(graph["http::error"].contains("services::accounts"));
+    let mut circles = Vec::new();
+    for start in graph.keys() {
+        // A path from `start` back to itself, by depth-first search.
+        let mut stack = vec![(start.clone(), vec![start.clone()])];
+        let mut seen = BTreeSet::new();
+        while let Some((node, path)) = stack.pop() {
+            for next in graph.get(&node).into_iter().flatten() {
+                if next == start {
+                    circles.push(path.join(" → ") + " → " + start);
+                } else if graph.contains_key(next) && seen.insert(next.clone()) {
+                    let mut p = path.clone();
+                    p.push(next.clone());
+                    stack.push((next.clone(), p));
+                }
+            }
+        }
+    }
+    circles.sort();
+    assert!(circles.is_empty(), "import circles: {circles:#?}");
+}

@@ -15,7 +15,8 @@ use protocol::TokenAmount;
 use server::db::{self, PgPool};
 use server::domain::{Email, Role};
 use server::idempotency::{run_once_in_tx, IdempotencyKey};
-use server::{ledger, routes::auth::create_user};
+use server::services::accounts::create_user;
+use server::store::ledger;
 
 #[derive(Debug, Clone)]
 struct Op {

@@ -175,7 +175,7 @@ async fn spawn_share_holder(
         listen: "127.0.0.1:0".into(),
         data_dir: dir.clone(),
         token: token.into(),
-        kek_hex: hex::encode(rand::random::<[u8; 32]>()),
+        kek_hex: hex::encode(rand::random::<[u8; 32]>()).into(),
         keyset_bundle: bundle.to_path_buf(),
         ..KeyholderSettings::default()
     };
@@ -393,10 +393,11 @@ impl TestApp {
         let pool = self.pool.clone();
         let e2 = email.clone();
         tokio::task::spawn_blocking(move || {
-            let hash =
-                server::routes::auth::new_password_hash(GOOD_PASSWORD.into(), &e2).expect("hash");
+            let hash = server::services::accounts::new_password_hash(GOOD_PASSWORD.into(), &e2)
+                .expect("hash");
             let mut conn = pool.get().expect("conn");
-            server::routes::auth::create_user(&mut conn, &e2, &hash, Role::Admin).expect("admin");
+            server::services::accounts::create_user(&mut conn, &e2, &hash, Role::Admin)
+                .expect("admin");
         })
         .await
         .expect("join");

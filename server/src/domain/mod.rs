@@ -4,6 +4,7 @@
 pub mod email;
 pub mod password;
 pub mod role;
+pub mod session_token;
 
 pub use email::Email;
 pub use password::{PasswordError, PasswordPlain};

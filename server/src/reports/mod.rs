@@ -7,7 +7,7 @@
 //! contributions (ids up to the newest) and splits them into shards of
 //! contiguous ids.
 //!
-//! Workers ([`crate::worker`]) lease shards with `FOR UPDATE SKIP LOCKED`
+//! Workers ([`crate::worker`]) lease shards ([`crate::store::jobs`]) with `FOR UPDATE SKIP LOCKED`
 //! and a lease expiry, extend the lease while they compute, and store the
 //! shard's partial only while they still hold the lease: a worker that died
 //! or lost its lease writes nothing, another worker redoes the shard, and a
@@ -30,28 +30,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::campaigns::{self, Status};
-use crate::error::ApiError;
-use crate::ledger;
+use crate::http::error::ApiError;
 use crate::schema::{campaigns as campaigns_t, contributions, job_shards, jobs};
+use crate::store::jobs::{JobState, ShardState};
+use crate::store::ledger;
 use protocol::epsilon::{self, EPSILON_UNIT};
-
-/// States of a job.
-pub mod status {
-    /// Shards are being computed.
-    pub const COMPUTING: &str = "computing";
-    /// A worker merges the shards' partials.
-    pub const REDUCING: &str = "reducing";
-    /// The aggregate is ready for the keyholder.
-    pub const AGGREGATED: &str = "aggregated";
-    /// The server is asking the keyholder.
-    pub const RELEASING: &str = "releasing";
-    /// Results are available.
-    pub const RELEASED: &str = "released";
-    /// The keyholder refused (price refunded).
-    pub const REFUSED: &str = "refused";
-    /// The computation failed (price refunded).
-    pub const FAILED: &str = "failed";
-}
 
 /// A report purchase request.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -97,7 +80,7 @@ pub struct ReportView {
     /// The buyer.
     pub buyer_id: i64,
     /// `computing`, `reducing`, `aggregated`, `releasing`, `released`, `refused` or `failed`.
-    pub status: String,
+    pub status: JobState,
     /// The statistics computed.
     pub statistics: Vec<Statistic>,
     /// Contributions covered (the snapshot at purchase).
@@ -132,7 +115,7 @@ struct JobRow {
     price: i64,
     payment_transfer_id: Option<i64>,
     refund_transfer_id: Option<i64>,
-    status: String,
+    status: JobState,
     shards_total: i32,
     error_code: Option<String>,
     error_message: Option<String>,
@@ -306,7 +289,7 @@ pub fn purchase(
             jobs::epsilon_micro.eq(wanted),
             jobs::price.eq(price),
             jobs::payment_transfer_id.eq(payment),
-            jobs::status.eq(status::COMPUTING),
+            jobs::status.eq(JobState::Computing),
             jobs::shards_total.eq(shards.len() as i32),
         ))
         .returning(jobs::id)
@@ -321,7 +304,7 @@ pub fn purchase(
                 job_shards::first_contribution_id.eq(s[0]),
                 job_shards::last_contribution_id.eq(s[s.len() - 1]),
                 job_shards::records.eq(s.len() as i32),
-                job_shards::status.eq("pending"),
+                job_shards::status.eq(ShardState::Pending),
             )
         })
         .collect();
@@ -354,10 +337,11 @@ pub fn view(conn: &mut PgConnection, job_id: i64) -> Result<Option<ReportView>, 
     let p: ProgressRow = diesel::sql_query(
         "SELECT count(s.id)::BIGINT AS shards_done, COALESCE(sum(s.records), 0)::BIGINT AS records_done, \
          EXTRACT(EPOCH FROM (COALESCE(max(s.done_at), now()) - j.created_at))::FLOAT8 AS elapsed \
-         FROM jobs j LEFT JOIN job_shards s ON s.job_id = j.id AND s.status = 'done' \
+         FROM jobs j LEFT JOIN job_shards s ON s.job_id = j.id AND s.status = $2 \
          WHERE j.id = $1 GROUP BY j.created_at",
     )
     .bind::<BigInt, _>(job_id)
+    .bind::<Text, _>(ShardState::Done)
     .get_result(conn)?;
     let remaining = row.contributions - p.records_done;
     let eta_seconds = (p.records_done > 0 && remaining > 0)
@@ -430,7 +414,7 @@ pub fn results(
 pub fn end_without_results(
     conn: &mut PgConnection,
     job_id: i64,
-    final_status: &str,
+    final_status: JobState,
     code: &str,
     message: &str,
 ) -> Result<(), ApiError> {
@@ -473,218 +457,6 @@ pub fn end_without_results(
         ))
         .execute(conn)?;
     Ok(())
-}
-
-// --- leasing (workers and the release loop) -----------------------------------
-
-/// A leased shard.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct ShardLease {
-    /// Shard row id.
-    #[diesel(sql_type = BigInt)]
-    pub id: i64,
-    /// The job.
-    #[diesel(sql_type = BigInt)]
-    pub job_id: i64,
-    /// First contribution id of the range (inclusive).
-    #[diesel(sql_type = BigInt)]
-    pub first_contribution_id: i64,
-    /// Last contribution id of the range (inclusive).
-    #[diesel(sql_type = BigInt)]
-    pub last_contribution_id: i64,
-    /// Contributions in the range.
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    pub records: i32,
-    /// Attempts so far, this one included.
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    pub attempts: i32,
-}
-
-/// Leases the next shard nobody holds (pending, or whose lease expired).
-pub fn lease_shard(
-    conn: &mut PgConnection,
-    owner: &str,
-    lease_secs: f64,
-) -> QueryResult<Option<ShardLease>> {
-    diesel::sql_query(
-        "UPDATE job_shards SET status = 'leased', lease_owner = $1, \
-           lease_expires_at = now() + make_interval(secs => $2), attempts = attempts + 1, leased_at = now() \
-         WHERE id = (SELECT s.id FROM job_shards s JOIN jobs j ON j.id = s.job_id \
-                     WHERE j.status = 'computing' AND (s.status = 'pending' \
-                       OR (s.status = 'leased' AND s.lease_expires_at < now())) \
-                     ORDER BY s.job_id, s.shard_index LIMIT 1 FOR UPDATE OF s SKIP LOCKED) \
-         RETURNING id, job_id, first_contribution_id, last_contribution_id, records, attempts",
-    )
-    .bind::<Text, _>(owner)
-    .bind::<Double, _>(lease_secs)
-    .get_result(conn)
-    .optional()
-}
-
-/// Extends the lease of row `id` of `table` (in state `leased_status`) that
-/// `owner` still holds. False: the lease was lost.
-fn extend_lease(
-    conn: &mut PgConnection,
-    table: &str,
-    leased_status: &str,
-    id: i64,
-    owner: &str,
-    lease_secs: f64,
-) -> QueryResult<bool> {
-    let n = diesel::sql_query(format!(
-        "UPDATE {table} SET lease_expires_at = now() + make_interval(secs => $3) \
-         WHERE id = $1 AND lease_owner = $2 AND status = $4"
-    ))
-    .bind::<BigInt, _>(id)
-    .bind::<Text, _>(owner)
-    .bind::<Double, _>(lease_secs)
-    .bind::<Text, _>(leased_status)
-    .execute(conn)?;
-    Ok(n == 1)
-}
-
-/// Extends a shard lease the caller still holds. False: the lease was lost.
-pub fn extend_shard_lease(
-    conn: &mut PgConnection,
-    shard_id: i64,
-    owner: &str,
-    lease_secs: f64,
-) -> QueryResult<bool> {
-    extend_lease(conn, "job_shards", "leased", shard_id, owner, lease_secs)
-}
-
-/// Stores a shard's partial if the caller still holds its lease (else
-/// nothing is written and false is answered: another worker owns the shard).
-pub fn complete_shard(
-    conn: &mut PgConnection,
-    shard_id: i64,
-    owner: &str,
-    partial: &[u8],
-    secs: f64,
-) -> QueryResult<bool> {
-    let n = diesel::update(
-        job_shards::table
-            .filter(job_shards::id.eq(shard_id))
-            .filter(job_shards::lease_owner.eq(owner))
-            .filter(job_shards::status.eq("leased")),
-    )
-    .set((
-        job_shards::status.eq("done"),
-        job_shards::partial.eq(partial),
-        job_shards::computed_by.eq(owner),
-        job_shards::compute_secs.eq(secs),
-        job_shards::done_at.eq(Utc::now()),
-        job_shards::lease_owner.eq(None::<String>),
-        job_shards::lease_expires_at.eq(None::<DateTime<Utc>>),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
-}
-
-#[derive(QueryableByName)]
-struct LeasedJob {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    reduce_attempts: i32,
-}
-
-/// Leases a job step: the reduce of a job whose shards are all done (or whose
-/// reducer's lease expired), or the release of an aggregated job (or whose
-/// releaser's lease expired). `from` is `computing` (reduce) or `aggregated`
-/// (release); `to` the step's state.
-fn lease_job_step(
-    conn: &mut PgConnection,
-    from: &str,
-    to: &str,
-    owner: &str,
-    lease_secs: f64,
-) -> QueryResult<Option<LeasedJob>> {
-    let (ready, count) = if from == status::COMPUTING {
-        (
-            " AND NOT EXISTS (SELECT 1 FROM job_shards s WHERE s.job_id = j.id AND s.status <> 'done')",
-            ", reduce_attempts = reduce_attempts + 1",
-        )
-    } else {
-        ("", "")
-    };
-    let sql = format!(
-        "UPDATE jobs SET status = $2, lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4){count} \
-         WHERE id = (SELECT j.id FROM jobs j WHERE (j.status = $1{ready}) \
-                       OR (j.status = $2 AND j.lease_expires_at < now()) \
-                     ORDER BY j.id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-         RETURNING id, reduce_attempts"
-    );
-    diesel::sql_query(sql)
-        .bind::<Text, _>(from)
-        .bind::<Text, _>(to)
-        .bind::<Text, _>(owner)
-        .bind::<Double, _>(lease_secs)
-        .get_result::<LeasedJob>(conn)
-        .optional()
-}
-
-/// Leases the reduce step of a job whose shards are all computed; answers
-/// the job and how many times its reduce was leased, this time included.
-pub fn lease_reduce(
-    conn: &mut PgConnection,
-    owner: &str,
-    lease_secs: f64,
-) -> QueryResult<Option<(i64, i32)>> {
-    Ok(
-        lease_job_step(conn, status::COMPUTING, status::REDUCING, owner, lease_secs)?
-            .map(|j| (j.id, j.reduce_attempts)),
-    )
-}
-
-/// Extends the reduce lease the caller still holds. False: it was lost.
-pub fn extend_reduce_lease(
-    conn: &mut PgConnection,
-    job_id: i64,
-    owner: &str,
-    lease_secs: f64,
-) -> QueryResult<bool> {
-    extend_lease(conn, "jobs", status::REDUCING, job_id, owner, lease_secs)
-}
-
-/// Leases the release of an aggregated job.
-pub fn lease_release(
-    conn: &mut PgConnection,
-    owner: &str,
-    lease_secs: f64,
-) -> QueryResult<Option<i64>> {
-    Ok(lease_job_step(
-        conn,
-        status::AGGREGATED,
-        status::RELEASING,
-        owner,
-        lease_secs,
-    )?
-    .map(|j| j.id))
-}
-
-/// Stores the job's aggregate if the caller still holds the reduce lease.
-pub fn complete_reduce(
-    conn: &mut PgConnection,
-    job_id: i64,
-    owner: &str,
-    aggregate: &[u8],
-) -> QueryResult<bool> {
-    let n = diesel::update(
-        jobs::table
-            .filter(jobs::id.eq(job_id))
-            .filter(jobs::lease_owner.eq(owner))
-            .filter(jobs::status.eq(status::REDUCING)),
-    )
-    .set((
-        jobs::status.eq(status::AGGREGATED),
-        jobs::aggregate.eq(aggregate),
-        jobs::aggregated_at.eq(Utc::now()),
-        jobs::lease_owner.eq(None::<String>),
-        jobs::lease_expires_at.eq(None::<DateTime<Utc>>),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
 }
 
 /// What a worker needs to compute a job's shards or reduce it.

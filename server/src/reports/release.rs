@@ -21,10 +21,11 @@ use protocol::Statistic;
 use serde::{Deserialize, Serialize};
 
 use super::derive::{self, Derived, ReportSpec};
-use super::{campaign_plan, end_without_results, status};
+use super::{campaign_plan, end_without_results};
 use crate::db::{self, PgPool};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::schema::{contributions, job_shards, jobs};
+use crate::store::jobs::{self as job_store, JobState};
 use keyholder_api::{
     CallError, Keyholders, ManifestEntry, ManifestShard, ReleaseRequest, ReleaseResponse, Released,
 };
@@ -185,11 +186,11 @@ fn store(
     let n = diesel::update(
         jobs::table
             .filter(jobs::id.eq(job_id))
-            .filter(jobs::status.eq(status::RELEASING))
+            .filter(jobs::status.eq(JobState::Releasing))
             .filter(jobs::lease_owner.eq(owner)),
     )
     .set((
-        jobs::status.eq(status::RELEASED),
+        jobs::status.eq(JobState::Released),
         jobs::result.eq(serde_json::to_value(results).map_err(ApiError::internal)?),
         jobs::lease_owner.eq(None::<String>),
         jobs::lease_expires_at.eq(None::<DateTime<Utc>>),
@@ -207,7 +208,10 @@ pub async fn release_one(
     lease_secs: f64,
 ) -> Result<bool, ApiError> {
     let o = owner.to_string();
-    let leased = db::with_conn(pool, move |c| Ok(super::lease_release(c, &o, lease_secs)?)).await?;
+    let leased = db::with_conn(pool, move |c| {
+        Ok(job_store::lease_release(c, &o, lease_secs)?)
+    })
+    .await?;
     let Some(job_id) = leased else {
         return Ok(false);
     };
@@ -223,7 +227,7 @@ pub async fn release_one(
         }) => {
             tracing::warn!(job = job_id, status = code_status, %code, "keyholder refused the release");
             db::run_tx(pool, "refuse_job", move |c| {
-                end_without_results(c, job_id, status::REFUSED, &code, &message)
+                end_without_results(c, job_id, JobState::Refused, &code, &message)
             })
             .await?;
         }
@@ -236,7 +240,7 @@ pub async fn release_one(
                 end_without_results(
                     c,
                     job_id,
-                    status::FAILED,
+                    JobState::Failed,
                     "keyholder_unauthorized",
                     &message,
                 )

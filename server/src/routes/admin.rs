@@ -7,17 +7,16 @@ use protocol::TokenAmount;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::audit;
-use crate::auth::AuthUser;
+use crate::auth::Admin;
 use crate::campaigns::{self, CampaignView};
 use crate::db::{self, PgPool};
-use crate::domain::Role;
-use crate::error::{ApiError, ErrorBody};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::idempotency::{self, IdempotencyKey};
-use crate::ledger::{self, LedgerAudit, Transfer};
 use crate::routes::campaigns::CampaignWithTransfer;
 use crate::schema::{campaign_keys, users};
 use crate::state::AppState;
+use crate::store::audit;
+use crate::store::ledger::{self, LedgerAudit, Transfer};
 use diesel::prelude::*;
 
 /// Mint request.
@@ -75,10 +74,9 @@ fn json<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiError> {
 pub async fn mint(
     req: HttpRequest,
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    user: Admin,
     body: web::Json<MintRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     let key = IdempotencyKey::from_request(&req)?;
     let body = body.into_inner();
     let hash = idempotency::request_hash(&req, &json(&body)?);
@@ -128,11 +126,10 @@ pub async fn mint(
 pub async fn approve(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Admin,
     path: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     let id = path.into_inner();
     // The body is optional; when present it must be a valid ApproveRequest.
     let body: ApproveRequest =
@@ -227,11 +224,10 @@ pub async fn approve(
 pub async fn reject(
     req: HttpRequest,
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    user: Admin,
     path: web::Path<i64>,
     body: web::Json<RejectRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     let key = IdempotencyKey::from_request(&req)?;
     let body = body.into_inner();
     let hash = idempotency::request_hash(&req, &json(&body)?);
@@ -262,9 +258,8 @@ pub async fn reject(
 #[get("/api/admin/ledger/audit")]
 pub async fn ledger_audit(
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    _admin: Admin,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     let audit = db::with_conn(&pool, |conn| Ok(ledger::check_consistency(conn)?)).await?;
     Ok(HttpResponse::Ok().json(audit))
 }

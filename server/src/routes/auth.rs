@@ -1,22 +1,21 @@
-//! Accounts: register, login, logout, me.
+//! Accounts: register, login, logout, me. The rules are
+//! `services::accounts` (and the login guard's); these handlers extract,
+//! keep argon2 off the executor and out of any transaction, and answer.
 
-use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{DateTime, Duration, Utc};
-use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{self, AuthUser};
+use crate::auth::AuthUser;
 use crate::config::Settings;
 use crate::db::{self, PgPool};
-use crate::domain::{password, Email, PasswordError, PasswordPlain, Role};
-use crate::error::{ApiError, ErrorBody};
-use crate::ledger;
+use crate::domain::{password, Email, Role};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::login_guard;
-use crate::schema::{account_notices, sessions, users};
+use crate::services::accounts::{self, AccountError};
+use crate::services::accounts::{new_password_hash, LoginResponse, UserView};
+use crate::store::{sessions, users};
 use crate::throttle::ClientAddr;
 
 /// Registration request.
@@ -31,19 +30,6 @@ pub struct RegisterRequest {
     pub role: Role,
 }
 
-/// A user as answered by the API.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct UserView {
-    /// User id.
-    pub id: i64,
-    /// E-mail address.
-    pub email: String,
-    /// Role.
-    pub role: Role,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-}
-
 /// Login request.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -52,73 +38,6 @@ pub struct LoginRequest {
     pub email: String,
     /// Password.
     pub password: String,
-}
-
-/// A new session.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct LoginResponse {
-    /// Bearer token: send `Authorization: Bearer <token>`.
-    pub token: String,
-    /// When it stops working.
-    pub expires_at: DateTime<Utc>,
-    /// Who logged in.
-    pub user: UserView,
-}
-
-#[derive(Clone, Queryable, Selectable)]
-#[diesel(table_name = users)]
-struct UserRow {
-    id: i64,
-    email: String,
-    password_hash: String,
-    role: String,
-    created_at: DateTime<Utc>,
-    suspended_at: Option<DateTime<Utc>>,
-}
-
-fn password_error(e: PasswordError) -> ApiError {
-    let code = match e {
-        PasswordError::TooShort => "password_too_short",
-        PasswordError::TooLong => "password_too_long",
-        PasswordError::TooWeak(_) => "password_too_weak",
-    };
-    ApiError::unprocessable(code, e.to_string())
-}
-
-/// Creates a user with a wallet. Shared by the API and the CLI.
-pub fn create_user(
-    conn: &mut PgConnection,
-    email: &Email,
-    password_hash: &str,
-    role: Role,
-) -> Result<UserView, ApiError> {
-    let (id, created_at): (i64, DateTime<Utc>) = diesel::insert_into(users::table)
-        .values((
-            users::email.eq(email.as_str()),
-            users::password_hash.eq(password_hash),
-            users::role.eq(role.as_str()),
-        ))
-        .returning((users::id, users::created_at))
-        .get_result(conn)
-        .map_err(|e| match e {
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                ApiError::conflict("email_taken", "an account with this e-mail already exists")
-            }
-            other => other.into(),
-        })?;
-    ledger::wallet_of(conn, id)?;
-    Ok(UserView {
-        id,
-        email: email.as_str().to_string(),
-        role,
-        created_at,
-    })
-}
-
-/// Parses and hashes a new password (slow: call off the executor).
-pub fn new_password_hash(raw: String, email: &Email) -> Result<String, ApiError> {
-    let pw = PasswordPlain::parse(raw, email.as_str()).map_err(password_error)?;
-    password::hash(pw.secret()).map_err(ApiError::internal)
 }
 
 /// The answer to every well-formed registration, whether or not the e-mail
@@ -149,14 +68,8 @@ pub async fn register(
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let req = body.into_inner();
-    let email = Email::parse(&req.email)
-        .map_err(|e| ApiError::unprocessable("invalid_email", e.to_string()))?;
-    if req.role == Role::Admin {
-        return Err(ApiError::unprocessable(
-            "invalid_role",
-            "admins are created by an operator with `cipherpool create-admin`",
-        ));
-    }
+    let email = Email::parse(&req.email).map_err(|e| AccountError::InvalidEmail(e.to_string()))?;
+    let role = accounts::registrable(req.role)?;
     // argon2 (tens of milliseconds) with no database connection held; a
     // taken e-mail costs the same hash.
     let hash = {
@@ -166,41 +79,8 @@ pub async fn register(
             .map_err(ApiError::internal)??
     };
     let address = email.as_str().to_string();
-    let role = req.role;
     db::run_tx(&pool, "register", move |c| {
-        let created: Option<i64> = diesel::insert_into(users::table)
-            .values((
-                users::email.eq(email.as_str()),
-                users::password_hash.eq(&hash),
-                users::role.eq(role.as_str()),
-            ))
-            .on_conflict(users::email)
-            .do_nothing()
-            .returning(users::id)
-            .get_result(c)
-            .optional()?;
-        match created {
-            Some(id) => {
-                ledger::wallet_of(c, id)?;
-            }
-            None => {
-                let owner: i64 = users::table
-                    .filter(users::email.eq(email.as_str()))
-                    .select(users::id)
-                    .first(c)?;
-                diesel::insert_into(account_notices::table)
-                    .values((
-                        account_notices::user_id.eq(owner),
-                        account_notices::kind.eq("registration_attempt"),
-                    ))
-                    .execute(c)?;
-                tracing::info!(
-                    user_id = owner,
-                    "registration attempted with a taken e-mail"
-                );
-            }
-        }
-        Ok(())
+        Ok(accounts::register(c, &email, &hash, role)?)
     })
     .await?;
     Ok(HttpResponse::Accepted().json(RegisterAnswer {
@@ -235,15 +115,11 @@ pub async fn login(
 
     // 1. Admit the attempt (counted as a failure until it succeeds) and
     //    read the account.
-    let user: Option<UserRow> = {
+    let user = {
         let (limits, address, account) = (limits.clone(), address.clone(), account.clone());
         db::run_tx(&pool, "login_admit", move |conn| {
             login_guard::admit(conn, &limits, &address, &account)?;
-            Ok(users::table
-                .filter(users::email.eq(&account))
-                .select(UserRow::as_select())
-                .first(conn)
-                .optional()?)
+            Ok(users::by_email(conn, &account)?)
         })
         .await?
     };
@@ -255,57 +131,16 @@ pub async fn login(
     );
     let ok = web::block(move || password::verify(&stored, &SecretString::from(password)))
         .await
-        .map_err(ApiError::internal)?
-        && user.is_some();
+        .map_err(ApiError::internal)?;
+    let user = user.filter(|_| ok);
     // 3. Record the outcome; a session for the right password.
     let resp = db::run_tx(&pool, "login_outcome", move |conn| {
-        let Some(UserRow {
-            id,
-            email,
-            role,
-            created_at,
-            suspended_at,
-            ..
-        }) = user.clone().filter(|_| ok)
-        else {
-            if login_guard::failed(conn, &limits, &account)? {
-                tracing::warn!("login name locked after repeated failed logins");
-            }
-            return Ok(Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
-                "wrong e-mail or password",
-            )));
-        };
-        login_guard::succeeded(conn, &limits, &address, &account)?;
-        if suspended_at.is_some() {
-            return Ok(Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "account_suspended",
-                "this account is suspended",
-            )));
+        if user.is_some() {
+            login_guard::succeeded(conn, &limits, &address, &account)?;
+        } else if login_guard::failed(conn, &limits, &account)? {
+            tracing::warn!("login name locked after repeated failed logins");
         }
-        let role =
-            Role::parse(&role).ok_or_else(|| ApiError::internal(format!("bad role {role}")))?;
-        let token = auth::new_token();
-        let expires_at = Utc::now() + Duration::seconds(ttl);
-        diesel::insert_into(sessions::table)
-            .values((
-                sessions::user_id.eq(id),
-                sessions::token_hash.eq(&token.hash),
-                sessions::expires_at.eq(expires_at),
-            ))
-            .execute(conn)?;
-        Ok(Ok(LoginResponse {
-            token: token.token,
-            expires_at,
-            user: UserView {
-                id,
-                email,
-                role,
-                created_at,
-            },
-        }))
+        Ok(accounts::open_session(conn, user.clone(), ttl)?)
     })
     .await??;
     Ok(HttpResponse::Ok().json(resp))
@@ -317,10 +152,7 @@ pub async fn login(
 #[post("/api/auth/logout")]
 pub async fn logout(pool: web::Data<PgPool>, user: AuthUser) -> Result<HttpResponse, ApiError> {
     db::with_conn(&pool, move |conn| {
-        diesel::update(sessions::table.find(user.session_id))
-            .set(sessions::revoked_at.eq(Utc::now()))
-            .execute(conn)?;
-        Ok(())
+        Ok(sessions::revoke(conn, user.session_id)?)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -331,13 +163,8 @@ pub async fn logout(pool: web::Data<PgPool>, user: AuthUser) -> Result<HttpRespo
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
 #[get("/api/auth/me")]
 pub async fn me(pool: web::Data<PgPool>, user: AuthUser) -> Result<HttpResponse, ApiError> {
-    let created_at: DateTime<Utc> = db::with_conn(&pool, move |conn| {
-        Ok(users::table
-            .find(user.id)
-            .select(users::created_at)
-            .first(conn)?)
-    })
-    .await?;
+    let id = user.id;
+    let created_at = db::with_conn(&pool, move |conn| Ok(users::created_at(conn, id)?)).await?;
     Ok(HttpResponse::Ok().json(UserView {
         id: user.id,
         email: user.email,

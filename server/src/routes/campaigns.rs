@@ -5,14 +5,14 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{AuthUser, Bearer};
+use crate::auth::{Bearer, Buyer, BuyerOrAdmin};
 use crate::campaigns::{self, CampaignView, ListFilter, NewCampaign, Status};
 use crate::db::{self, PgPool};
 use crate::domain::Role;
-use crate::error::{ApiError, ErrorBody};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::idempotency::{self, IdempotencyKey};
-use crate::ledger::Transfer;
 use crate::state::AppState;
+use crate::store::ledger::Transfer;
 
 /// Listing filter.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -47,10 +47,9 @@ fn json<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiError> {
 #[post("/api/campaigns")]
 pub async fn create(
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    user: Buyer,
     body: web::Json<NewCampaign>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Buyer])?;
     let valid = body.into_inner().validate()?;
     let view = db::run_tx(&pool, "create_campaign", move |conn| {
         campaigns::create(conn, user.id, &valid)
@@ -144,10 +143,9 @@ pub async fn get(
 pub async fn submit(
     req: HttpRequest,
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    user: Buyer,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Buyer])?;
     let key = IdempotencyKey::from_request(&req)?;
     let hash = idempotency::request_hash(&req, &serde_json::Value::Null);
     let id = path.into_inner();
@@ -173,10 +171,9 @@ pub async fn submit(
 pub async fn open(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Buyer,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Buyer])?;
     let id = path.into_inner();
     let view = db::run_tx(&pool, "open_campaign", move |conn| {
         campaigns::open(conn, user.id, id)
@@ -196,10 +193,9 @@ pub async fn close(
     req: HttpRequest,
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: BuyerOrAdmin,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Buyer, Role::Admin])?;
     let key = IdempotencyKey::from_request(&req)?;
     let hash = idempotency::request_hash(&req, &serde_json::Value::Null);
     let id = path.into_inner();
@@ -207,7 +203,7 @@ pub async fn close(
     let answer = idempotency::run_once(&pool, "close_campaign", user.id, key, hash, move |conn| {
         let (campaign, transfer) = campaigns::close(conn, caller, is_admin, id)?;
         if is_admin {
-            crate::audit::record(
+            crate::store::audit::record(
                 conn,
                 Some(caller),
                 "close_campaign",

@@ -16,9 +16,10 @@ use std::sync::Arc;
 use crate::campaigns::Status;
 use crate::contributions::{self, Receipt, Submission};
 use crate::db::{self, PgPool};
-use crate::error::{ApiError, ErrorBody};
+use crate::http::cached::Cached;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::schema::{campaign_keys, campaigns};
-use crate::state::{AppState, Cached, CampaignMaterial};
+use crate::state::{AppState, CampaignMaterial};
 
 pub use protocol::wire::Material;
 

@@ -4,7 +4,7 @@ use actix_web::{get, web, HttpResponse};
 use diesel::prelude::*;
 
 use crate::db::{self, PgPool};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Liveness: the process serves requests (touches nothing else, so a
 /// load balancer's probe costs nothing).
@@ -20,7 +20,7 @@ pub async fn health() -> HttpResponse {
 /// Readiness: the server can reach its database.
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses((status = 200, description = "server and database are up"),
-              (status = 503, body = crate::error::ErrorBody)))]
+              (status = 503, body = crate::http::error::ErrorBody)))]
 #[get("/health/ready")]
 pub async fn ready(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
     db::with_conn(&pool, |conn| {

@@ -14,10 +14,11 @@ pub mod withdrawals;
 
 use actix_web::web;
 
-use crate::error::{self, ApiError};
-use crate::openapi;
+use crate::http::error::{self, ApiError};
 
-/// Registers every route. `max_contribution_bytes` caps submission bodies.
+/// Registers every route (the OpenAPI document, which lists them, is
+/// registered beside them by `startup`). `max_contribution_bytes` caps
+/// submission bodies.
 pub fn configure(cfg: &mut web::ServiceConfig, max_contribution_bytes: usize) {
     cfg.service(
         web::resource("/api/campaigns/{id}/contributions")
@@ -39,7 +40,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_contribution_bytes: usize) {
     );
     cfg.service(health::health)
         .service(health::ready)
-        .service(openapi::openapi_json)
         .service(auth::register)
         .service(auth::login)
         .service(auth::logout)
@@ -85,10 +85,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_contribution_bytes: usize) {
 
 /// Checks an admin's reason (rejection, suspension): trimmed, 1-2,000
 /// characters, else 422 `invalid_reason` naming `what`.
-pub(crate) fn required_reason(raw: &str, what: &str) -> Result<String, crate::error::ApiError> {
+pub(crate) fn required_reason(
+    raw: &str,
+    what: &str,
+) -> Result<String, crate::http::error::ApiError> {
     let reason = raw.trim().to_string();
     if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(crate::error::ApiError::unprocessable(
+        return Err(crate::http::error::ApiError::unprocessable(
             "invalid_reason",
             format!("a {what} needs a reason of 1-2,000 characters"),
         ));

@@ -8,13 +8,13 @@ use diesel::sql_types::{BigInt, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::audit;
-use crate::auth::AuthUser;
+use crate::auth::Admin;
 use crate::db::{self, PgPool};
 use crate::domain::Role;
-use crate::error::{ApiError, ErrorBody};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::schema::{audit_log, jobs, sessions, users};
 use crate::state::AppState;
+use crate::store::audit;
 
 /// A user as admins see it.
 #[derive(Debug, Serialize, Deserialize, ToSchema, Queryable, Selectable)]
@@ -66,10 +66,9 @@ fn limit(l: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
 #[get("/api/admin/users")]
 pub async fn users_list(
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    _admin: Admin,
     query: web::Query<UserQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     let limit = limit(query.limit, 200, 500)?;
     let role = query.role.clone();
     if let Some(r) = &role {
@@ -113,11 +112,10 @@ pub struct SuspendRequest {
 pub async fn suspend(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Admin,
     path: web::Path<i64>,
     body: web::Json<SuspendRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     let reason = super::required_reason(&body.into_inner().reason, "suspension")?;
     set_suspended(&pool, state, user.id, path.into_inner(), Some(reason)).await
 }
@@ -130,10 +128,9 @@ pub async fn suspend(
 pub async fn unsuspend(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Admin,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     set_suspended(&pool, state, user.id, path.into_inner(), None).await
 }
 
@@ -211,10 +208,9 @@ async fn set_suspended(
 #[post("/api/admin/users/{id}/unlock")]
 pub async fn unlock(
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    user: Admin,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     let (admin, id) = (user.id, path.into_inner());
     let view = db::run_tx(&pool, "unlock_user", move |conn| {
         let target: UserView = users::table
@@ -281,10 +277,9 @@ pub struct AuditQuery {
 #[get("/api/admin/audit")]
 pub async fn audit_list(
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    _admin: Admin,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     let limit = limit(query.limit, 100, 500)?;
     let before = query.before;
     let list = db::with_conn(&pool, move |conn| {
@@ -342,9 +337,8 @@ pub async fn audit_list(
 #[get("/api/admin/decryptions")]
 pub async fn decryptions(
     state: web::Data<AppState>,
-    user: AuthUser,
+    _admin: Admin,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     let entries = state.keyholder.decryptions().await?;
     Ok(HttpResponse::Ok().json(entries))
 }
@@ -408,10 +402,9 @@ pub struct Quality {
 #[get("/api/admin/campaigns/{id}/quality")]
 pub async fn quality(
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    _admin: Admin,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     let id = path.into_inner();
     let q = db::with_conn(&pool, move |conn| {
         let campaign = crate::campaigns::get(conn, id)?
@@ -435,7 +428,7 @@ pub async fn quality(
         .load(conn)?;
         let latest: Option<(i64, Option<serde_json::Value>)> = jobs::table
             .filter(jobs::campaign_id.eq(id))
-            .filter(jobs::status.eq(crate::reports::status::RELEASED))
+            .filter(jobs::status.eq(crate::store::jobs::JobState::Released))
             .order(jobs::id.desc())
             .select((jobs::id, jobs::result))
             .first(conn)
@@ -479,11 +472,10 @@ pub async fn quality(
 pub async fn suspend_campaign(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Admin,
     path: web::Path<i64>,
     body: web::Json<SuspendRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     let reason = super::required_reason(&body.into_inner().reason, "suspension")?;
     campaign_suspension(&pool, &state, user.id, path.into_inner(), Some(reason)).await
 }
@@ -497,10 +489,9 @@ pub async fn suspend_campaign(
 pub async fn resume_campaign(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Admin,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     campaign_suspension(&pool, &state, user.id, path.into_inner(), None).await
 }
 

@@ -7,10 +7,9 @@ use protocol::attestation::{fr_from_bytes, fr_to_bytes};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::AuthUser;
+use crate::auth::Contributor;
 use crate::db::{self, PgPool};
-use crate::domain::Role;
-use crate::error::{ApiError, ErrorBody};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::schema::{identities, registry_roots};
 use crate::state::AppState;
 
@@ -63,10 +62,9 @@ fn identity_view(
 pub async fn register(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Contributor,
     body: web::Json<RegisterIdentity>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Contributor])?;
     let bytes = hex::decode(body.commitment.trim())
         .map_err(|_| ApiError::unprocessable("invalid_commitment", "commitment must be hex"))?;
     let commitment = fr_from_bytes(&bytes)
@@ -92,9 +90,8 @@ pub async fn register(
 pub async fn me(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Contributor,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Contributor])?;
     let view = db::with_conn(&pool, move |conn| {
         let row: Option<(i64, Vec<u8>)> = identities::table
             .filter(identities::user_id.eq(user.id))

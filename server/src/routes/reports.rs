@@ -3,11 +3,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Buyer};
 use crate::config::Settings;
 use crate::db::{self, PgPool};
 use crate::domain::Role;
-use crate::error::{ApiError, ErrorBody};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::reports::{self, derive, PurchaseRequest, ReportView};
 
@@ -28,11 +28,10 @@ pub async fn purchase(
     req: HttpRequest,
     pool: web::Data<PgPool>,
     settings: web::Data<Settings>,
-    user: AuthUser,
+    user: Buyer,
     path: web::Path<i64>,
     body: web::Json<PurchaseRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Buyer])?;
     let key = IdempotencyKey::from_request(&req)?;
     let body = body.into_inner();
     let hash = idempotency::request_hash(
@@ -101,12 +100,12 @@ async fn released(
     id: i64,
 ) -> Result<reports::release::ReportResults, ApiError> {
     let v = visible(pool, user, id).await?;
-    if v.status != reports::status::RELEASED {
+    if v.status != crate::store::jobs::JobState::Released {
         return Err(ApiError::conflict(
             "report_not_released",
             format!(
                 "report {id} is {}; results exist once it is released",
-                v.status
+                v.status.as_str()
             ),
         ));
     }

@@ -6,8 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::db::{self, PgPool};
-use crate::error::{ApiError, ErrorBody};
-use crate::ledger::{self, Transfer};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::store::ledger::{self, Transfer};
 
 /// Paging of the history.
 #[derive(Debug, Deserialize, IntoParams)]

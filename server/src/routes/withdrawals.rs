@@ -1,26 +1,19 @@
-//! Withdrawals of earned tokens to an external address, pending admin
-//! approval. A request moves the amount from the wallet into the holding
-//! account (`withdrawals`) in the same transaction that records it; an admin
-//! approves (holding → mint: paid out, the tokens leave the platform) or
-//! rejects with a reason (holding → wallet). Only pending requests can be
-//! decided, under a row lock, so nothing is paid or refunded twice.
+//! Withdrawal routes: extract, call `services::withdrawals`, answer. The
+//! rules (what a request needs, who decides what, exactly once) are the
+//! service's; its errors become statuses in `http::error`.
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use protocol::TokenAmount;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::audit;
-use crate::auth::AuthUser;
+use crate::auth::{Admin, AuthUser, WalletHolder};
 use crate::db::{self, PgPool};
-use crate::domain::Role;
-use crate::error::{ApiError, ErrorBody};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::idempotency::{self, IdempotencyKey};
-use crate::ledger;
-use crate::schema::{users, withdrawals};
+use crate::services::withdrawals::{self as service, Decision, Request};
+pub use crate::store::withdrawals::WithdrawalView;
+use crate::store::withdrawals::{self as store, WithdrawalStatus};
 
 /// A withdrawal request.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -30,34 +23,6 @@ pub struct NewWithdrawal {
     pub amount: i64,
     /// External address to pay to (1-200 visible characters).
     pub address: String,
-}
-
-/// A withdrawal as the API answers it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Queryable, Selectable)]
-#[diesel(table_name = withdrawals)]
-pub struct WithdrawalView {
-    /// Withdrawal id.
-    pub id: i64,
-    /// The requesting user.
-    pub user_id: i64,
-    /// Tokens.
-    pub amount: i64,
-    /// External address.
-    pub address: String,
-    /// `pending`, `approved` (paid out) or `rejected` (returned to the wallet).
-    pub status: String,
-    /// Wallet → holding transfer.
-    pub hold_transfer_id: i64,
-    /// Holding → mint (approved) or → wallet (rejected).
-    pub settle_transfer_id: Option<i64>,
-    /// The admin's reason when rejected.
-    pub reason: Option<String>,
-    /// The deciding admin.
-    pub decided_by: Option<i64>,
-    /// Requested.
-    pub created_at: DateTime<Utc>,
-    /// Decided.
-    pub decided_at: Option<DateTime<Utc>>,
 }
 
 fn json<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiError> {
@@ -76,40 +41,16 @@ fn json<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiError> {
 pub async fn request(
     req: HttpRequest,
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    user: WalletHolder,
     body: web::Json<NewWithdrawal>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Contributor, Role::Buyer])?;
     let key = IdempotencyKey::from_request(&req)?;
     let body = body.into_inner();
     let hash = idempotency::request_hash(&req, &json(&body)?);
-    let amount = TokenAmount::parse(body.amount)
-        .map_err(|e| ApiError::unprocessable("invalid_amount", format!("amount: {e}")))?;
-    let address = body.address.trim().to_string();
-    if address.is_empty()
-        || address.chars().count() > 200
-        || address.chars().any(|c| c.is_control())
-    {
-        return Err(ApiError::unprocessable(
-            "invalid_address",
-            "address must be 1-200 characters without control characters",
-        ));
-    }
+    let checked = Request::new(body.amount, &body.address)?;
     let uid = user.id;
     idempotency::run_once(&pool, "request_withdrawal", uid, key, hash, move |conn| {
-        let wallet = ledger::wallet_of(conn, uid)?;
-        let hold = ledger::withdrawals_account(conn)?;
-        let t = ledger::transfer(conn, wallet, hold, amount, "withdrawal_hold", &address)?;
-        let view: WithdrawalView = diesel::insert_into(withdrawals::table)
-            .values((
-                withdrawals::user_id.eq(uid),
-                withdrawals::amount.eq(amount.get()),
-                withdrawals::address.eq(&address),
-                withdrawals::status.eq("pending"),
-                withdrawals::hold_transfer_id.eq(t.id),
-            ))
-            .returning(WithdrawalView::as_returning())
-            .get_result(conn)?;
+        let view = service::request(conn, uid, &checked)?;
         Ok((StatusCode::CREATED, json(&view)?))
     })
     .await
@@ -123,29 +64,20 @@ pub struct WithdrawalQuery {
     pub status: Option<String>,
 }
 
-fn list_query(
-    conn: &mut PgConnection,
-    user: Option<i64>,
-    status: Option<String>,
-) -> Result<Vec<WithdrawalView>, ApiError> {
-    let mut q = withdrawals::table
-        .select(WithdrawalView::as_select())
-        .order(withdrawals::id.desc())
-        .limit(500)
-        .into_boxed();
-    if let Some(u) = user {
-        q = q.filter(withdrawals::user_id.eq(u));
+impl WithdrawalQuery {
+    fn status(&self) -> Result<Option<WithdrawalStatus>, ApiError> {
+        self.status
+            .as_deref()
+            .map(|s| {
+                WithdrawalStatus::parse(s).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_query",
+                        "status must be pending, approved or rejected",
+                    )
+                })
+            })
+            .transpose()
     }
-    if let Some(s) = status {
-        if !matches!(s.as_str(), "pending" | "approved" | "rejected") {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                "status must be pending, approved or rejected",
-            ));
-        }
-        q = q.filter(withdrawals::status.eq(s));
-    }
-    Ok(q.load(conn)?)
 }
 
 /// The caller's withdrawals, newest first.
@@ -157,9 +89,9 @@ pub async fn mine(
     user: AuthUser,
     query: web::Query<WithdrawalQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = query.into_inner().status;
+    let status = query.status()?;
     let uid = user.id;
-    let list = db::with_conn(&pool, move |conn| list_query(conn, Some(uid), status)).await?;
+    let list = db::with_conn(&pool, move |conn| Ok(store::list(conn, Some(uid), status)?)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -169,25 +101,15 @@ pub async fn mine(
 #[get("/api/admin/withdrawals")]
 pub async fn all(
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    _admin: Admin,
     query: web::Query<WithdrawalQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
-    let status = query.into_inner().status;
+    let status = query.status()?;
     let list = db::with_conn(&pool, move |conn| {
-        let list = list_query(conn, None, status)?;
-        list.into_iter()
-            .map(|w| {
-                let email: String = users::table
-                    .find(w.user_id)
-                    .select(users::email)
-                    .first(conn)?;
-                Ok(AdminWithdrawalView {
-                    withdrawal: w,
-                    email,
-                })
-            })
-            .collect::<Result<Vec<_>, ApiError>>()
+        Ok(store::list_with_emails(conn, status)?
+            .into_iter()
+            .map(|(withdrawal, email)| AdminWithdrawalView { withdrawal, email })
+            .collect::<Vec<_>>())
     })
     .await?;
     Ok(HttpResponse::Ok().json(list))
@@ -211,60 +133,6 @@ pub struct RejectWithdrawal {
     pub reason: String,
 }
 
-fn decide(
-    conn: &mut PgConnection,
-    admin: i64,
-    id: i64,
-    reason: Option<&str>,
-) -> Result<WithdrawalView, ApiError> {
-    let w: Option<WithdrawalView> = withdrawals::table
-        .find(id)
-        .select(WithdrawalView::as_select())
-        .for_update()
-        .first(conn)
-        .optional()?;
-    let w = w.ok_or_else(|| ApiError::not_found(format!("withdrawal {id} does not exist")))?;
-    if w.status != "pending" {
-        return Err(ApiError::conflict(
-            "invalid_state",
-            format!("withdrawal {id} is already {}", w.status),
-        ));
-    }
-    let hold = ledger::withdrawals_account(conn)?;
-    let amount = TokenAmount::parse(w.amount)?;
-    let (to, kind, status) = match reason {
-        None => (ledger::mint_account(conn)?, "withdrawal_paid", "approved"),
-        Some(_) => (
-            ledger::wallet_of(conn, w.user_id)?,
-            "withdrawal_refund",
-            "rejected",
-        ),
-    };
-    let t = ledger::transfer(conn, hold, to, amount, kind, &format!("withdrawal {id}"))?;
-    let view: WithdrawalView = diesel::update(withdrawals::table.find(id))
-        .set((
-            withdrawals::status.eq(status),
-            withdrawals::settle_transfer_id.eq(Some(t.id)),
-            withdrawals::reason.eq(reason),
-            withdrawals::decided_by.eq(Some(admin)),
-            withdrawals::decided_at.eq(Some(Utc::now())),
-        ))
-        .returning(WithdrawalView::as_returning())
-        .get_result(conn)?;
-    audit::record(
-        conn,
-        Some(admin),
-        if reason.is_none() {
-            "approve_withdrawal"
-        } else {
-            "reject_withdrawal"
-        },
-        &format!("withdrawal:{id}"),
-        serde_json::json!({"user_id": w.user_id, "amount": w.amount, "address": w.address, "reason": reason}),
-    )?;
-    Ok(view)
-}
-
 /// Approve a pending withdrawal (admin): the tokens are paid out.
 #[utoipa::path(post, path = "/api/admin/withdrawals/{id}/approve", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path, description = "withdrawal id")),
@@ -273,13 +141,12 @@ fn decide(
 #[post("/api/admin/withdrawals/{id}/approve")]
 pub async fn approve(
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    user: Admin,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     let (admin, id) = (user.id, path.into_inner());
     let view = db::run_tx(&pool, "approve_withdrawal", move |conn| {
-        decide(conn, admin, id, None)
+        Ok(service::decide(conn, admin, id, Decision::Approve)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -294,15 +161,14 @@ pub async fn approve(
 #[post("/api/admin/withdrawals/{id}/reject")]
 pub async fn reject(
     pool: web::Data<PgPool>,
-    user: AuthUser,
+    user: Admin,
     path: web::Path<i64>,
     body: web::Json<RejectWithdrawal>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin])?;
     let reason = super::required_reason(&body.into_inner().reason, "rejection")?;
     let (admin, id) = (user.id, path.into_inner());
     let view = db::run_tx(&pool, "reject_withdrawal", move |conn| {
-        decide(conn, admin, id, Some(&reason))
+        Ok(service::decide(conn, admin, id, Decision::Reject(&reason))?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

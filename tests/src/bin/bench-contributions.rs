@@ -31,7 +31,7 @@ async fn main() -> anyhow::Result<()> {
     // shows per-phase timings): at the default `info` level the set-up was
     // seen to spin in log formatting.
     if std::env::var_os("RUST_LOG").is_some() {
-        server::telemetry::init("pretty");
+        server::telemetry::init(server::config::LogFormat::Pretty);
     }
     let args: Vec<String> = std::env::args().collect();
     let submissions: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60);

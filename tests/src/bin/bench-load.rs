@@ -55,7 +55,7 @@ use protocol::wire::{IdentityView, Material};
 use serde_json::{json, Value};
 use server::config::{RateLimit, RateLimits, Settings};
 use server::db::PgPool;
-use server::error::ApiError;
+use server::http::error::ApiError;
 
 /// Concurrent connections measured for every target.
 const CONCURRENCY: [usize; 2] = [20, 200];
@@ -443,7 +443,7 @@ fn verdict(ok: bool) -> &'static str {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     if std::env::var_os("RUST_LOG").is_some() {
-        server::telemetry::init("pretty");
+        server::telemetry::init(server::config::LogFormat::Pretty);
     }
     let args: Vec<String> = std::env::args().collect();
     let secs: u64 = match args.get(1) {

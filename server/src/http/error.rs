@@ -8,7 +8,10 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::ledger::LedgerError;
+use crate::domain::PasswordError;
+use crate::services::accounts::AccountError;
+use crate::services::withdrawals::WithdrawalError;
+use crate::store::ledger::LedgerError;
 
 /// An error answered to a client.
 #[derive(Debug)]
@@ -211,6 +214,48 @@ impl From<LedgerError> for ApiError {
             LedgerError::SameAccount => Self::unprocessable("same_account", e.to_string()),
             LedgerError::NoSuchAccount(_) => Self::not_found(e.to_string()),
             LedgerError::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        use AccountError as A;
+        match e {
+            A::InvalidEmail(_) => Self::unprocessable("invalid_email", e.to_string()),
+            A::AdminSelfRegistration => Self::unprocessable("invalid_role", e.to_string()),
+            A::Password(ref p) => {
+                let code = match p {
+                    PasswordError::TooShort => "password_too_short",
+                    PasswordError::TooLong => "password_too_long",
+                    PasswordError::TooWeak(_) => "password_too_weak",
+                };
+                Self::unprocessable(code, e.to_string())
+            }
+            A::EmailTaken => Self::conflict("email_taken", e.to_string()),
+            A::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                e.to_string(),
+            ),
+            A::Suspended => Self::new(StatusCode::FORBIDDEN, "account_suspended", e.to_string()),
+            A::Hash(_) | A::Corrupt(_) => Self::internal(e),
+            A::Ledger(l) => l.into(),
+            A::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<WithdrawalError> for ApiError {
+    fn from(e: WithdrawalError) -> Self {
+        use WithdrawalError as W;
+        match e {
+            W::InvalidAmount(_) => Self::unprocessable("invalid_amount", e.to_string()),
+            W::InvalidAddress => Self::unprocessable("invalid_address", e.to_string()),
+            W::NotFound(_) => Self::not_found(e.to_string()),
+            W::AlreadyDecided { .. } => Self::conflict("invalid_state", e.to_string()),
+            W::Ledger(l) => l.into(),
+            W::Db(db) => db.into(),
         }
     }
 }

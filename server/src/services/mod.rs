@@ -1,0 +1,11 @@
+//! Use cases: each takes what a route extracted (the caller, validated
+//! input) and a connection inside the caller's transaction, applies the
+//! rules, calls the store, and returns its own error enum, which
+//! `http::error` maps to a status and a code. Nothing here knows HTTP.
+//!
+//! Moved so far: accounts (registration, admins, passwords, the login's
+//! session) and withdrawals (request and decide). The other use cases
+//! still sit in their feature modules (see the README's layout section).
+
+pub mod accounts;
+pub mod withdrawals;

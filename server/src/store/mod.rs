@@ -1,0 +1,46 @@
+//! Storage: the SQL of each aggregate, one module per aggregate. Functions
+//! here take a connection (the caller owns the transaction), read and
+//! write rows, and decide nothing; the rules live in `services`.
+//!
+//! Moved so far: the ledger, the audit log, jobs and their leases, users,
+//! sessions and withdrawals; the other aggregates' SQL still sits in their feature
+//! modules (see the README's layout section).
+
+/// Stores an enum of named states in a `TEXT` column: `ToSql`/`FromSql`
+/// through its `as_str`/`parse`, so rows carry the enum itself and an
+/// unknown stored name is a read error, never a silent default. The type
+/// derives `diesel::AsExpression` and `diesel::FromSqlRow` with
+/// `#[diesel(sql_type = diesel::sql_types::Text)]`.
+macro_rules! text_enum {
+    ($t:ty) => {
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $t {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
+                    self.as_str(),
+                    out,
+                )
+            }
+        }
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $t {
+            fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let s = <String as diesel::deserialize::FromSql<
+                    diesel::sql_types::Text,
+                    diesel::pg::Pg,
+                >>::from_sql(bytes)?;
+                Self::parse(&s).ok_or_else(|| format!("unknown {} {s:?}", stringify!($t)).into())
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+pub mod audit;
+pub mod jobs;
+pub mod ledger;
+pub mod sessions;
+pub mod users;
+pub mod withdrawals;
