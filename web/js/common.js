@@ -371,6 +371,9 @@ export function wireSignIn(auth, { showError, afterSignIn, signOut, refusal }) {
       }
       auth.save({ token: resp.token, expires_at: resp.expires_at, user: resp.user });
       $('login-password').value = '';
+      // The form works again once the server answered: what the page loads
+      // after signing in may outlive the session (a sign-out meanwhile).
+      $('login-submit').disabled = false;
       await afterSignIn();
     } catch (err) {
       showError(errorBox, err);
