@@ -43,36 +43,15 @@ pub enum JobState {
     Failed,
 }
 
-impl JobState {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Computing => "computing",
-            Self::Reducing => "reducing",
-            Self::Aggregated => "aggregated",
-            Self::Releasing => "releasing",
-            Self::Released => "released",
-            Self::Refused => "refused",
-            Self::Failed => "failed",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "computing" => Self::Computing,
-            "reducing" => Self::Reducing,
-            "aggregated" => Self::Aggregated,
-            "releasing" => Self::Releasing,
-            "released" => Self::Released,
-            "refused" => Self::Refused,
-            "failed" => Self::Failed,
-            _ => return None,
-        })
-    }
-}
-
-super::text_enum!(JobState);
+super::text_enum!(JobState {
+    Computing => "computing",
+    Reducing => "reducing",
+    Aggregated => "aggregated",
+    Releasing => "releasing",
+    Released => "released",
+    Refused => "refused",
+    Failed => "failed",
+});
 
 /// A shard's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
@@ -86,28 +65,11 @@ pub enum ShardState {
     Done,
 }
 
-impl ShardState {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Leased => "leased",
-            Self::Done => "done",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => Self::Pending,
-            "leased" => Self::Leased,
-            "done" => Self::Done,
-            _ => return None,
-        })
-    }
-}
-
-super::text_enum!(ShardState);
+super::text_enum!(ShardState {
+    Pending => "pending",
+    Leased => "leased",
+    Done => "done",
+});
 
 /// A leased shard.
 #[derive(Debug, Clone, QueryableByName)]

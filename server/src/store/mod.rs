@@ -6,13 +6,31 @@
 //! sessions and withdrawals; the other aggregates' SQL still sits in their feature
 //! modules (see the README's layout section).
 
-/// Stores an enum of named states in a `TEXT` column: `ToSql`/`FromSql`
-/// through its `as_str`/`parse`, so rows carry the enum itself and an
-/// unknown stored name is a read error, never a silent default. The type
-/// derives `diesel::AsExpression` and `diesel::FromSqlRow` with
+/// Names the states of an enum once (`Variant => "name"`) and derives from
+/// that one table its `as_str`/`parse` and its storage in a `TEXT` column
+/// (`ToSql`/`FromSql`), so rows carry the enum itself and an unknown stored
+/// name is a read error, never a silent default. The type derives
+/// `diesel::AsExpression` and `diesel::FromSqlRow` with
 /// `#[diesel(sql_type = diesel::sql_types::Text)]`.
 macro_rules! text_enum {
-    ($t:ty) => {
+    ($t:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $t {
+            /// The stored name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)+
+                }
+            }
+
+            /// Parses a stored name.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($name => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
         impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $t {
             fn to_sql<'b>(
                 &'b self,
@@ -31,7 +49,8 @@ macro_rules! text_enum {
                     diesel::sql_types::Text,
                     diesel::pg::Pg,
                 >>::from_sql(bytes)?;
-                Self::parse(&s).ok_or_else(|| format!("unknown {} {s:?}", stringify!($t)).into())
+                Self::parse(&s)
+                    .ok_or_else(|| format!("unknown {} {s:?}", stringify!($t)).into())
             }
         }
     };

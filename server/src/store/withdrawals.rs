@@ -32,28 +32,11 @@ pub enum WithdrawalStatus {
     Rejected,
 }
 
-impl WithdrawalStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => Self::Pending,
-            "approved" => Self::Approved,
-            "rejected" => Self::Rejected,
-            _ => return None,
-        })
-    }
-}
-
-super::text_enum!(WithdrawalStatus);
+super::text_enum!(WithdrawalStatus {
+    Pending => "pending",
+    Approved => "approved",
+    Rejected => "rejected",
+});
 
 /// A withdrawal as stored (and as the API answers it).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Queryable, Selectable)]
