@@ -1,10 +1,20 @@
+// @ts-check
 // What the contributor page, the buyer dashboard and the admin page share:
 // DOM and formatting helpers, the API client (bearer token, JSON errors as
 // ApiError), Idempotency-Keys for calls that move tokens, error and
-// validation messages, and the sign-in / sign-out of the buyer and admin
-// pages. Each page keeps its own session (and its own sessionStorage key);
-// this module holds no state of its own beyond what a page asks it to make.
+// validation messages, latest() for answers that a newer request or a
+// sign-out made stale, the sign-in form of the three pages and the sign-out
+// of the buyer and admin pages. Each page keeps its own session (and its own
+// sessionStorage key); this module holds no state of its own beyond what a
+// page asks it to make.
 
+/** @typedef {import('./api-types').Status} CampaignStatus the server's campaign states (its schema "Status") */
+
+/**
+ * The page's element with this id. Typed `any`: the pages know which kind of
+ * element each of their ids is (input, table, output…).
+ * @type {(id: string) => any}
+ */
 export const $ = (id) => document.getElementById(id);
 
 export function show(el, on = true) {
@@ -60,7 +70,11 @@ export function errorLine(id, attrs = {}) {
   return h('p', { id: `${id}-error`, class: 'error field-error', ...attrs });
 }
 
-/** Campaign states as the buyer and admin pages name them. */
+/**
+ * Campaign states as the buyer and admin pages name them (every state of the
+ * server's CampaignStatus, checked by tsc against the generated api-types).
+ * @type {Record<CampaignStatus, string>}
+ */
 export const CAMPAIGN_STATUS_TEXT = {
   draft: 'draft',
   pending_review: 'pending review',
@@ -218,6 +232,12 @@ const SESSION_EXPIRED = 'Your session has expired; please sign in again.';
  * sign-in, while the page still has a session, calls `onExpired`.
  */
 export function apiClient({ token, networkMessage, onExpired = null, base = () => '' }) {
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {{ body?: unknown, idempotencyKey?: string, raw?: boolean }} [options]
+   * @returns {Promise<any>}
+   */
   return async function api(method, path, { body, idempotencyKey, raw = false } = {}) {
     const headers = { Accept: raw ? '*/*' : 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -283,11 +303,118 @@ export function idempotentPayments(api) {
   return { pay, forgetKeys: () => pendingKeys.clear() };
 }
 
+// --- stale answers ---------------------------------------------------------------------------
+
+/** What a latest() call answers when its answer came too late to be used. */
+export const STALE = Symbol('stale');
+
+/**
+ * The lifetime of a page's session: `end()` (at sign-out) makes every answer
+ * still pending for it stale, so that a signed-out session's late answers (a
+ * 401 above all) neither sign out nor fill in the next session.
+ */
+export class Lifetime {
+  #generation = 0;
+
+  /** A check that stays true until the session ends: `const alive = lifetime.ticket(); …; if (!alive()) return;`. */
+  ticket() {
+    const generation = this.#generation;
+    return () => generation === this.#generation;
+  }
+
+  /** Ends the session: every ticket taken so far turns false. */
+  end() {
+    this.#generation += 1;
+  }
+}
+
+/**
+ * Wraps an async `load(current, ...args)` so that only the latest call's
+ * answer is used: the wrapped function answers load's value, or STALE when a
+ * newer call started or `lifetime` ended (a sign-out) before it finished.
+ * load's error is thrown only while the call is still the latest; a stale
+ * call's error is dropped (it answers STALE). A load of several steps can ask
+ * `current()` between them to stop early. `cancel()` makes the pending call
+ * stale (a panel that is cleared).
+ *
+ * @template {unknown[]} A
+ * @template T
+ * @param {Lifetime} lifetime
+ * @param {(current: () => boolean, ...args: A) => Promise<T>} load
+ * @returns {((...args: A) => Promise<T | typeof STALE>) & { cancel: () => void }}
+ */
+export function latest(lifetime, load) {
+  let last = 0;
+  /** @param {A} args */
+  async function call(...args) {
+    const mine = ++last;
+    const alive = lifetime.ticket();
+    const current = () => mine === last && alive();
+    try {
+      const value = await load(current, ...args);
+      return current() ? value : STALE;
+    } catch (err) {
+      if (current()) throw err;
+      return STALE;
+    }
+  }
+  return Object.assign(call, { cancel: () => { last += 1; } });
+}
+
+// --- the sign-in form (the three pages) -----------------------------------------------------
+//
+// Each page has an empty <form id="login-form"> in its #login-section; the
+// form's controls are made here: #login-email, #login-password,
+// #login-submit and #login-error.
+
+/** The sign-in form's controls. */
+const SIGN_IN_FORM = `
+  <label for="login-email">E-mail</label>
+  <input id="login-email" name="email" type="email" autocomplete="username" required>
+  <label for="login-password">Password</label>
+  <input id="login-password" name="password" type="password" autocomplete="current-password" required>
+  <div><button type="submit" id="login-submit">Sign in</button></div>
+  <p id="login-error" class="error" role="alert"></p>`;
+
+/**
+ * Renders the sign-in form into #login-form and wires it: submitting it (or
+ * the registration form, with the answer of signInForm) calls the page's
+ * `login(email, password, answered)`, with #login-error cleared and the
+ * button disabled until `answered()` is called or login ends. A page calls
+ * `answered()` once the server answered the login: what the page loads after
+ * signing in may outlive the session, and the form must work after a
+ * sign-out meanwhile. Answers `signIn(email, password)`.
+ *
+ * @param {{ login: (email: string, password: string, answered: () => void) => Promise<void> }} page
+ * @returns {(email: string, password: string) => Promise<void>}
+ */
+export function signInForm({ login }) {
+  const form = $('login-form');
+  form.innerHTML = SIGN_IN_FORM;
+  const button = $('login-submit');
+  const answered = () => { button.disabled = false; };
+  /** @param {string} email @param {string} password */
+  async function signIn(email, password) {
+    clearError($('login-error'));
+    $('login-email').value = email;
+    button.disabled = true;
+    try {
+      await login(email, password, answered);
+    } finally {
+      answered();
+    }
+  }
+  form.addEventListener('submit', (/** @type {Event} */ event) => {
+    event.preventDefault();
+    signIn($('login-email').value.trim(), $('login-password').value);
+  });
+  return signIn;
+}
+
 // --- sign-in of the buyer and admin pages ---------------------------------------------------------
 //
-// Both pages have #login-form (#login-email, #login-password, #login-submit,
-// #login-error), #session (#session-email, #logout-button, #session-error)
-// and #dashboard.
+// Both pages have the sign-in form (signInForm), #session (#session-email,
+// #logout-button, #session-error) and #dashboard.
 
 /**
  * The signed-in state of the buyer or the admin page: `current`, the
@@ -302,6 +429,8 @@ export class StaffSession {
     this.role = role;
     this.storageKey = storageKey;
     this.current = StaffSession.#load(storageKey, role);
+    /** Ended at sign-out: the signed-out session's pending answers are stale (see latest()). */
+    this.lifetime = new Lifetime();
     this.api = apiClient({
       token: () => this.current?.token,
       networkMessage: 'The server could not be reached; check the connection and try again.',
@@ -328,8 +457,9 @@ export class StaffSession {
     sessionStorage.setItem(this.storageKey, JSON.stringify(session));
   }
 
-  /** Forgets the session, here and in sessionStorage, and the pending Idempotency-Keys. */
+  /** Forgets the session, here and in sessionStorage, and the pending Idempotency-Keys; its pending answers turn stale. */
   end() {
+    this.lifetime.end();
     this.current = null;
     sessionStorage.removeItem(this.storageKey);
     this.forgetKeys();
@@ -343,48 +473,37 @@ const OTHER_PAGE = new Map([
 ]);
 
 /**
- * Wires the sign-in form and the sign-out button of a StaffSession's page.
- * Only an account of its role may use the page: another one's session is
- * ended at once, and #login-error says so (`refusal.code` as its data-code,
- * `refusal.text(user)`, then a link to the page that user's role uses). A
- * good sign-in is saved and followed by `afterSignIn()`. Sign-out calls
- * `signOut()`, then ends the session at the server.
+ * Wires the sign-in form (signInForm) and the sign-out button of a
+ * StaffSession's page. Only an account of its role may use the page: another
+ * one's session is ended at once, and #login-error says so (`refusal.code` as
+ * its data-code, `refusal.text(user)`, then a link to the page that user's
+ * role uses). A good sign-in is saved and followed by `afterSignIn()`.
+ * Sign-out calls `signOut()`, then ends the session at the server.
  */
 export function wireSignIn(auth, { showError, afterSignIn, signOut, refusal }) {
-  /** Signs `email` in (errors in #login-error); the sign-in form and the registration form use it. */
-  async function signIn(email, password) {
-    const errorBox = $('login-error');
-    clearError(errorBox);
-    $('login-email').value = email;
-    $('login-submit').disabled = true;
-    try {
-      auth.current = null;
-      const resp = await auth.api('POST', '/api/auth/login', { body: { email, password } });
-      if (resp.user?.role !== auth.role) {
-        // This page cannot use the session: end it at once instead of keeping the token.
-        await endSession(resp.token);
-        errorBox.dataset.code = refusal.code;
-        errorBox.replaceChildren(refusal.text(resp.user));
-        const other = OTHER_PAGE.get(resp.user?.role);
-        if (other) errorBox.append(...other());
-        return;
+  const signIn = signInForm({
+    login: async (email, password, answered) => {
+      const errorBox = $('login-error');
+      try {
+        auth.current = null;
+        const resp = await auth.api('POST', '/api/auth/login', { body: { email, password } });
+        if (resp.user?.role !== auth.role) {
+          // This page cannot use the session: end it at once instead of keeping the token.
+          await endSession(resp.token);
+          errorBox.dataset.code = refusal.code;
+          errorBox.replaceChildren(refusal.text(resp.user));
+          const other = OTHER_PAGE.get(resp.user?.role);
+          if (other) errorBox.append(...other());
+          return;
+        }
+        auth.save({ token: resp.token, expires_at: resp.expires_at, user: resp.user });
+        $('login-password').value = '';
+        answered();
+        await afterSignIn();
+      } catch (err) {
+        showError(errorBox, err);
       }
-      auth.save({ token: resp.token, expires_at: resp.expires_at, user: resp.user });
-      $('login-password').value = '';
-      // The form works again once the server answered: what the page loads
-      // after signing in may outlive the session (a sign-out meanwhile).
-      $('login-submit').disabled = false;
-      await afterSignIn();
-    } catch (err) {
-      showError(errorBox, err);
-    } finally {
-      $('login-submit').disabled = false;
-    }
-  }
-
-  $('login-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    signIn($('login-email').value.trim(), $('login-password').value);
+    },
   });
 
   $('logout-button').addEventListener('click', async () => {
@@ -410,7 +529,7 @@ const REGISTER_FIELD = {
 };
 
 /**
- * Wires the registration form: checks the e-mail (with an @) and the
+ * Wires the registration form: checks the e-mail (with an at sign) and the
  * password (8 characters or more) in the page, creates an account of `role`
  * with `api`, then signs it in with `signIn(email, password)`, the page's own
  * sign-in. A refusal shows the server's message in #register-error (its code
@@ -506,6 +625,14 @@ export function showSignedOut(message = '') {
 /**
  * A "Refresh" button: disabled while `refresh()` runs; afterwards, when
  * `succeeded(result)`, `statusEl` (cleared first) says `doneText`.
+ */
+/**
+ * @template T
+ * @param {HTMLButtonElement} button
+ * @param {() => Promise<T>} refresh
+ * @param {HTMLElement | null} [statusEl]
+ * @param {string} [doneText]
+ * @param {(result: T) => boolean} [succeeded]
  */
 export function wireRefresh(button, refresh, statusEl = null, doneText = '', succeeded = () => true) {
   button.addEventListener('click', async () => {

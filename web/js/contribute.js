@@ -1,3 +1,4 @@
+// @ts-check
 // The contributor page: sign in, keep an identity secret on this device,
 // register its commitment, pick one of the open campaigns (or load one by
 // number), fill and check a record, then encrypt + prove it in a Web Worker
@@ -13,7 +14,7 @@
 import {
   $, show, h, fmtInt, tokens, fmtDate, chars, sentence, errorText, invalid, clearInvalid, clearInvalidOnInput,
   refuseForm, tooLong, positiveInt, apiClient, idempotentPayments, wireRefresh, wireRegister, showRegister,
-  endSession, rowHead, errorLine,
+  endSession, rowHead, errorLine, Lifetime, latest, STALE, signInForm,
 } from './common.js';
 import {
   inExtension, apiBase, loadServer, serverUrl, sessionStore, loadSecret, saveSecret, parseServerAddress, saveServer,
@@ -33,6 +34,7 @@ const TRANSFER_KIND_TEXT = {
   campaign_refund: 'campaign refund',
 };
 
+/** @type {Record<import('./api-types').WithdrawalStatus, string>} */
 const WITHDRAWAL_STATUS_TEXT = {
   pending: 'pending approval',
   approved: 'paid out',
@@ -117,8 +119,8 @@ let keyholderKeys = null; // the keyholder keys that signed it (hex strings)
 let downloads = new Map(); // URL → ArrayBuffer: the immutable proving key, public keys and CRSs
 let identity = null; // IdentityView from /api/registry/me
 let wallet = null; // {account_id, balance, transfers}
-let walletRequest = 0; // bumped by every wallet load and at sign-out: older answers are dropped
-let generation = 0; // bumped at sign-out: answers that arrive for an older session are dropped
+// Ended at sign-out: answers that arrive for an older session are dropped (see latest()).
+const lifetime = new Lifetime();
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
 const shortDate = (s) => fmtDate(s, dateFormat);
@@ -127,10 +129,11 @@ const shortDate = (s) => fmtDate(s, dateFormat);
 
 /**
  * Checks (or creates and registers) this account's contributor identity and
- * loads the wallet. Answers nothing when the session of generation `gen` ended
- * meanwhile: a newer session's page is not touched.
+ * loads the wallet. Answers STALE when the session ended meanwhile (or a
+ * newer check started): a newer session's page is not touched, and a late
+ * error (a 401 for the signed-out session) is dropped.
  */
-async function ensureIdentity(gen) {
+const ensureIdentity = latest(lifetime, async (current) => {
   const userId = session.user.id;
   $('identity-error').textContent = '';
   $('identity-status').textContent = 'Checking your contributor identity…';
@@ -143,13 +146,13 @@ async function ensureIdentity(gen) {
   }
   let status;
   if (!registered) {
-    if (gen !== generation) return;
+    if (!current()) return;
     if (!secret) {
       secret = await wasm('newIdentitySecret', []);
       await saveSecret(userId, secret);
     }
     const commitment = await wasm('identityCommitment', [secret]);
-    if (gen !== generation) return;
+    if (!current()) return;
     await api('POST', '/api/registry/identities', { body: { commitment } });
     registered = await api('GET', '/api/registry/me');
     status = 'A new contributor identity was created on this device and registered.';
@@ -159,11 +162,11 @@ async function ensureIdentity(gen) {
     status = 'Your contributor identity is registered; its secret stays on this device.';
   }
   const loaded = await api('GET', '/api/wallet');
-  if (gen !== generation) return;
+  if (!current()) return;
   $('identity-status').textContent = status;
   identity = registered;
   wallet = loaded;
-}
+});
 
 async function afterSignIn() {
   show($('login-form'), false);
@@ -172,18 +175,16 @@ async function afterSignIn() {
   show($('wallet-section'));
   $('session-email').textContent = session.user.email;
   // Signing out meanwhile ends this session's work: its late answers (a 401
-  // once the session is gone, above all) must not sign out or fill in a newer one.
-  const gen = generation;
+  // once the session is gone, above all) must not sign out or fill in a newer
+  // one; ensureIdentity answers STALE for them, and drops their errors.
   try {
-    await ensureIdentity(gen);
+    if ((await ensureIdentity()) === STALE) return;
   } catch (err) {
-    if (gen !== generation) return;
     if (err.status === 401) return signOut();
     identity = null;
     $('identity-status').textContent = '';
     $('identity-error').textContent = err.message;
   }
-  if (gen !== generation) return;
   updateReady();
   if (!session) return;
   loadCampaignList();
@@ -198,46 +199,39 @@ function signOut(base = apiBase()) {
   session = null;
   identity = null;
   wallet = null;
-  walletRequest += 1;
-  generation += 1;
+  lifetime.end();
   forgetKeys();
   sessionStore.remove(TOKEN_KEY);
   show($('session'), false);
   show($('login-form'));
   showRegister(true);
-  $('password').value = '';
+  $('login-password').value = '';
   clearWallet();
   clearCampaignList();
   updateReady();
 }
 
 /** Signs `email` in (errors in #login-error); the sign-in form and the registration form use it. */
-async function signIn(email, password) {
-  $('email').value = email;
-  $('login-error').textContent = '';
-  $('login-button').disabled = true;
-  let resp;
-  try {
-    session = null;
-    resp = await api('POST', '/api/auth/login', { body: { email, password } });
-  } catch (err) {
-    $('login-error').textContent = err.message;
-    return;
-  } finally {
-    // Enabled again once the server answered: the session's identity check
-    // may outlive the session, and the form must work after signing out.
-    $('login-button').disabled = false;
-  }
-  session = { token: resp.token, user: resp.user };
-  await sessionStore.set(TOKEN_KEY, JSON.stringify(session));
-  $('password').value = '';
-  await afterSignIn();
-}
-
-$('login-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  signIn($('email').value.trim(), $('password').value);
+const signIn = signInForm({
+  login: async (email, password, answered) => {
+    let resp;
+    try {
+      session = null;
+      resp = await api('POST', '/api/auth/login', { body: { email, password } });
+    } catch (err) {
+      $('login-error').textContent = err.message;
+      return;
+    }
+    // The form works again once the server answered: the session's identity
+    // check may outlive the session, and the form must work after signing out.
+    answered();
+    session = { token: resp.token, user: resp.user };
+    await sessionStore.set(TOKEN_KEY, JSON.stringify(session));
+    $('login-password').value = '';
+    await afterSignIn();
+  },
 });
+
 $('logout-button').addEventListener('click', () => signOut());
 // A new contributor account is signed in the same way.
 wireRegister({
@@ -278,7 +272,7 @@ function fieldInput(field) {
     input = document.createElement('input');
     Object.assign(input, { type: 'number', inputMode: 'numeric', min, max, step: 1 });
     const hint = document.createElement('span');
-    hint.className = 'hint';
+    hint.className = 'hint inline';
     hint.textContent = ` (whole number, ${min}–${max})`;
     label.append(hint);
   }
@@ -365,32 +359,32 @@ async function loadCampaign(id) {
 
 // --- open campaigns -------------------------------------------------------------------
 
-let listRequest = 0; // bumped by every list load and at sign-out: older answers are dropped
+// Only the latest load of the list is shown; a sign-out drops them all.
+const fetchCampaignList = latest(lifetime, () => api('GET', '/api/campaigns'));
 
 /** Loads the campaigns open for contributions (contributors see only those). */
 async function loadCampaignList() {
   if (!session) return false;
-  const n = ++listRequest;
   const box = $('campaign-list-box');
   show($('campaigns-refresh'));
   box.setAttribute('aria-busy', 'true');
   $('campaigns-error').textContent = '';
+  let list;
   try {
-    const list = await api('GET', '/api/campaigns');
-    if (n !== listRequest) return false;
-    renderCampaignList(list);
-    return true;
+    list = await fetchCampaignList();
   } catch (err) {
-    if (n !== listRequest) return false;
+    box.removeAttribute('aria-busy');
     if (err.status === 401) {
       signOut();
       return false;
     }
     $('campaigns-error').textContent = `The open campaigns could not be loaded: ${err.message}`;
     return false;
-  } finally {
-    if (n === listRequest) box.removeAttribute('aria-busy');
   }
+  if (list === STALE) return false;
+  box.removeAttribute('aria-busy');
+  renderCampaignList(list);
+  return true;
 }
 
 function renderCampaignList(list) {
@@ -431,7 +425,7 @@ function markChosenCampaign() {
 }
 
 function clearCampaignList() {
-  listRequest += 1;
+  fetchCampaignList.cancel();
   $('campaign-list').replaceChildren();
   delete $('campaign-list').dataset.loaded;
   $('campaign-list-box').removeAttribute('aria-busy');
@@ -585,6 +579,12 @@ function showReceipt(receipt, { seconds, detail }) {
 
 // --- wallet and withdrawals ----------------------------------------------------------
 
+// Only the latest load of the wallet is shown; a sign-out drops them all.
+const fetchWallet = latest(lifetime, (_, known) => Promise.allSettled([
+  known ?? api('GET', '/api/wallet'),
+  api('GET', '/api/withdrawals'),
+]));
+
 /**
  * Loads (or, given `known`, shows at once) the wallet and the caller's
  * withdrawals. Only the latest load of the session is rendered. Answers true
@@ -592,15 +592,15 @@ function showReceipt(receipt, { seconds, detail }) {
  */
 async function refreshWallet(known = null) {
   if (!session) return false;
-  const n = ++walletRequest;
   if (known) {
     wallet = known;
     renderWallet();
   }
   const section = $('wallet-section');
   section.setAttribute('aria-busy', 'true');
-  const [w, list] = await Promise.allSettled([known ?? api('GET', '/api/wallet'), api('GET', '/api/withdrawals')]);
-  if (n !== walletRequest) return false;
+  const settled = await fetchWallet(known);
+  if (settled === STALE) return false;
+  const [w, list] = settled;
   section.removeAttribute('aria-busy');
   $('wallet-error').textContent = '';
   const failures = [w, list].filter((r) => r.status === 'rejected').map((r) => r.reason);
@@ -629,7 +629,7 @@ function renderWallet() {
       h('td', {}, shortDate(t.created_at)),
       h('td', {}, h('span', { class: 'direction' }, incoming ? 'Incoming: ' : 'Outgoing: '),
         TRANSFER_KIND_TEXT[t.kind] ?? String(t.kind).replaceAll('_', ' '),
-        t.memo ? [h('br'), h('span', { class: 'hint memo' }, t.memo)] : null),
+        t.memo ? [h('br'), h('span', { class: 'hint inline memo' }, t.memo)] : null),
       h('td', { class: 'num' }, `${incoming ? '+' : '−'}${fmtInt(t.amount)}`));
   });
   $('transfer-list').tBodies[0].replaceChildren(...rows);
@@ -679,7 +679,7 @@ clearInvalidOnInput($('withdraw-form'));
 $('withdraw-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   if (!session) return;
-  const gen = generation;
+  const alive = lifetime.ticket();
   const amountEl = $('withdraw-amount');
   const addressEl = $('withdraw-address');
   const errorBox = $('withdraw-error');
@@ -716,14 +716,14 @@ $('withdraw-form').addEventListener('submit', async (event) => {
   button.disabled = true;
   try {
     const w = await pay('withdraw', '/api/withdrawals', { amount, address });
-    if (gen !== generation) return; // signed out meanwhile
+    if (!alive()) return; // signed out meanwhile
     result.textContent = `Withdrawal #${w.id} requested: ${tokens(w.amount)} to ${w.address}. The tokens are held `
       + 'until an administrator approves the payout; if they reject it, the tokens come back.';
     result.dataset.withdrawalId = String(w.id);
     amountEl.value = ''; // a second press does not withdraw again by accident
     await refreshWallet();
   } catch (err) {
-    if (gen !== generation) return;
+    if (!alive()) return;
     if (err.status === 401) return signOut();
     errorBox.textContent = `The withdrawal was not made: ${describe(err)}`;
     if (err.code) errorBox.dataset.code = err.code;

@@ -1,3 +1,4 @@
+// @ts-check
 // Where the contributor page runs, and the little that differs between the
 // two places:
 //

@@ -1,0 +1,241 @@
+// @ts-check
+// A released report's results: means and variances, histograms (SVG bar
+// charts), out-of-range counts, the regression, the released values
+// themselves, and CSV / JSON downloads.
+
+import { $, show, h, svg, fmtInt, toNumber, fmtDate, clearError } from '../common.js';
+import { showError } from './page.js';
+
+/** @typedef {ReturnType<typeof resultsPanel>} ResultsPanel */
+
+const sigFormats = new Map(); // significant digits → Intl.NumberFormat
+
+/** A real number with `digits` significant digits; large values keep all their integer digits. */
+function fmtNum(v, digits = 6) {
+  const x = Number(v);
+  if (v == null || !Number.isFinite(x)) return '—';
+  if (Math.abs(x) >= 10 ** digits) return fmtInt(Math.round(x));
+  if (!sigFormats.has(digits)) sigFormats.set(digits, new Intl.NumberFormat('en-US', { maximumSignificantDigits: digits }));
+  return sigFormats.get(digits).format(x);
+}
+
+/** The released value of an aggregate key (e.g. "sum:age"), if any. */
+function valueOf(results, key) {
+  return results.values.find((v) => v.key === key);
+}
+
+/**
+ * A titled results table: heading, horizontally scrollable table (named by
+ * the heading, described by the note) and the note under it.
+ */
+function resultTable(id, title, note, head, rows) {
+  return [
+    h('h4', { id: `${id}-title` }, title),
+    h('div', { class: 'scroll' },
+      h('table', { id, 'aria-labelledby': `${id}-title`, 'aria-describedby': note ? `${id}-note` : null },
+        h('thead', {}, h('tr', {}, head.map(([text, cls]) => h('th', { scope: 'col', class: cls }, text)))),
+        h('tbody', {}, rows))),
+    note ? h('p', { id: `${id}-note`, class: 'hint' }, note) : null,
+  ];
+}
+/**
+ * A bar chart of one histogram. Bars scale to the largest count; negative
+ * noised counts are drawn with zero height and still labelled.
+ */
+function histogramSvg(hist) {
+  const n = hist.counts.length;
+  const values = hist.counts.map((c) => toNumber(c.count));
+  const max = Math.max(1, ...values.filter(Number.isFinite));
+  const barW = 48;
+  const gap = 20;
+  const top = 20; // room for the value above the tallest bar
+  const plotH = 120;
+  const labelH = 24;
+  const side = 10;
+  const width = side * 2 + n * barW + (n - 1) * gap;
+  const height = top + plotH + labelH;
+  const baseY = top + plotH;
+  const short = (s) => ([...s].length > 9 ? `${[...s].slice(0, 8).join('')}…` : s);
+  const summary = hist.counts.map((c) => `${c.category} ${fmtInt(c.count)}`).join(', ');
+
+  const chart = svg('svg', {
+    class: 'histogram', role: 'img', viewBox: `0 0 ${width} ${height}`, 'data-field': hist.field,
+    'aria-label': `Histogram of ${hist.field} (noised counts): ${summary}`,
+    // Readable at any width: never narrower than 3.5 rem per bar (the box scrolls), never wider than 5 rem.
+    style: `width: 100%; min-width: ${n * 3.5}rem; max-width: ${n * 5 + 2}rem`,
+  });
+  chart.append(svg('line', { class: 'axis', x1: side / 2, x2: width - side / 2, y1: baseY, y2: baseY }));
+  hist.counts.forEach((c, i) => {
+    const v = values[i];
+    const barH = Number.isFinite(v) && v > 0 ? Math.max(1, (v / max) * plotH) : 0;
+    const x = side + i * (barW + gap);
+    const cx = x + barW / 2;
+    chart.append(
+      svg('rect', {
+        class: v < 0 ? 'bar negative' : 'bar', x, y: baseY - barH, width: barW, height: barH,
+        'data-category': c.category, 'data-count': String(c.count),
+      }, svg('title', {}, `${c.category}: ${fmtInt(c.count)}`)),
+      svg('text', { class: 'value', x: cx, y: baseY - barH - 5, 'text-anchor': 'middle' }, fmtInt(c.count)),
+      svg('text', { class: 'label', x: cx, y: baseY + 16, 'text-anchor': 'middle' }, short(c.category)));
+  });
+  return chart;
+}
+
+/** @param {import('./page.js').BuyerPage} page */
+export function resultsPanel(page) {
+  /** @type {Map<number, any>} report id → results JSON */
+  const resultsCache = new Map();
+  /** @type {number | null} report id being fetched */
+  let resultsLoading = null;
+
+  function clearResults() {
+    const box = $('results');
+    show(box, false);
+    delete box.dataset.reportId;
+    for (const id of ['results-numeric', 'results-histograms', 'results-quality', 'results-regression', 'results-values']) {
+      $(id).replaceChildren();
+    }
+    clearError($('results-error'));
+    clearError($('download-error'));
+  }
+
+  async function loadResults(id) {
+    if ($('results').dataset.reportId === String(id) || resultsLoading === id) return;
+    resultsLoading = id;
+    clearError($('results-error'));
+    try {
+      let results = resultsCache.get(id);
+      if (!results) {
+        results = await page.api('GET', `/api/reports/${id}/results`);
+        resultsCache.set(id, results);
+      }
+      if (page.panels.reports.current()?.id === id) renderResults(results);
+    } catch (err) {
+      if (page.panels.reports.current()?.id === id) showError($('results-error'), err, 'Could not load the results: ');
+    } finally {
+      resultsLoading = null;
+    }
+  }
+
+
+  function renderResults(r) {
+    const noised = r.noise !== 'disabled';
+    const box = $('results');
+    box.dataset.reportId = String(r.report_id);
+    $('results-count').textContent = fmtInt(r.count);
+    $('results-epsilon').textContent = String(r.epsilon);
+    $('results-noise').textContent = noised
+      ? (r.noise === 'discrete_laplace' ? 'discrete Laplace (differential privacy)' : r.noise)
+      : 'disabled — the values are exact (a test setting, not private)';
+    $('results-noise').dataset.noise = r.noise;
+    $('results-released').textContent = fmtDate(r.released_at);
+    const d = { fields: [], histograms: [], out_of_range: [], regression: null, ...(r.derived ?? {}) };
+
+    // Numeric fields: mean (± the 99% noise bound of the sum, divided by the count) and variance.
+    if (d.fields.length) {
+      const rows = d.fields.map((f) => {
+        const bound = valueOf(r, `sum:${f.field}`)?.noise_bound_99;
+        const meanBound = noised && bound && r.count > 0 ? h('span', { class: 'bound' }, `± ${fmtNum(bound / r.count, 3)}`) : null;
+        return h('tr', { 'data-field': f.field },
+          h('th', { scope: 'row' }, f.field),
+          h('td', { class: 'num sum' }, fmtInt(f.sum)),
+          h('td', { class: 'num mean', 'data-field': f.field }, f.mean == null ? '—' : [fmtNum(f.mean), meanBound && ' ', meanBound]),
+          h('td', { class: 'num variance', 'data-field': f.field }, fmtNum(f.variance)));
+      });
+      $('results-numeric').replaceChildren(...resultTable('numeric-table', 'Numeric fields',
+        (noised ? '± is the 99% bound of the noise on the mean (the sum\'s noise bound divided by the count). ' : 'No noise was added. ')
+          + 'Variance is clamped at 0; — means it was not requested or there were no contributions.',
+        [['Field'], ['Sum', 'num'], ['Mean', 'num'], ['Variance', 'num']], rows));
+    }
+
+    // Histograms: one accessible SVG bar chart per categorical field.
+    if (d.histograms.length) {
+      $('results-histograms').replaceChildren(h('h4', {}, 'Histograms'), ...d.histograms.map((hist) => {
+        const bound = noised ? valueOf(r, `count:${hist.field}:${hist.counts[0]?.category}`)?.noise_bound_99 : 0;
+        return h('figure', { 'data-field': hist.field },
+          h('div', { class: 'scroll' }, histogramSvg(hist)),
+          h('figcaption', {}, `${hist.field}: noised count per category`
+            + (bound ? ` (each ± ${fmtNum(bound, 3)} at 99%)` : '')
+            + (hist.counts.some((c) => toNumber(c.count) < 0) ? '; noise made some counts negative, drawn as empty bars' : '')
+            + '.'));
+      }));
+    }
+
+    // Quality: values outside a field's declared range.
+    if (d.out_of_range.length) {
+      $('results-quality').replaceChildren(...resultTable('quality-table', 'Out-of-range values',
+        'Noised number of contributions whose value was outside the field\'s declared range.',
+        [['Field'], ['Count', 'num']],
+        d.out_of_range.map((o) => h('tr', {}, h('th', { scope: 'row' }, o.field), h('td', { class: 'num' }, fmtInt(o.count))))));
+    }
+
+    // Regression: target ≈ intercept + Σ coefficient · feature.
+    const reg = d.regression;
+    if (reg) {
+      const title = `Linear regression of ${reg.target}`;
+      if (reg.solved) {
+        $('results-regression').replaceChildren(...resultTable('regression-table', title,
+          `${reg.target} ≈ intercept + Σ coefficient × feature, fitted on the noised sums.`,
+          [['Term'], ['Coefficient', 'num']],
+          [h('tr', {}, h('th', { scope: 'row' }, 'intercept'), h('td', { class: 'num' }, fmtNum(reg.intercept))),
+            ...reg.features.map((f, i) => h('tr', { 'data-feature': f },
+              h('th', { scope: 'row' }, f), h('td', { class: 'num' }, fmtNum(reg.coefficients[i]))))]));
+      } else {
+        $('results-regression').replaceChildren(h('h4', {}, title),
+          h('p', { id: 'regression-note' }, `Could not be fitted: ${reg.note ?? 'no reason given'}.`));
+      }
+    }
+
+    // The released aggregates themselves.
+    $('results-values').replaceChildren(...resultTable('values-table', 'Released values',
+      'Exactly as released by the key holder: each value with its noise scale and the 99% bound on its noise.',
+      [['Key'], ['Value', 'num'], ['Noise scale', 'num'], ['99% bound', 'num']],
+      r.values.map((v) => h('tr', {},
+        h('td', { class: 'key' }, v.key),
+        h('td', { class: 'num' }, fmtInt(v.value)),
+        h('td', { class: 'num' }, fmtNum(v.noise_scale)),
+        h('td', { class: 'num' }, fmtNum(v.noise_bound_99))))));
+
+    show(box);
+  }
+
+  // --- downloads ----------------------------------------------------------------------
+
+  /** Fetches an authenticated file and saves it through a Blob link. */
+  async function download(button, path, filename) {
+    const errorBox = $('download-error');
+    clearError(errorBox);
+    button.disabled = true;
+    try {
+      const resp = await page.api('GET', path, { raw: true });
+      const url = URL.createObjectURL(await resp.blob());
+      const a = h('a', { href: url, download: filename, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      // Revoke later: the browser reads the blob after the click returns.
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (err) {
+      showError(errorBox, err, 'Download failed: ');
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  $('download-csv').addEventListener('click', (e) => {
+    const id = $('results').dataset.reportId;
+    if (id) download(e.currentTarget, `/api/reports/${id}/results.csv`, `report-${id}.csv`);
+  });
+  $('download-json').addEventListener('click', (e) => {
+    const id = $('results').dataset.reportId;
+    if (id) download(e.currentTarget, `/api/reports/${id}/results`, `report-${id}.json`);
+  });
+
+  /** Forgets the results at sign-out. */
+  function reset() {
+    resultsCache.clear();
+    clearResults();
+  }
+
+  return { load: loadResults, clear: clearResults, reset };
+}
