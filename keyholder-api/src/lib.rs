@@ -303,12 +303,14 @@ fn one() -> u32 {
 
 /// One released aggregate: its key and noised value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Released {
     /// The aggregate's key, e.g. `"sum:age"`, `"sum_of_squares:age"`,
     /// `"product:age:income"`, `"count:mode:car"`, `"out_of_range:age"`.
     pub key: String,
     /// The noised integer value (may be negative after noise).
     #[serde(with = "json_i128")]
+    #[cfg_attr(feature = "openapi", schema(value_type = json_i128::JsonI128))]
     pub value: i128,
     /// The discrete Laplace scale each keyholder used (num/den as `f64`,
     /// for display); 0 when noise is disabled. The value carries one such

@@ -7,6 +7,18 @@ use serde::{Deserializer, Serializer};
 
 const EXACT: i128 = 1 << 53;
 
+/// The OpenAPI schema of a value written by this module: an integer while
+/// |v| < 2⁵³, else its decimal string (documentation only).
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum JsonI128 {
+    /// |v| < 2⁵³.
+    Number(i64),
+    /// Larger values, as decimal digits (`-?[0-9]+`).
+    Decimal(String),
+}
+
 /// Serializes one value.
 pub fn serialize<S: Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
     if v.abs() < EXACT {

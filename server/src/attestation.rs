@@ -28,6 +28,12 @@ pub struct AttestationKeys {
     pub proving_key: Cached,
 }
 
+impl AsRef<VerifyingKey> for AttestationKeys {
+    fn as_ref(&self) -> &VerifyingKey {
+        &self.verifying_key
+    }
+}
+
 /// The keys, fetched from the keyholders once.
 #[derive(Default)]
 pub struct AttestationCache(OnceCell<Arc<AttestationKeys>>);

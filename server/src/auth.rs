@@ -7,14 +7,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{web, FromRequest, HttpRequest};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use diesel::prelude::*;
 
 use crate::db::{self, PgPool};
-use crate::domain::session_token::{hash_token, TOKEN_PREFIX};
+use crate::domain::session_token::{hash_token, SessionError, TOKEN_PREFIX};
 use crate::domain::Role;
 use crate::http::error::ApiError;
-use crate::schema::{sessions, users};
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
@@ -36,81 +35,51 @@ impl AuthUser {
             Ok(())
         } else {
             let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            Err(ApiError::forbidden(format!(
-                "this action needs the role {}; you are {}",
-                names.join(" or "),
-                self.role.as_str()
-            )))
+            Err(SessionError::WrongRole {
+                needed: names.join(" or "),
+                actual: self.role.as_str(),
+            }
+            .into())
         }
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+fn bearer(req: &HttpRequest) -> Result<String, SessionError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthenticated("missing Authorization: Bearer <token> header"))?;
-    let value = header
-        .to_str()
-        .map_err(|_| ApiError::unauthenticated("malformed Authorization header"))?;
+        .ok_or(SessionError::Missing)?;
+    let value = header.to_str().map_err(|_| SessionError::Malformed)?;
     let token = value
         .strip_prefix("Bearer ")
-        .ok_or_else(|| ApiError::unauthenticated("Authorization must be 'Bearer <token>'"))?
+        .ok_or(SessionError::NotBearer)?
         .trim();
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
-        return Err(ApiError::unauthenticated("invalid session token"));
+        return Err(SessionError::Invalid);
     }
     Ok(token.to_string())
 }
 
-type SessionRow = (
-    i64,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    i64,
-    String,
-    String,
-    Option<DateTime<Utc>>,
-);
-
 /// Looks a token up: live session of a non-suspended user.
 pub fn lookup(conn: &mut PgConnection, token: &str) -> Result<AuthUser, ApiError> {
-    let row: Option<SessionRow> = sessions::table
-        .inner_join(users::table)
-        .filter(sessions::token_hash.eq(hash_token(token)))
-        .select((
-            sessions::id,
-            sessions::expires_at,
-            sessions::revoked_at,
-            users::id,
-            users::email,
-            users::role,
-            users::suspended_at,
-        ))
-        .first(conn)
-        .optional()?;
-    let (session_id, expires_at, revoked_at, id, email, role, suspended_at) =
-        row.ok_or_else(|| ApiError::unauthenticated("invalid session token"))?;
+    let crate::store::sessions::SessionOwner {
+        session_id,
+        expires_at,
+        revoked_at,
+        id,
+        email,
+        role,
+        suspended_at,
+    } = crate::store::sessions::by_token_hash(conn, &hash_token(token))?
+        .ok_or(SessionError::Invalid)?;
     if revoked_at.is_some() {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::UNAUTHORIZED,
-            "session_revoked",
-            "this session was logged out; log in again",
-        ));
+        return Err(SessionError::Revoked.into());
     }
     if expires_at <= Utc::now() {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::UNAUTHORIZED,
-            "session_expired",
-            "this session has expired; log in again",
-        ));
+        return Err(SessionError::Expired.into());
     }
     if suspended_at.is_some() {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "account_suspended",
-            "this account is suspended",
-        ));
+        return Err(SessionError::Suspended.into());
     }
     let role =
         Role::parse(&role).ok_or_else(|| ApiError::internal(format!("bad role {role:?}")))?;
@@ -141,7 +110,7 @@ impl FromRequest for Bearer {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        std::future::ready(bearer(req).map(Bearer))
+        std::future::ready(bearer(req).map(Bearer).map_err(ApiError::from))
     }
 }
 
@@ -150,7 +119,7 @@ impl FromRequest for AuthUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let token = bearer(req);
+        let token = bearer(req).map_err(ApiError::from);
         let pool = req.app_data::<web::Data<PgPool>>().cloned();
         Box::pin(async move {
             let token = token?;

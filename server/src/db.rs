@@ -1,6 +1,8 @@
-//! Database access: the r2d2 pool, embedded migrations, and the one helper
-//! through which every transaction runs (named, traced, retried on
-//! serialization failure and deadlock, always off the async executor).
+//! Database access: the r2d2 pool, embedded migrations, and the helpers
+//! through which handlers answering `ApiError` reach the store (named,
+//! traced transactions, retried on serialization failure and deadlock,
+//! always off the async executor). Services use `store::tx` directly with
+//! their own error types.
 
 use std::time::Duration;
 
@@ -10,17 +12,14 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::http::error::ApiError;
+pub use crate::store::tx::PgPool;
+use crate::store::tx::{self, Retryable};
 
-/// The connection pool.
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
 /// One pooled connection.
 pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
 
 /// The SQL migrations in `migrations/`, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
-
-/// How often a transaction is retried after a serialization failure or deadlock.
-const MAX_ATTEMPTS: u32 = 8;
 
 /// Builds a pool of `size` connections to `url`.
 pub fn build_pool(url: &str, size: u32) -> anyhow::Result<PgPool> {
@@ -40,21 +39,19 @@ pub fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
     Ok(applied.iter().map(|m| m.to_string()).collect())
 }
 
+impl Retryable for ApiError {
+    fn is_retryable(&self) -> bool {
+        ApiError::is_retryable(self)
+    }
+}
+
 /// Runs `f` on a pooled connection on the blocking thread pool, outside any transaction.
 pub async fn with_conn<T, F>(pool: &PgPool, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
-    let span = tracing::Span::current();
-    actix_web::web::block(move || {
-        let _entered = span.enter();
-        let mut conn = pool.get().map_err(ApiError::from_pool)?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    tx::with_conn(pool, f).await
 }
 
 /// Runs `f` in one database transaction named `name`, on the blocking thread
@@ -65,15 +62,7 @@ where
     F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
-    let span = tracing::info_span!("db_tx", tx = name);
-    actix_web::web::block(move || {
-        let _entered = span.enter();
-        let mut conn = pool.get().map_err(ApiError::from_pool)?;
-        run_tx_sync(&mut conn, name, &f)
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    tx::run_tx(pool, name, f).await
 }
 
 /// The synchronous core of [`run_tx`], for callers already off the executor.
@@ -81,15 +70,5 @@ pub fn run_tx_sync<T, F>(conn: &mut PgConnection, name: &'static str, f: F) -> R
 where
     F: Fn(&mut PgConnection) -> Result<T, ApiError>,
 {
-    let mut attempt = 1;
-    loop {
-        match conn.transaction(|c| f(c)) {
-            Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
-                tracing::debug!(tx = name, attempt, "retrying transaction: {e}");
-                std::thread::sleep(Duration::from_millis(5 * u64::from(attempt)));
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
+    tx::run_tx_sync(conn, name, f)
 }

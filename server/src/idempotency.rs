@@ -13,13 +13,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
-use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::PgConnection;
 use sha2::{Digest, Sha256};
 
 use crate::db::{self, PgPool};
 use crate::http::error::ApiError;
-use crate::schema::idempotency_keys;
+use crate::store::idempotency as store;
 
 /// The header name.
 pub const HEADER: &str = "Idempotency-Key";
@@ -77,19 +77,9 @@ pub fn run_once_in_tx<F>(
 where
     F: FnOnce(&mut PgConnection) -> Result<(StatusCode, serde_json::Value), ApiError>,
 {
-    let stored: Option<(String, i16, serde_json::Value)> = idempotency_keys::table
-        .filter(idempotency_keys::user_id.eq(user_id))
-        .filter(idempotency_keys::key.eq(&key.0))
-        .select((
-            idempotency_keys::request_hash,
-            idempotency_keys::response_status,
-            idempotency_keys::response_body,
-        ))
-        .for_update()
-        .first(conn)
-        .optional()?;
-    if let Some((stored_hash, status, body)) = stored {
-        if stored_hash != hash {
+    if let Some(stored) = store::lock(conn, user_id, &key.0)? {
+        let (status, body) = (stored.response_status, stored.response_body);
+        if stored.request_hash != hash {
             return Err(ApiError::unprocessable(
                 "idempotency_key_reused",
                 "this Idempotency-Key was already used for a different request",
@@ -100,16 +90,8 @@ where
         return Ok((status, body, true));
     }
     let (status, body) = op(conn)?;
-    diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::user_id.eq(user_id),
-            idempotency_keys::key.eq(&key.0),
-            idempotency_keys::request_hash.eq(hash),
-            idempotency_keys::response_status.eq(status.as_u16() as i16),
-            idempotency_keys::response_body.eq(&body),
-        ))
-        .execute(conn)
-        .map_err(|e| match e {
+    store::insert(conn, user_id, &key.0, hash, status.as_u16() as i16, &body).map_err(
+        |e| match e {
             // A concurrent request with the same key committed first: roll
             // back and retry, which then replays its response.
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
@@ -117,7 +99,8 @@ where
                     .retryable()
             }
             other => other.into(),
-        })?;
+        },
+    )?;
     Ok((status, body, false))
 }
 

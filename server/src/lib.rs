@@ -5,16 +5,13 @@
 
 pub mod attestation;
 pub mod auth;
-pub mod campaigns;
 pub mod config;
-pub mod contributions;
 pub mod db;
 pub mod domain;
 pub mod http;
 pub mod idempotency;
-pub mod login_guard;
 pub mod openapi;
-pub mod registry;
+pub mod releaser;
 pub mod reports;
 pub mod routes;
 pub mod schema;

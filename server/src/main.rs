@@ -1,4 +1,5 @@
-//! The `cipherpool` command: `serve`, `migrate`, `worker`, `create-admin`.
+//! The `cipherpool` command: `serve`, `migrate`, `worker`, `releaser`,
+//! `create-admin`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -39,6 +40,9 @@ enum Command {
         #[arg(long, value_enum, default_value = "cpu")]
         backend: cipherpool_server::worker::BackendKind,
     },
+    /// Release aggregated statistics reports through the keyholders and
+    /// announce registry changes to them (run at least one beside `serve`).
+    Releaser,
     /// Create an admin account. The password is read from the
     /// CIPHERPOOL_ADMIN_PASSWORD environment variable, or else from the first
     /// line of standard input.
@@ -61,6 +65,18 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin { email } => create_admin(&settings, &email),
+        Command::Releaser => {
+            db::run_migrations(&settings.database_url)?;
+            actix_web::rt::System::new().block_on(async move {
+                let releaser = cipherpool_server::releaser::Releaser::from_settings(&settings)?;
+                tracing::info!("cipherpool releaser running");
+                // Stopping it mid-release is safe: the job's lease expires
+                // and the next releaser asks the keyholders again (they
+                // answer a repeated release from their stored one).
+                releaser.run().await;
+                Ok(())
+            })
+        }
         Command::Worker { backend } => {
             db::run_migrations(&settings.database_url)?;
             let opts = cipherpool_server::worker::WorkerOptions {

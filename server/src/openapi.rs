@@ -1,11 +1,17 @@
-//! The OpenAPI 3 document, generated from the handlers and types, served at
-//! `/api/openapi.json`.
+//! The OpenAPI 3 document, served at `/api/openapi.json`: its info, security
+//! scheme, tags and shared components are declared here; each operation is
+//! added where its handler is registered (`routes::configure`, through
+//! utoipa-actix-web), so a route is listed once.
 
-use actix_web::{get, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes;
+use crate::http::error::{ErrorBody, ErrorDetail};
+use crate::http::responses::{
+    BadBody, BadBodyOrKey, BadKey, BadQuery, Forbidden, KeyholderFailed, MethodNotAllowed,
+    NotFound, RateLimited, Suspended, TooLarge, Unauthenticated, Unavailable, UnsupportedMediaType,
+};
 
 struct BearerAuth;
 
@@ -19,60 +25,21 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The API description.
+/// The document's frame: everything but the operations.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Cipherpool API",
-        description = "Privacy-preserving data contribution platform: accounts, campaigns, token ledger, encrypted contributions, statistics reports. Errors are `{\"error\": {\"code\", \"message\"}}`."
+        description = "Privacy-preserving data contribution platform: accounts, campaigns, token ledger, encrypted contributions, statistics reports. Errors are `{\"error\": {\"code\", \"message\"}}`; a 405 carries `Allow`."
     ),
-    paths(
-        routes::health::health,
-        routes::health::ready,
-        routes::auth::register,
-        routes::auth::login,
-        routes::auth::logout,
-        routes::auth::me,
-        routes::wallet::wallet,
-        routes::campaigns::create,
-        routes::campaigns::list,
-        routes::campaigns::get,
-        routes::campaigns::submit,
-        routes::campaigns::open,
-        routes::campaigns::close,
-        routes::admin::mint,
-        routes::admin::approve,
-        routes::admin::reject,
-        routes::admin::ledger_audit,
-        routes::registry::register,
-        routes::registry::me,
-        routes::registry::root,
-        routes::contributions::material,
-        routes::contributions::material_part,
-        routes::contributions::keyholders,
-        routes::contributions::proving_key,
-        routes::contributions::submit,
-        routes::withdrawals::request,
-        routes::withdrawals::mine,
-        routes::withdrawals::all,
-        routes::withdrawals::approve,
-        routes::withdrawals::reject,
-        routes::oversight::users_list,
-        routes::oversight::suspend,
-        routes::oversight::unsuspend,
-        routes::oversight::unlock,
-        routes::oversight::audit_list,
-        routes::oversight::decryptions,
-        routes::oversight::quality,
-        routes::oversight::suspend_campaign,
-        routes::oversight::resume_campaign,
-        routes::reports::purchase,
-        routes::reports::list,
-        routes::reports::get,
-        routes::reports::results_json,
-        routes::reports::results_csv,
+    components(
+        schemas(ErrorBody, ErrorDetail),
+        responses(
+            Unauthenticated, Suspended, Forbidden, NotFound, BadQuery, BadBody, BadKey,
+            BadBodyOrKey, TooLarge, UnsupportedMediaType, RateLimited, Unavailable,
+            KeyholderFailed, MethodNotAllowed
+        )
     ),
-    components(schemas(crate::http::error::ErrorBody, crate::http::error::ErrorDetail)),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts and sessions"),
@@ -86,8 +53,11 @@ impl Modify for BearerAuth {
 )]
 pub struct ApiDoc;
 
+/// The finished document, as served.
+pub struct Document(pub utoipa::openapi::OpenApi);
+
 /// The OpenAPI document as JSON.
 #[get("/api/openapi.json")]
-pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+pub async fn openapi_json(doc: web::Data<Document>) -> HttpResponse {
+    HttpResponse::Ok().json(&doc.0)
 }

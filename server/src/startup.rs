@@ -4,18 +4,23 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::http::Method;
+use actix_web::{web, App, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
-use keyholder_api::{KeyholderClient, KeyholderGroup, Keyholders};
+use keyholder_api::{KeyholderClient, KeyholderGroup};
 use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
 
 use crate::attestation::AttestationCache;
 use crate::config::Settings;
 use crate::db::{self, PgPool};
+use crate::http::allow::{self, Routes};
 use crate::http::error::{self, ApiError};
-use crate::registry::Registry;
+use crate::openapi;
 use crate::routes;
+use crate::services::registry::Registry;
 use crate::state::AppState;
 use crate::throttle::{Throttle, TrustedProxies};
 
@@ -24,9 +29,6 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: PgPool,
-    keyholder: Arc<dyn Keyholders>,
-    poll: std::time::Duration,
-    release_lease_secs: f64,
     throttle: web::Data<Throttle>,
 }
 
@@ -52,7 +54,7 @@ impl Application {
                     &settings.keyholder_url,
                     settings.keyholder_token.expose_secret(),
                 )?),
-                campaign_crypto: crate::state::CryptoCache::default(),
+                campaign_crypto: Default::default(),
                 recent_roots: settings.recent_roots,
                 recent_root_secs: settings.recent_root_secs,
                 verifications: crate::state::VerificationGate::new(
@@ -71,17 +73,11 @@ impl Application {
         ));
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
-        let keyholder = state.keyholder.clone();
-        let poll = std::time::Duration::from_millis(settings.poll_ms);
-        let release_lease_secs = settings.release_lease_secs;
         let server = run(listener, pool.clone(), settings, state, throttle.clone())?;
         Ok(Self {
             port,
             server,
             pool,
-            keyholder,
-            poll,
-            release_lease_secs,
             throttle,
         })
     }
@@ -96,15 +92,9 @@ impl Application {
         self.pool.clone()
     }
 
-    /// Serves until the process is stopped, running the release loop of
-    /// statistics reports alongside (see [`crate::reports::release`]).
+    /// Serves until the process is stopped (reports are released by the
+    /// `cipherpool releaser` role, [`crate::releaser`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let release = crate::reports::release::run(
-            self.pool.clone(),
-            self.keyholder,
-            self.poll,
-            self.release_lease_secs,
-        );
         let throttle = self.throttle.clone();
         let forget = async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -115,7 +105,6 @@ impl Application {
         };
         tokio::select! {
             r = self.server => r,
-            () = release => Ok(()),
             () = forget => Ok(()),
         }
     }
@@ -140,11 +129,29 @@ fn run(
     let pool = web::Data::new(pool);
     let settings = web::Data::new(settings);
     let server = HttpServer::new(move || {
-        App::new()
+        // The one route list registers each handler and documents it.
+        let (app, doc) = App::new()
+            .into_utoipa_app()
+            .openapi(openapi::ApiDoc::openapi())
+            .configure(|cfg| routes::configure(cfg, max_contribution))
+            .split_for_parts();
+        let routes = web::Data::new(Routes::new(
+            &doc,
+            &[
+                ("/api/openapi.json", Method::GET),
+                ("/metrics", Method::GET),
+            ],
+            serve_web,
+        ));
+        // The first `wrap` is the innermost: 405s get `Allow` before the
+        // security headers are added.
+        app.wrap(actix_web::middleware::from_fn(allow::allow_header))
             .wrap(actix_web::middleware::from_fn(crate::throttle::hsts))
             .wrap(security_headers())
             .wrap(metrics.clone())
             .wrap(TracingLogger::default())
+            .app_data(routes)
+            .app_data(web::Data::new(openapi::Document(doc)))
             .app_data(pool.clone())
             .app_data(settings.clone())
             .app_data(state.clone())
@@ -164,25 +171,20 @@ fn run(
                     ApiError::bad_request("invalid_query", e.to_string()).into()
                 }),
             )
-            .configure(|cfg| routes::configure(cfg, max_contribution))
-            .service(crate::openapi::openapi_json)
+            .service(openapi::openapi_json)
             .configure(|cfg| {
                 if serve_web {
                     // The front end and the wasm client (web/pkg), no CDN.
                     cfg.service(
                         actix_files::Files::new("/", &web_dir)
                             .index_file("index.html")
-                            .default_handler(web::to(|| async {
-                                Err::<HttpResponse, ApiError>(ApiError::not_found(
-                                    "no such endpoint",
-                                ))
-                            })),
+                            .default_handler(web::to(allow::fallback)),
                     );
                 }
             })
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, ApiError>(ApiError::not_found("no such endpoint"))
-            }))
+            // 405 with `Allow` for a known path asked with another method,
+            // else 404.
+            .default_service(web::to(allow::fallback))
     })
     // Idle keep-alive connections stay open longer than clients' pools keep
     // them (reqwest: 90 s default; browsers: ~60 s), so a client never

@@ -6,10 +6,9 @@ use std::sync::{Arc, Mutex};
 use crate::attestation::AttestationCache;
 use crate::http::cached::Cached;
 use crate::http::error::ApiError;
-use crate::registry::Registry;
+use crate::services::contributions::CryptoCache;
+use crate::services::registry::Registry;
 use keyholder_api::Keyholders;
-use tfhe::zk::CompactPkeCrs;
-use tfhe::CompactPublicKey;
 
 /// Shared state.
 pub struct AppState {
@@ -20,7 +19,7 @@ pub struct AppState {
     /// The keyholders (a client per keyholder behind one interface).
     pub keyholder: Arc<dyn Keyholders>,
     /// Parsed key material of campaigns that received submissions.
-    pub campaign_crypto: CryptoCache,
+    pub campaign_crypto: Arc<CryptoCache>,
     /// How many recent registry roots a proof may use.
     pub recent_roots: i64,
     /// How long after it was replaced a registry root stays usable, in seconds.
@@ -31,42 +30,6 @@ pub struct AppState {
     pub material: MaterialCache,
     /// The open campaigns as contributors see them, briefly kept.
     pub open_list: OpenList,
-}
-
-/// Parsed key material of one campaign: what verifying its submissions needs.
-pub struct CampaignCrypto {
-    /// The campaign's compact public key.
-    pub public_key: CompactPublicKey,
-    /// The campaign's CRS.
-    pub crs: CompactPkeCrs,
-    /// zk-pok metadata (campaign id, schema version, key fingerprint).
-    pub metadata: Vec<u8>,
-    /// Entry widths of one record.
-    pub layout: Vec<u32>,
-}
-
-/// The parsed key material of the campaigns that received submissions, for
-/// the life of the process (a campaign's keys never change).
-#[derive(Default)]
-pub struct CryptoCache(Mutex<HashMap<i64, Arc<CampaignCrypto>>>);
-
-impl CryptoCache {
-    /// Campaign `id`'s material, when parsed already.
-    pub fn get(&self, id: i64) -> Option<Arc<CampaignCrypto>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&id)
-            .cloned()
-    }
-
-    /// Keeps campaign `id`'s parsed material.
-    pub fn insert(&self, id: i64, crypto: Arc<CampaignCrypto>) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, crypto);
-    }
 }
 
 /// The list of open campaigns every contributor gets (`GET /api/campaigns`

@@ -18,8 +18,7 @@ use fhe_compute::keys::{from_bytes, SERVER_KEY_LIMIT};
 use fhe_compute::stats::{Partial, StatsBackend, StatsError};
 use tfhe::CompressedServerKey;
 
-use crate::reports;
-use crate::schema::{campaign_keys, contributions, job_shards};
+use crate::services::reports;
 use crate::store::jobs::{self, JobState, ShardLease};
 
 /// Which engine backend computes.
@@ -66,10 +65,7 @@ fn backend_for(
     campaign_id: i64,
     kind: BackendKind,
 ) -> anyhow::Result<Arc<dyn StatsBackend>> {
-    let bytes: Vec<u8> = campaign_keys::table
-        .find(campaign_id)
-        .select(campaign_keys::server_key)
-        .first(conn)
+    let bytes = crate::store::campaigns::server_key(conn, campaign_id)
         .with_context(|| format!("server key of campaign {campaign_id}"))?;
     let key: CompressedServerKey = from_bytes(&bytes, SERVER_KEY_LIMIT, "server key")?;
     match kind {
@@ -97,14 +93,12 @@ impl Iterator for ShardStream<'_> {
 
     fn next(&mut self) -> Option<Vec<u8>> {
         if self.buffer.is_empty() && self.error.is_none() && self.next_id <= self.last_id {
-            let rows: Result<Vec<(i64, Vec<u8>)>, _> = contributions::table
-                .filter(contributions::campaign_id.eq(self.campaign_id))
-                .filter(contributions::id.ge(self.next_id))
-                .filter(contributions::id.le(self.last_id))
-                .order(contributions::id.asc())
-                .limit(self.batch)
-                .select((contributions::id, contributions::ciphertext))
-                .load(self.conn);
+            let rows = crate::store::contributions::ciphertexts(
+                self.conn,
+                self.campaign_id,
+                self.next_id..=self.last_id,
+                self.batch,
+            );
             match rows {
                 Ok(rows) => {
                     match rows.last() {
@@ -248,18 +242,11 @@ impl Worker {
     fn reduce_leased(&mut self, job_id: i64) -> anyhow::Result<Result<(), JobFailure>> {
         let spec = reports::job_spec(&mut self.conn, job_id).map_err(|e| anyhow::anyhow!("{e}"))?;
         let backend = self.backend(spec.campaign_id)?;
-        let ids: Vec<i64> = job_shards::table
-            .filter(job_shards::job_id.eq(job_id))
-            .order(job_shards::shard_index.asc())
-            .select(job_shards::id)
-            .load(&mut self.conn)?;
+        let ids = jobs::shard_ids(&mut self.conn, job_id)?;
         // One partial in memory at a time besides the running total.
         let mut total: Option<Partial> = None;
         for id in ids {
-            let bytes: Option<Vec<u8>> = job_shards::table
-                .find(id)
-                .select(job_shards::partial)
-                .first(&mut self.conn)?;
+            let bytes = jobs::shard_partial(&mut self.conn, id)?;
             let Some(bytes) = bytes else {
                 return Ok(Err(JobFailure(format!("shard {id} has no partial"))));
             };
@@ -296,7 +283,7 @@ impl Worker {
 
     fn fail(&mut self, job_id: i64, failure: JobFailure) -> anyhow::Result<()> {
         tracing::error!(job = job_id, "job failed: {}", failure.0);
-        crate::db::run_tx_sync(&mut self.conn, "fail_job", |c| {
+        crate::store::tx::run_tx_sync(&mut self.conn, "fail_job", |c| {
             reports::end_without_results(
                 c,
                 job_id,

@@ -991,7 +991,9 @@ async fn closed_and_unapproved_campaigns_and_empty_escrow_refuse() {
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().unwrap();
             server::db::run_tx_sync(&mut conn, "close", |c| {
-                server::campaigns::close(c, 0, true, id).map(|_| ())
+                server::services::campaigns::close(c, 0, true, id)
+                    .map(|_| ())
+                    .map_err(Into::into)
             })
             .unwrap();
         })

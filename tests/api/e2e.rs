@@ -73,6 +73,7 @@ struct Platform {
     keyholder_bin: String,
     keyholder_ports: Vec<u16>,
     _server: Killed,
+    _releaser: Killed,
     base: String,
     db_url: String,
     dir: std::path::PathBuf,
@@ -187,6 +188,17 @@ async fn start_platform(keyholder: &str, server_env: &[(&str, &str)]) -> Platfor
             .spawn()
             .unwrap(),
     );
+    // The release loop runs as its own role beside the server.
+    let releaser = Killed(
+        bin("cipherpool")
+            .arg("releaser")
+            .env("CIPHERPOOL_DATABASE_URL", &db_url)
+            .env("CIPHERPOOL_KEYHOLDER_URL", urls.join(","))
+            .env("CIPHERPOOL_KEYHOLDER_TOKEN", tokens.join(","))
+            .envs(server_env.iter().copied())
+            .spawn()
+            .unwrap(),
+    );
     let base = format!("http://127.0.0.1:{port}");
     for u in &urls {
         wait_up(u).await;
@@ -197,6 +209,7 @@ async fn start_platform(keyholder: &str, server_env: &[(&str, &str)]) -> Platfor
         keyholder_bin: keyholder.to_string(),
         keyholder_ports: ports,
         _server: server,
+        _releaser: releaser,
         base,
         db_url,
         dir,

@@ -197,10 +197,18 @@ pub async fn spawn_app_with(mut settings: Settings) -> TestApp {
         settings.keyholder_url = spawn_keyholder().await;
     }
     let db_url = settings.database_url.clone();
+    let releaser_settings = settings.clone();
     let app = Application::build(settings).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool();
     tokio::spawn(app.run_until_stopped());
+    // The release loop is a role of its own (`cipherpool releaser`): the
+    // in-process platform runs one beside the server, as scripts/run does.
+    tokio::spawn(
+        server::releaser::Releaser::from_settings(&releaser_settings)
+            .expect("releaser")
+            .run(),
+    );
     TestApp {
         address,
         db_url,

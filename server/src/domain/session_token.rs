@@ -31,3 +31,37 @@ pub fn new_token() -> NewToken {
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
+
+/// Why a request's session does not authorise it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    /// No `Authorization` header.
+    #[error("missing Authorization: Bearer <token> header")]
+    Missing,
+    /// The header is not text.
+    #[error("malformed Authorization header")]
+    Malformed,
+    /// The header is not `Bearer <token>`.
+    #[error("Authorization must be 'Bearer <token>'")]
+    NotBearer,
+    /// No live session has this token.
+    #[error("invalid session token")]
+    Invalid,
+    /// The session was logged out.
+    #[error("this session was logged out; log in again")]
+    Revoked,
+    /// The session expired.
+    #[error("this session has expired; log in again")]
+    Expired,
+    /// The account is suspended.
+    #[error("this account is suspended")]
+    Suspended,
+    /// The caller's role may not do this.
+    #[error("this action needs the role {needed}; you are {actual}")]
+    WrongRole {
+        /// The roles that may (`a or b`).
+        needed: String,
+        /// The caller's role.
+        actual: &'static str,
+    },
+}

@@ -4,12 +4,19 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::session_token::SessionError;
 use crate::domain::PasswordError;
 use crate::services::accounts::AccountError;
+use crate::services::campaigns::CampaignError;
+use crate::services::contributions::SubmissionError;
+use crate::services::login_guard::Throttled;
+use crate::services::oversight::OversightError;
+use crate::services::registry::RegistryError;
+use crate::services::reports::ReportError;
 use crate::services::withdrawals::WithdrawalError;
 use crate::store::ledger::LedgerError;
 
@@ -173,30 +180,15 @@ impl ResponseError for ApiError {
     }
 }
 
-fn is_deadlock(info: &dyn diesel::result::DatabaseErrorInformation) -> bool {
-    // diesel reports SQLSTATE 40P01 as `Unknown`; PostgreSQL's message is stable.
-    info.message().contains("deadlock detected")
-}
-
 impl From<DieselError> for ApiError {
     fn from(e: DieselError) -> Self {
         match &e {
-            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::new(
+            e if crate::store::is_transient(e) => Self::new(
                 StatusCode::CONFLICT,
                 "conflict",
                 "concurrent update; try again",
             )
             .retryable(),
-            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
-                if is_deadlock(info.as_ref()) =>
-            {
-                Self::new(
-                    StatusCode::CONFLICT,
-                    "conflict",
-                    "concurrent update; try again",
-                )
-                .retryable()
-            }
             DieselError::NotFound => Self::not_found("not found"),
             _ => Self::internal(e),
         }
@@ -256,6 +248,163 @@ impl From<WithdrawalError> for ApiError {
             W::AlreadyDecided { .. } => Self::conflict("invalid_state", e.to_string()),
             W::Ledger(l) => l.into(),
             W::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<CampaignError> for ApiError {
+    fn from(e: CampaignError) -> Self {
+        use CampaignError as C;
+        match e {
+            C::InvalidTitle => Self::unprocessable("invalid_title", e.to_string()),
+            C::InvalidDescription => Self::unprocessable("invalid_description", e.to_string()),
+            C::Schema(s) => s.into(),
+            C::InvalidAmount { .. } | C::BudgetBelowReward => {
+                Self::unprocessable("invalid_amount", e.to_string())
+            }
+            C::InvalidMinContributors => {
+                Self::unprocessable("invalid_min_contributors", e.to_string())
+            }
+            C::InvalidEpsilon => Self::unprocessable("invalid_epsilon", e.to_string()),
+            C::NoteTooLong => Self::unprocessable("invalid_reason", e.to_string()),
+            C::NotFound(_) => Self::not_found(e.to_string()),
+            C::WrongState { .. } => Self::conflict("invalid_state", e.to_string()),
+            C::Keyholder(k) => k.into(),
+            C::Ledger(l) => l.into(),
+            C::Corrupt(_) => Self::internal(e),
+            C::Unavailable(u) => u.into(),
+            C::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> Self {
+        use SessionError as S;
+        let msg = e.to_string();
+        match e {
+            S::Missing | S::Malformed | S::NotBearer | S::Invalid => Self::unauthenticated(msg),
+            S::Revoked => Self::new(StatusCode::UNAUTHORIZED, "session_revoked", msg),
+            S::Expired => Self::new(StatusCode::UNAUTHORIZED, "session_expired", msg),
+            S::Suspended => Self::new(StatusCode::FORBIDDEN, "account_suspended", msg),
+            S::WrongRole { .. } => Self::forbidden(msg),
+        }
+    }
+}
+
+impl From<Throttled> for ApiError {
+    fn from(e: Throttled) -> Self {
+        let msg = e.to_string();
+        match e {
+            Throttled::Locked => Self::new(StatusCode::FORBIDDEN, "account_locked", msg),
+            Throttled::Backoff { retry_after_secs } => {
+                Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", msg)
+                    .with_retry_after(retry_after_secs)
+            }
+            Throttled::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<OversightError> for ApiError {
+    fn from(e: OversightError) -> Self {
+        use OversightError as O;
+        let msg = e.to_string();
+        match e {
+            O::UserNotFound(_) | O::CampaignNotFound(_) => Self::not_found(msg),
+            O::CannotSuspendAdmin => Self::conflict("cannot_suspend_admin", msg),
+            O::NotLocked => Self::conflict("not_locked", msg),
+            O::Registry(r) => r.into(),
+            O::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        use RegistryError as R;
+        let msg = e.to_string();
+        match e {
+            R::IdentityExists => Self::conflict("identity_exists", msg),
+            R::CommitmentTaken => Self::conflict("commitment_taken", msg),
+            R::InvalidCommitment(_) => Self::unprocessable("invalid_commitment", msg),
+            R::NoIdentity | R::NoLeaf(_) => Self::not_found(msg),
+            R::Corrupt(_) => Self::internal(msg),
+            R::Keyholder(k) => k.into(),
+            R::Unavailable(u) => u.into(),
+            R::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> Self {
+        use ReportError as R;
+        let msg = e.to_string();
+        match e {
+            R::CampaignNotFound(_) => Self::not_found(msg),
+            R::WrongState { .. } => Self::conflict("invalid_state", msg),
+            R::NothingToRelease => Self::unprocessable("nothing_to_release", msg),
+            R::BelowMinContributors { .. } => Self::conflict("below_min_contributors", msg),
+            R::InvalidEpsilon | R::EpsilonAboveBudget(_) => {
+                Self::unprocessable("invalid_epsilon", msg)
+            }
+            R::BudgetExhausted { .. } => Self::conflict("privacy_budget_exhausted", msg),
+            R::InsufficientFunds { .. } => {
+                Self::new(StatusCode::PAYMENT_REQUIRED, "insufficient_funds", msg)
+            }
+            R::Amount(a) => a.into(),
+            R::Corrupt(_) => Self::internal(msg),
+            R::Ledger(l) => l.into(),
+            R::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<SubmissionError> for ApiError {
+    fn from(e: SubmissionError) -> Self {
+        use fhe_compute::ContributionError as Ct;
+        use StatusCode as H;
+        use SubmissionError as S;
+        let msg = e.to_string();
+        let (status, code) = match e {
+            S::CampaignNotFound(_) => return Self::not_found(msg),
+            S::CampaignNotOpen { .. } | S::ClosedMeanwhile => (H::CONFLICT, "campaign_not_open"),
+            S::CampaignFull(_) => (H::CONFLICT, "campaign_full"),
+            S::StaleRoot => (H::CONFLICT, "stale_root"),
+            S::NullifierUsed => (H::CONFLICT, "nullifier_used"),
+            S::CiphertextDuplicate => (H::CONFLICT, "ciphertext_duplicate"),
+            S::Ciphertext(Ct::TooLarge { .. }) => (H::PAYLOAD_TOO_LARGE, "ciphertext_too_large"),
+            S::CiphertextNotBase64 | S::Ciphertext(Ct::Malformed(_)) => {
+                (H::UNPROCESSABLE_ENTITY, "ciphertext_malformed")
+            }
+            S::Ciphertext(Ct::LayoutMismatch(_)) => {
+                (H::UNPROCESSABLE_ENTITY, "ciphertext_layout_mismatch")
+            }
+            S::Ciphertext(Ct::ProofInvalid) => (H::UNPROCESSABLE_ENTITY, "zk_proof_invalid"),
+            S::PublicInputCount(_) => (H::UNPROCESSABLE_ENTITY, "attestation_public_inputs"),
+            S::AttestationMalformed(_) => (H::UNPROCESSABLE_ENTITY, "attestation_malformed"),
+            S::WrongCampaign => (H::UNPROCESSABLE_ENTITY, "attestation_wrong_campaign"),
+            S::BindingMismatch => (H::UNPROCESSABLE_ENTITY, "attestation_binding_mismatch"),
+            S::AttestationInvalid => (H::UNPROCESSABLE_ENTITY, "attestation_invalid"),
+            S::InvalidPayoutAccount(_) => (H::UNPROCESSABLE_ENTITY, "invalid_payout_account"),
+            S::PayoutSuspended => (H::FORBIDDEN, "payout_account_suspended"),
+            S::EscrowEmpty => (H::PAYMENT_REQUIRED, "escrow_empty"),
+            S::Amount(a) => return a.into(),
+            S::Corrupt(_) => return Self::internal(msg),
+            S::Ledger(l) => return l.into(),
+            S::Unavailable(u) => return u.into(),
+            S::Db(db) => return db.into(),
+        };
+        Self::new(status, code, msg)
+    }
+}
+
+impl From<crate::store::Unavailable> for ApiError {
+    fn from(e: crate::store::Unavailable) -> Self {
+        match e {
+            crate::store::Unavailable::Pool(p) => Self::from_pool(p),
+            crate::store::Unavailable::Blocking(_) => Self::internal(e),
         }
     }
 }

@@ -1,7 +1,10 @@
 //! HTTP-facing pieces shared by every route: the error type and the one
 //! place where errors (the services' own, the store's, the extractors')
-//! become status codes and stable error codes; bodies served with a
+//! become status codes and stable error codes; the error responses the
+//! OpenAPI document shares; 405 answers with `Allow`; bodies served with a
 //! strong ETag.
 
+pub mod allow;
 pub mod cached;
 pub mod error;
+pub mod responses;

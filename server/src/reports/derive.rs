@@ -22,6 +22,7 @@ use protocol::json_i128;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use utoipa::ToSchema;
 
 /// What a report asked for.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +38,7 @@ pub struct ReportSpec<'a> {
 }
 
 /// The figures derived from a report's released aggregates.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Derived {
     /// Public, exact number of contributions covered by the report.
     pub count: u64,
@@ -50,23 +51,26 @@ pub struct Derived {
     /// released, in schema order. Serialized as objects `{"field", "count"}`.
     /// Counts are reported as released and may be negative after noise.
     #[serde(with = "out_of_range_serde")]
+    #[schema(value_type = Vec<OutOfRangeCount>)]
     pub out_of_range: Vec<(String, i128)>,
     /// The fitted regression, when the report asked for one.
     pub regression: Option<Regression>,
 }
 
 /// Summary statistics of one numeric field.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NumericSummary {
     /// The field's name.
     pub field: String,
     /// The released (noised) Σx.
     #[serde(with = "json_i128")]
+    #[schema(value_type = json_i128::JsonI128)]
     pub sum: i128,
     /// `sum / count`; `None` when `count == 0`.
     pub mean: Option<f64>,
     /// The released (noised) Σx², when released.
     #[serde(with = "json_i128::option")]
+    #[schema(value_type = Option<json_i128::JsonI128>)]
     pub sum_of_squares: Option<i128>,
     /// Population variance `Σx²/n − mean²`, clamped at 0 because noise can
     /// push it negative; `None` when no `sum_of_squares` was released or
@@ -75,7 +79,7 @@ pub struct NumericSummary {
 }
 
 /// Noised category counts of one categorical field.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Histogram {
     /// The field's name.
     pub field: String,
@@ -84,19 +88,31 @@ pub struct Histogram {
 }
 
 /// One bar of a [`Histogram`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CategoryCount {
     /// The category label (free text).
     pub category: String,
     /// The noised count exactly as released: it is *not* clamped or rounded,
     /// so it may be negative (or exceed the report's count) because of noise.
     #[serde(with = "json_i128")]
+    #[schema(value_type = json_i128::JsonI128)]
+    pub count: i128,
+}
+
+/// One entry of [`Derived::out_of_range`] as serialized (the OpenAPI
+/// document's description of it).
+#[derive(ToSchema)]
+pub struct OutOfRangeCount {
+    /// The numeric field.
+    pub field: String,
+    /// Its noised count of out-of-range values, as released.
+    #[schema(value_type = json_i128::JsonI128)]
     pub count: i128,
 }
 
 /// An ordinary-least-squares fit `target ≈ intercept + Σ coefficientᵢ·featureᵢ`
 /// computed from the released (noised) sums and cross products.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Regression {
     /// Feature names, in the order of `coefficients`.
     pub features: Vec<String>,

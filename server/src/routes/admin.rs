@@ -8,16 +8,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Admin;
-use crate::campaigns::{self, CampaignView};
 use crate::db::{self, PgPool};
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::responses as resp;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::routes::campaigns::CampaignWithTransfer;
-use crate::schema::{campaign_keys, users};
+use crate::services::campaigns;
 use crate::state::AppState;
 use crate::store::audit;
+use crate::store::campaigns::CampaignView;
 use crate::store::ledger::{self, LedgerAudit, Transfer};
-use diesel::prelude::*;
+use crate::store::users;
 
 /// Mint request.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -26,9 +27,11 @@ pub struct MintRequest {
     /// The user whose wallet receives the tokens.
     pub user_id: i64,
     /// Tokens to create (> 0).
+    #[schema(minimum = 1)]
     pub amount: i64,
-    /// Optional note.
+    /// Optional note (at most 500 characters).
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub memo: String,
 }
 
@@ -55,6 +58,7 @@ pub struct ApproveRequest {
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
     /// Why (1-2,000 characters), shown to the buyer.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub reason: String,
 }
 
@@ -65,11 +69,16 @@ fn json<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiError> {
 /// Mint tokens into a user's wallet (admin).
 #[utoipa::path(post, path = "/api/admin/mint", tag = "admin", security(("bearer" = [])),
     request_body = MintRequest,
-    params(("Idempotency-Key" = String, Header, description = "unique per payment")),
+    params(("Idempotency-Key" = String, Header, description = "unique per payment: 1-255 visible ASCII characters", pattern = r"^[!-~]{1,255}$", min_length = 1, max_length = 255)),
     responses((status = 200, body = MintResponse),
-              (status = 403, body = ErrorBody),
+              (status = 400, response = resp::BadBodyOrKey),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Forbidden),
               (status = 404, description = "no such user", body = ErrorBody),
-              (status = 422, description = "invalid_amount, idempotency_key_reused", body = ErrorBody)))]
+              (status = 413, response = resp::TooLarge),
+              (status = 415, response = resp::UnsupportedMediaType),
+              (status = 422, description = "invalid_amount, invalid_memo, idempotency_key_reused", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[post("/api/admin/mint")]
 pub async fn mint(
     req: HttpRequest,
@@ -89,12 +98,7 @@ pub async fn mint(
     }
     let admin = user.id;
     idempotency::run_once(&pool, "mint", user.id, key, hash, move |conn| {
-        let exists: Option<i64> = users::table
-            .find(body.user_id)
-            .select(users::id)
-            .first(conn)
-            .optional()?;
-        if exists.is_none() {
+        if !users::exists(conn, body.user_id)? {
             return Err(ApiError::not_found(format!(
                 "user {} does not exist",
                 body.user_id
@@ -120,8 +124,15 @@ pub async fn mint(
 #[utoipa::path(post, path = "/api/admin/campaigns/{id}/approve", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path, description = "campaign id")),
     request_body(content = Option<ApproveRequest>),
-    responses((status = 200, body = CampaignView), (status = 409, description = "invalid_state", body = ErrorBody),
-              (status = 502, description = "keyholder_unavailable", body = ErrorBody)))]
+    responses((status = 200, body = CampaignView),
+              (status = 400, response = resp::BadBody),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Forbidden),
+              (status = 404, response = resp::NotFound),
+              (status = 409, description = "invalid_state", body = ErrorBody),
+              (status = 413, response = resp::TooLarge),
+              (status = 502, response = resp::KeyholderFailed),
+              (status = 503, response = resp::Unavailable)))]
 #[post("/api/admin/campaigns/{id}/approve")]
 pub async fn approve(
     pool: web::Data<PgPool>,
@@ -146,80 +157,25 @@ pub async fn approve(
                 }
             })?
         };
-    let note = body.note.filter(|n| !n.trim().is_empty());
-    if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        return Err(ApiError::unprocessable(
-            "invalid_reason",
-            "note must be at most 2,000 characters",
-        ));
-    }
-    let admin = user.id;
-    // The campaign must be pending review before the keyholder does any work.
-    let pending = db::with_conn(&pool, move |conn| campaigns::get(conn, id)).await?;
-    let pending = match pending {
-        Some(c) if c.status == campaigns::Status::PendingReview => c,
-        Some(c) => {
-            return Err(ApiError::conflict(
-                "invalid_state",
-                format!(
-                    "cannot approve campaign {id} in state {}",
-                    c.status.as_str()
-                ),
-            ))
-        }
-        None => return Err(ApiError::not_found(format!("campaign {id} does not exist"))),
-    };
-    let schema = protocol::CampaignSchema::parse(pending.schema).map_err(ApiError::internal)?;
-    // Key generation is idempotent at the keyholder: if this request fails
-    // after it, a retry gets the same keys. Nothing is written here unless
-    // the keys arrived.
-    let terms = keyholder_api::KeyTerms {
-        statistics: pending.statistics.clone(),
-        min_contributors: u64::try_from(pending.min_contributors).map_err(ApiError::internal)?,
-        epsilon_micro: protocol::epsilon::epsilon_micro(pending.epsilon)
-            .map_err(ApiError::internal)?,
-        max_contributions: campaigns::max_contributions(pending.budget, pending.reward),
-        schema_version: u32::try_from(pending.schema_version).map_err(ApiError::internal)?,
-    };
-    let material = state.keyholder.campaign_keys(id, &schema, terms).await?;
-    let view = db::run_tx(&pool, "approve_campaign", move |conn| {
-        let v = campaigns::approve(conn, admin, id, note.as_deref())?;
-        diesel::insert_into(campaign_keys::table)
-            .values((
-                campaign_keys::campaign_id.eq(id),
-                campaign_keys::public_key.eq(&material.public_key),
-                campaign_keys::crs.eq(&material.crs),
-                campaign_keys::server_key.eq(&material.server_key),
-                campaign_keys::key_fingerprint.eq(material.key_fingerprint.to_vec()),
-                campaign_keys::signed_terms.eq(Some(
-                    serde_json::to_value(&material.terms).map_err(ApiError::internal)?,
-                )),
-                campaign_keys::signatures
-                    .eq(serde_json::to_value(&material.signatures).map_err(ApiError::internal)?),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)?;
-        audit::record(
-            conn,
-            Some(admin),
-            "approve_campaign",
-            &format!("campaign:{id}"),
-            serde_json::json!({"note": note}),
-        )?;
-        Ok(v)
-    })
-    .await?;
+    let view = campaigns::approve(&pool, state.keyholder.as_ref(), user.id, id, body.note).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// Reject a campaign pending review and refund its escrow to the buyer (admin).
 #[utoipa::path(post, path = "/api/admin/campaigns/{id}/reject", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path, description = "campaign id"),
-           ("Idempotency-Key" = String, Header, description = "unique per payment")),
+           ("Idempotency-Key" = String, Header, description = "unique per payment: 1-255 visible ASCII characters", pattern = r"^[!-~]{1,255}$", min_length = 1, max_length = 255)),
     request_body = RejectRequest,
     responses((status = 200, body = CampaignWithTransfer),
+              (status = 400, response = resp::BadBodyOrKey),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Forbidden),
+              (status = 404, response = resp::NotFound),
               (status = 409, description = "invalid_state", body = ErrorBody),
-              (status = 422, description = "invalid_reason", body = ErrorBody)))]
+              (status = 413, response = resp::TooLarge),
+              (status = 415, response = resp::UnsupportedMediaType),
+              (status = 422, description = "invalid_reason, idempotency_key_reused", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[post("/api/admin/campaigns/{id}/reject")]
 pub async fn reject(
     req: HttpRequest,
@@ -254,7 +210,10 @@ pub async fn reject(
 /// Audit the whole ledger: the sum of balances, negative accounts, cached
 /// balances that disagree with the transfers (admin).
 #[utoipa::path(get, path = "/api/admin/ledger/audit", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = LedgerAudit), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = LedgerAudit),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Forbidden),
+              (status = 503, response = resp::Unavailable)))]
 #[get("/api/admin/ledger/audit")]
 pub async fn ledger_audit(
     pool: web::Data<PgPool>,

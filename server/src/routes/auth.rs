@@ -12,9 +12,10 @@ use crate::config::Settings;
 use crate::db::{self, PgPool};
 use crate::domain::{password, Email, Role};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::login_guard;
+use crate::http::responses as resp;
 use crate::services::accounts::{self, AccountError};
 use crate::services::accounts::{new_password_hash, LoginResponse, UserView};
+use crate::services::login_guard;
 use crate::store::{sessions, users};
 use crate::throttle::ClientAddr;
 
@@ -23,8 +24,14 @@ use crate::throttle::ClientAddr;
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// E-mail address (the login name).
+    #[schema(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^\s*[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+\s*$"
+    )]
     pub email: String,
-    /// At least 8 characters, not a common password.
+    /// 8-128 characters, not a common password.
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
     /// `contributor` or `buyer` (admins are created with the CLI).
     pub role: Role,
@@ -57,8 +64,12 @@ pub struct RegisterAnswer {
 /// next step is to log in.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 202, body = RegisterAnswer),
-              (status = 422, description = "invalid_email, invalid_role, password_too_short, password_too_weak", body = ErrorBody),
-              (status = 429, description = "rate_limited (Retry-After)", body = ErrorBody)))]
+              (status = 400, response = resp::BadBody),
+              (status = 413, description = "payload_too_large", body = ErrorBody),
+              (status = 415, response = resp::UnsupportedMediaType),
+              (status = 422, description = "invalid_email, invalid_role, password_too_short, password_too_long, password_too_weak", body = ErrorBody),
+              (status = 429, response = resp::RateLimited),
+              (status = 503, response = resp::Unavailable)))]
 #[post(
     "/api/auth/register",
     wrap = "actix_web::middleware::from_fn(crate::throttle::registrations)"
@@ -94,9 +105,13 @@ pub async fn register(
 /// Log in and get a bearer token.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse),
+              (status = 400, response = resp::BadBody),
               (status = 401, description = "invalid_credentials", body = ErrorBody),
               (status = 403, description = "account_suspended, account_locked", body = ErrorBody),
-              (status = 429, description = "too_many_attempts (backoff per address), rate_limited (Retry-After)", body = ErrorBody)))]
+              (status = 413, response = resp::TooLarge),
+              (status = 415, response = resp::UnsupportedMediaType),
+              (status = 429, description = "too_many_attempts (backoff per address), rate_limited (Retry-After)", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[post(
     "/api/auth/login",
     wrap = "actix_web::middleware::from_fn(crate::throttle::logins)"
@@ -148,7 +163,10 @@ pub async fn login(
 
 /// Revoke the current session.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
-    responses((status = 204, description = "logged out"), (status = 401, body = ErrorBody)))]
+    responses((status = 204, description = "logged out"),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Suspended),
+              (status = 503, response = resp::Unavailable)))]
 #[post("/api/auth/logout")]
 pub async fn logout(pool: web::Data<PgPool>, user: AuthUser) -> Result<HttpResponse, ApiError> {
     db::with_conn(&pool, move |conn| {
@@ -160,7 +178,10 @@ pub async fn logout(pool: web::Data<PgPool>, user: AuthUser) -> Result<HttpRespo
 
 /// The logged-in user.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = UserView),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Suspended),
+              (status = 503, response = resp::Unavailable)))]
 #[get("/api/auth/me")]
 pub async fn me(pool: web::Data<PgPool>, user: AuthUser) -> Result<HttpResponse, ApiError> {
     let id = user.id;

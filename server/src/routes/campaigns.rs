@@ -6,12 +6,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Bearer, Buyer, BuyerOrAdmin};
-use crate::campaigns::{self, CampaignView, ListFilter, NewCampaign, Status};
 use crate::db::{self, PgPool};
 use crate::domain::Role;
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::responses as resp;
 use crate::idempotency::{self, IdempotencyKey};
+use crate::services::campaigns::{self, NewCampaign};
 use crate::state::AppState;
+use crate::store::campaigns::{self as store, CampaignView, ListFilter, Status};
 use crate::store::ledger::Transfer;
 
 /// Listing filter.
@@ -21,6 +23,7 @@ pub struct ListQuery {
     /// Only campaigns in this state (admins and buyers).
     pub status: Option<Status>,
     /// Most campaigns returned (1-200, default 100).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -41,9 +44,13 @@ fn json<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiError> {
 #[utoipa::path(post, path = "/api/campaigns", tag = "campaigns", security(("bearer" = [])),
     request_body = NewCampaign,
     responses((status = 201, body = CampaignView),
-              (status = 400, description = "malformed_json, unknown_field, invalid_body", body = ErrorBody),
-              (status = 403, body = ErrorBody),
-              (status = 422, description = "invalid_schema, invalid_amount, invalid_epsilon, ...", body = ErrorBody)))]
+              (status = 400, response = resp::BadBody),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Forbidden),
+              (status = 413, response = resp::TooLarge),
+              (status = 415, response = resp::UnsupportedMediaType),
+              (status = 422, description = "invalid_schema, invalid_amount, invalid_epsilon, ...", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[post("/api/campaigns")]
 pub async fn create(
     pool: web::Data<PgPool>,
@@ -52,7 +59,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let valid = body.into_inner().validate()?;
     let view = db::run_tx(&pool, "create_campaign", move |conn| {
-        campaigns::create(conn, user.id, &valid)
+        Ok(campaigns::create(conn, user.id, &valid)?)
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
@@ -60,7 +67,11 @@ pub async fn create(
 
 /// List campaigns: admins see all, buyers their own, contributors the open ones.
 #[utoipa::path(get, path = "/api/campaigns", tag = "campaigns", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, body = Vec<CampaignView>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<CampaignView>),
+              (status = 400, response = resp::BadQuery),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Suspended),
+              (status = 503, response = resp::Unavailable)))]
 #[get("/api/campaigns")]
 pub async fn list(
     pool: web::Data<PgPool>,
@@ -92,7 +103,7 @@ pub async fn list(
             },
             _ => None,
         };
-        let views = campaigns::list(conn, filter, limit)?;
+        let views = store::list(conn, filter, limit)?;
         let page = web::Bytes::from(serde_json::to_vec(&views).map_err(ApiError::internal)?);
         if let Some(generation) = generation {
             state.open_list.put(limit, generation, page.clone());
@@ -108,7 +119,11 @@ pub async fn list(
 /// Read one campaign (its buyer, an admin, or anyone while it is open).
 #[utoipa::path(get, path = "/api/campaigns/{id}", tag = "campaigns", security(("bearer" = [])),
     params(("id" = i64, Path, description = "campaign id")),
-    responses((status = 200, body = CampaignView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CampaignView),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Suspended),
+              (status = 404, response = resp::NotFound),
+              (status = 503, response = resp::Unavailable)))]
 #[get("/api/campaigns/{id}")]
 pub async fn get(
     pool: web::Data<PgPool>,
@@ -118,7 +133,7 @@ pub async fn get(
     let id = path.into_inner();
     let (user, view) = db::with_conn(&pool, move |conn| {
         let user = session.user(conn)?;
-        Ok((user, campaigns::get(conn, id)?))
+        Ok((user, store::get(conn, id)?))
     })
     .await?;
     match view {
@@ -134,11 +149,16 @@ pub async fn get(
 /// Submit a draft for review, moving its budget from the buyer's wallet into escrow.
 #[utoipa::path(post, path = "/api/campaigns/{id}/submit", tag = "campaigns", security(("bearer" = [])),
     params(("id" = i64, Path, description = "campaign id"),
-           ("Idempotency-Key" = String, Header, description = "unique per payment")),
+           ("Idempotency-Key" = String, Header, description = "unique per payment: 1-255 visible ASCII characters", pattern = r"^[!-~]{1,255}$", min_length = 1, max_length = 255)),
     responses((status = 200, body = CampaignWithTransfer),
+              (status = 400, response = resp::BadKey),
+              (status = 401, response = resp::Unauthenticated),
               (status = 402, description = "insufficient_funds", body = ErrorBody),
+              (status = 403, response = resp::Forbidden),
+              (status = 404, response = resp::NotFound),
               (status = 409, description = "invalid_state", body = ErrorBody),
-              (status = 422, description = "idempotency_key_reused", body = ErrorBody)))]
+              (status = 422, description = "idempotency_key_reused", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[post("/api/campaigns/{id}/submit")]
 pub async fn submit(
     req: HttpRequest,
@@ -166,7 +186,12 @@ pub async fn submit(
 /// Open an approved campaign for contributions (its buyer).
 #[utoipa::path(post, path = "/api/campaigns/{id}/open", tag = "campaigns", security(("bearer" = [])),
     params(("id" = i64, Path, description = "campaign id")),
-    responses((status = 200, body = CampaignView), (status = 409, description = "invalid_state", body = ErrorBody)))]
+    responses((status = 200, body = CampaignView),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Forbidden),
+              (status = 404, response = resp::NotFound),
+              (status = 409, description = "invalid_state", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[post("/api/campaigns/{id}/open")]
 pub async fn open(
     pool: web::Data<PgPool>,
@@ -176,7 +201,7 @@ pub async fn open(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let view = db::run_tx(&pool, "open_campaign", move |conn| {
-        campaigns::open(conn, user.id, id)
+        Ok(campaigns::open(conn, user.id, id)?)
     })
     .await?;
     state.open_list.clear();
@@ -186,8 +211,15 @@ pub async fn open(
 /// Close an approved or open campaign, refunding the remaining escrow to its buyer (buyer or admin).
 #[utoipa::path(post, path = "/api/campaigns/{id}/close", tag = "campaigns", security(("bearer" = [])),
     params(("id" = i64, Path, description = "campaign id"),
-           ("Idempotency-Key" = String, Header, description = "unique per payment")),
-    responses((status = 200, body = CampaignWithTransfer), (status = 409, description = "invalid_state", body = ErrorBody)))]
+           ("Idempotency-Key" = String, Header, description = "unique per payment: 1-255 visible ASCII characters", pattern = r"^[!-~]{1,255}$", min_length = 1, max_length = 255)),
+    responses((status = 200, body = CampaignWithTransfer),
+              (status = 400, response = resp::BadKey),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Forbidden),
+              (status = 404, response = resp::NotFound),
+              (status = 409, description = "invalid_state", body = ErrorBody),
+              (status = 422, description = "idempotency_key_reused", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[post("/api/campaigns/{id}/close")]
 pub async fn close(
     req: HttpRequest,

@@ -13,13 +13,14 @@ use protocol::CampaignSchema;
 
 use std::sync::Arc;
 
-use crate::campaigns::Status;
-use crate::contributions::{self, Receipt, Submission};
 use crate::db::{self, PgPool};
 use crate::http::cached::Cached;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::schema::{campaign_keys, campaigns};
+use crate::http::responses as resp;
+use crate::services::contributions::{self, Acceptor, RootWindow};
 use crate::state::{AppState, CampaignMaterial};
+use crate::store::campaigns::{self, Status};
+use protocol::wire::{Receipt, Submission};
 
 pub use protocol::wire::Material;
 
@@ -35,7 +36,8 @@ fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
 /// a client that trusts this server for them gains nothing — the extension
 /// and the native client pin the keys out of band.
 #[utoipa::path(get, path = "/api/keyholders", tag = "contributions",
-    responses((status = 200, body = Object), (status = 502, description = "keyholder_unavailable", body = ErrorBody)))]
+    responses((status = 200, body = Object),
+              (status = 502, response = resp::KeyholderFailed)))]
 #[get("/api/keyholders")]
 pub async fn keyholders(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let ids = state.keyholder.identities().await?;
@@ -47,19 +49,11 @@ pub async fn keyholders(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
 /// The status of campaign `id`: 404 when it does not exist, 409 when it is
 /// not open (one indexed row; the material itself is cached).
 async fn require_open(pool: &PgPool, id: i64) -> Result<(), ApiError> {
-    let status: Option<String> = db::with_conn(pool, move |conn| {
-        Ok(campaigns::table
-            .find(id)
-            .select(campaigns::status)
-            .first(conn)
-            .optional()?)
-    })
-    .await?;
-    match status {
+    match db::with_conn(pool, move |conn| Ok(campaigns::status(conn, id)?)).await? {
         None => Err(ApiError::not_found(format!("campaign {id} does not exist"))),
-        Some(s) if s != Status::Open.as_str() => Err(ApiError::conflict(
+        Some(s) if s != Status::Open => Err(ApiError::conflict(
             "campaign_not_open",
-            format!("campaign {id} is {s}, not open"),
+            format!("campaign {id} is {}, not open", s.as_str()),
         )),
         Some(_) => Ok(()),
     }
@@ -68,34 +62,20 @@ async fn require_open(pool: &PgPool, id: i64) -> Result<(), ApiError> {
 /// Builds campaign `id`'s material once: the JSON answer and the binary
 /// public key and CRS, each with its strong ETag.
 fn load_material(conn: &mut PgConnection, id: i64) -> Result<CampaignMaterial, ApiError> {
-    let (title, schema, schema_version, reward): (String, serde_json::Value, i32, i64) =
-        campaigns::table
-            .find(id)
-            .select((
-                campaigns::title,
-                campaigns::schema,
-                campaigns::schema_version,
-                campaigns::reward,
-            ))
-            .first(conn)?;
-    type KeyRow = (
-        Vec<u8>,
-        Vec<u8>,
-        Vec<u8>,
-        Option<serde_json::Value>,
-        serde_json::Value,
-    );
-    let (public_key, crs, fp, signed_terms, signatures): KeyRow = campaign_keys::table
-        .find(id)
-        .select((
-            campaign_keys::public_key,
-            campaign_keys::crs,
-            campaign_keys::key_fingerprint,
-            campaign_keys::signed_terms,
-            campaign_keys::signatures,
-        ))
-        .first(conn)
-        .optional()?
+    let campaigns::MaterialRow {
+        title,
+        schema,
+        schema_version,
+        reward,
+    } = campaigns::material_row(conn, id)?
+        .ok_or_else(|| ApiError::not_found(format!("campaign {id} does not exist")))?;
+    let campaigns::SignedKeys {
+        public_key,
+        crs,
+        key_fingerprint: fp,
+        signed_terms,
+        signatures,
+    } = campaigns::signed_keys(conn, id)?
         .ok_or_else(|| ApiError::internal(format!("open campaign {id} has no keys")))?;
     let terms = signed_terms
         .map(serde_json::from_value)
@@ -183,9 +163,13 @@ fn cached_response(req: &HttpRequest, c: &Cached, content_type: &str, cache: &st
 /// `public_key_url` and `crs_url` with their SHA-256 as strong ETags.
 #[utoipa::path(get, path = "/api/campaigns/{id}/material", tag = "contributions",
     params(("id" = i64, Path, description = "campaign id")),
-    responses((status = 200, body = Material), (status = 304, description = "not modified"),
-              (status = 404, body = ErrorBody), (status = 409, description = "campaign_not_open", body = ErrorBody),
-              (status = 429, description = "rate_limited (Retry-After)", body = ErrorBody)))]
+    responses((status = 200, body = Material),
+              (status = 304, description = "not modified"),
+              (status = 404, response = resp::NotFound),
+              (status = 409, description = "campaign_not_open", body = ErrorBody),
+              (status = 429, response = resp::RateLimited),
+              (status = 502, response = resp::KeyholderFailed),
+              (status = 503, response = resp::Unavailable)))]
 #[get(
     "/api/campaigns/{id}/material",
     wrap = "actix_web::middleware::from_fn(crate::throttle::material)"
@@ -222,9 +206,13 @@ pub enum MaterialPart {
 #[utoipa::path(get, path = "/api/campaigns/{id}/material/{part}", tag = "contributions",
     params(("id" = i64, Path, description = "campaign id"),
            ("part" = String, Path, description = "`public-key` or `crs`")),
-    responses((status = 200, description = "application/octet-stream"), (status = 304, description = "not modified"),
-              (status = 404, body = ErrorBody), (status = 409, description = "campaign_not_open", body = ErrorBody),
-              (status = 429, description = "rate_limited (Retry-After)", body = ErrorBody)))]
+    responses((status = 200, description = "application/octet-stream"),
+              (status = 304, description = "not modified"),
+              (status = 404, response = resp::NotFound),
+              (status = 409, description = "campaign_not_open", body = ErrorBody),
+              (status = 429, response = resp::RateLimited),
+              (status = 502, response = resp::KeyholderFailed),
+              (status = 503, response = resp::Unavailable)))]
 #[get(
     "/api/campaigns/{id}/material/{part}",
     wrap = "actix_web::middleware::from_fn(crate::throttle::material)"
@@ -251,7 +239,9 @@ pub async fn material_part(
 
 /// The Groth16 proving key of the attestation circuit (compressed arkworks bytes).
 #[utoipa::path(get, path = "/api/attestation/proving-key", tag = "contributions",
-    responses((status = 200, description = "application/octet-stream"), (status = 304, description = "not modified")))]
+    responses((status = 200, description = "application/octet-stream"),
+              (status = 304, description = "not modified"),
+              (status = 502, response = resp::KeyholderFailed)))]
 #[get("/api/attestation/proving-key")]
 pub async fn proving_key(
     req: HttpRequest,
@@ -272,11 +262,17 @@ pub async fn proving_key(
     params(("id" = i64, Path, description = "campaign id")),
     request_body = Submission,
     responses((status = 201, body = Receipt),
+              (status = 400, response = resp::BadBody),
               (status = 402, description = "escrow_empty", body = ErrorBody),
+              (status = 403, description = "payout_account_suspended", body = ErrorBody),
+              (status = 404, response = resp::NotFound),
               (status = 409, description = "campaign_not_open, stale_root, nullifier_used, ciphertext_duplicate, campaign_full", body = ErrorBody),
-              (status = 503, description = "busy (Retry-After): too many submissions being verified", body = ErrorBody),
               (status = 413, description = "payload_too_large, ciphertext_too_large", body = ErrorBody),
-              (status = 422, description = "ciphertext_malformed, ciphertext_layout_mismatch, zk_proof_invalid, attestation_public_inputs, attestation_malformed, attestation_invalid, attestation_wrong_campaign, attestation_binding_mismatch, invalid_payout_account", body = ErrorBody)))]
+              (status = 415, response = resp::UnsupportedMediaType),
+              (status = 422, description = "ciphertext_malformed, ciphertext_layout_mismatch, zk_proof_invalid, attestation_public_inputs, attestation_malformed, attestation_invalid, attestation_wrong_campaign, attestation_binding_mismatch, invalid_payout_account", body = ErrorBody),
+              (status = 429, response = resp::RateLimited),
+              (status = 502, response = resp::KeyholderFailed),
+              (status = 503, description = "busy (Retry-After): too many submissions being verified; database_unavailable", body = ErrorBody)))]
 pub async fn submit(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
@@ -289,18 +285,23 @@ pub async fn submit(
     // queue; beyond it `503 busy` with Retry-After, so reads stay fast.
     let _permit = state.verifications.enter().await?;
     let keys = state.attestation.get(state.keyholder.as_ref()).await?;
-    let result = contributions::accept(state, &pool, keys, id, sub).await;
+    let acceptor = Acceptor {
+        crypto: state.campaign_crypto.clone(),
+        verifying_key: keys,
+        roots: RootWindow {
+            count: state.recent_roots,
+            max_age_secs: state.recent_root_secs,
+        },
+    };
+    let result = contributions::accept(&pool, acceptor, id, sub)
+        .await
+        .map_err(ApiError::from);
     // Refusals of a submission (4xx) count as the campaign's quality
     // signals; an unknown campaign records nothing.
     if let Err(e) = &result {
         use actix_web::ResponseError;
         if e.status_code().is_client_error() && e.code() != "not_found" {
-            let code = e.code();
-            let _ = db::with_conn(&pool, move |conn| {
-                contributions::record_rejection(conn, id, code);
-                Ok(())
-            })
-            .await;
+            contributions::record_rejection(&pool, id, e.code()).await;
         }
     }
     Ok(HttpResponse::Created().json(result?))

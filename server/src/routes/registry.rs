@@ -2,22 +2,25 @@
 //! Merkle path, read the current root.
 
 use actix_web::{get, post, web, HttpResponse};
-use diesel::prelude::*;
-use protocol::attestation::{fr_from_bytes, fr_to_bytes};
+use diesel::PgConnection;
+use protocol::attestation::fr_to_bytes;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Contributor;
 use crate::db::{self, PgPool};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::schema::{identities, registry_roots};
+use crate::http::responses as resp;
+use crate::services::registry::{self, RegistryError};
 use crate::state::AppState;
+use crate::store::registry as store;
 
 /// Registration of an identity commitment.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterIdentity {
     /// Poseidon commitment of the device-held secret: hex of 32 little-endian bytes.
+    #[schema(pattern = r"^\s*[0-9a-fA-F]{64}\s*$")]
     pub commitment: String,
 }
 
@@ -56,8 +59,14 @@ fn identity_view(
 #[utoipa::path(post, path = "/api/registry/identities", tag = "registry", security(("bearer" = [])),
     request_body = RegisterIdentity,
     responses((status = 201, body = IdentityView),
+              (status = 400, response = resp::BadBody),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Forbidden),
               (status = 409, description = "identity_exists, commitment_taken", body = ErrorBody),
-              (status = 422, description = "invalid_commitment", body = ErrorBody)))]
+              (status = 413, response = resp::TooLarge),
+              (status = 415, response = resp::UnsupportedMediaType),
+              (status = 422, description = "invalid_commitment", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[post("/api/registry/identities")]
 pub async fn register(
     pool: web::Data<PgPool>,
@@ -65,10 +74,7 @@ pub async fn register(
     user: Contributor,
     body: web::Json<RegisterIdentity>,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = hex::decode(body.commitment.trim())
-        .map_err(|_| ApiError::unprocessable("invalid_commitment", "commitment must be hex"))?;
-    let commitment = fr_from_bytes(&bytes)
-        .map_err(|e| ApiError::unprocessable("invalid_commitment", e.to_string()))?;
+    let commitment = registry::parse_commitment(&body.commitment)?;
     let keyholders = state.keyholder.clone();
     let view = db::with_conn(&pool, move |conn| {
         let reg = state.registry.register(conn, user.id, commitment)?;
@@ -77,7 +83,7 @@ pub async fn register(
     .await?;
     // The new root is usable once every keyholder computed it; if one
     // cannot be reached now, the server's release loop keeps trying.
-    if let Err(e) = crate::registry::announce_pending(&pool, keyholders.as_ref()).await {
+    if let Err(e) = registry::announce_pending(&pool, keyholders.as_ref()).await {
         tracing::warn!("announcing the registry to the keyholders: {e}");
     }
     Ok(HttpResponse::Created().json(view))
@@ -85,7 +91,11 @@ pub async fn register(
 
 /// This contributor's identity, with its current Merkle path.
 #[utoipa::path(get, path = "/api/registry/me", tag = "registry", security(("bearer" = [])),
-    responses((status = 200, body = IdentityView), (status = 404, description = "no identity registered", body = ErrorBody)))]
+    responses((status = 200, body = IdentityView),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Forbidden),
+              (status = 404, description = "no identity registered", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[get("/api/registry/me")]
 pub async fn me(
     pool: web::Data<PgPool>,
@@ -93,30 +103,20 @@ pub async fn me(
     user: Contributor,
 ) -> Result<HttpResponse, ApiError> {
     let view = db::with_conn(&pool, move |conn| {
-        let row: Option<(i64, Vec<u8>)> = identities::table
-            .filter(identities::user_id.eq(user.id))
-            .select((identities::leaf_index, identities::commitment))
-            .first(conn)
-            .optional()?;
-        let (leaf_index, commitment) =
-            row.ok_or_else(|| ApiError::not_found("no identity registered for this account"))?;
-        identity_view(&state, conn, leaf_index as u64, &commitment)
+        let leaf = store::leaf_of(conn, user.id)?.ok_or(RegistryError::NoIdentity)?;
+        identity_view(&state, conn, leaf.leaf_index as u64, &leaf.commitment)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// The current registry root.
-#[utoipa::path(get, path = "/api/registry/root", tag = "registry", responses((status = 200, body = RootView)))]
+#[utoipa::path(get, path = "/api/registry/root", tag = "registry", responses((status = 200, body = RootView),
+              (status = 503, response = resp::Unavailable)))]
 #[get("/api/registry/root")]
 pub async fn root(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
     let view = db::with_conn(&pool, |conn| {
-        let row: Option<(Vec<u8>, i64)> = registry_roots::table
-            .order(registry_roots::id.desc())
-            .select((registry_roots::root, registry_roots::leaf_count))
-            .first(conn)
-            .optional()?;
-        Ok(match row {
+        Ok(match store::latest_root(conn)? {
             Some((r, n)) => RootView {
                 root: Some(hex::encode(r)),
                 leaf_count: n,

@@ -8,21 +8,29 @@ use crate::config::Settings;
 use crate::db::{self, PgPool};
 use crate::domain::Role;
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::responses as resp;
 use crate::idempotency::{self, IdempotencyKey};
-use crate::reports::{self, derive, PurchaseRequest, ReportView};
+use crate::reports::derive;
+use crate::services::reports::{self, PurchaseRequest};
+use crate::store::reports::{self as store, ReportView};
 
 /// Buy a statistics report of a campaign (its buyer). The price moves from
 /// the buyer's wallet to the platform; the job starts at once.
 #[utoipa::path(post, path = "/api/campaigns/{id}/reports", tag = "reports", security(("bearer" = [])),
     params(("id" = i64, Path, description = "campaign id"),
-           ("Idempotency-Key" = String, Header, description = "unique per purchase")),
+           ("Idempotency-Key" = String, Header, description = "unique per purchase: 1-255 visible ASCII characters", pattern = r"^[!-~]{1,255}$", min_length = 1, max_length = 255)),
     request_body = PurchaseRequest,
     responses((status = 201, body = ReportView),
-              (status = 400, description = "idempotency_key_missing, malformed_json", body = ErrorBody),
+              (status = 400, response = resp::BadBodyOrKey),
+              (status = 401, response = resp::Unauthenticated),
               (status = 402, description = "insufficient_funds (nothing debited)", body = ErrorBody),
-              (status = 404, body = ErrorBody),
+              (status = 403, response = resp::Forbidden),
+              (status = 404, response = resp::NotFound),
               (status = 409, description = "below_min_contributors, privacy_budget_exhausted, invalid_state", body = ErrorBody),
-              (status = 422, description = "invalid_epsilon, nothing_to_release, idempotency_key_reused", body = ErrorBody)))]
+              (status = 413, response = resp::TooLarge),
+              (status = 415, response = resp::UnsupportedMediaType),
+              (status = 422, description = "invalid_epsilon, nothing_to_release, idempotency_key_reused", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[post("/api/campaigns/{id}/reports")]
 pub async fn purchase(
     req: HttpRequest,
@@ -54,7 +62,11 @@ pub async fn purchase(
 /// A campaign's reports, newest first (its buyer or an admin).
 #[utoipa::path(get, path = "/api/campaigns/{id}/reports", tag = "reports", security(("bearer" = [])),
     params(("id" = i64, Path, description = "campaign id")),
-    responses((status = 200, body = Vec<ReportView>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<ReportView>),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Suspended),
+              (status = 404, response = resp::NotFound),
+              (status = 503, response = resp::Unavailable)))]
 #[get("/api/campaigns/{id}/reports")]
 pub async fn list(
     pool: web::Data<PgPool>,
@@ -63,18 +75,18 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let views = db::with_conn(&pool, move |conn| {
-        match crate::campaigns::get(conn, id)? {
+        match crate::store::campaigns::get(conn, id)? {
             Some(c) if user.role == Role::Admin || c.buyer_id == user.id => {}
             _ => return Err(ApiError::not_found(format!("campaign {id} does not exist"))),
         }
-        reports::list_for_campaign(conn, id)
+        Ok(store::list_for_campaign(conn, id)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(views))
 }
 
 async fn visible(pool: &PgPool, user: AuthUser, id: i64) -> Result<ReportView, ApiError> {
-    let v = db::with_conn(pool, move |conn| reports::view(conn, id)).await?;
+    let v = db::with_conn(pool, move |conn| Ok(store::view(conn, id)?)).await?;
     match v {
         Some(v) if user.role == Role::Admin || v.buyer_id == user.id => Ok(v),
         _ => Err(ApiError::not_found(format!("report {id} does not exist"))),
@@ -84,7 +96,11 @@ async fn visible(pool: &PgPool, user: AuthUser, id: i64) -> Result<ReportView, A
 /// A report's status and progress (shards done / total, ETA).
 #[utoipa::path(get, path = "/api/reports/{id}", tag = "reports", security(("bearer" = [])),
     params(("id" = i64, Path, description = "report id")),
-    responses((status = 200, body = ReportView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ReportView),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Suspended),
+              (status = 404, response = resp::NotFound),
+              (status = 503, response = resp::Unavailable)))]
 #[get("/api/reports/{id}")]
 pub async fn get(
     pool: web::Data<PgPool>,
@@ -98,7 +114,7 @@ async fn released(
     pool: &PgPool,
     user: AuthUser,
     id: i64,
-) -> Result<reports::release::ReportResults, ApiError> {
+) -> Result<crate::services::release::ReportResults, ApiError> {
     let v = visible(pool, user, id).await?;
     if v.status != crate::store::jobs::JobState::Released {
         return Err(ApiError::conflict(
@@ -109,7 +125,7 @@ async fn released(
             ),
         ));
     }
-    let value = db::with_conn(pool, move |conn| reports::results(conn, id))
+    let value = db::with_conn(pool, move |conn| Ok(store::results(conn, id)?))
         .await?
         .ok_or_else(|| ApiError::internal("released report without results"))?;
     serde_json::from_value(value).map_err(ApiError::internal)
@@ -120,9 +136,12 @@ async fn released(
 /// them (means, variances, histograms, regression coefficients).
 #[utoipa::path(get, path = "/api/reports/{id}/results", tag = "reports", security(("bearer" = [])),
     params(("id" = i64, Path, description = "report id")),
-    responses((status = 200, body = Object),
-              (status = 404, body = ErrorBody),
-              (status = 409, description = "report_not_released", body = ErrorBody)))]
+    responses((status = 200, body = crate::services::release::ReportResults),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Suspended),
+              (status = 404, response = resp::NotFound),
+              (status = 409, description = "report_not_released", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[get("/api/reports/{id}/results")]
 pub async fn results_json(
     pool: web::Data<PgPool>,
@@ -136,8 +155,11 @@ pub async fn results_json(
 #[utoipa::path(get, path = "/api/reports/{id}/results.csv", tag = "reports", security(("bearer" = [])),
     params(("id" = i64, Path, description = "report id")),
     responses((status = 200, content_type = "text/csv", body = String),
-              (status = 404, body = ErrorBody),
-              (status = 409, description = "report_not_released", body = ErrorBody)))]
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Suspended),
+              (status = 404, response = resp::NotFound),
+              (status = 409, description = "report_not_released", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[get("/api/reports/{id}/results.csv")]
 pub async fn results_csv(
     pool: web::Data<PgPool>,

@@ -6,7 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::db::{self, PgPool};
-use crate::http::error::{ApiError, ErrorBody};
+use crate::http::error::ApiError;
+use crate::http::responses as resp;
 use crate::store::ledger::{self, Transfer};
 
 /// Paging of the history.
@@ -14,6 +15,7 @@ use crate::store::ledger::{self, Transfer};
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Most transfers returned (1-200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// Only transfers with an id below this (for the next page).
     pub before: Option<i64>,
@@ -32,7 +34,11 @@ pub struct WalletView {
 
 /// The caller's wallet.
 #[utoipa::path(get, path = "/api/wallet", tag = "wallet", security(("bearer" = [])), params(HistoryQuery),
-    responses((status = 200, body = WalletView), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = WalletView),
+              (status = 400, response = resp::BadQuery),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Suspended),
+              (status = 503, response = resp::Unavailable)))]
 #[get("/api/wallet")]
 pub async fn wallet(
     pool: web::Data<PgPool>,

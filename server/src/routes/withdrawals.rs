@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{Admin, AuthUser, WalletHolder};
 use crate::db::{self, PgPool};
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::responses as resp;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::services::withdrawals::{self as service, Decision, Request};
 pub use crate::store::withdrawals::WithdrawalView;
@@ -20,8 +21,14 @@ use crate::store::withdrawals::{self as store, WithdrawalStatus};
 #[serde(deny_unknown_fields)]
 pub struct NewWithdrawal {
     /// Tokens to withdraw (> 0, at most the wallet's balance).
+    #[schema(minimum = 1)]
     pub amount: i64,
     /// External address to pay to (1-200 visible characters).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub address: String,
 }
 
@@ -32,11 +39,17 @@ fn json<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiError> {
 /// Request a withdrawal (contributor or buyer, Idempotency-Key): the amount
 /// leaves the wallet at once and waits for an admin.
 #[utoipa::path(post, path = "/api/withdrawals", tag = "wallet", security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header, description = "unique per request")),
+    params(("Idempotency-Key" = String, Header, description = "unique per request: 1-255 visible ASCII characters", pattern = r"^[!-~]{1,255}$", min_length = 1, max_length = 255)),
     request_body = NewWithdrawal,
     responses((status = 201, body = WithdrawalView),
+              (status = 400, response = resp::BadBodyOrKey),
+              (status = 401, response = resp::Unauthenticated),
               (status = 402, description = "insufficient_funds (nothing moved)", body = ErrorBody),
-              (status = 422, description = "invalid_amount, invalid_address", body = ErrorBody)))]
+              (status = 403, response = resp::Forbidden),
+              (status = 413, response = resp::TooLarge),
+              (status = 415, response = resp::UnsupportedMediaType),
+              (status = 422, description = "invalid_amount, invalid_address, idempotency_key_reused", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[post("/api/withdrawals")]
 pub async fn request(
     req: HttpRequest,
@@ -61,6 +74,7 @@ pub async fn request(
 #[serde(deny_unknown_fields)]
 pub struct WithdrawalQuery {
     /// Only this state (`pending`, `approved`, `rejected`).
+    #[param(pattern = r"^(pending|approved|rejected)$")]
     pub status: Option<String>,
 }
 
@@ -82,7 +96,11 @@ impl WithdrawalQuery {
 
 /// The caller's withdrawals, newest first.
 #[utoipa::path(get, path = "/api/withdrawals", tag = "wallet", security(("bearer" = [])), params(WithdrawalQuery),
-    responses((status = 200, body = Vec<WithdrawalView>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<WithdrawalView>),
+              (status = 400, response = resp::BadQuery),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Suspended),
+              (status = 503, response = resp::Unavailable)))]
 #[get("/api/withdrawals")]
 pub async fn mine(
     pool: web::Data<PgPool>,
@@ -97,7 +115,11 @@ pub async fn mine(
 
 /// Every withdrawal, newest first, with the requester's e-mail (admin).
 #[utoipa::path(get, path = "/api/admin/withdrawals", tag = "admin", security(("bearer" = [])), params(WithdrawalQuery),
-    responses((status = 200, body = Vec<AdminWithdrawalView>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<AdminWithdrawalView>),
+              (status = 400, response = resp::BadQuery),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Forbidden),
+              (status = 503, response = resp::Unavailable)))]
 #[get("/api/admin/withdrawals")]
 pub async fn all(
     pool: web::Data<PgPool>,
@@ -130,14 +152,19 @@ pub struct AdminWithdrawalView {
 #[serde(deny_unknown_fields)]
 pub struct RejectWithdrawal {
     /// The reason (1-2,000 characters), shown to the requester.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub reason: String,
 }
 
 /// Approve a pending withdrawal (admin): the tokens are paid out.
 #[utoipa::path(post, path = "/api/admin/withdrawals/{id}/approve", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path, description = "withdrawal id")),
-    responses((status = 200, body = WithdrawalView), (status = 404, body = ErrorBody),
-              (status = 409, description = "invalid_state (already decided)", body = ErrorBody)))]
+    responses((status = 200, body = WithdrawalView),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Forbidden),
+              (status = 404, response = resp::NotFound),
+              (status = 409, description = "invalid_state (already decided)", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[post("/api/admin/withdrawals/{id}/approve")]
 pub async fn approve(
     pool: web::Data<PgPool>,
@@ -155,9 +182,16 @@ pub async fn approve(
 /// Reject a pending withdrawal with a reason (admin): the tokens go back to the wallet.
 #[utoipa::path(post, path = "/api/admin/withdrawals/{id}/reject", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path, description = "withdrawal id")), request_body = RejectWithdrawal,
-    responses((status = 200, body = WithdrawalView), (status = 404, body = ErrorBody),
+    responses((status = 200, body = WithdrawalView),
+              (status = 400, response = resp::BadBody),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Forbidden),
+              (status = 404, response = resp::NotFound),
               (status = 409, description = "invalid_state (already decided)", body = ErrorBody),
-              (status = 422, description = "invalid_reason", body = ErrorBody)))]
+              (status = 413, response = resp::TooLarge),
+              (status = 415, response = resp::UnsupportedMediaType),
+              (status = 422, description = "invalid_reason", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
 #[post("/api/admin/withdrawals/{id}/reject")]
 pub async fn reject(
     pool: web::Data<PgPool>,

@@ -8,4 +8,11 @@
 //! still sit in their feature modules (see the README's layout section).
 
 pub mod accounts;
+pub mod campaigns;
+pub mod contributions;
+pub mod login_guard;
+pub mod oversight;
+pub mod registry;
+pub mod release;
+pub mod reports;
 pub mod withdrawals;

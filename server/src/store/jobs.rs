@@ -305,6 +305,23 @@ pub fn complete_reduce(
     Ok(n == 1)
 }
 
+/// Job `job_id`'s shard ids, in shard order.
+pub fn shard_ids(conn: &mut PgConnection, job_id: i64) -> QueryResult<Vec<i64>> {
+    job_shards::table
+        .filter(job_shards::job_id.eq(job_id))
+        .order(job_shards::shard_index.asc())
+        .select(job_shards::id)
+        .load(conn)
+}
+
+/// Shard `id`'s stored partial (absent until computed).
+pub fn shard_partial(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Vec<u8>>> {
+    job_shards::table
+        .find(id)
+        .select(job_shards::partial)
+        .first(conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

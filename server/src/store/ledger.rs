@@ -61,6 +61,18 @@ impl AccountKind {
             Self::Withdrawals => "withdrawals",
         }
     }
+
+    fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Mint,
+            Self::Platform,
+            Self::Wallet,
+            Self::Escrow,
+            Self::Withdrawals,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
 }
 
 /// One recorded transfer.
@@ -135,6 +147,20 @@ pub fn escrow_of(conn: &mut PgConnection, campaign_id: i64) -> Result<i64, Ledge
         .filter(accounts::campaign_id.eq(campaign_id))
         .select(accounts::id)
         .first(conn)?)
+}
+
+/// The kind of account `id` and the user owning it (`None`: no such
+/// account; an unknown stored kind reads as no account).
+pub fn kind_and_owner(
+    conn: &mut PgConnection,
+    id: i64,
+) -> Result<Option<(AccountKind, Option<i64>)>, LedgerError> {
+    let row: Option<(String, Option<i64>)> = accounts::table
+        .find(id)
+        .select((accounts::kind, accounts::user_id))
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|(kind, owner)| Some((AccountKind::parse(&kind)?, owner))))
 }
 
 /// Balance of an account (without locking it).

@@ -57,9 +57,24 @@ macro_rules! text_enum {
 }
 pub(crate) use text_enum;
 
+pub mod tx;
+
+/// Asks PostgreSQL for nothing: whether the connection works.
+pub fn ping(conn: &mut diesel::PgConnection) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT 1").execute(conn).map(|_| ())
+}
+pub use tx::{is_transient, is_unique_violation, Unavailable};
+
 pub mod audit;
+pub mod campaigns;
+pub mod contributions;
+pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
+pub mod login_throttle;
+pub mod registry;
+pub mod reports;
 pub mod sessions;
 pub mod users;
 pub mod withdrawals;

@@ -2,6 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::Timestamptz;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::domain::{Email, Role};
 use crate::schema::{account_notices, users};
@@ -70,6 +73,16 @@ pub fn by_email(conn: &mut PgConnection, email: &str) -> QueryResult<Option<User
         .optional()
 }
 
+/// Whether user `id` is suspended (an unknown user is not).
+pub fn is_suspended(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+    let at: Option<Option<DateTime<Utc>>> = users::table
+        .find(id)
+        .select(users::suspended_at)
+        .first(conn)
+        .optional()?;
+    Ok(matches!(at, Some(Some(_))))
+}
+
 /// When user `id` was created.
 pub fn created_at(conn: &mut PgConnection, id: i64) -> QueryResult<DateTime<Utc>> {
     users::table.find(id).select(users::created_at).first(conn)
@@ -85,4 +98,71 @@ pub fn notify(conn: &mut PgConnection, id: i64, kind: &str) -> QueryResult<()> {
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+/// An account as admins see it.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct AccountView {
+    /// User id.
+    pub id: i64,
+    /// E-mail (login name).
+    pub email: String,
+    /// `contributor`, `buyer` or `admin`.
+    pub role: String,
+    /// When the account was suspended (it cannot log in or use a session).
+    pub suspended_at: Option<DateTime<Utc>>,
+    /// When the account was locked after many failed logins (unlock it with
+    /// `POST /api/admin/users/{id}/unlock`).
+    #[diesel(select_expression = diesel::dsl::sql::<diesel::sql_types::Nullable<Timestamptz>>(
+        "(SELECT t.locked_at FROM login_throttle t WHERE t.scope = 'account' AND t.key = users.email)"
+    ))]
+    #[diesel(select_expression_type = diesel::expression::SqlLiteral<diesel::sql_types::Nullable<Timestamptz>>)]
+    pub locked_at: Option<DateTime<Utc>>,
+    /// Registered.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Accounts, newest first, optionally of one role.
+pub fn accounts(
+    conn: &mut PgConnection,
+    role: Option<Role>,
+    limit: i64,
+) -> QueryResult<Vec<AccountView>> {
+    let mut q = users::table
+        .select(AccountView::as_select())
+        .order(users::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(r) = role {
+        q = q.filter(users::role.eq(r.as_str()));
+    }
+    q.load(conn)
+}
+
+/// Account `id` (locked for a change when `for_update`).
+pub fn account(
+    conn: &mut PgConnection,
+    id: i64,
+    for_update: bool,
+) -> QueryResult<Option<AccountView>> {
+    let q = users::table.find(id).select(AccountView::as_select());
+    if for_update {
+        q.for_update().first(conn).optional()
+    } else {
+        q.first(conn).optional()
+    }
+}
+
+/// Whether user `id` exists.
+pub fn exists(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(users::table.find(id))).get_result(conn)
+}
+
+/// Suspends user `id` (now) or lifts its suspension.
+pub fn set_suspended(conn: &mut PgConnection, id: i64, suspended: bool) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::suspended_at.eq(suspended.then(Utc::now)))
+        .execute(conn)?;
+    Ok(())
 }

@@ -27,7 +27,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    // Logs only on request (`RUST_LOG=cipherpool_server::contributions=debug`
+    // Logs only on request (`RUST_LOG=cipherpool_server::services::contributions=debug`
     // shows per-phase timings): at the default `info` level the set-up was
     // seen to spin in log formatting.
     if std::env::var_os("RUST_LOG").is_some() {

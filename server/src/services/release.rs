@@ -1,16 +1,13 @@
-//! The server's release loop: aggregated jobs go to the keyholder.
+//! Releasing a report: aggregated jobs go to the keyholders.
 //!
-//! The loop leases one aggregated job at a time (`FOR UPDATE SKIP LOCKED`,
-//! so several server processes may run it), sends the aggregate with the
+//! [`release_one`] leases one aggregated job (`FOR UPDATE SKIP LOCKED`, so
+//! several releasers may run, see `crate::releaser`), sends the aggregate with the
 //! manifest (the digests of the snapshot's contributions), and stores the
 //! keyholder's noised values together with what is derived from them. A
 //! refusal ends the job (`refused`, price refunded); an unreachable keyholder
 //! leaves the job leased until the lease expires, then it is retried (the
 //! keyholder answers a repeated job from its stored release, spending
 //! nothing twice).
-
-use std::sync::Arc;
-use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -20,18 +17,52 @@ use protocol::schema::FieldKind;
 use protocol::Statistic;
 use serde::{Deserialize, Serialize};
 
-use super::derive::{self, Derived, ReportSpec};
-use super::{campaign_plan, end_without_results};
-use crate::db::{self, PgPool};
-use crate::http::error::ApiError;
-use crate::schema::{contributions, job_shards, jobs};
+use super::reports::{campaign_plan, end_without_results, ReportError};
+use crate::reports::derive::{self, Derived, ReportSpec};
 use crate::store::jobs::{self as job_store, JobState};
+use crate::store::tx::{self, PgPool, Retryable, Unavailable};
+use crate::store::{contributions, reports};
 use keyholder_api::{
     CallError, Keyholders, ManifestEntry, ManifestShard, ReleaseRequest, ReleaseResponse, Released,
 };
 
+/// Why a release could not be handled (the job stays leased until its
+/// lease expires, and the release is tried again).
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    /// The keyholders could not be reached.
+    #[error(transparent)]
+    Keyholder(#[from] CallError),
+    /// Planning or refunding the job failed.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    /// A stored job that breaks an invariant.
+    #[error("{0}")]
+    Corrupt(String),
+    /// The database was not reached.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+impl Retryable for ReleaseError {
+    fn is_retryable(&self) -> bool {
+        match self {
+            Self::Db(e) => tx::is_transient(e),
+            Self::Report(r) => r.is_retryable(),
+            _ => false,
+        }
+    }
+}
+
+fn corrupt(e: impl std::fmt::Display) -> ReleaseError {
+    ReleaseError::Corrupt(e.to_string())
+}
+
 /// What a buyer reads: the released values and what follows from them.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReportResults {
     /// The report (job).
     pub report_id: i64,
@@ -53,6 +84,7 @@ pub struct ReportResults {
     /// verify-report` checks the signatures against pinned keys and
     /// recombines the values (absent for reports released before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub proof: Option<keyholder_api::ReleaseProof>,
 }
 
@@ -69,84 +101,41 @@ struct Prepared {
     fields: SpecFields,
 }
 
-fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ApiError> {
-    #[allow(clippy::type_complexity)]
-    let (campaign_id, buyer, statistics, max_records, n, eps, aggregate): (
-        i64,
-        i64,
-        serde_json::Value,
-        i64,
-        i64,
-        i64,
-        Option<Vec<u8>>,
-    ) = jobs::table
-        .find(job_id)
-        .select((
-            jobs::campaign_id,
-            jobs::buyer_id,
-            jobs::statistics,
-            jobs::max_records,
-            jobs::contributions,
-            jobs::epsilon_micro,
-            jobs::aggregate,
-        ))
-        .first(conn)?;
-    let statistics: Vec<Statistic> =
-        serde_json::from_value(statistics).map_err(ApiError::internal)?;
-    let aggregate =
-        aggregate.ok_or_else(|| ApiError::internal("aggregated job without aggregate"))?;
+fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ReleaseError> {
+    let job = reports::release_row(conn, job_id)?;
+    let statistics: Vec<Statistic> = serde_json::from_value(job.statistics).map_err(corrupt)?;
+    let aggregate = job
+        .aggregate
+        .ok_or_else(|| corrupt("aggregated job without aggregate"))?;
+    let (campaign_id, n) = (job.campaign_id, job.contributions);
     // The manifest: each shard's contributions in the order its worker
     // folded them (id order), shards in the order the reduce merged them.
-    let ranges: Vec<(i64, i64)> = job_shards::table
-        .filter(job_shards::job_id.eq(job_id))
-        .order(job_shards::shard_index.asc())
-        .select((
-            job_shards::first_contribution_id,
-            job_shards::last_contribution_id,
-        ))
-        .load(conn)?;
-    let mut shards = Vec::with_capacity(ranges.len());
-    for (first, last) in ranges {
-        type Row = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Option<Vec<u8>>, i64);
-        let rows: Vec<Row> = contributions::table
-            .filter(contributions::campaign_id.eq(campaign_id))
-            .filter(contributions::id.ge(first))
-            .filter(contributions::id.le(last))
-            .order(contributions::id.asc())
-            .select((
-                contributions::digest,
-                contributions::ciphertext,
-                contributions::nullifier,
-                contributions::registry_root,
-                contributions::attestation_proof,
-                contributions::payout_account_id,
-            ))
-            .load(conn)?;
+    let mut shards = Vec::new();
+    for (first, last) in reports::shard_ranges(conn, job_id)? {
+        let rows = contributions::manifest_range(conn, campaign_id, first, last)?;
         shards.push(ManifestShard {
             contributions: rows
                 .into_iter()
-                .map(
-                    |(digest, ciphertext, nullifier, root, proof, payout)| ManifestEntry {
-                        digest: hex::encode(digest),
-                        ciphertext: STANDARD.encode(ciphertext),
-                        nullifier: hex::encode(nullifier),
-                        root: hex::encode(root),
-                        // Contributions accepted before proofs were kept
-                        // carry none: the keyholders refuse them.
-                        proof: STANDARD.encode(proof.unwrap_or_default()),
-                        payout_account: payout as u64,
-                    },
-                )
+                .map(|r| ManifestEntry {
+                    digest: hex::encode(r.digest),
+                    ciphertext: STANDARD.encode(r.ciphertext),
+                    nullifier: hex::encode(r.nullifier),
+                    root: hex::encode(r.registry_root),
+                    // Contributions accepted before proofs were kept
+                    // carry none: the keyholders refuse them.
+                    proof: STANDARD.encode(r.attestation_proof.unwrap_or_default()),
+                    payout_account: r.payout_account_id as u64,
+                })
                 .collect(),
         });
     }
     let listed: usize = shards.iter().map(|s| s.contributions.len()).sum();
     if listed as i64 != n {
-        return Err(ApiError::internal(format!(
+        return Err(corrupt(format!(
             "job {job_id}: the shards hold {listed} contributions, the job {n}"
         )));
     }
-    let (schema, _) = campaign_plan(conn, campaign_id, &statistics, max_records as u64)?;
+    let (schema, _) = campaign_plan(conn, campaign_id, &statistics, job.max_records as u64)?;
     let mut numeric = Vec::new();
     let mut categorical = Vec::new();
     for f in schema.fields() {
@@ -163,8 +152,8 @@ fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ApiError> {
         campaign_id,
         request: ReleaseRequest {
             statistics,
-            requested_by: buyer,
-            epsilon_micro: eps as u64,
+            requested_by: job.buyer_id,
+            epsilon_micro: job.epsilon_micro as u64,
             shards,
             aggregate: STANDARD.encode(aggregate),
         },
@@ -176,46 +165,22 @@ fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ApiError> {
     })
 }
 
-/// Stores a release (if this server still holds the job's release lease).
-fn store(
-    conn: &mut PgConnection,
-    job_id: i64,
-    owner: &str,
-    results: &ReportResults,
-) -> Result<bool, ApiError> {
-    let n = diesel::update(
-        jobs::table
-            .filter(jobs::id.eq(job_id))
-            .filter(jobs::status.eq(JobState::Releasing))
-            .filter(jobs::lease_owner.eq(owner)),
-    )
-    .set((
-        jobs::status.eq(JobState::Released),
-        jobs::result.eq(serde_json::to_value(results).map_err(ApiError::internal)?),
-        jobs::lease_owner.eq(None::<String>),
-        jobs::lease_expires_at.eq(None::<DateTime<Utc>>),
-        jobs::finished_at.eq(Some(Utc::now())),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
-}
-
 /// Releases one aggregated job, if any. True when a job was handled.
 pub async fn release_one(
     pool: &PgPool,
     keyholder: &dyn Keyholders,
     owner: &str,
     lease_secs: f64,
-) -> Result<bool, ApiError> {
+) -> Result<bool, ReleaseError> {
     let o = owner.to_string();
-    let leased = db::with_conn(pool, move |c| {
-        Ok(job_store::lease_release(c, &o, lease_secs)?)
+    let leased = tx::with_conn(pool, move |c| {
+        Ok::<_, ReleaseError>(job_store::lease_release(c, &o, lease_secs)?)
     })
     .await?;
     let Some(job_id) = leased else {
         return Ok(false);
     };
-    let prepared = db::with_conn(pool, move |c| prepare(c, job_id)).await?;
+    let prepared = tx::with_conn(pool, move |c| prepare(c, job_id)).await?;
     let answer = keyholder
         .release(prepared.campaign_id, job_id, &prepared.request)
         .await;
@@ -226,8 +191,14 @@ pub async fn release_one(
             message,
         }) => {
             tracing::warn!(job = job_id, status = code_status, %code, "keyholder refused the release");
-            db::run_tx(pool, "refuse_job", move |c| {
-                end_without_results(c, job_id, JobState::Refused, &code, &message)
+            tx::run_tx(pool, "refuse_job", move |c| {
+                Ok::<_, ReleaseError>(end_without_results(
+                    c,
+                    job_id,
+                    JobState::Refused,
+                    &code,
+                    &message,
+                )?)
             })
             .await?;
         }
@@ -236,24 +207,25 @@ pub async fn release_one(
         Err(e @ CallError::Unauthorized) => {
             tracing::error!(job = job_id, "{e}");
             let message = e.to_string();
-            db::run_tx(pool, "fail_job_unauthorized", move |c| {
-                end_without_results(
+            tx::run_tx(pool, "fail_job_unauthorized", move |c| {
+                Ok::<_, ReleaseError>(end_without_results(
                     c,
                     job_id,
                     JobState::Failed,
                     "keyholder_unauthorized",
                     &message,
-                )
+                )?)
             })
             .await?;
         }
         // Unreachable: the lease expires and the release is tried again.
         Err(e @ CallError::Unavailable(_)) => return Err(e.into()),
         Ok(resp) => {
-            let results = results_of(job_id, &prepared, resp);
+            let results =
+                serde_json::to_value(results_of(job_id, &prepared, resp)).map_err(corrupt)?;
             let o = owner.to_string();
-            let stored = db::run_tx(pool, "store_release", move |c| {
-                store(c, job_id, &o, &results)
+            let stored = tx::run_tx(pool, "store_release", move |c| {
+                Ok::<_, ReleaseError>(reports::complete_release(c, job_id, &o, results.clone())?)
             })
             .await?;
             tracing::info!(job = job_id, stored, "report released");
@@ -284,27 +256,5 @@ fn results_of(job_id: i64, p: &Prepared, resp: ReleaseResponse) -> ReportResults
         values: resp.values,
         derived,
         proof: Some(resp.proof),
-    }
-}
-
-/// The release loop (never returns): polls every `poll` when idle.
-pub async fn run(pool: PgPool, keyholder: Arc<dyn Keyholders>, poll: Duration, lease_secs: f64) {
-    let owner = format!(
-        "server:{}:{}",
-        std::process::id(),
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
-    loop {
-        // Registry roots the keyholders have not computed yet (one of them
-        // was unreachable when an identity registered).
-        if let Err(e) = crate::registry::announce_pending(&pool, keyholder.as_ref()).await {
-            tracing::warn!("announcing the registry to the keyholders: {e}");
-        }
-        match release_one(&pool, keyholder.as_ref(), &owner, lease_secs).await {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(e) => tracing::warn!("release loop: {e}"),
-        }
-        tokio::time::sleep(poll).await;
     }
 }

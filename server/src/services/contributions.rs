@@ -1,0 +1,482 @@
+//! Accepting a contribution: every check runs before anything is written,
+//! cheapest first (size, campaign open, Groth16 attestation, root,
+//! nullifier, duplicate ciphertext, payout account, escrow, then the
+//! ciphertext's conformance and zk-pok); then one transaction stores the
+//! ciphertext, records the nullifier and pays the reward. No pooled
+//! connection is held while a proof is verified: the database phases and
+//! the CPU phases alternate.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use diesel::PgConnection;
+use fhe_compute::keys::{proof_metadata, PublicMaterial};
+use fhe_compute::ContributionError;
+use protocol::attestation::{self, fr_from_bytes, Fr, VerifyingKey, PUBLIC_INPUTS};
+use protocol::record::layout;
+use protocol::wire::{Receipt, Submission};
+use protocol::{CampaignSchema, TokenAmount};
+use tfhe::zk::CompactPkeCrs;
+use tfhe::CompactPublicKey;
+
+use super::campaigns::max_contributions;
+use crate::store::campaigns::{self as campaigns, Status};
+use crate::store::contributions::{self as store, NewContribution, DIGEST_UNIQUE};
+use crate::store::ledger::{self, LedgerError};
+use crate::store::tx::{self, PgPool, Retryable, Unavailable};
+use crate::store::{registry, users};
+
+/// Why a submission was refused (or could not be handled).
+#[derive(Debug, thiserror::Error)]
+pub enum SubmissionError {
+    /// No such campaign.
+    #[error("campaign {0} does not exist")]
+    CampaignNotFound(i64),
+    /// The campaign does not accept contributions now.
+    #[error("campaign {id} is {}, not open", .status.as_str())]
+    CampaignNotOpen {
+        /// The campaign.
+        id: i64,
+        /// Its state.
+        status: Status,
+    },
+    /// The campaign left `open` between the checks and the transaction.
+    #[error("the campaign closed meanwhile")]
+    ClosedMeanwhile,
+    /// The campaign's budget-sized bound is reached.
+    #[error("the campaign accepts at most {0} contributions")]
+    CampaignFull(u64),
+    /// The ciphertext field is not base64.
+    #[error("ciphertext must be base64")]
+    CiphertextNotBase64,
+    /// The ciphertext list is too large, malformed, of the wrong layout or
+    /// its zk-pok does not verify.
+    #[error(transparent)]
+    Ciphertext(#[from] ContributionError),
+    /// Not exactly the circuit's number of public inputs.
+    #[error("the attestation needs exactly {PUBLIC_INPUTS} public inputs, got {0}")]
+    PublicInputCount(usize),
+    /// A public input or the proof does not decode.
+    #[error("{0}")]
+    AttestationMalformed(String),
+    /// The attestation names another campaign.
+    #[error("the attestation is for another campaign")]
+    WrongCampaign,
+    /// The attestation is bound to other bytes or another payout account.
+    #[error("the attestation is bound to other ciphertext bytes or another payout account")]
+    BindingMismatch,
+    /// The Groth16 proof does not verify.
+    #[error("the eligibility proof does not verify")]
+    AttestationInvalid,
+    /// The payout account is not a wallet (or not an account id at all).
+    #[error("payout_account must be {0}")]
+    InvalidPayoutAccount(&'static str),
+    /// The payout wallet's owner is suspended.
+    #[error("the payout account belongs to a suspended account")]
+    PayoutSuspended,
+    /// The root is not among the recent announced ones.
+    #[error(
+        "the registry root is unknown, too old, or not yet confirmed by every keyholder; \
+         fetch a fresh path and retry"
+    )]
+    StaleRoot,
+    /// The nullifier was used for this campaign.
+    #[error("this contributor already contributed to this campaign")]
+    NullifierUsed,
+    /// The same ciphertext was contributed to this campaign.
+    #[error("this ciphertext was already contributed to this campaign")]
+    CiphertextDuplicate,
+    /// The escrow cannot pay the reward.
+    #[error("the campaign's escrow cannot pay another reward")]
+    EscrowEmpty,
+    /// The reward is not a valid amount.
+    #[error(transparent)]
+    Amount(#[from] protocol::AmountError),
+    /// Stored key material or schema that does not parse.
+    #[error("{0}")]
+    Corrupt(String),
+    /// The ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The database was not reached.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+impl Retryable for SubmissionError {
+    fn is_retryable(&self) -> bool {
+        match self {
+            Self::Db(e) | Self::Ledger(LedgerError::Db(e)) => tx::is_transient(e),
+            _ => false,
+        }
+    }
+}
+
+/// Parsed key material of one campaign: what verifying its submissions needs.
+pub struct CampaignCrypto {
+    /// The campaign's compact public key.
+    pub public_key: CompactPublicKey,
+    /// The campaign's CRS.
+    pub crs: CompactPkeCrs,
+    /// zk-pok metadata (campaign id, schema version, key fingerprint).
+    pub metadata: Vec<u8>,
+    /// Entry widths of one record.
+    pub layout: Vec<u32>,
+}
+
+/// The parsed key material of the campaigns that received submissions, for
+/// the life of the process (a campaign's keys never change).
+#[derive(Default)]
+pub struct CryptoCache(Mutex<HashMap<i64, Arc<CampaignCrypto>>>);
+
+impl CryptoCache {
+    /// Campaign `id`'s material, when parsed already.
+    pub fn get(&self, id: i64) -> Option<Arc<CampaignCrypto>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()
+    }
+
+    /// Keeps campaign `id`'s parsed material.
+    pub fn insert(&self, id: i64, crypto: Arc<CampaignCrypto>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, crypto);
+    }
+}
+
+/// Which registry roots a proof may use.
+#[derive(Debug, Clone, Copy)]
+pub struct RootWindow {
+    /// At most this many of the newest announced roots.
+    pub count: i64,
+    /// An older root while the root that replaced it is younger than this, in seconds.
+    pub max_age_secs: i64,
+}
+
+/// What accepting a submission needs besides the database.
+pub struct Acceptor {
+    /// Parsed campaign material.
+    pub crypto: Arc<CryptoCache>,
+    /// The attestation circuit's verifying key.
+    pub verifying_key: Arc<dyn AsRef<VerifyingKey> + Send + Sync>,
+    /// The usable registry roots.
+    pub roots: RootWindow,
+}
+
+/// A campaign's terms for this submission: its parsed material, the
+/// reward and the bound on contributions.
+struct Open {
+    crypto: Arc<CampaignCrypto>,
+    reward: i64,
+    max_contributions: u64,
+}
+
+/// Loads (or takes from the cache) the parsed key material of an open campaign.
+fn open_campaign(
+    cache: &CryptoCache,
+    conn: &mut PgConnection,
+    id: i64,
+) -> Result<Open, SubmissionError> {
+    let t = campaigns::terms(conn, id)?.ok_or(SubmissionError::CampaignNotFound(id))?;
+    if t.status != Status::Open {
+        return Err(SubmissionError::CampaignNotOpen {
+            id,
+            status: t.status,
+        });
+    }
+    let max_contributions = max_contributions(t.budget, t.reward);
+    if let Some(crypto) = cache.get(id) {
+        return Ok(Open {
+            crypto,
+            reward: t.reward,
+            max_contributions,
+        });
+    }
+    let corrupt =
+        |e: &dyn std::fmt::Display| SubmissionError::Corrupt(format!("campaign {id}: {e}"));
+    let (public_key, crs) =
+        campaigns::keys(conn, id)?.ok_or_else(|| corrupt(&"an open campaign without keys"))?;
+    let material = PublicMaterial { public_key, crs };
+    let schema = CampaignSchema::parse(serde_json::from_value(t.schema).map_err(|e| corrupt(&e))?)
+        .map_err(|e| corrupt(&e))?;
+    let crypto = Arc::new(CampaignCrypto {
+        public_key: material.public_key().map_err(|e| corrupt(&e))?,
+        crs: material.crs().map_err(|e| corrupt(&e))?,
+        metadata: proof_metadata(
+            id as u64,
+            t.schema_version as u32,
+            &material.key_fingerprint(),
+        ),
+        layout: layout(&schema),
+    });
+    cache.insert(id, crypto.clone());
+    Ok(Open {
+        crypto,
+        reward: t.reward,
+        max_contributions,
+    })
+}
+
+fn parse_inputs(wire: &[String]) -> Result<Vec<Fr>, SubmissionError> {
+    if wire.len() != PUBLIC_INPUTS {
+        return Err(SubmissionError::PublicInputCount(wire.len()));
+    }
+    wire.iter()
+        .map(|h| {
+            let bytes = hex::decode(h).map_err(|_| {
+                SubmissionError::AttestationMalformed("public inputs are hex".into())
+            })?;
+            fr_from_bytes(&bytes)
+                .map_err(|e| SubmissionError::AttestationMalformed(format!("public input: {e}")))
+        })
+        .collect()
+}
+
+/// What the cheap checks established about a submission.
+struct Attested {
+    ciphertext: Vec<u8>,
+    digest: [u8; 32],
+    root: Vec<u8>,
+    nullifier: Vec<u8>,
+    proof: Vec<u8>,
+}
+
+/// CPU only, no connection: size, digest, and the Groth16 attestation
+/// (exact public inputs, this campaign, bound to these bytes and this
+/// payout account).
+fn attest(
+    vk: &VerifyingKey,
+    crypto: &CampaignCrypto,
+    campaign_id: i64,
+    sub: &Submission,
+) -> Result<Attested, SubmissionError> {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+
+    let ciphertext = STANDARD
+        .decode(&sub.ciphertext)
+        .map_err(|_| SubmissionError::CiphertextNotBase64)?;
+    let max = fhe_compute::contribution::max_list_bytes(crypto.layout.len());
+    if ciphertext.len() > max {
+        return Err(ContributionError::TooLarge {
+            got: ciphertext.len(),
+            max,
+        }
+        .into());
+    }
+    let digest: [u8; 32] = Sha256::digest(&ciphertext).into();
+    let inputs = parse_inputs(&sub.attestation.public_inputs)?;
+    let payout = u64::try_from(sub.payout_account)
+        .map_err(|_| SubmissionError::InvalidPayoutAccount("a ledger account id"))?;
+    if inputs[2] != Fr::from(campaign_id as u64) {
+        return Err(SubmissionError::WrongCampaign);
+    }
+    if inputs[3] != attestation::binding(&digest, payout) {
+        return Err(SubmissionError::BindingMismatch);
+    }
+    let proof = STANDARD
+        .decode(&sub.attestation.proof)
+        .map_err(|_| SubmissionError::AttestationMalformed("proof must be base64".into()))?;
+    attestation::verify_raw(vk, &proof, &inputs).map_err(|e| match e {
+        attestation::AttestationError::InvalidProof => SubmissionError::AttestationInvalid,
+        other => SubmissionError::AttestationMalformed(other.to_string()),
+    })?;
+    Ok(Attested {
+        ciphertext,
+        digest,
+        root: attestation::fr_to_bytes(&inputs[0]).to_vec(),
+        nullifier: attestation::fr_to_bytes(&inputs[1]).to_vec(),
+        proof,
+    })
+}
+
+/// Lookups after the attestation: the root among the recent roots every
+/// keyholder computed (the keyholders refuse any other at release), the
+/// nullifier unused and the ciphertext new for this campaign, the payout
+/// account a wallet of an account in good standing, the escrow able to pay.
+/// Answers the escrow account.
+fn lookups(
+    conn: &mut PgConnection,
+    roots: RootWindow,
+    campaign_id: i64,
+    a: &Attested,
+    payout_account: i64,
+    reward: i64,
+) -> Result<i64, SubmissionError> {
+    let recent = registry::recent_roots(conn, roots.count, roots.max_age_secs)?;
+    if !recent.contains(&a.root) {
+        return Err(SubmissionError::StaleRoot);
+    }
+    if store::nullifier_used(conn, campaign_id, &a.nullifier)? {
+        return Err(SubmissionError::NullifierUsed);
+    }
+    if store::digest_taken(conn, campaign_id, &a.digest)? {
+        return Err(SubmissionError::CiphertextDuplicate);
+    }
+    let owner = match ledger::kind_and_owner(conn, payout_account)? {
+        Some((ledger::AccountKind::Wallet, owner)) => owner,
+        _ => return Err(SubmissionError::InvalidPayoutAccount("a wallet account")),
+    };
+    if let Some(owner) = owner {
+        if users::is_suspended(conn, owner)? {
+            return Err(SubmissionError::PayoutSuspended);
+        }
+    }
+    let escrow = ledger::escrow_of(conn, campaign_id)?;
+    if ledger::balance(conn, escrow)? < reward {
+        return Err(SubmissionError::EscrowEmpty);
+    }
+    Ok(escrow)
+}
+
+/// Runs every check, cheapest first, and, if all pass, the accepting
+/// transaction: campaign open (cached key material) → Groth16 attestation
+/// → root, nullifier and duplicate-ciphertext lookups → conformance and
+/// zk-pok (the expensive check) → one transaction.
+pub async fn accept(
+    pool: &PgPool,
+    acceptor: Acceptor,
+    campaign_id: i64,
+    sub: Submission,
+) -> Result<Receipt, SubmissionError> {
+    let started = std::time::Instant::now();
+    let cache = acceptor.crypto.clone();
+    let open = tx::with_conn(pool, move |conn| open_campaign(&cache, conn, campaign_id)).await?;
+    let t_campaign = started.elapsed();
+    let payout_account = sub.payout_account;
+    let (c, vk) = (open.crypto.clone(), acceptor.verifying_key.clone());
+    let attested =
+        tx::blocking(move || attest(vk.as_ref().as_ref(), &c, campaign_id, &sub)).await?;
+    let t_groth16 = started.elapsed();
+    let a = Arc::new(attested);
+    let (a2, roots, reward) = (a.clone(), acceptor.roots, open.reward);
+    let escrow = tx::with_conn(pool, move |conn| {
+        lookups(conn, roots, campaign_id, &a2, payout_account, reward)
+    })
+    .await?;
+    let t_lookups = started.elapsed();
+    let (a2, crypto) = (a.clone(), open.crypto.clone());
+    tx::blocking(move || {
+        fhe_compute::verify_contribution(
+            &a2.ciphertext,
+            &crypto.layout,
+            &crypto.public_key,
+            &crypto.crs,
+            &crypto.metadata,
+        )
+        .map_err(SubmissionError::from)
+    })
+    .await?;
+    let t_zk = started.elapsed();
+    let amount = TokenAmount::parse(reward)?;
+    let max = open.max_contributions;
+    let receipt = tx::with_conn(pool, move |conn| {
+        tx::run_tx_sync(conn, "accept_contribution", |c| {
+            store_accepted(c, campaign_id, &a, escrow, payout_account, amount, max)
+        })
+    })
+    .await?;
+    tracing::debug!(
+        campaign = ?t_campaign,
+        groth16 = ?(t_groth16 - t_campaign),
+        lookups = ?(t_lookups - t_groth16),
+        zk = ?(t_zk - t_lookups),
+        tx = ?(started.elapsed() - t_zk),
+        "contribution accepted"
+    );
+    Ok(receipt)
+}
+
+/// The accepting transaction: the campaign still open, the reward paid,
+/// the contribution bound checked, the contribution stored with its
+/// nullifier, root and proof. A concurrent duplicate (same nullifier or
+/// same ciphertext) loses on the unique indexes and pays nothing.
+fn store_accepted(
+    c: &mut PgConnection,
+    campaign_id: i64,
+    a: &Attested,
+    escrow: i64,
+    payout_account: i64,
+    amount: TokenAmount,
+    max_contributions: u64,
+) -> Result<Receipt, SubmissionError> {
+    // The campaign row's lock orders concurrent acceptances (and status
+    // changes, which lock it the same way) one at a time.
+    let (status, accepted) = campaigns::lock_acceptance(c, campaign_id)?;
+    if status != Status::Open {
+        return Err(SubmissionError::ClosedMeanwhile);
+    }
+    let t = ledger::transfer(
+        c,
+        escrow,
+        payout_account,
+        amount,
+        "contribution_reward",
+        &format!("campaign {campaign_id}"),
+    )
+    .map_err(|e| match e {
+        LedgerError::InsufficientFunds { .. } => SubmissionError::EscrowEmpty,
+        other => other.into(),
+    })?;
+    // The statistics' overflow bound (counted under the row lock).
+    if accepted as u64 >= max_contributions {
+        return Err(SubmissionError::CampaignFull(max_contributions));
+    }
+    let id = store::insert(
+        c,
+        &NewContribution {
+            campaign_id,
+            ciphertext: &a.ciphertext,
+            digest: &a.digest,
+            nullifier: &a.nullifier,
+            registry_root: &a.root,
+            payout_account_id: payout_account,
+            transfer_id: t.id,
+            attestation_proof: &a.proof,
+        },
+    )
+    .map_err(|e| {
+        if tx::is_unique_violation(&e, DIGEST_UNIQUE) {
+            SubmissionError::CiphertextDuplicate
+        } else if matches!(
+            e,
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            )
+        ) {
+            SubmissionError::NullifierUsed
+        } else {
+            e.into()
+        }
+    })?;
+    campaigns::set_accepted(c, campaign_id, accepted + 1)?;
+    Ok(Receipt {
+        contribution_id: id,
+        campaign_id,
+        digest: hex::encode(a.digest),
+        transfer_id: t.id,
+        reward: amount.get(),
+        payout_account,
+    })
+}
+
+/// Counts a refused submission by its code (quality signals); a failure to
+/// count is logged, never answered.
+pub async fn record_rejection(pool: &PgPool, campaign_id: i64, code: &'static str) {
+    let r = tx::with_conn(pool, move |conn| {
+        store::record_rejection(conn, campaign_id, code).map_err(SubmissionError::from)
+    })
+    .await;
+    if let Err(e) = r {
+        tracing::warn!("could not record a rejection: {e}");
+    }
+}

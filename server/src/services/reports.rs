@@ -1,0 +1,308 @@
+//! Statistics reports: a buyer's purchase is one statistics job.
+//!
+//! Purchase (one transaction): the campaign row is locked; the job must
+//! cover at least `min_contributors` accepted contributions and fit the
+//! campaign's remaining privacy budget; the price moves from the buyer's
+//! wallet to the platform account; the job snapshots the campaign's
+//! contributions (ids up to the newest) and splits them into shards of
+//! contiguous ids. Workers compute the shards and reduce them
+//! (`crate::worker`, leases in `store::jobs`); the release loop
+//! (`crate::reports::release`) has the keyholders release the aggregate. A
+//! job that ends without results is refunded exactly once.
+
+use fhe_compute::stats::StatsPlan;
+use protocol::epsilon::{self, EPSILON_UNIT};
+use protocol::{CampaignSchema, Statistic, TokenAmount};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::campaigns::max_contributions;
+use crate::store::campaigns::{self, Status};
+use crate::store::jobs::JobState;
+use crate::store::ledger::{self, LedgerError};
+use crate::store::reports::{self as store, NewJob, ReportView};
+use crate::store::tx::{self, Retryable};
+
+/// A report purchase request.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseRequest {
+    /// Privacy budget this report spends (0 < ε ≤ the campaign's remaining
+    /// budget). Default: the campaign's whole budget ε.
+    pub epsilon: Option<f64>,
+}
+
+/// Why a report was not sold (or a job not planned or ended).
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// No such campaign, or not the buyer's.
+    #[error("campaign {0} does not exist")]
+    CampaignNotFound(i64),
+    /// Reports are sold for open or closed campaigns only.
+    #[error("campaign {id} is {}; reports are sold for open or closed campaigns", .status.as_str())]
+    WrongState {
+        /// The campaign.
+        id: i64,
+        /// Its state.
+        status: Status,
+    },
+    /// The campaign asks only for the (public) count.
+    #[error(
+        "this campaign asks only for the count, which is public (contributions on the campaign)"
+    )]
+    NothingToRelease,
+    /// Fewer contributions than the release threshold.
+    #[error(
+        "the campaign has {have} contributions; statistics are released only over at least {min}"
+    )]
+    BelowMinContributors {
+        /// Contributions so far.
+        have: i64,
+        /// The threshold.
+        min: i32,
+    },
+    /// The requested ε is not a number above 0.
+    #[error("epsilon must be a number with ε > 0")]
+    InvalidEpsilon,
+    /// The requested ε is above the campaign's whole budget.
+    #[error("epsilon must be at most the campaign's budget ε = {0}")]
+    EpsilonAboveBudget(f64),
+    /// The campaign's remaining budget is smaller than the request.
+    #[error(
+        "the campaign's privacy budget ε = {total} has {left} left; this report needs {wanted}"
+    )]
+    BudgetExhausted {
+        /// The campaign's ε.
+        total: f64,
+        /// What is left.
+        left: f64,
+        /// What the report needs.
+        wanted: f64,
+    },
+    /// The buyer's wallet cannot pay the price (nothing debited).
+    #[error("a report costs {needed} tokens; the wallet holds {available}")]
+    InsufficientFunds {
+        /// The wallet's balance.
+        available: i64,
+        /// The price.
+        needed: i64,
+    },
+    /// The price is not a valid amount.
+    #[error(transparent)]
+    Amount(#[from] protocol::AmountError),
+    /// A stored schema or statistics list that does not plan.
+    #[error("{0}")]
+    Corrupt(String),
+    /// The ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+impl Retryable for ReportError {
+    fn is_retryable(&self) -> bool {
+        match self {
+            Self::Db(e) | Self::Ledger(LedgerError::Db(e)) => tx::is_transient(e),
+            _ => false,
+        }
+    }
+}
+
+fn corrupt(e: impl std::fmt::Display) -> ReportError {
+    ReportError::Corrupt(e.to_string())
+}
+
+/// The campaign's schema and the plan of its statistics.
+pub fn campaign_plan(
+    conn: &mut diesel::PgConnection,
+    campaign_id: i64,
+    statistics: &[Statistic],
+    max_records: u64,
+) -> Result<(CampaignSchema, StatsPlan), ReportError> {
+    let raw = campaigns::schema(conn, campaign_id)?;
+    let schema =
+        CampaignSchema::parse(serde_json::from_value(raw).map_err(corrupt)?).map_err(corrupt)?;
+    let plan = StatsPlan::new(&schema, statistics, max_records).map_err(corrupt)?;
+    Ok((schema, plan))
+}
+
+/// The ε (in millionths) a purchase asks for out of a campaign's `total`:
+/// all of it by default, else a positive ε no larger than the budget.
+pub fn wanted_micro(requested: Option<f64>, total: i64, budget: f64) -> Result<i64, ReportError> {
+    let Some(e) = requested else {
+        return Ok(total);
+    };
+    let m = epsilon::epsilon_micro(e).map_err(|_| ReportError::InvalidEpsilon)? as i64;
+    if m > total {
+        return Err(ReportError::EpsilonAboveBudget(budget));
+    }
+    Ok(m)
+}
+
+/// Buys a statistics report of `campaign_id` for `buyer_id`, in the caller's
+/// transaction: checks, payment, snapshot and shards.
+pub fn purchase(
+    conn: &mut diesel::PgConnection,
+    buyer_id: i64,
+    campaign_id: i64,
+    req: &PurchaseRequest,
+    price: i64,
+    shard_size: i64,
+) -> Result<ReportView, ReportError> {
+    // Serialize purchases of one campaign (budget accounting), then read it.
+    campaigns::lock_row(conn, campaign_id)?;
+    let campaign = campaigns::get(conn, campaign_id)?
+        .filter(|c| c.buyer_id == buyer_id)
+        .ok_or(ReportError::CampaignNotFound(campaign_id))?;
+    if !matches!(campaign.status, Status::Open | Status::Closed) {
+        return Err(ReportError::WrongState {
+            id: campaign_id,
+            status: campaign.status,
+        });
+    }
+    let max_records = max_contributions(campaign.budget, campaign.reward);
+    let (_, plan) = campaign_plan(conn, campaign_id, &campaign.statistics, max_records)?;
+    if plan.aggregates.is_empty() {
+        return Err(ReportError::NothingToRelease);
+    }
+    let ids = crate::store::contributions::ids(conn, campaign_id)?;
+    let n = ids.len() as i64;
+    if n < i64::from(campaign.min_contributors) || ids.is_empty() {
+        return Err(ReportError::BelowMinContributors {
+            have: n,
+            min: campaign.min_contributors,
+        });
+    }
+    let total = epsilon::epsilon_micro(campaign.epsilon).map_err(corrupt)? as i64;
+    let wanted = wanted_micro(req.epsilon, total, campaign.epsilon)?;
+    let reserved = store::reserved_micro(conn, campaign_id)?;
+    if reserved + wanted > total {
+        return Err(ReportError::BudgetExhausted {
+            total: campaign.epsilon,
+            left: (total - reserved) as f64 / EPSILON_UNIT as f64,
+            wanted: wanted as f64 / EPSILON_UNIT as f64,
+        });
+    }
+    let payment = if price > 0 {
+        let wallet = ledger::wallet_of(conn, buyer_id)?;
+        let platform = ledger::platform_account(conn)?;
+        let t = ledger::transfer(
+            conn,
+            wallet,
+            platform,
+            TokenAmount::parse(price)?,
+            "report_purchase",
+            &format!("campaign {campaign_id}"),
+        )
+        .map_err(|e| match e {
+            LedgerError::InsufficientFunds { available, needed } => {
+                ReportError::InsufficientFunds { available, needed }
+            }
+            other => other.into(),
+        })?;
+        Some(t.id)
+    } else {
+        None
+    };
+    let shards: Vec<&[i64]> = ids.chunks(shard_size.max(1) as usize).collect();
+    let job_id = store::insert(
+        conn,
+        &NewJob {
+            campaign_id,
+            buyer_id,
+            statistics: serde_json::to_value(&campaign.statistics).map_err(corrupt)?,
+            max_records: max_records as i64,
+            last_contribution_id: ids[ids.len() - 1],
+            contributions: n,
+            epsilon_micro: wanted,
+            price,
+            payment_transfer_id: payment,
+            status: JobState::Computing,
+            shards_total: shards.len() as i32,
+        },
+        &shards,
+    )?;
+    store::view(conn, job_id)?.ok_or_else(|| corrupt(format!("job {job_id} vanished")))
+}
+
+/// Ends a job without results (`final_status` refused or failed), refunding
+/// its price once, in the caller's transaction.
+pub fn end_without_results(
+    conn: &mut diesel::PgConnection,
+    job_id: i64,
+    final_status: JobState,
+    code: &str,
+    message: &str,
+) -> Result<(), ReportError> {
+    let p = store::lock_payment(conn, job_id)?;
+    let refund = if p.payment_transfer_id.is_some() && p.refund_transfer_id.is_none() && p.price > 0
+    {
+        let wallet = ledger::wallet_of(conn, p.buyer_id)?;
+        let platform = ledger::platform_account(conn)?;
+        Some(
+            ledger::transfer(
+                conn,
+                platform,
+                wallet,
+                TokenAmount::parse(p.price)?,
+                "report_refund",
+                &format!("job {job_id}: {code}"),
+            )?
+            .id,
+        )
+    } else {
+        p.refund_transfer_id
+    };
+    store::finish_without_results(conn, job_id, final_status, code, message, refund)?;
+    Ok(())
+}
+
+/// What a worker needs to compute a job's shards or reduce it.
+pub struct JobSpec {
+    /// The campaign.
+    pub campaign_id: i64,
+    /// The plan.
+    pub plan: StatsPlan,
+    /// The snapshot's size.
+    pub contributions: i64,
+}
+
+/// Loads a job's plan.
+pub fn job_spec(conn: &mut diesel::PgConnection, job_id: i64) -> Result<JobSpec, ReportError> {
+    let row = store::spec_row(conn, job_id)?;
+    let statistics: Vec<Statistic> = serde_json::from_value(row.statistics).map_err(corrupt)?;
+    let (_, plan) = campaign_plan(conn, row.campaign_id, &statistics, row.max_records as u64)?;
+    Ok(JobSpec {
+        campaign_id: row.campaign_id,
+        plan,
+        contributions: row.contributions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_purchase_spends_the_whole_budget_by_default_and_never_more() {
+        let total = epsilon::epsilon_micro(1.0).unwrap() as i64;
+        assert_eq!(wanted_micro(None, total, 1.0).unwrap(), total);
+        assert_eq!(wanted_micro(Some(0.25), total, 1.0).unwrap(), total / 4);
+        assert_eq!(wanted_micro(Some(1.0), total, 1.0).unwrap(), total);
+        assert!(matches!(
+            wanted_micro(Some(1.5), total, 1.0),
+            Err(ReportError::EpsilonAboveBudget(_))
+        ));
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(
+                matches!(
+                    wanted_micro(Some(bad), total, 1.0),
+                    Err(ReportError::InvalidEpsilon)
+                ),
+                "{bad}"
+            );
+        }
+    }
+}
