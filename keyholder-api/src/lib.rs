@@ -10,7 +10,6 @@
 pub mod client;
 
 use chrono::{DateTime, Utc};
-use protocol::json_i128;
 use protocol::schema::RawSchema;
 use protocol::signing::{KeyholderSignature, SignedTerms};
 use protocol::Statistic;
@@ -301,21 +300,4 @@ fn one() -> u32 {
     1
 }
 
-/// One released aggregate: its key and noised value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Released {
-    /// The aggregate's key, e.g. `"sum:age"`, `"sum_of_squares:age"`,
-    /// `"product:age:income"`, `"count:mode:car"`, `"out_of_range:age"`.
-    pub key: String,
-    /// The noised integer value (may be negative after noise).
-    #[serde(with = "json_i128")]
-    #[cfg_attr(feature = "openapi", schema(value_type = json_i128::JsonI128))]
-    pub value: i128,
-    /// The discrete Laplace scale each keyholder used (num/den as `f64`,
-    /// for display); 0 when noise is disabled. The value carries one such
-    /// noise per keyholder.
-    pub noise_scale: f64,
-    /// 99% bound on the absolute total noise.
-    pub noise_bound_99: f64,
-}
+pub use protocol::report::Released;

@@ -52,9 +52,63 @@ pub fn epsilon_f64(micro: u64) -> f64 {
     micro as f64 / EPSILON_UNIT as f64
 }
 
+/// A privacy budget ε, held exactly as micro-units: what the API's `f64`
+/// means once parsed ([`Epsilon::parse`] rounds down, as [`epsilon_micro`]),
+/// and what is stored, compared, added and subtracted (in integers, so
+/// budgets never drift).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Epsilon(u64);
+
+impl Epsilon {
+    /// Parses an ε from the API or the database (see [`epsilon_micro`]).
+    pub fn parse(epsilon: f64) -> Result<Self, EpsilonError> {
+        epsilon_micro(epsilon).map(Self)
+    }
+
+    /// ε from stored micro-units (0 is no budget at all).
+    pub fn from_micro(micro: u64) -> Self {
+        Self(micro)
+    }
+
+    /// Micro-units.
+    pub fn micro(self) -> u64 {
+        self.0
+    }
+
+    /// ε as a number, for display and the API.
+    pub fn as_f64(self) -> f64 {
+        epsilon_f64(self.0)
+    }
+
+    /// What is left of `self` once `spent` is spent (none when it exceeds it).
+    pub fn remaining(self, spent: Epsilon) -> Epsilon {
+        Self(self.0.saturating_sub(spent.0))
+    }
+}
+
+impl std::fmt::Display for Epsilon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.as_f64())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_epsilon_is_its_micro_units() {
+        let e = Epsilon::parse(0.29).unwrap();
+        assert_eq!(e.micro(), 290_000);
+        assert_eq!(e.as_f64(), 0.29);
+        assert_eq!(e.to_string(), "0.29");
+        assert_eq!(Epsilon::from_micro(1_000_000).as_f64(), 1.0);
+        let budget = Epsilon::parse(1.0).unwrap();
+        assert_eq!(budget.remaining(e), Epsilon::parse(0.71).unwrap());
+        assert_eq!(e.remaining(budget), Epsilon::from_micro(0));
+        assert!(Epsilon::parse(0.0).is_err());
+        assert!(e < budget);
+    }
 
     #[test]
     fn epsilon_micro_rounds_down() {

@@ -11,6 +11,7 @@ pub mod attestation;
 pub mod epsilon;
 pub mod json_i128;
 pub mod record;
+pub mod report;
 pub mod schema;
 pub mod signing;
 pub mod terms;

@@ -12,7 +12,6 @@ pub mod http;
 pub mod idempotency;
 pub mod openapi;
 pub mod releaser;
-pub mod reports;
 pub mod routes;
 pub mod schema;
 pub mod services;

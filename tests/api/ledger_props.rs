@@ -50,7 +50,13 @@ fn setup() -> PgPool {
 }
 
 /// Runs one operation; returns (transfer id if it succeeded, replay matched).
-fn run_op(pool: &PgPool, owner: i64, accounts: &[i64], key: &str, op: &Op) -> (Option<i64>, bool) {
+fn run_op(
+    pool: &PgPool,
+    owner: i64,
+    accounts: &[ledger::AccountId],
+    key: &str,
+    op: &Op,
+) -> (Option<i64>, bool) {
     let mut conn = pool.get().expect("conn");
     let key = IdempotencyKey::parse(key).expect("key");
     let hash = format!("{}:{}:{}", op.from, op.to, op.amount);
@@ -59,7 +65,7 @@ fn run_op(pool: &PgPool, owner: i64, accounts: &[i64], key: &str, op: &Op) -> (O
         db::run_tx_sync(conn, "prop_transfer", |c| {
             run_once_in_tx(c, owner, &key, &hash, |c| {
                 let amount = TokenAmount::parse(op.amount)?;
-                let t = ledger::transfer(c, from, to, amount, "test", "")?;
+                let t = ledger::transfer(c, from, to, amount, ledger::TransferKind::Mint, "")?;
                 Ok((StatusCode::OK, serde_json::json!({"id": t.id})))
             })
         })
@@ -123,7 +129,7 @@ proptest! {
         prop_assert!(audit.mismatched_accounts.is_empty(), "{:?}", audit.mismatched_accounts);
 
         use server::schema::transfers;
-        let ids: Vec<i64> = accounts.iter().copied().skip(1).collect();
+        let ids: Vec<i64> = accounts.iter().map(|a| a.get()).skip(1).collect();
         let made: i64 = transfers::table
             .filter(transfers::from_account_id.eq_any(&ids).or(transfers::to_account_id.eq_any(&ids)))
             .count()

@@ -5,6 +5,9 @@
 // admin browser test writes to target/artifacts/api-types.d.ts when it finds
 // this one stale.
 
+/** A ledger account (wallet, escrow, mint, platform, withdrawals). */
+export type AccountId = number;
+
 /** An account as admins see it. */
 export interface AccountView {
   /** Registered. */
@@ -221,7 +224,7 @@ export interface KeyholderSignature {
 /** Result of [`check_consistency`]. */
 export interface LedgerAudit {
   /** Accounts whose cached balance differs from their transfers. */
-  mismatched_accounts: number[];
+  mismatched_accounts: AccountId[];
   /** Non-mint accounts below zero; always 0. */
   negative_accounts: number;
   /** Sum of every account's balance; always 0. */
@@ -336,7 +339,7 @@ export interface NewCampaign {
   schema: RawSchema;
   /** Statistics the buyer wants computed. */
   statistics: Statistic[];
-  /** Short title (1-200 characters). */
+  /** Short title (1-200 characters, not blank). */
   title: string;
 }
 
@@ -662,7 +665,7 @@ export interface Transfer {
   /** When. */
   created_at: string;
   /** Paying account. */
-  from_account_id: number;
+  from_account_id: AccountId;
   /** Transfer id. */
   id: number;
   /** Why: `mint`, `campaign_funding`, `campaign_refund`, ... */
@@ -670,7 +673,7 @@ export interface Transfer {
   /** Free text. */
   memo: string;
   /** Receiving account. */
-  to_account_id: number;
+  to_account_id: AccountId;
 }
 
 /** A user as answered by the API. */
@@ -696,7 +699,7 @@ export interface ValueRange {
 /** Balance and history. */
 export interface WalletView {
   /** The wallet's ledger account id. */
-  account_id: number;
+  account_id: AccountId;
   /** Tokens held. */
   balance: number;
   /** Transfers in and out, newest first (`to_account_id == account_id` is incoming). */

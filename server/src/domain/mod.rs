@@ -2,10 +2,12 @@
 //! the database. No HTTP or SQL in here.
 
 pub mod email;
+pub mod ids;
 pub mod password;
 pub mod role;
 pub mod session_token;
 
 pub use email::Email;
+pub use ids::AccountId;
 pub use password::{PasswordError, PasswordPlain};
 pub use role::Role;

@@ -189,7 +189,11 @@ impl From<DieselError> for ApiError {
                 "concurrent update; try again",
             )
             .retryable(),
-            DieselError::NotFound => Self::not_found("not found"),
+            // Every lookup whose absence is the client's business answers
+            // `Option` and its service names what is missing (404 with
+            // that name); a row missing anywhere else is a broken
+            // invariant, not a client error.
+            DieselError::NotFound => Self::internal("a row the request needs is missing"),
             _ => Self::internal(e),
         }
     }

@@ -17,7 +17,7 @@ use crate::services::campaigns;
 use crate::state::AppState;
 use crate::store::audit;
 use crate::store::campaigns::CampaignView;
-use crate::store::ledger::{self, LedgerAudit, Transfer};
+use crate::store::ledger::{self, LedgerAudit, Transfer, TransferKind};
 use crate::store::users;
 
 /// Mint request.
@@ -106,7 +106,8 @@ pub async fn mint(
         }
         let mint = ledger::mint_account(conn)?;
         let wallet = ledger::wallet_of(conn, body.user_id)?;
-        let transfer = ledger::transfer(conn, mint, wallet, amount, "mint", &body.memo)?;
+        let transfer =
+            ledger::transfer(conn, mint, wallet, amount, TransferKind::Mint, &body.memo)?;
         let balance = ledger::balance(conn, wallet)?;
         audit::record(
             conn,

@@ -10,9 +10,9 @@ use crate::domain::Role;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::responses as resp;
 use crate::idempotency::{self, IdempotencyKey};
-use crate::reports::derive;
 use crate::services::reports::{self, PurchaseRequest};
 use crate::store::reports::{self as store, ReportView};
+use protocol::report as derive;
 
 /// Buy a statistics report of a campaign (its buyer). The price moves from
 /// the buyer's wallet to the platform; the job starts at once.

@@ -25,7 +25,7 @@ pub struct HistoryQuery {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct WalletView {
     /// The wallet's ledger account id.
-    pub account_id: i64,
+    pub account_id: ledger::AccountId,
     /// Tokens held.
     pub balance: i64,
     /// Transfers in and out, newest first (`to_account_id == account_id` is incoming).

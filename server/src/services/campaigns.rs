@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::store::audit;
 use crate::store::campaigns::{self as store, CampaignRow, CampaignView, NewCampaignRow, Status};
-use crate::store::ledger::{self, LedgerError, Transfer};
+use crate::store::ledger::{self, LedgerError, Transfer, TransferKind};
 use crate::store::tx::{self, PgPool, Retryable, Unavailable};
 use protocol::schema::RawSchema;
 
@@ -108,22 +108,28 @@ pub fn max_contributions(budget: i64, reward: i64) -> u64 {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCampaign {
-    /// Short title (1-200 characters).
+    /// Short title (1-200 characters, not blank).
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub title: String,
     /// What is asked of contributors and why (at most 10,000 characters).
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub description: String,
     /// The record schema.
     pub schema: RawSchema,
     /// Statistics the buyer wants computed.
     pub statistics: Vec<Statistic>,
     /// Tokens paid per accepted contribution.
+    #[schema(minimum = 1)]
     pub reward: i64,
     /// Tokens moved into escrow when the campaign is submitted (≥ reward).
+    #[schema(minimum = 1)]
     pub budget: i64,
     /// Fewest distinct contributions before any statistic is released (≥ 10).
+    #[schema(minimum = 10, maximum = 1000000)]
     pub min_contributors: i32,
     /// Total differential-privacy budget ε (0 < ε ≤ 10).
+    #[schema(exclusive_minimum = 0.0, maximum = 10.0)]
     pub epsilon: f64,
 }
 
@@ -310,7 +316,7 @@ pub fn submit(
         wallet,
         escrow,
         budget,
-        "campaign_funding",
+        TransferKind::CampaignFunding,
         &format!("campaign {id}"),
     )?;
     store::set_status(conn, id, to, None, None)?;
@@ -359,8 +365,9 @@ pub async fn approve(
     let terms = keyholder_api::KeyTerms {
         statistics: pending.statistics.clone(),
         min_contributors: u64::try_from(pending.min_contributors).map_err(|e| corrupt(&e))?,
-        epsilon_micro: protocol::epsilon::epsilon_micro(pending.epsilon)
-            .map_err(|e| corrupt(&e))?,
+        epsilon_micro: protocol::epsilon::Epsilon::parse(pending.epsilon)
+            .map_err(|e| corrupt(&e))?
+            .micro(),
         max_contributions: max_contributions(pending.budget, pending.reward),
         schema_version: u32::try_from(pending.schema_version).map_err(|e| corrupt(&e))?,
     };
@@ -406,7 +413,7 @@ fn refund_escrow(
         conn,
         escrow,
         wallet,
-        "campaign_refund",
+        TransferKind::CampaignRefund,
         &format!("campaign {}", row.id),
     )?)
 }

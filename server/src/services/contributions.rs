@@ -22,7 +22,7 @@ use tfhe::CompactPublicKey;
 use super::campaigns::max_contributions;
 use crate::store::campaigns::{self as campaigns, Status};
 use crate::store::contributions::{self as store, NewContribution, DIGEST_UNIQUE};
-use crate::store::ledger::{self, LedgerError};
+use crate::store::ledger::{self, AccountId, LedgerError, TransferKind};
 use crate::store::tx::{self, PgPool, Retryable, Unavailable};
 use crate::store::{registry, users};
 
@@ -308,9 +308,9 @@ fn lookups(
     roots: RootWindow,
     campaign_id: i64,
     a: &Attested,
-    payout_account: i64,
+    payout_account: AccountId,
     reward: i64,
-) -> Result<i64, SubmissionError> {
+) -> Result<AccountId, SubmissionError> {
     let recent = registry::recent_roots(conn, roots.count, roots.max_age_secs)?;
     if !recent.contains(&a.root) {
         return Err(SubmissionError::StaleRoot);
@@ -351,7 +351,7 @@ pub async fn accept(
     let cache = acceptor.crypto.clone();
     let open = tx::with_conn(pool, move |conn| open_campaign(&cache, conn, campaign_id)).await?;
     let t_campaign = started.elapsed();
-    let payout_account = sub.payout_account;
+    let payout_account = AccountId(sub.payout_account);
     let (c, vk) = (open.crypto.clone(), acceptor.verifying_key.clone());
     let attested =
         tx::blocking(move || attest(vk.as_ref().as_ref(), &c, campaign_id, &sub)).await?;
@@ -403,8 +403,8 @@ fn store_accepted(
     c: &mut PgConnection,
     campaign_id: i64,
     a: &Attested,
-    escrow: i64,
-    payout_account: i64,
+    escrow: AccountId,
+    payout_account: AccountId,
     amount: TokenAmount,
     max_contributions: u64,
 ) -> Result<Receipt, SubmissionError> {
@@ -419,7 +419,7 @@ fn store_accepted(
         escrow,
         payout_account,
         amount,
-        "contribution_reward",
+        TransferKind::ContributionReward,
         &format!("campaign {campaign_id}"),
     )
     .map_err(|e| match e {
@@ -438,7 +438,7 @@ fn store_accepted(
             digest: &a.digest,
             nullifier: &a.nullifier,
             registry_root: &a.root,
-            payout_account_id: payout_account,
+            payout_account_id: payout_account.get(),
             transfer_id: t.id,
             attestation_proof: &a.proof,
         },
@@ -465,7 +465,7 @@ fn store_accepted(
         digest: hex::encode(a.digest),
         transfer_id: t.id,
         reward: amount.get(),
-        payout_account,
+        payout_account: payout_account.get(),
     })
 }
 

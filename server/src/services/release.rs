@@ -18,13 +18,13 @@ use protocol::Statistic;
 use serde::{Deserialize, Serialize};
 
 use super::reports::{campaign_plan, end_without_results, ReportError};
-use crate::reports::derive::{self, Derived, ReportSpec};
 use crate::store::jobs::{self as job_store, JobState};
 use crate::store::tx::{self, PgPool, Retryable, Unavailable};
 use crate::store::{contributions, reports};
 use keyholder_api::{
     CallError, Keyholders, ManifestEntry, ManifestShard, ReleaseRequest, ReleaseResponse, Released,
 };
+use protocol::report::{self as derive, Derived, ReportSpec};
 
 /// Why a release could not be handled (the job stays leased until its
 /// lease expires, and the release is tried again).
@@ -250,7 +250,7 @@ fn results_of(job_id: i64, p: &Prepared, resp: ReleaseResponse) -> ReportResults
         report_id: job_id,
         campaign_id: p.campaign_id,
         count: resp.records,
-        epsilon: protocol::epsilon::epsilon_f64(resp.epsilon_micro),
+        epsilon: protocol::epsilon::Epsilon::from_micro(resp.epsilon_micro).as_f64(),
         noise: resp.noise,
         released_at: resp.released_at,
         values: resp.values,

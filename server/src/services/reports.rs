@@ -11,7 +11,7 @@
 //! job that ends without results is refunded exactly once.
 
 use fhe_compute::stats::StatsPlan;
-use protocol::epsilon::{self, EPSILON_UNIT};
+use protocol::epsilon::Epsilon;
 use protocol::{CampaignSchema, Statistic, TokenAmount};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use super::campaigns::max_contributions;
 use crate::store::campaigns::{self, Status};
 use crate::store::jobs::JobState;
-use crate::store::ledger::{self, LedgerError};
+use crate::store::ledger::{self, LedgerError, TransferKind};
 use crate::store::reports::{self as store, NewJob, ReportView};
 use crate::store::tx::{self, Retryable};
 
@@ -66,18 +66,18 @@ pub enum ReportError {
     InvalidEpsilon,
     /// The requested ε is above the campaign's whole budget.
     #[error("epsilon must be at most the campaign's budget ε = {0}")]
-    EpsilonAboveBudget(f64),
+    EpsilonAboveBudget(Epsilon),
     /// The campaign's remaining budget is smaller than the request.
     #[error(
         "the campaign's privacy budget ε = {total} has {left} left; this report needs {wanted}"
     )]
     BudgetExhausted {
         /// The campaign's ε.
-        total: f64,
+        total: Epsilon,
         /// What is left.
-        left: f64,
+        left: Epsilon,
         /// What the report needs.
-        wanted: f64,
+        wanted: Epsilon,
     },
     /// The buyer's wallet cannot pay the price (nothing debited).
     #[error("a report costs {needed} tokens; the wallet holds {available}")]
@@ -128,17 +128,17 @@ pub fn campaign_plan(
     Ok((schema, plan))
 }
 
-/// The ε (in millionths) a purchase asks for out of a campaign's `total`:
-/// all of it by default, else a positive ε no larger than the budget.
-pub fn wanted_micro(requested: Option<f64>, total: i64, budget: f64) -> Result<i64, ReportError> {
+/// The ε a purchase asks for out of a campaign's `budget`: all of it by
+/// default, else a positive ε no larger than the budget.
+pub fn wanted(requested: Option<f64>, budget: Epsilon) -> Result<Epsilon, ReportError> {
     let Some(e) = requested else {
-        return Ok(total);
+        return Ok(budget);
     };
-    let m = epsilon::epsilon_micro(e).map_err(|_| ReportError::InvalidEpsilon)? as i64;
-    if m > total {
+    let e = Epsilon::parse(e).map_err(|_| ReportError::InvalidEpsilon)?;
+    if e > budget {
         return Err(ReportError::EpsilonAboveBudget(budget));
     }
-    Ok(m)
+    Ok(e)
 }
 
 /// Buys a statistics report of `campaign_id` for `buyer_id`, in the caller's
@@ -175,14 +175,15 @@ pub fn purchase(
             min: campaign.min_contributors,
         });
     }
-    let total = epsilon::epsilon_micro(campaign.epsilon).map_err(corrupt)? as i64;
-    let wanted = wanted_micro(req.epsilon, total, campaign.epsilon)?;
-    let reserved = store::reserved_micro(conn, campaign_id)?;
-    if reserved + wanted > total {
+    let budget = Epsilon::parse(campaign.epsilon).map_err(corrupt)?;
+    let wanted = wanted(req.epsilon, budget)?;
+    let reserved = Epsilon::from_micro(store::reserved_micro(conn, campaign_id)?.max(0) as u64);
+    let left = budget.remaining(reserved);
+    if wanted > left {
         return Err(ReportError::BudgetExhausted {
-            total: campaign.epsilon,
-            left: (total - reserved) as f64 / EPSILON_UNIT as f64,
-            wanted: wanted as f64 / EPSILON_UNIT as f64,
+            total: budget,
+            left,
+            wanted,
         });
     }
     let payment = if price > 0 {
@@ -193,7 +194,7 @@ pub fn purchase(
             wallet,
             platform,
             TokenAmount::parse(price)?,
-            "report_purchase",
+            TransferKind::ReportPurchase,
             &format!("campaign {campaign_id}"),
         )
         .map_err(|e| match e {
@@ -216,7 +217,7 @@ pub fn purchase(
             max_records: max_records as i64,
             last_contribution_id: ids[ids.len() - 1],
             contributions: n,
-            epsilon_micro: wanted,
+            epsilon_micro: wanted.micro() as i64,
             price,
             payment_transfer_id: payment,
             status: JobState::Computing,
@@ -247,7 +248,7 @@ pub fn end_without_results(
                 platform,
                 wallet,
                 TokenAmount::parse(p.price)?,
-                "report_refund",
+                TransferKind::ReportRefund,
                 &format!("job {job_id}: {code}"),
             )?
             .id,
@@ -287,20 +288,17 @@ mod tests {
 
     #[test]
     fn a_purchase_spends_the_whole_budget_by_default_and_never_more() {
-        let total = epsilon::epsilon_micro(1.0).unwrap() as i64;
-        assert_eq!(wanted_micro(None, total, 1.0).unwrap(), total);
-        assert_eq!(wanted_micro(Some(0.25), total, 1.0).unwrap(), total / 4);
-        assert_eq!(wanted_micro(Some(1.0), total, 1.0).unwrap(), total);
+        let budget = Epsilon::parse(1.0).unwrap();
+        assert_eq!(wanted(None, budget).unwrap(), budget);
+        assert_eq!(wanted(Some(0.25), budget).unwrap().micro(), 250_000);
+        assert_eq!(wanted(Some(1.0), budget).unwrap(), budget);
         assert!(matches!(
-            wanted_micro(Some(1.5), total, 1.0),
+            wanted(Some(1.5), budget),
             Err(ReportError::EpsilonAboveBudget(_))
         ));
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             assert!(
-                matches!(
-                    wanted_micro(Some(bad), total, 1.0),
-                    Err(ReportError::InvalidEpsilon)
-                ),
+                matches!(wanted(Some(bad), budget), Err(ReportError::InvalidEpsilon)),
                 "{bad}"
             );
         }

@@ -9,7 +9,7 @@
 use protocol::TokenAmount;
 
 use crate::store::audit;
-use crate::store::ledger::{self, LedgerError};
+use crate::store::ledger::{self, LedgerError, TransferKind};
 use crate::store::withdrawals::{self as store, WithdrawalStatus, WithdrawalView};
 
 /// Longest external address, in characters.
@@ -88,7 +88,7 @@ pub fn request(
         wallet,
         hold,
         req.amount,
-        "withdrawal_hold",
+        TransferKind::WithdrawalHold,
         &req.address,
     )?;
     Ok(store::insert_pending(
@@ -116,7 +116,7 @@ impl Decision<'_> {
         self,
         id: i64,
         current: WithdrawalStatus,
-    ) -> Result<(WithdrawalStatus, &'static str, &'static str), WithdrawalError> {
+    ) -> Result<(WithdrawalStatus, TransferKind, &'static str), WithdrawalError> {
         if current != WithdrawalStatus::Pending {
             return Err(WithdrawalError::AlreadyDecided {
                 id,
@@ -126,12 +126,12 @@ impl Decision<'_> {
         Ok(match self {
             Self::Approve => (
                 WithdrawalStatus::Approved,
-                "withdrawal_paid",
+                TransferKind::WithdrawalPaid,
                 "approve_withdrawal",
             ),
             Self::Reject(_) => (
                 WithdrawalStatus::Rejected,
-                "withdrawal_refund",
+                TransferKind::WithdrawalRefund,
                 "reject_withdrawal",
             ),
         })
@@ -212,11 +212,15 @@ mod tests {
         use WithdrawalStatus::*;
         assert_eq!(
             Decision::Approve.apply(1, Pending).unwrap(),
-            (Approved, "withdrawal_paid", "approve_withdrawal")
+            (Approved, TransferKind::WithdrawalPaid, "approve_withdrawal")
         );
         assert_eq!(
             Decision::Reject("no").apply(1, Pending).unwrap(),
-            (Rejected, "withdrawal_refund", "reject_withdrawal")
+            (
+                Rejected,
+                TransferKind::WithdrawalRefund,
+                "reject_withdrawal"
+            )
         );
         for decided in [Approved, Rejected] {
             for d in [Decision::Approve, Decision::Reject("again")] {

@@ -12,6 +12,7 @@ use protocol::TokenAmount;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use crate::domain::AccountId;
 use crate::schema::{accounts, transfers};
 
 /// A ledger failure.
@@ -30,7 +31,7 @@ pub enum LedgerError {
     SameAccount,
     /// The account does not exist.
     #[error("ledger account {0} does not exist")]
-    NoSuchAccount(i64),
+    NoSuchAccount(AccountId),
     /// The database failed.
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
@@ -75,6 +76,46 @@ impl AccountKind {
     }
 }
 
+/// Why tokens moved (stored in `transfers.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferKind {
+    /// New tokens from the mint (an admin's decision).
+    Mint,
+    /// A buyer's budget into a campaign's escrow.
+    CampaignFunding,
+    /// What is left of an escrow back to the buyer.
+    CampaignRefund,
+    /// A reward from an escrow to a contributor's wallet.
+    ContributionReward,
+    /// A report's price from the buyer's wallet to the platform.
+    ReportPurchase,
+    /// A report's price back when it ended without results.
+    ReportRefund,
+    /// A requested withdrawal, held until an admin decides.
+    WithdrawalHold,
+    /// An approved withdrawal, paid out (back to the mint).
+    WithdrawalPaid,
+    /// A rejected withdrawal, back to the wallet.
+    WithdrawalRefund,
+}
+
+impl TransferKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mint => "mint",
+            Self::CampaignFunding => "campaign_funding",
+            Self::CampaignRefund => "campaign_refund",
+            Self::ContributionReward => "contribution_reward",
+            Self::ReportPurchase => "report_purchase",
+            Self::ReportRefund => "report_refund",
+            Self::WithdrawalHold => "withdrawal_hold",
+            Self::WithdrawalPaid => "withdrawal_paid",
+            Self::WithdrawalRefund => "withdrawal_refund",
+        }
+    }
+}
+
 /// One recorded transfer.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Queryable, Selectable)]
 #[diesel(table_name = transfers)]
@@ -82,9 +123,9 @@ pub struct Transfer {
     /// Transfer id.
     pub id: i64,
     /// Paying account.
-    pub from_account_id: i64,
+    pub from_account_id: AccountId,
     /// Receiving account.
-    pub to_account_id: i64,
+    pub to_account_id: AccountId,
     /// Tokens moved (always positive).
     pub amount: i64,
     /// Why: `mint`, `campaign_funding`, `campaign_refund`, ...
@@ -95,7 +136,7 @@ pub struct Transfer {
     pub created_at: DateTime<Utc>,
 }
 
-fn singleton(conn: &mut PgConnection, kind: AccountKind) -> Result<i64, LedgerError> {
+fn singleton(conn: &mut PgConnection, kind: AccountKind) -> Result<AccountId, LedgerError> {
     Ok(accounts::table
         .filter(accounts::kind.eq(kind.as_str()))
         .select(accounts::id)
@@ -103,22 +144,22 @@ fn singleton(conn: &mut PgConnection, kind: AccountKind) -> Result<i64, LedgerEr
 }
 
 /// The mint account.
-pub fn mint_account(conn: &mut PgConnection) -> Result<i64, LedgerError> {
+pub fn mint_account(conn: &mut PgConnection) -> Result<AccountId, LedgerError> {
     singleton(conn, AccountKind::Mint)
 }
 
 /// The platform fee account.
-pub fn platform_account(conn: &mut PgConnection) -> Result<i64, LedgerError> {
+pub fn platform_account(conn: &mut PgConnection) -> Result<AccountId, LedgerError> {
     singleton(conn, AccountKind::Platform)
 }
 
 /// The account holding requested withdrawals until an admin decides.
-pub fn withdrawals_account(conn: &mut PgConnection) -> Result<i64, LedgerError> {
+pub fn withdrawals_account(conn: &mut PgConnection) -> Result<AccountId, LedgerError> {
     singleton(conn, AccountKind::Withdrawals)
 }
 
 /// The wallet of `user_id`, created on first use.
-pub fn wallet_of(conn: &mut PgConnection, user_id: i64) -> Result<i64, LedgerError> {
+pub fn wallet_of(conn: &mut PgConnection, user_id: i64) -> Result<AccountId, LedgerError> {
     diesel::insert_into(accounts::table)
         .values((
             accounts::kind.eq(AccountKind::Wallet.as_str()),
@@ -134,7 +175,7 @@ pub fn wallet_of(conn: &mut PgConnection, user_id: i64) -> Result<i64, LedgerErr
 }
 
 /// The escrow account of `campaign_id`, created on first use.
-pub fn escrow_of(conn: &mut PgConnection, campaign_id: i64) -> Result<i64, LedgerError> {
+pub fn escrow_of(conn: &mut PgConnection, campaign_id: i64) -> Result<AccountId, LedgerError> {
     diesel::insert_into(accounts::table)
         .values((
             accounts::kind.eq(AccountKind::Escrow.as_str()),
@@ -153,7 +194,7 @@ pub fn escrow_of(conn: &mut PgConnection, campaign_id: i64) -> Result<i64, Ledge
 /// account; an unknown stored kind reads as no account).
 pub fn kind_and_owner(
     conn: &mut PgConnection,
-    id: i64,
+    id: AccountId,
 ) -> Result<Option<(AccountKind, Option<i64>)>, LedgerError> {
     let row: Option<(String, Option<i64>)> = accounts::table
         .find(id)
@@ -164,7 +205,7 @@ pub fn kind_and_owner(
 }
 
 /// Balance of an account (without locking it).
-pub fn balance(conn: &mut PgConnection, account_id: i64) -> Result<i64, LedgerError> {
+pub fn balance(conn: &mut PgConnection, account_id: AccountId) -> Result<i64, LedgerError> {
     accounts::table
         .find(account_id)
         .select(accounts::balance)
@@ -176,10 +217,10 @@ pub fn balance(conn: &mut PgConnection, account_id: i64) -> Result<i64, LedgerEr
 /// Moves `amount` from `from` to `to` in the caller's transaction.
 pub fn transfer(
     conn: &mut PgConnection,
-    from: i64,
-    to: i64,
+    from: AccountId,
+    to: AccountId,
     amount: TokenAmount,
-    kind: &str,
+    kind: TransferKind,
     memo: &str,
 ) -> Result<Transfer, LedgerError> {
     if from == to {
@@ -187,13 +228,13 @@ pub fn transfer(
     }
     // Lock both rows in id order: two transfers over the same pair of
     // accounts always queue instead of deadlocking.
-    let locked: Vec<(i64, String, i64)> = accounts::table
+    let locked: Vec<(AccountId, String, i64)> = accounts::table
         .filter(accounts::id.eq_any([from, to]))
         .order(accounts::id.asc())
         .select((accounts::id, accounts::kind, accounts::balance))
         .for_update()
         .load(conn)?;
-    let find = |id: i64| {
+    let find = |id: AccountId| {
         locked
             .iter()
             .find(|(aid, _, _)| *aid == id)
@@ -219,7 +260,7 @@ pub fn transfer(
             transfers::from_account_id.eq(from),
             transfers::to_account_id.eq(to),
             transfers::amount.eq(needed),
-            transfers::kind.eq(kind),
+            transfers::kind.eq(kind.as_str()),
             transfers::memo.eq(memo),
         ))
         .returning(Transfer::as_returning())
@@ -230,9 +271,9 @@ pub fn transfer(
 /// transfer, or `None` for an empty account.
 pub fn sweep(
     conn: &mut PgConnection,
-    from: i64,
-    to: i64,
-    kind: &str,
+    from: AccountId,
+    to: AccountId,
+    kind: TransferKind,
     memo: &str,
 ) -> Result<Option<Transfer>, LedgerError> {
     let current: i64 = accounts::table
@@ -251,7 +292,7 @@ pub fn sweep(
 /// Transfers touching `account_id`, newest first, with ids below `before`.
 pub fn history(
     conn: &mut PgConnection,
-    account_id: i64,
+    account_id: AccountId,
     limit: i64,
     before: Option<i64>,
 ) -> Result<Vec<Transfer>, LedgerError> {
@@ -299,7 +340,7 @@ pub fn check_consistency(conn: &mut PgConnection) -> Result<LedgerAudit, LedgerE
     Ok(LedgerAudit {
         total,
         negative_accounts,
-        mismatched_accounts: mismatched.into_iter().map(|r| r.id).collect(),
+        mismatched_accounts: mismatched.into_iter().map(|r| AccountId(r.id)).collect(),
     })
 }
 
@@ -311,5 +352,5 @@ pub struct LedgerAudit {
     /// Non-mint accounts below zero; always 0.
     pub negative_accounts: usize,
     /// Accounts whose cached balance differs from their transfers.
-    pub mismatched_accounts: Vec<i64>,
+    pub mismatched_accounts: Vec<AccountId>,
 }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Text};
-use protocol::epsilon::EPSILON_UNIT;
+use protocol::epsilon::Epsilon;
 use protocol::Statistic;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -213,7 +213,7 @@ pub fn view(conn: &mut PgConnection, job_id: i64) -> QueryResult<Option<ReportVi
         status: row.status,
         statistics,
         contributions: row.contributions,
-        epsilon: row.epsilon_micro as f64 / EPSILON_UNIT as f64,
+        epsilon: Epsilon::from_micro(row.epsilon_micro.max(0) as u64).as_f64(),
         price: row.price,
         payment_transfer_id: row.payment_transfer_id,
         refund_transfer_id: row.refund_transfer_id,

@@ -1,0 +1,175 @@
+//! Turning the released (already noised) aggregates of a statistics report
+//! into the figures a buyer reads: means, variances, histograms, out-of-range
+//! counts and linear-regression coefficients, plus a CSV rendering.
+//!
+//! Everything here is post-processing of values that were noised before
+//! release, so it cannot weaken the privacy guarantee; `f64` is used freely
+//! for the derived figures. Noise does mean the derived figures can be odd
+//! (negative counts, a variance that would be negative, an ill-conditioned
+//! regression); each case is handled and documented on the item concerned.
+//!
+//! Aggregate keys are `:`-separated (field names match `[a-z][a-z0-9_]*`):
+//!
+//! * `sum:<field>` — Σx
+//! * `sum_of_squares:<field>` — Σx²
+//! * `product:<left>:<right>` — Σ left·right (regression cross products)
+//! * `count:<field>:<category>` — number of contributions in a category
+//!   (the category label is free text and may itself contain `:`)
+//! * `out_of_range:<field>` — number of values outside the field's declared range
+
+//!
+//! Split by statistic: [`summary`] (means and variances), [`histogram`]
+//! (category counts and out-of-range counts), [`regression`] (least
+//! squares from the released cross products), [`csv`] (the CSV rendering).
+//! Pure: no I/O, usable by the server, the native client and the pages.
+
+mod csv;
+mod histogram;
+mod regression;
+mod summary;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::json_i128;
+
+pub use csv::to_csv;
+#[cfg(feature = "openapi")]
+pub use histogram::OutOfRangeCount;
+pub use histogram::{CategoryCount, Histogram};
+pub use regression::{Regression, PIVOT_TOLERANCE};
+pub use summary::NumericSummary;
+
+/// One released aggregate: its key and noised value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Released {
+    /// The aggregate's key, e.g. `"sum:age"`, `"sum_of_squares:age"`,
+    /// `"product:age:income"`, `"count:mode:car"`, `"out_of_range:age"`.
+    pub key: String,
+    /// The noised integer value (may be negative after noise).
+    #[serde(with = "json_i128")]
+    #[cfg_attr(feature = "openapi", schema(value_type = json_i128::JsonI128))]
+    pub value: i128,
+    /// The discrete Laplace scale each keyholder used (num/den as `f64`,
+    /// for display); 0 when noise is disabled. The value carries one such
+    /// noise per keyholder.
+    pub noise_scale: f64,
+    /// 99% bound on the absolute total noise.
+    pub noise_bound_99: f64,
+}
+
+/// What a report asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportSpec<'a> {
+    /// Public, exact number of contributions covered by the report.
+    pub count: u64,
+    /// Numeric field names, in schema order.
+    pub numeric_fields: &'a [String],
+    /// Categorical fields: name and categories, in schema order.
+    pub categorical_fields: &'a [(String, Vec<String>)],
+    /// `(features, target)` when a regression was released.
+    pub regression: Option<(&'a [String], &'a str)>,
+}
+
+/// The figures derived from a report's released aggregates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Derived {
+    /// Public, exact number of contributions covered by the report.
+    pub count: u64,
+    /// One summary per numeric field that has a `sum:` released, in schema order.
+    pub fields: Vec<NumericSummary>,
+    /// One histogram per categorical field with at least one `count:`
+    /// released, in schema order.
+    pub histograms: Vec<Histogram>,
+    /// `(field, noised count)` for each numeric field with an `out_of_range:`
+    /// released, in schema order. Serialized as objects `{"field", "count"}`.
+    /// Counts are reported as released and may be negative after noise.
+    #[serde(with = "histogram::out_of_range_serde")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<OutOfRangeCount>))]
+    pub out_of_range: Vec<(String, i128)>,
+    /// The fitted regression, when the report asked for one.
+    pub regression: Option<Regression>,
+}
+
+/// Derives the buyer-facing figures of a report from its released aggregates.
+///
+/// Aggregates are looked up by key; when a key occurs more than once the
+/// first occurrence is used. Aggregates the spec does not mention are ignored
+/// here (they still appear in [`to_csv`]'s raw rows).
+pub fn derive(spec: &ReportSpec, released: &[Released]) -> Derived {
+    let mut by_key: HashMap<&str, i128> = HashMap::with_capacity(released.len());
+    for r in released {
+        by_key.entry(r.key.as_str()).or_insert(r.value);
+    }
+    let get = |key: &str| by_key.get(key).copied();
+    let n = spec.count;
+
+    let fields = spec
+        .numeric_fields
+        .iter()
+        .filter_map(|field| {
+            let sum = get(&format!("sum:{field}"))?;
+            let sum_of_squares = get(&format!("sum_of_squares:{field}"));
+            let (mean, variance) = if n == 0 {
+                (None, None)
+            } else {
+                let mean = sum as f64 / n as f64;
+                (
+                    Some(mean),
+                    sum_of_squares.map(|sq| summary::variance(n, sum, sq)),
+                )
+            };
+            Some(NumericSummary {
+                field: field.clone(),
+                sum,
+                mean,
+                sum_of_squares,
+                variance,
+            })
+        })
+        .collect();
+
+    let histograms = spec
+        .categorical_fields
+        .iter()
+        .filter_map(|(field, categories)| {
+            let counts: Vec<CategoryCount> = categories
+                .iter()
+                .filter_map(|category| {
+                    get(&format!("count:{field}:{category}")).map(|count| CategoryCount {
+                        category: category.clone(),
+                        count,
+                    })
+                })
+                .collect();
+            (!counts.is_empty()).then(|| Histogram {
+                field: field.clone(),
+                counts,
+            })
+        })
+        .collect();
+
+    let out_of_range = spec
+        .numeric_fields
+        .iter()
+        .filter_map(|field| get(&format!("out_of_range:{field}")).map(|c| (field.clone(), c)))
+        .collect();
+
+    let regression = spec
+        .regression
+        .map(|(features, target)| regression::regress(n, features, target, &get));
+
+    Derived {
+        count: n,
+        fields,
+        histograms,
+        out_of_range,
+        regression,
+    }
+}
+
+#[cfg(test)]
+mod tests;
