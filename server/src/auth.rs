@@ -131,7 +131,9 @@ impl FromRequest for AuthUser {
 
 /// Declares an extractor for callers of the given roles: a live session
 /// (`AuthUser`: 401 without one) of one of `roles` (403 otherwise),
-/// checked before the handler runs and before its body is read.
+/// checked before the handler runs. (Actix extracts a handler's arguments
+/// together: a malformed or mistyped JSON body may be answered 400/415
+/// before the role is; the handler itself never runs for another role.)
 macro_rules! role_extractor {
     ($(#[$doc:meta])* $name:ident: $($role:ident),+) => {
         $(#[$doc])*
