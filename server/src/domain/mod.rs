@@ -3,6 +3,7 @@
 
 pub mod email;
 pub mod ids;
+pub mod input;
 pub mod password;
 pub mod role;
 pub mod session_token;

@@ -8,6 +8,7 @@ use diesel::result::Error as DieselError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::input::InputError;
 use crate::domain::session_token::SessionError;
 use crate::domain::PasswordError;
 use crate::services::accounts::AccountError;
@@ -282,6 +283,29 @@ impl From<CampaignError> for ApiError {
     }
 }
 
+impl From<InputError> for ApiError {
+    fn from(e: InputError) -> Self {
+        let msg = e.to_string();
+        match e {
+            InputError::Limit { .. } => Self::bad_request("invalid_query", msg),
+            InputError::Reason { .. } => Self::unprocessable("invalid_reason", msg),
+            InputError::Memo => Self::unprocessable("invalid_memo", msg),
+        }
+    }
+}
+
+/// The 400 for a JSON body that does not parse into the expected type
+/// (also what the JSON extractor answers, through [`json_error`]).
+pub fn body_error(e: &serde_json::Error) -> ApiError {
+    if e.is_syntax() || e.is_eof() {
+        ApiError::bad_request("malformed_json", format!("malformed JSON: {e}"))
+    } else if e.to_string().starts_with("unknown field") {
+        ApiError::bad_request("unknown_field", e.to_string())
+    } else {
+        ApiError::bad_request("invalid_body", e.to_string())
+    }
+}
+
 impl From<SessionError> for ApiError {
     fn from(e: SessionError) -> Self {
         use SessionError as S;
@@ -460,13 +484,7 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> actix_web::Error {
             "unsupported_media_type",
             "send the body as application/json",
         ),
-        J::Deserialize(e) if e.is_syntax() || e.is_eof() => {
-            ApiError::bad_request("malformed_json", format!("malformed JSON: {e}"))
-        }
-        J::Deserialize(e) if e.to_string().starts_with("unknown field") => {
-            ApiError::bad_request("unknown_field", e.to_string())
-        }
-        J::Deserialize(e) => ApiError::bad_request("invalid_body", e.to_string()),
+        J::Deserialize(e) => body_error(e),
         other => ApiError::bad_request("invalid_body", other.to_string()),
     };
     api.into()

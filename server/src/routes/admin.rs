@@ -90,12 +90,7 @@ pub async fn mint(
     let body = body.into_inner();
     let hash = idempotency::request_hash(&req, &json(&body)?);
     let amount = TokenAmount::parse(body.amount)?;
-    if body.memo.chars().count() > 500 {
-        return Err(ApiError::unprocessable(
-            "invalid_memo",
-            "memo must be at most 500 characters",
-        ));
-    }
+    crate::domain::input::memo(&body.memo)?;
     let admin = user.id;
     idempotency::run_once(&pool, "mint", user.id, key, hash, move |conn| {
         if !users::exists(conn, body.user_id)? {
@@ -148,15 +143,7 @@ pub async fn approve(
         if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
             ApproveRequest::default()
         } else {
-            serde_json::from_slice(&body).map_err(|e| {
-                if e.is_syntax() || e.is_eof() {
-                    ApiError::bad_request("malformed_json", format!("malformed JSON: {e}"))
-                } else if e.to_string().starts_with("unknown field") {
-                    ApiError::bad_request("unknown_field", e.to_string())
-                } else {
-                    ApiError::bad_request("invalid_body", e.to_string())
-                }
-            })?
+            serde_json::from_slice(&body).map_err(|e| crate::http::error::body_error(&e))?
         };
     let view = campaigns::approve(&pool, state.keyholder.as_ref(), user.id, id, body.note).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -188,7 +175,7 @@ pub async fn reject(
     let key = IdempotencyKey::from_request(&req)?;
     let body = body.into_inner();
     let hash = idempotency::request_hash(&req, &json(&body)?);
-    let reason = super::required_reason(&body.reason, "rejection")?;
+    let reason = crate::domain::input::reason(&body.reason, "rejection")?;
     let id = path.into_inner();
     let admin = user.id;
     idempotency::run_once(&pool, "reject_campaign", user.id, key, hash, move |conn| {

@@ -85,12 +85,7 @@ pub async fn list(
     // page (the open campaigns, the same for all) briefly from memory.
     let page = db::with_conn(&pool, move |conn| {
         let user = session.user(conn)?;
-        if !(1..=200).contains(&limit) {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                "limit must be between 1 and 200",
-            ));
-        }
+        crate::domain::input::page_limit(Some(limit), 100, 200)?;
         let filter = match user.role {
             Role::Admin => ListFilter::All(status),
             Role::Buyer => ListFilter::Buyer(user.id, status),

@@ -117,19 +117,3 @@ impl OpenApiFactory for Contributions {
         contributions::__path_submit.schemas(schemas)
     }
 }
-
-/// Checks an admin's reason (rejection, suspension): trimmed, 1-2,000
-/// characters, else 422 `invalid_reason` naming `what`.
-pub(crate) fn required_reason(
-    raw: &str,
-    what: &str,
-) -> Result<String, crate::http::error::ApiError> {
-    let reason = raw.trim().to_string();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(crate::http::error::ApiError::unprocessable(
-            "invalid_reason",
-            format!("a {what} needs a reason of 1-2,000 characters"),
-        ));
-    }
-    Ok(reason)
-}

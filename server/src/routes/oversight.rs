@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Admin;
 use crate::db::{self, PgPool};
+use crate::domain::input::page_limit;
 use crate::domain::Role;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::responses as resp;
@@ -27,17 +28,6 @@ pub struct UserQuery {
     pub limit: Option<i64>,
 }
 
-fn limit(l: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
-    let l = l.unwrap_or(default);
-    if !(1..=max).contains(&l) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("limit must be between 1 and {max}"),
-        ));
-    }
-    Ok(l)
-}
-
 /// Users, newest first (admin).
 #[utoipa::path(get, path = "/api/admin/users", tag = "admin", security(("bearer" = [])), params(UserQuery),
     responses((status = 200, body = Vec<AccountView>),
@@ -51,7 +41,7 @@ pub async fn users_list(
     _admin: Admin,
     query: web::Query<UserQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = limit(query.limit, 200, 500)?;
+    let limit = page_limit(query.limit, 200, 500)?;
     let role = query.role.clone();
     if let Some(r) = &role {
         if Role::parse(r).is_none() {
@@ -96,7 +86,7 @@ pub async fn suspend(
     path: web::Path<i64>,
     body: web::Json<SuspendRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = super::required_reason(&body.into_inner().reason, "suspension")?;
+    let reason = crate::domain::input::reason(&body.into_inner().reason, "suspension")?;
     set_suspended(&pool, state, user.id, path.into_inner(), Some(reason)).await
 }
 
@@ -194,7 +184,7 @@ pub async fn audit_list(
     _admin: Admin,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = limit(query.limit, 100, 500)?;
+    let limit = page_limit(query.limit, 100, 500)?;
     let before = query.before;
     let list = db::with_conn(&pool, move |conn| Ok(audit::list(conn, limit, before)?)).await?;
     Ok(HttpResponse::Ok().json(list))
@@ -260,7 +250,7 @@ pub async fn suspend_campaign(
     path: web::Path<i64>,
     body: web::Json<SuspendRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = super::required_reason(&body.into_inner().reason, "suspension")?;
+    let reason = crate::domain::input::reason(&body.into_inner().reason, "suspension")?;
     campaign_suspension(&pool, &state, user.id, path.into_inner(), Some(reason)).await
 }
 

@@ -45,13 +45,7 @@ pub async fn wallet(
     user: AuthUser,
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "limit must be between 1 and 200",
-        ));
-    }
+    let limit = crate::domain::input::page_limit(query.limit, 50, 200)?;
     let before = query.before;
     let view = db::with_conn(&pool, move |conn| {
         let account_id = ledger::wallet_of(conn, user.id)?;

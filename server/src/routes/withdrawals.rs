@@ -199,7 +199,7 @@ pub async fn reject(
     path: web::Path<i64>,
     body: web::Json<RejectWithdrawal>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = super::required_reason(&body.into_inner().reason, "rejection")?;
+    let reason = crate::domain::input::reason(&body.into_inner().reason, "rejection")?;
     let (admin, id) = (user.id, path.into_inner());
     let view = db::run_tx(&pool, "reject_withdrawal", move |conn| {
         Ok(service::decide(conn, admin, id, Decision::Reject(&reason))?)
