@@ -83,7 +83,9 @@ fn b64(s: &str, what: &str) -> Result<Vec<u8>, ClientError> {
 /// the material against itself (layout, key fingerprint, proof
 /// metadata), encrypts with the campaign key under the zk-pok
 /// CRS, and proves eligibility with `secret` and its Merkle path, binding the
-/// proof to the ciphertext digest and `payout_account`.
+/// proof to the ciphertext digest and the key of the reward note derived from
+/// `secret` and the campaign ([`attestation::NoteSecret::derive`]): the
+/// submission names no account; the reward is claimed later ([`crate::notes`]).
 #[allow(clippy::too_many_arguments)]
 pub fn prepare_contribution(
     material: &Material,
@@ -92,7 +94,6 @@ pub fn prepare_contribution(
     secret: &IdentitySecret,
     identity: &IdentityView,
     record: &serde_json::Value,
-    payout_account: u64,
     pinned: &[VerifyingKey],
     progress: &mut dyn FnMut(Stage),
 ) -> Result<Submission, ClientError> {
@@ -158,13 +159,14 @@ pub fn prepare_contribution(
         ));
     }
     let mut rng = rand::rngs::OsRng;
+    let note_key = attestation::NoteSecret::derive(secret, campaign_id).key();
     let (proof, public_inputs) = attestation::prove(
         proving_key,
         secret,
         &path,
         campaign_id,
         &digest,
-        payout_account,
+        note_key,
         &mut rng,
     )
     .map_err(|e| ClientError::Attest(e.to_string()))?;
@@ -172,7 +174,7 @@ pub fn prepare_contribution(
     progress(Stage::Done);
     Ok(Submission {
         ciphertext: STANDARD.encode(&ciphertext),
-        payout_account: payout_account as i64,
+        note_key: hex::encode(fr_to_bytes(&note_key)),
         attestation: AttestationWire {
             proof: STANDARD.encode(proof_bytes),
             public_inputs: public_inputs

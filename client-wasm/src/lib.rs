@@ -4,11 +4,14 @@
 //! wasm-bindgen) and natively (the `cipherpool-client` command): check a
 //! record against the campaign schema, encrypt it as a proven compact
 //! ciphertext list under the campaign key, and attest eligibility with a
-//! Groth16 proof bound to the ciphertext digest and the payout account.
+//! Groth16 proof bound to the ciphertext digest and a reward note's key; then
+//! keep the notes ([`notes`]) and claim them into a wallet with a second
+//! Groth16 proof that does not say which notes, nor which campaigns paid them.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod contribute;
+pub mod notes;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

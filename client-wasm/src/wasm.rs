@@ -10,6 +10,7 @@ use protocol::CampaignSchema;
 use wasm_bindgen::prelude::*;
 
 use crate::contribute::{prepare_contribution as prepare, Stage};
+use crate::notes::{self, HeldNote, NotesTree};
 
 #[wasm_bindgen]
 extern "C" {
@@ -93,7 +94,6 @@ pub fn prepare_contribution(
     secret_hex: &str,
     identity_json: &str,
     record_json: &str,
-    payout_account: f64,
     keyholder_keys: &str,
     progress: &js_sys::Function,
 ) -> Result<String, JsError> {
@@ -103,11 +103,6 @@ pub fn prepare_contribution(
         serde_json::from_str(identity_json).map_err(|e| JsError::new(&format!("identity: {e}")))?;
     let record: serde_json::Value =
         serde_json::from_str(record_json).map_err(|e| JsError::new(&format!("record: {e}")))?;
-    if !(payout_account.is_finite() && payout_account >= 1.0 && payout_account.fract() == 0.0) {
-        return Err(JsError::new(
-            "payout account must be a positive whole number",
-        ));
-    }
     let pinned = parse_keys(keyholder_keys).map_err(|e| JsError::new(&e.to_string()))?;
     let pk = ProvingKey::from_bytes(proving_key).map_err(|e| JsError::new(&e.to_string()))?;
     let secret = secret_from_hex(secret_hex)?;
@@ -129,10 +124,78 @@ pub fn prepare_contribution(
         &secret,
         &identity,
         &record,
-        payout_account as u64,
         &pinned,
         &mut report,
     )
     .map_err(|e| JsError::new(&e.to_string()))?;
     serde_json::to_string(&submission).map_err(|e| JsError::new(&e.to_string()))
+}
+
+fn js_err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// Checks a contribution's receipt (JSON) against the identity's own note
+/// and returns the note to keep (JSON `{campaign_id, amount, index, claimed}`).
+#[wasm_bindgen(js_name = noteFromReceipt)]
+pub fn note_from_receipt(secret_hex: &str, receipt_json: &str) -> Result<String, JsError> {
+    let secret = secret_from_hex(secret_hex)?;
+    let receipt =
+        serde_json::from_str(receipt_json).map_err(|e| js_err(format!("receipt: {e}")))?;
+    let note = notes::note_from_receipt(&secret, &receipt).map_err(js_err)?;
+    serde_json::to_string(&note).map_err(js_err)
+}
+
+fn tree_of(pages_json: &str) -> Result<NotesTree, JsError> {
+    let pages: Vec<protocol::wire::NotesPage> =
+        serde_json::from_str(pages_json).map_err(|e| js_err(format!("notes pages: {e}")))?;
+    let mut tree = NotesTree::new();
+    let mut complete = pages.is_empty();
+    for page in &pages {
+        complete = tree.add_page(page).map_err(js_err)?;
+    }
+    if !complete {
+        return Err(JsError::new("the notes download stops before its root"));
+    }
+    Ok(tree)
+}
+
+/// Finds the identity's notes in the notes tree (`pages_json`: every page of
+/// `GET /api/notes`, in order) among `campaigns_json` (`[[campaign_id,
+/// reward], ...]`): recovery from the identity secret alone.
+#[wasm_bindgen(js_name = findNotes)]
+pub fn find_notes(
+    secret_hex: &str,
+    campaigns_json: &str,
+    pages_json: &str,
+) -> Result<String, JsError> {
+    let secret = secret_from_hex(secret_hex)?;
+    let campaigns: Vec<(u64, u64)> =
+        serde_json::from_str(campaigns_json).map_err(|e| js_err(format!("campaigns: {e}")))?;
+    let tree = tree_of(pages_json)?;
+    serde_json::to_string(&notes::find_notes(&secret, &campaigns, &tree)).map_err(js_err)
+}
+
+/// Proves a claim of `notes_json` (1 to 4 held notes) into the wallet
+/// `destination` with the claim circuit's proving key, the paths built from
+/// every page of the notes tree; returns the `POST /api/claims` body.
+#[wasm_bindgen(js_name = prepareClaim)]
+pub fn prepare_claim(
+    claim_proving_key: &[u8],
+    secret_hex: &str,
+    notes_json: &str,
+    pages_json: &str,
+    destination: f64,
+) -> Result<String, JsError> {
+    if !(destination.is_finite() && destination >= 1.0 && destination.fract() == 0.0) {
+        return Err(JsError::new("the destination must be an account id"));
+    }
+    let pk = attestation::ClaimProvingKey::from_bytes(claim_proving_key).map_err(js_err)?;
+    let secret = secret_from_hex(secret_hex)?;
+    let held: Vec<HeldNote> =
+        serde_json::from_str(notes_json).map_err(|e| js_err(format!("notes: {e}")))?;
+    let tree = tree_of(pages_json)?;
+    let request =
+        notes::prepare_claim(&pk, &secret, &held, &tree, destination as u64).map_err(js_err)?;
+    serde_json::to_string(&request).map_err(js_err)
 }

@@ -31,6 +31,12 @@ pub struct AttestationMaterial {
     pub proving_key_bytes: Vec<u8>,
     /// The verifying key (the proving key's own).
     pub verifying_key: protocol::attestation::VerifyingKey,
+    /// The claim circuit's proving key, parsed and checked.
+    pub claim_proving_key: protocol::attestation::ClaimProvingKey,
+    /// Its serialized form, served to clients.
+    pub claim_proving_key_bytes: Vec<u8>,
+    /// The claim circuit's verifying key (the proving key's own).
+    pub claim_verifying_key: protocol::attestation::ClaimVerifyingKey,
 }
 
 /// Public key material of a campaign, as fetched from the keyholders.
@@ -613,10 +619,40 @@ impl Keyholders for KeyholderGroup {
                 "the attestation proving key is not the verifying key's",
             ));
         }
+        if keys.claim_circuit_version != protocol::attestation::CLAIM_CIRCUIT_VERSION {
+            return Err(CallError::disagree(format!(
+                "the keyholders' claim keys are for circuit version {}, this server speaks \
+                 version {}",
+                keys.claim_circuit_version,
+                protocol::attestation::CLAIM_CIRCUIT_VERSION
+            )));
+        }
+        let claim_proving_key_bytes = decode(&keys.claim_proving_key)?;
+        let claim_vk_bytes = decode(&keys.claim_verifying_key)?;
+        let claim_vk_id = hex::encode(Sha256::digest(&claim_vk_bytes));
+        if ids.iter().any(|k| k.claim_key != claim_vk_id) {
+            return Err(CallError::disagree(
+                "the keyholders vouch for different claim verifying keys",
+            ));
+        }
+        let claim_verifying_key =
+            protocol::attestation::ClaimVerifyingKey::from_bytes(&claim_vk_bytes)
+                .map_err(|e| CallError::disagree(format!("claim verifying key: {e}")))?;
+        let claim_proving_key =
+            protocol::attestation::ClaimProvingKey::from_bytes(&claim_proving_key_bytes)
+                .map_err(|e| CallError::disagree(format!("claim proving key: {e}")))?;
+        if claim_proving_key.verifying_key() != claim_verifying_key {
+            return Err(CallError::disagree(
+                "the claim proving key is not the claim verifying key's",
+            ));
+        }
         Ok(AttestationMaterial {
             proving_key,
             proving_key_bytes,
             verifying_key,
+            claim_proving_key,
+            claim_proving_key_bytes,
+            claim_verifying_key,
         })
     }
 

@@ -96,12 +96,16 @@ pub struct KeyholderIdentity {
     /// SHA-256 of the attestation circuit's verifying key it checks
     /// contributors' eligibility with (dealt with the key set), hex.
     pub attestation_key: String,
+    /// SHA-256 of the claim circuit's verifying key (dealt with the key
+    /// set; the server checks reward-note claims with it), hex.
+    pub claim_key: String,
 }
 
-/// The attestation circuit's Groth16 keys (`GET /attestation`), made by
-/// the dealer with the key set: the server serves the proving key to
-/// clients and verifies submissions with the verifying key; the keyholders
-/// check every attestation again before a release.
+/// The Groth16 keys of the attestation and claim circuits (`GET
+/// /attestation`), made by the dealer with the key set: the server serves
+/// the proving keys to clients and verifies submissions and reward-note
+/// claims with the verifying keys; the keyholders check every attestation
+/// again before a release.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AttestationKeys {
     /// The circuit version the keys are for.
@@ -110,6 +114,12 @@ pub struct AttestationKeys {
     pub proving_key: String,
     /// Verifying key, base64 (compressed arkworks bytes).
     pub verifying_key: String,
+    /// The claim circuit's version.
+    pub claim_circuit_version: u32,
+    /// The claim circuit's proving key, base64.
+    pub claim_proving_key: String,
+    /// The claim circuit's verifying key, base64.
+    pub claim_verifying_key: String,
 }
 
 /// Registry leaves pushed to a keyholder (`POST /registry/leaves`): the
@@ -260,8 +270,9 @@ pub struct ManifestEntry {
     pub root: String,
     /// The Groth16 attestation proof, base64.
     pub proof: String,
-    /// The payout account the attestation binds (with the digest).
-    pub payout_account: u64,
+    /// The reward note's key the attestation binds (with the digest):
+    /// a 32-byte field element, hex.
+    pub note_key: String,
 }
 
 /// The keyholders' combined answer: noised values in plan order.

@@ -53,7 +53,7 @@ use crate::config::KeyholderSettings;
 use crate::error::{self, KeyholderError};
 use crate::registry::{Eligibility, Registry, RegistryError};
 use crate::release::{self, NoiseMode};
-use crate::store::{KeySetInfo, KeyStore};
+use crate::store::{KeySetInfo, KeyStore, ATTESTATION_PK_FILE, CLAIM_PK_FILE};
 use crate::terms::CampaignTerms;
 
 struct State {
@@ -334,10 +334,13 @@ async fn identity(
         key_id: info.key_id,
         signing_key: hex::encode(state.signing.verifying_key().as_bytes()),
         attestation_key: hex::encode(Sha256::digest(state.eligibility.verifying_key.to_bytes())),
+        claim_key: hex::encode(Sha256::digest(
+            state.eligibility.claim_verifying_key.to_bytes(),
+        )),
     }))
 }
 
-/// The attestation circuit's keys (public; the dealer made them).
+/// The attestation and claim circuits' keys (public; the dealer made them).
 #[get("/attestation")]
 async fn attestation(
     req: HttpRequest,
@@ -348,8 +351,11 @@ async fn attestation(
     let answer = web::block(move || -> Result<AttestationKeys, KeyholderError> {
         Ok(AttestationKeys {
             circuit_version: protocol::attestation::CIRCUIT_VERSION,
-            proving_key: STANDARD.encode(state.store.keyset_file("attestation_pk.bin")?),
+            proving_key: STANDARD.encode(state.store.keyset_file(ATTESTATION_PK_FILE)?),
             verifying_key: STANDARD.encode(state.eligibility.verifying_key.to_bytes()),
+            claim_circuit_version: protocol::attestation::CLAIM_CIRCUIT_VERSION,
+            claim_proving_key: STANDARD.encode(state.store.keyset_file(CLAIM_PK_FILE)?),
+            claim_verifying_key: STANDARD.encode(state.eligibility.claim_verifying_key.to_bytes()),
         })
     })
     .await

@@ -3,11 +3,13 @@
 //! and the whole decryption secret exist only inside this process; what it
 //! writes is public material and one share per bundle.
 //!
-//! It also runs the Groth16 setup of the contributor attestation circuit
-//! (`attestation_pk.bin`, `attestation_vk.bin`): the keyholders check every
-//! contribution's attestation with that verifying key before a release and
-//! serve the keys to the server, so the server, which never sees the
-//! setup's randomness, cannot forge eligibility. Its toxic waste, like the
+//! It also runs the Groth16 setups of the contributor attestation circuit
+//! (`attestation_v2_pk.bin`, `attestation_v2_vk.bin`) and of the
+//! reward-note claim circuit (`claim_v1_pk.bin`, `claim_v1_vk.bin`): the
+//! keyholders check every contribution's attestation with that verifying
+//! key before a release and serve the keys to the server, so the server,
+//! which never sees the setups' randomness, cannot forge eligibility (nor
+//! hand clients a claim key whose trapdoor it knows). Its toxic waste, like the
 //! decryption secret, lives only in this process (the same setup
 //! assumption; a multi-party ceremony would remove it).
 //!
@@ -24,7 +26,10 @@ use fhe_compute::keys::{to_bytes, CRS_LIMIT, PUBLIC_KEY_LIMIT, SERVER_KEY_LIMIT}
 use fhe_compute::threshold::deal;
 use sha2::{Digest, Sha256};
 
-use crate::store::{write_private, KeySetInfo, KEYSET_PUBLIC_FILES};
+use crate::store::{
+    write_private, KeySetInfo, ATTESTATION_PK_FILE, ATTESTATION_VK_FILE, CLAIM_PK_FILE,
+    CLAIM_VK_FILE, KEYSET_PUBLIC_FILES,
+};
 
 /// Largest serialized noise-squashing key (it is ~270 MB).
 pub const SQUASH_KEY_LIMIT: u64 = 1 << 30;
@@ -38,11 +43,12 @@ pub fn deal_bundles(parties: u32, out: &Path) -> anyhow::Result<String> {
     let started = std::time::Instant::now();
     let dealt = deal(parties)?;
     let (attestation_pk, attestation_vk) = protocol::attestation::setup(&mut rand::rngs::OsRng)?;
+    let (claim_pk, claim_vk) = protocol::attestation::claim_setup(&mut rand::rngs::OsRng)?;
     let public_key = to_bytes(&dealt.public_key, PUBLIC_KEY_LIMIT, "public key")?;
     let key_id = hex::encode(Sha256::digest(&public_key));
     let public = out.join("public");
     fs::create_dir_all(&public)?;
-    let files: [(&str, Vec<u8>); 6] = [
+    let files: [(&str, Vec<u8>); 8] = [
         ("public_key.bin", public_key),
         (
             "server_key.bin",
@@ -56,8 +62,10 @@ pub fn deal_bundles(parties: u32, out: &Path) -> anyhow::Result<String> {
             "noise_crs.bin",
             to_bytes(&dealt.noise_crs, CRS_LIMIT, "noise crs")?,
         ),
-        ("attestation_pk.bin", attestation_pk.to_bytes()),
-        ("attestation_vk.bin", attestation_vk.to_bytes()),
+        (ATTESTATION_PK_FILE, attestation_pk.to_bytes()),
+        (ATTESTATION_VK_FILE, attestation_vk.to_bytes()),
+        (CLAIM_PK_FILE, claim_pk.to_bytes()),
+        (CLAIM_VK_FILE, claim_vk.to_bytes()),
     ];
     debug_assert!(files.iter().map(|(n, _)| *n).eq(KEYSET_PUBLIC_FILES));
     for (name, bytes) in &files {

@@ -27,7 +27,7 @@ use std::sync::Mutex;
 
 use protocol::attestation::{fr_from_bytes, fr_to_bytes, Fr, MerkleTree, VerifyingKey, EMPTY_LEAF};
 
-use crate::store::{KeyStore, RevocationRecord, StoreError};
+use crate::store::{KeyStore, RevocationRecord, StoreError, ATTESTATION_VK_FILE, CLAIM_VK_FILE};
 
 /// Why pushed leaves were not taken.
 #[derive(Debug, thiserror::Error)]
@@ -68,8 +68,11 @@ pub enum RegistryError {
 /// attestation circuit's verifying key from the dealt key set, and its copy
 /// of the registry.
 pub struct Eligibility {
-    /// The Groth16 verifying key (`attestation_vk.bin` of the key set).
+    /// The Groth16 verifying key (`ATTESTATION_VK_FILE` of the key set).
     pub verifying_key: VerifyingKey,
+    /// The claim circuit's verifying key (`CLAIM_VK_FILE`), vouched for in
+    /// the keyholder's identity.
+    pub claim_verifying_key: protocol::attestation::ClaimVerifyingKey,
     /// The registry as pushed by the server.
     pub registry: Mutex<Registry>,
 }
@@ -77,14 +80,20 @@ pub struct Eligibility {
 impl Eligibility {
     /// Loads both from the store.
     pub fn load(store: &KeyStore) -> anyhow::Result<Self> {
-        let vk = store.keyset_file("attestation_vk.bin").map_err(|e| {
+        let old = |e| {
             anyhow::anyhow!(
-                "the key set has no attestation keys ({e}): it was dealt by an older \
-                 cipherpool-keyholder; deal a new key set"
+                "the key set has no keys for attestation circuit version {} and claim \
+                 circuit version {} ({e}): it was dealt by an older cipherpool-keyholder; \
+                 deal a new key set",
+                protocol::attestation::CIRCUIT_VERSION,
+                protocol::attestation::CLAIM_CIRCUIT_VERSION,
             )
-        })?;
+        };
+        let vk = store.keyset_file(ATTESTATION_VK_FILE).map_err(old)?;
+        let claim_vk = store.keyset_file(CLAIM_VK_FILE).map_err(old)?;
         Ok(Self {
             verifying_key: VerifyingKey::from_bytes(&vk)?,
+            claim_verifying_key: protocol::attestation::ClaimVerifyingKey::from_bytes(&claim_vk)?,
             registry: Mutex::new(Registry::load(store)?),
         })
     }

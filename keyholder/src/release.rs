@@ -121,7 +121,7 @@ pub enum Refusal {
     #[error("{0}")]
     NoiseInvalid(String),
     /// A contribution's Groth16 attestation does not verify for its
-    /// campaign, digest and payout binding.
+    /// campaign, digest and note-key binding.
     #[error("{0}")]
     AttestationInvalid(String),
     /// A contribution's attestation names a registry root this keyholder

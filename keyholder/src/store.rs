@@ -44,14 +44,27 @@ pub enum StoreError {
 }
 
 /// The public files of a dealt key set (in `keyset/` and in a bundle).
-pub const KEYSET_PUBLIC_FILES: [&str; 6] = [
+pub const KEYSET_PUBLIC_FILES: [&str; 8] = [
     "public_key.bin",
     "server_key.bin",
     "squash_key.bin",
     "noise_crs.bin",
-    "attestation_pk.bin",
-    "attestation_vk.bin",
+    ATTESTATION_PK_FILE,
+    ATTESTATION_VK_FILE,
+    CLAIM_PK_FILE,
+    CLAIM_VK_FILE,
 ];
+
+/// The attestation circuit's proving key; the name carries the circuit
+/// version (`protocol::attestation::CIRCUIT_VERSION`), so a key set dealt
+/// for another version is not taken for this one.
+pub const ATTESTATION_PK_FILE: &str = "attestation_v2_pk.bin";
+/// The attestation circuit's verifying key (versioned like the proving key).
+pub const ATTESTATION_VK_FILE: &str = "attestation_v2_vk.bin";
+/// The claim circuit's proving key (`CLAIM_CIRCUIT_VERSION` in the name).
+pub const CLAIM_PK_FILE: &str = "claim_v1_pk.bin";
+/// The claim circuit's verifying key.
+pub const CLAIM_VK_FILE: &str = "claim_v1_vk.bin";
 
 /// What a dealt key set is, for this keyholder (`keyset.json`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -10,7 +10,7 @@
 //!    one this keyholder computed itself from the leaves the server pushed
 //!    (`unknown_root`), and its Groth16 proof verifies under the dealt
 //!    verifying key for this campaign, that nullifier and root, and the
-//!    binding of that digest and payout account (`attestation_invalid`);
+//!    binding of that digest and note key (`attestation_invalid`);
 //! 3. every digest is the SHA-256 of its bytes (`digest_mismatch`);
 //! 4. every list is a canonically encoded proven list of this campaign's
 //!    layout whose zk-pok proof verifies against the keyholder's own copy of
@@ -99,6 +99,7 @@ pub fn check_attestations(
             )));
         }
         let (root_bytes, root) = field(i, "registry root", &e.root)?;
+        let (_, note_key) = field(i, "note key", &e.note_key)?;
         if !eligibility.knows_root(&root_bytes) {
             return Err(Refusal::UnknownRoot(format!(
                 "contribution {i} of the manifest is attested under registry root {}, \
@@ -120,7 +121,7 @@ pub fn check_attestations(
             root,
             nullifier,
             Fr::from(campaign),
-            binding(&digest, e.payout_account),
+            binding(&digest, note_key),
         ];
         statements.push((i, proof, inputs));
     }
@@ -128,7 +129,7 @@ pub fn check_attestations(
         verify_raw(&eligibility.verifying_key, proof, inputs).map_err(|err| {
             Refusal::AttestationInvalid(format!(
                 "contribution {i} of the manifest: the attestation does not verify for \
-                 this campaign, nullifier, root, digest and payout account ({err})"
+                 this campaign, nullifier, root, digest and note key ({err})"
             ))
         })
     })

@@ -147,8 +147,9 @@ pub struct IdentityView {
 pub struct Submission {
     /// The proven compact ciphertext list, base64 (tfhe safe serialization).
     pub ciphertext: String,
-    /// Ledger account that receives the reward (a wallet).
-    pub payout_account: i64,
+    /// The reward note's key (`NoteSecret::key`), a 32-byte field element, hex.
+    /// The reward is paid into a note of the notes tree, not to an account.
+    pub note_key: String,
     /// The Groth16 eligibility proof.
     pub attestation: AttestationWire,
 }
@@ -165,7 +166,7 @@ pub struct AttestationWire {
     pub public_inputs: Vec<String>,
 }
 
-/// What an accepted contribution answers.
+/// What an accepted contribution answers (to the anonymous submitter only).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
@@ -175,10 +176,134 @@ pub struct Receipt {
     pub campaign_id: i64,
     /// SHA-256 of the ciphertext bytes as received, hex.
     pub digest: String,
-    /// The reward transfer.
+    /// The reward transfer (campaign escrow to the unclaimed-rewards account).
+    pub transfer_id: i64,
+    /// Tokens paid into the note.
+    pub reward: i64,
+    /// Position of the reward note's commitment in the notes tree.
+    pub note_index: u64,
+    /// The note's commitment `H_note(note_key, reward)`, hex.
+    pub note_commitment: String,
+}
+
+/// A page of the notes tree's leaves (`GET /api/notes`): every client
+/// downloads them all and builds its paths itself, so asking reveals no note.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotesPage {
+    /// Index of the first commitment of the page.
+    pub first_index: u64,
+    /// Note commitments, hex, in leaf order.
+    pub commitments: Vec<String>,
+    /// The number of leaves the root below covers; the page never goes past it.
+    pub leaf_count: u64,
+    /// The notes-tree root over the first `leaf_count` leaves, hex: a root
+    /// claims may prove under.
+    pub root: String,
+}
+
+/// A campaign that paid reward notes, with its reward (`GET
+/// /api/notes/campaigns`): what a device needs to find its notes again from
+/// its identity secret alone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoteCampaign {
+    /// Campaign id.
+    pub campaign_id: i64,
+    /// Tokens per accepted contribution.
+    pub reward: i64,
+}
+
+/// A claim of up to four reward notes into a wallet (`POST /api/claims`).
+/// It carries no session: the proof alone says the notes are the claimant's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRequest {
+    /// The claim circuit's Groth16 proof, base64.
+    pub proof: String,
+    /// The notes-tree root the proof is under, hex.
+    pub root: String,
+    /// Exactly four note nullifiers, hex (padding slots included).
+    pub nullifiers: Vec<String>,
+    /// The sum of the claimed notes.
+    pub total: i64,
+    /// The wallet account paid.
+    pub destination: i64,
+}
+
+/// Why a [`ClaimRequest`] is not a claim statement.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimWireError {
+    /// A member is malformed.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+impl ClaimRequest {
+    /// The request for a proven claim.
+    pub fn new(proof: &crate::attestation::Proof, st: &crate::attestation::ClaimStatement) -> Self {
+        use crate::attestation::fr_to_hex;
+        use base64::Engine;
+        Self {
+            proof: base64::engine::general_purpose::STANDARD.encode(proof.to_bytes()),
+            root: fr_to_hex(&st.root),
+            nullifiers: st.nullifiers.iter().map(fr_to_hex).collect(),
+            total: i64::try_from(st.total).unwrap_or(i64::MAX),
+            destination: i64::try_from(st.destination).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// The proof bytes and the statement the request makes; checks shapes
+    /// and the statement's own rules, not the proof.
+    pub fn statement(
+        &self,
+    ) -> Result<(Vec<u8>, crate::attestation::ClaimStatement), ClaimWireError> {
+        use crate::attestation::{fr_from_hex, ClaimStatement, CLAIM_ARITY};
+        use base64::Engine;
+        let bad = |m: &str| ClaimWireError::Malformed(m.to_string());
+        let proof = base64::engine::general_purpose::STANDARD
+            .decode(&self.proof)
+            .map_err(|_| bad("proof is not base64"))?;
+        let root = fr_from_hex(&self.root).map_err(|_| bad("root is not a field element"))?;
+        if self.nullifiers.len() != CLAIM_ARITY {
+            return Err(bad("a claim carries exactly 4 nullifiers"));
+        }
+        let mut nullifiers = [root; CLAIM_ARITY];
+        for (slot, text) in nullifiers.iter_mut().zip(&self.nullifiers) {
+            *slot = fr_from_hex(text).map_err(|_| bad("a nullifier is not a field element"))?;
+        }
+        let total = u64::try_from(self.total)
+            .ok()
+            .filter(|t| *t > 0)
+            .ok_or_else(|| bad("total must be a positive amount"))?;
+        let destination = u64::try_from(self.destination)
+            .ok()
+            .filter(|d| *d > 0)
+            .ok_or_else(|| bad("destination must be an account id"))?;
+        let statement = ClaimStatement {
+            root,
+            nullifiers,
+            total,
+            destination,
+        };
+        statement
+            .check()
+            .map_err(|e| ClaimWireError::Malformed(e.to_string()))?;
+        Ok((proof, statement))
+    }
+}
+
+/// What an accepted claim answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClaimReceipt {
+    /// Claim id.
+    pub claim_id: i64,
+    /// The transfer from the unclaimed-rewards account to the wallet.
     pub transfer_id: i64,
     /// Tokens paid.
-    pub reward: i64,
-    /// Payout account.
-    pub payout_account: i64,
+    pub amount: i64,
+    /// The wallet paid.
+    pub destination: i64,
 }

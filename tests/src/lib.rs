@@ -93,8 +93,10 @@ pub async fn spawn_app() -> TestApp {
 pub fn dealt_attestation_keys(parties: u32) -> (Vec<u8>, Vec<u8>) {
     let public = dealt_keyset(parties).join("public");
     (
-        std::fs::read(public.join("attestation_pk.bin")).expect("dealt proving key"),
-        std::fs::read(public.join("attestation_vk.bin")).expect("dealt verifying key"),
+        std::fs::read(public.join(keyholder::store::ATTESTATION_PK_FILE))
+            .expect("dealt proving key"),
+        std::fs::read(public.join(keyholder::store::ATTESTATION_VK_FILE))
+            .expect("dealt verifying key"),
     )
 }
 
@@ -121,7 +123,7 @@ pub fn dealt_keyset(parties: u32) -> std::path::PathBuf {
         return dir.clone();
     }
     let root = std::env::temp_dir().join("cipherpool-keysets");
-    let dir = root.join(format!("v2-n{parties}"));
+    let dir = root.join(format!("v3-n{parties}"));
     if !dir.join("complete").exists() {
         let tmp = root.join(format!("tmp-n{parties}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);

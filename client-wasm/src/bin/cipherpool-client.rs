@@ -6,11 +6,17 @@
 //! cipherpool-client register   --server URL --token TOKEN --secret secret.hex
 //! cipherpool-client contribute --server URL --token TOKEN --secret secret.hex --campaign ID --record '{"age": 40}' \
 //!     --keyholder-keys HEX,HEX
+//! cipherpool-client notes      --secret secret.hex [--recover --server URL]
+//! cipherpool-client claim      --server URL --token TOKEN --secret secret.hex [--max 4] [--delay-secs 3600]
 //! cipherpool-client verify-report --results results.json --keyholder-keys HEX,HEX
 //! ```
 //! The session token (from `POST /api/auth/login`) is used only to register
 //! the commitment and read one's own Merkle path and wallet; the submission
-//! itself carries no session. `--keyholder-keys` (or
+//! itself carries no session and no account: its reward goes into a note
+//! that only this identity can claim. Notes are kept in `<secret>.notes.json`
+//! (rebuilt from the identity secret alone with `notes --recover`); `claim`
+//! spends up to four at once into the wallet, after a random delay if asked,
+//! so that neither which campaigns paid them nor when shows in the claim. `--keyholder-keys` (or
 //! `CIPHERPOOL_KEYHOLDER_KEYS`) pins the keyholders' Ed25519 public keys:
 //! material they did not all sign is refused, and a report's values are
 //! accepted only if every pinned keyholder signed its share of them.
@@ -19,13 +25,14 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
+use cipherpool_client_wasm::notes::{self, HeldNote, NotesTree};
 use cipherpool_client_wasm::{prepare_contribution, Stage};
 use clap::{Parser, Subcommand};
 use fhe_compute::keys::PublicMaterial;
 use fhe_compute::threshold::proof::ReleaseProof;
 use protocol::attestation::{self, fr_to_bytes, IdentitySecret, ProvingKey};
 use protocol::signing::{parse_keys, VerifyingKey};
-use protocol::wire::{IdentityView, Material, Receipt};
+use protocol::wire::{ClaimReceipt, IdentityView, Material, NoteCampaign, NotesPage, Receipt};
 
 #[derive(Parser)]
 #[command(version, about = "Cipherpool contributor client")]
@@ -66,9 +73,6 @@ enum Command {
         /// The record, a JSON object of field name to value.
         #[arg(long)]
         record: String,
-        /// Ledger account paid the reward (default: your wallet).
-        #[arg(long)]
-        payout: Option<i64>,
         /// Only print the submission JSON instead of sending it.
         #[arg(long)]
         dry_run: bool,
@@ -76,6 +80,38 @@ enum Command {
         /// from the keyholders' operators, not from the server.
         #[arg(long, env = "CIPHERPOOL_KEYHOLDER_KEYS")]
         keyholder_keys: String,
+    },
+    /// List the reward notes kept beside the secret; with `--recover`, find
+    /// them again in the server's notes tree from the secret alone.
+    Notes {
+        #[arg(long)]
+        secret: PathBuf,
+        /// Rebuild the notes file from the notes tree and the campaigns' rewards.
+        #[arg(long, requires = "server")]
+        recover: bool,
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// Claim unclaimed reward notes into a wallet with one proof.
+    Claim {
+        #[arg(long)]
+        server: String,
+        /// Session token, only to look up your wallet's account id when
+        /// `--to` is not given (the claim itself carries no session).
+        #[arg(long, env = "CIPHERPOOL_TOKEN")]
+        token: Option<String>,
+        #[arg(long)]
+        secret: PathBuf,
+        /// The wallet account to pay (default: your wallet).
+        #[arg(long)]
+        to: Option<i64>,
+        /// Spend at most this many notes (1 to 4) in this claim.
+        #[arg(long, default_value_t = 4)]
+        max: usize,
+        /// Wait a random time up to this many seconds before sending, so the
+        /// claim's time says less about the contributions it pays.
+        #[arg(long, default_value_t = 0)]
+        delay_secs: u64,
     },
     /// Check a report's results (the JSON of `GET /api/reports/{id}/results`):
     /// every pinned keyholder signed its partial decryption, and those
@@ -155,6 +191,62 @@ fn read_secret(path: &PathBuf) -> anyhow::Result<IdentitySecret> {
     Ok(IdentitySecret::from_bytes(arr))
 }
 
+/// Where the notes of the identity in `secret` are kept.
+fn notes_file(secret: &std::path::Path) -> PathBuf {
+    let mut name = secret.as_os_str().to_owned();
+    name.push(".notes.json");
+    PathBuf::from(name)
+}
+
+fn read_notes(path: &std::path::Path) -> anyhow::Result<Vec<HeldNote>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a notes file", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Writes the notes file whole (a temporary file renamed over it, mode 0600).
+fn write_notes(path: &std::path::Path, held: &[HeldNote]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    use std::io::Write;
+    let mut file = opts.open(&tmp)?;
+    file.write_all(&serde_json::to_vec_pretty(held)?)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// Downloads every leaf of the notes tree, page by page, up to the root the
+/// last page names.
+async fn download_notes(http: &reqwest::Client, server: &str) -> anyhow::Result<NotesTree> {
+    let mut tree = NotesTree::new();
+    loop {
+        let page: NotesPage = check(
+            http.get(format!("{server}/api/notes?from={}", tree.len()))
+                .send()
+                .await?,
+        )
+        .await?
+        .json()
+        .await?;
+        if tree.add_page(&page)? {
+            return Ok(tree);
+        }
+        if page.commitments.is_empty() {
+            bail!("the notes tree stopped before its root");
+        }
+    }
+}
+
 async fn check(resp: reqwest::Response) -> anyhow::Result<reqwest::Response> {
     if resp.status().is_success() {
         return Ok(resp);
@@ -214,12 +306,12 @@ async fn main() -> anyhow::Result<()> {
             secret,
             campaign,
             record,
-            payout,
             dry_run,
             keyholder_keys,
         } => {
             let pinned = parse_keys(&keyholder_keys)?;
-            let secret = read_secret(&secret)?;
+            let secret_path = secret;
+            let secret = read_secret(&secret_path)?;
             let record: serde_json::Value =
                 serde_json::from_str(&record).context("--record must be JSON")?;
             let material: Material = check(
@@ -250,24 +342,9 @@ async fn main() -> anyhow::Result<()> {
             .await?
             .json()
             .await?;
-            let payout = match payout {
-                Some(p) => p,
-                None => {
-                    let w: serde_json::Value = check(
-                        http.get(format!("{server}/api/wallet?limit=1"))
-                            .bearer_auth(&token)
-                            .send()
-                            .await?,
-                    )
-                    .await?
-                    .json()
-                    .await?;
-                    w["account_id"]
-                        .as_i64()
-                        .context("wallet has no account id")?
-                }
-            };
             let started = Instant::now();
+            let notes_path = notes_file(&secret_path);
+            let keep = IdentitySecret::from_bytes(secret.to_bytes());
             let submission = tokio::task::spawn_blocking(move || {
                 prepare_contribution(
                     &material,
@@ -276,7 +353,6 @@ async fn main() -> anyhow::Result<()> {
                     &secret,
                     &identity,
                     &record,
-                    payout as u64,
                     &pinned,
                     &mut |s: Stage| {
                         eprintln!(
@@ -299,6 +375,134 @@ async fn main() -> anyhow::Result<()> {
                 .send()
                 .await?;
             let receipt: Receipt = check(resp).await?.json().await?;
+            let note = notes::note_from_receipt(&keep, &receipt)?;
+            let mut held = read_notes(&notes_path)?;
+            held.retain(|n| n.index != note.index);
+            held.push(note);
+            write_notes(&notes_path, &held)?;
+            println!("{}", serde_json::to_string_pretty(&receipt)?);
+        }
+        Command::Notes {
+            secret: secret_path,
+            recover,
+            server,
+        } => {
+            let path = notes_file(&secret_path);
+            if recover {
+                let server = server.context("--recover needs --server")?;
+                let secret = read_secret(&secret_path)?;
+                // Every campaign that ever paid a note, with its reward.
+                let rewards: Vec<NoteCampaign> = check(
+                    http.get(format!("{server}/api/notes/campaigns"))
+                        .send()
+                        .await?,
+                )
+                .await?
+                .json()
+                .await?;
+                let rewards: Vec<(u64, u64)> = rewards
+                    .iter()
+                    .filter_map(|c| {
+                        Some((
+                            u64::try_from(c.campaign_id).ok()?,
+                            u64::try_from(c.reward).ok()?,
+                        ))
+                    })
+                    .collect();
+                let tree = download_notes(&http, &server).await?;
+                let old = read_notes(&path)?;
+                let found = notes::find_notes(&secret, &rewards, &tree)
+                    .into_iter()
+                    .map(|n| HeldNote {
+                        claimed: old.iter().any(|o| o.index == n.index && o.claimed),
+                        ..n
+                    })
+                    .collect::<Vec<_>>();
+                write_notes(&path, &found)?;
+            }
+            let held = read_notes(&path)?;
+            let unclaimed: u64 = held.iter().filter(|n| !n.claimed).map(|n| n.amount).sum();
+            println!("{}", serde_json::to_string_pretty(&held)?);
+            eprintln!("unclaimed rewards: {unclaimed}");
+        }
+        Command::Claim {
+            server,
+            token,
+            secret: secret_path,
+            to,
+            max,
+            delay_secs,
+        } => {
+            if !(1..=attestation::CLAIM_ARITY).contains(&max) {
+                bail!("--max must be 1 to {}", attestation::CLAIM_ARITY);
+            }
+            let secret = read_secret(&secret_path)?;
+            let path = notes_file(&secret_path);
+            let mut held = read_notes(&path)?;
+            let chosen: Vec<HeldNote> = held
+                .iter()
+                .filter(|n| !n.claimed)
+                .take(max)
+                .cloned()
+                .collect();
+            if chosen.is_empty() {
+                bail!("no unclaimed notes in {}", path.display());
+            }
+            let destination = match to {
+                Some(to) => to,
+                None => {
+                    let token = token.context("--to or a session --token is needed")?;
+                    let w: serde_json::Value = check(
+                        http.get(format!("{server}/api/wallet?limit=1"))
+                            .bearer_auth(&token)
+                            .send()
+                            .await?,
+                    )
+                    .await?
+                    .json()
+                    .await?;
+                    w["account_id"]
+                        .as_i64()
+                        .context("wallet has no account id")?
+                }
+            };
+            let destination = u64::try_from(destination).context("--to must be an account id")?;
+            if delay_secs > 0 {
+                use rand::Rng;
+                let wait = rand::rngs::OsRng.gen_range(0..=delay_secs);
+                eprintln!("waiting {wait} s before claiming");
+                tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+            }
+            let pk = attestation::ClaimProvingKey::from_bytes(
+                &check(
+                    http.get(format!("{server}/api/claims/proving-key"))
+                        .send()
+                        .await?,
+                )
+                .await?
+                .bytes()
+                .await?,
+            )?;
+            let tree = download_notes(&http, &server).await?;
+            let started = Instant::now();
+            let picked = chosen.clone();
+            let request = tokio::task::spawn_blocking(move || {
+                notes::prepare_claim(&pk, &secret, &picked, &tree, destination)
+            })
+            .await??;
+            eprintln!("claim proved in {:.1}s", started.elapsed().as_secs_f64());
+            let resp = http
+                .post(format!("{server}/api/claims"))
+                .json(&request)
+                .send()
+                .await?;
+            let receipt: ClaimReceipt = check(resp).await?.json().await?;
+            for n in held.iter_mut() {
+                if chosen.iter().any(|c| c.index == n.index) {
+                    n.claimed = true;
+                }
+            }
+            write_notes(&path, &held)?;
             println!("{}", serde_json::to_string_pretty(&receipt)?);
         }
         Command::VerifyReport {

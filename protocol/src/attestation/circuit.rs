@@ -2,15 +2,16 @@
 //!
 //! Public inputs, in this order: `root`, `nullifier`, `campaign_id`, `binding`.
 //! Private witness: `secret`, the Merkle path (siblings and direction bits), the two
-//! 128-bit digest halves and the 64-bit payout account. Constraints:
+//! 128-bit digest halves and the reward note's key. Constraints:
 //! - `leaf = H_commit(secret)` and the path leads from `leaf` to `root` (depth `TREE_DEPTH`);
 //! - `nullifier = H_nullifier(secret, campaign_id)`;
-//! - `binding = H_binding(digest_hi, digest_lo, payout)`, with `digest_hi`, `digest_lo`
-//!   decomposed into 128 bits and `payout` into 64 bits, so the binding names exactly one
-//!   (digest, payout) pair.
+//! - `binding = H_binding(digest_hi, digest_lo, note_key)`, with `digest_hi`, `digest_lo`
+//!   decomposed into 128 bits, so the binding names exactly one (digest, note key) pair.
+//!   The note key is a whole field element (the hash of the note secret, see
+//!   [`super::note`]); the circuit does not need to open it.
 //!
-//! 6,143 constraints: 24 Poseidon permutations (at most 243 constraints each, fewer where
-//! the state is still constant), 340 boolean constraints and 40 selections; see
+//! 6,079 constraints: 24 Poseidon permutations (at most 243 constraints each, fewer where
+//! the state is still constant), 276 boolean constraints and 40 selections; see
 //! `constraint_count`. Any change here changes the keys: bump `CIRCUIT_VERSION`.
 
 use ark_r1cs_std::alloc::AllocVar;
@@ -39,7 +40,7 @@ pub(crate) struct AttestationCircuit {
     pub(crate) index_bits: [bool; TREE_DEPTH],
     pub(crate) digest_hi: u128,
     pub(crate) digest_lo: u128,
-    pub(crate) payout: u64,
+    pub(crate) note_key: Fr,
 }
 
 impl AttestationCircuit {
@@ -52,7 +53,7 @@ impl AttestationCircuit {
         path: &MerklePath,
         campaign_id: u64,
         ciphertext_digest: &[u8; 32],
-        payout: u64,
+        note_key: Fr,
     ) -> Result<(Self, PublicInputs), AttestationError> {
         let secret = secret.to_field();
         let root = path.compute_root(commitment_of(secret))?;
@@ -61,7 +62,7 @@ impl AttestationCircuit {
             root,
             nullifier: nullifier_of(secret, campaign_id),
             campaign_id,
-            binding: binding_of(digest_hi, digest_lo, payout),
+            binding: binding_of(digest_hi, digest_lo, note_key),
         };
         let mut siblings = [Fr::from(0u64); TREE_DEPTH];
         // `compute_root` checked that there are exactly TREE_DEPTH siblings.
@@ -78,7 +79,7 @@ impl AttestationCircuit {
             index_bits: path.index_bits(),
             digest_hi,
             digest_lo,
-            payout,
+            note_key,
         };
         Ok((circuit, public))
     }
@@ -96,14 +97,14 @@ impl AttestationCircuit {
             index_bits: [false; TREE_DEPTH],
             digest_hi: 0,
             digest_lo: 0,
-            payout: 0,
+            note_key: zero,
         }
     }
 }
 
 /// Allocates `bits` little-endian witness bits of `value` and returns them packed into
 /// one field element: a range check of `value < 2^bits` by construction.
-fn alloc_bits_packed(
+pub(crate) fn alloc_bits_packed(
     cs: &ConstraintSystemRef<Fr>,
     value: u128,
     bits: usize,
@@ -112,6 +113,26 @@ fn alloc_bits_packed(
         .map(|i| Boolean::new_witness(cs.clone(), || Ok((value >> i) & 1 == 1)))
         .collect::<Result<Vec<_>, _>>()?;
     Boolean::le_bits_to_fp(&bits)
+}
+
+/// The root a Merkle path leads to from `leaf`, in the circuit: at each height the
+/// direction bit (a witness, `true`: the node is a right child) orders the node and its
+/// witnessed sibling before `H_node`.
+pub(crate) fn merkle_root_var(
+    cs: &ConstraintSystemRef<Fr>,
+    leaf: FpVar<Fr>,
+    siblings: &[Fr; TREE_DEPTH],
+    index_bits: &[bool; TREE_DEPTH],
+) -> Result<FpVar<Fr>, SynthesisError> {
+    let mut node = leaf;
+    for (sibling, right) in siblings.iter().zip(index_bits) {
+        let sibling = FpVar::new_witness(cs.clone(), || Ok(*sibling))?;
+        let right = Boolean::new_witness(cs.clone(), || Ok(*right))?;
+        let left_child = right.select(&sibling, &node)?;
+        let right_child = right.select(&node, &sibling)?;
+        node = hash_var(cs.clone(), Domain::MerkleNode, &[left_child, right_child])?;
+    }
+    Ok(node)
 }
 
 impl ConstraintSynthesizer<Fr> for AttestationCircuit {
@@ -124,30 +145,26 @@ impl ConstraintSynthesizer<Fr> for AttestationCircuit {
 
         // Membership: H_commit(secret) is a leaf under `root`.
         let secret = FpVar::new_witness(cs.clone(), || Ok(self.secret))?;
-        let mut node = hash_var(
+        let leaf = hash_var(
             cs.clone(),
             Domain::Commitment,
             std::slice::from_ref(&secret),
         )?;
-        for (sibling, right) in self.siblings.iter().zip(self.index_bits) {
-            let sibling = FpVar::new_witness(cs.clone(), || Ok(*sibling))?;
-            let right = Boolean::new_witness(cs.clone(), || Ok(right))?;
-            let left_child = right.select(&sibling, &node)?;
-            let right_child = right.select(&node, &sibling)?;
-            node = hash_var(cs.clone(), Domain::MerkleNode, &[left_child, right_child])?;
-        }
-        node.enforce_equal(&root)?;
+        merkle_root_var(&cs, leaf, &self.siblings, &self.index_bits)?.enforce_equal(&root)?;
 
         // One nullifier per (identity, campaign).
         let expected_nullifier = hash_var(cs.clone(), Domain::Nullifier, &[secret, campaign_id])?;
         expected_nullifier.enforce_equal(&nullifier)?;
 
-        // Binding to the ciphertext digest and the payout account, range-checked.
+        // Binding to the ciphertext digest (range-checked halves) and the note key.
         let digest_hi = alloc_bits_packed(&cs, self.digest_hi, 128)?;
         let digest_lo = alloc_bits_packed(&cs, self.digest_lo, 128)?;
-        let payout = alloc_bits_packed(&cs, u128::from(self.payout), 64)?;
-        let expected_binding =
-            hash_var(cs.clone(), Domain::Binding, &[digest_hi, digest_lo, payout])?;
+        let note_key = FpVar::new_witness(cs.clone(), || Ok(self.note_key))?;
+        let expected_binding = hash_var(
+            cs.clone(),
+            Domain::Binding,
+            &[digest_hi, digest_lo, note_key],
+        )?;
         expected_binding.enforce_equal(&binding)?;
         Ok(())
     }
@@ -161,7 +178,9 @@ mod tests {
     use ark_std::rand::{rngs::StdRng, SeedableRng};
 
     const CAMPAIGN: u64 = 42;
-    const PAYOUT: u64 = 0xdead_beef_0000_0001;
+    fn note_key() -> Fr {
+        Fr::from(0xdead_beef_0000_0001u64) * Fr::from(u64::MAX)
+    }
     const DIGEST: [u8; 32] = [0x5a; 32];
 
     /// A tree of 9 identities, ours at index 5; returns (secret, tree, good circuit).
@@ -179,7 +198,7 @@ mod tests {
         }
         let path = tree.path(5).unwrap();
         let (circuit, public) =
-            AttestationCircuit::new(&secret, &path, CAMPAIGN, &DIGEST, PAYOUT).unwrap();
+            AttestationCircuit::new(&secret, &path, CAMPAIGN, &DIGEST, note_key()).unwrap();
         assert_eq!(public.root, tree.root());
         (secret, tree, circuit)
     }
@@ -193,7 +212,7 @@ mod tests {
         let n = constraint_count().unwrap();
         println!("attestation circuit: {n} constraints");
         // Pinned: a change means new keys and a new `CIRCUIT_VERSION`.
-        assert_eq!(n, 6_143);
+        assert_eq!(n, 6_079);
     }
 
     #[test]
@@ -261,7 +280,7 @@ mod tests {
         let mut other = DIGEST;
         other[31] ^= 1;
         let mut bad = good.clone();
-        bad.binding = crate::attestation::binding(&other, PAYOUT);
+        bad.binding = crate::attestation::binding(&other, note_key());
         assert!(!satisfied(&bad));
         // The witness digest differs from the one bound.
         let mut bad = good.clone();
@@ -278,13 +297,13 @@ mod tests {
     }
 
     #[test]
-    fn wrong_payout_fails() {
+    fn wrong_note_key_fails() {
         let (_, _, good) = fixture();
         let mut bad = good.clone();
-        bad.payout = PAYOUT + 1;
+        bad.note_key += Fr::from(1u64);
         assert!(!satisfied(&bad));
         let mut bad = good.clone();
-        bad.binding = crate::attestation::binding(&DIGEST, PAYOUT + 1);
+        bad.binding = crate::attestation::binding(&DIGEST, note_key() + Fr::from(1u64));
         assert!(!satisfied(&bad));
     }
 }

@@ -51,6 +51,10 @@ pub enum AttestationError {
     /// The witness does not satisfy the attestation circuit; no proof was produced.
     #[error("witness does not satisfy the attestation circuit")]
     Unsatisfied,
+    /// A claim of reward notes breaks a rule outside the circuit: no notes or more than
+    /// `CLAIM_ARITY`, paths to different roots, an overflowing total, or a nullifier twice.
+    #[error("bad claim: {0}")]
+    BadClaim(String),
     /// Constraint synthesis or the Groth16 prover/verifier failed internally.
     #[error("constraint synthesis failed: {0}")]
     Synthesis(String),

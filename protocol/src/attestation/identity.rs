@@ -1,5 +1,5 @@
 //! The contributor's identity secret and the values derived from it: commitment,
-//! per-campaign nullifier, and the binding to a submission.
+//! per-campaign nullifier, and the binding to a submission and its reward note.
 
 use std::fmt;
 
@@ -86,17 +86,18 @@ pub(crate) fn split_digest(digest: &[u8; 32]) -> (u128, u128) {
 }
 
 /// The binding of a proof to one submission:
-/// `H_binding(digest_hi, digest_lo, payout_account)`, where `digest_hi`/`digest_lo` are the
-/// big-endian 128-bit halves of the ciphertext digest.
-pub fn binding(ciphertext_digest: &[u8; 32], payout_account: u64) -> Fr {
+/// `H_binding(digest_hi, digest_lo, note_key)`, where `digest_hi`/`digest_lo` are the
+/// big-endian 128-bit halves of the ciphertext digest and `note_key` is the reward
+/// note's key ([`super::NoteSecret::key`]).
+pub fn binding(ciphertext_digest: &[u8; 32], note_key: Fr) -> Fr {
     let (hi, lo) = split_digest(ciphertext_digest);
-    binding_of(hi, lo, payout_account)
+    binding_of(hi, lo, note_key)
 }
 
-pub(crate) fn binding_of(digest_hi: u128, digest_lo: u128, payout: u64) -> Fr {
+pub(crate) fn binding_of(digest_hi: u128, digest_lo: u128, note_key: Fr) -> Fr {
     hash(
         Domain::Binding,
-        &[Fr::from(digest_hi), Fr::from(digest_lo), Fr::from(payout)],
+        &[Fr::from(digest_hi), Fr::from(digest_lo), note_key],
     )
 }
 
@@ -124,13 +125,14 @@ mod tests {
         assert_ne!(nullifier(&s, 1), nullifier(&s, 2));
         assert_ne!(nullifier(&s, 1), nullifier(&t, 1));
         let mut d = [7u8; 32];
-        let b = binding(&d, 5);
-        assert_ne!(b, binding(&d, 6));
+        let (k5, k6) = (Fr::from(5u64), Fr::from(6u64));
+        let b = binding(&d, k5);
+        assert_ne!(b, binding(&d, k6));
         d[0] ^= 1;
-        assert_ne!(b, binding(&d, 5));
+        assert_ne!(b, binding(&d, k5));
         d[0] ^= 1;
         d[31] ^= 1;
-        assert_ne!(b, binding(&d, 5));
+        assert_ne!(b, binding(&d, k5));
     }
 
     #[test]

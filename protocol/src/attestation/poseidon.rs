@@ -1,5 +1,5 @@
 //! Poseidon over BN254 (native and in-circuit), with the fixed, domain-separated hashes
-//! the attestation uses.
+//! the attestation and reward-note claims use.
 //!
 //! Parameters: width 3 (rate 2, capacity 1), alpha = 5, 8 full and 57 partial rounds,
 //! round constants and MDS matrix generated deterministically by the Grain LFSR
@@ -42,8 +42,16 @@ pub(crate) enum Domain {
     MerkleNode,
     /// Per-campaign nullifier: `H(secret, campaign_id)`.
     Nullifier,
-    /// Binding to a submission: `H(digest_hi, digest_lo, payout)`.
+    /// Binding to a submission: `H(digest_hi, digest_lo, note_key)`.
     Binding,
+    /// A reward note's secret, derived from the identity: `H(identity_secret, campaign_id)`.
+    NoteSecret,
+    /// A note's public key, bound by the attestation: `H(note_secret)`.
+    NoteKey,
+    /// A note commitment (leaf of the notes tree): `H(note_key, amount)`.
+    Note,
+    /// A note's nullifier, revealed when it is claimed: `H(note_secret)`.
+    NoteNullifier,
 }
 
 impl Domain {
@@ -54,14 +62,18 @@ impl Domain {
             Domain::MerkleNode => 2,
             Domain::Nullifier => 3,
             Domain::Binding => 4,
+            Domain::NoteSecret => 5,
+            Domain::NoteKey => 6,
+            Domain::Note => 7,
+            Domain::NoteNullifier => 8,
         })
     }
 
     /// The number of inputs a hash of this domain takes.
     pub(crate) fn arity(self) -> usize {
         match self {
-            Domain::Commitment => 1,
-            Domain::MerkleNode | Domain::Nullifier => 2,
+            Domain::Commitment | Domain::NoteKey | Domain::NoteNullifier => 1,
+            Domain::MerkleNode | Domain::Nullifier | Domain::NoteSecret | Domain::Note => 2,
             Domain::Binding => 3,
         }
     }
@@ -115,11 +127,15 @@ mod tests {
     use ark_r1cs_std::{alloc::AllocVar, GR1CSVar};
     use ark_relations::gr1cs::ConstraintSystem;
 
-    const DOMAINS: [Domain; 4] = [
+    const DOMAINS: [Domain; 8] = [
         Domain::Commitment,
         Domain::MerkleNode,
         Domain::Nullifier,
         Domain::Binding,
+        Domain::NoteSecret,
+        Domain::NoteKey,
+        Domain::Note,
+        Domain::NoteNullifier,
     ];
 
     #[test]
@@ -147,6 +163,12 @@ mod tests {
             hash(Domain::MerkleNode, &x),
             hash(Domain::MerkleNode, &[x[1], x[0]])
         );
+        // A note's key and nullifier come from the same secret and must not be linkable.
+        assert_ne!(
+            hash(Domain::NoteKey, &x[..1]),
+            hash(Domain::NoteNullifier, &x[..1])
+        );
+        assert_ne!(hash(Domain::NoteSecret, &x), hash(Domain::Nullifier, &x));
     }
 
     #[test]

@@ -1,11 +1,15 @@
-//! Groth16 over BN254 for the attestation circuit: keys, proofs and their byte encodings,
-//! setup, proving and verification.
+//! Groth16 over BN254 for the two circuits — the contributor attestation and the
+//! reward-note claim: keys, proofs and their byte encodings, setup, proving and
+//! verification.
 //!
-//! All encodings are ark-serialize *compressed*; every decoder uses checked
-//! deserialization (points on the curve and in the prime-order subgroup) and refuses
-//! trailing bytes.
+//! Keys carry their circuit in their type ([`Attestation`] or [`Claim`]), so a claim
+//! key can never verify an attestation. All encodings are ark-serialize *compressed*;
+//! every decoder uses checked deserialization (points on the curve and in the
+//! prime-order subgroup), refuses trailing bytes and keys with another number of
+//! public inputs.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use ark_bn254::Bn254;
 use ark_groth16::Groth16;
@@ -23,7 +27,36 @@ type G16 = Groth16<Bn254>;
 /// Length in bytes of an encoded [`Proof`] (compressed G1, G2, G1).
 pub const PROOF_BYTES: usize = 128;
 
-fn synthesis(e: impl fmt::Display) -> AttestationError {
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// One of the protocol's circuits, as a type parameter of its keys.
+pub trait CircuitKind: sealed::Sealed + Clone + Copy + fmt::Debug + 'static {
+    /// The number of public inputs of the circuit.
+    const PUBLIC_INPUTS: usize;
+}
+
+/// The contributor attestation circuit ([`super::circuit`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attestation {}
+
+/// The reward-note claim circuit ([`super::claim`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {}
+
+impl sealed::Sealed for Attestation {}
+impl sealed::Sealed for Claim {}
+
+impl CircuitKind for Attestation {
+    const PUBLIC_INPUTS: usize = PUBLIC_INPUTS;
+}
+
+impl CircuitKind for Claim {
+    const PUBLIC_INPUTS: usize = super::claim::CLAIM_PUBLIC_INPUTS;
+}
+
+pub(crate) fn synthesis(e: impl fmt::Display) -> AttestationError {
     AttestationError::Synthesis(e.to_string())
 }
 
@@ -48,60 +81,94 @@ fn decode_exact<T: CanonicalDeserialize>(bytes: &[u8]) -> Result<T, String> {
     Ok(value)
 }
 
-/// Checks that a verifying key is for a circuit with [`PUBLIC_INPUTS`] public inputs.
-fn check_vk_shape(vk: &ark_groth16::VerifyingKey<Bn254>) -> Result<(), AttestationError> {
+/// Checks that a verifying key is for a circuit with `C::PUBLIC_INPUTS` public inputs.
+fn check_vk_shape<C: CircuitKind>(
+    vk: &ark_groth16::VerifyingKey<Bn254>,
+) -> Result<(), AttestationError> {
     let got = vk.gamma_abc_g1.len();
-    if got != PUBLIC_INPUTS + 1 {
+    if got != C::PUBLIC_INPUTS + 1 {
         return Err(AttestationError::MalformedKey(format!(
-            "key has {} public inputs, expected {PUBLIC_INPUTS}",
-            got.saturating_sub(1)
+            "key has {} public inputs, expected {}",
+            got.saturating_sub(1),
+            C::PUBLIC_INPUTS
         )));
     }
     Ok(())
 }
 
-/// The Groth16 proving key of the attestation circuit (used by contributors' clients).
-#[derive(Clone)]
-pub struct ProvingKey(ark_groth16::ProvingKey<Bn254>);
+/// A Groth16 proving key of circuit `C` (used by contributors' clients).
+pub struct CircuitProvingKey<C: CircuitKind>(ark_groth16::ProvingKey<Bn254>, PhantomData<C>);
 
-impl ProvingKey {
+/// The attestation circuit's proving key.
+pub type ProvingKey = CircuitProvingKey<Attestation>;
+
+/// The claim circuit's proving key.
+pub type ClaimProvingKey = CircuitProvingKey<Claim>;
+
+impl<C: CircuitKind> Clone for CircuitProvingKey<C> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone(), PhantomData)
+    }
+}
+
+impl<C: CircuitKind> CircuitProvingKey<C> {
     /// Compressed encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         encode(&self.0)
     }
 
-    /// Checked decoding of [`ProvingKey::to_bytes`]; errors on invalid points, a key of the
+    /// Checked decoding of [`CircuitProvingKey::to_bytes`]; errors on invalid points, a key of the
     /// wrong shape, or trailing bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, AttestationError> {
         let pk: ark_groth16::ProvingKey<Bn254> =
             decode_exact(bytes).map_err(AttestationError::MalformedKey)?;
-        check_vk_shape(&pk.vk)?;
-        Ok(Self(pk))
+        check_vk_shape::<C>(&pk.vk)?;
+        Ok(Self(pk, PhantomData))
     }
 
     /// The verifying key matching this proving key.
-    pub fn verifying_key(&self) -> VerifyingKey {
-        VerifyingKey::new(self.0.vk.clone())
+    pub fn verifying_key(&self) -> CircuitVerifyingKey<C> {
+        CircuitVerifyingKey::new(self.0.vk.clone())
     }
 }
 
-impl fmt::Debug for ProvingKey {
+impl<C: CircuitKind> fmt::Debug for CircuitProvingKey<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProvingKey").finish_non_exhaustive()
     }
 }
 
-/// The Groth16 verifying key of the attestation circuit, with its prepared form cached.
-#[derive(Clone)]
-pub struct VerifyingKey {
+/// A Groth16 verifying key of circuit `C`, with its prepared form cached.
+pub struct CircuitVerifyingKey<C: CircuitKind> {
     vk: ark_groth16::VerifyingKey<Bn254>,
     prepared: ark_groth16::PreparedVerifyingKey<Bn254>,
+    circuit: PhantomData<C>,
 }
 
-impl VerifyingKey {
+/// The attestation circuit's verifying key.
+pub type VerifyingKey = CircuitVerifyingKey<Attestation>;
+
+/// The claim circuit's verifying key.
+pub type ClaimVerifyingKey = CircuitVerifyingKey<Claim>;
+
+impl<C: CircuitKind> Clone for CircuitVerifyingKey<C> {
+    fn clone(&self) -> Self {
+        Self {
+            vk: self.vk.clone(),
+            prepared: self.prepared.clone(),
+            circuit: PhantomData,
+        }
+    }
+}
+
+impl<C: CircuitKind> CircuitVerifyingKey<C> {
     fn new(vk: ark_groth16::VerifyingKey<Bn254>) -> Self {
         let prepared = ark_groth16::prepare_verifying_key(&vk);
-        Self { vk, prepared }
+        Self {
+            vk,
+            prepared,
+            circuit: PhantomData,
+        }
     }
 
     /// Compressed encoding.
@@ -109,31 +176,31 @@ impl VerifyingKey {
         encode(&self.vk)
     }
 
-    /// Checked decoding of [`VerifyingKey::to_bytes`]; errors on invalid points, a key for
+    /// Checked decoding of [`CircuitVerifyingKey::to_bytes`]; errors on invalid points, a key for
     /// another number of public inputs, or trailing bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, AttestationError> {
         let vk: ark_groth16::VerifyingKey<Bn254> =
             decode_exact(bytes).map_err(AttestationError::MalformedKey)?;
-        check_vk_shape(&vk)?;
+        check_vk_shape::<C>(&vk)?;
         Ok(Self::new(vk))
     }
 }
 
-impl PartialEq for VerifyingKey {
+impl<C: CircuitKind> PartialEq for CircuitVerifyingKey<C> {
     fn eq(&self, other: &Self) -> bool {
         self.vk == other.vk
     }
 }
 
-impl Eq for VerifyingKey {}
+impl<C: CircuitKind> Eq for CircuitVerifyingKey<C> {}
 
-impl fmt::Debug for VerifyingKey {
+impl<C: CircuitKind> fmt::Debug for CircuitVerifyingKey<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifyingKey").finish_non_exhaustive()
     }
 }
 
-/// A Groth16 attestation proof.
+/// A Groth16 proof (of either circuit; the verifying key says which).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Proof(ark_groth16::Proof<Bn254>);
 
@@ -161,30 +228,38 @@ impl Proof {
     }
 }
 
-/// Circuit-specific Groth16 setup: generates the proving and verifying keys for the
-/// attestation circuit. Whoever runs it knows the toxic waste, so in production run it
-/// once, in a trusted place, and publish the keys.
-pub fn setup<R: RngCore + CryptoRng>(
+/// Circuit-specific Groth16 setup for circuit `C` from an assignment of the right shape.
+pub(crate) fn setup_circuit<
+    C: CircuitKind,
+    S: ConstraintSynthesizer<Fr>,
+    R: RngCore + CryptoRng,
+>(
+    blank: S,
     rng: &mut R,
-) -> Result<(ProvingKey, VerifyingKey), AttestationError> {
-    let (pk, vk) =
-        G16::circuit_specific_setup(AttestationCircuit::blank(), rng).map_err(synthesis)?;
-    Ok((ProvingKey(pk), VerifyingKey::new(vk)))
+) -> Result<(CircuitProvingKey<C>, CircuitVerifyingKey<C>), AttestationError> {
+    let (pk, vk) = G16::circuit_specific_setup(blank, rng).map_err(synthesis)?;
+    check_vk_shape::<C>(&vk)?;
+    Ok((
+        CircuitProvingKey(pk, PhantomData),
+        CircuitVerifyingKey::new(vk),
+    ))
 }
 
-/// The number of R1CS constraints of the attestation circuit.
-pub fn constraint_count() -> Result<usize, AttestationError> {
+/// The number of R1CS constraints of a circuit, from an assignment of the right shape.
+pub(crate) fn count_constraints<S: ConstraintSynthesizer<Fr>>(
+    blank: S,
+) -> Result<usize, AttestationError> {
     let cs = ConstraintSystem::<Fr>::new_ref();
     cs.set_mode(SynthesisMode::Setup);
-    AttestationCircuit::blank()
-        .generate_constraints(cs.clone())
-        .map_err(synthesis)?;
+    blank.generate_constraints(cs.clone()).map_err(synthesis)?;
     cs.finalize();
     Ok(cs.num_constraints())
 }
 
 /// Whether `circuit`'s assignment satisfies every constraint.
-pub(crate) fn is_satisfied(circuit: AttestationCircuit) -> Result<bool, AttestationError> {
+pub(crate) fn is_satisfied<S: ConstraintSynthesizer<Fr>>(
+    circuit: S,
+) -> Result<bool, AttestationError> {
     let cs = ConstraintSystem::<Fr>::new_ref();
     circuit
         .generate_constraints(cs.clone())
@@ -192,8 +267,78 @@ pub(crate) fn is_satisfied(circuit: AttestationCircuit) -> Result<bool, Attestat
     cs.is_satisfied().map_err(synthesis)
 }
 
+/// Proves `circuit` after checking that its witness satisfies it.
+pub(crate) fn prove_circuit<C: CircuitKind, S, R>(
+    pk: &CircuitProvingKey<C>,
+    circuit: S,
+    rng: &mut R,
+) -> Result<Proof, AttestationError>
+where
+    S: ConstraintSynthesizer<Fr> + Clone,
+    R: RngCore + CryptoRng,
+{
+    if !is_satisfied(circuit.clone())? {
+        return Err(AttestationError::Unsatisfied);
+    }
+    G16::prove(&pk.0, circuit, rng)
+        .map(Proof)
+        .map_err(synthesis)
+}
+
+/// Verifies a proof against public inputs as field elements, counting them first
+/// (ark-groth16 silently ignores missing or extra inputs).
+pub(crate) fn verify_fields<C: CircuitKind>(
+    vk: &CircuitVerifyingKey<C>,
+    proof: &Proof,
+    public_inputs: &[Fr],
+) -> Result<(), AttestationError> {
+    let expected = vk.vk.gamma_abc_g1.len().saturating_sub(1);
+    if public_inputs.len() != expected || expected != C::PUBLIC_INPUTS {
+        return Err(AttestationError::WrongPublicInputCount {
+            got: public_inputs.len(),
+            expected: C::PUBLIC_INPUTS,
+        });
+    }
+    match G16::verify_with_processed_vk(&vk.prepared, public_inputs, &proof.0) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(AttestationError::InvalidProof),
+        Err(e) => Err(synthesis(e)),
+    }
+}
+
+/// Verifies proof bytes against raw public inputs of circuit `C`: the count first, then
+/// the checked decoding, then the pairing check. Errors, never panics.
+pub(crate) fn verify_raw_fields<C: CircuitKind>(
+    vk: &CircuitVerifyingKey<C>,
+    proof_bytes: &[u8],
+    public_inputs: &[Fr],
+) -> Result<(), AttestationError> {
+    if public_inputs.len() != C::PUBLIC_INPUTS {
+        return Err(AttestationError::WrongPublicInputCount {
+            got: public_inputs.len(),
+            expected: C::PUBLIC_INPUTS,
+        });
+    }
+    let proof = Proof::from_bytes(proof_bytes)?;
+    verify_fields(vk, &proof, public_inputs)
+}
+
+/// Circuit-specific Groth16 setup: generates the proving and verifying keys for the
+/// attestation circuit. Whoever runs it knows the toxic waste, so in production run it
+/// once, in a trusted place, and publish the keys.
+pub fn setup<R: RngCore + CryptoRng>(
+    rng: &mut R,
+) -> Result<(ProvingKey, VerifyingKey), AttestationError> {
+    setup_circuit(AttestationCircuit::blank(), rng)
+}
+
+/// The number of R1CS constraints of the attestation circuit.
+pub fn constraint_count() -> Result<usize, AttestationError> {
+    count_constraints(AttestationCircuit::blank())
+}
+
 /// Proves that the holder of `secret` owns the leaf `commitment(secret)` at `path`, for
-/// `campaign_id`, bound to the ciphertext digest and payout account.
+/// `campaign_id`, bound to the ciphertext digest and the reward note's key.
 ///
 /// Returns the proof and its public inputs. `root` is the root `path` leads to from the
 /// commitment: the caller should check it is the registry root it expects (a secret that is
@@ -206,16 +351,13 @@ pub fn prove<R: RngCore + CryptoRng>(
     path: &MerklePath,
     campaign_id: u64,
     ciphertext_digest: &[u8; 32],
-    payout_account: u64,
+    note_key: Fr,
     rng: &mut R,
 ) -> Result<(Proof, PublicInputs), AttestationError> {
     let (circuit, public) =
-        AttestationCircuit::new(secret, path, campaign_id, ciphertext_digest, payout_account)?;
-    if !is_satisfied(circuit.clone())? {
-        return Err(AttestationError::Unsatisfied);
-    }
-    let proof = G16::prove(&pk.0, circuit, rng).map_err(synthesis)?;
-    Ok((Proof(proof), public))
+        AttestationCircuit::new(secret, path, campaign_id, ciphertext_digest, note_key)?;
+    let proof = prove_circuit(pk, circuit, rng)?;
+    Ok((proof, public))
 }
 
 /// Verifies `proof` against the public statement.
@@ -237,34 +379,7 @@ pub fn verify_raw(
     proof_bytes: &[u8],
     public_inputs: &[Fr],
 ) -> Result<(), AttestationError> {
-    if public_inputs.len() != PUBLIC_INPUTS {
-        return Err(AttestationError::WrongPublicInputCount {
-            got: public_inputs.len(),
-            expected: PUBLIC_INPUTS,
-        });
-    }
-    let proof = Proof::from_bytes(proof_bytes)?;
-    verify_fields(vk, &proof, public_inputs)
-}
-
-fn verify_fields(
-    vk: &VerifyingKey,
-    proof: &Proof,
-    public_inputs: &[Fr],
-) -> Result<(), AttestationError> {
-    // ark-groth16 silently ignores missing or extra inputs, so count them here.
-    let expected = vk.vk.gamma_abc_g1.len().saturating_sub(1);
-    if public_inputs.len() != expected || expected != PUBLIC_INPUTS {
-        return Err(AttestationError::WrongPublicInputCount {
-            got: public_inputs.len(),
-            expected: PUBLIC_INPUTS,
-        });
-    }
-    match G16::verify_with_processed_vk(&vk.prepared, public_inputs, &proof.0) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(AttestationError::InvalidProof),
-        Err(e) => Err(synthesis(e)),
-    }
+    verify_raw_fields(vk, proof_bytes, public_inputs)
 }
 
 #[cfg(test)]
@@ -278,7 +393,9 @@ mod tests {
     use crate::attestation::{binding, commitment, nullifier, MerkleTree};
 
     const CAMPAIGN: u64 = 7;
-    const PAYOUT: u64 = 123_456;
+    fn note_key() -> Fr {
+        Fr::from(123_456u64)
+    }
     const DIGEST: [u8; 32] = [0x11; 32];
 
     fn keys() -> &'static (ProvingKey, VerifyingKey) {
@@ -320,7 +437,7 @@ mod tests {
                 &path,
                 CAMPAIGN,
                 &DIGEST,
-                PAYOUT,
+                note_key(),
                 &mut rng,
             )
             .unwrap();
@@ -339,7 +456,7 @@ mod tests {
         let f = fixture();
         assert_eq!(f.public.root, f.tree.root());
         assert_eq!(f.public.nullifier, nullifier(&f.secret, CAMPAIGN));
-        assert_eq!(f.public.binding, binding(&DIGEST, PAYOUT));
+        assert_eq!(f.public.binding, binding(&DIGEST, note_key()));
         assert_eq!(f.public.campaign_id, CAMPAIGN);
         let vk = &keys().1;
         let start = Instant::now();
@@ -378,11 +495,11 @@ mod tests {
         other_digest[0] ^= 0xff;
         let cases = [
             PublicInputs {
-                binding: binding(&other_digest, PAYOUT),
+                binding: binding(&other_digest, note_key()),
                 ..f.public
             },
             PublicInputs {
-                binding: binding(&DIGEST, PAYOUT + 1),
+                binding: binding(&DIGEST, note_key() + Fr::from(1u64)),
                 ..f.public
             },
             PublicInputs {
@@ -455,7 +572,7 @@ mod tests {
             &path,
             CAMPAIGN,
             &DIGEST,
-            PAYOUT,
+            note_key(),
             &mut rng,
         )
         .unwrap();
@@ -471,7 +588,7 @@ mod tests {
         );
         // And a witness that does not satisfy the circuit never reaches the prover.
         let (mut circuit, _) =
-            AttestationCircuit::new(&outsider, &path, CAMPAIGN, &DIGEST, PAYOUT).unwrap();
+            AttestationCircuit::new(&outsider, &path, CAMPAIGN, &DIGEST, note_key()).unwrap();
         circuit.root = f.tree.root();
         assert!(!is_satisfied(circuit).unwrap());
         // Malformed paths are refused.
@@ -484,7 +601,7 @@ mod tests {
                 &short,
                 CAMPAIGN,
                 &DIGEST,
-                PAYOUT,
+                note_key(),
                 &mut rng
             ),
             Err(AttestationError::MalformedPath { .. })
