@@ -3,10 +3,12 @@
 // and out while its identity check is held, then sign in as EMAIL (the held
 // check's late answer must leave that session alone), fill the
 // record, encrypt + prove in the page's wasm worker, submit, and wait for the
-// receipt; with WITHDRAW set, then request a withdrawal from the wallet
+// receipt; claim the reward note into the wallet from the wallet section (the
+// claim carries no session and nothing of the submission); with WITHDRAW set,
+// then request a withdrawal from the wallet
 // section (an empty address is refused in the page first) and wait for it to
 // show as pending with the balance down by that much. Prints {registered, receipt,
-// seconds, timing, balance, withdrawal, balance_after_withdrawal, requests} as
+// seconds, timing, balance, claim, withdrawal, balance_after_withdrawal, requests} as
 // JSON on stdout; screenshots go to $ARTIFACTS_DIR/contribute.png (and
 // contribute-wallet.png, contribute-phone.png with WITHDRAW). Fails (exit 1)
 // when anything goes wrong, when the page talks to another origin, or when
@@ -23,7 +25,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   env, contributorEnv, checkPhoneWidth, log, launch, guard, checkProblems, recordRequests, plaintextLeaks, contributeRecord,
-  submissionProblems,
+  submissionProblems, claimProblems, claimRewards,
 } from './lib.mjs';
 
 const { BASE, CAMPAIGN, EMAIL, PASSWORD, RECORD, ARTIFACTS, TIMEOUT_MS } = contributorEnv();
@@ -124,6 +126,9 @@ try {
   await page.locator('#receipt-section details summary').click();
   await page.screenshot({ path: join(ARTIFACTS, 'contribute.png'), fullPage: true });
 
+  // The reward waits in a note on this device; claim it into the wallet.
+  const claim = await claimRewards(page, 120_000);
+
   // Withdraw WITHDRAW tokens from the wallet section: an empty address first
   // (refused in the page), then to WITHDRAW_ADDRESS.
   let withdrawal = null;
@@ -134,16 +139,15 @@ try {
       if (err) return { error: err };
       const section = document.getElementById('wallet-section');
       const value = document.getElementById('wallet-balance').dataset.value;
-      const receipt = /^(\d+)/.exec(document.getElementById('balance').textContent)?.[1];
       if (section.hidden || section.hasAttribute('aria-busy') || !value) return null;
       if (document.getElementById('withdrawal-history').dataset.loaded !== 'true') return null;
-      return value === receipt ? { balance: Number(value) } : null;
+      return { balance: Number(value) };
     }, null, { timeout: 30_000, polling: 250 }).then((h) => h.jsonValue());
     if (wallet.error) throw new Error(`wallet: the page reported: ${wallet.error}`);
     const before = wallet.balance;
     if (WITHDRAW > before) throw new Error(`WITHDRAW (${WITHDRAW}) is more than the balance after contributing (${before})`);
     const transfers = await page.locator('#transfer-list tbody tr[data-kind]').count();
-    if (!transfers) throw new Error('the wallet shows no transfers after a rewarded contribution');
+    if (!transfers) throw new Error('the wallet shows no transfers after a claimed reward');
     const withdrawalPosts = () => requests.filter((r) => r.method === 'POST' && new URL(r.url).pathname === '/api/withdrawals');
 
     await page.locator('#withdraw-amount').fill(String(WITHDRAW));
@@ -208,7 +212,8 @@ try {
   }
 
   // No plaintext left the browser; the submission itself was seen.
-  problems.push(...plaintextLeaks(requests, RECORD), ...submissionProblems(requests, CAMPAIGN));
+  problems.push(...plaintextLeaks(requests, RECORD), ...submissionProblems(requests, CAMPAIGN),
+    ...claimProblems(requests, CAMPAIGN));
   checkProblems(problems, 'the contribution');
 
   console.log(JSON.stringify({
@@ -217,6 +222,7 @@ try {
     seconds,
     timing,
     balance,
+    claim,
     withdrawal,
     balance_after_withdrawal: balanceAfterWithdrawal,
     requests: requests.map((r) => ({ method: r.method, url: r.url.slice(BASE.length), bytes: r.body?.length ?? 0 })),

@@ -6,9 +6,10 @@
 // identity secret, keeps it in extension storage and registers its
 // commitment), pick CAMPAIGN from the list of open campaigns, fill the
 // record, encrypt + prove in the extension's worker, submit and wait for the
-// receipt and the wallet. Then reload the page: the session and the secret
-// are still there. Prints {extension_id, csp, receipt, seconds, timing,
-// balance, wallet_balance, secret_key, requests} as JSON on stdout;
+// receipt and the wallet. Then reload the page: the session, the secret and
+// the unclaimed reward note are still there; claim it into the wallet.
+// Prints {extension_id, csp, receipt, seconds, timing, balance,
+// wallet_balance, claim, secret_key, requests} as JSON on stdout;
 // screenshots go to $ARTIFACTS_DIR/extension.png and extension-phone.png.
 // Fails (exit 1) when anything goes wrong, when the extension talks to
 // anything but BASE and itself, or when any request carries the plaintext
@@ -23,7 +24,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   env, contributorEnv, checkPhoneWidth, log, launchWithExtension, guard, checkProblems, recordRequests, waitInPage,
-  plaintextLeaks, contributeRecord, submissionProblems,
+  plaintextLeaks, contributeRecord, submissionProblems, claimProblems, claimRewards,
 } from './lib.mjs';
 
 const { BASE, CAMPAIGN, EMAIL, PASSWORD, RECORD, ARTIFACTS, TIMEOUT_MS } = contributorEnv();
@@ -166,6 +167,8 @@ try {
     webStorage: Object.keys(localStorage).length + Object.keys(sessionStorage).length,
   }));
   const secretKeys = Object.keys(stored.local).filter((k) => k.startsWith(`cipherpool.identity-secret.${BASE}.`));
+  const noteKeys = Object.keys(stored.local).filter((k) => k.startsWith(`cipherpool.notes.${BASE}.`));
+  if (noteKeys.length !== 1) throw new Error(`expected the reward notes in extension storage, found ${JSON.stringify(Object.keys(stored.local))}`);
   if (secretKeys.length !== 1) throw new Error(`expected one identity secret in extension storage, found ${JSON.stringify(Object.keys(stored.local))}`);
   const secret = stored.local[secretKeys[0]];
   if (!/^[0-9a-f]{32,}$/i.test(secret)) throw new Error('the stored identity secret is not a hex string');
@@ -181,11 +184,14 @@ try {
     return /its secret stays on this device/.test(document.getElementById('identity-status').textContent);
   }, null, 60_000);
   log('after reload:', await page.locator('#identity-status').textContent());
+  // The reward note survived the reload; claim it.
+  const claim = await claimRewards(page, 120_000);
 
   // The page fits a phone screen (375 px).
   await checkPhoneWidth(page, join(ARTIFACTS, 'extension-phone.png'));
 
-  problems.push(...plaintextLeaks(requests, RECORD), ...submissionProblems(requests, CAMPAIGN));
+  problems.push(...plaintextLeaks(requests, RECORD), ...submissionProblems(requests, CAMPAIGN),
+    ...claimProblems(requests, CAMPAIGN));
   if (!requests.some((r) => r.url.startsWith(`${ORIGIN}/pkg/`) && r.url.endsWith('.wasm'))) {
     problems.push('the wasm client was not loaded from the extension');
   }
@@ -199,6 +205,7 @@ try {
     timing,
     balance,
     wallet_balance: walletBalance,
+    claim,
     secret_key: secretKeys[0],
     requests: requests.map((r) => ({ method: r.method, url: r.url, bytes: r.body?.length ?? 0 })),
   }));

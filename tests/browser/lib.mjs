@@ -91,8 +91,13 @@ export function recordRequests(context) {
   const requests = [];
   context.on('request', (req) => {
     const buf = req.postDataBuffer();
+    const headers = req.headers();
     requests.push({
-      method: req.method(), url: req.url(), body: buf ? buf.toString('latin1') : null, key: req.headers()['idempotency-key'],
+      method: req.method(),
+      url: req.url(),
+      body: buf ? buf.toString('latin1') : null,
+      key: headers['idempotency-key'],
+      authorized: 'authorization' in headers,
     });
   });
   return requests;
@@ -244,11 +249,71 @@ export async function contributeRecord(page, record, timeoutMs) {
   return { receipt, seconds, timing, balance };
 }
 
-/** The one submission POST to `campaign` among `requests`, checked to carry only ciphertext, attestation and payout. */
+/**
+ * The one submission POST to `campaign` among `requests`, checked to carry
+ * only ciphertext, attestation and note key, and no session: nothing in it
+ * names the account.
+ */
 export function submissionProblems(requests, campaign) {
   const posted = requests.filter((r) => r.method === 'POST' && r.url.endsWith(`/api/campaigns/${campaign}/contributions`));
   if (posted.length !== 1) return [`expected one submission POST, saw ${posted.length}`];
   const s = JSON.parse(posted[0].body);
   const members = Object.keys(s).sort().join();
-  return members === 'attestation,ciphertext,payout_account' ? [] : [`unexpected submission members: ${members}`];
+  const problems = members === 'attestation,ciphertext,note_key' ? [] : [`unexpected submission members: ${members}`];
+  if (posted[0].authorized) problems.push('the submission carried the session');
+  return problems;
+}
+
+/**
+ * The claim POSTs among `requests`: each carries the proof, the root, four
+ * nullifiers, the total and the wallet, no session, and nothing of the
+ * submission (its note key, digest or ciphertext).
+ */
+export function claimProblems(requests, campaign) {
+  const claims = requests.filter((r) => r.method === 'POST' && new URL(r.url).pathname === '/api/claims');
+  if (claims.length === 0) return ['no claim was sent'];
+  const submission = requests.find((r) => r.method === 'POST' && r.url.endsWith(`/api/campaigns/${campaign}/contributions`));
+  const noteKey = submission ? JSON.parse(submission.body).note_key : null;
+  const problems = [];
+  for (const c of claims) {
+    const body = JSON.parse(c.body);
+    const members = Object.keys(body).sort().join();
+    if (members !== 'destination,nullifiers,proof,root,total') problems.push(`unexpected claim members: ${members}`);
+    if (body.nullifiers?.length !== 4) problems.push(`a claim carries ${body.nullifiers?.length} nullifiers`);
+    if (c.authorized) problems.push('a claim carried the session');
+    if (noteKey && c.body.includes(noteKey)) problems.push('a claim carries the note key its submission bound');
+    if (c.body.includes(`"campaign`)) problems.push('a claim names a campaign');
+  }
+  return problems;
+}
+
+/**
+ * In the wallet section: claims every unclaimed reward now and waits until
+ * the page says so and shows the new balance. Answers {claim_ids,
+ * claimed (the page's total), unclaimed_before, wallet_balance}.
+ */
+export async function claimRewards(page, timeoutMs) {
+  const before = Number(await page.locator('#unclaimed-total').getAttribute('data-value'));
+  if (!(before > 0)) throw new Error(`nothing to claim: the page shows ${before} unclaimed`);
+  await page.locator('#claim-delay').selectOption('0');
+  await page.getByRole('button', { name: 'Claim into my wallet' }).click();
+  const done = await page.waitForFunction(() => {
+    const err = document.getElementById('claim-error').textContent;
+    if (err) return { error: err };
+    const ids = document.getElementById('claim-result').dataset.claimId;
+    const section = document.getElementById('wallet-section');
+    if (!ids || section.hasAttribute('aria-busy')) return null;
+    return {
+      ids,
+      unclaimed: Number(document.getElementById('unclaimed-total').dataset.value),
+      balance: Number(document.getElementById('wallet-balance').dataset.value),
+      result: document.getElementById('claim-result').textContent,
+    };
+  }, null, { timeout: timeoutMs, polling: 250 }).then((h) => h.jsonValue());
+  if (done.error) throw new Error(`claim: the page reported: ${done.error}`);
+  if (done.unclaimed !== 0) throw new Error(`after the claim the page still shows ${done.unclaimed} unclaimed`);
+  log(`claimed ${before} tokens (claims ${done.ids}): ${done.result}; wallet ${done.balance}`);
+  return {
+    claim_ids: done.ids.split(',').map(Number), unclaimed_before: before, wallet_balance: done.balance,
+  };
 }

@@ -3,9 +3,11 @@
 // register its commitment, pick one of the open campaigns (or load one by
 // number), fill and check a record, then encrypt + prove it in a Web Worker
 // (client-wasm) and submit the result. The record and the identity secret
-// never leave the browser. The wallet section shows the balance, the recent
-// transfers and the caller's withdrawals, and requests withdrawals (amount
-// and address only).
+// never leave the browser. A contribution's reward is paid into a note that
+// only this device can claim (kept beside the secret); the wallet section
+// shows the unclaimed rewards and claims them (up to four notes per proof,
+// now or after a random delay), the balance, the recent transfers and the
+// caller's withdrawals, and requests withdrawals (amount and address only).
 //
 // The same page and modules run in the browser extension (web/extension/);
 // platform.js holds what differs there: the server's address (chosen in the
@@ -18,7 +20,7 @@ import {
 } from './common.js';
 import {
   inExtension, apiBase, loadServer, serverUrl, sessionStore, loadSecret, saveSecret, parseServerAddress, saveServer,
-  pinnedKeys, savePinnedKeys,
+  pinnedKeys, savePinnedKeys, loadNotes, saveNotes,
 } from './platform.js';
 
 const TOKEN_KEY = 'cipherpool.session';
@@ -26,7 +28,8 @@ const MAX_ADDRESS = 200;
 const RECENT_TRANSFERS = 20;
 
 const TRANSFER_KIND_TEXT = {
-  contribution_reward: 'contribution reward',
+  contribution_reward: 'contribution reward (before reward notes)',
+  note_claim: 'claimed rewards',
   mint: 'tokens from an administrator',
   withdrawal_hold: 'withdrawal (held)',
   withdrawal_refund: 'withdrawal returned',
@@ -119,6 +122,7 @@ let keyholderKeys = null; // the keyholder keys that signed it (hex strings)
 let downloads = new Map(); // URL → ArrayBuffer: the immutable proving key, public keys and CRSs
 let identity = null; // IdentityView from /api/registry/me
 let wallet = null; // {account_id, balance, transfers}
+let notes = []; // this device's reward notes: [{campaign_id, amount, index, claimed}]
 // Ended at sign-out: answers that arrive for an older session are dropped (see latest()).
 const lifetime = new Lifetime();
 
@@ -162,10 +166,13 @@ const ensureIdentity = latest(lifetime, async (current) => {
     status = 'Your contributor identity is registered; its secret stays on this device.';
   }
   const loaded = await api('GET', '/api/wallet');
+  const held = await loadNotes(userId);
   if (!current()) return;
   $('identity-status').textContent = status;
   identity = registered;
   wallet = loaded;
+  notes = held;
+  renderNotes();
 });
 
 async function afterSignIn() {
@@ -527,7 +534,7 @@ $('record-form').addEventListener('submit', async (event) => {
     const marks = { start: performance.now() };
     const submissionJson = await wasm(
       'prepareContribution',
-      [JSON.stringify(material), publicKey, crs, provingKey, secret, JSON.stringify(identity), recordJson, wallet.account_id,
+      [JSON.stringify(material), publicKey, crs, provingKey, secret, JSON.stringify(identity), recordJson,
         keyholderKeys.join(',')],
       ({ stage, percent }) => {
         marks[stage] = performance.now();
@@ -552,6 +559,12 @@ $('record-form').addEventListener('submit', async (event) => {
       if (!resp.ok) throw new Error(data?.error?.message || `the server refused the contribution (HTTP ${resp.status})`);
       return data;
     });
+    // The reward is a note only this device can claim: check it against the
+    // secret and keep it beside the secret.
+    const note = JSON.parse(await wasm('noteFromReceipt', [secret, JSON.stringify(receipt)]));
+    notes = [...notes.filter((n) => n.index !== note.index), note];
+    await saveNotes(session.user.id, notes);
+    renderNotes();
     wallet = await api('GET', '/api/wallet');
     showReceipt(receipt, timing);
     $('record-form').reset();
@@ -568,7 +581,7 @@ $('record-form').addEventListener('submit', async (event) => {
 function showReceipt(receipt, { seconds, detail }) {
   $('receipt-id').textContent = `#${receipt.contribution_id}`;
   $('receipt-reward').textContent = `${receipt.reward} tokens`;
-  $('balance').textContent = `${wallet.balance} tokens`;
+  $('balance').textContent = tokens(unclaimedTotal());
   $('receipt-time').textContent = `${seconds.toFixed(1)} s (${detail})`;
   $('receipt-json').textContent = JSON.stringify(receipt, null, 2);
   const section = $('receipt-section');
@@ -576,6 +589,126 @@ function showReceipt(receipt, { seconds, detail }) {
   show(section);
   section.focus();
 }
+
+// --- reward notes and claims -----------------------------------------------------------
+
+const unclaimed = () => notes.filter((n) => !n.claimed);
+const unclaimedTotal = () => unclaimed().reduce((sum, n) => sum + n.amount, 0);
+
+function renderNotes() {
+  const total = $('unclaimed-total');
+  total.textContent = tokens(unclaimedTotal());
+  total.dataset.value = String(unclaimedTotal());
+  const n = unclaimed().length;
+  $('unclaimed-count').textContent = n ? `(${n} note${n === 1 ? '' : 's'})` : '';
+  $('claim-submit').disabled = n === 0 || claiming;
+}
+
+let claiming = false;
+
+/** Every leaf of the notes tree, page by page, up to the root the last page names. */
+async function downloadNotesTree() {
+  const pages = [];
+  let from = 0;
+  for (;;) {
+    const page = await fetch(`${apiBase()}/api/notes?from=${from}`, { headers: { Accept: 'application/json' } })
+      .then(async (resp) => {
+        const data = await resp.json().catch(() => null);
+        if (!resp.ok) throw new Error(data?.error?.message || `the notes could not be downloaded (HTTP ${resp.status})`);
+        return data;
+      });
+    pages.push(page);
+    from += page.commitments.length;
+    if (from >= page.leaf_count || page.commitments.length === 0) return pages;
+  }
+}
+
+/** Proves and sends one claim of up to four notes (no session: the proof alone admits it). */
+async function claimBatch(batch, secret) {
+  const [claimKey, pages] = await Promise.all([
+    download('/api/claims/proving-key', 'claim proving key'),
+    downloadNotesTree(),
+  ]);
+  const requestJson = await wasm('prepareClaim',
+    [claimKey, secret, JSON.stringify(batch), JSON.stringify(pages), wallet.account_id]);
+  return fetch(`${apiBase()}/api/claims`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: requestJson,
+  }).then(async (resp) => {
+    const data = await resp.json().catch(() => null);
+    if (!resp.ok) {
+      const err = new Error(data?.error?.message || `the server refused the claim (HTTP ${resp.status})`);
+      // @ts-ignore: the code travels with the error
+      err.code = data?.error?.code;
+      throw err;
+    }
+    return data;
+  });
+}
+
+$('claim-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (!session || !wallet || claiming) return;
+  const alive = lifetime.ticket();
+  const userId = session.user.id;
+  const errorBox = $('claim-error');
+  const result = $('claim-result');
+  errorBox.textContent = '';
+  result.textContent = '';
+  delete result.dataset.claimId;
+  if (!unclaimed().length) {
+    errorBox.textContent = 'There are no unclaimed rewards on this device.';
+    return;
+  }
+  claiming = true;
+  renderNotes();
+  try {
+    const delay = Number(/** @type {HTMLSelectElement} */ ($('claim-delay')).value) || 0;
+    if (delay > 0) {
+      const wait = Math.floor(Math.random() * delay * 1000);
+      const at = new Date(Date.now() + wait);
+      result.textContent = `The claim will be sent at ${at.toLocaleTimeString()}; keep this page open.`;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (!alive()) return;
+    }
+    const secret = await loadSecret(userId);
+    let claimedTotal = 0;
+    const ids = [];
+    while (unclaimed().length) {
+      const batch = unclaimed().slice(0, 4);
+      result.textContent = `Proving a claim of ${batch.length} note${batch.length === 1 ? '' : 's'}…`;
+      let receipt;
+      try {
+        receipt = await claimBatch(batch, secret);
+      } catch (err) {
+        // A note spent already (claimed from another copy of this identity):
+        // mark it so, and go on with the others.
+        if (err.code === 'note_spent' && batch.length === 1) {
+          notes = notes.map((n) => (n.index === batch[0].index ? { ...n, claimed: true } : n));
+          await saveNotes(userId, notes);
+          continue;
+        }
+        throw err;
+      }
+      if (!alive()) return;
+      const done = new Set(batch.map((n) => n.index));
+      notes = notes.map((n) => (done.has(n.index) ? { ...n, claimed: true } : n));
+      await saveNotes(userId, notes);
+      claimedTotal += receipt.amount;
+      ids.push(receipt.claim_id);
+      renderNotes();
+    }
+    result.textContent = `${tokens(claimedTotal)} moved into your wallet.`;
+    result.dataset.claimId = ids.join(',');
+    await refreshWallet();
+  } catch (err) {
+    if (alive()) errorBox.textContent = `The rewards could not be claimed: ${err.message}`;
+  } finally {
+    claiming = false;
+    if (alive()) renderNotes();
+  }
+});
 
 // --- wallet and withdrawals ----------------------------------------------------------
 
@@ -652,6 +785,10 @@ function renderWithdrawals(list) {
 }
 
 function clearWallet() {
+  notes = [];
+  renderNotes();
+  for (const id of ['claim-error', 'claim-result']) $(id).textContent = '';
+  delete $('claim-result').dataset.claimId;
   show($('wallet-section'), false);
   $('wallet-section').removeAttribute('aria-busy');
   const balance = $('wallet-balance');

@@ -63,6 +63,24 @@ const secretKey = (userId) => (inExtension
 export const loadSecret = (userId) => localStore.get(secretKey(userId));
 export const saveSecret = (userId, secretHex) => localStore.set(secretKey(userId), secretHex);
 
+// The reward notes this device holds, kept beside the identity secret under
+// the same rules: [{campaign_id, amount, index, claimed}]. Only a
+// convenience: the notes can be found again from the secret alone.
+const notesKey = (userId) => secretKey(userId).replace('identity-secret', 'notes');
+
+/** The notes kept for `userId` (an empty list when none). */
+export async function loadNotes(userId) {
+  try {
+    const list = JSON.parse((await localStore.get(notesKey(userId))) || '[]');
+    return Array.isArray(list) ? list : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Keeps the notes of `userId`. */
+export const saveNotes = (userId, notes) => localStore.set(notesKey(userId), JSON.stringify(notes));
+
 // The keyholders' Ed25519 keys the contributor pinned for a server
 // (extension only): campaign material not signed by every one of them is
 // refused before anything is encrypted.

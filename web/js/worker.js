@@ -6,8 +6,11 @@
 // The worker makes no network requests of its own beyond loading the module.
 import init, {
   checkRecord,
+  findNotes,
   identityCommitment,
   newIdentitySecret,
+  noteFromReceipt,
+  prepareClaim,
   prepareContribution,
   verifyMaterial,
 // @ts-ignore: web/pkg is built by scripts/build-wasm, which the tsc gate of scripts/test does not wait for.
@@ -27,7 +30,11 @@ const methods = {
   identityCommitment: (secretHex) => identityCommitment(secretHex),
   checkRecord: (schemaJson, recordJson) => checkRecord(schemaJson, recordJson),
   verifyMaterial: (materialJson, keys) => verifyMaterial(materialJson, keys),
-  prepareContribution: (id, materialJson, publicKey, crs, provingKey, secretHex, identityJson, recordJson, payout, keys) =>
+  noteFromReceipt: (secretHex, receiptJson) => noteFromReceipt(secretHex, receiptJson),
+  findNotes: (secretHex, campaignsJson, pagesJson) => findNotes(secretHex, campaignsJson, pagesJson),
+  prepareClaim: (claimKey, secretHex, notesJson, pagesJson, destination) =>
+    prepareClaim(new Uint8Array(claimKey), secretHex, notesJson, pagesJson, destination),
+  prepareContribution: (id, materialJson, publicKey, crs, provingKey, secretHex, identityJson, recordJson, keys) =>
     prepareContribution(
       materialJson,
       new Uint8Array(publicKey),
@@ -36,7 +43,6 @@ const methods = {
       secretHex,
       identityJson,
       recordJson,
-      payout,
       keys,
       (stage, percent) => self.postMessage({ id, progress: { stage, percent } }),
     ),
