@@ -12,14 +12,14 @@ use diesel::prelude::*;
 
 use crate::db::{self, PgPool};
 use crate::domain::session_token::{hash_token, SessionError, TOKEN_PREFIX};
-use crate::domain::Role;
+use crate::domain::{Role, UserId};
 use crate::http::error::ApiError;
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     /// User id.
-    pub id: i64,
+    pub id: UserId,
     /// E-mail address.
     pub email: String,
     /// Role.

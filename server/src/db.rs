@@ -12,8 +12,8 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::http::error::ApiError;
+use crate::store::tx;
 pub use crate::store::tx::PgPool;
-use crate::store::tx::{self, Retryable};
 
 /// One pooled connection.
 pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
@@ -37,12 +37,6 @@ pub fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
         .run_pending_migrations(MIGRATIONS)
         .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
     Ok(applied.iter().map(|m| m.to_string()).collect())
-}
-
-impl Retryable for ApiError {
-    fn is_retryable(&self) -> bool {
-        ApiError::is_retryable(self)
-    }
 }
 
 /// Runs `f` on a pooled connection on the blocking thread pool, outside any transaction.

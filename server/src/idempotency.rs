@@ -18,6 +18,7 @@ use diesel::PgConnection;
 use sha2::{Digest, Sha256};
 
 use crate::db::{self, PgPool};
+use crate::domain::UserId;
 use crate::http::error::ApiError;
 use crate::store::idempotency as store;
 
@@ -69,7 +70,7 @@ pub fn request_hash(req: &HttpRequest, body: &serde_json::Value) -> String {
 /// Returns the status, the body, and whether it was a replay.
 pub fn run_once_in_tx<F>(
     conn: &mut PgConnection,
-    user_id: i64,
+    user_id: UserId,
     key: &IdempotencyKey,
     hash: &str,
     op: F,
@@ -109,7 +110,7 @@ where
 pub async fn run_once<F>(
     pool: &PgPool,
     name: &'static str,
-    user_id: i64,
+    user_id: UserId,
     key: IdempotencyKey,
     hash: String,
     op: F,

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::attestation::AttestationCache;
+use crate::domain::CampaignId;
 use crate::http::cached::Cached;
 use crate::http::error::ApiError;
 use crate::services::contributions::CryptoCache;
@@ -100,14 +101,14 @@ pub struct CampaignMaterial {
 /// ask for it at the same moment (they wait for the one build).
 #[derive(Default)]
 pub struct MaterialCache {
-    cells: Mutex<HashMap<i64, Arc<tokio::sync::OnceCell<Arc<CampaignMaterial>>>>>,
+    cells: Mutex<HashMap<CampaignId, Arc<tokio::sync::OnceCell<Arc<CampaignMaterial>>>>>,
 }
 
 impl MaterialCache {
     /// The cell of campaign `id` (filled by the first request).
     pub fn cell(
         &self,
-        id: i64,
+        id: CampaignId,
     ) -> Result<Arc<tokio::sync::OnceCell<Arc<CampaignMaterial>>>, ApiError> {
         Ok(self
             .cells
@@ -119,7 +120,7 @@ impl MaterialCache {
     }
 
     /// Drops campaign `id`'s material (it is no longer served).
-    pub fn forget(&self, id: i64) {
+    pub fn forget(&self, id: CampaignId) {
         if let Ok(mut cells) = self.cells.lock() {
             cells.remove(&id);
         }

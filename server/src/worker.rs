@@ -18,6 +18,7 @@ use fhe_compute::keys::{from_bytes, SERVER_KEY_LIMIT};
 use fhe_compute::stats::{Partial, StatsBackend, StatsError};
 use tfhe::CompressedServerKey;
 
+use crate::domain::{CampaignId, JobId};
 use crate::services::reports;
 use crate::store::jobs::{self, JobState, ShardLease};
 
@@ -62,7 +63,7 @@ pub fn worker_name() -> String {
 
 fn backend_for(
     conn: &mut PgConnection,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     kind: BackendKind,
 ) -> anyhow::Result<Arc<dyn StatsBackend>> {
     let bytes = crate::store::campaigns::server_key(conn, campaign_id)
@@ -80,7 +81,7 @@ fn backend_for(
 /// Streams a shard's stored ciphertexts in id order, `batch` rows at a time.
 struct ShardStream<'a> {
     conn: &'a mut PgConnection,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     next_id: i64,
     last_id: i64,
     batch: i64,
@@ -123,11 +124,11 @@ struct Worker {
     url: String,
     owner: String,
     opts: WorkerOptions,
-    backend: Option<(i64, Arc<dyn StatsBackend>)>,
+    backend: Option<(CampaignId, Arc<dyn StatsBackend>)>,
 }
 
 impl Worker {
-    fn backend(&mut self, campaign_id: i64) -> anyhow::Result<Arc<dyn StatsBackend>> {
+    fn backend(&mut self, campaign_id: CampaignId) -> anyhow::Result<Arc<dyn StatsBackend>> {
         if let Some((c, b)) = &self.backend {
             if *c == campaign_id {
                 return Ok(b.clone());
@@ -136,7 +137,7 @@ impl Worker {
         let started = Instant::now();
         let b = backend_for(&mut self.conn, campaign_id, self.opts.backend)?;
         tracing::info!(
-            campaign = campaign_id,
+            campaign = campaign_id.get(),
             secs = started.elapsed().as_secs_f64(),
             backend = b.name(),
             "evaluation key loaded"
@@ -147,10 +148,10 @@ impl Worker {
 
     /// Runs `f` while a heartbeat thread extends a lease with `extend`
     /// (a shard's or a job's reduce, of row `id`).
-    fn with_heartbeat<T>(
+    fn with_heartbeat<I: Copy + Send + Into<i64>, T>(
         &mut self,
-        id: i64,
-        extend: fn(&mut PgConnection, i64, &str, f64) -> diesel::QueryResult<bool>,
+        id: I,
+        extend: fn(&mut PgConnection, I, &str, f64) -> diesel::QueryResult<bool>,
         f: impl FnOnce(&mut Self) -> T,
     ) -> T {
         let (stop, stopped) = mpsc::channel::<()>();
@@ -168,6 +169,7 @@ impl Worker {
                     match extend(&mut conn, id, &owner, lease) {
                         Ok(true) => {}
                         Ok(false) => {
+                            let id: i64 = id.into();
                             tracing::warn!(id, "lease lost; the result will be discarded");
                             return;
                         }
@@ -218,28 +220,28 @@ impl Worker {
         let secs = started.elapsed().as_secs_f64();
         if jobs::complete_shard(&mut self.conn, shard.id, &self.owner, &bytes, secs)? {
             tracing::info!(
-                job = shard.job_id,
-                shard = shard.id,
+                job = shard.job_id.get(),
+                shard = shard.id.get(),
                 records = shard.records,
                 secs,
                 "shard computed"
             );
         } else {
             tracing::warn!(
-                shard = shard.id,
+                shard = shard.id.get(),
                 "lease lost before storing: result discarded"
             );
         }
         Ok(Ok(()))
     }
 
-    fn reduce(&mut self, job_id: i64) -> anyhow::Result<Result<(), JobFailure>> {
+    fn reduce(&mut self, job_id: JobId) -> anyhow::Result<Result<(), JobFailure>> {
         self.with_heartbeat(job_id, jobs::extend_reduce_lease, |w| {
             w.reduce_leased(job_id)
         })
     }
 
-    fn reduce_leased(&mut self, job_id: i64) -> anyhow::Result<Result<(), JobFailure>> {
+    fn reduce_leased(&mut self, job_id: JobId) -> anyhow::Result<Result<(), JobFailure>> {
         let spec = reports::job_spec(&mut self.conn, job_id).map_err(|e| anyhow::anyhow!("{e}"))?;
         let backend = self.backend(spec.campaign_id)?;
         let ids = jobs::shard_ids(&mut self.conn, job_id)?;
@@ -274,15 +276,19 @@ impl Worker {
         }
         let bytes = total.to_bytes()?;
         if jobs::complete_reduce(&mut self.conn, job_id, &self.owner, &bytes)? {
-            tracing::info!(job = job_id, records = total.records, "job aggregated");
+            tracing::info!(
+                job = job_id.get(),
+                records = total.records,
+                "job aggregated"
+            );
         } else {
-            tracing::warn!(job = job_id, "reduce lease lost: result discarded");
+            tracing::warn!(job = job_id.get(), "reduce lease lost: result discarded");
         }
         Ok(Ok(()))
     }
 
-    fn fail(&mut self, job_id: i64, failure: JobFailure) -> anyhow::Result<()> {
-        tracing::error!(job = job_id, "job failed: {}", failure.0);
+    fn fail(&mut self, job_id: JobId, failure: JobFailure) -> anyhow::Result<()> {
+        tracing::error!(job = job_id.get(), "job failed: {}", failure.0);
         crate::store::tx::run_tx_sync(&mut self.conn, "fail_job", |c| {
             reports::end_without_results(
                 c,
@@ -316,8 +322,8 @@ impl Worker {
         }
         if let Some(shard) = jobs::lease_shard(&mut self.conn, &self.owner, lease)? {
             tracing::info!(
-                job = shard.job_id,
-                shard = shard.id,
+                job = shard.job_id.get(),
+                shard = shard.id.get(),
                 attempt = shard.attempts,
                 "shard leased"
             );

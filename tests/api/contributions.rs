@@ -991,9 +991,14 @@ async fn closed_and_unapproved_campaigns_and_empty_escrow_refuse() {
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().unwrap();
             server::db::run_tx_sync(&mut conn, "close", |c| {
-                server::services::campaigns::close(c, 0, true, id)
-                    .map(|_| ())
-                    .map_err(Into::into)
+                server::services::campaigns::close(
+                    c,
+                    server::domain::UserId(0),
+                    true,
+                    server::domain::CampaignId(id),
+                )
+                .map(|_| ())
+                .map_err(Into::into)
             })
             .unwrap();
         })

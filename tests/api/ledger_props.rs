@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use proptest::prelude::*;
 use protocol::TokenAmount;
 use server::db::{self, PgPool};
-use server::domain::{Email, Role};
+use server::domain::{Email, Role, UserId};
 use server::idempotency::{run_once_in_tx, IdempotencyKey};
 use server::services::accounts::create_user;
 use server::store::ledger;
@@ -52,7 +52,7 @@ fn setup() -> PgPool {
 /// Runs one operation; returns (transfer id if it succeeded, replay matched).
 fn run_op(
     pool: &PgPool,
-    owner: i64,
+    owner: UserId,
     accounts: &[ledger::AccountId],
     key: &str,
     op: &Op,
@@ -99,7 +99,7 @@ proptest! {
         let case = CASE.fetch_add(1, Ordering::Relaxed);
         let mut conn = pool.get().unwrap();
         let mut accounts = vec![ledger::mint_account(&mut conn).unwrap()];
-        let mut owner = 0;
+        let mut owner = UserId(0);
         for i in 0..4 {
             let email = Email::parse(&format!("p{case}-{i}-{}@example.org", uuid::Uuid::new_v4().simple())).unwrap();
             let u = create_user(&mut conn, &email, "not-a-real-hash", Role::Buyer).unwrap();

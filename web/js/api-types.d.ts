@@ -15,7 +15,7 @@ export interface AccountView {
   /** E-mail (login name). */
   email: string;
   /** User id. */
-  id: number;
+  id: UserId;
   /**
    * When the account was locked after many failed logins (unlock it with
    * `POST /api/admin/users/{id}/unlock`).
@@ -71,12 +71,15 @@ export interface AuditEntry {
   subject: string;
 }
 
+/** A campaign. */
+export type CampaignId = number;
+
 /** A campaign as answered by the API. */
 export interface CampaignView {
   /** Tokens funded into escrow. */
   budget: number;
   /** The buyer who created it. */
-  buyer_id: number;
+  buyer_id: UserId;
   /** Accepted contributions so far (reports need `min_contributors`). */
   contributions: number;
   /** Created. */
@@ -90,7 +93,7 @@ export interface CampaignView {
   /** Tokens currently in escrow (0 before funding). */
   escrow_balance: number;
   /** Campaign id. */
-  id: number;
+  id: CampaignId;
   /** Release threshold. */
   min_contributors: number;
   /** The admin's reason when rejected (or a note when approved). */
@@ -127,6 +130,39 @@ export interface CategoryCount {
    * so it may be negative (or exceed the report's count) because of noise.
    */
   count: JsonI128;
+}
+
+/**
+ * One entry of the keyholder's decryption log: a release, or a refusal of
+ * one of its two rounds. Fields the keyholder did not write are absent;
+ * any it writes besides these are passed on as they are.
+ */
+export interface DecryptionEntry {
+  /** When the keyholder logged it. */
+  at?: string | null;
+  /** Who asked (`server`). */
+  caller?: string | null;
+  /** The campaign. */
+  campaign?: number | null;
+  /** ε spent, in millionths (0 for a refusal). */
+  epsilon_micro?: number | null;
+  /** The report (job). */
+  job?: number | null;
+  /** `released` or `refused`. */
+  outcome?: string | null;
+  /** The refusal's code (empty when released). */
+  reason?: string | null;
+  /** Contributions covered. */
+  records?: number | null;
+  /** The buyer the report was for. */
+  requested_by?: number | null;
+  /** The release round: `noise` or `decrypt`. */
+  round?: string | null;
+  /** SHA-256 of the squashed ciphertext it partially decrypted (releases). */
+  squashed_digest?: string | null;
+  /** The statistics asked for. */
+  statistics?: Statistic[] | null;
+  [key: string]: unknown | undefined;
 }
 
 /** The figures derived from a report's released aggregates. */
@@ -201,6 +237,9 @@ export interface JobError {
   message: string;
 }
 
+/** A statistics job; a report is answered under its job's id. */
+export type JobId = number;
+
 /** A job's state. */
 export type JobState = "computing" | "reducing" | "aggregated" | "releasing" | "released" | "refused" | "failed";
 
@@ -209,6 +248,12 @@ export type JobState = "computing" | "reducing" | "aggregated" | "releasing" | "
  * |v| < 2⁵³, else its decimal string (documentation only).
  */
 export type JsonI128 = number | string;
+
+/** The keyholders, in share order. */
+export interface KeyholderList {
+  /** Each keyholder's identity. */
+  keyholders: KeyholderView[];
+}
 
 /** One keyholder's signature, as it travels. */
 export interface KeyholderSignature {
@@ -219,6 +264,26 @@ export interface KeyholderSignature {
   key: string;
   /** The signature, hex (128 characters). */
   signature: string;
+}
+
+/**
+ * Who a keyholder is: its share of which key set, and the Ed25519 key it
+ * signs with (`keyholder_api::KeyholderIdentity` as the API answers it).
+ */
+export interface KeyholderView {
+  /**
+   * SHA-256 of the attestation circuit's verifying key it checks
+   * contributors' eligibility with, hex.
+   */
+  attestation_key: string;
+  /** Its share index, `0..parties`. */
+  index: number;
+  /** The key set's id (SHA-256 of its public key), hex. */
+  key_id: string;
+  /** How many keyholders hold a share of the key set. */
+  parties: number;
+  /** Its Ed25519 public key, hex: what clients pin. */
+  signing_key: string;
 }
 
 /** Result of [`check_consistency`]. */
@@ -312,7 +377,7 @@ export interface MintRequest {
   /** Optional note (at most 500 characters). */
   memo?: string;
   /** The user whose wallet receives the tokens. */
-  user_id: number;
+  user_id: UserId;
 }
 
 /** Result of a mint. */
@@ -375,7 +440,7 @@ export interface OutOfRange {
   /** The field. */
   field: string;
   /** The report that released it. */
-  report_id: number;
+  report_id: JobId;
 }
 
 /**
@@ -420,7 +485,7 @@ export interface Quality {
   /** Accepted contributions. */
   accepted: number;
   /** The campaign. */
-  campaign_id: number;
+  campaign_id: CampaignId;
   /** The homomorphic out-of-range counts of the latest released report. */
   out_of_range: OutOfRange[];
   /** Accepted and refused per hour, oldest first (last 7 days). */
@@ -559,7 +624,7 @@ export interface Released {
 /** What a buyer reads: the released values and what follows from them. */
 export interface ReportResults {
   /** The campaign. */
-  campaign_id: number;
+  campaign_id: CampaignId;
   /** Contributions covered (public, exact). */
   count: number;
   /** Means, variances, histograms, out-of-range counts, regression. */
@@ -577,7 +642,7 @@ export interface ReportResults {
   /** When the keyholder released the values. */
   released_at: string;
   /** The report (job). */
-  report_id: number;
+  report_id: JobId;
   /** The noised aggregates, each with its noise scale and 99% bound. */
   values: Released[];
 }
@@ -585,9 +650,9 @@ export interface ReportResults {
 /** A report as the API answers it. */
 export interface ReportView {
   /** The buyer. */
-  buyer_id: number;
+  buyer_id: UserId;
   /** The campaign. */
-  campaign_id: number;
+  campaign_id: CampaignId;
   /** Contributions covered (the snapshot at purchase). */
   contributions: number;
   /** Purchased. */
@@ -598,7 +663,7 @@ export interface ReportView {
   /** Released, refused or failed. */
   finished_at?: string | null;
   /** Report (job) id. */
-  id: number;
+  id: JobId;
   /** The payment transfer. */
   payment_transfer_id?: number | null;
   /** Tokens paid. */
@@ -676,6 +741,9 @@ export interface Transfer {
   to_account_id: AccountId;
 }
 
+/** A user (contributor, buyer or admin). */
+export type UserId = number;
+
 /** A user as answered by the API. */
 export interface UserView {
   /** Created. */
@@ -683,7 +751,7 @@ export interface UserView {
   /** E-mail address. */
   email: string;
   /** User id. */
-  id: number;
+  id: UserId;
   /** Role. */
   role: Role;
 }
@@ -732,5 +800,5 @@ export interface WithdrawalView {
   /** `pending`, `approved` (paid out) or `rejected` (returned to the wallet). */
   status: WithdrawalStatus;
   /** The requesting user. */
-  user_id: number;
+  user_id: UserId;
 }

@@ -1,8 +1,10 @@
-//! Row ids as types of their own, so that a campaign or user id cannot be
-//! passed where a ledger account id is expected (so far the ledger's
-//! `AccountId`; the other aggregates' ids are still `i64`). Each is an `i64` on the wire (serde
-//! transparent, an integer in the OpenAPI document) and a `BIGINT` in
-//! PostgreSQL.
+//! Row ids as types of their own, so that a campaign id cannot be passed
+//! where a user, job, shard or ledger account id is expected: `UserId`,
+//! `CampaignId`, `JobId` (a report is its statistics job), `ShardId` and the
+//! ledger's `AccountId`. Each is an `i64` on the wire (serde transparent, an
+//! integer in the OpenAPI document) and a `BIGINT` in PostgreSQL. Ids of
+//! rows no other aggregate refers to (withdrawals, transfers, sessions,
+//! audit entries, contributions) are still plain `i64`.
 
 /// Declares an id newtype over `i64` with its serde, OpenAPI and diesel
 /// (`BIGINT`) mappings.
@@ -33,6 +35,12 @@ macro_rules! id_type {
             /// The raw id.
             pub fn get(self) -> i64 {
                 self.0
+            }
+        }
+
+        impl From<$name> for i64 {
+            fn from(id: $name) -> i64 {
+                id.0
             }
         }
 
@@ -68,6 +76,23 @@ id_type!(
     /// A ledger account (wallet, escrow, mint, platform, withdrawals).
     AccountId
 );
+id_type!(
+    /// A user (contributor, buyer or admin).
+    UserId
+);
+id_type!(
+    /// A campaign.
+    CampaignId
+);
+id_type!(
+    /// A statistics job; a report is answered under its job's id.
+    JobId
+);
+id_type!(
+    /// One shard (a range of contributions) of a statistics job.
+    ShardId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

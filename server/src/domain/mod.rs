@@ -9,6 +9,6 @@ pub mod role;
 pub mod session_token;
 
 pub use email::Email;
-pub use ids::AccountId;
+pub use ids::{AccountId, CampaignId, JobId, ShardId, UserId};
 pub use password::{PasswordError, PasswordPlain};
 pub use role::Role;

@@ -145,14 +145,16 @@ impl ApiError {
         self
     }
 
-    /// Whether [`crate::db::run_tx`] should retry the transaction.
-    pub fn is_retryable(&self) -> bool {
-        self.retryable
-    }
-
     /// The stable error code.
     pub fn code(&self) -> &'static str {
         self.code
+    }
+}
+
+impl crate::store::tx::Retryable for ApiError {
+    /// Whether [`crate::db::run_tx`] should retry the transaction.
+    fn is_retryable(&self) -> bool {
+        self.retryable
     }
 }
 

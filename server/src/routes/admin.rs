@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Admin;
 use crate::db::{self, PgPool};
+use crate::domain::{CampaignId, UserId};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::responses as resp;
 use crate::idempotency::{self, IdempotencyKey};
@@ -25,7 +26,7 @@ use crate::store::users;
 #[serde(deny_unknown_fields)]
 pub struct MintRequest {
     /// The user whose wallet receives the tokens.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Tokens to create (> 0).
     #[schema(minimum = 1)]
     pub amount: i64,
@@ -134,7 +135,7 @@ pub async fn approve(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
     user: Admin,
-    path: web::Path<i64>,
+    path: web::Path<CampaignId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
@@ -169,7 +170,7 @@ pub async fn reject(
     req: HttpRequest,
     pool: web::Data<PgPool>,
     user: Admin,
-    path: web::Path<i64>,
+    path: web::Path<CampaignId>,
     body: web::Json<RejectRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key = IdempotencyKey::from_request(&req)?;

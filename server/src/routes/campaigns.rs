@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Bearer, Buyer, BuyerOrAdmin};
 use crate::db::{self, PgPool};
-use crate::domain::Role;
+use crate::domain::{CampaignId, Role};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::responses as resp;
 use crate::idempotency::{self, IdempotencyKey};
@@ -123,7 +123,7 @@ pub async fn list(
 pub async fn get(
     pool: web::Data<PgPool>,
     session: Bearer,
-    path: web::Path<i64>,
+    path: web::Path<CampaignId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let (user, view) = db::with_conn(&pool, move |conn| {
@@ -159,7 +159,7 @@ pub async fn submit(
     req: HttpRequest,
     pool: web::Data<PgPool>,
     user: Buyer,
-    path: web::Path<i64>,
+    path: web::Path<CampaignId>,
 ) -> Result<HttpResponse, ApiError> {
     let key = IdempotencyKey::from_request(&req)?;
     let hash = idempotency::request_hash(&req, &serde_json::Value::Null);
@@ -192,7 +192,7 @@ pub async fn open(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
     user: Buyer,
-    path: web::Path<i64>,
+    path: web::Path<CampaignId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let view = db::run_tx(&pool, "open_campaign", move |conn| {
@@ -221,7 +221,7 @@ pub async fn close(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
     user: BuyerOrAdmin,
-    path: web::Path<i64>,
+    path: web::Path<CampaignId>,
 ) -> Result<HttpResponse, ApiError> {
     let key = IdempotencyKey::from_request(&req)?;
     let hash = idempotency::request_hash(&req, &serde_json::Value::Null);

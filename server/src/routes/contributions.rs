@@ -10,10 +10,13 @@ use protocol::attestation::{CIRCUIT_VERSION, TREE_DEPTH};
 use protocol::record::layout;
 use protocol::schema::RawSchema;
 use protocol::CampaignSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use std::sync::Arc;
 
 use crate::db::{self, PgPool};
+use crate::domain::CampaignId;
 use crate::http::cached::Cached;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::responses as resp;
@@ -36,19 +39,65 @@ fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
 /// a client that trusts this server for them gains nothing — the extension
 /// and the native client pin the keys out of band.
 #[utoipa::path(get, path = "/api/keyholders", tag = "contributions",
-    responses((status = 200, body = Object),
+    responses((status = 200, body = KeyholderList),
               (status = 502, response = resp::KeyholderFailed)))]
 #[get("/api/keyholders")]
 pub async fn keyholders(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let ids = state.keyholder.identities().await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .json(serde_json::json!({ "keyholders": ids })))
+        .json(KeyholderList {
+            keyholders: ids.into_iter().map(KeyholderView::from).collect(),
+        }))
+}
+
+/// The keyholders, in share order.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct KeyholderList {
+    /// Each keyholder's identity.
+    pub keyholders: Vec<KeyholderView>,
+}
+
+/// Who a keyholder is: its share of which key set, and the Ed25519 key it
+/// signs with (`keyholder_api::KeyholderIdentity` as the API answers it).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct KeyholderView {
+    /// Its share index, `0..parties`.
+    pub index: u32,
+    /// How many keyholders hold a share of the key set.
+    pub parties: u32,
+    /// The key set's id (SHA-256 of its public key), hex.
+    pub key_id: String,
+    /// Its Ed25519 public key, hex: what clients pin.
+    pub signing_key: String,
+    /// SHA-256 of the attestation circuit's verifying key it checks
+    /// contributors' eligibility with, hex.
+    pub attestation_key: String,
+}
+
+impl From<keyholder_api::KeyholderIdentity> for KeyholderView {
+    fn from(k: keyholder_api::KeyholderIdentity) -> Self {
+        // Destructured whole: a field added to the identity fails to compile here.
+        let keyholder_api::KeyholderIdentity {
+            index,
+            parties,
+            key_id,
+            signing_key,
+            attestation_key,
+        } = k;
+        Self {
+            index,
+            parties,
+            key_id,
+            signing_key,
+            attestation_key,
+        }
+    }
 }
 
 /// The status of campaign `id`: 404 when it does not exist, 409 when it is
 /// not open (one indexed row; the material itself is cached).
-async fn require_open(pool: &PgPool, id: i64) -> Result<(), ApiError> {
+async fn require_open(pool: &PgPool, id: CampaignId) -> Result<(), ApiError> {
     match db::with_conn(pool, move |conn| Ok(campaigns::status(conn, id)?)).await? {
         None => Err(ApiError::not_found(format!("campaign {id} does not exist"))),
         Some(s) if s != Status::Open => Err(ApiError::conflict(
@@ -61,7 +110,7 @@ async fn require_open(pool: &PgPool, id: i64) -> Result<(), ApiError> {
 
 /// Builds campaign `id`'s material once: the JSON answer and the binary
 /// public key and CRS, each with its strong ETag.
-fn load_material(conn: &mut PgConnection, id: i64) -> Result<CampaignMaterial, ApiError> {
+fn load_material(conn: &mut PgConnection, id: CampaignId) -> Result<CampaignMaterial, ApiError> {
     let campaigns::MaterialRow {
         title,
         schema,
@@ -87,7 +136,7 @@ fn load_material(conn: &mut PgConnection, id: i64) -> Result<CampaignMaterial, A
     let fp32 = <[u8; 32]>::try_from(fp.as_slice()).map_err(ApiError::internal)?;
     let (public_key_bytes, crs_bytes) = (Cached::of(public_key), Cached::of(crs));
     let m = Material {
-        campaign_id: id,
+        campaign_id: id.get(),
         title,
         layout: layout(&parsed),
         // The very form the keyholders were sent and signed.
@@ -96,7 +145,7 @@ fn load_material(conn: &mut PgConnection, id: i64) -> Result<CampaignMaterial, A
         reward,
         key_fingerprint: hex::encode(&fp),
         proof_metadata: STANDARD.encode(fhe_compute::keys::proof_metadata(
-            id as u64,
+            id.get() as u64,
             schema_version as u32,
             &fp32,
         )),
@@ -123,7 +172,7 @@ fn load_material(conn: &mut PgConnection, id: i64) -> Result<CampaignMaterial, A
 async fn open_material(
     pool: &PgPool,
     state: &AppState,
-    id: i64,
+    id: CampaignId,
 ) -> Result<Arc<CampaignMaterial>, ApiError> {
     if let Err(e) = require_open(pool, id).await {
         // A campaign that is no longer open gives its memory back.
@@ -178,7 +227,7 @@ pub async fn material(
     req: HttpRequest,
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<CampaignId>,
 ) -> Result<HttpResponse, ApiError> {
     let m = open_material(&pool, &state, path.into_inner()).await?;
     // Revalidated on every use: the campaign may close.
@@ -221,7 +270,7 @@ pub async fn material_part(
     req: HttpRequest,
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
-    path: web::Path<(i64, MaterialPart)>,
+    path: web::Path<(CampaignId, MaterialPart)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, part) = path.into_inner();
     let m = open_material(&pool, &state, id).await?;
@@ -276,7 +325,7 @@ pub async fn proving_key(
 pub async fn submit(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<CampaignId>,
     body: web::Json<Submission>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();

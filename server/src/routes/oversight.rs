@@ -2,13 +2,15 @@
 //! the audit log of admin actions and the keyholder's decryption log.
 
 use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use protocol::Statistic;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Admin;
 use crate::db::{self, PgPool};
 use crate::domain::input::page_limit;
-use crate::domain::Role;
+use crate::domain::{CampaignId, Role, UserId};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::responses as resp;
 use crate::services::oversight;
@@ -20,9 +22,8 @@ use crate::store::users::{self, AccountView};
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct UserQuery {
-    /// Only this role.
-    #[param(pattern = r"^(contributor|buyer|admin)$")]
-    pub role: Option<String>,
+    /// Only this role (another name is a 400 `invalid_query`).
+    pub role: Option<Role>,
     /// Most users returned (1-500, default 200).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -42,16 +43,7 @@ pub async fn users_list(
     query: web::Query<UserQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = page_limit(query.limit, 200, 500)?;
-    let role = query.role.clone();
-    if let Some(r) = &role {
-        if Role::parse(r).is_none() {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                "role must be contributor, buyer or admin",
-            ));
-        }
-    }
-    let role = role.as_deref().and_then(Role::parse);
+    let role = query.role;
     let list = db::with_conn(&pool, move |conn| Ok(users::accounts(conn, role, limit)?)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -83,7 +75,7 @@ pub async fn suspend(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
     user: Admin,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     body: web::Json<SuspendRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = crate::domain::input::reason(&body.into_inner().reason, "suspension")?;
@@ -104,7 +96,7 @@ pub async fn unsuspend(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
     user: Admin,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
     set_suspended(&pool, state, user.id, path.into_inner(), None).await
 }
@@ -112,8 +104,8 @@ pub async fn unsuspend(
 async fn set_suspended(
     pool: &PgPool,
     state: web::Data<AppState>,
-    admin: i64,
-    id: i64,
+    admin: UserId,
+    id: UserId,
     reason: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
     let st = state.clone();
@@ -150,7 +142,7 @@ async fn set_suspended(
 pub async fn unlock(
     pool: web::Data<PgPool>,
     user: Admin,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
     let (admin, id) = (user.id, path.into_inner());
     let view = db::run_tx(&pool, "unlock_user", move |conn| {
@@ -193,7 +185,7 @@ pub async fn audit_list(
 /// The keyholder's decryption log (every release and refusal), newest
 /// first, as the keyholder keeps it (admin).
 #[utoipa::path(get, path = "/api/admin/decryptions", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Object>),
+    responses((status = 200, body = Vec<DecryptionEntry>),
               (status = 401, response = resp::Unauthenticated),
               (status = 403, response = resp::Forbidden),
               (status = 502, response = resp::KeyholderFailed),
@@ -204,7 +196,58 @@ pub async fn decryptions(
     _admin: Admin,
 ) -> Result<HttpResponse, ApiError> {
     let entries = state.keyholder.decryptions().await?;
+    let entries = entries
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<Result<Vec<DecryptionEntry>, _>>()
+        .map_err(|e| ApiError::internal(format!("keyholder decryption log: {e}")))?;
     Ok(HttpResponse::Ok().json(entries))
+}
+
+/// One entry of the keyholder's decryption log: a release, or a refusal of
+/// one of its two rounds. Fields the keyholder did not write are absent;
+/// any it writes besides these are passed on as they are.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DecryptionEntry {
+    /// When the keyholder logged it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<Utc>>,
+    /// The campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<u64>,
+    /// The report (job).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<u64>,
+    /// The release round: `noise` or `decrypt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<String>,
+    /// Who asked (`server`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
+    /// `released` or `refused`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// The refusal's code (empty when released).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The buyer the report was for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<i64>,
+    /// The statistics asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<Vec<Statistic>>,
+    /// Contributions covered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<u64>,
+    /// ε spent, in millionths (0 for a refusal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon_micro: Option<u64>,
+    /// SHA-256 of the squashed ciphertext it partially decrypted (releases).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub squashed_digest: Option<String>,
+    /// Anything else the keyholder logged, as it logged it.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Quality signals of a campaign (admin): acceptance and refusals by reason,
@@ -220,7 +263,7 @@ pub async fn decryptions(
 pub async fn quality(
     pool: web::Data<PgPool>,
     _admin: Admin,
-    path: web::Path<i64>,
+    path: web::Path<CampaignId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let q = db::with_conn(&pool, move |conn| Ok(oversight::quality(conn, id)?)).await?;
@@ -247,7 +290,7 @@ pub async fn suspend_campaign(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
     user: Admin,
-    path: web::Path<i64>,
+    path: web::Path<CampaignId>,
     body: web::Json<SuspendRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = crate::domain::input::reason(&body.into_inner().reason, "suspension")?;
@@ -268,7 +311,7 @@ pub async fn resume_campaign(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
     user: Admin,
-    path: web::Path<i64>,
+    path: web::Path<CampaignId>,
 ) -> Result<HttpResponse, ApiError> {
     campaign_suspension(&pool, &state, user.id, path.into_inner(), None).await
 }
@@ -276,8 +319,8 @@ pub async fn resume_campaign(
 async fn campaign_suspension(
     pool: &PgPool,
     state: &AppState,
-    admin: i64,
-    id: i64,
+    admin: UserId,
+    id: CampaignId,
     reason: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
     let view = db::run_tx(pool, "suspend_campaign", move |conn| {

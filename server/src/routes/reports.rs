@@ -6,7 +6,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use crate::auth::{AuthUser, Buyer};
 use crate::config::Settings;
 use crate::db::{self, PgPool};
-use crate::domain::Role;
+use crate::domain::{CampaignId, JobId, Role};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::responses as resp;
 use crate::idempotency::{self, IdempotencyKey};
@@ -37,7 +37,7 @@ pub async fn purchase(
     pool: web::Data<PgPool>,
     settings: web::Data<Settings>,
     user: Buyer,
-    path: web::Path<i64>,
+    path: web::Path<CampaignId>,
     body: web::Json<PurchaseRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key = IdempotencyKey::from_request(&req)?;
@@ -71,7 +71,7 @@ pub async fn purchase(
 pub async fn list(
     pool: web::Data<PgPool>,
     user: AuthUser,
-    path: web::Path<i64>,
+    path: web::Path<CampaignId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let views = db::with_conn(&pool, move |conn| {
@@ -85,7 +85,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(views))
 }
 
-async fn visible(pool: &PgPool, user: AuthUser, id: i64) -> Result<ReportView, ApiError> {
+async fn visible(pool: &PgPool, user: AuthUser, id: JobId) -> Result<ReportView, ApiError> {
     let v = db::with_conn(pool, move |conn| Ok(store::view(conn, id)?)).await?;
     match v {
         Some(v) if user.role == Role::Admin || v.buyer_id == user.id => Ok(v),
@@ -105,7 +105,7 @@ async fn visible(pool: &PgPool, user: AuthUser, id: i64) -> Result<ReportView, A
 pub async fn get(
     pool: web::Data<PgPool>,
     user: AuthUser,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(visible(&pool, user, path.into_inner()).await?))
 }
@@ -113,7 +113,7 @@ pub async fn get(
 async fn released(
     pool: &PgPool,
     user: AuthUser,
-    id: i64,
+    id: JobId,
 ) -> Result<crate::services::release::ReportResults, ApiError> {
     let v = visible(pool, user, id).await?;
     if v.status != crate::store::jobs::JobState::Released {
@@ -146,7 +146,7 @@ async fn released(
 pub async fn results_json(
     pool: web::Data<PgPool>,
     user: AuthUser,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(released(&pool, user, path.into_inner()).await?))
 }
@@ -164,7 +164,7 @@ pub async fn results_json(
 pub async fn results_csv(
     pool: web::Data<PgPool>,
     user: AuthUser,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let r = released(&pool, user, id).await?;

@@ -9,7 +9,7 @@ use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{password, session_token, Email, PasswordError, PasswordPlain, Role};
+use crate::domain::{password, session_token, Email, PasswordError, PasswordPlain, Role, UserId};
 use crate::store::ledger::{self, LedgerError};
 use crate::store::sessions;
 use crate::store::users::{self, UserRow};
@@ -18,7 +18,7 @@ use crate::store::users::{self, UserRow};
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UserView {
     /// User id.
-    pub id: i64,
+    pub id: UserId,
     /// E-mail address.
     pub email: String,
     /// Role.
@@ -131,7 +131,7 @@ pub fn register(
                 .id;
             users::notify(conn, owner, "registration_attempt")?;
             tracing::info!(
-                user_id = owner,
+                user_id = owner.get(),
                 "registration attempted with a taken e-mail"
             );
         }

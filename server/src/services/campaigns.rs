@@ -8,6 +8,7 @@ use protocol::{CampaignSchema, Statistic, TokenAmount};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::{CampaignId, UserId};
 use crate::store::audit;
 use crate::store::campaigns::{self as store, CampaignRow, CampaignView, NewCampaignRow, Status};
 use crate::store::ledger::{self, LedgerError, Transfer, TransferKind};
@@ -59,12 +60,12 @@ pub enum CampaignError {
     NoteTooLong,
     /// No such campaign, or not the caller's.
     #[error("campaign {0} does not exist")]
-    NotFound(i64),
+    NotFound(CampaignId),
     /// The campaign is not in a state that allows the action.
     #[error("cannot {action} campaign {id} in state {}", .status.as_str())]
     WrongState {
         /// The campaign.
-        id: i64,
+        id: CampaignId,
         /// Its state.
         status: Status,
         /// What was asked.
@@ -90,7 +91,8 @@ pub enum CampaignError {
 impl Retryable for CampaignError {
     fn is_retryable(&self) -> bool {
         match self {
-            Self::Db(e) | Self::Ledger(LedgerError::Db(e)) => tx::is_transient(e),
+            Self::Db(e) => tx::is_transient(e),
+            Self::Ledger(e) => e.is_retryable(),
             _ => false,
         }
     }
@@ -194,7 +196,7 @@ impl NewCampaign {
 /// Stores a new draft campaign of `buyer_id`.
 pub fn create(
     conn: &mut diesel::PgConnection,
-    buyer_id: i64,
+    buyer_id: UserId,
     c: &ValidCampaign,
 ) -> Result<CampaignView, CampaignError> {
     let encode = |e: serde_json::Error| CampaignError::Corrupt(e.to_string());
@@ -216,7 +218,7 @@ pub fn create(
 }
 
 /// The campaign as it is after a change in this transaction.
-fn reread(conn: &mut diesel::PgConnection, id: i64) -> Result<CampaignView, CampaignError> {
+fn reread(conn: &mut diesel::PgConnection, id: CampaignId) -> Result<CampaignView, CampaignError> {
     store::get(conn, id)?.ok_or_else(|| CampaignError::Corrupt(format!("campaign {id} vanished")))
 }
 
@@ -224,8 +226,8 @@ fn reread(conn: &mut diesel::PgConnection, id: i64) -> Result<CampaignView, Camp
 /// admin); another buyer's campaign does not exist for them.
 fn lock(
     conn: &mut diesel::PgConnection,
-    id: i64,
-    owner: Option<i64>,
+    id: CampaignId,
+    owner: Option<UserId>,
 ) -> Result<CampaignRow, CampaignError> {
     match store::lock(conn, id)? {
         Some(row) if owner.is_none_or(|o| o == row.buyer_id) => Ok(row),
@@ -300,8 +302,8 @@ fn next(row: &CampaignRow, action: Action) -> Result<Status, CampaignError> {
 /// buyer's wallet. Returns the campaign and the funding transfer.
 pub fn submit(
     conn: &mut diesel::PgConnection,
-    buyer_id: i64,
-    id: i64,
+    buyer_id: UserId,
+    id: CampaignId,
 ) -> Result<(CampaignView, Transfer), CampaignError> {
     let row = lock(conn, id, Some(buyer_id))?;
     let to = next(&row, Action::Submit)?;
@@ -343,8 +345,8 @@ pub fn approval_note(raw: Option<String>) -> Result<Option<String>, CampaignErro
 pub async fn approve(
     pool: &PgPool,
     keyholders: &dyn keyholder_api::Keyholders,
-    admin_id: i64,
-    id: i64,
+    admin_id: UserId,
+    id: CampaignId,
     note: Option<String>,
 ) -> Result<CampaignView, CampaignError> {
     let note = approval_note(note)?;
@@ -371,7 +373,7 @@ pub async fn approve(
         max_contributions: max_contributions(pending.budget, pending.reward),
         schema_version: u32::try_from(pending.schema_version).map_err(|e| corrupt(&e))?,
     };
-    let material = keyholders.campaign_keys(id, &schema, terms).await?;
+    let material = keyholders.campaign_keys(id.get(), &schema, terms).await?;
     tx::run_tx(pool, "approve_campaign", move |conn| {
         let row = lock(conn, id, None)?;
         let to = next(&row, Action::Approve)?;
@@ -392,8 +394,8 @@ pub async fn approve(
 /// An admin rejects a campaign pending review; its escrow goes back to the buyer.
 pub fn reject(
     conn: &mut diesel::PgConnection,
-    admin_id: i64,
-    id: i64,
+    admin_id: UserId,
+    id: CampaignId,
     reason: &str,
 ) -> Result<(CampaignView, Option<Transfer>), CampaignError> {
     let row = lock(conn, id, None)?;
@@ -421,8 +423,8 @@ fn refund_escrow(
 /// The buyer opens an approved campaign for contributions.
 pub fn open(
     conn: &mut diesel::PgConnection,
-    buyer_id: i64,
-    id: i64,
+    buyer_id: UserId,
+    id: CampaignId,
 ) -> Result<CampaignView, CampaignError> {
     let row = lock(conn, id, Some(buyer_id))?;
     let to = next(&row, Action::Open)?;
@@ -434,9 +436,9 @@ pub fn open(
 /// (an admin also a suspended one); the remaining escrow goes back to the buyer.
 pub fn close(
     conn: &mut diesel::PgConnection,
-    caller_id: i64,
+    caller_id: UserId,
     is_admin: bool,
-    id: i64,
+    id: CampaignId,
 ) -> Result<(CampaignView, Option<Transfer>), CampaignError> {
     let row = lock(conn, id, (!is_admin).then_some(caller_id))?;
     let to = next(&row, Action::Close { admin: is_admin })?;
@@ -451,8 +453,8 @@ pub fn close(
 /// buyer).
 pub fn set_suspended(
     conn: &mut diesel::PgConnection,
-    admin_id: i64,
-    id: i64,
+    admin_id: UserId,
+    id: CampaignId,
     reason: Option<&str>,
 ) -> Result<CampaignView, CampaignError> {
     let row = lock(conn, id, None)?;

@@ -20,6 +20,7 @@ use tfhe::zk::CompactPkeCrs;
 use tfhe::CompactPublicKey;
 
 use super::campaigns::max_contributions;
+use crate::domain::CampaignId;
 use crate::store::campaigns::{self as campaigns, Status};
 use crate::store::contributions::{self as store, NewContribution, DIGEST_UNIQUE};
 use crate::store::ledger::{self, AccountId, LedgerError, TransferKind};
@@ -31,12 +32,12 @@ use crate::store::{registry, users};
 pub enum SubmissionError {
     /// No such campaign.
     #[error("campaign {0} does not exist")]
-    CampaignNotFound(i64),
+    CampaignNotFound(CampaignId),
     /// The campaign does not accept contributions now.
     #[error("campaign {id} is {}, not open", .status.as_str())]
     CampaignNotOpen {
         /// The campaign.
-        id: i64,
+        id: CampaignId,
         /// Its state.
         status: Status,
     },
@@ -109,7 +110,8 @@ pub enum SubmissionError {
 impl Retryable for SubmissionError {
     fn is_retryable(&self) -> bool {
         match self {
-            Self::Db(e) | Self::Ledger(LedgerError::Db(e)) => tx::is_transient(e),
+            Self::Db(e) => tx::is_transient(e),
+            Self::Ledger(e) => e.is_retryable(),
             _ => false,
         }
     }
@@ -130,11 +132,11 @@ pub struct CampaignCrypto {
 /// The parsed key material of the campaigns that received submissions, for
 /// the life of the process (a campaign's keys never change).
 #[derive(Default)]
-pub struct CryptoCache(Mutex<HashMap<i64, Arc<CampaignCrypto>>>);
+pub struct CryptoCache(Mutex<HashMap<CampaignId, Arc<CampaignCrypto>>>);
 
 impl CryptoCache {
     /// Campaign `id`'s material, when parsed already.
-    pub fn get(&self, id: i64) -> Option<Arc<CampaignCrypto>> {
+    pub fn get(&self, id: CampaignId) -> Option<Arc<CampaignCrypto>> {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -143,7 +145,7 @@ impl CryptoCache {
     }
 
     /// Keeps campaign `id`'s parsed material.
-    pub fn insert(&self, id: i64, crypto: Arc<CampaignCrypto>) {
+    pub fn insert(&self, id: CampaignId, crypto: Arc<CampaignCrypto>) {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -182,7 +184,7 @@ struct Open {
 fn open_campaign(
     cache: &CryptoCache,
     conn: &mut PgConnection,
-    id: i64,
+    id: CampaignId,
 ) -> Result<Open, SubmissionError> {
     let t = campaigns::terms(conn, id)?.ok_or(SubmissionError::CampaignNotFound(id))?;
     if t.status != Status::Open {
@@ -210,7 +212,7 @@ fn open_campaign(
         public_key: material.public_key().map_err(|e| corrupt(&e))?,
         crs: material.crs().map_err(|e| corrupt(&e))?,
         metadata: proof_metadata(
-            id as u64,
+            id.get() as u64,
             t.schema_version as u32,
             &material.key_fingerprint(),
         ),
@@ -254,7 +256,7 @@ struct Attested {
 fn attest(
     vk: &VerifyingKey,
     crypto: &CampaignCrypto,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     sub: &Submission,
 ) -> Result<Attested, SubmissionError> {
     use base64::engine::general_purpose::STANDARD;
@@ -276,7 +278,7 @@ fn attest(
     let inputs = parse_inputs(&sub.attestation.public_inputs)?;
     let payout = u64::try_from(sub.payout_account)
         .map_err(|_| SubmissionError::InvalidPayoutAccount("a ledger account id"))?;
-    if inputs[2] != Fr::from(campaign_id as u64) {
+    if inputs[2] != Fr::from(campaign_id.get() as u64) {
         return Err(SubmissionError::WrongCampaign);
     }
     if inputs[3] != attestation::binding(&digest, payout) {
@@ -306,7 +308,7 @@ fn attest(
 fn lookups(
     conn: &mut PgConnection,
     roots: RootWindow,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     a: &Attested,
     payout_account: AccountId,
     reward: i64,
@@ -344,7 +346,7 @@ fn lookups(
 pub async fn accept(
     pool: &PgPool,
     acceptor: Acceptor,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     sub: Submission,
 ) -> Result<Receipt, SubmissionError> {
     let started = std::time::Instant::now();
@@ -401,7 +403,7 @@ pub async fn accept(
 /// same ciphertext) loses on the unique indexes and pays nothing.
 fn store_accepted(
     c: &mut PgConnection,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     a: &Attested,
     escrow: AccountId,
     payout_account: AccountId,
@@ -438,7 +440,7 @@ fn store_accepted(
             digest: &a.digest,
             nullifier: &a.nullifier,
             registry_root: &a.root,
-            payout_account_id: payout_account.get(),
+            payout_account_id: payout_account,
             transfer_id: t.id,
             attestation_proof: &a.proof,
         },
@@ -461,7 +463,7 @@ fn store_accepted(
     campaigns::set_accepted(c, campaign_id, accepted + 1)?;
     Ok(Receipt {
         contribution_id: id,
-        campaign_id,
+        campaign_id: campaign_id.get(),
         digest: hex::encode(a.digest),
         transfer_id: t.id,
         reward: amount.get(),
@@ -471,7 +473,7 @@ fn store_accepted(
 
 /// Counts a refused submission by its code (quality signals); a failure to
 /// count is logged, never answered.
-pub async fn record_rejection(pool: &PgPool, campaign_id: i64, code: &'static str) {
+pub async fn record_rejection(pool: &PgPool, campaign_id: CampaignId, code: &'static str) {
     let r = tx::with_conn(pool, move |conn| {
         store::record_rejection(conn, campaign_id, code).map_err(SubmissionError::from)
     })

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::registry::{Registry, RegistryError};
-use crate::domain::Role;
+use crate::domain::{CampaignId, JobId, Role, UserId};
 use crate::store::contributions::{self as contributions, HourCount, ReasonCount};
+use crate::store::tx::Retryable;
 use crate::store::users::{self, AccountView};
 use crate::store::{audit, campaigns, login_throttle, reports, sessions};
 
@@ -18,10 +19,10 @@ use crate::store::{audit, campaigns, login_throttle, reports, sessions};
 pub enum OversightError {
     /// No such user.
     #[error("user {0} does not exist")]
-    UserNotFound(i64),
+    UserNotFound(UserId),
     /// No such campaign.
     #[error("campaign {0} does not exist")]
-    CampaignNotFound(i64),
+    CampaignNotFound(CampaignId),
     /// Admins are not suspended here.
     #[error("admin accounts cannot be suspended here")]
     CannotSuspendAdmin,
@@ -36,10 +37,11 @@ pub enum OversightError {
     Db(#[from] diesel::result::Error),
 }
 
-impl crate::store::tx::Retryable for OversightError {
+impl Retryable for OversightError {
     fn is_retryable(&self) -> bool {
         match self {
-            Self::Db(e) | Self::Registry(RegistryError::Db(e)) => crate::store::is_transient(e),
+            Self::Db(e) => crate::store::is_transient(e),
+            Self::Registry(e) => e.is_retryable(),
             _ => false,
         }
     }
@@ -53,8 +55,8 @@ impl crate::store::tx::Retryable for OversightError {
 pub fn set_suspended(
     conn: &mut diesel::PgConnection,
     registry: &Registry,
-    admin_id: i64,
-    id: i64,
+    admin_id: UserId,
+    id: UserId,
     reason: Option<&str>,
 ) -> Result<AccountView, OversightError> {
     let target = users::account(conn, id, true)?.ok_or(OversightError::UserNotFound(id))?;
@@ -85,8 +87,8 @@ pub fn set_suspended(
 /// Unlocks account `id`, locked after many failed logins.
 pub fn unlock(
     conn: &mut diesel::PgConnection,
-    admin_id: i64,
-    id: i64,
+    admin_id: UserId,
+    id: UserId,
 ) -> Result<AccountView, OversightError> {
     let target = users::account(conn, id, false)?.ok_or(OversightError::UserNotFound(id))?;
     if !login_throttle::unlock(conn, &target.email)? {
@@ -110,14 +112,14 @@ pub struct OutOfRange {
     /// Released (noised) count of values outside the declared range.
     pub count: serde_json::Value,
     /// The report that released it.
-    pub report_id: i64,
+    pub report_id: JobId,
 }
 
 /// Quality signals of a campaign.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Quality {
     /// The campaign.
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     /// Accepted contributions.
     pub accepted: i64,
     /// Refused submissions by reason.
@@ -129,7 +131,7 @@ pub struct Quality {
 }
 
 /// The out-of-range counts a released report's results carry.
-fn out_of_range(report_id: i64, results: &serde_json::Value) -> Vec<OutOfRange> {
+fn out_of_range(report_id: JobId, results: &serde_json::Value) -> Vec<OutOfRange> {
     results["derived"]["out_of_range"]
         .as_array()
         .map(|a| {
@@ -146,7 +148,7 @@ fn out_of_range(report_id: i64, results: &serde_json::Value) -> Vec<OutOfRange> 
 
 /// Campaign `id`'s quality signals: acceptance and refusals by reason,
 /// submissions per hour, the latest released out-of-range counts.
-pub fn quality(conn: &mut diesel::PgConnection, id: i64) -> Result<Quality, OversightError> {
+pub fn quality(conn: &mut diesel::PgConnection, id: CampaignId) -> Result<Quality, OversightError> {
     let campaign = campaigns::get(conn, id)?.ok_or(OversightError::CampaignNotFound(id))?;
     let out_of_range = match reports::latest_released(conn, id)? {
         Some((report_id, Some(results))) => out_of_range(report_id, &results),
@@ -171,11 +173,11 @@ mod tests {
             {"field": "age", "count": 3},
             {"field": "income", "count": -1}
         ]}});
-        let got = out_of_range(7, &results);
+        let got = out_of_range(JobId(7), &results);
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].field, "age");
         assert_eq!(got[0].count, 3);
-        assert_eq!(got[1].report_id, 7);
-        assert!(out_of_range(7, &serde_json::json!({"derived": {}})).is_empty());
+        assert_eq!(got[1].report_id, JobId(7));
+        assert!(out_of_range(JobId(7), &serde_json::json!({"derived": {}})).is_empty());
     }
 }

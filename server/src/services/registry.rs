@@ -11,8 +11,9 @@ use diesel::{Connection, PgConnection};
 use keyholder_api::{CallError, Keyholders};
 use protocol::attestation::{fr_from_bytes, fr_to_bytes, Fr, MerklePath, MerkleTree, EMPTY_LEAF};
 
+use crate::domain::UserId;
 use crate::store::registry as store;
-use crate::store::tx::{self, PgPool, Unavailable};
+use crate::store::tx::{self, PgPool, Retryable, Unavailable};
 
 /// Why a registry operation did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,12 @@ pub enum RegistryError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
+}
+
+impl Retryable for RegistryError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Db(e) if tx::is_transient(e))
+    }
 }
 
 fn corrupt(e: impl std::fmt::Display) -> RegistryError {
@@ -156,7 +163,7 @@ impl Registry {
     pub fn register(
         &self,
         conn: &mut PgConnection,
-        user_id: i64,
+        user_id: UserId,
         commitment: Fr,
     ) -> Result<Registered, RegistryError> {
         self.change(conn, |conn, tree| {
@@ -189,7 +196,7 @@ impl Registry {
     pub fn set_revoked(
         &self,
         conn: &mut PgConnection,
-        user_id: i64,
+        user_id: UserId,
         revoked: bool,
     ) -> Result<Option<u64>, RegistryError> {
         self.change(conn, |conn, tree| {

@@ -18,6 +18,7 @@ use protocol::Statistic;
 use serde::{Deserialize, Serialize};
 
 use super::reports::{campaign_plan, end_without_results, ReportError};
+use crate::domain::{CampaignId, JobId};
 use crate::store::jobs::{self as job_store, JobState};
 use crate::store::tx::{self, PgPool, Retryable, Unavailable};
 use crate::store::{contributions, reports};
@@ -65,9 +66,9 @@ fn corrupt(e: impl std::fmt::Display) -> ReleaseError {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReportResults {
     /// The report (job).
-    pub report_id: i64,
+    pub report_id: JobId,
     /// The campaign.
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     /// Contributions covered (public, exact).
     pub count: u64,
     /// ε spent by this release.
@@ -96,12 +97,12 @@ struct SpecFields {
 }
 
 struct Prepared {
-    campaign_id: i64,
+    campaign_id: CampaignId,
     request: ReleaseRequest,
     fields: SpecFields,
 }
 
-fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ReleaseError> {
+fn prepare(conn: &mut PgConnection, job_id: JobId) -> Result<Prepared, ReleaseError> {
     let job = reports::release_row(conn, job_id)?;
     let statistics: Vec<Statistic> = serde_json::from_value(job.statistics).map_err(corrupt)?;
     let aggregate = job
@@ -124,7 +125,7 @@ fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ReleaseErro
                     // Contributions accepted before proofs were kept
                     // carry none: the keyholders refuse them.
                     proof: STANDARD.encode(r.attestation_proof.unwrap_or_default()),
-                    payout_account: r.payout_account_id as u64,
+                    payout_account: r.payout_account_id.get() as u64,
                 })
                 .collect(),
         });
@@ -152,7 +153,7 @@ fn prepare(conn: &mut PgConnection, job_id: i64) -> Result<Prepared, ReleaseErro
         campaign_id,
         request: ReleaseRequest {
             statistics,
-            requested_by: job.buyer_id,
+            requested_by: job.buyer_id.get(),
             epsilon_micro: job.epsilon_micro as u64,
             shards,
             aggregate: STANDARD.encode(aggregate),
@@ -182,7 +183,7 @@ pub async fn release_one(
     };
     let prepared = tx::with_conn(pool, move |c| prepare(c, job_id)).await?;
     let answer = keyholder
-        .release(prepared.campaign_id, job_id, &prepared.request)
+        .release(prepared.campaign_id.get(), job_id.get(), &prepared.request)
         .await;
     match answer {
         Err(CallError::Refused {
@@ -190,7 +191,7 @@ pub async fn release_one(
             code,
             message,
         }) => {
-            tracing::warn!(job = job_id, status = code_status, %code, "keyholder refused the release");
+            tracing::warn!(job = job_id.get(), status = code_status, %code, "keyholder refused the release");
             tx::run_tx(pool, "refuse_job", move |c| {
                 Ok::<_, ReleaseError>(end_without_results(
                     c,
@@ -205,7 +206,7 @@ pub async fn release_one(
         // No retry mends a token the keyholder does not accept: the job
         // fails (price refunded) with an error saying so.
         Err(e @ CallError::Unauthorized) => {
-            tracing::error!(job = job_id, "{e}");
+            tracing::error!(job = job_id.get(), "{e}");
             let message = e.to_string();
             tx::run_tx(pool, "fail_job_unauthorized", move |c| {
                 Ok::<_, ReleaseError>(end_without_results(
@@ -228,13 +229,13 @@ pub async fn release_one(
                 Ok::<_, ReleaseError>(reports::complete_release(c, job_id, &o, results.clone())?)
             })
             .await?;
-            tracing::info!(job = job_id, stored, "report released");
+            tracing::info!(job = job_id.get(), stored, "report released");
         }
     }
     Ok(true)
 }
 
-fn results_of(job_id: i64, p: &Prepared, resp: ReleaseResponse) -> ReportResults {
+fn results_of(job_id: JobId, p: &Prepared, resp: ReleaseResponse) -> ReportResults {
     let f = &p.fields;
     let spec = ReportSpec {
         count: resp.records,

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::campaigns::max_contributions;
+use crate::domain::{CampaignId, JobId, UserId};
 use crate::store::campaigns::{self, Status};
 use crate::store::jobs::JobState;
 use crate::store::ledger::{self, LedgerError, TransferKind};
@@ -37,12 +38,12 @@ pub struct PurchaseRequest {
 pub enum ReportError {
     /// No such campaign, or not the buyer's.
     #[error("campaign {0} does not exist")]
-    CampaignNotFound(i64),
+    CampaignNotFound(CampaignId),
     /// Reports are sold for open or closed campaigns only.
     #[error("campaign {id} is {}; reports are sold for open or closed campaigns", .status.as_str())]
     WrongState {
         /// The campaign.
-        id: i64,
+        id: CampaignId,
         /// Its state.
         status: Status,
     },
@@ -104,7 +105,8 @@ pub enum ReportError {
 impl Retryable for ReportError {
     fn is_retryable(&self) -> bool {
         match self {
-            Self::Db(e) | Self::Ledger(LedgerError::Db(e)) => tx::is_transient(e),
+            Self::Db(e) => tx::is_transient(e),
+            Self::Ledger(e) => e.is_retryable(),
             _ => false,
         }
     }
@@ -117,7 +119,7 @@ fn corrupt(e: impl std::fmt::Display) -> ReportError {
 /// The campaign's schema and the plan of its statistics.
 pub fn campaign_plan(
     conn: &mut diesel::PgConnection,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     statistics: &[Statistic],
     max_records: u64,
 ) -> Result<(CampaignSchema, StatsPlan), ReportError> {
@@ -145,14 +147,15 @@ pub fn wanted(requested: Option<f64>, budget: Epsilon) -> Result<Epsilon, Report
 /// transaction: checks, payment, snapshot and shards.
 pub fn purchase(
     conn: &mut diesel::PgConnection,
-    buyer_id: i64,
-    campaign_id: i64,
+    buyer_id: UserId,
+    campaign_id: CampaignId,
     req: &PurchaseRequest,
     price: i64,
     shard_size: i64,
 ) -> Result<ReportView, ReportError> {
-    // Serialize purchases of one campaign (budget accounting), then read it.
-    campaigns::lock_row(conn, campaign_id)?;
+    // Serialize purchases of one campaign (budget accounting), then read it
+    // (as the API shows it: statistics parsed, a missing one is answered below).
+    campaigns::lock(conn, campaign_id)?;
     let campaign = campaigns::get(conn, campaign_id)?
         .filter(|c| c.buyer_id == buyer_id)
         .ok_or(ReportError::CampaignNotFound(campaign_id))?;
@@ -232,7 +235,7 @@ pub fn purchase(
 /// its price once, in the caller's transaction.
 pub fn end_without_results(
     conn: &mut diesel::PgConnection,
-    job_id: i64,
+    job_id: JobId,
     final_status: JobState,
     code: &str,
     message: &str,
@@ -263,7 +266,7 @@ pub fn end_without_results(
 /// What a worker needs to compute a job's shards or reduce it.
 pub struct JobSpec {
     /// The campaign.
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     /// The plan.
     pub plan: StatsPlan,
     /// The snapshot's size.
@@ -271,7 +274,7 @@ pub struct JobSpec {
 }
 
 /// Loads a job's plan.
-pub fn job_spec(conn: &mut diesel::PgConnection, job_id: i64) -> Result<JobSpec, ReportError> {
+pub fn job_spec(conn: &mut diesel::PgConnection, job_id: JobId) -> Result<JobSpec, ReportError> {
     let row = store::spec_row(conn, job_id)?;
     let statistics: Vec<Statistic> = serde_json::from_value(row.statistics).map_err(corrupt)?;
     let (_, plan) = campaign_plan(conn, row.campaign_id, &statistics, row.max_records as u64)?;

@@ -8,6 +8,7 @@
 
 use protocol::TokenAmount;
 
+use crate::domain::UserId;
 use crate::store::audit;
 use crate::store::ledger::{self, LedgerError, TransferKind};
 use crate::store::withdrawals::{self as store, WithdrawalStatus, WithdrawalView};
@@ -78,7 +79,7 @@ impl Request {
 /// holding account and the request is recorded, in the caller's transaction.
 pub fn request(
     conn: &mut diesel::PgConnection,
-    user_id: i64,
+    user_id: UserId,
     req: &Request,
 ) -> Result<WithdrawalView, WithdrawalError> {
     let wallet = ledger::wallet_of(conn, user_id)?;
@@ -142,7 +143,7 @@ impl Decision<'_> {
 /// the held tokens are paid out or returned, and the decision audited.
 pub fn decide(
     conn: &mut diesel::PgConnection,
-    admin: i64,
+    admin: UserId,
     id: i64,
     decision: Decision<'_>,
 ) -> Result<WithdrawalView, WithdrawalError> {

@@ -5,12 +5,13 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::UserId;
 use crate::schema::{audit_log, users};
 
 /// Records that `actor_id` did `action` to `subject`, in the caller's transaction.
 pub fn record(
     conn: &mut PgConnection,
-    actor_id: Option<i64>,
+    actor_id: Option<UserId>,
     action: &str,
     subject: &str,
     detail: serde_json::Value,
@@ -32,7 +33,10 @@ pub struct AuditEntry {
     /// Entry id.
     pub id: i64,
     /// The admin (none for the CLI).
-    pub actor_id: Option<i64>,
+    // Inline, so that the document keeps the description (a `$ref` in a
+    // `oneOf` with null drops it).
+    #[schema(value_type = Option<i64>)]
+    pub actor_id: Option<UserId>,
     /// The admin's e-mail.
     pub actor_email: Option<String>,
     /// What was done (`approve_campaign`, `reject_campaign`, `close_campaign`,

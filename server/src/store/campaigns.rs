@@ -8,6 +8,7 @@ use protocol::{CampaignSchema, Statistic};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::{CampaignId, UserId};
 use crate::schema::{accounts, campaign_keys, campaigns};
 
 /// Campaign states.
@@ -56,9 +57,9 @@ super::text_enum!(Status {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CampaignView {
     /// Campaign id.
-    pub id: i64,
+    pub id: CampaignId,
     /// The buyer who created it.
-    pub buyer_id: i64,
+    pub buyer_id: UserId,
     /// Title.
     pub title: String,
     /// Description.
@@ -98,9 +99,9 @@ pub struct CampaignView {
 #[diesel(table_name = campaigns)]
 pub struct CampaignRow {
     /// Campaign id.
-    pub id: i64,
+    pub id: CampaignId,
     /// The buyer.
-    pub buyer_id: i64,
+    pub buyer_id: UserId,
     /// Title.
     pub title: String,
     /// Description.
@@ -189,7 +190,7 @@ fn escrow_join() -> EscrowJoin {
 #[diesel(table_name = campaigns)]
 pub struct NewCampaignRow<'a> {
     /// The buyer.
-    pub buyer_id: i64,
+    pub buyer_id: UserId,
     /// Title.
     pub title: &'a str,
     /// Description.
@@ -220,7 +221,7 @@ pub fn insert(conn: &mut PgConnection, c: &NewCampaignRow<'_>) -> QueryResult<Ca
 }
 
 /// Reads one campaign.
-pub fn get(conn: &mut PgConnection, id: i64) -> QueryResult<Option<CampaignView>> {
+pub fn get(conn: &mut PgConnection, id: CampaignId) -> QueryResult<Option<CampaignView>> {
     let row: Option<(CampaignRow, Option<i64>)> = campaigns::table
         .left_join(escrow_join())
         .filter(campaigns::id.eq(id))
@@ -236,7 +237,7 @@ pub enum ListFilter {
     /// Everything (admins), optionally one state.
     All(Option<Status>),
     /// One buyer's campaigns, optionally one state.
-    Buyer(i64, Option<Status>),
+    Buyer(UserId, Option<Status>),
     /// Campaigns open for contributions.
     Open,
 }
@@ -274,7 +275,7 @@ pub fn list(
 }
 
 /// Locks a campaign row for a state change (`None`: no such campaign).
-pub fn lock(conn: &mut PgConnection, id: i64) -> QueryResult<Option<CampaignRow>> {
+pub fn lock(conn: &mut PgConnection, id: CampaignId) -> QueryResult<Option<CampaignRow>> {
     campaigns::table
         .find(id)
         .select(CampaignRow::as_select())
@@ -284,7 +285,7 @@ pub fn lock(conn: &mut PgConnection, id: i64) -> QueryResult<Option<CampaignRow>
 }
 
 /// The state campaign `id` is in (`None`: no such campaign).
-pub fn status(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Status>> {
+pub fn status(conn: &mut PgConnection, id: CampaignId) -> QueryResult<Option<Status>> {
     campaigns::table
         .find(id)
         .select(campaigns::status)
@@ -295,10 +296,10 @@ pub fn status(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Status>> {
 /// Sets a campaign's state (and, when given, the reviewer and their reason).
 pub fn set_status(
     conn: &mut PgConnection,
-    id: i64,
+    id: CampaignId,
     status: Status,
     reason: Option<&str>,
-    reviewer: Option<i64>,
+    reviewer: Option<UserId>,
 ) -> QueryResult<()> {
     diesel::update(campaigns::table.find(id))
         .set((
@@ -318,7 +319,7 @@ pub fn set_status(
 }
 
 /// The state a suspended campaign was suspended from.
-pub fn suspended_from(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Status>> {
+pub fn suspended_from(conn: &mut PgConnection, id: CampaignId) -> QueryResult<Option<Status>> {
     let from: Option<String> = campaigns::table
         .find(id)
         .select(campaigns::suspended_from)
@@ -329,7 +330,7 @@ pub fn suspended_from(conn: &mut PgConnection, id: i64) -> QueryResult<Option<St
 /// Records (or, with `None`, clears) the state a campaign was suspended from.
 pub fn set_suspended_from(
     conn: &mut PgConnection,
-    id: i64,
+    id: CampaignId,
     from: Option<Status>,
 ) -> QueryResult<()> {
     diesel::update(campaigns::table.find(id))
@@ -338,20 +339,8 @@ pub fn set_suspended_from(
     Ok(())
 }
 
-/// Locks campaign `id`'s row (purchases of one campaign's reports take
-/// turns); false when there is no such campaign.
-pub fn lock_row(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
-    Ok(campaigns::table
-        .find(id)
-        .select(campaigns::id)
-        .for_update()
-        .first::<i64>(conn)
-        .optional()?
-        .is_some())
-}
-
 /// Campaign `id`'s stored schema (`RawSchema` JSON).
-pub fn schema(conn: &mut PgConnection, id: i64) -> QueryResult<serde_json::Value> {
+pub fn schema(conn: &mut PgConnection, id: CampaignId) -> QueryResult<serde_json::Value> {
     campaigns::table
         .find(id)
         .select(campaigns::schema)
@@ -374,7 +363,7 @@ pub struct Terms {
 }
 
 /// Campaign `id`'s terms for accepting a contribution.
-pub fn terms(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Terms>> {
+pub fn terms(conn: &mut PgConnection, id: CampaignId) -> QueryResult<Option<Terms>> {
     campaigns::table
         .find(id)
         .select((
@@ -390,7 +379,7 @@ pub fn terms(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Terms>> {
 
 /// Locks campaign `id`'s row for an acceptance (the lock orders concurrent
 /// acceptances and state changes) and answers its state and count.
-pub fn lock_acceptance(conn: &mut PgConnection, id: i64) -> QueryResult<(Status, i64)> {
+pub fn lock_acceptance(conn: &mut PgConnection, id: CampaignId) -> QueryResult<(Status, i64)> {
     campaigns::table
         .find(id)
         .select((campaigns::status, campaigns::accepted))
@@ -399,7 +388,7 @@ pub fn lock_acceptance(conn: &mut PgConnection, id: i64) -> QueryResult<(Status,
 }
 
 /// Sets campaign `id`'s count of accepted contributions.
-pub fn set_accepted(conn: &mut PgConnection, id: i64, accepted: i64) -> QueryResult<()> {
+pub fn set_accepted(conn: &mut PgConnection, id: CampaignId, accepted: i64) -> QueryResult<()> {
     diesel::update(campaigns::table.find(id))
         .set(campaigns::accepted.eq(accepted))
         .execute(conn)?;
@@ -407,7 +396,7 @@ pub fn set_accepted(conn: &mut PgConnection, id: i64, accepted: i64) -> QueryRes
 }
 
 /// Campaign `id`'s compact public key and CRS (`None` before approval).
-pub fn keys(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(Vec<u8>, Vec<u8>)>> {
+pub fn keys(conn: &mut PgConnection, id: CampaignId) -> QueryResult<Option<(Vec<u8>, Vec<u8>)>> {
     campaign_keys::table
         .find(id)
         .select((campaign_keys::public_key, campaign_keys::crs))
@@ -419,7 +408,7 @@ pub fn keys(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(Vec<u8>, Ve
 /// retried approval that got the same keys again writes nothing).
 pub fn insert_keys(
     conn: &mut PgConnection,
-    id: i64,
+    id: CampaignId,
     m: &keyholder_api::CampaignMaterial,
 ) -> QueryResult<()> {
     let encode = |e: serde_json::Error| diesel::result::Error::SerializationError(Box::new(e));
@@ -452,7 +441,7 @@ pub struct MaterialRow {
 }
 
 /// Campaign `id`'s row as its material shows it.
-pub fn material_row(conn: &mut PgConnection, id: i64) -> QueryResult<Option<MaterialRow>> {
+pub fn material_row(conn: &mut PgConnection, id: CampaignId) -> QueryResult<Option<MaterialRow>> {
     campaigns::table
         .find(id)
         .select((
@@ -481,7 +470,7 @@ pub struct SignedKeys {
 }
 
 /// Campaign `id`'s signed keys (`None` before approval).
-pub fn signed_keys(conn: &mut PgConnection, id: i64) -> QueryResult<Option<SignedKeys>> {
+pub fn signed_keys(conn: &mut PgConnection, id: CampaignId) -> QueryResult<Option<SignedKeys>> {
     campaign_keys::table
         .find(id)
         .select((
@@ -496,7 +485,7 @@ pub fn signed_keys(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Signe
 }
 
 /// Campaign `id`'s compressed server key (what workers compute with).
-pub fn server_key(conn: &mut PgConnection, id: i64) -> QueryResult<Vec<u8>> {
+pub fn server_key(conn: &mut PgConnection, id: CampaignId) -> QueryResult<Vec<u8>> {
     campaign_keys::table
         .find(id)
         .select(campaign_keys::server_key)

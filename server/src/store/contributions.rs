@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::{AccountId, CampaignId};
 use crate::schema::contributions;
 
 /// The unique index on a campaign's ciphertext digests (the other unique
@@ -17,7 +18,7 @@ pub const DIGEST_UNIQUE: &str = "contributions_campaign_digest";
 /// Whether campaign `campaign_id` holds a contribution with `nullifier`.
 pub fn nullifier_used(
     conn: &mut PgConnection,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     nullifier: &[u8],
 ) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
@@ -30,7 +31,11 @@ pub fn nullifier_used(
 
 /// Whether campaign `campaign_id` holds a contribution whose ciphertext
 /// has SHA-256 `digest`.
-pub fn digest_taken(conn: &mut PgConnection, campaign_id: i64, digest: &[u8]) -> QueryResult<bool> {
+pub fn digest_taken(
+    conn: &mut PgConnection,
+    campaign_id: CampaignId,
+    digest: &[u8],
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         contributions::table
             .filter(contributions::campaign_id.eq(campaign_id))
@@ -40,7 +45,7 @@ pub fn digest_taken(conn: &mut PgConnection, campaign_id: i64, digest: &[u8]) ->
 }
 
 /// The ids of campaign `campaign_id`'s contributions, oldest first.
-pub fn ids(conn: &mut PgConnection, campaign_id: i64) -> QueryResult<Vec<i64>> {
+pub fn ids(conn: &mut PgConnection, campaign_id: CampaignId) -> QueryResult<Vec<i64>> {
     contributions::table
         .filter(contributions::campaign_id.eq(campaign_id))
         .order(contributions::id.asc())
@@ -53,7 +58,7 @@ pub fn ids(conn: &mut PgConnection, campaign_id: i64) -> QueryResult<Vec<i64>> {
 #[diesel(table_name = contributions)]
 pub struct NewContribution<'a> {
     /// The campaign.
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     /// The ciphertext list as the client sent it.
     pub ciphertext: &'a [u8],
     /// SHA-256 of `ciphertext`.
@@ -63,7 +68,7 @@ pub struct NewContribution<'a> {
     /// The registry root the attestation was proven under.
     pub registry_root: &'a [u8],
     /// The wallet paid.
-    pub payout_account_id: i64,
+    pub payout_account_id: AccountId,
     /// The reward's transfer.
     pub transfer_id: i64,
     /// The Groth16 proof (kept for the keyholders' re-verification).
@@ -85,7 +90,7 @@ pub fn insert(conn: &mut PgConnection, c: &NewContribution<'_>) -> QueryResult<i
 /// an unknown campaign adds nothing.
 pub fn record_rejection(
     conn: &mut PgConnection,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     reason: &str,
 ) -> QueryResult<usize> {
     diesel::sql_query(
@@ -113,13 +118,13 @@ pub struct ManifestRow {
     /// The Groth16 proof (absent for contributions accepted before proofs were kept).
     pub attestation_proof: Option<Vec<u8>>,
     /// The wallet paid.
-    pub payout_account_id: i64,
+    pub payout_account_id: AccountId,
 }
 
 /// Campaign `campaign_id`'s contributions with ids in `first..=last`, in id order.
 pub fn manifest_range(
     conn: &mut PgConnection,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     first: i64,
     last: i64,
 ) -> QueryResult<Vec<ManifestRow>> {
@@ -143,7 +148,7 @@ pub fn manifest_range(
 /// `ids`, in id order, as (id, ciphertext).
 pub fn ciphertexts(
     conn: &mut PgConnection,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     ids: std::ops::RangeInclusive<i64>,
     limit: i64,
 ) -> QueryResult<Vec<(i64, Vec<u8>)>> {
@@ -185,7 +190,7 @@ pub struct HourCount {
 /// Campaign `campaign_id`'s refused submissions by reason, most frequent first.
 pub fn rejections_by_reason(
     conn: &mut PgConnection,
-    campaign_id: i64,
+    campaign_id: CampaignId,
 ) -> QueryResult<Vec<ReasonCount>> {
     diesel::sql_query(
         "SELECT reason, sum(count)::BIGINT AS count FROM rejection_counts \
@@ -197,7 +202,7 @@ pub fn rejections_by_reason(
 
 /// Campaign `campaign_id`'s accepted and refused submissions per hour over
 /// the last 7 days, oldest first.
-pub fn per_hour(conn: &mut PgConnection, campaign_id: i64) -> QueryResult<Vec<HourCount>> {
+pub fn per_hour(conn: &mut PgConnection, campaign_id: CampaignId) -> QueryResult<Vec<HourCount>> {
     diesel::sql_query(
         "SELECT hour, sum(a)::BIGINT AS accepted, sum(r)::BIGINT AS rejected FROM ( \
            SELECT date_trunc('hour', created_at) AS hour, 1 AS a, 0 AS r FROM contributions \

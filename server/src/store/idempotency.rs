@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use crate::domain::UserId;
 use crate::schema::idempotency_keys;
 
 /// A stored answer.
@@ -17,7 +18,7 @@ pub struct Stored {
 
 /// The answer stored for `user_id`'s `key`, locked until the caller's
 /// transaction ends.
-pub fn lock(conn: &mut PgConnection, user_id: i64, key: &str) -> QueryResult<Option<Stored>> {
+pub fn lock(conn: &mut PgConnection, user_id: UserId, key: &str) -> QueryResult<Option<Stored>> {
     idempotency_keys::table
         .filter(idempotency_keys::user_id.eq(user_id))
         .filter(idempotency_keys::key.eq(key))
@@ -35,7 +36,7 @@ pub fn lock(conn: &mut PgConnection, user_id: i64, key: &str) -> QueryResult<Opt
 /// concurrent request with the same key committed first).
 pub fn insert(
     conn: &mut PgConnection,
-    user_id: i64,
+    user_id: UserId,
     key: &str,
     request_hash: &str,
     status: i16,

@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Double, Text};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::{JobId, ShardId};
 use crate::schema::{job_shards, jobs};
 
 /// A job's state.
@@ -76,10 +77,10 @@ super::text_enum!(ShardState {
 pub struct ShardLease {
     /// Shard row id.
     #[diesel(sql_type = BigInt)]
-    pub id: i64,
+    pub id: ShardId,
     /// The job.
     #[diesel(sql_type = BigInt)]
-    pub job_id: i64,
+    pub job_id: JobId,
     /// First contribution id of the range (inclusive).
     #[diesel(sql_type = BigInt)]
     pub first_contribution_id: i64,
@@ -143,7 +144,7 @@ fn extend_lease(
 /// Extends a shard lease the caller still holds. False: the lease was lost.
 pub fn extend_shard_lease(
     conn: &mut PgConnection,
-    shard_id: i64,
+    shard_id: ShardId,
     owner: &str,
     lease_secs: f64,
 ) -> QueryResult<bool> {
@@ -151,7 +152,7 @@ pub fn extend_shard_lease(
         conn,
         "job_shards",
         ShardState::Leased.as_str(),
-        shard_id,
+        shard_id.get(),
         owner,
         lease_secs,
     )
@@ -161,7 +162,7 @@ pub fn extend_shard_lease(
 /// nothing is written and false is answered: another worker owns the shard).
 pub fn complete_shard(
     conn: &mut PgConnection,
-    shard_id: i64,
+    shard_id: ShardId,
     owner: &str,
     partial: &[u8],
     secs: f64,
@@ -188,7 +189,7 @@ pub fn complete_shard(
 #[derive(QueryableByName)]
 struct LeasedJob {
     #[diesel(sql_type = BigInt)]
-    id: i64,
+    id: JobId,
     #[diesel(sql_type = diesel::sql_types::Integer)]
     reduce_attempts: i32,
 }
@@ -237,7 +238,7 @@ pub fn lease_reduce(
     conn: &mut PgConnection,
     owner: &str,
     lease_secs: f64,
-) -> QueryResult<Option<(i64, i32)>> {
+) -> QueryResult<Option<(JobId, i32)>> {
     Ok(lease_job_step(
         conn,
         JobState::Computing,
@@ -251,7 +252,7 @@ pub fn lease_reduce(
 /// Extends the reduce lease the caller still holds. False: it was lost.
 pub fn extend_reduce_lease(
     conn: &mut PgConnection,
-    job_id: i64,
+    job_id: JobId,
     owner: &str,
     lease_secs: f64,
 ) -> QueryResult<bool> {
@@ -259,7 +260,7 @@ pub fn extend_reduce_lease(
         conn,
         "jobs",
         JobState::Reducing.as_str(),
-        job_id,
+        job_id.get(),
         owner,
         lease_secs,
     )
@@ -270,7 +271,7 @@ pub fn lease_release(
     conn: &mut PgConnection,
     owner: &str,
     lease_secs: f64,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Option<JobId>> {
     Ok(lease_job_step(
         conn,
         JobState::Aggregated,
@@ -284,7 +285,7 @@ pub fn lease_release(
 /// Stores the job's aggregate if the caller still holds the reduce lease.
 pub fn complete_reduce(
     conn: &mut PgConnection,
-    job_id: i64,
+    job_id: JobId,
     owner: &str,
     aggregate: &[u8],
 ) -> QueryResult<bool> {
@@ -306,7 +307,7 @@ pub fn complete_reduce(
 }
 
 /// Job `job_id`'s shard ids, in shard order.
-pub fn shard_ids(conn: &mut PgConnection, job_id: i64) -> QueryResult<Vec<i64>> {
+pub fn shard_ids(conn: &mut PgConnection, job_id: JobId) -> QueryResult<Vec<ShardId>> {
     job_shards::table
         .filter(job_shards::job_id.eq(job_id))
         .order(job_shards::shard_index.asc())
@@ -315,7 +316,7 @@ pub fn shard_ids(conn: &mut PgConnection, job_id: i64) -> QueryResult<Vec<i64>> 
 }
 
 /// Shard `id`'s stored partial (absent until computed).
-pub fn shard_partial(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Vec<u8>>> {
+pub fn shard_partial(conn: &mut PgConnection, id: ShardId) -> QueryResult<Option<Vec<u8>>> {
     job_shards::table
         .find(id)
         .select(job_shards::partial)

@@ -12,7 +12,9 @@ use protocol::TokenAmount;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::tx::Retryable;
 pub use crate::domain::AccountId;
+use crate::domain::{CampaignId, UserId};
 use crate::schema::{accounts, transfers};
 
 /// A ledger failure.
@@ -35,6 +37,12 @@ pub enum LedgerError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
+}
+
+impl Retryable for LedgerError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Db(e) if super::tx::is_transient(e))
+    }
 }
 
 /// Kinds of account.
@@ -159,7 +167,7 @@ pub fn withdrawals_account(conn: &mut PgConnection) -> Result<AccountId, LedgerE
 }
 
 /// The wallet of `user_id`, created on first use.
-pub fn wallet_of(conn: &mut PgConnection, user_id: i64) -> Result<AccountId, LedgerError> {
+pub fn wallet_of(conn: &mut PgConnection, user_id: UserId) -> Result<AccountId, LedgerError> {
     diesel::insert_into(accounts::table)
         .values((
             accounts::kind.eq(AccountKind::Wallet.as_str()),
@@ -175,7 +183,10 @@ pub fn wallet_of(conn: &mut PgConnection, user_id: i64) -> Result<AccountId, Led
 }
 
 /// The escrow account of `campaign_id`, created on first use.
-pub fn escrow_of(conn: &mut PgConnection, campaign_id: i64) -> Result<AccountId, LedgerError> {
+pub fn escrow_of(
+    conn: &mut PgConnection,
+    campaign_id: CampaignId,
+) -> Result<AccountId, LedgerError> {
     diesel::insert_into(accounts::table)
         .values((
             accounts::kind.eq(AccountKind::Escrow.as_str()),
@@ -195,8 +206,8 @@ pub fn escrow_of(conn: &mut PgConnection, campaign_id: i64) -> Result<AccountId,
 pub fn kind_and_owner(
     conn: &mut PgConnection,
     id: AccountId,
-) -> Result<Option<(AccountKind, Option<i64>)>, LedgerError> {
-    let row: Option<(String, Option<i64>)> = accounts::table
+) -> Result<Option<(AccountKind, Option<UserId>)>, LedgerError> {
+    let row: Option<(String, Option<UserId>)> = accounts::table
         .find(id)
         .select((accounts::kind, accounts::user_id))
         .first(conn)

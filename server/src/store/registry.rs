@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use crate::domain::UserId;
 use crate::schema::{identities, registry_roots};
 
 /// The registry roots a new contribution may be proven under, newest
@@ -89,7 +90,7 @@ pub fn leaves_from(conn: &mut PgConnection, from: i64) -> QueryResult<Vec<Leaf>>
 }
 
 /// The leaf of user `user_id`'s identity.
-pub fn leaf_of(conn: &mut PgConnection, user_id: i64) -> QueryResult<Option<Leaf>> {
+pub fn leaf_of(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Option<Leaf>> {
     identities::table
         .filter(identities::user_id.eq(user_id))
         .select((
@@ -113,7 +114,7 @@ pub fn commitment_taken(conn: &mut PgConnection, commitment: &[u8]) -> QueryResu
 pub fn insert_leaf(
     conn: &mut PgConnection,
     leaf_index: i64,
-    user_id: i64,
+    user_id: UserId,
     commitment: &[u8],
 ) -> QueryResult<()> {
     diesel::insert_into(identities::table)

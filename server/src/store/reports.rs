@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::jobs::{JobState, ShardState};
+use crate::domain::{CampaignId, JobId, UserId};
 use crate::schema::{job_shards, jobs};
 
 /// Progress of a job.
@@ -43,11 +44,11 @@ pub struct JobError {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReportView {
     /// Report (job) id.
-    pub id: i64,
+    pub id: JobId,
     /// The campaign.
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     /// The buyer.
-    pub buyer_id: i64,
+    pub buyer_id: UserId,
     /// `computing`, `reducing`, `aggregated`, `releasing`, `released`, `refused` or `failed`.
     pub status: JobState,
     /// The statistics computed.
@@ -75,9 +76,9 @@ pub struct ReportView {
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = jobs)]
 struct JobRow {
-    id: i64,
-    campaign_id: i64,
-    buyer_id: i64,
+    id: JobId,
+    campaign_id: CampaignId,
+    buyer_id: UserId,
     statistics: serde_json::Value,
     contributions: i64,
     epsilon_micro: i64,
@@ -100,7 +101,7 @@ struct Reserved {
 
 /// ε (in millionths) reserved by a campaign's jobs that were not refused
 /// and did not fail.
-pub fn reserved_micro(conn: &mut PgConnection, campaign_id: i64) -> QueryResult<i64> {
+pub fn reserved_micro(conn: &mut PgConnection, campaign_id: CampaignId) -> QueryResult<i64> {
     let r: Reserved = diesel::sql_query(
         "SELECT COALESCE(sum(epsilon_micro), 0)::BIGINT AS micro FROM jobs \
          WHERE campaign_id = $1 AND status NOT IN ($2, $3)",
@@ -117,9 +118,9 @@ pub fn reserved_micro(conn: &mut PgConnection, campaign_id: i64) -> QueryResult<
 #[diesel(table_name = jobs)]
 pub struct NewJob {
     /// The campaign.
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     /// The buyer.
-    pub buyer_id: i64,
+    pub buyer_id: UserId,
     /// Statistics JSON.
     pub statistics: serde_json::Value,
     /// The bound its plan is sized for.
@@ -142,8 +143,8 @@ pub struct NewJob {
 
 /// Stores `job` and one pending shard per run of contiguous contribution
 /// ids in `shards`; answers the job's id.
-pub fn insert(conn: &mut PgConnection, job: &NewJob, shards: &[&[i64]]) -> QueryResult<i64> {
-    let job_id: i64 = diesel::insert_into(jobs::table)
+pub fn insert(conn: &mut PgConnection, job: &NewJob, shards: &[&[i64]]) -> QueryResult<JobId> {
+    let job_id: JobId = diesel::insert_into(jobs::table)
         .values(job)
         .returning(jobs::id)
         .get_result(conn)?;
@@ -178,7 +179,7 @@ struct ProgressRow {
 }
 
 /// A job as the API answers it.
-pub fn view(conn: &mut PgConnection, job_id: i64) -> QueryResult<Option<ReportView>> {
+pub fn view(conn: &mut PgConnection, job_id: JobId) -> QueryResult<Option<ReportView>> {
     let Some(row) = jobs::table
         .find(job_id)
         .select(JobRow::as_select())
@@ -236,9 +237,9 @@ pub fn view(conn: &mut PgConnection, job_id: i64) -> QueryResult<Option<ReportVi
 /// A campaign's reports, newest first.
 pub fn list_for_campaign(
     conn: &mut PgConnection,
-    campaign_id: i64,
+    campaign_id: CampaignId,
 ) -> QueryResult<Vec<ReportView>> {
-    let ids: Vec<i64> = jobs::table
+    let ids: Vec<JobId> = jobs::table
         .filter(jobs::campaign_id.eq(campaign_id))
         .order(jobs::id.desc())
         .select(jobs::id)
@@ -253,7 +254,7 @@ pub fn list_for_campaign(
 }
 
 /// The stored results of a released job.
-pub fn results(conn: &mut PgConnection, job_id: i64) -> QueryResult<Option<serde_json::Value>> {
+pub fn results(conn: &mut PgConnection, job_id: JobId) -> QueryResult<Option<serde_json::Value>> {
     Ok(jobs::table
         .find(job_id)
         .select(jobs::result)
@@ -266,7 +267,7 @@ pub fn results(conn: &mut PgConnection, job_id: i64) -> QueryResult<Option<serde
 #[derive(Debug, Queryable)]
 pub struct Payment {
     /// The buyer.
-    pub buyer_id: i64,
+    pub buyer_id: UserId,
     /// Tokens paid.
     pub price: i64,
     /// The payment.
@@ -276,7 +277,7 @@ pub struct Payment {
 }
 
 /// Locks job `job_id` and answers its payment.
-pub fn lock_payment(conn: &mut PgConnection, job_id: i64) -> QueryResult<Payment> {
+pub fn lock_payment(conn: &mut PgConnection, job_id: JobId) -> QueryResult<Payment> {
     jobs::table
         .find(job_id)
         .select((
@@ -293,7 +294,7 @@ pub fn lock_payment(conn: &mut PgConnection, job_id: i64) -> QueryResult<Payment
 /// releasing any lease.
 pub fn finish_without_results(
     conn: &mut PgConnection,
-    job_id: i64,
+    job_id: JobId,
     status: JobState,
     code: &str,
     message: &str,
@@ -317,7 +318,7 @@ pub fn finish_without_results(
 #[derive(Debug, Queryable)]
 pub struct SpecRow {
     /// The campaign.
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     /// Statistics JSON.
     pub statistics: serde_json::Value,
     /// The bound its plan is sized for.
@@ -327,7 +328,7 @@ pub struct SpecRow {
 }
 
 /// Job `job_id`'s planning inputs.
-pub fn spec_row(conn: &mut PgConnection, job_id: i64) -> QueryResult<SpecRow> {
+pub fn spec_row(conn: &mut PgConnection, job_id: JobId) -> QueryResult<SpecRow> {
     jobs::table
         .find(job_id)
         .select((
@@ -343,9 +344,9 @@ pub fn spec_row(conn: &mut PgConnection, job_id: i64) -> QueryResult<SpecRow> {
 #[derive(Debug, Queryable)]
 pub struct ReleaseRow {
     /// The campaign.
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     /// The buyer.
-    pub buyer_id: i64,
+    pub buyer_id: UserId,
     /// Statistics JSON.
     pub statistics: serde_json::Value,
     /// The bound its plan is sized for.
@@ -359,7 +360,7 @@ pub struct ReleaseRow {
 }
 
 /// Job `job_id` as its release needs it.
-pub fn release_row(conn: &mut PgConnection, job_id: i64) -> QueryResult<ReleaseRow> {
+pub fn release_row(conn: &mut PgConnection, job_id: JobId) -> QueryResult<ReleaseRow> {
     jobs::table
         .find(job_id)
         .select((
@@ -376,7 +377,7 @@ pub fn release_row(conn: &mut PgConnection, job_id: i64) -> QueryResult<ReleaseR
 
 /// Job `job_id`'s shards as (first, last) contribution ids, in the order
 /// the reduce merged them.
-pub fn shard_ranges(conn: &mut PgConnection, job_id: i64) -> QueryResult<Vec<(i64, i64)>> {
+pub fn shard_ranges(conn: &mut PgConnection, job_id: JobId) -> QueryResult<Vec<(i64, i64)>> {
     job_shards::table
         .filter(job_shards::job_id.eq(job_id))
         .order(job_shards::shard_index.asc())
@@ -391,7 +392,7 @@ pub fn shard_ranges(conn: &mut PgConnection, job_id: i64) -> QueryResult<Vec<(i6
 /// lease; true when stored.
 pub fn complete_release(
     conn: &mut PgConnection,
-    job_id: i64,
+    job_id: JobId,
     owner: &str,
     results: serde_json::Value,
 ) -> QueryResult<bool> {
@@ -415,8 +416,8 @@ pub fn complete_release(
 /// The newest released job of campaign `campaign_id`, with its stored results.
 pub fn latest_released(
     conn: &mut PgConnection,
-    campaign_id: i64,
-) -> QueryResult<Option<(i64, Option<serde_json::Value>)>> {
+    campaign_id: CampaignId,
+) -> QueryResult<Option<(JobId, Option<serde_json::Value>)>> {
     jobs::table
         .filter(jobs::campaign_id.eq(campaign_id))
         .filter(jobs::status.eq(JobState::Released))

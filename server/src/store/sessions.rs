@@ -3,12 +3,13 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use crate::domain::UserId;
 use crate::schema::{sessions, users};
 
 /// Opens a session of user `user_id` whose token hashes to `token_hash`.
 pub fn insert(
     conn: &mut PgConnection,
-    user_id: i64,
+    user_id: UserId,
     token_hash: &str,
     expires_at: DateTime<Utc>,
 ) -> QueryResult<()> {
@@ -31,7 +32,7 @@ pub fn revoke(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
 }
 
 /// Ends every open session of user `user_id` now.
-pub fn revoke_all_of(conn: &mut PgConnection, user_id: i64) -> QueryResult<()> {
+pub fn revoke_all_of(conn: &mut PgConnection, user_id: UserId) -> QueryResult<()> {
     diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user_id))
@@ -52,7 +53,7 @@ pub struct SessionOwner {
     /// When it was logged out.
     pub revoked_at: Option<DateTime<Utc>>,
     /// The user.
-    pub id: i64,
+    pub id: UserId,
     /// The user's e-mail.
     pub email: String,
     /// The user's stored role.

@@ -6,7 +6,7 @@ use diesel::sql_types::Timestamptz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{Email, Role};
+use crate::domain::{Email, Role, UserId};
 use crate::schema::{account_notices, users};
 
 /// A user row as the login reads it.
@@ -14,7 +14,7 @@ use crate::schema::{account_notices, users};
 #[diesel(table_name = users)]
 pub struct UserRow {
     /// User id.
-    pub id: i64,
+    pub id: UserId,
     /// E-mail (the login name).
     pub email: String,
     /// argon2id PHC string.
@@ -33,7 +33,7 @@ pub fn insert(
     email: &Email,
     password_hash: &str,
     role: Role,
-) -> QueryResult<(i64, DateTime<Utc>)> {
+) -> QueryResult<(UserId, DateTime<Utc>)> {
     diesel::insert_into(users::table)
         .values((
             users::email.eq(email.as_str()),
@@ -50,7 +50,7 @@ pub fn insert_if_new(
     email: &Email,
     password_hash: &str,
     role: Role,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Option<UserId>> {
     diesel::insert_into(users::table)
         .values((
             users::email.eq(email.as_str()),
@@ -74,7 +74,7 @@ pub fn by_email(conn: &mut PgConnection, email: &str) -> QueryResult<Option<User
 }
 
 /// Whether user `id` is suspended (an unknown user is not).
-pub fn is_suspended(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+pub fn is_suspended(conn: &mut PgConnection, id: UserId) -> QueryResult<bool> {
     let at: Option<Option<DateTime<Utc>>> = users::table
         .find(id)
         .select(users::suspended_at)
@@ -84,13 +84,13 @@ pub fn is_suspended(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
 }
 
 /// When user `id` was created.
-pub fn created_at(conn: &mut PgConnection, id: i64) -> QueryResult<DateTime<Utc>> {
+pub fn created_at(conn: &mut PgConnection, id: UserId) -> QueryResult<DateTime<Utc>> {
     users::table.find(id).select(users::created_at).first(conn)
 }
 
 /// Records a notice for user `id` (`kind`, e.g. `registration_attempt`),
 /// delivered out of band.
-pub fn notify(conn: &mut PgConnection, id: i64, kind: &str) -> QueryResult<()> {
+pub fn notify(conn: &mut PgConnection, id: UserId, kind: &str) -> QueryResult<()> {
     diesel::insert_into(account_notices::table)
         .values((
             account_notices::user_id.eq(id),
@@ -105,7 +105,7 @@ pub fn notify(conn: &mut PgConnection, id: i64, kind: &str) -> QueryResult<()> {
 #[diesel(table_name = users)]
 pub struct AccountView {
     /// User id.
-    pub id: i64,
+    pub id: UserId,
     /// E-mail (login name).
     pub email: String,
     /// `contributor`, `buyer` or `admin`.
@@ -143,7 +143,7 @@ pub fn accounts(
 /// Account `id` (locked for a change when `for_update`).
 pub fn account(
     conn: &mut PgConnection,
-    id: i64,
+    id: UserId,
     for_update: bool,
 ) -> QueryResult<Option<AccountView>> {
     let q = users::table.find(id).select(AccountView::as_select());
@@ -155,12 +155,12 @@ pub fn account(
 }
 
 /// Whether user `id` exists.
-pub fn exists(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+pub fn exists(conn: &mut PgConnection, id: UserId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(users::table.find(id))).get_result(conn)
 }
 
 /// Suspends user `id` (now) or lifts its suspension.
-pub fn set_suspended(conn: &mut PgConnection, id: i64, suspended: bool) -> QueryResult<()> {
+pub fn set_suspended(conn: &mut PgConnection, id: UserId, suspended: bool) -> QueryResult<()> {
     diesel::update(users::table.find(id))
         .set(users::suspended_at.eq(suspended.then(Utc::now)))
         .execute(conn)?;

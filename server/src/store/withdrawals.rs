@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::UserId;
 use crate::schema::{users, withdrawals};
 
 /// A withdrawal's state.
@@ -45,7 +46,7 @@ pub struct WithdrawalView {
     /// Withdrawal id.
     pub id: i64,
     /// The requesting user.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Tokens.
     pub amount: i64,
     /// External address.
@@ -59,7 +60,10 @@ pub struct WithdrawalView {
     /// The admin's reason when rejected.
     pub reason: Option<String>,
     /// The deciding admin.
-    pub decided_by: Option<i64>,
+    // Inline, so that the document keeps the description (a `$ref` in a
+    // `oneOf` with null drops it).
+    #[schema(value_type = Option<i64>)]
+    pub decided_by: Option<UserId>,
     /// Requested.
     pub created_at: DateTime<Utc>,
     /// Decided.
@@ -72,7 +76,7 @@ pub const LIST_LIMIT: i64 = 500;
 /// Records a pending withdrawal whose amount transfer `hold_transfer_id` holds.
 pub fn insert_pending(
     conn: &mut PgConnection,
-    user_id: i64,
+    user_id: UserId,
     amount: i64,
     address: &str,
     hold_transfer_id: i64,
@@ -93,7 +97,7 @@ pub fn insert_pending(
 /// everyone's, in one state or all.
 pub fn list(
     conn: &mut PgConnection,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     status: Option<WithdrawalStatus>,
 ) -> QueryResult<Vec<WithdrawalView>> {
     let mut q = withdrawals::table
@@ -144,7 +148,7 @@ pub fn settle(
     status: WithdrawalStatus,
     settle_transfer_id: i64,
     reason: Option<&str>,
-    admin: i64,
+    admin: UserId,
 ) -> QueryResult<WithdrawalView> {
     diesel::update(withdrawals::table.find(id))
         .set((
