@@ -1,4 +1,5 @@
-//! Groth16 keys of the contributor attestation circuit. The dealer makes
+//! Groth16 keys of the contributor attestation circuit and of the
+//! reward-note claim circuit. The dealer makes
 //! them with the keyholders' key set (`cipherpool-keyholder deal`); the
 //! keyholders check every attestation with the verifying key before a
 //! release. The server fetches them from the keyholders on first use —
@@ -13,7 +14,7 @@
 use std::sync::Arc;
 
 use keyholder_api::Keyholders;
-use protocol::attestation::VerifyingKey;
+use protocol::attestation::{ClaimVerifyingKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
@@ -26,6 +27,10 @@ pub struct AttestationKeys {
     pub verifying_key: VerifyingKey,
     /// Serialized proving key, served to clients with its strong ETag.
     pub proving_key: Cached,
+    /// For verifying claims of reward notes.
+    pub claim_verifying_key: Arc<ClaimVerifyingKey>,
+    /// The claim circuit's serialized proving key, served to clients.
+    pub claim_proving_key: Cached,
 }
 
 impl AsRef<VerifyingKey> for AttestationKeys {
@@ -52,6 +57,8 @@ impl AttestationCache {
                 Ok::<_, ApiError>(Arc::new(AttestationKeys {
                     verifying_key: m.verifying_key,
                     proving_key: Cached::of(m.proving_key_bytes),
+                    claim_verifying_key: Arc::new(m.claim_verifying_key),
+                    claim_proving_key: Cached::of(m.claim_proving_key_bytes),
                 }))
             })
             .await

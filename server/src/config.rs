@@ -121,7 +121,8 @@ pub struct Settings {
     /// cap on top of their age).
     pub recent_roots: i64,
     /// How long (seconds) after a newer root replaced it a registry root
-    /// stays usable for contributions' proofs (the newest always is).
+    /// stays usable for contributions' proofs, and a notes-tree root for
+    /// claims' proofs (the newest always is).
     pub recent_root_secs: i64,
     /// How long (milliseconds) the list of open campaigns as contributors
     /// see it may be answered from memory (0: never). Its counters

@@ -48,6 +48,7 @@ impl Modify for BearerAuth {
         (name = "admin", description = "Admin review, minting and audits"),
         (name = "registry", description = "Contributor identity registry (Merkle tree of commitments)"),
         (name = "contributions", description = "Encrypted, attested contributions"),
+        (name = "notes", description = "Reward notes: the notes tree and claims into wallets"),
         (name = "reports", description = "Statistics reports: purchase, progress, released results (JSON, CSV)"),
     )
 )]

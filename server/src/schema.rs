@@ -198,6 +198,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     job_shards,
     withdrawals,
+    notes,
+    notes_roots,
+    claims,
+    note_nullifiers,
 );
 
 diesel::table! {
@@ -243,10 +247,46 @@ diesel::table! {
         digest -> Bytea,
         nullifier -> Bytea,
         registry_root -> Bytea,
-        payout_account_id -> Int8,
+        payout_account_id -> Nullable<Int8>,
         transfer_id -> Int8,
         created_at -> Timestamptz,
         attestation_proof -> Nullable<Bytea>,
+        note_key -> Nullable<Bytea>,
+        note_index -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    notes (leaf_index) {
+        leaf_index -> Int8,
+        commitment -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notes_roots (leaf_count) {
+        leaf_count -> Int8,
+        root -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    claims (id) {
+        id -> Int8,
+        destination_account_id -> Int8,
+        amount -> Int8,
+        root -> Bytea,
+        transfer_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    note_nullifiers (nullifier) {
+        nullifier -> Bytea,
+        claim_id -> Int8,
     }
 }
 

@@ -47,8 +47,13 @@ impl Application {
             registry
                 .sync(&mut conn)
                 .map_err(|e| anyhow::anyhow!("registry: {e}"))?;
+            let notes = crate::services::notes::NotesTree::default();
+            notes
+                .sync(&mut conn)
+                .map_err(|e| anyhow::anyhow!("notes tree: {e}"))?;
             AppState {
                 registry,
+                notes: Arc::new(notes),
                 attestation: AttestationCache::default(),
                 keyholder: Arc::new(keyholder_group(
                     &settings.keyholder_url,

@@ -15,6 +15,8 @@ use keyholder_api::Keyholders;
 pub struct AppState {
     /// The contributor registry tree.
     pub registry: Registry,
+    /// The reward notes tree.
+    pub notes: Arc<crate::services::notes::NotesTree>,
     /// Groth16 keys of the attestation circuit (from the keyholders).
     pub attestation: AttestationCache,
     /// The keyholders (a client per keyholder behind one interface).
@@ -23,7 +25,8 @@ pub struct AppState {
     pub campaign_crypto: Arc<CryptoCache>,
     /// How many recent registry roots a proof may use.
     pub recent_roots: i64,
-    /// How long after it was replaced a registry root stays usable, in seconds.
+    /// How long after it was replaced a registry root (or a notes-tree
+    /// root, for claims) stays usable, in seconds.
     pub recent_root_secs: i64,
     /// Bounds the submissions verified at once.
     pub verifications: VerificationGate,

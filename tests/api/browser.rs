@@ -161,21 +161,21 @@ async fn contributor_world() -> ContributorWorld {
 
 /// Server side of a receipt a page showed: the contribution is stored as
 /// received (its digest the SHA-256 of the stored ciphertext), it is the
-/// campaign's only one, and the wallet got exactly the reward from the
-/// campaign's escrow; the account registered one identity.
+/// campaign's only one, it names no account (a note key instead), and the
+/// reward went from the campaign's escrow into the unclaimed-rewards
+/// account; the account registered one identity.
 async fn assert_paid(world: &ContributorWorld, receipt: &Value) {
     let ContributorWorld {
         app,
         admin,
         contributor,
         campaign,
-        wallet,
         ..
     } = world;
-    let (campaign, wallet) = (*campaign, *wallet);
+    let campaign = *campaign;
     assert_eq!(receipt["campaign_id"], campaign);
     assert_eq!(receipt["reward"], REWARD);
-    assert_eq!(receipt["payout_account"], wallet);
+    assert!(receipt.get("payout_account").is_none(), "{receipt}");
     let cid = receipt["contribution_id"]
         .as_i64()
         .expect("contribution_id");
@@ -183,7 +183,7 @@ async fn assert_paid(world: &ContributorWorld, receipt: &Value) {
     let (row, transfer, count) = tokio::task::spawn_blocking(move || {
         use server::schema::{contributions, transfers};
         let mut c = pool.get().unwrap();
-        let row: (i64, Vec<u8>, Vec<u8>, i64, i64) = contributions::table
+        let row: (i64, Vec<u8>, Vec<u8>, Option<i64>, i64) = contributions::table
             .find(cid)
             .select((
                 contributions::campaign_id,
@@ -194,9 +194,13 @@ async fn assert_paid(world: &ContributorWorld, receipt: &Value) {
             ))
             .first(&mut c)
             .expect("the contribution is stored");
-        let transfer: (i64, i64) = transfers::table
-            .find(row.4)
-            .select((transfers::to_account_id, transfers::amount))
+        let transfer: (String, i64) = transfers::table
+            .inner_join(
+                server::schema::accounts::table
+                    .on(server::schema::accounts::id.eq(transfers::to_account_id)),
+            )
+            .filter(transfers::id.eq(row.4))
+            .select((server::schema::accounts::kind, transfers::amount))
             .first(&mut c)
             .expect("the reward transfer exists");
         let count: i64 = contributions::table
@@ -213,9 +217,19 @@ async fn assert_paid(world: &ContributorWorld, receipt: &Value) {
     assert_eq!(count, 1);
     assert_eq!(hex::encode(&digest), receipt["digest"].as_str().unwrap());
     assert_eq!(Sha256::digest(&ciphertext).as_slice(), digest.as_slice());
-    assert_eq!(payout, wallet);
+    assert_eq!(payout, None, "the contribution names no account");
     assert_eq!(transfer_id, receipt["transfer_id"].as_i64().unwrap());
-    assert_eq!(transfer, (wallet, REWARD));
+    assert_eq!(transfer, ("unclaimed".to_string(), REWARD));
+    // The wallet itself saw nothing of the contribution.
+    let history = body(app.get("/api/wallet", Some(&contributor.token)).await).await;
+    assert!(
+        history["transfers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["kind"] != "contribution_reward"),
+        "{history}"
+    );
     let escrow = body(
         app.get(&format!("/api/campaigns/{campaign}"), Some(&admin.token))
             .await,
@@ -226,6 +240,32 @@ async fn assert_paid(world: &ContributorWorld, receipt: &Value) {
     assert_eq!(escrow, BUDGET - REWARD);
     let me = app.get("/api/registry/me", Some(&contributor.token)).await;
     assert_eq!(me.status(), StatusCode::OK);
+}
+
+/// Server side of the claim a page sent: its claims paid exactly the
+/// reward into the contributor's wallet, from the unclaimed-rewards account.
+async fn assert_claimed(world: &ContributorWorld, claim: &Value) {
+    let ids: Vec<i64> = claim["claim_ids"]
+        .as_array()
+        .expect("claim ids")
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert_eq!(claim["unclaimed_before"], REWARD, "{claim}");
+    assert_eq!(claim["wallet_balance"], REWARD, "{claim}");
+    let pool = world.app.pool.clone();
+    let rows: Vec<(i64, i64)> = tokio::task::spawn_blocking(move || {
+        use server::schema::claims;
+        let mut c = pool.get().unwrap();
+        claims::table
+            .filter(claims::id.eq_any(ids))
+            .select((claims::destination_account_id, claims::amount))
+            .load(&mut c)
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(rows, [(world.wallet, REWARD)]);
 }
 
 #[tokio::test]
@@ -270,6 +310,8 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     );
     assert_eq!(result["balance"], format!("{REWARD} tokens"));
     assert_paid(&world, &result["receipt"]).await;
+    // The page claimed the reward note into the wallet.
+    assert_claimed(&world, &result["claim"]).await;
     // The page then withdrew 10 tokens: held, pending an admin.
     assert_eq!(result["withdrawal"]["status"], "pending", "{result}");
     assert_eq!(result["withdrawal"]["amount"], 10);
@@ -326,7 +368,10 @@ async fn contributor_extension_in_headless_chromium_is_accepted_and_paid() {
         )
     );
     assert_eq!(result["balance"], format!("{REWARD} tokens"));
-    assert_eq!(result["wallet_balance"], REWARD);
+    // The reward waited in a note (the wallet got nothing at once), kept
+    // in extension storage across the reload, then claimed.
+    assert_eq!(result["wallet_balance"], 0);
+    assert_claimed(&world, &result["claim"]).await;
     // Every request went to the server or to the extension itself; the API
     // calls came from the extension's page, not from a page of the server.
     let requests = result["requests"].as_array().expect("requests");

@@ -6,7 +6,9 @@ use base64::Engine;
 use cipherpool_tests::*;
 use diesel::prelude::*;
 use fhe_compute::PublicMaterial;
-use protocol::attestation::{self, fr_to_bytes, IdentitySecret, MerkleTree, ProvingKey};
+use protocol::attestation::{
+    self, fr_to_bytes, IdentitySecret, MerkleTree, NoteSecret, ProvingKey,
+};
 use protocol::signing::VerifyingKey;
 use protocol::wire::{IdentityView, Material, Submission};
 use reqwest::StatusCode;
@@ -135,7 +137,6 @@ impl World {
             IdentitySecret::from_bytes(c.secret.to_bytes()),
             self.identity(c).await,
             record,
-            c.wallet as u64,
             self.pinned.clone(),
         )
         .await
@@ -177,13 +178,13 @@ impl World {
             &path,
             self.campaign as u64,
             &digest,
-            c.wallet as u64,
+            NoteSecret::derive(&c.secret, self.campaign as u64).key(),
             &mut rand::rngs::OsRng,
         )
         .unwrap();
         json!({
             "ciphertext": STANDARD.encode(ciphertext),
-            "payout_account": c.wallet,
+            "note_key": attestation::fr_to_hex(&NoteSecret::derive(&c.secret, self.campaign as u64).key()),
             "attestation": {
                 "proof": STANDARD.encode(proof.to_bytes()),
                 "public_inputs": inputs.to_field_elements().iter().map(|x| hex::encode(fr_to_bytes(x))).collect::<Vec<_>>(),
@@ -414,7 +415,6 @@ async fn only_material_signed_by_every_pinned_keyholder_is_used() {
             &c.secret,
             &identity,
             &rec(30, 5, "car"),
-            c.wallet as u64,
             &pinned,
             &mut |s| panic!("{what}: reached {s:?} before refusing"),
         )
@@ -441,8 +441,11 @@ async fn three_contributors_are_each_paid_once() {
         assert_eq!(r.status(), StatusCode::CREATED);
         let receipt = body(r).await;
         assert_eq!(receipt["reward"], 25);
-        assert_eq!(receipt["payout_account"], c.wallet);
-        assert_eq!(w.app.balance(&c.user).await, 25);
+        // Paid into the contributor's note, not its wallet.
+        let note = NoteSecret::derive(&c.secret, w.campaign as u64).commitment(25);
+        assert_eq!(receipt["note_commitment"], attestation::fr_to_hex(&note));
+        assert_eq!(receipt["note_index"], i);
+        assert_eq!(w.app.balance(&c.user).await, 0);
         // The stored bytes are exactly what was sent.
         let pool = w.app.pool.clone();
         let cid = receipt["contribution_id"].as_i64().unwrap();
@@ -717,9 +720,24 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
         "attestation_binding_mismatch",
     )
     .await;
-    // Payout account swapped.
+    // Note key swapped (the reward redirected into someone else's note),
+    // or not a field element at all.
     let mut s = to_value(&good);
-    s["payout_account"] = json!(b.wallet);
+    s["note_key"] = json!(attestation::fr_to_hex(
+        &NoteSecret::derive(&b.secret, w.campaign as u64).key()
+    ));
+    w.refused(
+        &s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "attestation_binding_mismatch",
+    )
+    .await;
+    let mut s = to_value(&good);
+    s["note_key"] = json!("ff".repeat(32));
+    w.refused(&s, StatusCode::UNPROCESSABLE_ENTITY, "invalid_note_key")
+        .await;
+    let mut s = to_value(&good);
+    s["note_key"] = json!(attestation::fr_to_hex(&attestation::Fr::from(1u64)));
     w.refused(
         &s,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -821,7 +839,6 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
         &a.secret,
         &identity,
         &rec(300, 3, "bike"),
-        a.wallet as u64,
         &w.pinned,
         &mut |_| {},
     )
@@ -841,7 +858,7 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
         &path,
         w.campaign as u64,
         &digest,
-        a.wallet as u64,
+        NoteSecret::derive(&a.secret, w.campaign as u64).key(),
         &mut rand::rngs::OsRng,
     )
     .unwrap();
@@ -879,7 +896,7 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
         StatusCode::CREATED
     );
 
-    // A suspended account is paid nothing: its prepared submission is refused.
+    // A suspended account contributes nothing: its prepared submission is refused.
     let c = w.contributor().await;
     let s = w.prepare(&c, rec(5, 1, "train")).await;
     let r = w
@@ -893,22 +910,9 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     // Its leaf is revoked: the submission it prepared is under a retired
-    // root. Nor is it paid on another contributor's proof.
+    // root.
     w.refused(&to_value(&s), StatusCode::CONFLICT, "stale_root")
         .await;
-    let d = w.contributor().await;
-    let to_c = Contributor {
-        user: d.user,
-        secret: d.secret,
-        wallet: c.wallet,
-    };
-    let s = w.prepare(&to_c, rec(5, 1, "train")).await;
-    w.refused(
-        &to_value(&s),
-        StatusCode::FORBIDDEN,
-        "payout_account_suspended",
-    )
-    .await;
 
     // Rejections are counted by reason and hour for admins: one row per
     // reason, however many refusals.

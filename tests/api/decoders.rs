@@ -3,7 +3,8 @@
 //! receives it (JSON, base64, the tfhe ciphertext list, the Groth16 proof
 //! and its public inputs), campaign material and keys as a client receives
 //! them, partial aggregates and key shares as a keyholder reads them,
-//! partial decryptions as the server combines them, schemas and records.
+//! partial decryptions as the server combines them, schemas and records,
+//! reward-note claims and pages of the notes tree.
 //! Structure-aware mutations of valid inputs (`cipherpool_tests::fuzz`)
 //! reach the deeper checks; a fixed number of cases bounds each run. One
 //! server for the file, one real campaign and one real contribution.
@@ -292,6 +293,61 @@ async fn mutated_proofs_inputs_and_keys_are_refused() {
     });
 }
 
+/// A claim of reward notes as the server checks it: mutated proof bytes
+/// and mutated statements (root, nullifiers, total, destination) are
+/// refused, never a panic; only Groth16's sign-bit malleability verifies.
+#[test]
+fn mutated_claims_are_refused() {
+    use protocol::attestation::{
+        claim_setup, prove_claim, verify_claim_raw, IdentitySecret, MerkleTree, NoteSecret,
+        OwnedNote,
+    };
+    let mut rng = rand::rngs::OsRng;
+    let (pk, vk) = claim_setup(&mut rng).unwrap();
+    let identity = IdentitySecret::random(&mut rng);
+    let mut tree = MerkleTree::new();
+    let note = NoteSecret::derive(&identity, 3);
+    tree.push(NoteSecret::random(&mut rng).commitment(9)).unwrap();
+    let index = tree.push(note.commitment(25)).unwrap();
+    let owned = OwnedNote {
+        secret: note,
+        amount: 25,
+        path: tree.path(index).unwrap(),
+    };
+    let (proof, statement) = prove_claim(&pk, &[owned], 77, &mut rng).unwrap();
+    let proof = proof.to_bytes();
+    verify_claim_raw(&vk, &proof, &statement).expect("the real claim verifies");
+    check(48, byte_edits(), |edits| {
+        let edited = apply_bytes(&proof, &edits);
+        if verify_claim_raw(&vk, &edited, &statement).is_ok() {
+            let differ: Vec<usize> = (0..proof.len())
+                .filter(|&i| edited.len() != proof.len() || edited[i] != proof[i])
+                .collect();
+            prop_assert!(
+                differ.iter().all(|i| *i == 31 || *i == 95),
+                "an edited claim proof verified: {edits:?}"
+            );
+        }
+        Ok(())
+    });
+    let wire = serde_json::to_value(protocol::wire::ClaimRequest::new(
+        &attestation::Proof::from_bytes(&proof).unwrap(),
+        &statement,
+    ))
+    .unwrap();
+    check(64, json_edits(), |edits| {
+        let edited = apply_json(&wire, &edits);
+        if let Ok(request) = serde_json::from_value::<protocol::wire::ClaimRequest>(edited.clone()) {
+            if let Ok((bytes, st)) = request.statement() {
+                if verify_claim_raw(&vk, &bytes, &st).is_ok() {
+                    prop_assert_eq!(st, statement, "an edited claim verified: {}", edited);
+                }
+            }
+        }
+        Ok(())
+    });
+}
+
 /// The part of the material the keyholders sign, decoded.
 fn signed_part(m: &Material) -> Option<Value> {
     let h = |s: &str| hex::decode(s).ok();
@@ -390,6 +446,19 @@ proptest! {
         }
         let _ = serde_json::from_value::<protocol::wire::IdentityView>(v.clone());
         let _ = serde_json::from_value::<Submission>(v.clone());
+        // A claim as the server parses it (shape and statement rules; the
+        // proof check itself is exercised in mutated_claims_are_refused).
+        if let Ok(claim) = serde_json::from_value::<protocol::wire::ClaimRequest>(v.clone()) {
+            if let Ok((_, st)) = claim.statement() {
+                prop_assert!(st.check().is_ok());
+                prop_assert!(st.total > 0 && st.destination > 0);
+            }
+        }
+        // A notes page as a client assembles the tree from it.
+        if let Ok(page) = serde_json::from_value::<protocol::wire::NotesPage>(v.clone()) {
+            let mut tree = client::notes::NotesTree::new();
+            let _ = tree.add_page(&page);
+        }
         let _ = serde_json::from_value::<Material>(v.clone());
         let _ = serde_json::from_value::<keyholder_api::ReleaseRequest>(v.clone());
         let _ = serde_json::from_value::<keyholder_api::DecryptResponse>(v.clone());

@@ -14,6 +14,7 @@ mod keyholder;
 mod ledger;
 mod ledger_props;
 mod limits;
+mod notes;
 mod openapi;
 mod oversight;
 mod reports;

@@ -131,7 +131,7 @@ async fn admins_suspend_accounts_read_quality_signals_and_the_audit_log() {
             .post(
                 &format!("/api/campaigns/{id}/contributions"),
                 None,
-                &json!({"ciphertext": "not base64!", "payout_account": 1,
+                &json!({"ciphertext": "not base64!", "note_key": "00",
                         "attestation": {"proof": "", "public_inputs": []}}),
                 None,
             )
@@ -191,7 +191,7 @@ async fn admins_suspend_accounts_read_quality_signals_and_the_audit_log() {
         .post(
             &format!("/api/campaigns/{id}/contributions"),
             None,
-            &json!({"ciphertext": "AAAA", "payout_account": 1, "attestation": {"proof": "", "public_inputs": []}}),
+            &json!({"ciphertext": "AAAA", "note_key": "00", "attestation": {"proof": "", "public_inputs": []}}),
             None,
         )
         .await;

@@ -3,7 +3,7 @@
 //! every ciphertext) asks the keyholder directly for releases it should not
 //! get — one contribution folded many times, bytes under other digests, one
 //! identity counted twice, an attestation under a registry root the
-//! keyholder never computed, an attestation bound to another payout, a
+//! keyholder never computed, an attestation bound to another note key, a
 //! contribution made for another campaign — and each is refused, logged,
 //! and nothing is decrypted; the honest job of the same campaign is released.
 
@@ -128,14 +128,15 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
             &tree.path(leaf).unwrap(),
             id as u64,
             &digest,
-            7,
+            attestation::Fr::from(7u64),
             &mut rand::rngs::OsRng,
         )
         .unwrap();
         json!({"digest": hex::encode(digest), "ciphertext": STANDARD.encode(ct),
                "nullifier": hex::encode(fr_to_bytes(&public.nullifier)),
                "root": hex::encode(fr_to_bytes(&public.root)),
-               "proof": STANDARD.encode(proof.to_bytes()), "payout_account": 7})
+               "proof": STANDARD.encode(proof.to_bytes()),
+               "note_key": attestation::fr_to_hex(&attestation::Fr::from(7u64))})
     };
     // The foreign list, validly attested by the colluder.
     let foreign_entry = attest(&tree, leaf, &secret, &foreign);
@@ -160,9 +161,9 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
     let mut forked = tree.clone();
     let hidden_leaf = forked.push(attestation::commitment(&hidden)).unwrap();
     let unknown_root = attest(&forked, hidden_leaf, &hidden, &encrypt(202));
-    // A real contribution claimed for another payout account.
+    // A real contribution claimed for another reward note's key.
     let mut repaid = entries[10].clone();
-    repaid["payout_account"] = json!(repaid["payout_account"].as_u64().unwrap() + 1);
+    repaid["note_key"] = json!(attestation::fr_to_hex(&attestation::Fr::from(8u64)));
 
     let kh = kh_url.as_str();
     let ask = |job: i64, shards: Value, aggregate: &[u8], epsilon_micro: u64| {
@@ -235,7 +236,7 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
             real_aggregate.clone(),
             "unknown_root",
         ),
-        // An attestation bound to another payout account.
+        // An attestation bound to another note key.
         (
             9008,
             shards_of(&[&entries[..10], std::slice::from_ref(&repaid)].concat()),

@@ -446,6 +446,7 @@ impl TestApp {
         assert_eq!(a["total"], 0, "{a}");
         assert_eq!(a["negative_accounts"], 0, "{a}");
         assert_eq!(a["mismatched_accounts"], json!([]), "{a}");
+        assert_eq!(a["unclaimed_consistent"], true, "{a}");
     }
 
     /// Creates `campaign` (a campaign request body), funds it (submit for
@@ -593,7 +594,6 @@ pub async fn prepare_off_thread(
     secret: protocol::attestation::IdentitySecret,
     identity: protocol::wire::IdentityView,
     record: Value,
-    wallet: u64,
     pinned: Vec<protocol::signing::VerifyingKey>,
 ) -> Result<protocol::wire::Submission, client::ClientError> {
     tokio::task::spawn_blocking(move || {
@@ -604,7 +604,6 @@ pub async fn prepare_off_thread(
             &secret,
             &identity,
             &record,
-            wallet,
             &pinned,
             &mut |_| {},
         )
@@ -665,7 +664,7 @@ pub async fn client_material(http: &reqwest::Client, base: &str, campaign: i64) 
 
 /// A new contributor account registers an identity, then prepares (encodes,
 /// encrypts and proves: zk-pok + Groth16) `record` as the client does,
-/// paid to its wallet. Nothing is submitted.
+/// its reward bound to a note of its identity. Nothing is submitted.
 pub async fn new_contributor_submission(
     http: &reqwest::Client,
     base: &str,
@@ -702,10 +701,6 @@ pub async fn new_contributor_submission(
         .await
         .expect("identity");
     assert_eq!(r.status(), StatusCode::CREATED);
-    let wallet: Value =
-        serde_json::from_slice(&get_bytes(http, format!("{base}/api/wallet"), Some(&token)).await)
-            .expect("wallet");
-    let wallet = wallet["account_id"].as_i64().expect("wallet") as u64;
     let identity: IdentityView = serde_json::from_slice(
         &get_bytes(http, format!("{base}/api/registry/me"), Some(&token)).await,
     )
@@ -717,7 +712,6 @@ pub async fn new_contributor_submission(
         secret,
         identity,
         record.clone(),
-        wallet,
         m.pinned.clone(),
     )
     .await
@@ -813,8 +807,8 @@ pub struct StoredContribution {
     pub root: Vec<u8>,
     /// The Groth16 proof.
     pub proof: Vec<u8>,
-    /// The payout account bound by the attestation.
-    pub payout_account: i64,
+    /// The reward note's key bound by the attestation.
+    pub note_key: Vec<u8>,
 }
 
 impl StoredContribution {
@@ -827,11 +821,18 @@ impl StoredContribution {
                "nullifier": hex::encode(&self.nullifier),
                "root": hex::encode(&self.root),
                "proof": b64(&self.proof),
-               "payout_account": self.payout_account})
+               "note_key": hex::encode(&self.note_key)})
     }
 }
 
-type ContributionRow = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Option<Vec<u8>>, i64);
+type ContributionRow = (
+    Vec<u8>,
+    Vec<u8>,
+    Vec<u8>,
+    Vec<u8>,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+);
 
 fn contributions_where(
     conn: &mut diesel::PgConnection,
@@ -850,19 +851,19 @@ fn contributions_where(
             c::nullifier,
             c::registry_root,
             c::attestation_proof,
-            c::payout_account_id,
+            c::note_key,
         ))
         .load(conn)
         .expect("contributions");
     rows.into_iter()
         .map(
-            |(digest, ciphertext, nullifier, root, proof, payout_account)| StoredContribution {
+            |(digest, ciphertext, nullifier, root, proof, note_key)| StoredContribution {
                 digest,
                 ciphertext,
                 nullifier,
                 root,
                 proof: proof.expect("a stored attestation proof"),
-                payout_account,
+                note_key: note_key.expect("a note key"),
             },
         )
         .collect()

@@ -15,6 +15,7 @@ use crate::services::accounts::AccountError;
 use crate::services::campaigns::CampaignError;
 use crate::services::contributions::SubmissionError;
 use crate::services::login_guard::Throttled;
+use crate::services::notes::NotesError;
 use crate::services::oversight::OversightError;
 use crate::services::registry::RegistryError;
 use crate::services::reports::ReportError;
@@ -417,14 +418,39 @@ impl From<SubmissionError> for ApiError {
             S::WrongCampaign => (H::UNPROCESSABLE_ENTITY, "attestation_wrong_campaign"),
             S::BindingMismatch => (H::UNPROCESSABLE_ENTITY, "attestation_binding_mismatch"),
             S::AttestationInvalid => (H::UNPROCESSABLE_ENTITY, "attestation_invalid"),
-            S::InvalidPayoutAccount(_) => (H::UNPROCESSABLE_ENTITY, "invalid_payout_account"),
-            S::PayoutSuspended => (H::FORBIDDEN, "payout_account_suspended"),
+            S::InvalidNoteKey => (H::UNPROCESSABLE_ENTITY, "invalid_note_key"),
+            S::Notes(n) => return n.into(),
             S::EscrowEmpty => (H::PAYMENT_REQUIRED, "escrow_empty"),
             S::Amount(a) => return a.into(),
             S::Corrupt(_) => return Self::internal(msg),
             S::Ledger(l) => return l.into(),
             S::Unavailable(u) => return u.into(),
             S::Db(db) => return db.into(),
+        };
+        Self::new(status, code, msg)
+    }
+}
+
+impl From<NotesError> for ApiError {
+    fn from(e: NotesError) -> Self {
+        use NotesError as N;
+        use StatusCode as H;
+        let msg = e.to_string();
+        let (status, code) = match e {
+            N::Malformed(_) => (H::UNPROCESSABLE_ENTITY, "invalid_claim"),
+            N::StaleRoot => (H::CONFLICT, "stale_notes_root"),
+            N::NoteSpent => (H::CONFLICT, "note_spent"),
+            N::InvalidDestination => (H::UNPROCESSABLE_ENTITY, "invalid_destination"),
+            N::DestinationSuspended => (H::FORBIDDEN, "destination_suspended"),
+            N::InvalidProof => (H::UNPROCESSABLE_ENTITY, "claim_invalid"),
+            // Every note was paid into the unclaimed account, so it always
+            // covers a valid claim: a refusal is a broken invariant.
+            N::Corrupt(_) | N::Ledger(LedgerError::InsufficientFunds { .. }) => {
+                return Self::internal(msg)
+            }
+            N::Ledger(l) => return l.into(),
+            N::Unavailable(u) => return u.into(),
+            N::Db(db) => return db.into(),
         };
         Self::new(status, code, msg)
     }

@@ -306,19 +306,20 @@ pub async fn proving_key(
 }
 
 /// Submit an encrypted, attested contribution (no session: the Groth16
-/// proof shows eligibility anonymously). Pays the reward to `payout_account`.
+/// proof shows eligibility anonymously). Pays the reward into a reward note
+/// bound by the attestation (`note_key`), to be claimed later: no account is
+/// named.
 #[utoipa::path(post, path = "/api/campaigns/{id}/contributions", tag = "contributions",
     params(("id" = i64, Path, description = "campaign id")),
     request_body = Submission,
     responses((status = 201, body = Receipt),
               (status = 400, response = resp::BadBody),
               (status = 402, description = "escrow_empty", body = ErrorBody),
-              (status = 403, description = "payout_account_suspended", body = ErrorBody),
               (status = 404, response = resp::NotFound),
               (status = 409, description = "campaign_not_open, stale_root, nullifier_used, ciphertext_duplicate, campaign_full", body = ErrorBody),
               (status = 413, description = "payload_too_large, ciphertext_too_large", body = ErrorBody),
               (status = 415, response = resp::UnsupportedMediaType),
-              (status = 422, description = "ciphertext_malformed, ciphertext_layout_mismatch, zk_proof_invalid, attestation_public_inputs, attestation_malformed, attestation_invalid, attestation_wrong_campaign, attestation_binding_mismatch, invalid_payout_account", body = ErrorBody),
+              (status = 422, description = "ciphertext_malformed, ciphertext_layout_mismatch, zk_proof_invalid, attestation_public_inputs, attestation_malformed, attestation_invalid, attestation_wrong_campaign, attestation_binding_mismatch, invalid_note_key", body = ErrorBody),
               (status = 429, response = resp::RateLimited),
               (status = 502, response = resp::KeyholderFailed),
               (status = 503, description = "busy (Retry-After): too many submissions being verified; database_unavailable", body = ErrorBody)))]
@@ -341,6 +342,7 @@ pub async fn submit(
             count: state.recent_roots,
             max_age_secs: state.recent_root_secs,
         },
+        notes: state.notes.clone(),
     };
     let result = contributions::accept(&pool, acceptor, id, sub)
         .await

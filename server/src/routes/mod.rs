@@ -7,6 +7,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod contributions;
 pub mod health;
+pub mod notes;
 pub mod oversight;
 pub mod registry;
 pub mod reports;
@@ -51,6 +52,10 @@ pub fn configure(cfg: &mut ServiceConfig, max_contribution_bytes: usize) {
     .service(registry::register)
     .service(registry::me)
     .service(registry::root)
+    .service(notes::page)
+    .service(notes::campaigns)
+    .service(notes::proving_key)
+    .service(notes::claim)
     .service(withdrawals::request)
     .service(withdrawals::mine)
     .service(withdrawals::all)

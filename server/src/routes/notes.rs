@@ -93,7 +93,12 @@ pub async fn proving_key(
               (status = 429, response = resp::RateLimited),
               (status = 502, response = resp::KeyholderFailed),
               (status = 503, response = resp::Unavailable)))]
-#[post("/api/claims")]
+#[post(
+    "/api/claims",
+    // Claims share the anonymous submissions' per-client limit: both ask
+    // the server to verify a proof for nobody in particular.
+    wrap = "actix_web::middleware::from_fn(crate::throttle::submissions)"
+)]
 pub async fn claim(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
@@ -104,7 +109,7 @@ pub async fn claim(
         &pool,
         keys.claim_verifying_key.clone(),
         body.into_inner(),
-        state.settings.notes_root_max_age_secs,
+        state.recent_root_secs,
     )
     .await?;
     Ok(HttpResponse::Created().json(receipt))

@@ -1,8 +1,11 @@
 //! Accepting a contribution: every check runs before anything is written,
 //! cheapest first (size, campaign open, Groth16 attestation, root,
-//! nullifier, duplicate ciphertext, payout account, escrow, then the
-//! ciphertext's conformance and zk-pok); then one transaction stores the
-//! ciphertext, records the nullifier and pays the reward. No pooled
+//! nullifier, duplicate ciphertext, escrow, then the ciphertext's
+//! conformance and zk-pok); then one transaction stores the ciphertext,
+//! records the nullifier, pays the reward into the unclaimed-rewards
+//! account and appends the reward note to the notes tree. A submission
+//! names no account: its attestation binds a note key, and the contributor
+//! claims the note later (`services::notes`). No pooled
 //! connection is held while a proof is verified: the database phases and
 //! the CPU phases alternate.
 
@@ -25,7 +28,7 @@ use crate::store::campaigns::{self as campaigns, Status};
 use crate::store::contributions::{self as store, NewContribution, DIGEST_UNIQUE};
 use crate::store::ledger::{self, AccountId, LedgerError, TransferKind};
 use crate::store::tx::{self, PgPool, Retryable, Unavailable};
-use crate::store::{registry, users};
+use crate::store::registry;
 
 /// Why a submission was refused (or could not be handled).
 #[derive(Debug, thiserror::Error)]
@@ -63,18 +66,18 @@ pub enum SubmissionError {
     /// The attestation names another campaign.
     #[error("the attestation is for another campaign")]
     WrongCampaign,
-    /// The attestation is bound to other bytes or another payout account.
-    #[error("the attestation is bound to other ciphertext bytes or another payout account")]
+    /// The attestation is bound to other bytes or another note key.
+    #[error("the attestation is bound to other ciphertext bytes or another note key")]
     BindingMismatch,
     /// The Groth16 proof does not verify.
     #[error("the eligibility proof does not verify")]
     AttestationInvalid,
-    /// The payout account is not a wallet (or not an account id at all).
-    #[error("payout_account must be {0}")]
-    InvalidPayoutAccount(&'static str),
-    /// The payout wallet's owner is suspended.
-    #[error("the payout account belongs to a suspended account")]
-    PayoutSuspended,
+    /// The note key is not a field element.
+    #[error("note_key must be 64 hex characters of a field element")]
+    InvalidNoteKey,
+    /// The reward note could not be appended.
+    #[error(transparent)]
+    Notes(#[from] super::notes::NotesError),
     /// The root is not among the recent announced ones.
     #[error(
         "the registry root is unknown, too old, or not yet confirmed by every keyholder; \
@@ -170,6 +173,8 @@ pub struct Acceptor {
     pub verifying_key: Arc<dyn AsRef<VerifyingKey> + Send + Sync>,
     /// The usable registry roots.
     pub roots: RootWindow,
+    /// The notes tree (its root is recorded after each acceptance).
+    pub notes: Arc<super::notes::NotesTree>,
 }
 
 /// A campaign's terms for this submission: its parsed material, the
@@ -245,6 +250,7 @@ fn parse_inputs(wire: &[String]) -> Result<Vec<Fr>, SubmissionError> {
 struct Attested {
     ciphertext: Vec<u8>,
     digest: [u8; 32],
+    note_key: Fr,
     root: Vec<u8>,
     nullifier: Vec<u8>,
     proof: Vec<u8>,
@@ -252,7 +258,7 @@ struct Attested {
 
 /// CPU only, no connection: size, digest, and the Groth16 attestation
 /// (exact public inputs, this campaign, bound to these bytes and this
-/// payout account).
+/// note key).
 fn attest(
     vk: &VerifyingKey,
     crypto: &CampaignCrypto,
@@ -276,12 +282,12 @@ fn attest(
     }
     let digest: [u8; 32] = Sha256::digest(&ciphertext).into();
     let inputs = parse_inputs(&sub.attestation.public_inputs)?;
-    let payout = u64::try_from(sub.payout_account)
-        .map_err(|_| SubmissionError::InvalidPayoutAccount("a ledger account id"))?;
+    let note_key =
+        attestation::fr_from_hex(&sub.note_key).map_err(|_| SubmissionError::InvalidNoteKey)?;
     if inputs[2] != Fr::from(campaign_id.get() as u64) {
         return Err(SubmissionError::WrongCampaign);
     }
-    if inputs[3] != attestation::binding(&digest, payout) {
+    if inputs[3] != attestation::binding(&digest, note_key) {
         return Err(SubmissionError::BindingMismatch);
     }
     let proof = STANDARD
@@ -294,6 +300,7 @@ fn attest(
     Ok(Attested {
         ciphertext,
         digest,
+        note_key,
         root: attestation::fr_to_bytes(&inputs[0]).to_vec(),
         nullifier: attestation::fr_to_bytes(&inputs[1]).to_vec(),
         proof,
@@ -302,15 +309,13 @@ fn attest(
 
 /// Lookups after the attestation: the root among the recent roots every
 /// keyholder computed (the keyholders refuse any other at release), the
-/// nullifier unused and the ciphertext new for this campaign, the payout
-/// account a wallet of an account in good standing, the escrow able to pay.
-/// Answers the escrow account.
+/// nullifier unused and the ciphertext new for this campaign, the escrow
+/// able to pay. Answers the escrow account.
 fn lookups(
     conn: &mut PgConnection,
     roots: RootWindow,
     campaign_id: CampaignId,
     a: &Attested,
-    payout_account: AccountId,
     reward: i64,
 ) -> Result<AccountId, SubmissionError> {
     let recent = registry::recent_roots(conn, roots.count, roots.max_age_secs)?;
@@ -322,15 +327,6 @@ fn lookups(
     }
     if store::digest_taken(conn, campaign_id, &a.digest)? {
         return Err(SubmissionError::CiphertextDuplicate);
-    }
-    let owner = match ledger::kind_and_owner(conn, payout_account)? {
-        Some((ledger::AccountKind::Wallet, owner)) => owner,
-        _ => return Err(SubmissionError::InvalidPayoutAccount("a wallet account")),
-    };
-    if let Some(owner) = owner {
-        if users::is_suspended(conn, owner)? {
-            return Err(SubmissionError::PayoutSuspended);
-        }
     }
     let escrow = ledger::escrow_of(conn, campaign_id)?;
     if ledger::balance(conn, escrow)? < reward {
@@ -353,7 +349,6 @@ pub async fn accept(
     let cache = acceptor.crypto.clone();
     let open = tx::with_conn(pool, move |conn| open_campaign(&cache, conn, campaign_id)).await?;
     let t_campaign = started.elapsed();
-    let payout_account = AccountId(sub.payout_account);
     let (c, vk) = (open.crypto.clone(), acceptor.verifying_key.clone());
     let attested =
         tx::blocking(move || attest(vk.as_ref().as_ref(), &c, campaign_id, &sub)).await?;
@@ -361,7 +356,7 @@ pub async fn accept(
     let a = Arc::new(attested);
     let (a2, roots, reward) = (a.clone(), acceptor.roots, open.reward);
     let escrow = tx::with_conn(pool, move |conn| {
-        lookups(conn, roots, campaign_id, &a2, payout_account, reward)
+        lookups(conn, roots, campaign_id, &a2, reward)
     })
     .await?;
     let t_lookups = started.elapsed();
@@ -382,10 +377,16 @@ pub async fn accept(
     let max = open.max_contributions;
     let receipt = tx::with_conn(pool, move |conn| {
         tx::run_tx_sync(conn, "accept_contribution", |c| {
-            store_accepted(c, campaign_id, &a, escrow, payout_account, amount, max)
+            store_accepted(c, campaign_id, &a, escrow, amount, max)
         })
     })
     .await?;
+    // Record the notes tree's new root (any process may; a failure here
+    // only delays it to the next read of the tree).
+    let notes = acceptor.notes.clone();
+    if let Err(e) = tx::with_conn(pool, move |conn| notes.sync(conn)).await {
+        tracing::warn!("could not record the notes root: {e}");
+    }
     tracing::debug!(
         campaign = ?t_campaign,
         groth16 = ?(t_groth16 - t_campaign),
@@ -397,16 +398,16 @@ pub async fn accept(
     Ok(receipt)
 }
 
-/// The accepting transaction: the campaign still open, the reward paid,
-/// the contribution bound checked, the contribution stored with its
-/// nullifier, root and proof. A concurrent duplicate (same nullifier or
+/// The accepting transaction: the campaign still open, the reward paid
+/// into the unclaimed-rewards account and its note appended to the notes
+/// tree, the contribution bound checked, the contribution stored with its
+/// nullifier, root, proof and note key (no account). A concurrent duplicate (same nullifier or
 /// same ciphertext) loses on the unique indexes and pays nothing.
 fn store_accepted(
     c: &mut PgConnection,
     campaign_id: CampaignId,
     a: &Attested,
     escrow: AccountId,
-    payout_account: AccountId,
     amount: TokenAmount,
     max_contributions: u64,
 ) -> Result<Receipt, SubmissionError> {
@@ -419,7 +420,7 @@ fn store_accepted(
     let t = ledger::transfer(
         c,
         escrow,
-        payout_account,
+        ledger::unclaimed_account(c)?,
         amount,
         TransferKind::ContributionReward,
         &format!("campaign {campaign_id}"),
@@ -432,6 +433,9 @@ fn store_accepted(
     if accepted as u64 >= max_contributions {
         return Err(SubmissionError::CampaignFull(max_contributions));
     }
+    let (note_index, note_commitment) =
+        super::notes::append(c, a.note_key, amount.get() as u64)?;
+    let note_key = attestation::fr_to_bytes(&a.note_key);
     let id = store::insert(
         c,
         &NewContribution {
@@ -440,7 +444,8 @@ fn store_accepted(
             digest: &a.digest,
             nullifier: &a.nullifier,
             registry_root: &a.root,
-            payout_account_id: payout_account,
+            note_key: &note_key,
+            note_index,
             transfer_id: t.id,
             attestation_proof: &a.proof,
         },
@@ -467,7 +472,8 @@ fn store_accepted(
         digest: hex::encode(a.digest),
         transfer_id: t.id,
         reward: amount.get(),
-        payout_account: payout_account.get(),
+        note_index: note_index as u64,
+        note_commitment: attestation::fr_to_hex(&note_commitment),
     })
 }
 

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod campaigns;
 pub mod contributions;
 pub mod login_guard;
+pub mod notes;
 pub mod oversight;
 pub mod registry;
 pub mod release;

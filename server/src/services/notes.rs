@@ -67,7 +67,7 @@ impl Retryable for NotesError {
     fn is_retryable(&self) -> bool {
         match self {
             Self::Db(e) => tx::is_transient(e),
-            Self::Ledger(e) => e.is_transient(),
+            Self::Ledger(e) => e.is_retryable(),
             _ => false,
         }
     }
@@ -215,10 +215,11 @@ pub async fn claim(
             conn,
             unclaimed,
             destination,
-            amount,
+            protocol::TokenAmount::parse(amount).map_err(|e| NotesError::Malformed(e.to_string()))?,
             TransferKind::NoteClaim,
             "",
-        )?;
+        )?
+        .id;
         let claim_id = store::insert_claim(conn, destination, amount, &root, transfer_id, &nullifiers)
             .map_err(|e| {
                 if tx::is_unique_violation(&e, "note_nullifiers_pkey") {

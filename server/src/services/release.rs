@@ -122,10 +122,10 @@ fn prepare(conn: &mut PgConnection, job_id: JobId) -> Result<Prepared, ReleaseEr
                     ciphertext: STANDARD.encode(r.ciphertext),
                     nullifier: hex::encode(r.nullifier),
                     root: hex::encode(r.registry_root),
-                    // Contributions accepted before proofs were kept
-                    // carry none: the keyholders refuse them.
+                    // Contributions accepted before proofs (or reward
+                    // notes) were kept carry none: the keyholders refuse them.
                     proof: STANDARD.encode(r.attestation_proof.unwrap_or_default()),
-                    payout_account: r.payout_account_id.get() as u64,
+                    note_key: r.note_key.map(hex::encode).unwrap_or_default(),
                 })
                 .collect(),
         });

@@ -1,5 +1,5 @@
 //! Accepted contributions (ciphertext, digest, nullifier, registry root,
-//! attestation proof, payout) and the per-hour counts of refused ones.
+//! attestation proof, note key) and the per-hour counts of refused ones.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -67,9 +67,11 @@ pub struct NewContribution<'a> {
     pub nullifier: &'a [u8],
     /// The registry root the attestation was proven under.
     pub registry_root: &'a [u8],
-    /// The wallet paid.
-    pub payout_account_id: AccountId,
-    /// The reward's transfer.
+    /// The reward note's key the attestation binds (no account is named).
+    pub note_key: &'a [u8],
+    /// The note's leaf in the notes tree.
+    pub note_index: i64,
+    /// The reward's transfer (escrow to the unclaimed-rewards account).
     pub transfer_id: i64,
     /// The Groth16 proof (kept for the keyholders' re-verification).
     pub attestation_proof: &'a [u8],
@@ -117,8 +119,9 @@ pub struct ManifestRow {
     pub registry_root: Vec<u8>,
     /// The Groth16 proof (absent for contributions accepted before proofs were kept).
     pub attestation_proof: Option<Vec<u8>>,
-    /// The wallet paid.
-    pub payout_account_id: AccountId,
+    /// The reward note's key the attestation binds (absent for
+    /// contributions paid to a wallet before reward notes).
+    pub note_key: Option<Vec<u8>>,
 }
 
 /// Campaign `campaign_id`'s contributions with ids in `first..=last`, in id order.
@@ -139,7 +142,7 @@ pub fn manifest_range(
             contributions::nullifier,
             contributions::registry_root,
             contributions::attestation_proof,
-            contributions::payout_account_id,
+            contributions::note_key,
         ))
         .load(conn)
 }

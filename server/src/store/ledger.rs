@@ -58,6 +58,8 @@ pub enum AccountKind {
     Escrow,
     /// Withdrawals awaiting an admin's decision.
     Withdrawals,
+    /// Rewards paid into reward notes and not claimed yet.
+    Unclaimed,
 }
 
 impl AccountKind {
@@ -68,6 +70,7 @@ impl AccountKind {
             Self::Wallet => "wallet",
             Self::Escrow => "escrow",
             Self::Withdrawals => "withdrawals",
+            Self::Unclaimed => "unclaimed",
         }
     }
 
@@ -78,6 +81,7 @@ impl AccountKind {
             Self::Wallet,
             Self::Escrow,
             Self::Withdrawals,
+            Self::Unclaimed,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -93,8 +97,11 @@ pub enum TransferKind {
     CampaignFunding,
     /// What is left of an escrow back to the buyer.
     CampaignRefund,
-    /// A reward from an escrow to a contributor's wallet.
+    /// A reward from an escrow into the unclaimed-rewards account (a reward
+    /// note); before reward notes, to the contributor's wallet.
     ContributionReward,
+    /// Reward notes claimed: from the unclaimed-rewards account to a wallet.
+    NoteClaim,
     /// A report's price from the buyer's wallet to the platform.
     ReportPurchase,
     /// A report's price back when it ended without results.
@@ -115,6 +122,7 @@ impl TransferKind {
             Self::CampaignFunding => "campaign_funding",
             Self::CampaignRefund => "campaign_refund",
             Self::ContributionReward => "contribution_reward",
+            Self::NoteClaim => "note_claim",
             Self::ReportPurchase => "report_purchase",
             Self::ReportRefund => "report_refund",
             Self::WithdrawalHold => "withdrawal_hold",
@@ -159,6 +167,11 @@ pub fn mint_account(conn: &mut PgConnection) -> Result<AccountId, LedgerError> {
 /// The platform fee account.
 pub fn platform_account(conn: &mut PgConnection) -> Result<AccountId, LedgerError> {
     singleton(conn, AccountKind::Platform)
+}
+
+/// The account holding rewards paid into notes until they are claimed.
+pub fn unclaimed_account(conn: &mut PgConnection) -> Result<AccountId, LedgerError> {
+    singleton(conn, AccountKind::Unclaimed)
 }
 
 /// The account holding requested withdrawals until an admin decides.
@@ -348,10 +361,26 @@ pub fn check_consistency(conn: &mut PgConnection) -> Result<LedgerAudit, LedgerE
          WHERE a.balance <> COALESCE(i.s, 0) - COALESCE(o.s, 0) ORDER BY a.id",
     )
     .load(conn)?;
+    let unclaimed: i64 = balances
+        .iter()
+        .filter(|(kind, _)| kind == "unclaimed")
+        .map(|(_, b)| *b)
+        .sum();
+    let notes: UnclaimedRow = diesel::sql_query(
+        "SELECT \
+           (SELECT COALESCE(SUM(t.amount), 0) FROM contributions c \
+              JOIN transfers t ON t.id = c.transfer_id WHERE c.note_key IS NOT NULL)::BIGINT AS paid, \
+           (SELECT COALESCE(SUM(amount), 0) FROM claims)::BIGINT AS claimed",
+    )
+    .get_result(conn)?;
     Ok(LedgerAudit {
         total,
         negative_accounts,
         mismatched_accounts: mismatched.into_iter().map(|r| AccountId(r.id)).collect(),
+        unclaimed,
+        notes_paid: notes.paid,
+        notes_claimed: notes.claimed,
+        unclaimed_consistent: unclaimed == notes.paid - notes.claimed,
     })
 }
 
@@ -364,4 +393,21 @@ pub struct LedgerAudit {
     pub negative_accounts: usize,
     /// Accounts whose cached balance differs from their transfers.
     pub mismatched_accounts: Vec<AccountId>,
+    /// The unclaimed-rewards account's balance: rewards paid into notes
+    /// and not claimed yet.
+    pub unclaimed: i64,
+    /// Every reward paid into a note.
+    pub notes_paid: i64,
+    /// Every claim's amount.
+    pub notes_claimed: i64,
+    /// Whether `unclaimed` is exactly `notes_paid - notes_claimed`; always true.
+    pub unclaimed_consistent: bool,
+}
+
+#[derive(QueryableByName)]
+struct UnclaimedRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    paid: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    claimed: i64,
 }

@@ -73,6 +73,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
 pub mod login_throttle;
+pub mod notes;
 pub mod registry;
 pub mod reports;
 pub mod sessions;

@@ -127,9 +127,6 @@ async fn main() -> anyhow::Result<()> {
             None,
         )
         .await;
-        let wallet = body(app.get("/api/wallet", Some(&user.token)).await).await["account_id"]
-            .as_i64()
-            .unwrap();
         let identity: IdentityView = serde_json::from_value(
             body(app.get("/api/registry/me", Some(&user.token)).await).await,
         )?;
@@ -161,7 +158,7 @@ async fn main() -> anyhow::Result<()> {
             &path,
             id as u64,
             &digest,
-            wallet as u64,
+            protocol::attestation::NoteSecret::derive(&secret, id as u64).key(),
             &mut rand::rngs::OsRng,
         )?;
         if i < 10 {
@@ -169,7 +166,9 @@ async fn main() -> anyhow::Result<()> {
         }
         subs.push(json!({
             "ciphertext": STANDARD.encode(&ct),
-            "payout_account": wallet,
+            "note_key": protocol::attestation::fr_to_hex(
+                &protocol::attestation::NoteSecret::derive(&secret, id as u64).key()
+            ),
             "attestation": {"proof": STANDARD.encode(proof.to_bytes()),
                             "public_inputs": inputs.to_field_elements().iter().map(|x| hex::encode(fr_to_bytes(x))).collect::<Vec<_>>()}
         }));

@@ -354,9 +354,6 @@ async fn real_submission(app: &TestApp, user: &TestUser, id: i64) -> anyhow::Res
         )
         .await;
     anyhow::ensure!(r.status().is_success(), "identity: {}", r.status());
-    let wallet = body(app.get("/api/wallet", Some(&user.token)).await).await["account_id"]
-        .as_i64()
-        .context("wallet account")?;
     let identity: IdentityView =
         serde_json::from_value(body(app.get("/api/registry/me", Some(&user.token)).await).await)
             .context("identity view")?;
@@ -369,7 +366,6 @@ async fn real_submission(app: &TestApp, user: &TestUser, id: i64) -> anyhow::Res
         secret,
         identity,
         record,
-        wallet as u64,
         pinned,
     )
     .await
