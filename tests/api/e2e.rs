@@ -378,20 +378,61 @@ async fn contributions_over_real_processes() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        wallets.push(token);
+        wallets.push((token, secret));
     }
-    for token in &wallets {
+    // The rewards wait in notes; each contributor claims its own with the
+    // native client (the first after losing its notes file: recovered from
+    // the identity secret alone).
+    for (i, (token, secret)) in wallets.iter().enumerate() {
+        assert_eq!(
+            get(&http, format!("{base}/api/wallet"), token).await["balance"],
+            0
+        );
+        let notes_file = {
+            let mut name = secret.as_os_str().to_owned();
+            name.push(".notes.json");
+            std::path::PathBuf::from(name)
+        };
+        let held: Value = serde_json::from_slice(&std::fs::read(&notes_file).unwrap()).unwrap();
+        assert_eq!(held[0]["amount"], 30, "{held}");
+        if i == 0 {
+            std::fs::remove_file(&notes_file).unwrap();
+            let out = bin("cipherpool-client")
+                .args(["notes", "--recover", "--server", &base, "--secret"])
+                .arg(secret)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let recovered: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(recovered, held, "recovered from the secret alone");
+        }
+        let out = bin("cipherpool-client")
+            .args(["claim", "--server", &base, "--token", token, "--secret"])
+            .arg(secret)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let receipt: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(receipt["amount"], 30);
         assert_eq!(
             get(&http, format!("{base}/api/wallet"), token).await["balance"],
             30
         );
+        // Nothing left to claim.
+        let out = bin("cipherpool-client")
+            .args(["claim", "--server", &base, "--token", token, "--secret"])
+            .arg(secret)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
     }
     let c = get(&http, format!("{base}/api/campaigns/{id}"), &buyer).await;
     assert_eq!(c["escrow_balance"], 3_000 - 90);
-    assert_eq!(
-        get(&http, format!("{base}/api/admin/ledger/audit"), &admin).await["total"],
-        0
-    );
+    let audit = get(&http, format!("{base}/api/admin/ledger/audit"), &admin).await;
+    assert_eq!(audit["total"], 0, "{audit}");
+    assert_eq!(audit["unclaimed"], 0, "{audit}");
+    assert_eq!(audit["notes_paid"], 90, "{audit}");
+    assert_eq!(audit["unclaimed_consistent"], true, "{audit}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
