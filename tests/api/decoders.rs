@@ -307,7 +307,8 @@ fn mutated_claims_are_refused() {
     let identity = IdentitySecret::random(&mut rng);
     let mut tree = MerkleTree::new();
     let note = NoteSecret::derive(&identity, 3);
-    tree.push(NoteSecret::random(&mut rng).commitment(9)).unwrap();
+    tree.push(NoteSecret::random(&mut rng).commitment(9))
+        .unwrap();
     let index = tree.push(note.commitment(25)).unwrap();
     let owned = OwnedNote {
         secret: note,
@@ -337,7 +338,8 @@ fn mutated_claims_are_refused() {
     .unwrap();
     check(64, json_edits(), |edits| {
         let edited = apply_json(&wire, &edits);
-        if let Ok(request) = serde_json::from_value::<protocol::wire::ClaimRequest>(edited.clone()) {
+        if let Ok(request) = serde_json::from_value::<protocol::wire::ClaimRequest>(edited.clone())
+        {
             if let Ok((bytes, st)) = request.statement() {
                 if verify_claim_raw(&vk, &bytes, &st).is_ok() {
                     prop_assert_eq!(st, statement, "an edited claim verified: {}", edited);

@@ -402,7 +402,11 @@ async fn contributions_over_real_processes() {
                 .arg(secret)
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let recovered: Value = serde_json::from_slice(&out.stdout).unwrap();
             assert_eq!(recovered, held, "recovered from the secret alone");
         }
@@ -411,7 +415,11 @@ async fn contributions_over_real_processes() {
             .arg(secret)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let receipt: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(receipt["amount"], 30);
         assert_eq!(

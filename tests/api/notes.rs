@@ -89,7 +89,12 @@ impl World {
 
     /// `c` contributes `minutes` to `campaign` as the client does; answers
     /// the submission and the note its receipt names.
-    async fn contribute(&self, c: &Contributor, campaign: i64, minutes: u64) -> (Submission, HeldNote) {
+    async fn contribute(
+        &self,
+        c: &Contributor,
+        campaign: i64,
+        minutes: u64,
+    ) -> (Submission, HeldNote) {
         let m = client_material(&self.app.client, &self.app.address, campaign).await;
         let identity = serde_json::from_value(
             body(self.app.get("/api/registry/me", Some(&c.user.token)).await).await,
@@ -171,14 +176,24 @@ impl World {
     }
 
     /// Posts a claim, expects `status`/`code`, and checks nothing moved.
-    async fn refused(&self, request: &Value, status: StatusCode, code: &str, wallets: &[&Contributor]) {
+    async fn refused(
+        &self,
+        request: &Value,
+        status: StatusCode,
+        code: &str,
+        wallets: &[&Contributor],
+    ) {
         let unclaimed = self.unclaimed();
         let mut before = Vec::new();
         for c in wallets {
             before.push(self.app.balance(&c.user).await);
         }
         assert_error(self.post_claim(request).await, status, code).await;
-        assert_eq!(self.unclaimed(), unclaimed, "{code}: the unclaimed account moved");
+        assert_eq!(
+            self.unclaimed(),
+            unclaimed,
+            "{code}: the unclaimed account moved"
+        );
         for (c, b) in wallets.iter().zip(before) {
             assert_eq!(self.app.balance(&c.user).await, b, "{code}: a wallet moved");
         }
@@ -198,7 +213,12 @@ async fn a_contribution_names_no_account_and_its_reward_waits_in_a_note() {
         let mut conn = w.app.pool.get().unwrap();
         k::table
             .filter(k::campaign_id.eq(w.campaigns[0]))
-            .select((k::payout_account_id, k::note_key, k::note_index, k::transfer_id))
+            .select((
+                k::payout_account_id,
+                k::note_key,
+                k::note_index,
+                k::transfer_id,
+            ))
             .first(&mut conn)
             .unwrap()
     };
@@ -211,7 +231,11 @@ async fn a_contribution_names_no_account_and_its_reward_waits_in_a_note() {
         let mut conn = w.app.pool.get().unwrap();
         let (from, to, amount): (i64, i64, i64) = transfers::table
             .find(transfer)
-            .select((transfers::from_account_id, transfers::to_account_id, transfers::amount))
+            .select((
+                transfers::from_account_id,
+                transfers::to_account_id,
+                transfers::amount,
+            ))
             .first(&mut conn)
             .unwrap();
         let kind = |id: i64, conn: &mut diesel::PgConnection| -> String {
@@ -223,7 +247,10 @@ async fn a_contribution_names_no_account_and_its_reward_waits_in_a_note() {
         };
         (kind(from, &mut conn), kind(to, &mut conn), amount)
     };
-    assert_eq!((from_kind.as_str(), to_kind.as_str(), amount), ("escrow", "unclaimed", 25));
+    assert_eq!(
+        (from_kind.as_str(), to_kind.as_str(), amount),
+        ("escrow", "unclaimed", 25)
+    );
     // The contributor's wallet saw nothing; the unclaimed account holds it.
     let wallet = body(w.app.get("/api/wallet", Some(&c.user.token)).await).await;
     assert_eq!(wallet["balance"], 0);
@@ -241,7 +268,12 @@ async fn a_contribution_names_no_account_and_its_reward_waits_in_a_note() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["campaign_id"].as_u64().unwrap(), c["reward"].as_u64().unwrap()))
+        .map(|c| {
+            (
+                c["campaign_id"].as_u64().unwrap(),
+                c["reward"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(paying, [(w.campaigns[0] as u64, 25)]);
     let found = notes::find_notes(&c.secret, &paying, &w.tree().await);
@@ -260,28 +292,66 @@ async fn claims_pay_once_and_every_forgery_is_refused_with_nothing_moved() {
     let (_, n2) = w.contribute(&c, w.campaigns[1], 12).await;
     assert_eq!(w.unclaimed(), 90);
 
-    let good = w.claim_request(&c, &[n1.clone(), n2.clone()], c.wallet).await;
+    let good = w
+        .claim_request(&c, &[n1.clone(), n2.clone()], c.wallet)
+        .await;
     let good_json = serde_json::to_value(&good).unwrap();
 
     // Forgeries of the good request, each refused with nothing moved.
     let mut more = good_json.clone();
     more["total"] = json!(66);
-    w.refused(&more, StatusCode::UNPROCESSABLE_ENTITY, "claim_invalid", &[&c, &other]).await;
+    w.refused(
+        &more,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "claim_invalid",
+        &[&c, &other],
+    )
+    .await;
     let mut elsewhere = good_json.clone();
     elsewhere["destination"] = json!(other.wallet);
-    w.refused(&elsewhere, StatusCode::UNPROCESSABLE_ENTITY, "claim_invalid", &[&c, &other]).await;
+    w.refused(
+        &elsewhere,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "claim_invalid",
+        &[&c, &other],
+    )
+    .await;
     let mut unknown_root = good_json.clone();
     unknown_root["root"] = json!(attestation::fr_to_hex(&attestation::Fr::from(7u64)));
-    w.refused(&unknown_root, StatusCode::CONFLICT, "stale_notes_root", &[&c, &other]).await;
+    w.refused(
+        &unknown_root,
+        StatusCode::CONFLICT,
+        "stale_notes_root",
+        &[&c, &other],
+    )
+    .await;
     let mut doubled = good_json.clone();
     doubled["nullifiers"][1] = doubled["nullifiers"][0].clone();
-    w.refused(&doubled, StatusCode::UNPROCESSABLE_ENTITY, "invalid_claim", &[&c, &other]).await;
+    w.refused(
+        &doubled,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_claim",
+        &[&c, &other],
+    )
+    .await;
     let mut tampered = good_json.clone();
     tampered["proof"] = json!("AAAA");
-    w.refused(&tampered, StatusCode::UNPROCESSABLE_ENTITY, "claim_invalid", &[&c, &other]).await;
+    w.refused(
+        &tampered,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "claim_invalid",
+        &[&c, &other],
+    )
+    .await;
     let mut three = good_json.clone();
     three["nullifiers"].as_array_mut().unwrap().pop();
-    w.refused(&three, StatusCode::UNPROCESSABLE_ENTITY, "invalid_claim", &[&c, &other]).await;
+    w.refused(
+        &three,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_claim",
+        &[&c, &other],
+    )
+    .await;
     // Into an account that is not a wallet (the campaign's escrow).
     let escrow: i64 = {
         use server::schema::accounts;
@@ -292,8 +362,15 @@ async fn claims_pay_once_and_every_forgery_is_refused_with_nothing_moved() {
             .first(&mut conn)
             .unwrap()
     };
-    let to_escrow = serde_json::to_value(w.claim_request(&c, &[n1.clone()], escrow).await).unwrap();
-    w.refused(&to_escrow, StatusCode::UNPROCESSABLE_ENTITY, "invalid_destination", &[&c, &other]).await;
+    let to_escrow =
+        serde_json::to_value(w.claim_request(&c, std::slice::from_ref(&n1), escrow).await).unwrap();
+    w.refused(
+        &to_escrow,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_destination",
+        &[&c, &other],
+    )
+    .await;
 
     // The good claim: both notes, from two campaigns, in one proof.
     let r = w.post_claim(&good_json).await;
@@ -314,16 +391,35 @@ async fn claims_pay_once_and_every_forgery_is_refused_with_nothing_moved() {
     assert_eq!(kinds, ["note_claim"]);
 
     // Replayed, or one of its notes spent again in a fresh proof: refused.
-    w.refused(&good_json, StatusCode::CONFLICT, "note_spent", &[&c, &other]).await;
-    let again = serde_json::to_value(w.claim_request(&c, &[n2.clone()], c.wallet).await).unwrap();
-    w.refused(&again, StatusCode::CONFLICT, "note_spent", &[&c, &other]).await;
+    w.refused(
+        &good_json,
+        StatusCode::CONFLICT,
+        "note_spent",
+        &[&c, &other],
+    )
+    .await;
+    let again = serde_json::to_value(
+        w.claim_request(&c, std::slice::from_ref(&n2), c.wallet)
+            .await,
+    )
+    .unwrap();
+    w.refused(&again, StatusCode::CONFLICT, "note_spent", &[&c, &other])
+        .await;
     // Someone else's note cannot be proven by c at all.
     let tree = w.tree().await;
     let secret = IdentitySecret::from_bytes(c.secret.to_bytes());
-    assert!(notes::prepare_claim(&w.claim_key, &secret, &[theirs.clone()], &tree, c.wallet as u64).is_err());
+    assert!(notes::prepare_claim(
+        &w.claim_key,
+        &secret,
+        std::slice::from_ref(&theirs),
+        &tree,
+        c.wallet as u64
+    )
+    .is_err());
 
     // The other contributor claims theirs; a suspended owner's wallet is refused.
-    let theirs_claim = serde_json::to_value(w.claim_request(&other, &[theirs], other.wallet).await).unwrap();
+    let theirs_claim =
+        serde_json::to_value(w.claim_request(&other, &[theirs], other.wallet).await).unwrap();
     let r = w
         .app
         .post(
@@ -334,7 +430,13 @@ async fn claims_pay_once_and_every_forgery_is_refused_with_nothing_moved() {
         )
         .await;
     assert!(r.status().is_success(), "{}", r.status());
-    w.refused(&theirs_claim, StatusCode::FORBIDDEN, "destination_suspended", &[&c]).await;
+    w.refused(
+        &theirs_claim,
+        StatusCode::FORBIDDEN,
+        "destination_suspended",
+        &[&c],
+    )
+    .await;
     let r = w
         .app
         .post(
@@ -347,7 +449,9 @@ async fn claims_pay_once_and_every_forgery_is_refused_with_nothing_moved() {
     assert!(r.status().is_success(), "{}", r.status());
     let r = w.post_claim(&theirs_claim).await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    assert_eq!(w.app.balance(&other.user).await, 25);
+    // (The suspension ended its sessions.)
+    let other_again = w.app.login(&other.user.email).await;
+    assert_eq!(w.app.balance(&other_again).await, 25);
     assert_eq!(w.unclaimed(), 0);
     w.app.assert_ledger_consistent(&w.admin).await;
 }

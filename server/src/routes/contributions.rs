@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::db::{self, PgPool};
 use crate::domain::CampaignId;
-use crate::http::cached::Cached;
+use crate::http::cached::{cached_response, Cached};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::responses as resp;
 use crate::services::contributions::{self, Acceptor, RootWindow};
@@ -26,13 +26,6 @@ use crate::store::campaigns::{self, Status};
 use protocol::wire::{Receipt, Submission};
 
 pub use protocol::wire::Material;
-
-fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
-    req.headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-}
 
 /// The keyholders' identities (share index, key set id, Ed25519 signing
 /// key), asked of each keyholder now. What the pages show as fingerprints;
@@ -73,6 +66,8 @@ pub struct KeyholderView {
     /// SHA-256 of the attestation circuit's verifying key it checks
     /// contributors' eligibility with, hex.
     pub attestation_key: String,
+    /// SHA-256 of the claim circuit's verifying key (reward-note claims), hex.
+    pub claim_key: String,
 }
 
 impl From<keyholder_api::KeyholderIdentity> for KeyholderView {
@@ -84,6 +79,7 @@ impl From<keyholder_api::KeyholderIdentity> for KeyholderView {
             key_id,
             signing_key,
             attestation_key,
+            claim_key,
         } = k;
         Self {
             index,
@@ -91,6 +87,7 @@ impl From<keyholder_api::KeyholderIdentity> for KeyholderView {
             key_id,
             signing_key,
             attestation_key,
+            claim_key,
         }
     }
 }
@@ -191,20 +188,6 @@ async fn open_material(
         })
         .await?;
     Ok(m.clone())
-}
-
-fn cached_response(req: &HttpRequest, c: &Cached, content_type: &str, cache: &str) -> HttpResponse {
-    if etag_matches(req, &c.etag) {
-        return HttpResponse::NotModified()
-            .insert_header((header::ETAG, c.etag.clone()))
-            .insert_header((header::CACHE_CONTROL, cache.to_string()))
-            .finish();
-    }
-    HttpResponse::Ok()
-        .insert_header((header::ETAG, c.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, cache.to_string()))
-        .content_type(content_type.to_string())
-        .body(c.bytes.clone())
 }
 
 /// Key material of an open campaign (cache-friendly: ETag / If-None-Match).

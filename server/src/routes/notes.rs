@@ -40,10 +40,11 @@ pub async fn page(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let from = query.from.unwrap_or(0);
-    let limit = query.limit.unwrap_or(MAX_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid_query("limit must be 1 to 10000"));
-    }
+    let limit = crate::domain::input::page_limit(
+        query.limit.map(|l| l.min(i64::MAX as u64) as i64),
+        MAX_PAGE as i64,
+        MAX_PAGE as i64,
+    )? as u64;
     let page = tx::with_conn(&pool, move |conn| state.notes.page(conn, from, limit)).await?;
     Ok(HttpResponse::Ok().json(page))
 }

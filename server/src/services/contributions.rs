@@ -27,8 +27,8 @@ use crate::domain::CampaignId;
 use crate::store::campaigns::{self as campaigns, Status};
 use crate::store::contributions::{self as store, NewContribution, DIGEST_UNIQUE};
 use crate::store::ledger::{self, AccountId, LedgerError, TransferKind};
-use crate::store::tx::{self, PgPool, Retryable, Unavailable};
 use crate::store::registry;
+use crate::store::tx::{self, PgPool, Retryable, Unavailable};
 
 /// Why a submission was refused (or could not be handled).
 #[derive(Debug, thiserror::Error)]
@@ -417,10 +417,11 @@ fn store_accepted(
     if status != Status::Open {
         return Err(SubmissionError::ClosedMeanwhile);
     }
+    let unclaimed = ledger::unclaimed_account(c)?;
     let t = ledger::transfer(
         c,
         escrow,
-        ledger::unclaimed_account(c)?,
+        unclaimed,
         amount,
         TransferKind::ContributionReward,
         &format!("campaign {campaign_id}"),
@@ -433,8 +434,7 @@ fn store_accepted(
     if accepted as u64 >= max_contributions {
         return Err(SubmissionError::CampaignFull(max_contributions));
     }
-    let (note_index, note_commitment) =
-        super::notes::append(c, a.note_key, amount.get() as u64)?;
+    let (note_index, note_commitment) = super::notes::append(c, a.note_key, amount.get() as u64)?;
     let note_key = attestation::fr_to_bytes(&a.note_key);
     let id = store::insert(
         c,

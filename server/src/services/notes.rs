@@ -46,7 +46,9 @@ pub enum NotesError {
     #[error("the destination wallet belongs to a suspended account")]
     DestinationSuspended,
     /// The proof does not verify for this statement.
-    #[error("the claim proof does not verify for this root, these nullifiers, total and destination")]
+    #[error(
+        "the claim proof does not verify for this root, these nullifiers, total and destination"
+    )]
     InvalidProof,
     /// The stored notes break an invariant.
     #[error("{0}")]
@@ -147,11 +149,7 @@ impl NotesTree {
 /// pays `amount` into the unclaimed account): `H_note(note_key, amount)`
 /// at the next index, under the notes lock. Answers the index and the
 /// commitment.
-pub fn append(
-    conn: &mut PgConnection,
-    note_key: Fr,
-    amount: u64,
-) -> Result<(i64, Fr), NotesError> {
+pub fn append(conn: &mut PgConnection, note_key: Fr, amount: u64) -> Result<(i64, Fr), NotesError> {
     let commitment = protocol::attestation::note_commitment(note_key, amount);
     store::lock(conn)?;
     let index = store::leaf_count(conn)?;
@@ -208,29 +206,32 @@ pub async fn claim(
     })
     .await?;
 
-    let (claim_id, transfer_id) = tx::run_tx(pool, "claim_notes", move |conn| {
-        check_destination(conn, destination)?;
-        let unclaimed = ledger::unclaimed_account(conn)?;
-        let transfer_id = ledger::transfer(
-            conn,
-            unclaimed,
-            destination,
-            protocol::TokenAmount::parse(amount).map_err(|e| NotesError::Malformed(e.to_string()))?,
-            TransferKind::NoteClaim,
-            "",
-        )?
-        .id;
-        let claim_id = store::insert_claim(conn, destination, amount, &root, transfer_id, &nullifiers)
-            .map_err(|e| {
-                if tx::is_unique_violation(&e, "note_nullifiers_pkey") {
-                    NotesError::NoteSpent
-                } else {
-                    NotesError::Db(e)
-                }
-            })?;
-        Ok((claim_id, transfer_id))
-    })
-    .await?;
+    let (claim_id, transfer_id) =
+        tx::run_tx(pool, "claim_notes", move |conn| -> Result<_, NotesError> {
+            check_destination(conn, destination)?;
+            let unclaimed = ledger::unclaimed_account(conn)?;
+            let transfer_id = ledger::transfer(
+                conn,
+                unclaimed,
+                destination,
+                protocol::TokenAmount::parse(amount)
+                    .map_err(|e| NotesError::Malformed(e.to_string()))?,
+                TransferKind::NoteClaim,
+                "",
+            )?
+            .id;
+            let claim_id =
+                store::insert_claim(conn, destination, amount, &root, transfer_id, &nullifiers)
+                    .map_err(|e| {
+                        if tx::is_unique_violation(&e, "note_nullifiers_pkey") {
+                            NotesError::NoteSpent
+                        } else {
+                            NotesError::Db(e)
+                        }
+                    })?;
+            Ok((claim_id, transfer_id))
+        })
+        .await?;
     tracing::info!(claim_id, amount, "notes claimed");
     Ok(ClaimReceipt {
         claim_id,

@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{AccountId, CampaignId};
+use crate::domain::CampaignId;
 use crate::schema::contributions;
 
 /// The unique index on a campaign's ciphertext digests (the other unique

@@ -157,7 +157,7 @@ fn main() {
         &tree.path(0).expect("path"),
         1,
         &[0u8; 32],
-        1,
+        attestation::Fr::from(1u64),
         &mut rng,
     )
     .expect("prove");
