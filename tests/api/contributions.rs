@@ -208,6 +208,22 @@ impl World {
         .unwrap()
     }
 
+    /// The unclaimed-rewards account's balance (every reward paid into a note).
+    async fn unclaimed(&self) -> i64 {
+        let pool = self.app.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            use server::schema::accounts;
+            let mut c = pool.get().unwrap();
+            accounts::table
+                .filter(accounts::kind.eq("unclaimed"))
+                .select(accounts::balance)
+                .first::<i64>(&mut c)
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
     async fn escrow(&self) -> i64 {
         body(
             self.app
@@ -882,7 +898,9 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
     let again = w.prepare(&a, rec(99, 1, "train")).await;
     w.refused(&to_value(&again), StatusCode::CONFLICT, "nullifier_used")
         .await;
-    assert_eq!(w.app.balance(&a.user).await, 25);
+    // Paid once, into a note: the unclaimed account holds it, a's wallet nothing.
+    assert_eq!(w.unclaimed().await, 25);
+    assert_eq!(w.app.balance(&a.user).await, 0);
 
     // A stale root: three registrations later (recent_roots = 3), b's proof is too old.
     for _ in 0..3 {
@@ -1065,11 +1083,11 @@ async fn fifty_concurrent_submissions_race_for_the_last_rewards() {
             .collect();
     assert_eq!(digests.len(), 5);
     assert_eq!(w.escrow().await, 0);
-    let mut total = 0;
+    // Five rewards, each into a note; no wallet was paid.
+    assert_eq!(w.unclaimed().await, 50);
     for c in &contributors {
-        total += w.app.balance(&c.user).await;
+        assert_eq!(w.app.balance(&c.user).await, 0);
     }
-    assert_eq!(total, 50);
     w.app.assert_ledger_consistent(&w.admin).await;
 }
 
@@ -1139,7 +1157,7 @@ async fn submissions_beyond_the_verification_bound_are_answered_busy() {
         r.status()
     );
     assert_eq!(w.stored().await, 1);
-    assert_eq!(w.app.balance(&a.user).await, 25);
+    assert_eq!(w.unclaimed().await, 25);
 }
 
 /// Registry roots expire by age, not only by count: a proof under a root

@@ -391,12 +391,14 @@ try {
     if (err) return { error: err };
     return !document.getElementById('ledger-result').hidden && document.getElementById('ledger-total').dataset.value !== '';
   });
-  const ledger = await page.evaluate(() => Object.fromEntries(['ledger-total', 'ledger-negative', 'ledger-mismatched']
-    .map((i) => [i, document.getElementById(i).dataset.value])));
-  if (ledger['ledger-total'] !== '0' || ledger['ledger-negative'] !== '0' || ledger['ledger-mismatched'] !== '0') {
+  const ledger = await page.evaluate(() => Object.fromEntries(
+    ['ledger-total', 'ledger-negative', 'ledger-mismatched', 'ledger-unclaimed', 'ledger-verdict']
+      .map((i) => [i, document.getElementById(i).dataset.value ?? document.getElementById(i).dataset.status])));
+  if (ledger['ledger-total'] !== '0' || ledger['ledger-negative'] !== '0' || ledger['ledger-mismatched'] !== '0'
+    || ledger['ledger-verdict'] !== 'consistent' || !(Number(ledger['ledger-unclaimed']) >= 0)) {
     throw new Error(`the ledger audit is not clean: ${JSON.stringify(ledger)}`);
   }
-  log('ledger audit: total 0, no negative or mismatched accounts');
+  log(`ledger audit: total 0, no negative or mismatched accounts, ${ledger['ledger-unclaimed']} tokens unclaimed`);
 
   // --- audit log ---------------------------------------------------------------------------------------
   await page.locator('#refresh-audit').click();

@@ -132,6 +132,35 @@ export interface CategoryCount {
   count: JsonI128;
 }
 
+/** What an accepted claim answers. */
+export interface ClaimReceipt {
+  /** Tokens paid. */
+  amount: number;
+  /** Claim id. */
+  claim_id: number;
+  /** The wallet paid. */
+  destination: number;
+  /** The transfer from the unclaimed-rewards account to the wallet. */
+  transfer_id: number;
+}
+
+/**
+ * A claim of up to four reward notes into a wallet (`POST /api/claims`).
+ * It carries no session: the proof alone says the notes are the claimant's.
+ */
+export interface ClaimRequest {
+  /** The wallet account paid. */
+  destination: number;
+  /** Exactly four note nullifiers, hex (padding slots included). */
+  nullifiers: string[];
+  /** The claim circuit's Groth16 proof, base64. */
+  proof: string;
+  /** The notes-tree root the proof is under, hex. */
+  root: string;
+  /** The sum of the claimed notes. */
+  total: number;
+}
+
 /**
  * One entry of the keyholder's decryption log: a release, or a refusal of
  * one of its two rounds. Fields the keyholder did not write are absent;
@@ -276,6 +305,8 @@ export interface KeyholderView {
    * contributors' eligibility with, hex.
    */
   attestation_key: string;
+  /** SHA-256 of the claim circuit's verifying key (reward-note claims), hex. */
+  claim_key: string;
   /** Its share index, `0..parties`. */
   index: number;
   /** The key set's id (SHA-256 of its public key), hex. */
@@ -292,8 +323,19 @@ export interface LedgerAudit {
   mismatched_accounts: AccountId[];
   /** Non-mint accounts below zero; always 0. */
   negative_accounts: number;
+  /** Every claim's amount. */
+  notes_claimed: number;
+  /** Every reward paid into a note. */
+  notes_paid: number;
   /** Sum of every account's balance; always 0. */
   total: number;
+  /**
+   * The unclaimed-rewards account's balance: rewards paid into notes
+   * and not claimed yet.
+   */
+  unclaimed: number;
+  /** Whether `unclaimed` is exactly `notes_paid - notes_claimed`; always true. */
+  unclaimed_consistent: boolean;
 }
 
 /** Login request. */
@@ -416,6 +458,36 @@ export interface NewWithdrawal {
   amount: number;
 }
 
+/**
+ * A campaign that paid reward notes, with its reward (`GET
+ * /api/notes/campaigns`): what a device needs to find its notes again from
+ * its identity secret alone.
+ */
+export interface NoteCampaign {
+  /** Campaign id. */
+  campaign_id: number;
+  /** Tokens per accepted contribution. */
+  reward: number;
+}
+
+/**
+ * A page of the notes tree's leaves (`GET /api/notes`): every client
+ * downloads them all and builds its paths itself, so asking reveals no note.
+ */
+export interface NotesPage {
+  /** Note commitments, hex, in leaf order. */
+  commitments: string[];
+  /** Index of the first commitment of the page. */
+  first_index: number;
+  /** The number of leaves the root below covers; the page never goes past it. */
+  leaf_count: number;
+  /**
+   * The notes-tree root over the first `leaf_count` leaves, hex: a root
+   * claims may prove under.
+   */
+  root: string;
+}
+
 /** Summary statistics of one numeric field. */
 export interface NumericSummary {
   /** The field's name. */
@@ -525,7 +597,7 @@ export interface ReasonCount {
   reason: string;
 }
 
-/** What an accepted contribution answers. */
+/** What an accepted contribution answers (to the anonymous submitter only). */
 export interface Receipt {
   /** Campaign id. */
   campaign_id: number;
@@ -533,11 +605,13 @@ export interface Receipt {
   contribution_id: number;
   /** SHA-256 of the ciphertext bytes as received, hex. */
   digest: string;
-  /** Payout account. */
-  payout_account: number;
-  /** Tokens paid. */
+  /** The note's commitment `H_note(note_key, reward)`, hex. */
+  note_commitment: string;
+  /** Position of the reward note's commitment in the notes tree. */
+  note_index: number;
+  /** Tokens paid into the note. */
   reward: number;
-  /** The reward transfer. */
+  /** The reward transfer (campaign escrow to the unclaimed-rewards account). */
   transfer_id: number;
 }
 
@@ -713,8 +787,11 @@ export interface Submission {
   attestation: AttestationWire;
   /** The proven compact ciphertext list, base64 (tfhe safe serialization). */
   ciphertext: string;
-  /** Ledger account that receives the reward (a wallet). */
-  payout_account: number;
+  /**
+   * The reward note's key (`NoteSecret::key`), a 32-byte field element, hex.
+   * The reward is paid into a note of the notes tree, not to an account.
+   */
+  note_key: string;
 }
 
 /** Why an account is suspended. */

@@ -1,6 +1,7 @@
 // @ts-check
 // The ledger audit: every balance matches its transfers, only the mint is
-// negative, and all balances add up to 0.
+// negative, all balances add up to 0, and the unclaimed-rewards account
+// holds exactly the rewards paid into notes less those claimed.
 
 import { $, show, fmtInt } from '../common.js';
 import { clearSection } from './page.js';
@@ -20,7 +21,8 @@ export function ledgerPanel(page) {
 
   function renderLedger(a) {
     const mismatched = a.mismatched_accounts ?? [];
-    const consistent = String(a.total) === '0' && Number(a.negative_accounts) === 0 && mismatched.length === 0;
+    const consistent = String(a.total) === '0' && Number(a.negative_accounts) === 0 && mismatched.length === 0
+      && a.unclaimed_consistent !== false;
     const verdict = $('ledger-verdict');
     verdict.textContent = consistent ? 'consistent' : 'inconsistent';
     verdict.dataset.status = consistent ? 'consistent' : 'inconsistent';
@@ -33,6 +35,8 @@ export function ledgerPanel(page) {
     set('ledger-mismatched', mismatched.length, mismatched.length
       ? `${fmtInt(mismatched.length)}: ${mismatched.map((m) => (typeof m === 'object' ? JSON.stringify(m) : `#${m}`)).join(', ')}`
       : '0');
+    set('ledger-unclaimed', a.unclaimed, `${fmtInt(a.unclaimed)} (paid into notes ${fmtInt(a.notes_paid)}, claimed ${
+      fmtInt(a.notes_claimed)})${a.unclaimed_consistent ? '' : ': does not add up'}`);
     const hasAccounts = a.accounts != null;
     show($('ledger-accounts-label'), hasAccounts);
     show($('ledger-accounts-value'), hasAccounts);
