@@ -155,8 +155,10 @@ try {
     const err = document.getElementById('wallet-error').textContent;
     if (err) return { error: err };
     const value = document.getElementById('wallet-balance').dataset.value;
-    return value && !document.getElementById('wallet-section').hasAttribute('aria-busy') ? Number(value) : null;
-  });
+    // An object: a balance of 0 is an answer, not a falsy "not yet".
+    return value && !document.getElementById('wallet-section').hasAttribute('aria-busy')
+      ? { balance: Number(value) } : null;
+  }).then((w) => w.balance);
   await page.locator('#receipt-section details summary').click();
   await page.screenshot({ path: join(ARTIFACTS, 'extension.png'), fullPage: true });
 
