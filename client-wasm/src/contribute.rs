@@ -158,6 +158,13 @@ pub fn prepare_contribution(
             "this secret is not the registered identity".into(),
         ));
     }
+    if identity.tier != material.eligibility {
+        return Err(ClientError::Identity(format!(
+            "this campaign admits {} identities: prove through that leaf (GET /api/registry/me?tier={})",
+            material.eligibility.as_str(),
+            material.eligibility.as_str()
+        )));
+    }
     let mut rng = rand::rngs::OsRng;
     let note_key = attestation::NoteSecret::derive(secret, campaign_id).key();
     let (proof, public_inputs) = attestation::prove(
@@ -167,6 +174,7 @@ pub fn prepare_contribution(
         campaign_id,
         &digest,
         note_key,
+        material.eligibility,
         &mut rng,
     )
     .map_err(|e| ClientError::Attest(e.to_string()))?;

@@ -273,6 +273,9 @@ pub struct ManifestEntry {
     /// The reward note's key the attestation binds (with the digest):
     /// a 32-byte field element, hex.
     pub note_key: String,
+    /// The tier of the registry leaf the attestation proves membership
+    /// through (the campaign's eligibility).
+    pub tier: protocol::attestation::Tier,
 }
 
 /// The keyholders' combined answer: noised values in plan order.

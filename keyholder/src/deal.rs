@@ -4,7 +4,7 @@
 //! writes is public material and one share per bundle.
 //!
 //! It also runs the Groth16 setups of the contributor attestation circuit
-//! (`attestation_v2_pk.bin`, `attestation_v2_vk.bin`) and of the
+//! (`attestation_v3_pk.bin`, `attestation_v3_vk.bin`) and of the
 //! reward-note claim circuit (`claim_v1_pk.bin`, `claim_v1_vk.bin`): the
 //! keyholders check every contribution's attestation with that verifying
 //! key before a release and serve the keys to the server, so the server,

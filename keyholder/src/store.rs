@@ -58,9 +58,9 @@ pub const KEYSET_PUBLIC_FILES: [&str; 8] = [
 /// The attestation circuit's proving key; the name carries the circuit
 /// version (`protocol::attestation::CIRCUIT_VERSION`), so a key set dealt
 /// for another version is not taken for this one.
-pub const ATTESTATION_PK_FILE: &str = "attestation_v2_pk.bin";
+pub const ATTESTATION_PK_FILE: &str = "attestation_v3_pk.bin";
 /// The attestation circuit's verifying key (versioned like the proving key).
-pub const ATTESTATION_VK_FILE: &str = "attestation_v2_vk.bin";
+pub const ATTESTATION_VK_FILE: &str = "attestation_v3_vk.bin";
 /// The claim circuit's proving key (`CLAIM_CIRCUIT_VERSION` in the name).
 pub const CLAIM_PK_FILE: &str = "claim_v1_pk.bin";
 /// The claim circuit's verifying key.

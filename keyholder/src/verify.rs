@@ -122,6 +122,7 @@ pub fn check_attestations(
             nullifier,
             Fr::from(campaign),
             binding(&digest, note_key),
+            Fr::from(e.tier.as_u64()),
         ];
         statements.push((i, proof, inputs));
     }

@@ -26,6 +26,10 @@ pub struct Material {
     pub layout: Vec<u32>,
     /// Tokens paid per accepted contribution.
     pub reward: i64,
+    /// Which identities it admits: `open` (every registered one) or
+    /// `verified` (accounts an admin verified); the attestation proves
+    /// membership through a leaf of this tier.
+    pub eligibility: crate::attestation::Tier,
     /// SHA-256 of the public key, hex.
     pub key_fingerprint: String,
     /// The zk-pok metadata the proof must bind, base64.
@@ -132,6 +136,8 @@ pub enum MaterialError {
 pub struct IdentityView {
     /// Leaf position.
     pub leaf_index: u64,
+    /// The leaf's tier (the tree holds `H_leaf(commitment, tier)` there).
+    pub tier: crate::attestation::Tier,
     /// The commitment, hex.
     pub commitment: String,
     /// Current registry root, hex.

@@ -9,6 +9,7 @@ diesel::table! {
         role -> Text,
         suspended_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        verified_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -63,6 +64,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         suspended_from -> Nullable<Text>,
         accepted -> Int8,
+        eligibility -> Text,
     }
 }
 
@@ -211,6 +213,7 @@ diesel::table! {
         commitment -> Bytea,
         created_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
+        tier -> Text,
     }
 }
 

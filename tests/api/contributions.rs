@@ -7,7 +7,7 @@ use cipherpool_tests::*;
 use diesel::prelude::*;
 use fhe_compute::PublicMaterial;
 use protocol::attestation::{
-    self, fr_to_bytes, IdentitySecret, MerkleTree, NoteSecret, ProvingKey,
+    self, fr_to_bytes, IdentitySecret, MerkleTree, NoteSecret, ProvingKey, Tier,
 };
 use protocol::signing::VerifyingKey;
 use protocol::wire::{IdentityView, Material, Submission};
@@ -179,6 +179,7 @@ impl World {
             self.campaign as u64,
             &digest,
             NoteSecret::derive(&c.secret, self.campaign as u64).key(),
+            Tier::Open,
             &mut rand::rngs::OsRng,
         )
         .unwrap();
@@ -864,7 +865,8 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
     // A proof from a secret that is not registered: its own tree's root is unknown.
     let outsider = IdentitySecret::random(&mut rand::rngs::OsRng);
     let mut tree = MerkleTree::new();
-    tree.push(attestation::commitment(&outsider)).unwrap();
+    tree.push(attestation::registry_leaf(attestation::commitment(&outsider), Tier::Open))
+        .unwrap();
     let path = tree.path(0).unwrap();
     let digest: [u8; 32] =
         sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &bytes)).into();
@@ -875,6 +877,7 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
         w.campaign as u64,
         &digest,
         NoteSecret::derive(&a.secret, w.campaign as u64).key(),
+        Tier::Open,
         &mut rand::rngs::OsRng,
     )
     .unwrap();
@@ -1324,7 +1327,7 @@ async fn a_suspended_contributors_leaf_is_revoked_and_restored_when_lifted() {
         if *l == a_commitment {
             attestation::EMPTY_LEAF
         } else {
-            attestation::fr_from_bytes(l).unwrap()
+            attestation::registry_leaf(attestation::fr_from_bytes(l).unwrap(), Tier::Open)
         }
     }))
     .unwrap();

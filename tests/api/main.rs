@@ -10,6 +10,7 @@ mod contributions;
 mod crates;
 mod decoders;
 mod e2e;
+mod eligibility;
 mod keyholder;
 mod ledger;
 mod ledger_props;

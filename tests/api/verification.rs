@@ -129,6 +129,7 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
             id as u64,
             &digest,
             attestation::Fr::from(7u64),
+            attestation::Tier::Open,
             &mut rand::rngs::OsRng,
         )
         .unwrap();
@@ -136,7 +137,7 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
                "nullifier": hex::encode(fr_to_bytes(&public.nullifier)),
                "root": hex::encode(fr_to_bytes(&public.root)),
                "proof": STANDARD.encode(proof.to_bytes()),
-               "note_key": attestation::fr_to_hex(&attestation::Fr::from(7u64))})
+               "note_key": attestation::fr_to_hex(&attestation::Fr::from(7u64)), "tier": "open"})
     };
     // The foreign list, validly attested by the colluder.
     let foreign_entry = attest(&tree, leaf, &secret, &foreign);
@@ -159,7 +160,12 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
     // registry plus a leaf the server never pushed.
     let hidden = IdentitySecret::random(&mut rand::rngs::OsRng);
     let mut forked = tree.clone();
-    let hidden_leaf = forked.push(attestation::commitment(&hidden)).unwrap();
+    let hidden_leaf = forked
+        .push(attestation::registry_leaf(
+            attestation::commitment(&hidden),
+            attestation::Tier::Open,
+        ))
+        .unwrap();
     let unknown_root = attest(&forked, hidden_leaf, &hidden, &encrypt(202));
     // A real contribution claimed for another reward note's key.
     let mut repaid = entries[10].clone();
@@ -329,12 +335,18 @@ async fn a_malicious_server_gets_nothing_decrypted_but_the_verified_aggregate() 
 fn registry_tree(db_url: &str) -> MerkleTree {
     use server::schema::identities;
     let mut conn = PgConnection::establish(db_url).unwrap();
-    let leaves: Vec<Vec<u8>> = identities::table
+    let leaves: Vec<(Vec<u8>, String)> = identities::table
         .order(identities::leaf_index.asc())
-        .select(identities::commitment)
+        .select((identities::commitment, identities::tier))
         .load(&mut conn)
         .unwrap();
-    MerkleTree::from_leaves(leaves.iter().map(|l| fr_from_bytes(l).unwrap())).unwrap()
+    MerkleTree::from_leaves(leaves.iter().map(|(l, tier)| {
+        attestation::registry_leaf(
+            fr_from_bytes(l).unwrap(),
+            attestation::Tier::parse(tier).unwrap(),
+        )
+    }))
+    .unwrap()
 }
 
 fn sha2_digest(bytes: &[u8]) -> Vec<u8> {

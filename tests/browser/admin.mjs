@@ -364,6 +364,24 @@ try {
   log(`user ${CONTRIBUTOR} unsuspended`);
   checkProblems('after suspending');
 
+  // --- users: verify CONTRIBUTOR (what was checked is required) ---------------------------------------
+  if (await page.locator(`#verify-${CONTRIBUTOR}`).count()) {
+    const verifyRe = new RegExp(`^/api/admin/users/${CONTRIBUTOR}/verify$`);
+    await expectRefused(`verifying user ${CONTRIBUTOR} without a reason`, `verify-reason-${CONTRIBUTOR}`, `verify-${CONTRIBUTOR}`, verifyRe);
+    await page.locator(`#verify-reason-${CONTRIBUTOR}`).fill('ID card checked by tests/browser/admin.mjs');
+    await page.locator(`#verify-${CONTRIBUTOR}`).click();
+    await waitInPage(`user ${CONTRIBUTOR} verified`, ([u]) => {
+      const err = document.getElementById(`user-error-${u}`)?.textContent || document.getElementById(`verify-reason-${u}-error`)?.textContent;
+      if (err) return { error: err };
+      return document.querySelector(`#user-list > [data-user-id="${u}"] .badge[data-status="verified"]`) != null;
+    }, [CONTRIBUTOR]);
+    if (await page.locator(`#verify-${CONTRIBUTOR}`).count()) throw new Error('the verified user still offers "Verify"');
+    log(`user ${CONTRIBUTOR} verified`);
+  } else {
+    log(`user ${CONTRIBUTOR} was verified already (an earlier run?)`);
+  }
+  checkProblems('after verifying');
+
   // --- mint tokens to CONTRIBUTOR -------------------------------------------------------------------
   const mintRe = /^\/api\/admin\/mint$/;
   await page.locator('#mint-user').fill(String(CONTRIBUTOR));

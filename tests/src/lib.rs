@@ -123,7 +123,7 @@ pub fn dealt_keyset(parties: u32) -> std::path::PathBuf {
         return dir.clone();
     }
     let root = std::env::temp_dir().join("cipherpool-keysets");
-    let dir = root.join(format!("v3-n{parties}"));
+    let dir = root.join(format!("v4-n{parties}"));
     if !dir.join("complete").exists() {
         let tmp = root.join(format!("tmp-n{parties}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
@@ -821,7 +821,8 @@ impl StoredContribution {
                "nullifier": hex::encode(&self.nullifier),
                "root": hex::encode(&self.root),
                "proof": b64(&self.proof),
-               "note_key": hex::encode(&self.note_key)})
+               "note_key": hex::encode(&self.note_key),
+               "tier": "open"})
     }
 }
 

@@ -352,6 +352,8 @@ async function loadCampaign(id) {
     $('campaign-keyholders').title = keys.join('\n');
     $('campaign-name').textContent = material.title;
     $('campaign-reward').textContent = String(material.reward);
+    $('campaign-eligibility').textContent = material.eligibility === 'verified'
+      ? ' Only accounts an administrator verified may contribute.' : '';
     show($('campaign-info'));
     renderRecordForm();
     const url = new URL(location.href);
@@ -400,6 +402,7 @@ function renderCampaignList(list) {
     const room = c.reward > 0 ? Math.floor(c.budget / c.reward) - c.contributions : 0;
     return h('li', { 'data-campaign-id': c.id, 'aria-labelledby': titleId },
       rowHead(titleId, c.title, c.id, h('span', { class: 'badge reward' }, `${tokens(c.reward)} each`)),
+      c.eligibility === 'verified' ? h('p', { class: 'hint eligibility' }, 'For verified accounts only.') : null,
       c.description ? h('p', { class: 'description' }, c.description) : null,
       h('p', { class: 'asks' }, h('strong', {}, 'Asks for: '), c.schema.fields.map(fieldSummary).join('; ')),
       h('p', { class: 'hint' }, `${fmtInt(c.contributions)} contributed so far`,
@@ -523,8 +526,16 @@ $('record-form').addEventListener('submit', async (event) => {
   show($('progress-box'));
   setProgress('encode', 0);
   try {
-    // A fresh Merkle path: the root must be recent.
-    identity = await api('GET', '/api/registry/me');
+    // A fresh Merkle path (the root must be recent) to this identity's leaf
+    // of the tier the campaign admits.
+    try {
+      identity = await api('GET', `/api/registry/me?tier=${material.eligibility}`);
+    } catch (err) {
+      if (err.status === 404 && material.eligibility === 'verified') {
+        throw new Error('This campaign admits verified accounts only, and an administrator has not verified yours.');
+      }
+      throw err;
+    }
     const [publicKey, crs, provingKey] = await Promise.all([
       download(material.public_key_url, 'campaign’s public key'),
       download(material.crs_url, 'campaign’s proof parameters'),

@@ -333,11 +333,16 @@ async fn main() -> anyhow::Result<()> {
                 public_key: get_bytes(&material.public_key_url).await?.to_vec(),
                 crs: get_bytes(&material.crs_url).await?.to_vec(),
             };
+            // The leaf of the tier the campaign admits (a verified campaign
+            // needs the account to be verified by an admin).
             let identity: IdentityView = check(
-                http.get(format!("{server}/api/registry/me"))
-                    .bearer_auth(&token)
-                    .send()
-                    .await?,
+                http.get(format!(
+                    "{server}/api/registry/me?tier={}",
+                    material.eligibility.as_str()
+                ))
+                .bearer_auth(&token)
+                .send()
+                .await?,
             )
             .await?
             .json()

@@ -1,16 +1,17 @@
 //! The attestation circuit (R1CS over BN254's `Fr`).
 //!
-//! Public inputs, in this order: `root`, `nullifier`, `campaign_id`, `binding`.
+//! Public inputs, in this order: `root`, `nullifier`, `campaign_id`, `binding`, `tier`.
 //! Private witness: `secret`, the Merkle path (siblings and direction bits), the two
 //! 128-bit digest halves and the reward note's key. Constraints:
-//! - `leaf = H_commit(secret)` and the path leads from `leaf` to `root` (depth `TREE_DEPTH`);
+//! - `leaf = H_leaf(H_commit(secret), tier)` and the path leads from `leaf` to `root`
+//!   (depth `TREE_DEPTH`): membership through a leaf of the public tier;
 //! - `nullifier = H_nullifier(secret, campaign_id)`;
 //! - `binding = H_binding(digest_hi, digest_lo, note_key)`, with `digest_hi`, `digest_lo`
 //!   decomposed into 128 bits, so the binding names exactly one (digest, note key) pair.
 //!   The note key is a whole field element (the hash of the note secret, see
 //!   [`super::note`]); the circuit does not need to open it.
 //!
-//! 6,079 constraints: 24 Poseidon permutations (at most 243 constraints each, fewer where
+//! 6,319 constraints: 25 Poseidon permutations (at most 243 constraints each, fewer where
 //! the state is still constant), 276 boolean constraints and 40 selections; see
 //! `constraint_count`. Any change here changes the keys: bump `CIRCUIT_VERSION`.
 
@@ -20,9 +21,9 @@ use ark_r1cs_std::eq::EqGadget;
 use ark_r1cs_std::fields::fp::FpVar;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 
-use super::identity::{binding_of, commitment_of, nullifier_of, split_digest};
+use super::identity::{binding_of, commitment_of, nullifier_of, registry_leaf, split_digest};
 use super::poseidon::{hash_var, Domain};
-use super::{AttestationError, Fr, IdentitySecret, MerklePath, PublicInputs, TREE_DEPTH};
+use super::{AttestationError, Fr, IdentitySecret, MerklePath, PublicInputs, Tier, TREE_DEPTH};
 
 /// One instance of the attestation circuit with its full assignment.
 ///
@@ -34,6 +35,7 @@ pub(crate) struct AttestationCircuit {
     pub(crate) nullifier: Fr,
     pub(crate) campaign_id: Fr,
     pub(crate) binding: Fr,
+    pub(crate) tier: Fr,
     // Witness.
     pub(crate) secret: Fr,
     pub(crate) siblings: [Fr; TREE_DEPTH],
@@ -54,15 +56,17 @@ impl AttestationCircuit {
         campaign_id: u64,
         ciphertext_digest: &[u8; 32],
         note_key: Fr,
+        tier: Tier,
     ) -> Result<(Self, PublicInputs), AttestationError> {
         let secret = secret.to_field();
-        let root = path.compute_root(commitment_of(secret))?;
+        let root = path.compute_root(registry_leaf(commitment_of(secret), tier))?;
         let (digest_hi, digest_lo) = split_digest(ciphertext_digest);
         let public = PublicInputs {
             root,
             nullifier: nullifier_of(secret, campaign_id),
             campaign_id,
             binding: binding_of(digest_hi, digest_lo, note_key),
+            tier,
         };
         let mut siblings = [Fr::from(0u64); TREE_DEPTH];
         // `compute_root` checked that there are exactly TREE_DEPTH siblings.
@@ -74,6 +78,7 @@ impl AttestationCircuit {
             nullifier: public.nullifier,
             campaign_id: Fr::from(campaign_id),
             binding: public.binding,
+            tier: Fr::from(tier.as_u64()),
             secret,
             siblings,
             index_bits: path.index_bits(),
@@ -92,6 +97,7 @@ impl AttestationCircuit {
             nullifier: zero,
             campaign_id: zero,
             binding: zero,
+            tier: zero,
             secret: zero,
             siblings: [zero; TREE_DEPTH],
             index_bits: [false; TREE_DEPTH],
@@ -142,14 +148,16 @@ impl ConstraintSynthesizer<Fr> for AttestationCircuit {
         let nullifier = FpVar::new_input(cs.clone(), || Ok(self.nullifier))?;
         let campaign_id = FpVar::new_input(cs.clone(), || Ok(self.campaign_id))?;
         let binding = FpVar::new_input(cs.clone(), || Ok(self.binding))?;
+        let tier = FpVar::new_input(cs.clone(), || Ok(self.tier))?;
 
-        // Membership: H_commit(secret) is a leaf under `root`.
+        // Membership: H_leaf(H_commit(secret), tier) is a leaf under `root`.
         let secret = FpVar::new_witness(cs.clone(), || Ok(self.secret))?;
-        let leaf = hash_var(
+        let commitment = hash_var(
             cs.clone(),
             Domain::Commitment,
             std::slice::from_ref(&secret),
         )?;
+        let leaf = hash_var(cs.clone(), Domain::Leaf, &[commitment, tier])?;
         merkle_root_var(&cs, leaf, &self.siblings, &self.index_bits)?.enforce_equal(&root)?;
 
         // One nullifier per (identity, campaign).
@@ -174,7 +182,7 @@ impl ConstraintSynthesizer<Fr> for AttestationCircuit {
 mod tests {
     use super::*;
     use crate::attestation::snark::{constraint_count, is_satisfied};
-    use crate::attestation::{commitment, MerkleTree};
+    use crate::attestation::{commitment, registry_leaf, MerkleTree, Tier};
     use ark_std::rand::{rngs::StdRng, SeedableRng};
 
     const CAMPAIGN: u64 = 42;
@@ -190,15 +198,15 @@ mod tests {
         let mut tree = MerkleTree::new();
         for i in 0..9 {
             let leaf = if i == 5 {
-                commitment(&secret)
+                registry_leaf(commitment(&secret), Tier::Verified)
             } else {
-                commitment(&IdentitySecret::random(&mut rng))
+                registry_leaf(commitment(&IdentitySecret::random(&mut rng)), Tier::Open)
             };
             tree.push(leaf).unwrap();
         }
         let path = tree.path(5).unwrap();
         let (circuit, public) =
-            AttestationCircuit::new(&secret, &path, CAMPAIGN, &DIGEST, note_key()).unwrap();
+            AttestationCircuit::new(&secret, &path, CAMPAIGN, &DIGEST, note_key(), Tier::Verified).unwrap();
         assert_eq!(public.root, tree.root());
         (secret, tree, circuit)
     }
@@ -212,7 +220,7 @@ mod tests {
         let n = constraint_count().unwrap();
         println!("attestation circuit: {n} constraints");
         // Pinned: a change means new keys and a new `CIRCUIT_VERSION`.
-        assert_eq!(n, 6_079);
+        assert_eq!(n, 6_319);
     }
 
     #[test]
@@ -262,6 +270,19 @@ mod tests {
         assert!(!satisfied(&bad));
         let mut bad = good.clone();
         bad.nullifier = nullifier_of(secret.to_field(), CAMPAIGN + 1);
+        assert!(!satisfied(&bad));
+    }
+
+    #[test]
+    fn wrong_tier_fails() {
+        let (_, _, good) = fixture();
+        // Our leaf is the verified one: claiming the open tier fails, and
+        // so does any other value.
+        let mut bad = good.clone();
+        bad.tier = Fr::from(Tier::Open.as_u64());
+        assert!(!satisfied(&bad));
+        let mut bad = good.clone();
+        bad.tier = Fr::from(7u64);
         assert!(!satisfied(&bad));
     }
 

@@ -57,6 +57,58 @@ impl fmt::Debug for IdentitySecret {
     }
 }
 
+/// An eligibility tier: which leaves of the contributor registry an identity
+/// has. Every registered identity has an `Open` leaf; an account an admin
+/// verified has a `Verified` leaf for the same commitment too. A campaign
+/// names the tier it admits, and the attestation proves membership through
+/// a leaf of that tier (a public input).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// Any registered account.
+    Open,
+    /// Accounts an admin verified.
+    Verified,
+}
+
+impl Tier {
+    /// Both tiers.
+    pub const ALL: [Tier; 2] = [Tier::Open, Tier::Verified];
+
+    /// The tier as the circuit's public input.
+    pub fn as_u64(self) -> u64 {
+        match self {
+            Tier::Open => 0,
+            Tier::Verified => 1,
+        }
+    }
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Open => "open",
+            Tier::Verified => "verified",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The tier of a public input, if it is one.
+    pub fn from_field(x: Fr) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| Fr::from(t.as_u64()) == x)
+    }
+}
+
+/// The registry leaf of a commitment in a tier: `H_leaf(commitment, tier)`.
+/// The server computes it from the registered commitment (no secret needed).
+pub fn registry_leaf(commitment: Fr, tier: Tier) -> Fr {
+    hash(Domain::Leaf, &[commitment, Fr::from(tier.as_u64())])
+}
+
 /// The identity commitment registered in the contributor tree: `H_commit(secret)`.
 pub fn commitment(secret: &IdentitySecret) -> Fr {
     commitment_of(secret.to_field())

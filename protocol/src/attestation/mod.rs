@@ -28,7 +28,9 @@ pub use claim::{
 };
 pub use error::AttestationError;
 pub use field::{fr_from_bytes, fr_from_hex, fr_to_bytes, fr_to_hex, Fr, FR_BYTES};
-pub use identity::{binding, commitment, nullifier, IdentitySecret, IDENTITY_SECRET_BYTES};
+pub use identity::{
+    binding, commitment, nullifier, registry_leaf, IdentitySecret, Tier, IDENTITY_SECRET_BYTES,
+};
 pub use merkle::{empty_root, verify_path, MerklePath, MerkleTree, EMPTY_LEAF, MAX_LEAVES};
 pub use note::{note_commitment, NoteSecret, CLAIM_ARITY};
 pub use snark::{
@@ -42,8 +44,10 @@ pub use statement::PublicInputs;
 pub const TREE_DEPTH: usize = 20;
 
 /// Version of the circuit; bump it whenever the constraints (and so the keys) change.
-/// Version 2 binds a reward note's key where version 1 bound a payout account.
-pub const CIRCUIT_VERSION: u32 = 2;
+/// Version 2 binds a reward note's key where version 1 bound a payout account;
+/// version 3 proves membership through a tiered leaf `H_leaf(commitment, tier)`.
+pub const CIRCUIT_VERSION: u32 = 3;
 
-/// Number of public inputs of the circuit: `root`, `nullifier`, `campaign_id`, `binding`.
-pub const PUBLIC_INPUTS: usize = 4;
+/// Number of public inputs of the circuit: `root`, `nullifier`, `campaign_id`,
+/// `binding`, `tier`.
+pub const PUBLIC_INPUTS: usize = 5;

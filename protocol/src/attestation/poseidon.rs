@@ -52,6 +52,8 @@ pub(crate) enum Domain {
     Note,
     /// A note's nullifier, revealed when it is claimed: `H(note_secret)`.
     NoteNullifier,
+    /// A registry leaf: `H(commitment, tier)`.
+    Leaf,
 }
 
 impl Domain {
@@ -66,6 +68,7 @@ impl Domain {
             Domain::NoteKey => 6,
             Domain::Note => 7,
             Domain::NoteNullifier => 8,
+            Domain::Leaf => 9,
         })
     }
 
@@ -73,7 +76,11 @@ impl Domain {
     pub(crate) fn arity(self) -> usize {
         match self {
             Domain::Commitment | Domain::NoteKey | Domain::NoteNullifier => 1,
-            Domain::MerkleNode | Domain::Nullifier | Domain::NoteSecret | Domain::Note => 2,
+            Domain::MerkleNode
+            | Domain::Nullifier
+            | Domain::NoteSecret
+            | Domain::Note
+            | Domain::Leaf => 2,
             Domain::Binding => 3,
         }
     }
@@ -127,7 +134,7 @@ mod tests {
     use ark_r1cs_std::{alloc::AllocVar, GR1CSVar};
     use ark_relations::gr1cs::ConstraintSystem;
 
-    const DOMAINS: [Domain; 8] = [
+    const DOMAINS: [Domain; 9] = [
         Domain::Commitment,
         Domain::MerkleNode,
         Domain::Nullifier,
@@ -136,6 +143,7 @@ mod tests {
         Domain::NoteKey,
         Domain::Note,
         Domain::NoteNullifier,
+        Domain::Leaf,
     ];
 
     #[test]

@@ -20,7 +20,7 @@ use ark_std::rand::{CryptoRng, RngCore};
 
 use super::circuit::AttestationCircuit;
 use super::PUBLIC_INPUTS;
-use super::{AttestationError, Fr, IdentitySecret, MerklePath, PublicInputs};
+use super::{AttestationError, Fr, IdentitySecret, MerklePath, PublicInputs, Tier};
 
 type G16 = Groth16<Bn254>;
 
@@ -337,14 +337,16 @@ pub fn constraint_count() -> Result<usize, AttestationError> {
     count_constraints(AttestationCircuit::blank())
 }
 
-/// Proves that the holder of `secret` owns the leaf `commitment(secret)` at `path`, for
-/// `campaign_id`, bound to the ciphertext digest and the reward note's key.
+/// Proves that the holder of `secret` owns the leaf `registry_leaf(commitment(secret),
+/// tier)` at `path`, for `campaign_id`, bound to the ciphertext digest and the reward
+/// note's key.
 ///
 /// Returns the proof and its public inputs. `root` is the root `path` leads to from the
 /// commitment: the caller should check it is the registry root it expects (a secret that is
 /// not in the tree yields a root no verifier accepts). Errors with `MalformedPath` /
 /// `PathOutOfRange` for a malformed path and `Unsatisfied` if the witness does not satisfy
 /// the circuit (checked before any proving work).
+#[allow(clippy::too_many_arguments)] // one per part of the statement and witness
 pub fn prove<R: RngCore + CryptoRng>(
     pk: &ProvingKey,
     secret: &IdentitySecret,
@@ -352,10 +354,11 @@ pub fn prove<R: RngCore + CryptoRng>(
     campaign_id: u64,
     ciphertext_digest: &[u8; 32],
     note_key: Fr,
+    tier: Tier,
     rng: &mut R,
 ) -> Result<(Proof, PublicInputs), AttestationError> {
     let (circuit, public) =
-        AttestationCircuit::new(secret, path, campaign_id, ciphertext_digest, note_key)?;
+        AttestationCircuit::new(secret, path, campaign_id, ciphertext_digest, note_key, tier)?;
     let proof = prove_circuit(pk, circuit, rng)?;
     Ok((proof, public))
 }
@@ -390,7 +393,7 @@ mod tests {
     use ark_std::rand::{rngs::StdRng, SeedableRng};
 
     use super::*;
-    use crate::attestation::{binding, commitment, nullifier, MerkleTree};
+    use crate::attestation::{binding, commitment, nullifier, registry_leaf, MerkleTree};
 
     const CAMPAIGN: u64 = 7;
     fn note_key() -> Fr {
@@ -408,6 +411,10 @@ mod tests {
         })
     }
 
+    fn leaf_of(secret: &IdentitySecret) -> Fr {
+        registry_leaf(commitment(secret), Tier::Open)
+    }
+
     struct Fixture {
         secret: IdentitySecret,
         tree: MerkleTree,
@@ -423,11 +430,11 @@ mod tests {
             let secret = IdentitySecret::random(&mut rng);
             let mut tree = MerkleTree::new();
             for _ in 0..3 {
-                tree.push(commitment(&IdentitySecret::random(&mut rng)))
+                tree.push(leaf_of(&IdentitySecret::random(&mut rng)))
                     .unwrap();
             }
-            let index = tree.push(commitment(&secret)).unwrap();
-            tree.push(commitment(&IdentitySecret::random(&mut rng)))
+            let index = tree.push(leaf_of(&secret)).unwrap();
+            tree.push(leaf_of(&IdentitySecret::random(&mut rng)))
                 .unwrap();
             let path = tree.path(index).unwrap();
             let start = Instant::now();
@@ -438,6 +445,7 @@ mod tests {
                 CAMPAIGN,
                 &DIGEST,
                 note_key(),
+                Tier::Open,
                 &mut rng,
             )
             .unwrap();
@@ -515,6 +523,11 @@ mod tests {
                 nullifier: f.public.nullifier + Fr::from(1u64),
                 ..f.public
             },
+            // The identity's open leaf, claimed as a verified one.
+            PublicInputs {
+                tier: Tier::Verified,
+                ..f.public
+            },
             PublicInputs {
                 root: crate::attestation::empty_root(),
                 ..f.public
@@ -548,7 +561,7 @@ mod tests {
         let inputs = f.public.to_field_elements();
         let mut more = inputs.clone();
         more.push(Fr::from(0u64));
-        for bad in [&inputs[..3], &more[..], &[][..]] {
+        for bad in [&inputs[..4], &more[..], &[][..]] {
             assert_eq!(
                 verify_raw(vk, &bytes, bad),
                 Err(AttestationError::WrongPublicInputCount {
@@ -573,6 +586,7 @@ mod tests {
             CAMPAIGN,
             &DIGEST,
             note_key(),
+            Tier::Open,
             &mut rng,
         )
         .unwrap();
@@ -588,7 +602,8 @@ mod tests {
         );
         // And a witness that does not satisfy the circuit never reaches the prover.
         let (mut circuit, _) =
-            AttestationCircuit::new(&outsider, &path, CAMPAIGN, &DIGEST, note_key()).unwrap();
+            AttestationCircuit::new(&outsider, &path, CAMPAIGN, &DIGEST, note_key(), Tier::Open)
+                .unwrap();
         circuit.root = f.tree.root();
         assert!(!is_satisfied(circuit).unwrap());
         // Malformed paths are refused.
@@ -602,6 +617,7 @@ mod tests {
                 CAMPAIGN,
                 &DIGEST,
                 note_key(),
+                Tier::Open,
                 &mut rng
             ),
             Err(AttestationError::MalformedPath { .. })

@@ -1,4 +1,4 @@
-//! The public statement of an attestation: the four public inputs of the circuit.
+//! The public statement of an attestation: the five public inputs of the circuit.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,20 +19,23 @@ pub struct PublicInputs {
     pub nullifier: Fr,
     /// The campaign contributed to.
     pub campaign_id: u64,
-    /// `H_binding(digest_hi, digest_lo, payout_account)`: ties the proof to one submission.
+    /// `H_binding(digest_hi, digest_lo, note_key)`: ties the proof to one submission.
     #[serde(with = "serde_fr")]
     pub binding: Fr,
+    /// The tier of the registry leaf the membership goes through.
+    pub tier: super::Tier,
 }
 
 impl PublicInputs {
     /// The public inputs as the circuit sees them: exactly [`PUBLIC_INPUTS`] field elements,
-    /// in the order `root`, `nullifier`, `campaign_id`, `binding`.
+    /// in the order `root`, `nullifier`, `campaign_id`, `binding`, `tier`.
     pub fn to_field_elements(&self) -> Vec<Fr> {
         let fields = vec![
             self.root,
             self.nullifier,
             Fr::from(self.campaign_id),
             self.binding,
+            Fr::from(self.tier.as_u64()),
         ];
         debug_assert_eq!(fields.len(), PUBLIC_INPUTS);
         fields
@@ -50,6 +53,7 @@ mod tests {
             nullifier: -Fr::from(2u64),
             campaign_id: u64::MAX,
             binding: Fr::from(3u64),
+            tier: crate::attestation::Tier::Verified,
         };
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(serde_json::from_str::<PublicInputs>(&json).unwrap(), p);

@@ -345,6 +345,8 @@ impl From<OversightError> for ApiError {
             O::UserNotFound(_) | O::CampaignNotFound(_) => Self::not_found(msg),
             O::CannotSuspendAdmin => Self::conflict("cannot_suspend_admin", msg),
             O::NotLocked => Self::conflict("not_locked", msg),
+            O::NotAContributor => Self::conflict("not_a_contributor", msg),
+            O::AlreadyVerified => Self::conflict("already_verified", msg),
             O::Registry(r) => r.into(),
             O::Db(db) => db.into(),
         }
@@ -416,6 +418,7 @@ impl From<SubmissionError> for ApiError {
             S::PublicInputCount(_) => (H::UNPROCESSABLE_ENTITY, "attestation_public_inputs"),
             S::AttestationMalformed(_) => (H::UNPROCESSABLE_ENTITY, "attestation_malformed"),
             S::WrongCampaign => (H::UNPROCESSABLE_ENTITY, "attestation_wrong_campaign"),
+            S::WrongTier(_) => (H::FORBIDDEN, "not_eligible"),
             S::BindingMismatch => (H::UNPROCESSABLE_ENTITY, "attestation_binding_mismatch"),
             S::AttestationInvalid => (H::UNPROCESSABLE_ENTITY, "attestation_invalid"),
             S::InvalidNoteKey => (H::UNPROCESSABLE_ENTITY, "invalid_note_key"),

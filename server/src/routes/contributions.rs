@@ -113,6 +113,7 @@ fn load_material(conn: &mut PgConnection, id: CampaignId) -> Result<CampaignMate
         schema,
         schema_version,
         reward,
+        eligibility,
     } = campaigns::material_row(conn, id)?
         .ok_or_else(|| ApiError::not_found(format!("campaign {id} does not exist")))?;
     let campaigns::SignedKeys {
@@ -140,6 +141,8 @@ fn load_material(conn: &mut PgConnection, id: CampaignId) -> Result<CampaignMate
         schema: parsed.to_raw(),
         schema_version,
         reward,
+        eligibility: protocol::attestation::Tier::parse(&eligibility)
+            .ok_or_else(|| ApiError::internal(format!("stored eligibility {eligibility:?}")))?,
         key_fingerprint: hex::encode(&fp),
         proof_metadata: STANDARD.encode(fhe_compute::keys::proof_metadata(
             id.get() as u64,
@@ -298,6 +301,7 @@ pub async fn proving_key(
     responses((status = 201, body = Receipt),
               (status = 400, response = resp::BadBody),
               (status = 402, description = "escrow_empty", body = ErrorBody),
+              (status = 403, description = "not_eligible: the campaign admits verified identities only (or the proof goes through a verified leaf for an open campaign)", body = ErrorBody),
               (status = 404, response = resp::NotFound),
               (status = 409, description = "campaign_not_open, stale_root, nullifier_used, ciphertext_duplicate, campaign_full", body = ErrorBody),
               (status = 413, description = "payload_too_large, ciphertext_too_large", body = ErrorBody),

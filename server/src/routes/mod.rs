@@ -65,6 +65,7 @@ pub fn configure(cfg: &mut ServiceConfig, max_contribution_bytes: usize) {
     .service(oversight::suspend)
     .service(oversight::unsuspend)
     .service(oversight::unlock)
+    .service(oversight::verify)
     .service(oversight::audit_list)
     .service(oversight::decryptions)
     .service(oversight::quality)

@@ -129,6 +129,43 @@ async fn set_suspended(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// Verify a contributor account (admin; the reason — what was checked, off
+/// the platform — goes to the audit log): it may then contribute to
+/// campaigns for verified accounts.
+#[utoipa::path(post, path = "/api/admin/users/{id}/verify", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "user id")), request_body = SuspendRequest,
+    responses((status = 200, body = AccountView),
+              (status = 400, response = resp::BadBody),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Forbidden),
+              (status = 404, response = resp::NotFound),
+              (status = 409, description = "already_verified, not_a_contributor", body = ErrorBody),
+              (status = 413, response = resp::TooLarge),
+              (status = 415, response = resp::UnsupportedMediaType),
+              (status = 422, description = "invalid_reason", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
+#[post("/api/admin/users/{id}/verify")]
+pub async fn verify(
+    pool: web::Data<PgPool>,
+    state: web::Data<AppState>,
+    user: Admin,
+    path: web::Path<UserId>,
+    body: web::Json<SuspendRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = crate::domain::input::reason(&body.into_inner().reason, "verification")?;
+    let (admin, id, st) = (user.id, path.into_inner(), state.clone());
+    let view = db::run_tx(&pool, "verify_user", move |conn| {
+        Ok(oversight::verify(conn, &st.registry, admin, id, &reason)?)
+    })
+    .await?;
+    if let Err(e) =
+        crate::services::registry::announce_pending(&pool, state.keyholder.as_ref()).await
+    {
+        tracing::warn!("verified leaf not yet confirmed by the keyholders: {e}");
+    }
+    Ok(HttpResponse::Ok().json(view))
+}
+
 /// Unlock an account locked after many failed logins (admin).
 #[utoipa::path(post, path = "/api/admin/users/{id}/unlock", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path, description = "user id")),

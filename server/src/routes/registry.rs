@@ -3,9 +3,9 @@
 
 use actix_web::{get, post, web, HttpResponse};
 use diesel::PgConnection;
-use protocol::attestation::fr_to_bytes;
+use protocol::attestation::{fr_to_bytes, Tier};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Contributor;
 use crate::db::{self, PgPool};
@@ -41,10 +41,12 @@ fn identity_view(
     conn: &mut PgConnection,
     leaf_index: u64,
     commitment: &[u8],
+    tier: Tier,
 ) -> Result<IdentityView, ApiError> {
     let (path, current_root) = state.registry.path(conn, leaf_index)?;
     Ok(IdentityView {
         leaf_index,
+        tier,
         commitment: hex::encode(commitment),
         root: hex::encode(fr_to_bytes(&current_root)),
         siblings: path
@@ -77,8 +79,9 @@ pub async fn register(
     let commitment = registry::parse_commitment(&body.commitment)?;
     let keyholders = state.keyholder.clone();
     let view = db::with_conn(&pool, move |conn| {
-        let reg = state.registry.register(conn, user.id, commitment)?;
-        identity_view(&state, conn, reg.leaf_index, &fr_to_bytes(&commitment))
+        let verified = crate::store::users::is_verified(conn, user.id)?;
+        let reg = state.registry.register(conn, user.id, commitment, verified)?;
+        identity_view(&state, conn, reg.leaf_index, &fr_to_bytes(&commitment), Tier::Open)
     })
     .await?;
     // The new root is usable once every keyholder computed it; if one
@@ -89,22 +92,35 @@ pub async fn register(
     Ok(HttpResponse::Created().json(view))
 }
 
-/// This contributor's identity, with its current Merkle path.
+/// Which leaf of one's identity to read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TierQuery {
+    /// `open` (default: every registered identity has one) or `verified`
+    /// (an admin verified the account).
+    pub tier: Option<Tier>,
+}
+
+/// This contributor's identity leaf of a tier, with its current Merkle path.
 #[utoipa::path(get, path = "/api/registry/me", tag = "registry", security(("bearer" = [])),
+    params(TierQuery),
     responses((status = 200, body = IdentityView),
+              (status = 400, response = resp::BadQuery),
               (status = 401, response = resp::Unauthenticated),
               (status = 403, response = resp::Forbidden),
-              (status = 404, description = "no identity registered", body = ErrorBody),
+              (status = 404, description = "no identity registered (or not verified, for the verified tier)", body = ErrorBody),
               (status = 503, response = resp::Unavailable)))]
 #[get("/api/registry/me")]
 pub async fn me(
     pool: web::Data<PgPool>,
     state: web::Data<AppState>,
     user: Contributor,
+    query: web::Query<TierQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let tier = query.tier.unwrap_or(Tier::Open);
     let view = db::with_conn(&pool, move |conn| {
-        let leaf = store::leaf_of(conn, user.id)?.ok_or(RegistryError::NoIdentity)?;
-        identity_view(&state, conn, leaf.leaf_index as u64, &leaf.commitment)
+        let leaf = store::leaf_of(conn, user.id, tier)?.ok_or(RegistryError::NoIdentity)?;
+        identity_view(&state, conn, leaf.leaf_index as u64, &leaf.commitment, tier)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

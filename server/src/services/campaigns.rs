@@ -133,6 +133,10 @@ pub struct NewCampaign {
     /// Total differential-privacy budget ε (0 < ε ≤ 10).
     #[schema(exclusive_minimum = 0.0, maximum = 10.0)]
     pub epsilon: f64,
+    /// Which contributors it admits: `open` (default: any registered
+    /// identity) or `verified` (accounts an admin verified).
+    #[serde(default)]
+    pub eligibility: Option<protocol::attestation::Tier>,
 }
 
 /// A validated campaign request.
@@ -145,6 +149,7 @@ pub struct ValidCampaign {
     budget: TokenAmount,
     min_contributors: i32,
     epsilon: f64,
+    eligibility: protocol::attestation::Tier,
 }
 
 impl NewCampaign {
@@ -189,6 +194,7 @@ impl NewCampaign {
             budget,
             min_contributors: self.min_contributors,
             epsilon: self.epsilon,
+            eligibility: self.eligibility.unwrap_or(protocol::attestation::Tier::Open),
         })
     }
 }
@@ -213,6 +219,7 @@ pub fn create(
             min_contributors: c.min_contributors,
             epsilon: c.epsilon,
             status: Status::Draft,
+            eligibility: c.eligibility.as_str(),
         },
     )?)
 }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use diesel::PgConnection;
 use fhe_compute::keys::{proof_metadata, PublicMaterial};
 use fhe_compute::ContributionError;
-use protocol::attestation::{self, fr_from_bytes, Fr, VerifyingKey, PUBLIC_INPUTS};
+use protocol::attestation::{self, fr_from_bytes, Fr, Tier, VerifyingKey, PUBLIC_INPUTS};
 use protocol::record::layout;
 use protocol::wire::{Receipt, Submission};
 use protocol::{CampaignSchema, TokenAmount};
@@ -66,6 +66,9 @@ pub enum SubmissionError {
     /// The attestation names another campaign.
     #[error("the attestation is for another campaign")]
     WrongCampaign,
+    /// The attestation's leaf is not of the tier the campaign admits.
+    #[error("this campaign admits {} identities only: prove membership through that leaf", .0.as_str())]
+    WrongTier(Tier),
     /// The attestation is bound to other bytes or another note key.
     #[error("the attestation is bound to other ciphertext bytes or another note key")]
     BindingMismatch,
@@ -183,6 +186,7 @@ struct Open {
     crypto: Arc<CampaignCrypto>,
     reward: i64,
     max_contributions: u64,
+    eligibility: Tier,
 }
 
 /// Loads (or takes from the cache) the parsed key material of an open campaign.
@@ -199,11 +203,14 @@ fn open_campaign(
         });
     }
     let max_contributions = max_contributions(t.budget, t.reward);
+    let eligibility = Tier::parse(&t.eligibility)
+        .ok_or_else(|| SubmissionError::Corrupt(format!("stored eligibility {:?}", t.eligibility)))?;
     if let Some(crypto) = cache.get(id) {
         return Ok(Open {
             crypto,
             reward: t.reward,
             max_contributions,
+            eligibility,
         });
     }
     let corrupt =
@@ -228,6 +235,7 @@ fn open_campaign(
         crypto,
         reward: t.reward,
         max_contributions,
+        eligibility,
     })
 }
 
@@ -263,6 +271,7 @@ fn attest(
     vk: &VerifyingKey,
     crypto: &CampaignCrypto,
     campaign_id: CampaignId,
+    eligibility: Tier,
     sub: &Submission,
 ) -> Result<Attested, SubmissionError> {
     use base64::engine::general_purpose::STANDARD;
@@ -286,6 +295,12 @@ fn attest(
         attestation::fr_from_hex(&sub.note_key).map_err(|_| SubmissionError::InvalidNoteKey)?;
     if inputs[2] != Fr::from(campaign_id.get() as u64) {
         return Err(SubmissionError::WrongCampaign);
+    }
+    // Membership through a leaf of the tier the campaign admits (a verified
+    // campaign refuses an open leaf; an open one, a verified leaf, which
+    // every verified identity has an open twin of).
+    if Tier::from_field(inputs[4]) != Some(eligibility) {
+        return Err(SubmissionError::WrongTier(eligibility));
     }
     if inputs[3] != attestation::binding(&digest, note_key) {
         return Err(SubmissionError::BindingMismatch);
@@ -349,9 +364,10 @@ pub async fn accept(
     let cache = acceptor.crypto.clone();
     let open = tx::with_conn(pool, move |conn| open_campaign(&cache, conn, campaign_id)).await?;
     let t_campaign = started.elapsed();
-    let (c, vk) = (open.crypto.clone(), acceptor.verifying_key.clone());
+    let (c, vk, eligibility) = (open.crypto.clone(), acceptor.verifying_key.clone(), open.eligibility);
     let attested =
-        tx::blocking(move || attest(vk.as_ref().as_ref(), &c, campaign_id, &sub)).await?;
+        tx::blocking(move || attest(vk.as_ref().as_ref(), &c, campaign_id, eligibility, &sub))
+            .await?;
     let t_groth16 = started.elapsed();
     let a = Arc::new(attested);
     let (a2, roots, reward) = (a.clone(), acceptor.roots, open.reward);

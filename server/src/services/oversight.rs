@@ -29,6 +29,12 @@ pub enum OversightError {
     /// The account is not locked.
     #[error("this account is not locked")]
     NotLocked,
+    /// Only contributors are verified.
+    #[error("only contributor accounts are verified")]
+    NotAContributor,
+    /// The account is verified already.
+    #[error("this account is verified already")]
+    AlreadyVerified,
     /// The registry change failed.
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -80,6 +86,38 @@ pub fn set_suspended(
         },
         &format!("user:{id}"),
         serde_json::json!({ "reason": reason }),
+    )?;
+    users::account(conn, id, false)?.ok_or(OversightError::UserNotFound(id))
+}
+
+/// Verifies contributor account `id` (how is the operator's business, off
+/// the platform; `reason` says what was checked and is kept in the audit
+/// log): it may contribute to campaigns for verified accounts. Its
+/// identity, if registered, gets its verified leaf now (else when it
+/// registers), in the caller's transaction; the caller announces the
+/// registry change to the keyholders afterwards.
+pub fn verify(
+    conn: &mut diesel::PgConnection,
+    registry: &Registry,
+    admin_id: UserId,
+    id: UserId,
+    reason: &str,
+) -> Result<AccountView, OversightError> {
+    let target = users::account(conn, id, true)?.ok_or(OversightError::UserNotFound(id))?;
+    if target.role != Role::Contributor.as_str() {
+        return Err(OversightError::NotAContributor);
+    }
+    if target.verified_at.is_some() {
+        return Err(OversightError::AlreadyVerified);
+    }
+    users::set_verified(conn, id)?;
+    let leaf = registry.add_verified(conn, id)?;
+    audit::record(
+        conn,
+        Some(admin_id),
+        "verify_user",
+        &format!("user:{id}"),
+        serde_json::json!({ "reason": reason, "verified_leaf": leaf }),
     )?;
     users::account(conn, id, false)?.ok_or(OversightError::UserNotFound(id))
 }

@@ -9,7 +9,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use diesel::{Connection, PgConnection};
 use keyholder_api::{CallError, Keyholders};
-use protocol::attestation::{fr_from_bytes, fr_to_bytes, Fr, MerklePath, MerkleTree, EMPTY_LEAF};
+use protocol::attestation::{
+    fr_from_bytes, fr_to_bytes, registry_leaf, Fr, MerklePath, MerkleTree, Tier, EMPTY_LEAF,
+};
 
 use crate::domain::UserId;
 use crate::store::registry as store;
@@ -87,11 +89,21 @@ pub fn parse_commitment(hex_commitment: &str) -> Result<Fr, RegistryError> {
     fr_from_bytes(&bytes).map_err(|e| RegistryError::InvalidCommitment(e.to_string()))
 }
 
-fn leaf_value(commitment: &[u8], revoked: bool) -> Result<Fr, RegistryError> {
+fn stored_tier(tier: &str) -> Result<Tier, RegistryError> {
+    Tier::parse(tier).ok_or_else(|| corrupt(format!("stored tier {tier:?}")))
+}
+
+/// The tree's value of a stored leaf: `H_leaf(commitment, tier)`.
+fn tiered_leaf(commitment: &[u8], tier: &str) -> Result<Fr, RegistryError> {
+    let c = fr_from_bytes(commitment).map_err(|e| corrupt(format!("stored commitment: {e}")))?;
+    Ok(registry_leaf(c, stored_tier(tier)?))
+}
+
+fn leaf_value(commitment: &[u8], tier: &str, revoked: bool) -> Result<Fr, RegistryError> {
     if revoked {
         return Ok(EMPTY_LEAF);
     }
-    fr_from_bytes(commitment).map_err(|e| corrupt(format!("stored commitment: {e}")))
+    tiered_leaf(commitment, tier)
 }
 
 /// Brings `s` up to date: new leaves appended; if a leaf was revoked or
@@ -103,7 +115,7 @@ fn sync(conn: &mut PgConnection, s: &mut Synced) -> Result<(), RegistryError> {
         s.revision = revision;
     }
     for leaf in store::leaves_from(conn, s.tree.len() as i64)? {
-        let value = leaf_value(&leaf.commitment, leaf.revoked_at.is_some())?;
+        let value = leaf_value(&leaf.commitment, &leaf.tier, leaf.revoked_at.is_some())?;
         let got = s
             .tree
             .push(value)
@@ -158,64 +170,83 @@ impl Registry {
         Ok(())
     }
 
-    /// Adds `commitment` for `user_id` (one identity per account), recording
-    /// the new root, in one transaction.
+    /// Adds `commitment` for `user_id` (one identity per account) as its
+    /// open leaf — and its verified leaf too when an admin verified the
+    /// account already — recording each new root, in one transaction.
     pub fn register(
         &self,
         conn: &mut PgConnection,
         user_id: UserId,
         commitment: Fr,
+        verified: bool,
     ) -> Result<Registered, RegistryError> {
         self.change(conn, |conn, tree| {
-            if store::leaf_of(conn, user_id)?.is_some() {
+            if store::leaf_of(conn, user_id, Tier::Open)?.is_some() {
                 return Err(RegistryError::IdentityExists);
             }
             let bytes = fr_to_bytes(&commitment);
             if store::commitment_taken(conn, &bytes)? {
                 return Err(RegistryError::CommitmentTaken);
             }
-            let leaf_index = tree.tree.len() as i64;
-            store::insert_leaf(conn, leaf_index, user_id, &bytes)?;
-            tree.tree
-                .push(commitment)
-                .map_err(|e| corrupt(format!("registry tree: {e}")))?;
-            let root = tree.tree.root();
-            store::insert_root(conn, &fr_to_bytes(&root), leaf_index + 1, None)?;
-            Ok(Registered {
-                leaf_index: leaf_index as u64,
-                root,
-            })
+            let registered = append(conn, tree, user_id, commitment, Tier::Open)?;
+            if verified {
+                append(conn, tree, user_id, commitment, Tier::Verified)?;
+            }
+            Ok(registered)
+        })
+    }
+
+    /// Adds the verified leaf of `user_id`'s registered identity (an admin
+    /// verified the account), recording the new root, in one transaction
+    /// with the caller's. Answers its index, or `None` when the account has
+    /// no identity yet (it gets both leaves when it registers) or has its
+    /// verified leaf already.
+    pub fn add_verified(
+        &self,
+        conn: &mut PgConnection,
+        user_id: UserId,
+    ) -> Result<Option<u64>, RegistryError> {
+        self.change(conn, |conn, tree| {
+            let Some(open) = store::leaf_of(conn, user_id, Tier::Open)? else {
+                return Ok(None);
+            };
+            if store::leaf_of(conn, user_id, Tier::Verified)?.is_some() {
+                return Ok(None);
+            }
+            let commitment = fr_from_bytes(&open.commitment)
+                .map_err(|e| corrupt(format!("stored commitment: {e}")))?;
+            let added = append(conn, tree, user_id, commitment, Tier::Verified)?;
+            // A suspended account's new leaf is revoked like its others.
+            if open.revoked_at.is_some() {
+                revoke(conn, tree, added.leaf_index as i64, &fr_to_bytes(&commitment), Tier::Verified, true)?;
+            }
+            Ok(Some(added.leaf_index))
         })
     }
 
     /// Revokes (`revoked`: the tree holds the empty leaf there) or
-    /// restores the identity leaf of `user_id`, recording the new root (to
-    /// be pushed to the keyholders), in one transaction with the caller's.
-    /// Answers the leaf index, or `None` when the account registered no
-    /// identity or its leaf is already in that state.
+    /// restores every identity leaf of `user_id` (open and verified),
+    /// recording each new root (to be pushed to the keyholders), in one
+    /// transaction with the caller's. Answers the leaves changed (none when
+    /// the account registered no identity or its leaves are already in that
+    /// state).
     pub fn set_revoked(
         &self,
         conn: &mut PgConnection,
         user_id: UserId,
         revoked: bool,
-    ) -> Result<Option<u64>, RegistryError> {
+    ) -> Result<Vec<u64>, RegistryError> {
         self.change(conn, |conn, tree| {
-            let Some(leaf) = store::leaf_of(conn, user_id)? else {
-                return Ok(None);
-            };
-            if leaf.revoked_at.is_some() == revoked {
-                return Ok(None);
+            let mut changed = Vec::new();
+            for leaf in store::leaves_of(conn, user_id)? {
+                if leaf.revoked_at.is_some() == revoked {
+                    continue;
+                }
+                let tier = stored_tier(&leaf.tier)?;
+                revoke(conn, tree, leaf.leaf_index, &leaf.commitment, tier, revoked)?;
+                changed.push(leaf.leaf_index as u64);
             }
-            let index = leaf.leaf_index;
-            store::set_leaf_revoked(conn, index, revoked)?;
-            tree.tree
-                .set(index as u64, leaf_value(&leaf.commitment, revoked)?)
-                .map_err(|e| corrupt(format!("registry tree: {e}")))?;
-            let root = fr_to_bytes(&tree.tree.root());
-            let id =
-                store::insert_root(conn, &root, tree.tree.len() as i64, Some((index, revoked)))?;
-            tree.revision = Some(id);
-            Ok(Some(index as u64))
+            Ok(changed)
         })
     }
 
@@ -236,6 +267,46 @@ impl Registry {
             .map_err(|_| RegistryError::NoLeaf(index))?;
         Ok((path, tree.tree.root()))
     }
+}
+
+/// Appends `user_id`'s leaf of `tier` and records the root after it.
+fn append(
+    conn: &mut PgConnection,
+    tree: &mut Synced,
+    user_id: UserId,
+    commitment: Fr,
+    tier: Tier,
+) -> Result<Registered, RegistryError> {
+    let leaf_index = tree.tree.len() as i64;
+    store::insert_leaf(conn, leaf_index, user_id, &fr_to_bytes(&commitment), tier)?;
+    tree.tree
+        .push(registry_leaf(commitment, tier))
+        .map_err(|e| corrupt(format!("registry tree: {e}")))?;
+    let root = tree.tree.root();
+    store::insert_root(conn, &fr_to_bytes(&root), leaf_index + 1, None)?;
+    Ok(Registered {
+        leaf_index: leaf_index as u64,
+        root,
+    })
+}
+
+/// Revokes or restores leaf `index` and records the root after it.
+fn revoke(
+    conn: &mut PgConnection,
+    tree: &mut Synced,
+    index: i64,
+    commitment: &[u8],
+    tier: Tier,
+    revoked: bool,
+) -> Result<(), RegistryError> {
+    store::set_leaf_revoked(conn, index, revoked)?;
+    tree.tree
+        .set(index as u64, leaf_value(commitment, tier.as_str(), revoked)?)
+        .map_err(|e| corrupt(format!("registry tree: {e}")))?;
+    let root = fr_to_bytes(&tree.tree.root());
+    let id = store::insert_root(conn, &root, tree.tree.len() as i64, Some((index, revoked)))?;
+    tree.revision = Some(id);
+    Ok(())
 }
 
 /// Most leaves pushed to the keyholders in one request.
@@ -266,13 +337,13 @@ pub async fn announce_pending(
         let Some(first) = batch.first().cloned() else {
             return Ok(announced);
         };
-        let as_leaf = |c: &[u8]| {
-            <[u8; 32]>::try_from(c).map_err(|_| corrupt("stored commitment is not 32 bytes"))
-        };
+        // What the keyholders hold: the tree's value of the leaf.
+        let as_leaf =
+            |p: &store::Pending| -> Result<[u8; 32], RegistryError> { Ok(fr_to_bytes(&tiered_leaf(&p.commitment, &p.tier)?)) };
         let pushed = match (first.revocation_of, first.revoked) {
             (Some(index), Some(revoked)) => {
                 keyholders
-                    .revoke_registry_leaf(index as u64, &as_leaf(&first.commitment)?, revoked)
+                    .revoke_registry_leaf(index as u64, &as_leaf(&first)?, revoked)
                     .await
             }
             _ => {
@@ -284,7 +355,7 @@ pub async fn announce_pending(
                     .take_while(|p| p.revocation_of.is_none())
                     .enumerate()
                     .take_while(|(i, p)| p.leaf_count - 1 == start + *i as i64)
-                    .map(|(_, p)| as_leaf(&p.commitment))
+                    .map(|(_, p)| as_leaf(p))
                     .collect::<Result<_, _>>()?;
                 keyholders.push_registry(start as u64, &leaves).await
             }

@@ -111,6 +111,10 @@ fn prepare(conn: &mut PgConnection, job_id: JobId) -> Result<Prepared, ReleaseEr
     let (campaign_id, n) = (job.campaign_id, job.contributions);
     // The manifest: each shard's contributions in the order its worker
     // folded them (id order), shards in the order the reduce merged them.
+    // Every contribution was admitted through a leaf of the campaign's tier.
+    let tier = crate::store::campaigns::terms(conn, campaign_id)?
+        .and_then(|t| protocol::attestation::Tier::parse(&t.eligibility))
+        .ok_or_else(|| corrupt(format!("campaign {campaign_id} has no eligibility")))?;
     let mut shards = Vec::new();
     for (first, last) in reports::shard_ranges(conn, job_id)? {
         let rows = contributions::manifest_range(conn, campaign_id, first, last)?;
@@ -126,6 +130,7 @@ fn prepare(conn: &mut PgConnection, job_id: JobId) -> Result<Prepared, ReleaseEr
                     // notes) were kept carry none: the keyholders refuse them.
                     proof: STANDARD.encode(r.attestation_proof.unwrap_or_default()),
                     note_key: r.note_key.map(hex::encode).unwrap_or_default(),
+                    tier,
                 })
                 .collect(),
         });

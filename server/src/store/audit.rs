@@ -40,7 +40,7 @@ pub struct AuditEntry {
     /// The admin's e-mail.
     pub actor_email: Option<String>,
     /// What was done (`approve_campaign`, `reject_campaign`, `close_campaign`,
-    /// `mint`, `suspend_user`, `unsuspend_user`, `unlock_user`, `create_admin`).
+    /// `mint`, `suspend_user`, `unsuspend_user`, `unlock_user`, `verify_user`, `create_admin`).
     pub action: String,
     /// To what (`campaign:7`, `user:3`).
     pub subject: String,

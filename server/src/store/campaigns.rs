@@ -88,6 +88,8 @@ pub struct CampaignView {
     pub encrypted_values: usize,
     /// Accepted contributions so far (reports need `min_contributors`).
     pub contributions: i64,
+    /// Which contributors it admits: `open` or `verified`.
+    pub eligibility: protocol::attestation::Tier,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -130,6 +132,8 @@ pub struct CampaignRow {
     pub updated_at: DateTime<Utc>,
     /// Accepted contributions.
     pub accepted: i64,
+    /// `open` or `verified`.
+    pub eligibility: String,
 }
 
 /// A stored value that does not parse, as diesel reports unreadable rows.
@@ -164,6 +168,8 @@ impl CampaignRow {
             escrow_balance,
             encrypted_values,
             contributions: self.accepted,
+            eligibility: protocol::attestation::Tier::parse(&self.eligibility)
+                .ok_or_else(|| corrupt("eligibility", &self.eligibility))?,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -209,6 +215,8 @@ pub struct NewCampaignRow<'a> {
     pub epsilon: f64,
     /// Initial state.
     pub status: Status,
+    /// `open` or `verified`.
+    pub eligibility: &'a str,
 }
 
 /// Inserts a campaign and answers it as the API shows it (no escrow yet).
@@ -360,6 +368,8 @@ pub struct Terms {
     pub schema_version: i32,
     /// `RawSchema` JSON.
     pub schema: serde_json::Value,
+    /// `open` or `verified`.
+    pub eligibility: String,
 }
 
 /// Campaign `id`'s terms for accepting a contribution.
@@ -372,6 +382,7 @@ pub fn terms(conn: &mut PgConnection, id: CampaignId) -> QueryResult<Option<Term
             campaigns::budget,
             campaigns::schema_version,
             campaigns::schema,
+            campaigns::eligibility,
         ))
         .first(conn)
         .optional()
@@ -438,6 +449,8 @@ pub struct MaterialRow {
     pub schema_version: i32,
     /// Tokens per contribution.
     pub reward: i64,
+    /// `open` or `verified`.
+    pub eligibility: String,
 }
 
 /// Campaign `id`'s row as its material shows it.
@@ -449,6 +462,7 @@ pub fn material_row(conn: &mut PgConnection, id: CampaignId) -> QueryResult<Opti
             campaigns::schema,
             campaigns::schema_version,
             campaigns::reward,
+            campaigns::eligibility,
         ))
         .first(conn)
         .optional()

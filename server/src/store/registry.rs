@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::domain::UserId;
+use protocol::attestation::Tier;
 use crate::schema::{identities, registry_roots};
 
 /// The registry roots a new contribution may be proven under, newest
@@ -65,15 +66,18 @@ pub fn latest_revision(conn: &mut PgConnection) -> QueryResult<Option<i64>> {
         .first(conn)
 }
 
-/// An identity leaf: its index, commitment and revocation.
+/// An identity leaf: its index, commitment, revocation and tier.
 #[derive(Debug, Queryable)]
 pub struct Leaf {
     /// Position in the tree.
     pub leaf_index: i64,
-    /// The identity commitment (32 bytes).
+    /// The identity commitment (32 bytes); the tree holds
+    /// `H_leaf(commitment, tier)` there.
     pub commitment: Vec<u8>,
     /// When it was revoked (the tree holds the empty leaf there).
     pub revoked_at: Option<DateTime<Utc>>,
+    /// `open` or `verified`.
+    pub tier: String,
 }
 
 /// Every leaf from index `from` on, in order.
@@ -85,43 +89,64 @@ pub fn leaves_from(conn: &mut PgConnection, from: i64) -> QueryResult<Vec<Leaf>>
             identities::leaf_index,
             identities::commitment,
             identities::revoked_at,
+            identities::tier,
         ))
         .load(conn)
 }
 
-/// The leaf of user `user_id`'s identity.
-pub fn leaf_of(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Option<Leaf>> {
+/// The leaf of user `user_id`'s identity in `tier`.
+pub fn leaf_of(conn: &mut PgConnection, user_id: UserId, tier: Tier) -> QueryResult<Option<Leaf>> {
     identities::table
         .filter(identities::user_id.eq(user_id))
+        .filter(identities::tier.eq(tier.as_str()))
         .select((
             identities::leaf_index,
             identities::commitment,
             identities::revoked_at,
+            identities::tier,
         ))
         .first(conn)
         .optional()
 }
 
-/// Whether `commitment` is registered.
+/// Every leaf of user `user_id` (one per tier), in leaf order.
+pub fn leaves_of(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Vec<Leaf>> {
+    identities::table
+        .filter(identities::user_id.eq(user_id))
+        .order(identities::leaf_index.asc())
+        .select((
+            identities::leaf_index,
+            identities::commitment,
+            identities::revoked_at,
+            identities::tier,
+        ))
+        .load(conn)
+}
+
+/// Whether `commitment` is registered (as an open identity).
 pub fn commitment_taken(conn: &mut PgConnection, commitment: &[u8]) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        identities::table.filter(identities::commitment.eq(commitment)),
+        identities::table
+            .filter(identities::commitment.eq(commitment))
+            .filter(identities::tier.eq(Tier::Open.as_str())),
     ))
     .get_result(conn)
 }
 
-/// Records user `user_id`'s identity at `leaf_index`.
+/// Records user `user_id`'s identity leaf of `tier` at `leaf_index`.
 pub fn insert_leaf(
     conn: &mut PgConnection,
     leaf_index: i64,
     user_id: UserId,
     commitment: &[u8],
+    tier: Tier,
 ) -> QueryResult<()> {
     diesel::insert_into(identities::table)
         .values((
             identities::leaf_index.eq(leaf_index),
             identities::user_id.eq(user_id),
             identities::commitment.eq(commitment),
+            identities::tier.eq(tier.as_str()),
         ))
         .execute(conn)?;
     Ok(())
@@ -177,6 +202,8 @@ pub struct Pending {
     pub revoked: Option<bool>,
     /// The commitment of the leaf appended, revoked or restored.
     pub commitment: Vec<u8>,
+    /// That leaf's tier.
+    pub tier: String,
 }
 
 /// The oldest `limit` changes not yet announced, in order.
@@ -198,6 +225,7 @@ pub fn pending(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Pending>>
             registry_roots::revocation_of,
             registry_roots::revoked,
             identities::commitment,
+            identities::tier,
         ))
         .load(conn)
 }

@@ -119,6 +119,9 @@ pub struct AccountView {
     ))]
     #[diesel(select_expression_type = diesel::expression::SqlLiteral<diesel::sql_types::Nullable<Timestamptz>>)]
     pub locked_at: Option<DateTime<Utc>>,
+    /// When an admin verified the account (it may contribute to campaigns
+    /// for verified accounts); the reason is in the audit log.
+    pub verified_at: Option<DateTime<Utc>>,
     /// Registered.
     pub created_at: DateTime<Utc>,
 }
@@ -157,6 +160,24 @@ pub fn account(
 /// Whether user `id` exists.
 pub fn exists(conn: &mut PgConnection, id: UserId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(users::table.find(id))).get_result(conn)
+}
+
+/// Marks user `id` verified (now).
+pub fn set_verified(conn: &mut PgConnection, id: UserId) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::verified_at.eq(Utc::now()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whether an admin verified user `id`.
+pub fn is_verified(conn: &mut PgConnection, id: UserId) -> QueryResult<bool> {
+    users::table
+        .find(id)
+        .select(users::verified_at.is_not_null())
+        .first(conn)
+        .optional()
+        .map(|v| v.unwrap_or(false))
 }
 
 /// Suspends user `id` (now) or lifts its suspension.

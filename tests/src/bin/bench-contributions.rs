@@ -159,6 +159,7 @@ async fn main() -> anyhow::Result<()> {
             id as u64,
             &digest,
             protocol::attestation::NoteSecret::derive(&secret, id as u64).key(),
+            protocol::attestation::Tier::Open,
             &mut rand::rngs::OsRng,
         )?;
         if i < 10 {

@@ -150,7 +150,11 @@ fn main() {
     let (apk, avk) = protocol::attestation::setup(&mut rng).expect("setup");
     let secret = attestation::IdentitySecret::random(&mut rng);
     let tree =
-        attestation::MerkleTree::from_leaves([attestation::commitment(&secret)]).expect("tree");
+        attestation::MerkleTree::from_leaves([attestation::registry_leaf(
+            attestation::commitment(&secret),
+            attestation::Tier::Open,
+        )])
+        .expect("tree");
     let (proof, public) = attestation::prove(
         &apk,
         &secret,
@@ -158,6 +162,7 @@ fn main() {
         1,
         &[0u8; 32],
         attestation::Fr::from(1u64),
+        attestation::Tier::Open,
         &mut rng,
     )
     .expect("prove");

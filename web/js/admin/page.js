@@ -137,11 +137,14 @@ export function reasonInput(id, cls, value, attrs = {}) {
 }
 
 /** The inline form suspending a campaign or a user with a reason (`note`: a hint after the label). */
-export function suspendForm({ cls, label, reasonId, reasonClass, typed, data, buttonId, titleId, note = null, onsubmit }) {
+export function suspendForm({
+  cls, label, reasonId, reasonClass, typed, data, buttonId, titleId, note = null, onsubmit,
+  verb = 'Suspend', reasonLabel = 'Reason for suspending ',
+}) {
   return form({ class: `inline-form ${cls}`, 'aria-label': label }, onsubmit,
-    h('label', { for: reasonId }, note ? ['Reason for suspending ', inlineHint(note)] : 'Reason for suspending'),
+    h('label', { for: reasonId }, note ? [reasonLabel, inlineHint(note)] : reasonLabel.trim()),
     reasonInput(reasonId, reasonClass, typed, data),
-    h('button', { type: 'submit', id: buttonId, 'aria-describedby': titleId }, 'Suspend'),
+    h('button', { type: 'submit', id: buttonId, 'aria-describedby': titleId }, verb),
     errorLine(reasonId));
 }
 

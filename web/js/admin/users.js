@@ -1,6 +1,7 @@
 // @ts-check
 // Users (filtered by role, newest first): suspend with a reason, unsuspend,
-// unlock after failed sign-ins, and mint tokens for one.
+// unlock after failed sign-ins, verify a contributor (with what was
+// checked, kept in the audit log), and mint tokens for one.
 
 import { $, h, rowHead, fmtDate } from '../common.js';
 import {
@@ -55,6 +56,14 @@ export function usersPanel(page) {
         type: 'button', id: `unlock-${id}`, 'aria-describedby': titleId, onclick: (e) => unlockUser(u, e.currentTarget),
       }, 'Unlock'));
     }
+    const verified = u.verified_at != null;
+    if (u.role === 'contributor' && !verified && !suspended) {
+      actions.push(suspendForm({
+        cls: 'verify-form', label: `Verify ${u.email}`, reasonId: `verify-reason-${id}`, reasonClass: 'verify-reason',
+        typed: '', data: { 'data-user-id': id }, buttonId: `verify-${id}`, titleId, onsubmit: () => verifyUser(u),
+        verb: 'Verify', reasonLabel: 'What was checked ',
+      }));
+    }
     actions.push(h('button', {
       type: 'button', id: `mint-for-${id}`, 'aria-describedby': titleId,
       onclick: () => {
@@ -69,7 +78,8 @@ export function usersPanel(page) {
     rowHead(titleId, u.email, id, h('span', {},
       h('span', { class: 'badge', 'data-role': u.role }, ROLE_TEXT[u.role] ?? u.role),
       suspended ? [' ', h('span', { class: 'badge', 'data-status': 'suspended' }, 'suspended')] : null,
-      locked ? [' ', h('span', { class: 'badge', 'data-status': 'locked' }, 'locked')] : null)),
+      locked ? [' ', h('span', { class: 'badge', 'data-status': 'locked' }, 'locked')] : null,
+      u.verified_at != null ? [' ', h('span', { class: 'badge', 'data-status': 'verified' }, 'verified')] : null)),
     h('p', { class: 'meta hint' }, `Joined ${fmtDate(u.created_at)}`,
       suspended ? ` · suspended since ${fmtDate(u.suspended_at)}` : '',
       locked ? ` · locked after failed sign-ins since ${fmtDate(u.locked_at)}` : ''),
@@ -117,6 +127,15 @@ export function usersPanel(page) {
 
   function unsuspendUser(u, button) {
     userAction(u, button, 'unsuspend', { doneText: 'is no longer suspended.', prefix: 'Unsuspending failed: ' });
+  }
+
+  function verifyUser(u) {
+    userAction(u, $(`verify-${u.id}`), 'verify', {
+      input: $(`verify-reason-${u.id}`),
+      missing: 'Say what was checked (it is kept in the audit log).',
+      doneText: 'is verified: it may contribute to campaigns for verified accounts.',
+      prefix: 'Verifying failed: ',
+    });
   }
 
   function unlockUser(u, button) {

@@ -247,7 +247,17 @@ export function newCampaignPanel(page) {
 
     return {
       errors,
-      body: { title, description, schema, statistics, reward, budget, min_contributors: minContributors, epsilon },
+      body: {
+        title,
+        description,
+        schema,
+        statistics,
+        reward,
+        budget,
+        min_contributors: minContributors,
+        epsilon,
+        eligibility: /** @type {HTMLSelectElement} */ ($('eligibility')).value === 'verified' ? 'verified' : 'open',
+      },
     };
   }
 
