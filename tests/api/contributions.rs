@@ -865,8 +865,11 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
     // A proof from a secret that is not registered: its own tree's root is unknown.
     let outsider = IdentitySecret::random(&mut rand::rngs::OsRng);
     let mut tree = MerkleTree::new();
-    tree.push(attestation::registry_leaf(attestation::commitment(&outsider), Tier::Open))
-        .unwrap();
+    tree.push(attestation::registry_leaf(
+        attestation::commitment(&outsider),
+        Tier::Open,
+    ))
+    .unwrap();
     let path = tree.path(0).unwrap();
     let digest: [u8; 32] =
         sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &bytes)).into();

@@ -47,8 +47,11 @@ async fn register(app: &TestApp, user: TestUser) -> Contributor {
 }
 
 async fn identity(app: &TestApp, c: &Contributor, tier: &str) -> reqwest::Response {
-    app.get(&format!("/api/registry/me?tier={tier}"), Some(&c.user.token))
-        .await
+    app.get(
+        &format!("/api/registry/me?tier={tier}"),
+        Some(&c.user.token),
+    )
+    .await
 }
 
 /// `c`'s attestation for `campaign` through its leaf of `tier` (as a
@@ -126,16 +129,31 @@ async fn verified_campaigns_admit_verified_identities_only() {
     let buyer = app.user("buyer").await;
     app.mint(&admin, buyer.id, 1_000).await;
     let open = app.open_campaign(&admin, &buyer, &campaign("open")).await;
-    let verified = app.open_campaign(&admin, &buyer, &campaign("verified")).await;
-    let c = body(app.get(&format!("/api/campaigns/{verified}"), Some(&buyer.token)).await).await;
+    let verified = app
+        .open_campaign(&admin, &buyer, &campaign("verified"))
+        .await;
+    let c = body(
+        app.get(&format!("/api/campaigns/{verified}"), Some(&buyer.token))
+            .await,
+    )
+    .await;
     assert_eq!(c["eligibility"], "verified");
-    let material = body(app.get(&format!("/api/campaigns/{verified}/material"), None).await).await;
+    let material = body(
+        app.get(&format!("/api/campaigns/{verified}/material"), None)
+            .await,
+    )
+    .await;
     assert_eq!(material["eligibility"], "verified");
 
     // An unverified account has no verified leaf; the client refuses, and a
     // modified client's proof through its open leaf is refused, nothing stored.
     let a = register(&app, app.user("contributor").await).await;
-    assert_error(identity(&app, &a, "verified").await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(
+        identity(&app, &a, "verified").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
     let open_view: IdentityView =
         serde_json::from_value(body(identity(&app, &a, "open").await).await).unwrap();
     assert_eq!(open_view.tier, Tier::Open);
@@ -177,16 +195,38 @@ async fn verified_campaigns_admit_verified_identities_only() {
             .await
         }
     };
-    assert_error(verify(a.user.id, "  ").await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_reason").await;
-    assert_error(verify(buyer.id, "id card").await, StatusCode::CONFLICT, "not_a_contributor").await;
+    assert_error(
+        verify(a.user.id, "  ").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_reason",
+    )
+    .await;
+    assert_error(
+        verify(buyer.id, "id card").await,
+        StatusCode::CONFLICT,
+        "not_a_contributor",
+    )
+    .await;
     let r = verify(a.user.id, "id card seen in person").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(body(r).await["verified_at"].is_string());
-    assert_error(verify(a.user.id, "again").await, StatusCode::CONFLICT, "already_verified").await;
-    let log = body(app.get("/api/admin/audit?limit=20", Some(&admin.token)).await).await;
+    assert_error(
+        verify(a.user.id, "again").await,
+        StatusCode::CONFLICT,
+        "already_verified",
+    )
+    .await;
+    let log = body(
+        app.get("/api/admin/audit?limit=20", Some(&admin.token))
+            .await,
+    )
+    .await;
     assert!(
-        log.as_array().unwrap().iter().any(|e| e["action"] == "verify_user"
-            && e["detail"]["reason"] == "id card seen in person"),
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "verify_user"
+                && e["detail"]["reason"] == "id card seen in person"),
         "{log}"
     );
 
@@ -195,25 +235,49 @@ async fn verified_campaigns_admit_verified_identities_only() {
     let verified_view: IdentityView =
         serde_json::from_value(body(identity(&app, &a, "verified").await).await).unwrap();
     assert_eq!(verified_view.tier, Tier::Verified);
-    assert_eq!(verified_view.commitment, hex::encode(fr_to_bytes(&attestation::commitment(&a.secret))));
+    assert_eq!(
+        verified_view.commitment,
+        hex::encode(fr_to_bytes(&attestation::commitment(&a.secret)))
+    );
     let through_verified = submission(&app, &a, verified, Tier::Verified).await;
     let r = app.post(&url, None, &through_verified, None).await;
-    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
     let open_url = format!("/api/campaigns/{open}/contributions");
     let wrong = submission(&app, &a, open, Tier::Verified).await;
-    assert_error(app.post(&open_url, None, &wrong, None).await, StatusCode::FORBIDDEN, "not_eligible").await;
+    assert_error(
+        app.post(&open_url, None, &wrong, None).await,
+        StatusCode::FORBIDDEN,
+        "not_eligible",
+    )
+    .await;
     let right = submission(&app, &a, open, Tier::Open).await;
-    assert_eq!(app.post(&open_url, None, &right, None).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.post(&open_url, None, &right, None).await.status(),
+        StatusCode::CREATED
+    );
     // The same identity twice in the verified campaign: one nullifier.
     let again = submission(&app, &a, verified, Tier::Verified).await;
-    assert_error(app.post(&url, None, &again, None).await, StatusCode::CONFLICT, "nullifier_used").await;
+    assert_error(
+        app.post(&url, None, &again, None).await,
+        StatusCode::CONFLICT,
+        "nullifier_used",
+    )
+    .await;
     assert_eq!(stored(&app, verified), 1);
 
     // Verified before registering: the identity gets both leaves at once.
     let b_user = app.user("contributor").await;
     assert_eq!(verify(b_user.id, "passport").await.status(), StatusCode::OK);
     let b = register(&app, b_user).await;
-    assert_eq!(identity(&app, &b, "verified").await.status(), StatusCode::OK);
+    assert_eq!(
+        identity(&app, &b, "verified").await.status(),
+        StatusCode::OK
+    );
 
     // Suspending a revokes both its leaves (the tree holds the empty leaf at each).
     let r = app
@@ -239,6 +303,9 @@ async fn verified_campaigns_admit_verified_identities_only() {
     assert_eq!(revoked, ["open", "verified"]);
     // b still contributes under the new root.
     let bs = submission(&app, &b, verified, Tier::Verified).await;
-    assert_eq!(app.post(&url, None, &bs, None).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.post(&url, None, &bs, None).await.status(),
+        StatusCode::CREATED
+    );
     app.assert_ledger_consistent(&admin).await;
 }

@@ -205,8 +205,15 @@ mod tests {
             tree.push(leaf).unwrap();
         }
         let path = tree.path(5).unwrap();
-        let (circuit, public) =
-            AttestationCircuit::new(&secret, &path, CAMPAIGN, &DIGEST, note_key(), Tier::Verified).unwrap();
+        let (circuit, public) = AttestationCircuit::new(
+            &secret,
+            &path,
+            CAMPAIGN,
+            &DIGEST,
+            note_key(),
+            Tier::Verified,
+        )
+        .unwrap();
         assert_eq!(public.root, tree.root());
         (secret, tree, circuit)
     }

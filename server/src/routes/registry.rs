@@ -80,8 +80,16 @@ pub async fn register(
     let keyholders = state.keyholder.clone();
     let view = db::with_conn(&pool, move |conn| {
         let verified = crate::store::users::is_verified(conn, user.id)?;
-        let reg = state.registry.register(conn, user.id, commitment, verified)?;
-        identity_view(&state, conn, reg.leaf_index, &fr_to_bytes(&commitment), Tier::Open)
+        let reg = state
+            .registry
+            .register(conn, user.id, commitment, verified)?;
+        identity_view(
+            &state,
+            conn,
+            reg.leaf_index,
+            &fr_to_bytes(&commitment),
+            Tier::Open,
+        )
     })
     .await?;
     // The new root is usable once every keyholder computed it; if one

@@ -194,7 +194,9 @@ impl NewCampaign {
             budget,
             min_contributors: self.min_contributors,
             epsilon: self.epsilon,
-            eligibility: self.eligibility.unwrap_or(protocol::attestation::Tier::Open),
+            eligibility: self
+                .eligibility
+                .unwrap_or(protocol::attestation::Tier::Open),
         })
     }
 }

@@ -203,8 +203,9 @@ fn open_campaign(
         });
     }
     let max_contributions = max_contributions(t.budget, t.reward);
-    let eligibility = Tier::parse(&t.eligibility)
-        .ok_or_else(|| SubmissionError::Corrupt(format!("stored eligibility {:?}", t.eligibility)))?;
+    let eligibility = Tier::parse(&t.eligibility).ok_or_else(|| {
+        SubmissionError::Corrupt(format!("stored eligibility {:?}", t.eligibility))
+    })?;
     if let Some(crypto) = cache.get(id) {
         return Ok(Open {
             crypto,
@@ -364,7 +365,11 @@ pub async fn accept(
     let cache = acceptor.crypto.clone();
     let open = tx::with_conn(pool, move |conn| open_campaign(&cache, conn, campaign_id)).await?;
     let t_campaign = started.elapsed();
-    let (c, vk, eligibility) = (open.crypto.clone(), acceptor.verifying_key.clone(), open.eligibility);
+    let (c, vk, eligibility) = (
+        open.crypto.clone(),
+        acceptor.verifying_key.clone(),
+        open.eligibility,
+    );
     let attested =
         tx::blocking(move || attest(vk.as_ref().as_ref(), &c, campaign_id, eligibility, &sub))
             .await?;

@@ -218,7 +218,14 @@ impl Registry {
             let added = append(conn, tree, user_id, commitment, Tier::Verified)?;
             // A suspended account's new leaf is revoked like its others.
             if open.revoked_at.is_some() {
-                revoke(conn, tree, added.leaf_index as i64, &fr_to_bytes(&commitment), Tier::Verified, true)?;
+                revoke(
+                    conn,
+                    tree,
+                    added.leaf_index as i64,
+                    &fr_to_bytes(&commitment),
+                    Tier::Verified,
+                    true,
+                )?;
             }
             Ok(Some(added.leaf_index))
         })
@@ -301,7 +308,10 @@ fn revoke(
 ) -> Result<(), RegistryError> {
     store::set_leaf_revoked(conn, index, revoked)?;
     tree.tree
-        .set(index as u64, leaf_value(commitment, tier.as_str(), revoked)?)
+        .set(
+            index as u64,
+            leaf_value(commitment, tier.as_str(), revoked)?,
+        )
         .map_err(|e| corrupt(format!("registry tree: {e}")))?;
     let root = fr_to_bytes(&tree.tree.root());
     let id = store::insert_root(conn, &root, tree.tree.len() as i64, Some((index, revoked)))?;
@@ -338,8 +348,9 @@ pub async fn announce_pending(
             return Ok(announced);
         };
         // What the keyholders hold: the tree's value of the leaf.
-        let as_leaf =
-            |p: &store::Pending| -> Result<[u8; 32], RegistryError> { Ok(fr_to_bytes(&tiered_leaf(&p.commitment, &p.tier)?)) };
+        let as_leaf = |p: &store::Pending| -> Result<[u8; 32], RegistryError> {
+            Ok(fr_to_bytes(&tiered_leaf(&p.commitment, &p.tier)?))
+        };
         let pushed = match (first.revocation_of, first.revoked) {
             (Some(index), Some(revoked)) => {
                 keyholders

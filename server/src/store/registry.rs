@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::domain::UserId;
-use protocol::attestation::Tier;
 use crate::schema::{identities, registry_roots};
+use protocol::attestation::Tier;
 
 /// The registry roots a new contribution may be proven under, newest
 /// first: announced (every keyholder computed them), none from before the

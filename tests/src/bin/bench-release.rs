@@ -149,12 +149,11 @@ fn main() {
     // Attestations: one Groth16 verification per record, on every core.
     let (apk, avk) = protocol::attestation::setup(&mut rng).expect("setup");
     let secret = attestation::IdentitySecret::random(&mut rng);
-    let tree =
-        attestation::MerkleTree::from_leaves([attestation::registry_leaf(
-            attestation::commitment(&secret),
-            attestation::Tier::Open,
-        )])
-        .expect("tree");
+    let tree = attestation::MerkleTree::from_leaves([attestation::registry_leaf(
+        attestation::commitment(&secret),
+        attestation::Tier::Open,
+    )])
+    .expect("tree");
     let (proof, public) = attestation::prove(
         &apk,
         &secret,
