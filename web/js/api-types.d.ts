@@ -25,6 +25,11 @@ export interface AccountView {
   role: string;
   /** When the account was suspended (it cannot log in or use a session). */
   suspended_at?: string | null;
+  /**
+   * When an admin verified the account (it may contribute to campaigns
+   * for verified accounts); the reason is in the audit log.
+   */
+  verified_at?: string | null;
 }
 
 /** A withdrawal with its requester's e-mail. */
@@ -54,7 +59,7 @@ export interface AttestationWire {
 export interface AuditEntry {
   /**
    * What was done (`approve_campaign`, `reject_campaign`, `close_campaign`,
-   * `mint`, `suspend_user`, `unsuspend_user`, `unlock_user`, `create_admin`).
+   * `mint`, `suspend_user`, `unsuspend_user`, `unlock_user`, `verify_user`, `create_admin`).
    */
   action: string;
   /** The admin's e-mail. */
@@ -86,6 +91,8 @@ export interface CampaignView {
   created_at: string;
   /** Description. */
   description: string;
+  /** Which contributors it admits: `open` or `verified`. */
+  eligibility: Tier;
   /** Encrypted values per record. */
   encrypted_values: number;
   /** Privacy budget ε. */
@@ -256,6 +263,8 @@ export interface IdentityView {
   root: string;
   /** Sibling hashes from the leaf up, hex. */
   siblings: string[];
+  /** The leaf's tier (the tree holds `H_leaf(commitment, tier)` there). */
+  tier: Tier;
 }
 
 /** An error that ended a job. */
@@ -375,6 +384,12 @@ export interface Material {
    * (immutable, cacheable), checked against `crs_sha256`.
    */
   crs_url: string;
+  /**
+   * Which identities it admits: `open` (every registered one) or
+   * `verified` (accounts an admin verified); the attestation proves
+   * membership through a leaf of this tier.
+   */
+  eligibility: Tier;
   /** SHA-256 of the public key, hex. */
   key_fingerprint: string;
   /** Entry widths of one encrypted record, in order. */
@@ -436,6 +451,7 @@ export interface NewCampaign {
   budget: number;
   /** What is asked of contributors and why (at most 10,000 characters). */
   description?: string;
+  eligibility?: null | Tier;
   /** Total differential-privacy budget ε (0 < ε ≤ 10). */
   epsilon: number;
   /** Fewest distinct contributions before any statistic is released (≥ 10). */
@@ -799,6 +815,15 @@ export interface SuspendRequest {
   /** The reason (1-2,000 characters), kept in the audit log. */
   reason: string;
 }
+
+/**
+ * An eligibility tier: which leaves of the contributor registry an identity
+ * has. Every registered identity has an `Open` leaf; an account an admin
+ * verified has a `Verified` leaf for the same commitment too. A campaign
+ * names the tier it admits, and the attestation proves membership through
+ * a leaf of that tier (a public input).
+ */
+export type Tier = "open" | "verified";
 
 /** One recorded transfer. */
 export interface Transfer {
