@@ -67,7 +67,8 @@ pub fn latest_revision(conn: &mut PgConnection) -> QueryResult<Option<i64>> {
 }
 
 /// An identity leaf: its index, commitment, revocation and tier.
-#[derive(Debug, Queryable)]
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = identities)]
 pub struct Leaf {
     /// Position in the tree.
     pub leaf_index: i64,
@@ -85,12 +86,7 @@ pub fn leaves_from(conn: &mut PgConnection, from: i64) -> QueryResult<Vec<Leaf>>
     identities::table
         .filter(identities::leaf_index.ge(from))
         .order(identities::leaf_index.asc())
-        .select((
-            identities::leaf_index,
-            identities::commitment,
-            identities::revoked_at,
-            identities::tier,
-        ))
+        .select(Leaf::as_select())
         .load(conn)
 }
 
@@ -99,12 +95,7 @@ pub fn leaf_of(conn: &mut PgConnection, user_id: UserId, tier: Tier) -> QueryRes
     identities::table
         .filter(identities::user_id.eq(user_id))
         .filter(identities::tier.eq(tier.as_str()))
-        .select((
-            identities::leaf_index,
-            identities::commitment,
-            identities::revoked_at,
-            identities::tier,
-        ))
+        .select(Leaf::as_select())
         .first(conn)
         .optional()
 }
@@ -114,12 +105,7 @@ pub fn leaves_of(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Vec<Le
     identities::table
         .filter(identities::user_id.eq(user_id))
         .order(identities::leaf_index.asc())
-        .select((
-            identities::leaf_index,
-            identities::commitment,
-            identities::revoked_at,
-            identities::tier,
-        ))
+        .select(Leaf::as_select())
         .load(conn)
 }
 
