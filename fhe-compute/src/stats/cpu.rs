@@ -1,30 +1,42 @@
 //! The CPU backend: block-level accumulation with deferred carries.
 //!
-//! Every aggregate is kept as *columns* of clean 2-bit blocks: column `p`
-//! holds blocks whose values count 4^p. Adding a record only appends blocks
-//! (no PBS): the field's own blocks for a sum, the one-hot block for a
-//! category count, and for a product x·y the two digits of each block
-//! product aᵢ·bⱼ (≤ 9), computed by two bivariate PBS and appended at
-//! columns i+j and i+j+1. When a column holds `chunk` blocks (5 with the
-//! 2-bit message / 2-bit carry parameters: the carry space and the noise
-//! budget both allow five additions) they are added without PBS and split
-//! by two PBS into a message block (same column) and a carry block (next
-//! column). Each such step removes three blocks for two PBS, so a sum costs
-//! about 2/3 PBS per input block, with no carry propagation until the very
-//! end. The top column never carries: the plan sized it so the aggregate
-//! cannot reach 4^blocks. Memory is O(aggregates × blocks): after each
-//! batch every column holds fewer than `chunk` blocks.
+//! Every aggregate is kept as *columns* of 2-bit-message blocks: column `p`
+//! holds blocks whose values count 4^p. Adding a record only appends blocks:
+//! the field's own blocks for a sum (no PBS), the one-hot block for a
+//! category count (no PBS), and for squares and products the base-4 digits
+//! of block products, pushed at their columns:
 //!
-//! Records are expanded (compact list → radix ciphertexts: keyswitch + one
-//! PBS per block) once each, in parallel; all PBS of a batch run on rayon's
-//! pool.
+//! - a square's diagonal term aᵢ² (aᵢ ≤ 3, so ≤ 9): both digits from one
+//!   PBS, a many-LUT (`aᵢ² mod 4` at column 2i, `⌊aᵢ²/4⌋` at 2i+1);
+//! - a square's cross term 2·aᵢ·aⱼ (≤ 18): two bivariate PBS giving the
+//!   digits of the doubled product, each pushed once (columns i+j, i+j+1);
+//! - a product's term aᵢ·bⱼ (≤ 9): two bivariate PBS, `aᵢbⱼ mod 4` and
+//!   `⌊aᵢbⱼ/4⌋`.
+//!
+//! A column is reduced by *degree*: blocks are added without PBS as long
+//! as their degrees sum to at most the block's capacity (15 with 2-bit
+//! message and carry) and their noise levels to at most the parameters'
+//! noise bound (5); such a chunk is then split into a message block (same
+//! column) and a carry block (next column): one many-LUT PBS when the chunk
+//! is at most 7 (both outputs of one lookup), two PBS otherwise, one
+//! (message only) in the top column, which never carries (the plan sized it
+//! so the aggregate cannot reach 4^blocks). A column is reduced only while
+//! its blocks would not fit one block, fullest chunks first, so there is no
+//! carry propagation until the very end, and memory is O(aggregates ×
+//! blocks).
+//!
+//! Records are expanded only as far as the plan reads them
+//! ([`super::expand`]: one PBS per block read, none for entries the job does
+//! not use), the records of a batch in parallel; all PBS of a batch run on
+//! rayon's pool.
 
 use rayon::prelude::*;
 use tfhe::integer::{IntegerCiphertext, RadixCiphertext, ServerKey as IntegerServerKey};
-use tfhe::shortint::server_key::BivariateLookupTableOwned;
+use tfhe::shortint::server_key::{BivariateLookupTableOwned, ManyLookupTableOwned};
 use tfhe::shortint::Ciphertext;
 use tfhe::CompressedServerKey;
 
+use super::expand::Caster;
 use super::{
     expand_entries, AggregateKind, Entry, FieldEntries, Partial, StatsBackend, StatsError,
     StatsPlan,
@@ -39,25 +51,41 @@ pub struct CpuBackend {
     hl: tfhe::ServerKey,
     /// The same key at the integer level, for block operations.
     key: IntegerServerKey,
-    /// (a, b) ↦ (a·b) mod 4.
-    lut_low: BivariateLookupTableOwned,
-    /// (a, b) ↦ ⌊a·b / 4⌋ (≤ 2).
-    lut_high: BivariateLookupTableOwned,
-    /// Clean blocks added before a message/carry split.
-    chunk: usize,
+    /// Casts only the blocks a job reads (`None`: a key set without
+    /// dedicated public-key parameters, expanded the stock way).
+    caster: Option<Caster>,
+    /// (a, b) ↦ (a·b) mod 4, and ⌊a·b / 4⌋ (≤ 2).
+    lut_product: [BivariateLookupTableOwned; 2],
+    /// (a, b) ↦ (2·a·b) mod 4 (0 or 2), and ⌊2·a·b / 4⌋ (≤ 4).
+    lut_double: [BivariateLookupTableOwned; 2],
+    /// a ↦ (a² mod 4, ⌊a² / 4⌋), both from one PBS (a ≤ 3).
+    lut_square: ManyLookupTableOwned,
+    /// s ↦ (s mod 4, ⌊s / 4⌋) for a chunk of degree ≤ 7, from one PBS.
+    lut_split: ManyLookupTableOwned,
+    /// Largest degree a block holds (message × carry − 1).
+    capacity: u64,
+    /// Most nominal-noise blocks that may be added before a PBS.
+    max_noise: u64,
 }
 
 /// One aggregate's columns.
 struct Columns(Vec<Vec<Ciphertext>>);
 
-/// A block product to compute: aggregate, column, operands, how many times
-/// it counts (2 for the cross terms of a square).
+/// A block product to compute and where its two digits go (the low one at
+/// `column`, the high one at `column + 1`).
 struct ProductTask<'a> {
     aggregate: usize,
     column: usize,
-    left: &'a Ciphertext,
-    right: &'a Ciphertext,
-    weight: usize,
+    op: ProductOp<'a>,
+}
+
+enum ProductOp<'a> {
+    /// a² of one block (one many-LUT PBS).
+    Square(&'a Ciphertext),
+    /// 2·a·b, a square's cross term (two bivariate PBS).
+    Double(&'a Ciphertext, &'a Ciphertext),
+    /// a·b (two bivariate PBS).
+    Product(&'a Ciphertext, &'a Ciphertext),
 }
 
 impl CpuBackend {
@@ -77,17 +105,37 @@ impl CpuBackend {
         let key = IntegerServerKey::from_raw_parts(key.into_raw_parts());
         let sk: &tfhe::shortint::ServerKey = key.as_ref();
         let msg = sk.message_modulus.0;
-        let lut_low = sk.generate_lookup_table_bivariate(move |a, b| (a * b) % msg);
-        let lut_high = sk.generate_lookup_table_bivariate(move |a, b| (a * b) / msg);
-        // Clean blocks have degree msg-1; the block holds msg·carry values.
-        let capacity = (msg * sk.carry_modulus.0 - 1) / (msg - 1);
-        let chunk = capacity.min(sk.max_noise_level.get()) as usize;
+        let lut_product = [
+            sk.generate_lookup_table_bivariate(move |a, b| (a * b) % msg),
+            sk.generate_lookup_table_bivariate(move |a, b| (a * b) / msg),
+        ];
+        let lut_double = [
+            sk.generate_lookup_table_bivariate(move |a, b| (2 * a * b) % msg),
+            sk.generate_lookup_table_bivariate(move |a, b| (2 * a * b) / msg),
+        ];
+        // The many-LUT is defined on inputs up to 7; its operands are clean
+        // blocks (≤ 3), and defining the functions as 0 above that keeps the
+        // output degrees those of real inputs (1 and 2).
+        let clean = move |a: u64| if a < msg { a * a } else { 0 };
+        let square_low = move |a: u64| clean(a) % msg;
+        let square_high = move |a: u64| clean(a) / msg;
+        let lut_square = sk.generate_many_lookup_table(&[&square_low, &square_high]);
+        let split_low = move |s: u64| s % msg;
+        let split_high = move |s: u64| s / msg;
+        let lut_split = sk.generate_many_lookup_table(&[&split_low, &split_high]);
+        let caster = Caster::new(&hl);
+        let capacity = msg * sk.carry_modulus.0 - 1;
+        let max_noise = sk.max_noise_level.get();
         Self {
             hl,
             key,
-            lut_low,
-            lut_high,
-            chunk: chunk.max(2),
+            caster,
+            lut_product,
+            lut_double,
+            lut_square,
+            lut_split,
+            capacity,
+            max_noise,
         }
     }
 
@@ -192,13 +240,23 @@ impl CpuBackend {
             .collect()
     }
 
-    /// Expands one stored list into its entries' radix ciphertexts (with
-    /// this backend's key set on the calling thread, see `aggregate`).
-    fn expand(&self, plan: &StatsPlan, bytes: &[u8]) -> Result<Vec<RadixCiphertext>, String> {
-        Ok(expand_entries(plan, bytes)?
-            .into_iter()
-            .map(Entry::into_radix)
-            .collect())
+    /// Expands the entries of one stored list that the plan reads (`None`
+    /// for the others). Without a casting key (key sets without dedicated
+    /// public-key parameters) every entry is expanded the stock way, which
+    /// needs this backend's key set on the calling thread.
+    fn expand(
+        &self,
+        plan: &StatsPlan,
+        bytes: &[u8],
+        needed: &[bool],
+    ) -> Result<Vec<Option<RadixCiphertext>>, String> {
+        match &self.caster {
+            Some(caster) => caster.expand(self.shortint(), plan, bytes, needed),
+            None => Ok(expand_entries(plan, bytes)?
+                .into_iter()
+                .map(|e| Some(Entry::into_radix(e)))
+                .collect()),
+        }
     }
 
     /// Appends one expanded record to the columns: direct blocks go in as
@@ -207,12 +265,12 @@ impl CpuBackend {
     fn fold_record<'a>(
         &self,
         plan: &StatsPlan,
-        record: &'a [RadixCiphertext],
+        record: &'a [Option<RadixCiphertext>],
         columns: &mut [Columns],
         tasks: &mut Vec<ProductTask<'a>>,
     ) {
         let numeric = |name: &str| match plan.field(name) {
-            Some(FieldEntries::Numeric { entry, .. }) => Some(&record[*entry]),
+            Some(FieldEntries::Numeric { entry, .. }) => record[*entry].as_ref(),
             _ => None,
         };
         for (a, spec) in plan.aggregates.iter().enumerate() {
@@ -232,9 +290,11 @@ impl CpuBackend {
                                 tasks.push(ProductTask {
                                     aggregate: a,
                                     column: i + j,
-                                    left: &bl[i],
-                                    right: &bl[j],
-                                    weight: if i == j { 1 } else { 2 },
+                                    op: if i == j {
+                                        ProductOp::Square(&bl[i])
+                                    } else {
+                                        ProductOp::Double(&bl[i], &bl[j])
+                                    },
                                 });
                             }
                         }
@@ -247,9 +307,7 @@ impl CpuBackend {
                                 tasks.push(ProductTask {
                                     aggregate: a,
                                     column: i + j,
-                                    left: l,
-                                    right: r,
-                                    weight: 1,
+                                    op: ProductOp::Product(l, r),
                                 });
                             }
                         }
@@ -258,8 +316,9 @@ impl CpuBackend {
                 AggregateKind::CategoryCount { field, category } => {
                     if let Some(FieldEntries::Categorical { first, categories }) = plan.field(field)
                     {
-                        if let Some(k) = categories.iter().position(|c| c == category) {
-                            columns[a].0[0].push(record[first + k].blocks()[0].clone());
+                        let k = categories.iter().position(|c| c == category);
+                        if let Some(x) = k.and_then(|k| record[first + k].as_ref()) {
+                            columns[a].0[0].push(x.blocks()[0].clone());
                         }
                     }
                 }
@@ -270,7 +329,9 @@ impl CpuBackend {
                         range: Some((lo, hi)),
                     }) = plan.field(field)
                     {
-                        let x = &record[*entry];
+                        let Some(x) = record[*entry].as_ref() else {
+                            continue;
+                        };
                         let width_max = (1u64 << bits) - 1;
                         let (below, above) = rayon::join(
                             || (*lo > 0).then(|| self.key.scalar_lt_parallelized(x, *lo)),
@@ -286,49 +347,98 @@ impl CpuBackend {
         }
     }
 
-    /// Computes the product tasks (two PBS each) and appends their digits.
+    /// Computes the product tasks and appends their digits.
     fn run_products(&self, tasks: Vec<ProductTask<'_>>, columns: &mut [Columns]) {
         let sk = self.shortint();
-        let digits: Vec<(usize, usize, usize, Ciphertext, Ciphertext)> = tasks
+        let bivariate = |l, r, luts: &[BivariateLookupTableOwned; 2]| {
+            rayon::join(
+                || sk.unchecked_apply_lookup_table_bivariate(l, r, &luts[0]),
+                || sk.unchecked_apply_lookup_table_bivariate(l, r, &luts[1]),
+            )
+        };
+        let digits: Vec<(usize, usize, Ciphertext, Ciphertext)> = tasks
             .into_par_iter()
             .map(|t| {
-                let (low, high) = rayon::join(
-                    || sk.unchecked_apply_lookup_table_bivariate(t.left, t.right, &self.lut_low),
-                    || sk.unchecked_apply_lookup_table_bivariate(t.left, t.right, &self.lut_high),
-                );
-                (t.aggregate, t.column, t.weight, low, high)
+                let (low, high) = match t.op {
+                    ProductOp::Square(x) => {
+                        let mut both = sk.apply_many_lookup_table(x, &self.lut_square).into_iter();
+                        let low = both.next().expect("two functions");
+                        (low, both.next().expect("two functions"))
+                    }
+                    ProductOp::Double(l, r) => bivariate(l, r, &self.lut_double),
+                    ProductOp::Product(l, r) => bivariate(l, r, &self.lut_product),
+                };
+                (t.aggregate, t.column, low, high)
             })
             .collect();
-        for (a, col, weight, low, high) in digits {
+        for (a, col, low, high) in digits {
             let cols = &mut columns[a].0;
-            for _ in 1..weight {
-                cols[col].push(low.clone());
-                cols[col + 1].push(high.clone());
-            }
             cols[col].push(low);
             cols[col + 1].push(high);
         }
     }
 
-    /// Splits full chunks of every column into message and carry blocks
-    /// until every column holds fewer than `chunk` blocks.
+    /// Whether blocks can be added into one without a PBS.
+    fn fits<'b>(&self, blocks: impl IntoIterator<Item = &'b Ciphertext>) -> bool {
+        let (mut degree, mut noise) = (0u64, 0u64);
+        for b in blocks {
+            degree += b.degree.get();
+            noise += b.noise_level().get();
+        }
+        degree <= self.capacity && noise <= self.max_noise
+    }
+
+    /// Takes from `col` the fullest chunk that fits one block: blocks by
+    /// decreasing degree (stable, so deterministic), each taken when it
+    /// still fits. `None` when fewer than two blocks would be taken.
+    fn take_chunk(&self, col: &mut Vec<Ciphertext>) -> Option<Vec<Ciphertext>> {
+        col.sort_by_key(|b| std::cmp::Reverse(b.degree.get()));
+        let (mut degree, mut noise) = (0u64, 0u64);
+        let mut take = vec![false; col.len()];
+        for (i, b) in col.iter().enumerate() {
+            let (d, n) = (degree + b.degree.get(), noise + b.noise_level().get());
+            if d <= self.capacity && n <= self.max_noise {
+                (degree, noise) = (d, n);
+                take[i] = true;
+            }
+        }
+        if take.iter().filter(|t| **t).count() < 2 {
+            return None;
+        }
+        let mut chunk = Vec::new();
+        let mut rest = Vec::new();
+        for (b, t) in col.drain(..).zip(take) {
+            if t {
+                chunk.push(b);
+            } else {
+                rest.push(b);
+            }
+        }
+        *col = rest;
+        Some(chunk)
+    }
+
+    /// Reduces every column until its blocks fit one block (see the module
+    /// documentation), splitting chunks into message and carry blocks.
     fn reduce(&self, columns: &mut [Columns]) {
         let sk = self.shortint();
+        let split_max = self.lut_split.input_max_degree.get();
         loop {
             let mut work: Vec<(usize, usize, Vec<Ciphertext>)> = Vec::new();
             for (a, cols) in columns.iter_mut().enumerate() {
                 for (c, col) in cols.0.iter_mut().enumerate() {
-                    while col.len() >= self.chunk {
-                        let at = col.len() - self.chunk;
-                        work.push((a, c, col.split_off(at)));
+                    while !self.fits(col.iter()) {
+                        match self.take_chunk(col) {
+                            Some(chunk) => work.push((a, c, chunk)),
+                            None => break,
+                        }
                     }
                 }
             }
             if work.is_empty() {
                 return;
             }
-            let top = |a: usize| columns[a].0.len() - 1;
-            let tops: Vec<usize> = (0..columns.len()).map(top).collect();
+            let tops: Vec<usize> = columns.iter().map(|c| c.0.len() - 1).collect();
             let out: Vec<(usize, usize, Ciphertext, Option<Ciphertext>)> = work
                 .into_par_iter()
                 .map(|(a, c, chunk)| {
@@ -336,13 +446,19 @@ impl CpuBackend {
                     for b in &chunk[1..] {
                         sk.unchecked_add_assign(&mut sum, b);
                     }
-                    if c < tops[a] {
+                    if c == tops[a] {
+                        // The plan's bound: the top column never carries.
+                        (a, c, sk.message_extract(&sum), None)
+                    } else if sum.degree.get() <= split_max {
+                        let mut both = sk
+                            .apply_many_lookup_table(&sum, &self.lut_split)
+                            .into_iter();
+                        let m = both.next().expect("two functions");
+                        (a, c, m, both.next())
+                    } else {
                         let (m, carry) =
                             rayon::join(|| sk.message_extract(&sum), || sk.carry_extract(&sum));
                         (a, c, m, Some(carry))
-                    } else {
-                        // The plan's bound: the top column never carries.
-                        (a, c, sk.message_extract(&sum), None)
                     }
                 })
                 .collect();
@@ -399,13 +515,18 @@ impl StatsBackend for CpuBackend {
     ) -> Result<Partial, StatsError> {
         let mut columns = self.empty(plan);
         let mut records = 0u64;
-        // tfhe's expand reads the evaluation key from a thread-local. It is
-        // set here, on the calling thread, and lists are expanded one after
-        // the other (each expansion is parallel inside tfhe): setting it from
-        // rayon tasks could replace the key of a pool thread that is in the
-        // middle of another expansion (a borrow panic when two backends, or
-        // nested rayon work, share the pool).
-        tfhe::set_server_key(self.hl.clone());
+        let needed = plan.entries_read();
+        // tfhe's stock expand reads the evaluation key from a thread-local.
+        // Without a casting key it is set here, on the calling thread, and
+        // lists are expanded one after the other (each expansion is parallel
+        // inside tfhe): setting it from rayon tasks could replace the key of
+        // a pool thread that is in the middle of another expansion (a borrow
+        // panic when two backends, or nested rayon work, share the pool).
+        // The casting path needs no thread-local and expands a batch's
+        // records in parallel.
+        if self.caster.is_none() {
+            tfhe::set_server_key(self.hl.clone());
+        }
         loop {
             let batch: Vec<Vec<u8>> = (&mut *lists).take(BATCH).collect();
             if batch.is_empty() {
@@ -416,17 +537,26 @@ impl StatsBackend for CpuBackend {
                     max: plan.max_records,
                 });
             }
-            let expanded: Vec<Vec<RadixCiphertext>> = batch
-                .iter()
-                .enumerate()
-                .map(|(i, bytes)| {
-                    self.expand(plan, bytes)
-                        .map_err(|detail| StatsError::Expand {
-                            index: records + i as u64,
-                            detail,
-                        })
-                })
-                .collect::<Result<_, _>>()?;
+            let expand = |(i, bytes): (usize, &Vec<u8>)| {
+                self.expand(plan, bytes, &needed)
+                    .map_err(|detail| StatsError::Expand {
+                        index: records + i as u64,
+                        detail,
+                    })
+            };
+            let expanded: Vec<Vec<Option<RadixCiphertext>>> = if self.caster.is_some() {
+                batch
+                    .par_iter()
+                    .enumerate()
+                    .map(expand)
+                    .collect::<Result<_, _>>()?
+            } else {
+                batch
+                    .iter()
+                    .enumerate()
+                    .map(expand)
+                    .collect::<Result<_, _>>()?
+            };
             records += batch.len() as u64;
             let mut tasks = Vec::new();
             // Range checks are PBS-heavy: fold records in parallel, each

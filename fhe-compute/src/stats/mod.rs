@@ -19,6 +19,7 @@
 #[cfg(feature = "keyholder")]
 pub mod bench;
 pub mod cpu;
+mod expand;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 
@@ -331,6 +332,40 @@ impl StatsPlan {
 
     pub(crate) fn field(&self, name: &str) -> Option<&FieldEntries> {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, e)| e)
+    }
+
+    /// For each entry of the layout, whether some aggregate reads it (the
+    /// others are never expanded).
+    pub fn entries_read(&self) -> Vec<bool> {
+        let mut read = vec![false; self.layout.len()];
+        let mut numeric = |name: &str| {
+            if let Some(FieldEntries::Numeric { entry, .. }) = self.field(name) {
+                read[*entry] = true;
+            }
+        };
+        let mut categories = Vec::new();
+        for a in &self.aggregates {
+            match &a.kind {
+                AggregateKind::Sum { field }
+                | AggregateKind::SumOfSquares { field }
+                | AggregateKind::OutOfRange { field } => numeric(field),
+                AggregateKind::Product { left, right } => {
+                    numeric(left);
+                    numeric(right);
+                }
+                AggregateKind::CategoryCount { field, category } => {
+                    categories.push((field, category))
+                }
+            }
+        }
+        for (field, category) in categories {
+            if let Some(FieldEntries::Categorical { first, categories }) = self.field(field) {
+                if let Some(k) = categories.iter().position(|c| c == category) {
+                    read[first + k] = true;
+                }
+            }
+        }
+        read
     }
 
     /// Total accumulator blocks over all aggregates (the size of a partial).

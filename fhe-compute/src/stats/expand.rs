@@ -1,0 +1,202 @@
+//! Expansion of only what a job reads (CPU).
+//!
+//! A contribution is a proven compact list encrypted under the campaign's
+//! public-key parameters, with two 2-bit blocks packed into each LWE
+//! (`low + 4·high`). tfhe's stock expansion casts every packed LWE to the
+//! compute parameters (one keyswitch) and then runs one PBS per block
+//! (message extract for the low block, carry extract for the high one): a
+//! record of 8 × u16 and an 8-category field costs 72 PBS whatever the job
+//! reads. Here the same cast runs only on the LWEs that hold a block the
+//! job reads, with only the functions for those blocks: a histogram-only job
+//! pays one PBS per category entry, a sum over one field one PBS per block
+//! of that field. The functions are the stock ones (message and carry
+//! extraction), so each expanded block is the block tfhe's own expansion
+//! gives, bit for bit.
+//!
+//! The list is reached through the high-level type's serde form (its plain
+//! serialization is the integer-level list and a tag), because the
+//! high-level type does not expose its parts. Every shape the stock path
+//! checks is checked here too: entry kinds and widths, packing, casting,
+//! moduli and LWE counts.
+
+use rayon::prelude::*;
+use tfhe::core_crypto::prelude::{
+    par_expand_lwe_compact_ciphertext_list, ContiguousEntityContainer, LweCiphertextList,
+};
+use tfhe::integer::ciphertext::DataKind;
+use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
+use tfhe::safe_serialization::safe_deserialize;
+use tfhe::shortint::atomic_pattern::AtomicPattern;
+use tfhe::shortint::ciphertext::{Degree, NoiseLevel};
+use tfhe::shortint::key_switching_key::KeySwitchingKeyMaterial;
+use tfhe::shortint::parameters::compact_public_key_only::CompactCiphertextListExpansionKind;
+use tfhe::shortint::{Ciphertext, KeySwitchingKeyView, ServerKey};
+
+use super::StatsPlan;
+use crate::contribution::max_list_bytes;
+
+/// The integer-level list inside the high-level one (its plain serde form).
+#[derive(serde::Deserialize)]
+struct PlainList {
+    inner: tfhe::integer::ciphertext::ProvenCompactCiphertextList,
+    #[allow(dead_code)]
+    tag: tfhe::Tag,
+}
+
+/// The casting key from the public-key parameters to the compute ones, and
+/// the compute key it lands on.
+pub(crate) struct Caster {
+    material: KeySwitchingKeyMaterial,
+    /// LWE size of the public-key parameters (the cast's input).
+    input_lwe_size: tfhe::core_crypto::prelude::LweSize,
+}
+
+impl Caster {
+    /// The casting key of a decompressed evaluation key (`None` when the key
+    /// set has no dedicated public-key parameters).
+    pub(crate) fn new(hl: &tfhe::ServerKey) -> Option<Self> {
+        let (_, material, ..) = hl.clone().into_raw_parts();
+        material.map(|m| {
+            let material = m.into_raw_parts();
+            let (ksk, ..) = material.clone().into_raw_parts();
+            Self {
+                input_lwe_size: ksk.input_key_lwe_dimension().to_lwe_size(),
+                material,
+            }
+        })
+    }
+
+    /// Expands the entries of one stored list that `needed` selects (one
+    /// flag per entry of the plan's layout); the others are `None` and cost
+    /// nothing.
+    pub(crate) fn expand(
+        &self,
+        sk: &ServerKey,
+        plan: &StatsPlan,
+        bytes: &[u8],
+        needed: &[bool],
+    ) -> Result<Vec<Option<RadixCiphertext>>, String> {
+        let limit = max_list_bytes(plan.layout.len()) as u64;
+        let list: tfhe::ProvenCompactCiphertextList =
+            safe_deserialize(bytes, limit).map_err(|e| format!("deserialize: {e}"))?;
+        if list.len() != plan.layout.len() {
+            return Err(format!(
+                "{} entries, the layout has {}",
+                list.len(),
+                plan.layout.len()
+            ));
+        }
+        let plain = bincode::serialize(&list).map_err(|e| format!("re-encode: {e}"))?;
+        let PlainList { inner, .. } =
+            bincode::deserialize(&plain).map_err(|e| format!("re-decode: {e}"))?;
+        let (proven, kinds) = inner.into_raw_parts();
+        // Each entry an unsigned integer of the layout's width.
+        let msg = sk.message_modulus.0;
+        let bits_per_block = msg.ilog2();
+        let mut first_block = Vec::with_capacity(kinds.len());
+        let mut total_blocks = 0usize;
+        for (i, (kind, bits)) in kinds.iter().zip(&plan.layout).enumerate() {
+            let blocks = bits.div_ceil(bits_per_block) as usize;
+            match kind {
+                DataKind::Unsigned(n) if n.get() == blocks => {}
+                _ => return Err(format!("entry {i} is missing or of another width")),
+            }
+            first_block.push(total_blocks);
+            total_blocks += blocks;
+        }
+        // The packed LWEs of every sub-list, in order.
+        let mut lwes: Vec<Vec<u64>> = Vec::with_capacity(total_blocks.div_ceil(2));
+        let mut lwe_size = None;
+        let mut modulus = None;
+        for (compact, _proof) in proven.into_raw_parts() {
+            let (ct_list, degree, m, c, kind) = compact.into_raw_parts();
+            if m != sk.message_modulus || c != sk.carry_modulus {
+                return Err("the list has other moduli".into());
+            }
+            if degree.get() != msg * msg - 1 || c.0 < msg {
+                return Err("the list is not packed".into());
+            }
+            if kind != CompactCiphertextListExpansionKind::RequiresCasting {
+                return Err("the list is not under the public-key parameters".into());
+            }
+            if *lwe_size.get_or_insert(ct_list.lwe_size()) != ct_list.lwe_size()
+                || *modulus.get_or_insert(ct_list.ciphertext_modulus())
+                    != ct_list.ciphertext_modulus()
+            {
+                return Err("the list's parts differ in shape".into());
+            }
+            let mut out = LweCiphertextList::new(
+                0u64,
+                ct_list.lwe_size(),
+                ct_list.lwe_ciphertext_count(),
+                ct_list.ciphertext_modulus(),
+            );
+            par_expand_lwe_compact_ciphertext_list(&mut out, &ct_list);
+            lwes.extend(out.iter().map(|l| l.as_ref().to_vec()));
+        }
+        if lwes.len() != total_blocks.div_ceil(2) {
+            return Err(format!(
+                "{} packed ciphertexts for {total_blocks} blocks",
+                lwes.len()
+            ));
+        }
+        let modulus = modulus.ok_or("an empty list")?;
+        if self.input_lwe_size != lwe_size.ok_or("an empty list")? {
+            return Err("the list is not under the campaign's public key".into());
+        }
+        // Which halves of which LWE are read.
+        let mut halves = vec![[false; 2]; lwes.len()];
+        for (i, bits) in plan.layout.iter().enumerate() {
+            if needed[i] {
+                let blocks = bits.div_ceil(bits_per_block) as usize;
+                for b in first_block[i]..first_block[i] + blocks {
+                    halves[b / 2][b % 2] = true;
+                }
+            }
+        }
+        let low = move |x: u64| x % msg;
+        let high = move |x: u64| (x / msg) % msg;
+        let view = KeySwitchingKeyView::from_raw_parts(self.material.as_view(), sk, None);
+        let atomic = sk.atomic_pattern.kind();
+        let cast: Vec<[Option<Ciphertext>; 2]> = lwes
+            .into_par_iter()
+            .zip(halves.par_iter())
+            .map(|(data, want)| {
+                let fns: Vec<&(dyn Fn(u64) -> u64 + Sync)> = match want {
+                    [true, true] => vec![&low, &high],
+                    [true, false] => vec![&low],
+                    [false, true] => vec![&high],
+                    [false, false] => return [None, None],
+                };
+                let ct = Ciphertext::new(
+                    tfhe::core_crypto::prelude::LweCiphertext::from_container(data, modulus),
+                    Degree::new(msg * msg - 1),
+                    NoiseLevel::UNKNOWN,
+                    sk.message_modulus,
+                    sk.carry_modulus,
+                    atomic,
+                );
+                let mut out = view.cast_and_apply_functions(&ct, Some(&fns)).into_iter();
+                let l = want[0].then(|| out.next().expect("one output per function"));
+                let h = want[1].then(|| out.next().expect("one output per function"));
+                [l, h]
+            })
+            .collect();
+        let mut blocks: Vec<Option<Ciphertext>> = cast.into_iter().flatten().collect();
+        Ok(plan
+            .layout
+            .iter()
+            .enumerate()
+            .map(|(i, bits)| {
+                needed[i].then(|| {
+                    let n = bits.div_ceil(bits_per_block) as usize;
+                    let b: Vec<Ciphertext> = blocks[first_block[i]..first_block[i] + n]
+                        .iter_mut()
+                        .map(|b| b.take().expect("a read block was cast"))
+                        .collect();
+                    RadixCiphertext::from_blocks(b)
+                })
+            })
+            .collect())
+    }
+}
