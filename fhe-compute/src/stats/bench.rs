@@ -94,7 +94,7 @@ fn cpu_seconds() -> f64 {
 }
 
 /// One measured statistic.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Row {
     /// What was computed.
     pub name: String,
@@ -104,6 +104,12 @@ pub struct Row {
     pub seconds: f64,
     /// PBS executed (CPU backend; the GPU backend does not count).
     pub pbs: u64,
+    /// PBS per record-field that one more record adds, without the costs
+    /// paid once per shard (chiefly each aggregate's final carry
+    /// propagation): (PBS of all records − PBS of the first record alone) /
+    /// the other records' record-fields. What a large shard costs per
+    /// record-field.
+    pub pbs_marginal: f64,
     /// Process CPU time / wall time / cores.
     pub utilisation: f64,
     /// Decrypted aggregates equal the plaintext ones.
@@ -146,6 +152,16 @@ pub fn run(
         let seconds = t.elapsed().as_secs_f64();
         let cpu = cpu_seconds() - cpu0;
         let pbs = pbs_count();
+        reset_pbs();
+        backend
+            .aggregate(&plan, &mut lists[..1].iter().cloned())
+            .expect("aggregate one record");
+        let pbs_one = pbs_count();
+        let pbs_marginal = if n > 1 {
+            pbs.saturating_sub(pbs_one) as f64 / ((n - 1) * fields) as f64
+        } else {
+            f64::NAN
+        };
         let got = decrypt_partial(&keys.client_key, &plan, &partial).expect("decrypt");
         let exact = got == plaintext_aggregates(&plan, plain);
         rows.push(Row {
@@ -153,6 +169,7 @@ pub fn run(
             record_fields: n * fields,
             seconds,
             pbs,
+            pbs_marginal,
             utilisation: cpu / seconds / cores,
             exact,
         });
@@ -173,21 +190,77 @@ pub fn print(backend: &str, n: usize, rows: &[Row]) {
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     println!("\nbackend {backend}, {n} records, {cores} cores");
     println!(
-        "| statistic | wall | per 1,000 records | PBS per record-field | CPU utilisation | exact |"
+        "| statistic | wall | per 1,000 records | PBS per record-field | one more record, per field | CPU utilisation | exact |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for r in rows {
         let per_1000 = r.seconds * 1000.0 / n as f64;
         println!(
-            "| {} | {:.1} s | {:.0} s | {:.1} | {:.0}% | {} |",
+            "| {} | {:.1} s | {:.0} s | {:.1} | {:.1} | {:.0}% | {} |",
             r.name,
             r.seconds,
             per_1000,
             r.pbs as f64 / r.record_fields as f64,
+            r.pbs_marginal,
             r.utilisation * 100.0,
             if r.exact { "yes" } else { "NO" }
         );
     }
+}
+
+/// Writes the figures to `<target>/bench/stats.json` (`CARGO_TARGET_DIR`,
+/// else `target`), so runs can be compared: per statistic the wall time, the
+/// time per 1,000 records, the PBS per record-field and exactness.
+/// `runs`: each backend's name, records and rows.
+pub fn write_json(runs: &[(&str, usize, &[Row])]) -> std::io::Result<std::path::PathBuf> {
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let figures: Vec<serde_json::Value> = runs
+        .iter()
+        .map(|(backend, n, rows)| {
+            serde_json::json!({
+                "backend": backend,
+                "records": n,
+                "cores": cores,
+                "statistics": json_rows(*n, rows),
+            })
+        })
+        .collect();
+    let dir = std::path::PathBuf::from(
+        std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()),
+    )
+    .join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("stats.json");
+    let doc = serde_json::json!({
+        "benchmark": "bench-stats",
+        "unix_time": std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        "runs": figures,
+    });
+    std::fs::write(
+        &path,
+        serde_json::to_vec_pretty(&doc).map_err(std::io::Error::other)?,
+    )?;
+    Ok(path)
+}
+
+fn json_rows(n: usize, rows: &[Row]) -> Vec<serde_json::Value> {
+    rows.iter()
+        .map(|r| {
+            serde_json::json!({
+                "statistic": r.name,
+                "wall_seconds": r.seconds,
+                "seconds_per_1000_records": r.seconds * 1000.0 / n as f64,
+                "pbs": r.pbs,
+                "record_fields": r.record_fields,
+                "pbs_per_record_field": r.pbs as f64 / r.record_fields as f64,
+                "pbs_per_record_field_marginal": r.pbs_marginal,
+                "cpu_utilisation": r.utilisation,
+                "exact": r.exact,
+            })
+        })
+        .collect()
 }
 
 /// The benchmark's entry point: `bench-stats [records]` (default 16).
@@ -221,11 +294,21 @@ pub fn main_with_args(args: &[String]) -> i32 {
         .unwrap_or(n)
         .min(n);
     let mut ok = true;
+    let mut figures = Vec::new();
     for b in &backends {
         let m = if b.name() == "cpu" { cpu_n } else { n };
         let rows = run(b.as_ref(), &keys, &plain[..m], &lists[..m]);
         ok &= rows.iter().all(|r| r.exact);
         print(b.name(), m, &rows);
+        figures.push((b.name(), m, rows));
+    }
+    let runs: Vec<(&str, usize, &[Row])> = figures
+        .iter()
+        .map(|(b, m, r)| (*b, *m, r.as_slice()))
+        .collect();
+    match write_json(&runs) {
+        Ok(path) => eprintln!("figures written to {}", path.display()),
+        Err(e) => eprintln!("could not write the figures' JSON: {e}"),
     }
     if ok {
         0

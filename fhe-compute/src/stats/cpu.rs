@@ -30,17 +30,16 @@
 //! not use), the records of a batch in parallel; all PBS of a batch run on
 //! rayon's pool.
 
+use std::collections::BTreeMap;
+
 use rayon::prelude::*;
 use tfhe::integer::{IntegerCiphertext, RadixCiphertext, ServerKey as IntegerServerKey};
 use tfhe::shortint::server_key::{BivariateLookupTableOwned, ManyLookupTableOwned};
 use tfhe::shortint::Ciphertext;
 use tfhe::CompressedServerKey;
 
-use super::expand::Caster;
-use super::{
-    expand_entries, AggregateKind, Entry, FieldEntries, Partial, StatsBackend, StatsError,
-    StatsPlan,
-};
+use super::expand::{Caster, Expanded};
+use super::{AggregateKind, FieldEntries, Partial, Read, StatsBackend, StatsError, StatsPlan};
 
 /// Records expanded and folded together before their columns are reduced.
 const BATCH: usize = 8;
@@ -52,7 +51,8 @@ pub struct CpuBackend {
     /// The same key at the integer level, for block operations.
     key: IntegerServerKey,
     /// Casts only the blocks a job reads (`None`: a key set without
-    /// dedicated public-key parameters, expanded the stock way).
+    /// dedicated public-key parameters, which campaigns never have; every
+    /// expansion then fails).
     caster: Option<Caster>,
     /// (a, b) ↦ (a·b) mod 4, and ⌊a·b / 4⌋ (≤ 2).
     lut_product: [BivariateLookupTableOwned; 2],
@@ -240,22 +240,13 @@ impl CpuBackend {
             .collect()
     }
 
-    /// Expands the entries of one stored list that the plan reads (`None`
-    /// for the others). Without a casting key (key sets without dedicated
-    /// public-key parameters) every entry is expanded the stock way, which
-    /// needs this backend's key set on the calling thread.
-    fn expand(
-        &self,
-        plan: &StatsPlan,
-        bytes: &[u8],
-        needed: &[bool],
-    ) -> Result<Vec<Option<RadixCiphertext>>, String> {
+    /// Expands one stored list as far as the plan reads it.
+    fn expand(&self, plan: &StatsPlan, bytes: &[u8], reads: &[Read]) -> Result<Expanded, String> {
         match &self.caster {
-            Some(caster) => caster.expand(self.shortint(), plan, bytes, needed),
-            None => Ok(expand_entries(plan, bytes)?
-                .into_iter()
-                .map(|e| Some(Entry::into_radix(e)))
-                .collect()),
+            Some(caster) => caster.expand(self.shortint(), plan, bytes, reads),
+            None => {
+                Err("the evaluation key has no casting key for the public-key parameters".into())
+            }
         }
     }
 
@@ -418,11 +409,71 @@ impl CpuBackend {
         Some(chunk)
     }
 
+    /// Splits a sum of blocks into its message block and, unless `top`, its
+    /// carry block: one many-LUT PBS for a sum of degree ≤ 7, else two.
+    fn split(&self, sum: &Ciphertext, top: bool) -> (Ciphertext, Option<Ciphertext>) {
+        let sk = self.shortint();
+        if top {
+            (sk.message_extract(sum), None)
+        } else if sum.degree.get() <= self.lut_split.input_max_degree.get() {
+            let mut both = sk.apply_many_lookup_table(sum, &self.lut_split).into_iter();
+            let m = both.next().expect("two functions");
+            (m, both.next())
+        } else {
+            let (m, carry) = rayon::join(|| sk.message_extract(sum), || sk.carry_extract(sum));
+            (m, Some(carry))
+        }
+    }
+
+    /// Splits pair blocks (see [`super::expand`]) into the two category
+    /// counts: the sum of up to three records' pair blocks is
+    /// `count_low + 4·count_high` with both ≤ 3, so its message block goes to
+    /// the low entry's count and its carry block to the high one's. Pairs
+    /// are split once they could not take another record's block, and all
+    /// of them at the end (`all`).
+    fn split_pairs(
+        &self,
+        plan: &StatsPlan,
+        pairs: &mut BTreeMap<(usize, usize), Vec<Ciphertext>>,
+        columns: &mut [Columns],
+        all: bool,
+    ) {
+        let sk = self.shortint();
+        let mut work = Vec::new();
+        for ((lo, hi), blocks) in pairs.iter_mut() {
+            let (Some(a_lo), Some(a_hi)) = (plan.count_of_entry(*lo), plan.count_of_entry(*hi))
+            else {
+                continue;
+            };
+            // Whole chunks while another record's block would not fit.
+            while !blocks.is_empty() && (all || !self.fits(blocks.iter().chain(blocks.first()))) {
+                let chunk = self
+                    .take_chunk(blocks)
+                    .unwrap_or_else(|| std::mem::take(blocks));
+                work.push((a_lo, a_hi, chunk));
+            }
+        }
+        let out: Vec<(usize, usize, Ciphertext, Option<Ciphertext>)> = work
+            .into_par_iter()
+            .map(|(a_lo, a_hi, chunk)| {
+                let mut sum = chunk[0].clone();
+                for b in &chunk[1..] {
+                    sk.unchecked_add_assign(&mut sum, b);
+                }
+                let (m, carry) = self.split(&sum, false);
+                (a_lo, a_hi, m, carry)
+            })
+            .collect();
+        for (a_lo, a_hi, m, carry) in out {
+            columns[a_lo].0[0].push(m);
+            columns[a_hi].0[0].extend(carry);
+        }
+    }
+
     /// Reduces every column until its blocks fit one block (see the module
     /// documentation), splitting chunks into message and carry blocks.
     fn reduce(&self, columns: &mut [Columns]) {
         let sk = self.shortint();
-        let split_max = self.lut_split.input_max_degree.get();
         loop {
             let mut work: Vec<(usize, usize, Vec<Ciphertext>)> = Vec::new();
             for (a, cols) in columns.iter_mut().enumerate() {
@@ -446,20 +497,9 @@ impl CpuBackend {
                     for b in &chunk[1..] {
                         sk.unchecked_add_assign(&mut sum, b);
                     }
-                    if c == tops[a] {
-                        // The plan's bound: the top column never carries.
-                        (a, c, sk.message_extract(&sum), None)
-                    } else if sum.degree.get() <= split_max {
-                        let mut both = sk
-                            .apply_many_lookup_table(&sum, &self.lut_split)
-                            .into_iter();
-                        let m = both.next().expect("two functions");
-                        (a, c, m, both.next())
-                    } else {
-                        let (m, carry) =
-                            rayon::join(|| sk.message_extract(&sum), || sk.carry_extract(&sum));
-                        (a, c, m, Some(carry))
-                    }
+                    // The plan's bound: the top column never carries.
+                    let (m, carry) = self.split(&sum, c == tops[a]);
+                    (a, c, m, carry)
                 })
                 .collect();
             for (a, c, m, carry) in out {
@@ -515,18 +555,9 @@ impl StatsBackend for CpuBackend {
     ) -> Result<Partial, StatsError> {
         let mut columns = self.empty(plan);
         let mut records = 0u64;
-        let needed = plan.entries_read();
-        // tfhe's stock expand reads the evaluation key from a thread-local.
-        // Without a casting key it is set here, on the calling thread, and
-        // lists are expanded one after the other (each expansion is parallel
-        // inside tfhe): setting it from rayon tasks could replace the key of
-        // a pool thread that is in the middle of another expansion (a borrow
-        // panic when two backends, or nested rayon work, share the pool).
-        // The casting path needs no thread-local and expands a batch's
-        // records in parallel.
-        if self.caster.is_none() {
-            tfhe::set_server_key(self.hl.clone());
-        }
+        let reads = plan.entries_read();
+        // Pair blocks waiting to be split, by (low entry, high entry).
+        let mut pairs: BTreeMap<(usize, usize), Vec<Ciphertext>> = BTreeMap::new();
         loop {
             let batch: Vec<Vec<u8>> = (&mut *lists).take(BATCH).collect();
             if batch.is_empty() {
@@ -538,25 +569,17 @@ impl StatsBackend for CpuBackend {
                 });
             }
             let expand = |(i, bytes): (usize, &Vec<u8>)| {
-                self.expand(plan, bytes, &needed)
+                self.expand(plan, bytes, &reads)
                     .map_err(|detail| StatsError::Expand {
                         index: records + i as u64,
                         detail,
                     })
             };
-            let expanded: Vec<Vec<Option<RadixCiphertext>>> = if self.caster.is_some() {
-                batch
-                    .par_iter()
-                    .enumerate()
-                    .map(expand)
-                    .collect::<Result<_, _>>()?
-            } else {
-                batch
-                    .iter()
-                    .enumerate()
-                    .map(expand)
-                    .collect::<Result<_, _>>()?
-            };
+            let expanded: Vec<Expanded> = batch
+                .par_iter()
+                .enumerate()
+                .map(expand)
+                .collect::<Result<_, _>>()?;
             records += batch.len() as u64;
             let mut tasks = Vec::new();
             // Range checks are PBS-heavy: fold records in parallel, each
@@ -566,10 +589,15 @@ impl StatsBackend for CpuBackend {
                 .map(|rec| {
                     let mut cols = self.empty(plan);
                     let mut t = Vec::new();
-                    self.fold_record(plan, rec, &mut cols, &mut t);
+                    self.fold_record(plan, &rec.entries, &mut cols, &mut t);
                     (cols, t)
                 })
                 .collect();
+            for rec in &expanded {
+                for (lo, hi, block) in &rec.pairs {
+                    pairs.entry((*lo, *hi)).or_default().push(block.clone());
+                }
+            }
             for (cols, t) in folded {
                 for (dst, src) in columns.iter_mut().zip(cols) {
                     for (d, s) in dst.0.iter_mut().zip(src.0) {
@@ -579,8 +607,11 @@ impl StatsBackend for CpuBackend {
                 tasks.extend(t);
             }
             self.run_products(tasks, &mut columns);
+            self.split_pairs(plan, &mut pairs, &mut columns, false);
             self.reduce(&mut columns);
         }
+        self.split_pairs(plan, &mut pairs, &mut columns, true);
+        self.reduce(&mut columns);
         Ok(self.finish(columns, records))
     }
 

@@ -7,11 +7,18 @@
 //! (message extract for the low block, carry extract for the high one): a
 //! record of 8 × u16 and an 8-category field costs 72 PBS whatever the job
 //! reads. Here the same cast runs only on the LWEs that hold a block the
-//! job reads, with only the functions for those blocks: a histogram-only job
-//! pays one PBS per category entry, a sum over one field one PBS per block
-//! of that field. The functions are the stock ones (message and carry
-//! extraction), so each expanded block is the block tfhe's own expansion
-//! gives, bit for bit.
+//! job reads, with only the functions for those blocks:
+//!
+//! - a block of a numeric entry the job reads: the stock function (message
+//!   or carry extraction), so the block is the one tfhe's own expansion
+//!   gives, bit for bit;
+//! - a category entry the job counts: whether it is not 0 (a 0/1 block,
+//!   degree 1), in the same PBS;
+//! - two counted category entries packed in one LWE: one PBS for both,
+//!   `[low ≠ 0] + 4·[high ≠ 0]` (a *pair* block, degree 5). Three records'
+//!   pair blocks add up without overflow (≤ 15: each lane ≤ 3) before two
+//!   PBS split them into the two counts, so a histogram costs one PBS per
+//!   two categories at expansion.
 //!
 //! The list is reached through the high-level type's serde form (its plain
 //! serialization is the integer-level list and a tag), because the
@@ -32,7 +39,7 @@ use tfhe::shortint::key_switching_key::KeySwitchingKeyMaterial;
 use tfhe::shortint::parameters::compact_public_key_only::CompactCiphertextListExpansionKind;
 use tfhe::shortint::{Ciphertext, KeySwitchingKeyView, ServerKey};
 
-use super::StatsPlan;
+use super::{Read, StatsPlan};
 use crate::contribution::max_list_bytes;
 
 /// The integer-level list inside the high-level one (its plain serde form).
@@ -66,16 +73,16 @@ impl Caster {
         })
     }
 
-    /// Expands the entries of one stored list that `needed` selects (one
-    /// flag per entry of the plan's layout); the others are `None` and cost
+    /// Expands the entries of one stored list as `reads` says (one per
+    /// entry of the plan's layout); entries not read are `None` and cost
     /// nothing.
     pub(crate) fn expand(
         &self,
         sk: &ServerKey,
         plan: &StatsPlan,
         bytes: &[u8],
-        needed: &[bool],
-    ) -> Result<Vec<Option<RadixCiphertext>>, String> {
+        reads: &[Read],
+    ) -> Result<Expanded, String> {
         let limit = max_list_bytes(plan.layout.len()) as u64;
         let list: tfhe::ProvenCompactCiphertextList =
             safe_deserialize(bytes, limit).map_err(|e| format!("deserialize: {e}"))?;
@@ -144,30 +151,33 @@ impl Caster {
         if self.input_lwe_size != lwe_size.ok_or("an empty list")? {
             return Err("the list is not under the campaign's public key".into());
         }
-        // Which halves of which LWE are read.
-        let mut halves = vec![[false; 2]; lwes.len()];
+        // What each block is read as, and its entry.
+        let mut block_of = Vec::with_capacity(total_blocks);
         for (i, bits) in plan.layout.iter().enumerate() {
-            if needed[i] {
-                let blocks = bits.div_ceil(bits_per_block) as usize;
-                for b in first_block[i]..first_block[i] + blocks {
-                    halves[b / 2][b % 2] = true;
-                }
-            }
+            let blocks = bits.div_ceil(bits_per_block) as usize;
+            block_of.extend(std::iter::repeat_n((i, reads[i]), blocks));
         }
-        let low = move |x: u64| x % msg;
-        let high = move |x: u64| (x / msg) % msg;
+        let half = |x: u64, h: usize| if h == 0 { x % msg } else { (x / msg) % msg };
+        let low = move |x: u64| half(x, 0);
+        let high = move |x: u64| half(x, 1);
+        let low_flag = move |x: u64| u64::from(half(x, 0) != 0);
+        let high_flag = move |x: u64| u64::from(half(x, 1) != 0);
+        let pair = move |x: u64| low_flag(x) + msg * high_flag(x);
         let view = KeySwitchingKeyView::from_raw_parts(self.material.as_view(), sk, None);
         let atomic = sk.atomic_pattern.kind();
-        let cast: Vec<[Option<Ciphertext>; 2]> = lwes
+        // Per LWE: (block index, ciphertext) outputs and pair outputs.
+        type Cast = (Vec<(usize, Ciphertext)>, Option<(usize, usize, Ciphertext)>);
+        let cast: Vec<Cast> = lwes
             .into_par_iter()
-            .zip(halves.par_iter())
-            .map(|(data, want)| {
-                let fns: Vec<&(dyn Fn(u64) -> u64 + Sync)> = match want {
-                    [true, true] => vec![&low, &high],
-                    [true, false] => vec![&low],
-                    [false, true] => vec![&high],
-                    [false, false] => return [None, None],
-                };
+            .enumerate()
+            .map(|(l, data)| {
+                let halves: Vec<(usize, usize, Read)> = (2 * l..(2 * l + 2).min(total_blocks))
+                    .map(|b| (b, block_of[b].0, block_of[b].1))
+                    .filter(|(_, _, r)| *r != Read::No)
+                    .collect();
+                if halves.is_empty() {
+                    return (Vec::new(), None);
+                }
                 let ct = Ciphertext::new(
                     tfhe::core_crypto::prelude::LweCiphertext::from_container(data, modulus),
                     Degree::new(msg * msg - 1),
@@ -176,27 +186,58 @@ impl Caster {
                     sk.carry_modulus,
                     atomic,
                 );
-                let mut out = view.cast_and_apply_functions(&ct, Some(&fns)).into_iter();
-                let l = want[0].then(|| out.next().expect("one output per function"));
-                let h = want[1].then(|| out.next().expect("one output per function"));
-                [l, h]
+                if let [(_, lo, Read::Flag), (_, hi, Read::Flag)] = halves.as_slice() {
+                    let mut out = view.cast_and_apply_functions(&ct, Some(&[&pair]));
+                    let block = out.pop().expect("one output per function");
+                    return (Vec::new(), Some((*lo, *hi, block)));
+                }
+                let fns: Vec<&(dyn Fn(u64) -> u64 + Sync)> = halves
+                    .iter()
+                    .map(|(b, _, r)| -> &(dyn Fn(u64) -> u64 + Sync) {
+                        match (b % 2, r) {
+                            (0, Read::Flag) => &low_flag,
+                            (_, Read::Flag) => &high_flag,
+                            (0, _) => &low,
+                            _ => &high,
+                        }
+                    })
+                    .collect();
+                let out = view.cast_and_apply_functions(&ct, Some(&fns));
+                (halves.iter().map(|(b, ..)| *b).zip(out).collect(), None)
             })
             .collect();
-        let mut blocks: Vec<Option<Ciphertext>> = cast.into_iter().flatten().collect();
-        Ok(plan
+        let mut blocks: Vec<Option<Ciphertext>> = vec![None; total_blocks];
+        let mut pairs = Vec::new();
+        for (outs, p) in cast {
+            for (b, ct) in outs {
+                blocks[b] = Some(ct);
+            }
+            pairs.extend(p);
+        }
+        let entries = plan
             .layout
             .iter()
             .enumerate()
             .map(|(i, bits)| {
-                needed[i].then(|| {
-                    let n = bits.div_ceil(bits_per_block) as usize;
-                    let b: Vec<Ciphertext> = blocks[first_block[i]..first_block[i] + n]
-                        .iter_mut()
-                        .map(|b| b.take().expect("a read block was cast"))
-                        .collect();
-                    RadixCiphertext::from_blocks(b)
-                })
+                let n = bits.div_ceil(bits_per_block) as usize;
+                let range = first_block[i]..first_block[i] + n;
+                // Entries read as a pair are not here (their blocks were not cast alone).
+                let got: Option<Vec<Ciphertext>> =
+                    blocks[range].iter_mut().map(Option::take).collect();
+                got.map(RadixCiphertext::from_blocks)
             })
-            .collect())
+            .collect();
+        Ok(Expanded { entries, pairs })
     }
+}
+
+/// One record as a job reads it.
+pub(crate) struct Expanded {
+    /// Per entry of the layout: the value of a numeric entry read, or the
+    /// 0/1 block of a counted category entry read alone; `None` when not
+    /// read or read in a pair.
+    pub(crate) entries: Vec<Option<RadixCiphertext>>,
+    /// Two counted category entries packed in one LWE: (low entry, high
+    /// entry, `[low ≠ 0] + 4·[high ≠ 0]`).
+    pub(crate) pairs: Vec<(usize, usize, Ciphertext)>,
 }

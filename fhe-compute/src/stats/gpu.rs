@@ -84,10 +84,13 @@ impl GpuBackend {
                     _ => None,
                 },
                 AggregateKind::CategoryCount { field, category } => match plan.field(field) {
-                    Some(FieldEntries::Categorical { first, categories }) => categories
-                        .iter()
-                        .position(|c| c == category)
-                        .map(|k| rec[first + k].widen()),
+                    Some(FieldEntries::Categorical { first, categories }) => {
+                        categories.iter().position(|c| c == category).map(|k| {
+                            // Counted once when not 0 (the plan's bound).
+                            let x: FheUint64 = rec[first + k].widen();
+                            FheUint::cast_from(x.gt(0u64))
+                        })
+                    }
                     _ => None,
                 },
                 AggregateKind::OutOfRange { field } => match plan.field(field) {

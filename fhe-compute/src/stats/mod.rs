@@ -98,7 +98,9 @@ pub enum AggregateKind {
         /// Second field.
         right: String,
     },
-    /// Number of records in one category of a categorical field.
+    /// Number of records in one category of a categorical field: records
+    /// whose entry for it is not 0 (a modified client's entry of 2 or 3
+    /// counts once).
     CategoryCount {
         /// Field name.
         field: String,
@@ -138,6 +140,17 @@ pub struct AggregateSpec {
     pub blocks: u32,
     /// The L1 sensitivity of the aggregate: how much one record can change it.
     pub sensitivity: u128,
+}
+
+/// How a plan reads one entry of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// Not at all: the entry is not expanded.
+    No,
+    /// Its value (numeric fields).
+    Value,
+    /// Whether it is not 0 (a category entry, counted).
+    Flag,
 }
 
 /// How one field's values sit in a record's list of entries.
@@ -289,9 +302,11 @@ impl StatsPlan {
                 FieldKind::Categorical(c) if has(Statistic::Histogram) => {
                     // The zk-pok proves each one-hot entry's width (2 bits),
                     // not that the vector is one-hot: a dishonest record can
-                    // put up to 3 in every category. The bound and the
-                    // sensitivity are those of what a record can carry.
-                    let entry_max = (1u128 << protocol::record::ONE_HOT_ENTRY_BITS) - 1;
+                    // put up to 3 in every category. The engine counts an
+                    // entry as 1 when it is not 0 (the records *in* a
+                    // category), so a record adds at most 1 to each count:
+                    // that is the bound and the sensitivity.
+                    let entry_max = 1;
                     for cat in &c.categories {
                         push(spec(
                             AggregateKind::CategoryCount {
@@ -334,13 +349,13 @@ impl StatsPlan {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, e)| e)
     }
 
-    /// For each entry of the layout, whether some aggregate reads it (the
-    /// others are never expanded).
-    pub fn entries_read(&self) -> Vec<bool> {
-        let mut read = vec![false; self.layout.len()];
+    /// For each entry of the layout, how the aggregates read it (entries
+    /// read by none are never expanded).
+    pub fn entries_read(&self) -> Vec<Read> {
+        let mut read = vec![Read::No; self.layout.len()];
         let mut numeric = |name: &str| {
             if let Some(FieldEntries::Numeric { entry, .. }) = self.field(name) {
-                read[*entry] = true;
+                read[*entry] = Read::Value;
             }
         };
         let mut categories = Vec::new();
@@ -361,11 +376,25 @@ impl StatsPlan {
         for (field, category) in categories {
             if let Some(FieldEntries::Categorical { first, categories }) = self.field(field) {
                 if let Some(k) = categories.iter().position(|c| c == category) {
-                    read[first + k] = true;
+                    read[first + k] = Read::Flag;
                 }
             }
         }
         read
+    }
+
+    /// The count aggregate reading entry `entry` (a category entry), if any.
+    pub(crate) fn count_of_entry(&self, entry: usize) -> Option<usize> {
+        self.aggregates.iter().position(|a| match &a.kind {
+            AggregateKind::CategoryCount { field, category } => match self.field(field) {
+                Some(FieldEntries::Categorical { first, categories }) => categories
+                    .iter()
+                    .position(|c| c == category)
+                    .is_some_and(|k| first + k == entry),
+                _ => false,
+            },
+            _ => false,
+        })
     }
 
     /// Total accumulator blocks over all aggregates (the size of a partial).
@@ -491,7 +520,9 @@ impl std::fmt::Debug for Partial {
 }
 
 /// One expanded entry of a contribution list, at its declared width (on
-/// the device of the server key set on this thread).
+/// the device of the server key set on this thread; the GPU backend's
+/// expansion).
+#[cfg_attr(not(feature = "gpu"), allow(dead_code))]
 pub(crate) enum Entry {
     U2(FheUint2),
     U8(FheUint8),
@@ -499,22 +530,12 @@ pub(crate) enum Entry {
     U32(FheUint32),
 }
 
-impl Entry {
-    /// The entry as an integer radix ciphertext (copied back from the GPU if there).
-    pub(crate) fn into_radix(self) -> RadixCiphertext {
-        match self {
-            Self::U2(x) => x.into_raw_parts().0,
-            Self::U8(x) => x.into_raw_parts().0,
-            Self::U16(x) => x.into_raw_parts().0,
-            Self::U32(x) => x.into_raw_parts().0,
-        }
-    }
-}
-
 /// Expands one stored list (bytes as accepted, proof verified then) with
 /// the server key set on this thread: bounded deserialization, the plan's
-/// entry count, each entry at the plan's width. The one expansion path of
-/// every backend.
+/// entry count, each entry at the plan's width. The expansion path of
+/// the GPU backend (the CPU backend casts only what a job reads, see
+/// [`expand`]).
+#[cfg_attr(not(feature = "gpu"), allow(dead_code))]
 pub(crate) fn expand_entries(plan: &StatsPlan, bytes: &[u8]) -> Result<Vec<Entry>, String> {
     let limit = max_list_bytes(plan.layout.len()) as u64;
     let list: ProvenCompactCiphertextList =
@@ -608,7 +629,7 @@ pub fn plaintext_aggregates(plan: &StatsPlan, records: &[Vec<u64>]) -> Vec<u128>
                         Some(FieldEntries::Categorical { first, categories }) => categories
                             .iter()
                             .position(|c| c == category)
-                            .map_or(0, |i| u128::from(r[first + i])),
+                            .map_or(0, |i| u128::from(r[first + i] != 0)),
                         _ => 0,
                     },
                     AggregateKind::OutOfRange { field } => match plan.field(field) {

@@ -106,10 +106,11 @@ fn plan_sizes_accumulators_for_the_bound() {
     // 255² × 1000 = 65,025,000 < 4^13.
     assert_eq!(by_key("sum_of_squares:score").blocks, 13);
     assert_eq!(by_key("sum_of_squares:score").sensitivity, 65_025);
-    // A category entry carries up to 3 (2 proven bits): 3,000 < 4^6.
-    assert_eq!(by_key("count:mode:car").max_value, 3_000);
-    assert_eq!(by_key("count:mode:car").sensitivity, 3);
-    assert_eq!(by_key("count:mode:car").blocks, 6);
+    // A category entry carries up to 3 (2 proven bits) but counts once:
+    // 1,000 < 4^5.
+    assert_eq!(by_key("count:mode:car").max_value, 1_000);
+    assert_eq!(by_key("count:mode:car").sensitivity, 1);
+    assert_eq!(by_key("count:mode:car").blocks, 5);
     assert_eq!(by_key("product:age:score").max_value, 65_025_000);
     // Every accumulator holds its bound and 4^blocks does not fit.
     for a in &plan.aggregates {
@@ -142,6 +143,8 @@ fn aggregates_equal_the_plaintext_statistics_on_every_backend() {
     // The test data exercise every aggregate (nothing trivially zero).
     assert!(expected.iter().all(|v| *v > 0), "{expected:?}");
     assert_eq!(expected[2], 1, "exactly one out-of-range age");
+    // The modified record's 3 in every category counts once in each.
+    assert_eq!(&expected[5..8], &[2, 1, 3], "car, bike, train");
     for backend in backends() {
         let mut lists = recs.iter().map(|(_, b)| b.clone());
         let partial = backend.aggregate(&plan, &mut lists).unwrap();

@@ -80,6 +80,10 @@ fn main() {
     let rows = bench::run(&cpu, &keys, &plain, &lists);
     bench::print("cpu", n, &rows);
     let mut ok = rows.iter().all(|r| r.exact);
+    match bench::write_json(&[("cpu", n, &rows)]) {
+        Ok(path) => eprintln!("figures written to {}", path.display()),
+        Err(e) => eprintln!("could not write the figures' JSON: {e}"),
+    }
 
     // What a keyholder adds to verify a release (keyholder/src/verify.rs):
     // each list's digest and zk-pok proof checked (all cores), then the
