@@ -85,6 +85,37 @@ pub fn verify_contribution(
     crs: &CompactPkeCrs,
     metadata: &[u8],
 ) -> Result<[u8; 32], ContributionError> {
+    verify_contribution_using(
+        ZkVerifier::Batched,
+        bytes,
+        layout,
+        public_key,
+        crs,
+        metadata,
+    )
+}
+
+/// How the zk-pok proofs are checked (the same check; only the speed
+/// differs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZkVerifier {
+    /// tfhe's `verify`: two pairing equations, in tfhe's own thread pools.
+    Tfhe,
+    /// The same check with the pairings batched into one, on the calling
+    /// thread's rayon pool (what [`verify_contribution`] uses).
+    Batched,
+}
+
+/// [`verify_contribution`] with the zk-pok checked by `verifier` (the
+/// benchmarks compare the two).
+pub fn verify_contribution_using(
+    verifier: ZkVerifier,
+    bytes: &[u8],
+    layout: &[u32],
+    public_key: &CompactPublicKey,
+    crs: &CompactPkeCrs,
+    metadata: &[u8],
+) -> Result<[u8; 32], ContributionError> {
     let max = max_list_bytes(layout.len());
     if bytes.len() > max {
         return Err(ContributionError::TooLarge {
@@ -125,10 +156,90 @@ pub fn verify_contribution(
             }
         }
     }
-    match list.verify(crs, public_key, metadata) {
-        ZkVerificationOutcome::Valid => Ok(Sha256::digest(bytes).into()),
-        ZkVerificationOutcome::Invalid => Err(ContributionError::ProofInvalid),
+    let valid = match verifier {
+        ZkVerifier::Tfhe => list.verify(crs, public_key, metadata) == ZkVerificationOutcome::Valid,
+        ZkVerifier::Batched => {
+            let inner = integer_list(&list).map_err(ContributionError::Malformed)?;
+            proofs_valid(&inner, crs, public_key, metadata)
+        }
+    };
+    if valid {
+        Ok(Sha256::digest(bytes).into())
+    } else {
+        Err(ContributionError::ProofInvalid)
     }
+}
+
+/// The integer-level list inside a high-level one. The high-level type does
+/// not expose its parts; its plain serde form is the integer-level list and
+/// a tag, so the parts are read back from that form (a copy of a few KB).
+pub(crate) fn integer_list(
+    list: &ProvenCompactCiphertextList,
+) -> Result<tfhe::integer::ciphertext::ProvenCompactCiphertextList, String> {
+    #[derive(serde::Deserialize)]
+    struct PlainList {
+        inner: tfhe::integer::ciphertext::ProvenCompactCiphertextList,
+        #[allow(dead_code)]
+        tag: tfhe::Tag,
+    }
+    let plain = bincode::serialize(list).map_err(|e| format!("re-encode: {e}"))?;
+    let PlainList { inner, .. } =
+        bincode::deserialize(&plain).map_err(|e| format!("re-decode: {e}"))?;
+    Ok(inner)
+}
+
+/// Whether every zk-pok proof of the list is valid: tfhe's own check
+/// (`CompactPkeCrs::verify`: the proof against the public key's and the
+/// ciphertexts' masks and bodies, the CRS and the metadata), with the
+/// pairings batched into one check (tfhe-zk-pok's `Batched` mode, eq. 52 of
+/// the scheme: a random linear combination of the two pairing equations,
+/// which the verifier chooses and which only changes how fast it runs) and
+/// each proof checked inside the caller's rayon pool instead of tfhe's
+/// dedicated verification pools.
+fn proofs_valid(
+    list: &tfhe::integer::ciphertext::ProvenCompactCiphertextList,
+    crs: &CompactPkeCrs,
+    public_key: &CompactPublicKey,
+    metadata: &[u8],
+) -> bool {
+    use tfhe::zk::CompactPkeProof;
+    use tfhe_zk_pok::proofs::pke_v2::{verify_impl, PublicCommit, VerificationPairingMode};
+    let CompactPkeCrs::PkeV2(params) = crs else {
+        // Campaign CRSs are v2; anything else takes tfhe's own path.
+        return list.verify(crs, &public_key.clone().into_raw_parts().0, metadata)
+            == ZkVerificationOutcome::Valid;
+    };
+    let (key, _) = public_key
+        .clone()
+        .into_raw_parts()
+        .0
+        .into_raw_parts()
+        .into_raw_parts();
+    let signed = |v: &[u64]| -> Vec<i64> { v.iter().map(|x| *x as i64).collect() };
+    let key_mask = signed(key.get_mask().as_ref());
+    let key_body = signed(key.get_body().as_ref());
+    let (proven, _) = list.clone().into_raw_parts();
+    let proven = proven.into_raw_parts();
+    !proven.is_empty()
+        && proven.into_iter().all(|(ct, proof)| {
+            let CompactPkeProof::PkeV2(proof) = proof else {
+                return false;
+            };
+            let (ct_list, ..) = ct.into_raw_parts();
+            let commit = PublicCommit::new(
+                key_mask.clone(),
+                key_body.clone(),
+                signed(ct_list.get_mask_list().as_ref()),
+                signed(ct_list.get_body_list().as_ref()),
+            );
+            verify_impl(
+                &proof,
+                (params, &commit),
+                metadata,
+                VerificationPairingMode::Batched,
+            )
+            .is_ok()
+        })
 }
 
 #[cfg(test)]
@@ -249,5 +360,49 @@ mod tests {
         let (opk, ocrs) = (om.public_key().unwrap(), om.crs().unwrap());
         let foreign = encrypt_record(&rec, &opk, &ocrs, &meta).unwrap();
         assert!(verify_contribution(&foreign, &lay, &pk, &crs, &meta).is_err());
+    }
+
+    /// The batched verifier accepts exactly what tfhe's own accepts: the
+    /// valid list, and none of other metadata, another campaign's key, or
+    /// bodies edited at many places (each edit either refused as malformed
+    /// by both or decided the same way by both).
+    #[test]
+    fn the_batched_verifier_agrees_with_tfhe() {
+        let s = schema();
+        let (pk, crs, fp) = material();
+        let meta = proof_metadata(7, 1, &fp);
+        let rec = encode(&s, &json!({"age": 42, "steps": 12345, "region": "e"})).unwrap();
+        let bytes = encrypt_record(&rec, &pk, &crs, &meta).unwrap();
+        let lay = layout(&s);
+        let outcome = |v: ZkVerifier, b: &[u8], m: &[u8]| match verify_contribution_using(
+            v, b, &lay, &pk, &crs, m,
+        ) {
+            Ok(_) => "valid".to_string(),
+            Err(ContributionError::ProofInvalid) => "invalid".to_string(),
+            Err(e) => format!(
+                "refused: {}",
+                std::mem::discriminant(&e)
+                    == std::mem::discriminant(&ContributionError::Malformed(String::new()))
+            ),
+        };
+        let both = |b: &[u8], m: &[u8]| {
+            (
+                outcome(ZkVerifier::Tfhe, b, m),
+                outcome(ZkVerifier::Batched, b, m),
+            )
+        };
+        assert_eq!(both(&bytes, &meta), ("valid".into(), "valid".into()));
+        let other = proof_metadata(8, 1, &fp);
+        assert_eq!(both(&bytes, &other), ("invalid".into(), "invalid".into()));
+        let mut decided = 0;
+        for i in 0..24 {
+            let mut tampered = bytes.clone();
+            let at = 64 + (tampered.len() - 128) * i / 24;
+            tampered[at] ^= 0x01;
+            let (t, b) = both(&tampered, &meta);
+            assert_eq!(t, b, "edit at byte {at}");
+            decided += usize::from(t == "invalid");
+        }
+        assert!(decided > 0, "some edits reach the proof check");
     }
 }

@@ -22,7 +22,9 @@ pub mod keys;
 pub mod stats;
 pub mod threshold;
 
-pub use contribution::{encrypt_record, verify_contribution, ContributionError};
+pub use contribution::{
+    encrypt_record, verify_contribution, verify_contribution_using, ContributionError, ZkVerifier,
+};
 #[cfg(feature = "keyholder")]
 pub use keys::CampaignKeys;
 pub use keys::{FheError, PublicMaterial};

@@ -20,9 +20,8 @@
 //!   PBS split them into the two counts, so a histogram costs one PBS per
 //!   two categories at expansion.
 //!
-//! The list is reached through the high-level type's serde form (its plain
-//! serialization is the integer-level list and a tag), because the
-//! high-level type does not expose its parts. Every shape the stock path
+//! The list's parts are reached through
+//! [`crate::contribution::integer_list`]. Every shape the stock path
 //! checks is checked here too: entry kinds and widths, packing, casting,
 //! moduli and LWE counts.
 
@@ -40,15 +39,7 @@ use tfhe::shortint::parameters::compact_public_key_only::CompactCiphertextListEx
 use tfhe::shortint::{Ciphertext, KeySwitchingKeyView, ServerKey};
 
 use super::{Read, StatsPlan};
-use crate::contribution::max_list_bytes;
-
-/// The integer-level list inside the high-level one (its plain serde form).
-#[derive(serde::Deserialize)]
-struct PlainList {
-    inner: tfhe::integer::ciphertext::ProvenCompactCiphertextList,
-    #[allow(dead_code)]
-    tag: tfhe::Tag,
-}
+use crate::contribution::{integer_list, max_list_bytes};
 
 /// The casting key from the public-key parameters to the compute ones, and
 /// the compute key it lands on.
@@ -93,10 +84,7 @@ impl Caster {
                 plan.layout.len()
             ));
         }
-        let plain = bincode::serialize(&list).map_err(|e| format!("re-encode: {e}"))?;
-        let PlainList { inner, .. } =
-            bincode::deserialize(&plain).map_err(|e| format!("re-decode: {e}"))?;
-        let (proven, kinds) = inner.into_raw_parts();
+        let (proven, kinds) = integer_list(&list)?.into_raw_parts();
         // Each entry an unsigned integer of the layout's width.
         let msg = sk.message_modulus.0;
         let bits_per_block = msg.ilog2();
