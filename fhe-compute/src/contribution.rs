@@ -314,14 +314,49 @@ mod tests {
         assert_eq!(onehot, vec![0, 0, 1]);
     }
 
-    #[test]
-    fn refuses_bad_lists() {
+    /// One honest record encrypted for campaign 7 and what checking it needs.
+    struct Sample {
+        s: CampaignSchema,
+        pk: CompactPublicKey,
+        crs: CompactPkeCrs,
+        fp: [u8; 32],
+        meta: Vec<u8>,
+        rec: protocol::record::EncodedRecord,
+        bytes: Vec<u8>,
+        lay: Vec<u32>,
+    }
+
+    fn sample() -> Sample {
         let s = schema();
         let (pk, crs, fp) = material();
         let meta = proof_metadata(7, 1, &fp);
         let rec = encode(&s, &json!({"age": 42, "steps": 12345, "region": "e"})).unwrap();
         let bytes = encrypt_record(&rec, &pk, &crs, &meta).unwrap();
         let lay = layout(&s);
+        Sample {
+            s,
+            pk,
+            crs,
+            fp,
+            meta,
+            rec,
+            bytes,
+            lay,
+        }
+    }
+
+    #[test]
+    fn refuses_bad_lists() {
+        let Sample {
+            s,
+            pk,
+            crs,
+            fp,
+            meta,
+            rec,
+            bytes,
+            lay,
+        } = sample();
 
         // Other metadata (another campaign / schema version): proof fails.
         let other = proof_metadata(8, 1, &fp);
@@ -368,12 +403,15 @@ mod tests {
     /// by both or decided the same way by both).
     #[test]
     fn the_batched_verifier_agrees_with_tfhe() {
-        let s = schema();
-        let (pk, crs, fp) = material();
-        let meta = proof_metadata(7, 1, &fp);
-        let rec = encode(&s, &json!({"age": 42, "steps": 12345, "region": "e"})).unwrap();
-        let bytes = encrypt_record(&rec, &pk, &crs, &meta).unwrap();
-        let lay = layout(&s);
+        let Sample {
+            pk,
+            crs,
+            fp,
+            meta,
+            bytes,
+            lay,
+            ..
+        } = sample();
         let outcome = |v: ZkVerifier, b: &[u8], m: &[u8]| match verify_contribution_using(
             v, b, &lay, &pk, &crs, m,
         ) {

@@ -409,6 +409,22 @@ impl CpuBackend {
         Some(chunk)
     }
 
+    /// The blocks added without PBS (a trivial 0 for none); the caller keeps
+    /// their degrees and noise levels within bounds ([`Self::fits`]).
+    fn sum(&self, blocks: Vec<Ciphertext>) -> Ciphertext {
+        let sk = self.shortint();
+        let mut it = blocks.into_iter();
+        match it.next() {
+            None => sk.create_trivial(0),
+            Some(mut first) => {
+                for b in it {
+                    sk.unchecked_add_assign(&mut first, &b);
+                }
+                first
+            }
+        }
+    }
+
     /// Splits a sum of blocks into its message block and, unless `top`, its
     /// carry block: one many-LUT PBS for a sum of degree ≤ 7, else two.
     fn split(&self, sum: &Ciphertext, top: bool) -> (Ciphertext, Option<Ciphertext>) {
@@ -438,7 +454,6 @@ impl CpuBackend {
         columns: &mut [Columns],
         all: bool,
     ) {
-        let sk = self.shortint();
         let mut work = Vec::new();
         for ((lo, hi), blocks) in pairs.iter_mut() {
             let (Some(a_lo), Some(a_hi)) = (plan.count_of_entry(*lo), plan.count_of_entry(*hi))
@@ -456,11 +471,7 @@ impl CpuBackend {
         let out: Vec<(usize, usize, Ciphertext, Option<Ciphertext>)> = work
             .into_par_iter()
             .map(|(a_lo, a_hi, chunk)| {
-                let mut sum = chunk[0].clone();
-                for b in &chunk[1..] {
-                    sk.unchecked_add_assign(&mut sum, b);
-                }
-                let (m, carry) = self.split(&sum, false);
+                let (m, carry) = self.split(&self.sum(chunk), false);
                 (a_lo, a_hi, m, carry)
             })
             .collect();
@@ -473,7 +484,6 @@ impl CpuBackend {
     /// Reduces every column until its blocks fit one block (see the module
     /// documentation), splitting chunks into message and carry blocks.
     fn reduce(&self, columns: &mut [Columns]) {
-        let sk = self.shortint();
         loop {
             let mut work: Vec<(usize, usize, Vec<Ciphertext>)> = Vec::new();
             for (a, cols) in columns.iter_mut().enumerate() {
@@ -493,10 +503,7 @@ impl CpuBackend {
             let out: Vec<(usize, usize, Ciphertext, Option<Ciphertext>)> = work
                 .into_par_iter()
                 .map(|(a, c, chunk)| {
-                    let mut sum = chunk[0].clone();
-                    for b in &chunk[1..] {
-                        sk.unchecked_add_assign(&mut sum, b);
-                    }
+                    let sum = self.sum(chunk);
                     // The plan's bound: the top column never carries.
                     let (m, carry) = self.split(&sum, c == tops[a]);
                     (a, c, m, carry)
@@ -514,26 +521,10 @@ impl CpuBackend {
     /// Turns reduced columns into clean radix ciphertexts (one carry
     /// propagation per aggregate).
     fn finish(&self, columns: Vec<Columns>, records: u64) -> Partial {
-        let sk = self.shortint();
         let values = columns
             .into_par_iter()
             .map(|cols| {
-                let blocks: Vec<Ciphertext> = cols
-                    .0
-                    .into_iter()
-                    .map(|col| {
-                        let mut it = col.into_iter();
-                        match it.next() {
-                            None => sk.create_trivial(0),
-                            Some(mut first) => {
-                                for b in it {
-                                    sk.unchecked_add_assign(&mut first, &b);
-                                }
-                                first
-                            }
-                        }
-                    })
-                    .collect();
+                let blocks: Vec<Ciphertext> = cols.0.into_iter().map(|col| self.sum(col)).collect();
                 let mut radix = RadixCiphertext::from_blocks(blocks);
                 self.key.full_propagate_parallelized(&mut radix);
                 radix

@@ -31,15 +31,14 @@ use tfhe::core_crypto::prelude::{
 };
 use tfhe::integer::ciphertext::DataKind;
 use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
-use tfhe::safe_serialization::safe_deserialize;
 use tfhe::shortint::atomic_pattern::AtomicPattern;
 use tfhe::shortint::ciphertext::{Degree, NoiseLevel};
 use tfhe::shortint::key_switching_key::KeySwitchingKeyMaterial;
 use tfhe::shortint::parameters::compact_public_key_only::CompactCiphertextListExpansionKind;
 use tfhe::shortint::{Ciphertext, KeySwitchingKeyView, ServerKey};
 
-use super::{Read, StatsPlan};
-use crate::contribution::{integer_list, max_list_bytes};
+use super::{read_list, Read, StatsPlan};
+use crate::contribution::integer_list;
 
 /// The casting key from the public-key parameters to the compute ones, and
 /// the compute key it lands on.
@@ -74,16 +73,7 @@ impl Caster {
         bytes: &[u8],
         reads: &[Read],
     ) -> Result<Expanded, String> {
-        let limit = max_list_bytes(plan.layout.len()) as u64;
-        let list: tfhe::ProvenCompactCiphertextList =
-            safe_deserialize(bytes, limit).map_err(|e| format!("deserialize: {e}"))?;
-        if list.len() != plan.layout.len() {
-            return Err(format!(
-                "{} entries, the layout has {}",
-                list.len(),
-                plan.layout.len()
-            ));
-        }
+        let list = read_list(plan, bytes)?;
         let (proven, kinds) = integer_list(&list)?.into_raw_parts();
         // Each entry an unsigned integer of the layout's width.
         let msg = sk.message_modulus.0;

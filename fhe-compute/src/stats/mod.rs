@@ -519,6 +519,25 @@ impl std::fmt::Debug for Partial {
     }
 }
 
+/// A stored list (bytes as accepted, proof verified then), deserialized
+/// within the plan's size bound, with the plan's entry count.
+pub(crate) fn read_list(
+    plan: &StatsPlan,
+    bytes: &[u8],
+) -> Result<ProvenCompactCiphertextList, String> {
+    let limit = max_list_bytes(plan.layout.len()) as u64;
+    let list: ProvenCompactCiphertextList =
+        safe_deserialize(bytes, limit).map_err(|e| format!("deserialize: {e}"))?;
+    if list.len() != plan.layout.len() {
+        return Err(format!(
+            "{} entries, the layout has {}",
+            list.len(),
+            plan.layout.len()
+        ));
+    }
+    Ok(list)
+}
+
 /// One expanded entry of a contribution list, at its declared width (on
 /// the device of the server key set on this thread; the GPU backend's
 /// expansion).
@@ -537,16 +556,7 @@ pub(crate) enum Entry {
 /// [`expand`]).
 #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
 pub(crate) fn expand_entries(plan: &StatsPlan, bytes: &[u8]) -> Result<Vec<Entry>, String> {
-    let limit = max_list_bytes(plan.layout.len()) as u64;
-    let list: ProvenCompactCiphertextList =
-        safe_deserialize(bytes, limit).map_err(|e| format!("deserialize: {e}"))?;
-    if list.len() != plan.layout.len() {
-        return Err(format!(
-            "{} entries, the layout has {}",
-            list.len(),
-            plan.layout.len()
-        ));
-    }
+    let list = read_list(plan, bytes)?;
     let expander = list
         .expand_without_verification()
         .map_err(|e| format!("expand: {e}"))?;

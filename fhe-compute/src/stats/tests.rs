@@ -154,6 +154,50 @@ fn aggregates_equal_the_plaintext_statistics_on_every_backend() {
     }
 }
 
+/// More records than one batch (8): pair blocks wait across batches and
+/// are split when full and at the end, columns reduce across batches, and
+/// modified records (several categories, 2 or 3 in an entry, ages out of
+/// range) are among them.
+#[test]
+fn several_batches_equal_the_plaintext_statistics() {
+    use rand::Rng;
+    let s = schema();
+    let mut rng = rand::thread_rng();
+    let recs: Vec<(Vec<u64>, Vec<u8>)> = (0..19)
+        .map(|i| {
+            let mode = ["car", "bike", "train"][rng.gen_range(0..3)];
+            let r = json!({"age": rng.gen_range(18..=100), "score": rng.gen_range(0..=255), "mode": mode});
+            let mut rec = encode(&s, &r).unwrap();
+            if i % 4 == 3 {
+                rec.entries[0].value = rng.gen_range(0..=255);
+                for e in &mut rec.entries[2..5] {
+                    e.value = rng.gen_range(0..=3);
+                }
+            }
+            encrypt(rec.entries)
+        })
+        .collect();
+    let plain: Vec<Vec<u64>> = recs.iter().map(|(p, _)| p.clone()).collect();
+    let plan = StatsPlan::new(
+        &s,
+        &[
+            Statistic::Variance,
+            Statistic::Histogram,
+            Statistic::Quality,
+        ],
+        100,
+    )
+    .unwrap();
+    let expected = plaintext_aggregates(&plan, &plain);
+    for backend in backends() {
+        let mut lists = recs.iter().map(|(_, b)| b.clone());
+        let partial = backend.aggregate(&plan, &mut lists).unwrap();
+        assert_eq!(partial.records, 19);
+        let got = decrypt_partial(&keys().client_key, &plan, &partial).unwrap();
+        assert_eq!(got, expected, "backend {}", backend.name());
+    }
+}
+
 #[test]
 fn shards_merge_to_the_whole_and_partials_round_trip() {
     let recs = records();
