@@ -3,9 +3,7 @@
 //! rules, calls the store, and returns its own error enum, which
 //! `http::error` maps to a status and a code. Nothing here knows HTTP.
 //!
-//! Moved so far: accounts (registration, admins, passwords, the login's
-//! session) and withdrawals (request and decide). The other use cases
-//! still sit in their feature modules (see the README's layout section).
+//! One module per use case area, each with its own error enum.
 
 pub mod accounts;
 pub mod campaigns;

@@ -2,9 +2,8 @@
 //! here take a connection (the caller owns the transaction), read and
 //! write rows, and decide nothing; the rules live in `services`.
 //!
-//! Moved so far: the ledger, the audit log, jobs and their leases, users,
-//! sessions and withdrawals; the other aggregates' SQL still sits in their feature
-//! modules (see the README's layout section).
+//! Every SQL statement of the server is here (and in `schema.rs`); a grep
+//! for `::table` or `sql_query` elsewhere finds none.
 
 /// Names the states of an enum once (`Variant => "name"`) and derives from
 /// that one table its `as_str`/`parse` and its storage in a `TEXT` column
