@@ -101,7 +101,7 @@ impl CpuBackend {
     /// [`crate::keys::pin_fft_plan`], or bytes may differ between processes).
     pub fn from_server_key(hl: tfhe::ServerKey) -> Self {
         crate::keys::pin_fft_plan();
-        let (key, ..) = hl.clone().into_raw_parts();
+        let (key, cast_material, ..) = hl.clone().into_raw_parts();
         let key = IntegerServerKey::from_raw_parts(key.into_raw_parts());
         let sk: &tfhe::shortint::ServerKey = key.as_ref();
         let msg = sk.message_modulus.0;
@@ -123,7 +123,7 @@ impl CpuBackend {
         let split_low = move |s: u64| s % msg;
         let split_high = move |s: u64| s / msg;
         let lut_split = sk.generate_many_lookup_table(&[&split_low, &split_high]);
-        let caster = Caster::new(&hl);
+        let caster = cast_material.map(Caster::new);
         let capacity = msg * sk.carry_modulus.0 - 1;
         let max_noise = sk.max_noise_level.get();
         Self {
@@ -305,12 +305,9 @@ impl CpuBackend {
                     }
                 }
                 AggregateKind::CategoryCount { field, category } => {
-                    if let Some(FieldEntries::Categorical { first, categories }) = plan.field(field)
-                    {
-                        let k = categories.iter().position(|c| c == category);
-                        if let Some(x) = k.and_then(|k| record[first + k].as_ref()) {
-                            columns[a].0[0].push(x.blocks()[0].clone());
-                        }
+                    let entry = plan.category_entry(field, category);
+                    if let Some(x) = entry.and_then(|e| record[e].as_ref()) {
+                        columns[a].0[0].push(x.blocks()[0].clone());
                     }
                 }
                 AggregateKind::OutOfRange { field } => {

@@ -49,18 +49,14 @@ pub(crate) struct Caster {
 }
 
 impl Caster {
-    /// The casting key of a decompressed evaluation key (`None` when the key
-    /// set has no dedicated public-key parameters).
-    pub(crate) fn new(hl: &tfhe::ServerKey) -> Option<Self> {
-        let (_, material, ..) = hl.clone().into_raw_parts();
-        material.map(|m| {
-            let material = m.into_raw_parts();
-            let (ksk, ..) = material.clone().into_raw_parts();
-            Self {
-                input_lwe_size: ksk.input_key_lwe_dimension().to_lwe_size(),
-                material,
-            }
-        })
+    /// The casting key of a decompressed evaluation key (its raw part).
+    pub(crate) fn new(material: tfhe::integer::key_switching_key::KeySwitchingKeyMaterial) -> Self {
+        let material = material.into_raw_parts();
+        let (ksk, ..) = material.clone().into_raw_parts();
+        Self {
+            input_lwe_size: ksk.input_key_lwe_dimension().to_lwe_size(),
+            material,
+        }
     }
 
     /// Expands the entries of one stored list as `reads` says (one per
@@ -78,17 +74,19 @@ impl Caster {
         // Each entry an unsigned integer of the layout's width.
         let msg = sk.message_modulus.0;
         let bits_per_block = msg.ilog2();
-        let mut first_block = Vec::with_capacity(kinds.len());
-        let mut total_blocks = 0usize;
+        // Each entry's blocks, and what each block is read as and of which entry.
+        let mut entry_blocks = Vec::with_capacity(kinds.len());
+        let mut block_of = Vec::new();
         for (i, (kind, bits)) in kinds.iter().zip(&plan.layout).enumerate() {
             let blocks = bits.div_ceil(bits_per_block) as usize;
             match kind {
                 DataKind::Unsigned(n) if n.get() == blocks => {}
                 _ => return Err(format!("entry {i} is missing or of another width")),
             }
-            first_block.push(total_blocks);
-            total_blocks += blocks;
+            entry_blocks.push(block_of.len()..block_of.len() + blocks);
+            block_of.extend(std::iter::repeat_n((i, reads[i]), blocks));
         }
+        let total_blocks = block_of.len();
         // The packed LWEs of every sub-list, in order.
         let mut lwes: Vec<Vec<u64>> = Vec::with_capacity(total_blocks.div_ceil(2));
         let mut lwe_size = None;
@@ -128,12 +126,6 @@ impl Caster {
         let modulus = modulus.ok_or("an empty list")?;
         if self.input_lwe_size != lwe_size.ok_or("an empty list")? {
             return Err("the list is not under the campaign's public key".into());
-        }
-        // What each block is read as, and its entry.
-        let mut block_of = Vec::with_capacity(total_blocks);
-        for (i, bits) in plan.layout.iter().enumerate() {
-            let blocks = bits.div_ceil(bits_per_block) as usize;
-            block_of.extend(std::iter::repeat_n((i, reads[i]), blocks));
         }
         let half = |x: u64, h: usize| if h == 0 { x % msg } else { (x / msg) % msg };
         let low = move |x: u64| half(x, 0);
@@ -192,13 +184,9 @@ impl Caster {
             }
             pairs.extend(p);
         }
-        let entries = plan
-            .layout
-            .iter()
-            .enumerate()
-            .map(|(i, bits)| {
-                let n = bits.div_ceil(bits_per_block) as usize;
-                let range = first_block[i]..first_block[i] + n;
+        let entries = entry_blocks
+            .into_iter()
+            .map(|range| {
                 // Entries read as a pair are not here (their blocks were not cast alone).
                 let got: Option<Vec<Ciphertext>> =
                     blocks[range].iter_mut().map(Option::take).collect();

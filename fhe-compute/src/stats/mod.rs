@@ -349,6 +349,17 @@ impl StatsPlan {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, e)| e)
     }
 
+    /// The entry holding `category` of the categorical field `field`.
+    pub(crate) fn category_entry(&self, field: &str, category: &str) -> Option<usize> {
+        match self.field(field) {
+            Some(FieldEntries::Categorical { first, categories }) => categories
+                .iter()
+                .position(|c| c == category)
+                .map(|k| first + k),
+            _ => None,
+        }
+    }
+
     /// For each entry of the layout, how the aggregates read it (entries
     /// read by none are never expanded).
     pub fn entries_read(&self) -> Vec<Read> {
@@ -374,10 +385,8 @@ impl StatsPlan {
             }
         }
         for (field, category) in categories {
-            if let Some(FieldEntries::Categorical { first, categories }) = self.field(field) {
-                if let Some(k) = categories.iter().position(|c| c == category) {
-                    read[first + k] = Read::Flag;
-                }
+            if let Some(entry) = self.category_entry(field, category) {
+                read[entry] = Read::Flag;
             }
         }
         read
@@ -386,13 +395,9 @@ impl StatsPlan {
     /// The count aggregate reading entry `entry` (a category entry), if any.
     pub(crate) fn count_of_entry(&self, entry: usize) -> Option<usize> {
         self.aggregates.iter().position(|a| match &a.kind {
-            AggregateKind::CategoryCount { field, category } => match self.field(field) {
-                Some(FieldEntries::Categorical { first, categories }) => categories
-                    .iter()
-                    .position(|c| c == category)
-                    .is_some_and(|k| first + k == entry),
-                _ => false,
-            },
+            AggregateKind::CategoryCount { field, category } => {
+                self.category_entry(field, category) == Some(entry)
+            }
             _ => false,
         })
     }
@@ -635,13 +640,9 @@ pub fn plaintext_aggregates(plan: &StatsPlan, records: &[Vec<u64>]) -> Vec<u128>
                     AggregateKind::Sum { field } => value(r, field),
                     AggregateKind::SumOfSquares { field } => value(r, field).pow(2),
                     AggregateKind::Product { left, right } => value(r, left) * value(r, right),
-                    AggregateKind::CategoryCount { field, category } => match plan.field(field) {
-                        Some(FieldEntries::Categorical { first, categories }) => categories
-                            .iter()
-                            .position(|c| c == category)
-                            .map_or(0, |i| u128::from(r[first + i] != 0)),
-                        _ => 0,
-                    },
+                    AggregateKind::CategoryCount { field, category } => plan
+                        .category_entry(field, category)
+                        .map_or(0, |e| u128::from(r[e] != 0)),
                     AggregateKind::OutOfRange { field } => match plan.field(field) {
                         Some(FieldEntries::Numeric {
                             entry,
