@@ -24,6 +24,12 @@ pub const MAX_CATEGORIES: usize = 64;
 pub const MAX_NAME_LEN: usize = 64;
 /// Most features a regression may declare (XᵀX grows with their square).
 pub const MAX_REGRESSION_FEATURES: usize = 8;
+/// Most cells over all declared contingency tables (each cell is one
+/// encrypted count and one bivariate PBS per record).
+pub const MAX_CROSSTAB_CELLS: usize = 256;
+/// Most per-category sums over all declared group sums (each is one
+/// encrypted sum and one bivariate PBS per 2-bit block per record).
+pub const MAX_GROUP_SUM_VALUES: usize = 64;
 
 /// Why a schema (or a statistics request against it) is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,6 +125,47 @@ pub enum SchemaError {
     /// The target may not also be a feature.
     #[error("regression target {0:?} is also listed as a feature")]
     TargetIsFeature(String),
+    /// A crosstab or group sum names a field the schema lacks.
+    #[error("{what} names unknown field {name:?}")]
+    UnknownDeclaredField {
+        /// `crosstab` or `group_sum`.
+        what: &'static str,
+        /// The name given.
+        name: String,
+    },
+    /// A crosstab or group sum names a field of the wrong kind.
+    #[error("{what}: field {name:?} must be {needs}")]
+    DeclaredFieldKind {
+        /// `crosstab` or `group_sum`.
+        what: &'static str,
+        /// The field.
+        name: String,
+        /// `categorical` or `numeric`.
+        needs: &'static str,
+    },
+    /// A crosstab of a field with itself.
+    #[error("crosstab of field {0:?} with itself")]
+    CrosstabOfItself(String),
+    /// The same crosstab (either orientation) or group sum declared twice.
+    #[error("{what} of {left:?} and {right:?} is declared twice")]
+    DuplicateDeclaration {
+        /// `crosstab` or `group_sum`.
+        what: &'static str,
+        /// First field.
+        left: String,
+        /// Second field.
+        right: String,
+    },
+    /// The declared crosstabs or group sums need too many values.
+    #[error("the declared {what}s need {got} values; at most {max} are allowed")]
+    TooManyDeclaredValues {
+        /// `crosstab` or `group_sum`.
+        what: &'static str,
+        /// Values needed.
+        got: usize,
+        /// The cap.
+        max: usize,
+    },
     /// No statistics were requested.
     #[error("no statistics requested")]
     NoStatistics,
@@ -218,6 +265,30 @@ pub struct Regression {
     pub target: String,
 }
 
+/// A contingency table as it arrives on the wire: the count of records in
+/// each pair of categories of two categorical fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Crosstab {
+    /// Categorical field whose categories are the table's rows.
+    pub rows: String,
+    /// Categorical field whose categories are the table's columns.
+    pub columns: String,
+}
+
+/// Per-category sums as they arrive on the wire: Σ `field` over the records
+/// of each category of `by`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GroupSum {
+    /// Numeric field summed.
+    pub field: String,
+    /// Categorical field whose categories form the groups.
+    pub by: String,
+}
+
 /// A schema as it arrives on the wire, before validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -228,6 +299,14 @@ pub struct RawSchema {
     /// Optional linear regression (features and target) the campaign wants XᵀX / Xᵀy for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regression: Option<Regression>,
+    /// Contingency tables of pairs of categorical fields (the `crosstab`
+    /// statistic); at most 256 cells over all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crosstabs: Vec<Crosstab>,
+    /// Sums of numeric fields per category of a categorical field (the
+    /// `group_sum` statistic); at most 64 sums over all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_sums: Vec<GroupSum>,
 }
 
 /// A validated numeric field.
@@ -283,6 +362,10 @@ pub enum Statistic {
     Regression,
     /// Out-of-range counts of numeric fields with a declared range.
     Quality,
+    /// The declared contingency tables (count per pair of categories).
+    Crosstab,
+    /// The declared per-category sums (with the categories' counts).
+    GroupSum,
 }
 
 impl std::fmt::Display for Statistic {
@@ -295,6 +378,8 @@ impl std::fmt::Display for Statistic {
             Self::Histogram => "histogram",
             Self::Regression => "regression",
             Self::Quality => "quality",
+            Self::Crosstab => "crosstab",
+            Self::GroupSum => "group_sum",
         };
         f.write_str(s)
     }
@@ -305,6 +390,8 @@ impl std::fmt::Display for Statistic {
 pub struct CampaignSchema {
     fields: Vec<Field>,
     regression: Option<Regression>,
+    crosstabs: Vec<Crosstab>,
+    group_sums: Vec<GroupSum>,
 }
 
 fn valid_name(name: &str) -> bool {
@@ -401,9 +488,11 @@ impl CampaignSchema {
                 max: MAX_ONE_HOT_BITS,
             });
         }
-        let schema = Self {
+        let mut schema = Self {
             fields,
             regression: None,
+            crosstabs: Vec::new(),
+            group_sums: Vec::new(),
         };
         let regression = match raw.regression {
             None => None,
@@ -431,10 +520,99 @@ impl CampaignSchema {
                 Some(reg)
             }
         };
+        schema.crosstabs = schema.check_crosstabs(raw.crosstabs)?;
+        schema.group_sums = schema.check_group_sums(raw.group_sums)?;
         Ok(Self {
             regression,
             ..schema
         })
+    }
+
+    /// The categories of the categorical field `name`, or why it is not one.
+    fn categories_of(&self, what: &'static str, name: &str) -> Result<usize, SchemaError> {
+        match self.field(name).map(|f| &f.kind) {
+            None => Err(SchemaError::UnknownDeclaredField {
+                what,
+                name: name.to_string(),
+            }),
+            Some(FieldKind::Categorical(c)) => Ok(c.categories.len()),
+            Some(FieldKind::Numeric(_)) => Err(SchemaError::DeclaredFieldKind {
+                what,
+                name: name.to_string(),
+                needs: "categorical",
+            }),
+        }
+    }
+
+    fn check_crosstabs(&self, crosstabs: Vec<Crosstab>) -> Result<Vec<Crosstab>, SchemaError> {
+        let (mut cells, mut seen) = (0usize, BTreeSet::new());
+        for c in &crosstabs {
+            let rows = self.categories_of("crosstab", &c.rows)?;
+            let columns = self.categories_of("crosstab", &c.columns)?;
+            if c.rows == c.columns {
+                return Err(SchemaError::CrosstabOfItself(c.rows.clone()));
+            }
+            // A table and its transpose hold the same counts.
+            let pair = if c.rows < c.columns {
+                (&c.rows, &c.columns)
+            } else {
+                (&c.columns, &c.rows)
+            };
+            if !seen.insert(pair) {
+                return Err(SchemaError::DuplicateDeclaration {
+                    what: "crosstab",
+                    left: c.rows.clone(),
+                    right: c.columns.clone(),
+                });
+            }
+            cells += rows * columns;
+        }
+        if cells > MAX_CROSSTAB_CELLS {
+            return Err(SchemaError::TooManyDeclaredValues {
+                what: "crosstab",
+                got: cells,
+                max: MAX_CROSSTAB_CELLS,
+            });
+        }
+        Ok(crosstabs)
+    }
+
+    fn check_group_sums(&self, group_sums: Vec<GroupSum>) -> Result<Vec<GroupSum>, SchemaError> {
+        let (mut values, mut seen) = (0usize, BTreeSet::new());
+        for g in &group_sums {
+            match self.field(&g.field).map(|f| &f.kind) {
+                None => {
+                    return Err(SchemaError::UnknownDeclaredField {
+                        what: "group_sum",
+                        name: g.field.clone(),
+                    })
+                }
+                Some(FieldKind::Categorical(_)) => {
+                    return Err(SchemaError::DeclaredFieldKind {
+                        what: "group_sum",
+                        name: g.field.clone(),
+                        needs: "numeric",
+                    })
+                }
+                Some(FieldKind::Numeric(_)) => {}
+            }
+            values += self.categories_of("group_sum", &g.by)?;
+            if !seen.insert((&g.field, &g.by)) {
+                return Err(SchemaError::DuplicateDeclaration {
+                    what: "group_sum",
+                    left: g.field.clone(),
+                    right: g.by.clone(),
+                });
+            }
+        }
+        if values > MAX_GROUP_SUM_VALUES {
+            return Err(SchemaError::TooManyDeclaredValues {
+                what: "group_sum",
+                got: values,
+                max: MAX_GROUP_SUM_VALUES,
+            });
+        }
+        Ok(group_sums)
     }
 
     /// Parses a schema from JSON text (used by clients and stored rows).
@@ -456,6 +634,16 @@ impl CampaignSchema {
     /// The declared regression, if any.
     pub fn regression(&self) -> Option<&Regression> {
         self.regression.as_ref()
+    }
+
+    /// The declared contingency tables.
+    pub fn crosstabs(&self) -> &[Crosstab] {
+        &self.crosstabs
+    }
+
+    /// The declared per-category sums.
+    pub fn group_sums(&self) -> &[GroupSum] {
+        &self.group_sums
     }
 
     /// Number of encrypted values one record carries (one per field).
@@ -482,6 +670,8 @@ impl CampaignSchema {
                 })
                 .collect(),
             regression: self.regression.clone(),
+            crosstabs: self.crosstabs.clone(),
+            group_sums: self.group_sums.clone(),
         }
     }
 
@@ -523,6 +713,12 @@ impl CampaignSchema {
                 }
                 Statistic::Quality if !has_narrow_range => {
                     Some("a numeric field with a range narrower than its width")
+                }
+                Statistic::Crosstab if self.crosstabs.is_empty() => {
+                    Some("a crosstab (two categorical fields) in the schema")
+                }
+                Statistic::GroupSum if self.group_sums.is_empty() => {
+                    Some("a group sum (a numeric field by a categorical one) in the schema")
                 }
                 _ => None,
             };
@@ -713,5 +909,140 @@ mod tests {
                 Statistic::Quality
             ])
             .is_ok());
+    }
+
+    fn with_tables(
+        crosstabs: serde_json::Value,
+        group_sums: serde_json::Value,
+    ) -> serde_json::Value {
+        let mut v = good();
+        v["fields"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "categorical", "name": "sex", "categories": ["f", "m"]}));
+        v["crosstabs"] = crosstabs;
+        v["group_sums"] = group_sums;
+        v
+    }
+
+    #[test]
+    fn crosstabs_and_group_sums_are_checked() {
+        let s = parse(with_tables(
+            json!([{"rows": "country", "columns": "sex"}]),
+            json!([{"field": "income", "by": "country"}, {"field": "age", "by": "country"}]),
+        ))
+        .unwrap();
+        assert_eq!(s.crosstabs()[0].columns, "sex");
+        assert_eq!(s.group_sums().len(), 2);
+        assert_eq!(CampaignSchema::parse(s.to_raw()).unwrap(), s);
+        assert!(s
+            .check_statistics(&[Statistic::Crosstab, Statistic::GroupSum])
+            .is_ok());
+        // Without declarations the statistics do not apply, and an empty
+        // declaration list is not serialized (older schemas hash the same).
+        let plain = parse(good()).unwrap();
+        for stat in [Statistic::Crosstab, Statistic::GroupSum] {
+            assert!(matches!(
+                plain.check_statistics(&[stat]),
+                Err(SchemaError::StatisticNotApplicable { .. })
+            ));
+        }
+        assert_eq!(serde_json::to_value(plain.to_raw()).unwrap(), good());
+
+        let refused = |c: serde_json::Value, g: serde_json::Value| parse(with_tables(c, g));
+        assert!(matches!(
+            refused(json!([{"rows": "country", "columns": "nope"}]), json!([])),
+            Err(SchemaError::UnknownDeclaredField {
+                what: "crosstab",
+                ..
+            })
+        ));
+        assert!(matches!(
+            refused(json!([{"rows": "country", "columns": "age"}]), json!([])),
+            Err(SchemaError::DeclaredFieldKind {
+                needs: "categorical",
+                ..
+            })
+        ));
+        assert!(matches!(
+            refused(json!([{"rows": "sex", "columns": "sex"}]), json!([])),
+            Err(SchemaError::CrosstabOfItself(_))
+        ));
+        // A table and its transpose are the same table.
+        assert!(matches!(
+            refused(
+                json!([{"rows": "sex", "columns": "country"}, {"rows": "country", "columns": "sex"}]),
+                json!([])
+            ),
+            Err(SchemaError::DuplicateDeclaration {
+                what: "crosstab",
+                ..
+            })
+        ));
+        assert!(matches!(
+            refused(json!([]), json!([{"field": "country", "by": "sex"}])),
+            Err(SchemaError::DeclaredFieldKind {
+                needs: "numeric",
+                ..
+            })
+        ));
+        assert!(matches!(
+            refused(json!([]), json!([{"field": "age", "by": "income"}])),
+            Err(SchemaError::DeclaredFieldKind {
+                needs: "categorical",
+                ..
+            })
+        ));
+        assert!(matches!(
+            refused(json!([]), json!([{"field": "age", "by": "nope"}])),
+            Err(SchemaError::UnknownDeclaredField {
+                what: "group_sum",
+                ..
+            })
+        ));
+        assert!(matches!(
+            refused(
+                json!([]),
+                json!([{"field": "age", "by": "sex"}, {"field": "age", "by": "sex"}])
+            ),
+            Err(SchemaError::DuplicateDeclaration {
+                what: "group_sum",
+                ..
+            })
+        ));
+        assert!(serde_json::from_value::<RawSchema>(with_tables(
+            json!([{"rows": "sex", "columns": "country", "extra": 1}]),
+            json!([])
+        ))
+        .is_err());
+        // Caps: 64 × 8 cells is over 256; 2 × 64 group sums over 64.
+        let cats = |n: usize| (0..n).map(|i| format!("c{i}")).collect::<Vec<_>>();
+        let big = json!({
+            "fields": [
+                {"type": "categorical", "name": "a", "categories": cats(64)},
+                {"type": "categorical", "name": "b", "categories": cats(8)},
+                {"type": "numeric", "name": "x", "bits": 8}
+            ],
+            "crosstabs": [{"rows": "a", "columns": "b"}]
+        });
+        assert!(matches!(
+            parse(big.clone()),
+            Err(SchemaError::TooManyDeclaredValues {
+                got: 512,
+                max: 256,
+                ..
+            })
+        ));
+        let mut sums = big;
+        sums["crosstabs"] = json!([]);
+        sums["group_sums"] = json!([{"field": "x", "by": "a"}, {"field": "x", "by": "b"}]);
+        assert!(matches!(
+            parse(sums),
+            Err(SchemaError::TooManyDeclaredValues {
+                got: 72,
+                max: 64,
+                ..
+            })
+        ));
     }
 }

@@ -442,8 +442,8 @@ async fn buyer_and_admin_pages_in_headless_chromium() {
         "{result}"
     );
     assert_eq!(result["status"], "released", "{result}");
-    // One bar per category of the campaign's categorical field.
-    assert_eq!(result["bars"], 3, "{result}");
+    // One bar per category of the campaign's categorical fields (3 + 2).
+    assert_eq!(result["bars"], 5, "{result}");
     assert!(result["csv_first_line"]
         .as_str()
         .unwrap()
@@ -460,6 +460,16 @@ async fn buyer_and_admin_pages_in_headless_chromium() {
     .await;
     assert_eq!(c["status"], "pending_review", "{c}");
     assert_eq!(c["escrow_balance"], 100);
+    // The builder's crosstab of its two categorical fields.
+    assert_eq!(
+        c["schema"]["crosstabs"],
+        json!([{"rows": "team", "columns": "shift"}]),
+        "{c}"
+    );
+    assert!(c["statistics"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("crosstab")));
     let report = result["report_id"].as_i64().expect("report id");
     let r = body(
         app.get(&format!("/api/reports/{report}"), Some(&buyer.token))

@@ -629,6 +629,31 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
         .collect();
     let expected = expected_aggregates(&campaign, &records);
     assert_eq!(got, expected);
+    // The derived contingency table and per-category means, from the
+    // plaintext records.
+    let derived = &results["derived"];
+    let modes = ["car", "bike", "train"];
+    for (i, mode) in modes.iter().enumerate() {
+        for (j, sex) in ["f", "m"].iter().enumerate() {
+            let n = records
+                .iter()
+                .filter(|r| r["mode"] == *mode && r["sex"] == *sex)
+                .count();
+            assert_eq!(
+                derived["crosstabs"][0]["table"][i]["counts"][j]["count"], n,
+                "{mode} × {sex}: {derived}"
+            );
+        }
+        let scores: Vec<f64> = records
+            .iter()
+            .filter(|r| r["mode"] == *mode)
+            .map(|r| r["score"].as_f64().unwrap())
+            .collect();
+        let group = &derived["group_sums"][0]["groups"][i];
+        assert_eq!(group["count"], scores.len(), "{derived}");
+        let mean = group["mean"].as_f64().unwrap();
+        assert!((mean - scores.iter().sum::<f64>() / scores.len() as f64).abs() < 1e-9);
+    }
     // The buyer checks the values without trusting the server: every
     // keyholder (keys pinned from the keyholders themselves) signed its
     // partial decryption, and those recombine to exactly these values.

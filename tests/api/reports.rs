@@ -16,7 +16,8 @@ use serde_json::{json, Value};
 use server::schema::{job_shards, jobs};
 
 /// The campaign of these tests: two numeric fields (one with a declared
-/// range), a 3-way category, a regression of score on age.
+/// range), a 3-way and a 2-way category, a regression of score on age, a
+/// contingency table of the categories and the sums of score per mode.
 pub fn report_campaign(reward: i64, budget: i64) -> Value {
     json!({
         "title": "Age and score",
@@ -24,9 +25,13 @@ pub fn report_campaign(reward: i64, budget: i64) -> Value {
         "schema": {"fields": [
             {"type": "numeric", "name": "age", "bits": 8, "range": {"min": 18, "max": 100}},
             {"type": "numeric", "name": "score", "bits": 8},
-            {"type": "categorical", "name": "mode", "categories": ["car", "bike", "train"]}
-        ], "regression": {"features": ["age"], "target": "score"}},
-        "statistics": ["count", "mean", "variance", "histogram", "regression", "quality"],
+            {"type": "categorical", "name": "mode", "categories": ["car", "bike", "train"]},
+            {"type": "categorical", "name": "sex", "categories": ["f", "m"]}
+        ], "regression": {"features": ["age"], "target": "score"},
+        "crosstabs": [{"rows": "mode", "columns": "sex"}],
+        "group_sums": [{"field": "score", "by": "mode"}]},
+        "statistics": ["count", "mean", "variance", "histogram", "regression", "quality",
+                       "crosstab", "group_sum"],
         "reward": reward,
         "budget": budget,
         "min_contributors": 10,
@@ -42,7 +47,8 @@ pub fn report_records(n: usize) -> Vec<Value> {
         .map(|i| {
             let age = 20 + (i * 7) % 60;
             let score = (40 + age * 2 + (i * 13) % 17) % 256;
-            json!({"age": age, "score": score, "mode": modes[(i * 2 + i / 3) % 3]})
+            let sex = ["f", "m"][(i / 2) % 2];
+            json!({"age": age, "score": score, "mode": modes[(i * 2 + i / 3) % 3], "sex": sex})
         })
         .collect()
 }
@@ -381,6 +387,17 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     );
     assert!(csv.contains("\nmean,age,,"), "{csv}");
     assert!(csv.contains("\nhistogram,mode,car,"), "{csv}");
+    assert!(csv.contains("\ncrosstab,mode*sex,train × m,"), "{csv}");
+    assert!(csv.contains("\ngroup_sum,score,mode=bike,"), "{csv}");
+    let derived = &results["derived"];
+    assert_eq!(
+        derived["crosstabs"][0]["table"].as_array().unwrap().len(),
+        3
+    );
+    assert_eq!(
+        derived["group_sums"][0]["groups"].as_array().unwrap().len(),
+        3
+    );
 
     // Each shard was computed once, its partial counted once.
     let mut conn = PgConnection::establish(&app.db_url).unwrap();

@@ -30,8 +30,8 @@ const REPORT_EPSILON = process.env.REPORT_EPSILON ?? '';
 const ARTIFACTS = resolve(env('ARTIFACTS_DIR', 'target/artifacts'));
 const TIMEOUT_MS = Number(env('TIMEOUT_MS', String(10 * 60 * 1000)));
 const BUDGET = 100;
-const STATISTICS = ['count', 'sum', 'mean', 'variance', 'histogram', 'regression', 'quality'];
-const WANTED_STATISTICS = new Set(['count', 'mean', 'histogram']);
+const STATISTICS = ['count', 'sum', 'mean', 'variance', 'histogram', 'regression', 'quality', 'crosstab', 'group_sum'];
+const WANTED_STATISTICS = new Set(['count', 'mean', 'histogram', 'crosstab']);
 
 if (!Number.isSafeInteger(CAMPAIGN) || CAMPAIGN <= 0) throw new Error('CAMPAIGN must be a campaign id');
 
@@ -131,6 +131,16 @@ try {
   const categorical = page.locator('#schema-fields .field-row[data-kind="categorical"]').last();
   await categorical.locator('.field-name').fill('team');
   await categorical.locator('.field-categories').fill('red, blue');
+  await page.locator('#add-categorical').click();
+  const shift = page.locator('#schema-fields .field-row[data-kind="categorical"]').last();
+  await shift.locator('.field-name').fill('shift');
+  await shift.locator('.field-categories').fill('day, night');
+  // A contingency table of the two categorical fields, chosen from the
+  // names typed above.
+  await page.locator('#add-crosstab').click();
+  const crosstab = page.locator('#crosstab-list .table-row').last();
+  await crosstab.locator('select.crosstab-rows').selectOption('team');
+  await crosstab.locator('select.crosstab-columns').selectOption('shift');
   for (const s of STATISTICS) await page.locator(`#stat-${s}`).setChecked(WANTED_STATISTICS.has(s));
   await page.locator('#reward').fill('5');
   await page.locator('#budget').fill(String(BUDGET));
@@ -270,6 +280,22 @@ try {
   for (const f of numerics) {
     const text = (await page.locator(`#results td.mean[data-field="${f.name}"]`).textContent().catch(() => null)) ?? '';
     if (!/^-?[\d,]+(\.\d+)?/.test(text.trim())) throw new Error(`no mean for ${f.name} (cell: ${JSON.stringify(text)})`);
+  }
+  // Contingency tables: one cell per pair of categories, each with its
+  // noised count; per-category sums: one row per group.
+  for (const t of campaign.schema.crosstabs ?? []) {
+    const table = page.locator(`#results-crosstabs table[data-rows="${t.rows}"][data-columns="${t.columns}"]`);
+    if ((await table.count()) !== 1) throw new Error(`no table for the crosstab ${t.rows} × ${t.columns}`);
+    const size = (name) => campaign.schema.fields.find((f) => f.name === name).categories.length;
+    const cells = await table.locator('td.cell').count();
+    if (cells !== size(t.rows) * size(t.columns)) throw new Error(`crosstab ${t.rows} × ${t.columns}: ${cells} cells`);
+    const counts = await table.locator('td.cell').evaluateAll((tds) => tds.map((td) => td.dataset.count));
+    if (!counts.every((c) => /^-?\d+$/.test(c ?? ''))) throw new Error(`crosstab cells without counts: ${counts}`);
+  }
+  for (const g of campaign.schema.group_sums ?? []) {
+    const groups = campaign.schema.fields.find((f) => f.name === g.by).categories.length;
+    const rows = await page.locator(`#results-group-sums table tbody tr`).count();
+    if (rows < groups) throw new Error(`group sums of ${g.field} by ${g.by}: ${rows} rows for ${groups} groups`);
   }
   const rawRows = await page.locator('#values-table tbody tr').count();
   if (!rawRows) throw new Error('the released values table is empty');

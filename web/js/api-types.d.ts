@@ -168,6 +168,43 @@ export interface ClaimRequest {
   total: number;
 }
 
+/** A released contingency table of two categorical fields. */
+export interface Crosstab {
+  /**
+   * Pearson's χ² statistic of independence over the counts clamped at
+   * 0, rows and columns whose clamped total is 0 left out; `None` when
+   * fewer than two rows or two columns remain. Noise inflates it (it adds
+   * variance to every cell): compare it with its degrees of freedom with
+   * that in mind, and only when the counts dwarf their noise bound.
+   */
+  chi_square?: number | null;
+  /** The field whose categories are the columns. */
+  columns: string;
+  /** (rows − 1)·(columns − 1) over the rows and columns kept for χ². */
+  degrees_of_freedom: number;
+  /** The field whose categories are the rows. */
+  rows: string;
+  /** One row per category of `rows`, in schema order. */
+  table: CrosstabRow[];
+}
+
+/** One row of a [`Crosstab`]. */
+export interface CrosstabRow {
+  /** The row's category. */
+  category: string;
+  /**
+   * The conditional frequency of each column's category within this
+   * row, P(column | row), from the counts clamped at 0; `None` when the
+   * row's clamped total is 0.
+   */
+  conditional: (number | null)[];
+  /**
+   * The noised count of each column's category, as released (may be
+   * negative), in schema order.
+   */
+  counts: CategoryCount[];
+}
+
 /**
  * One entry of the keyholder's decryption log: a release, or a refusal of
  * one of its two rounds. Fields the keyholder did not write are absent;
@@ -205,8 +242,18 @@ export interface DecryptionEntry {
 export interface Derived {
   /** Public, exact number of contributions covered by the report. */
   count: number;
+  /**
+   * One contingency table per declared crosstab whose cells were all
+   * released, in declaration order.
+   */
+  crosstabs?: Crosstab[];
   /** One summary per numeric field that has a `sum:` released, in schema order. */
   fields: NumericSummary[];
+  /**
+   * One entry per declared group sum whose sums and group counts were
+   * all released, in declaration order.
+   */
+  group_sums?: GroupSums[];
   /**
    * One histogram per categorical field with at least one `count:`
    * released, in schema order.
@@ -233,6 +280,42 @@ export interface ErrorDetail {
   code: string;
   /** Human-readable explanation. */
   message: string;
+}
+
+/** One group of [`GroupSums`]. */
+export interface Group {
+  /** The category. */
+  category: string;
+  /** The noised size of the group (the category's count), as released. */
+  count: JsonI128;
+  /**
+   * `sum / count`, the group's mean; `None` when the noised count is
+   * below 1 (no meaningful denominator).
+   */
+  mean?: number | null;
+  /** The noised Σ field over the group, as released. */
+  sum: JsonI128;
+}
+
+/**
+ * Per-category sums as they arrive on the wire: Σ `field` over the records
+ * of each category of `by`.
+ */
+export interface GroupSum {
+  /** Categorical field whose categories form the groups. */
+  by: string;
+  /** Numeric field summed. */
+  field: string;
+}
+
+/** Released sums of one numeric field per category of a categorical one. */
+export interface GroupSums {
+  /** The categorical field of the groups. */
+  by: string;
+  /** The numeric field summed. */
+  field: string;
+  /** One group per category of `by`, in schema order. */
+  groups: Group[];
 }
 
 /** Noised category counts of one categorical field. */
@@ -600,8 +683,18 @@ export type RawField = {
 
 /** A schema as it arrives on the wire, before validation. */
 export interface RawSchema {
+  /**
+   * Contingency tables of pairs of categorical fields (the `crosstab`
+   * statistic); at most 256 cells over all of them.
+   */
+  crosstabs?: Crosstab[];
   /** The record's fields, in encryption order. */
   fields: RawField[];
+  /**
+   * Sums of numeric fields per category of a categorical field (the
+   * `group_sum` statistic); at most 64 sums over all of them.
+   */
+  group_sums?: GroupSum[];
   regression?: null | Regression;
 }
 
@@ -792,7 +885,7 @@ export interface SignedTerms {
 }
 
 /** A statistic a campaign may request. */
-export type Statistic = "count" | "sum" | "mean" | "variance" | "histogram" | "regression" | "quality";
+export type Statistic = "count" | "sum" | "mean" | "variance" | "histogram" | "regression" | "quality" | "crosstab" | "group_sum";
 
 /** Campaign states. */
 export type Status = "draft" | "pending_review" | "approved" | "rejected" | "open" | "closed" | "suspended";

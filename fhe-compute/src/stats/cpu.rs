@@ -11,7 +11,11 @@
 //! - a square's cross term 2·aᵢ·aⱼ (≤ 18): two bivariate PBS giving the
 //!   digits of the doubled product, each pushed once (columns i+j, i+j+1);
 //! - a product's term aᵢ·bⱼ (≤ 9): two bivariate PBS, `aᵢbⱼ mod 4` and
-//!   `⌊aᵢbⱼ/4⌋`.
+//!   `⌊aᵢbⱼ/4⌋`;
+//! - a contingency-table cell: one bivariate PBS `[a ≠ 0 ∧ b ≠ 0]` of the
+//!   two category flags (degree 1, pushed at column 0);
+//! - a group sum's term: one bivariate PBS `aᵢ·f` per block aᵢ of the
+//!   summed field and the group's flag f (≤ 3, one digit, column i).
 //!
 //! A column is reduced by *degree*: blocks are added without PBS as long
 //! as their degrees sum to at most the block's capacity (15 with 2-bit
@@ -58,6 +62,8 @@ pub struct CpuBackend {
     lut_product: [BivariateLookupTableOwned; 2],
     /// (a, b) ↦ (2·a·b) mod 4 (0 or 2), and ⌊2·a·b / 4⌋ (≤ 4).
     lut_double: [BivariateLookupTableOwned; 2],
+    /// (f, g) ↦ [f ≠ 0 ∧ g ≠ 0] (degree 1), for two category flags.
+    lut_and: BivariateLookupTableOwned,
     /// a ↦ (a² mod 4, ⌊a² / 4⌋), both from one PBS (a ≤ 3).
     lut_square: ManyLookupTableOwned,
     /// s ↦ (s mod 4, ⌊s / 4⌋) for a chunk of degree ≤ 7, from one PBS.
@@ -86,6 +92,10 @@ enum ProductOp<'a> {
     Double(&'a Ciphertext, &'a Ciphertext),
     /// a·b (two bivariate PBS).
     Product(&'a Ciphertext, &'a Ciphertext),
+    /// a·f of a block and a 0/1 flag (one bivariate PBS, one digit).
+    Masked(&'a Ciphertext, &'a Ciphertext),
+    /// f∧g of two 0/1 flags (one bivariate PBS, one digit).
+    And(&'a Ciphertext, &'a Ciphertext),
 }
 
 impl CpuBackend {
@@ -109,6 +119,7 @@ impl CpuBackend {
             sk.generate_lookup_table_bivariate(move |a, b| (a * b) % msg),
             sk.generate_lookup_table_bivariate(move |a, b| (a * b) / msg),
         ];
+        let lut_and = sk.generate_lookup_table_bivariate(|a, b| u64::from(a != 0 && b != 0));
         let lut_double = [
             sk.generate_lookup_table_bivariate(move |a, b| (2 * a * b) % msg),
             sk.generate_lookup_table_bivariate(move |a, b| (2 * a * b) / msg),
@@ -132,6 +143,7 @@ impl CpuBackend {
             caster,
             lut_product,
             lut_double,
+            lut_and,
             lut_square,
             lut_split,
             capacity,
@@ -264,6 +276,12 @@ impl CpuBackend {
             Some(FieldEntries::Numeric { entry, .. }) => record[*entry].as_ref(),
             _ => None,
         };
+        // The 0/1 block of a category entry read alone.
+        let flag = |entry: Option<usize>| {
+            entry
+                .and_then(|e| record[e].as_ref())
+                .map(|x| &x.blocks()[0])
+        };
         for (a, spec) in plan.aggregates.iter().enumerate() {
             match &spec.kind {
                 AggregateKind::Sum { field } => {
@@ -305,9 +323,41 @@ impl CpuBackend {
                     }
                 }
                 AggregateKind::CategoryCount { field, category } => {
-                    let entry = plan.category_entry(field, category);
-                    if let Some(x) = entry.and_then(|e| record[e].as_ref()) {
-                        columns[a].0[0].push(x.blocks()[0].clone());
+                    if let Some(f) = flag(plan.category_entry(field, category)) {
+                        columns[a].0[0].push(f.clone());
+                    }
+                }
+                AggregateKind::CrossCount {
+                    rows,
+                    row,
+                    columns: cols,
+                    column,
+                } => {
+                    let f = flag(plan.category_entry_at(rows, *row));
+                    let g = flag(plan.category_entry_at(cols, *column));
+                    if let (Some(f), Some(g)) = (f, g) {
+                        tasks.push(ProductTask {
+                            aggregate: a,
+                            column: 0,
+                            op: ProductOp::And(f, g),
+                        });
+                    }
+                }
+                AggregateKind::GroupSum {
+                    field,
+                    by,
+                    category,
+                } => {
+                    if let (Some(x), Some(f)) =
+                        (numeric(field), flag(plan.category_entry(by, category)))
+                    {
+                        for (i, b) in x.blocks().iter().enumerate() {
+                            tasks.push(ProductTask {
+                                aggregate: a,
+                                column: i,
+                                op: ProductOp::Masked(b, f),
+                            });
+                        }
                     }
                 }
                 AggregateKind::OutOfRange { field } => {
@@ -338,23 +388,29 @@ impl CpuBackend {
     /// Computes the product tasks and appends their digits.
     fn run_products(&self, tasks: Vec<ProductTask<'_>>, columns: &mut [Columns]) {
         let sk = self.shortint();
-        let bivariate = |l, r, luts: &[BivariateLookupTableOwned; 2]| {
-            rayon::join(
-                || sk.unchecked_apply_lookup_table_bivariate(l, r, &luts[0]),
-                || sk.unchecked_apply_lookup_table_bivariate(l, r, &luts[1]),
-            )
+        // Operands are clean blocks (≤ 3) or flags (≤ 1): l·4 + r fits the
+        // block, and the noise of 4·l + r is the bound (5).
+        let one = |l: &Ciphertext, r: &Ciphertext, lut: &BivariateLookupTableOwned| {
+            sk.unchecked_apply_lookup_table_bivariate(l, r, lut)
         };
-        let digits: Vec<(usize, usize, Ciphertext, Ciphertext)> = tasks
+        let bivariate = |l, r, luts: &[BivariateLookupTableOwned; 2]| {
+            let (low, high) = rayon::join(|| one(l, r, &luts[0]), || one(l, r, &luts[1]));
+            (low, Some(high))
+        };
+        let digits: Vec<(usize, usize, Ciphertext, Option<Ciphertext>)> = tasks
             .into_par_iter()
             .map(|t| {
                 let (low, high) = match t.op {
                     ProductOp::Square(x) => {
                         let mut both = sk.apply_many_lookup_table(x, &self.lut_square).into_iter();
                         let low = both.next().expect("two functions");
-                        (low, both.next().expect("two functions"))
+                        (low, both.next())
                     }
                     ProductOp::Double(l, r) => bivariate(l, r, &self.lut_double),
                     ProductOp::Product(l, r) => bivariate(l, r, &self.lut_product),
+                    // a·f ≤ 3: the low digit is the whole product.
+                    ProductOp::Masked(l, f) => (one(l, f, &self.lut_product[0]), None),
+                    ProductOp::And(f, g) => (one(f, g, &self.lut_and), None),
                 };
                 (t.aggregate, t.column, low, high)
             })
@@ -362,7 +418,9 @@ impl CpuBackend {
         for (a, col, low, high) in digits {
             let cols = &mut columns[a].0;
             cols[col].push(low);
-            cols[col + 1].push(high);
+            if let Some(high) = high {
+                cols[col + 1].push(high);
+            }
         }
     }
 

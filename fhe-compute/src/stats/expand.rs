@@ -12,9 +12,11 @@
 //! - a block of a numeric entry the job reads: the stock function (message
 //!   or carry extraction), so the block is the one tfhe's own expansion
 //!   gives, bit for bit;
-//! - a category entry the job counts: whether it is not 0 (a 0/1 block,
-//!   degree 1), in the same PBS;
-//! - two counted category entries packed in one LWE: one PBS for both,
+//! - a category entry the job counts, or multiplies (a crosstab's cell, a
+//!   group sum's mask): whether it is not 0 (a 0/1 block, degree 1), in the
+//!   same PBS;
+//! - two category entries packed in one LWE that the job only counts: one
+//!   PBS for both,
 //!   `[low ≠ 0] + 4·[high ≠ 0]` (a *pair* block, degree 5). Three records'
 //!   pair blocks add up without overflow (≤ 15: each lane ≤ 3) before two
 //!   PBS split them into the two counts, so a histogram costs one PBS per
@@ -165,8 +167,8 @@ impl Caster {
                     .iter()
                     .map(|(b, _, r)| -> &(dyn Fn(u64) -> u64 + Sync) {
                         match (b % 2, r) {
-                            (0, Read::Flag) => &low_flag,
-                            (_, Read::Flag) => &high_flag,
+                            (0, Read::Flag | Read::FlagAlone) => &low_flag,
+                            (_, Read::Flag | Read::FlagAlone) => &high_flag,
                             (0, _) => &low,
                             _ => &high,
                         }

@@ -72,6 +72,13 @@ impl GpuBackend {
             Some(FieldEntries::Numeric { entry, bits, .. }) => Some((&rec[*entry], *bits)),
             _ => None,
         };
+        // Whether a category entry is not 0 (counted once, the plan's bound).
+        let flag = |entry: Option<usize>| {
+            entry.map(|e| {
+                let x: FheUint64 = rec[e].widen();
+                x.gt(0u64)
+            })
+        };
         plan.aggregates
             .iter()
             .map(|spec| match &spec.kind {
@@ -83,13 +90,29 @@ impl GpuBackend {
                     (Some((x, bx)), Some((y, by))) => Some(product(x, y, bx + by)),
                     _ => None,
                 },
-                AggregateKind::CategoryCount { field, category } => match plan.field(field) {
-                    Some(FieldEntries::Categorical { first, categories }) => {
-                        categories.iter().position(|c| c == category).map(|k| {
-                            // Counted once when not 0 (the plan's bound).
-                            let x: FheUint64 = rec[first + k].widen();
-                            FheUint::cast_from(x.gt(0u64))
-                        })
+                AggregateKind::CategoryCount { field, category } => {
+                    flag(plan.category_entry(field, category)).map(FheUint::cast_from)
+                }
+                AggregateKind::CrossCount {
+                    rows,
+                    row,
+                    columns,
+                    column,
+                } => match (
+                    flag(plan.category_entry_at(rows, *row)),
+                    flag(plan.category_entry_at(columns, *column)),
+                ) {
+                    (Some(f), Some(g)) => Some(FheUint::cast_from(f & g)),
+                    _ => None,
+                },
+                AggregateKind::GroupSum {
+                    field,
+                    by,
+                    category,
+                } => match (numeric(field), flag(plan.category_entry(by, category))) {
+                    (Some((x, _)), Some(f)) => {
+                        let zero = FheUint::<A>::encrypt_trivial(0u64);
+                        Some(f.if_then_else(&x.widen(), &zero))
                     }
                     _ => None,
                 },

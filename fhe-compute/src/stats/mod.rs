@@ -3,7 +3,8 @@
 //! A [`StatsPlan`] turns a campaign schema, the statistics it sells and the
 //! most contributions it can ever accept into a list of encrypted
 //! *aggregates*: sums, sums of squares, products of two fields (XᵀX, Xᵀy),
-//! category counts (histograms) and out-of-range counts. Each aggregate is a
+//! category counts (histograms), out-of-range counts, contingency-table
+//! cells (crosstabs) and per-category sums (group sums). Each aggregate is a
 //! radix ciphertext of just enough 2-bit blocks that it cannot overflow for
 //! that many contributions ([`AggregateSpec::blocks`]).
 //!
@@ -112,6 +113,28 @@ pub enum AggregateKind {
         /// Field name.
         field: String,
     },
+    /// A contingency-table cell: the number of records in category `row`
+    /// of `rows` and category `column` of `columns` (both entries not 0;
+    /// categories by index in the schema's order).
+    CrossCount {
+        /// Categorical field of the rows.
+        rows: String,
+        /// Index of the row's category.
+        row: usize,
+        /// Categorical field of the columns.
+        columns: String,
+        /// Index of the column's category.
+        column: usize,
+    },
+    /// Σ `field` over the records in `category` of `by` (entry not 0).
+    GroupSum {
+        /// Numeric field summed.
+        field: String,
+        /// Categorical field of the groups.
+        by: String,
+        /// The group's category label.
+        category: String,
+    },
 }
 
 impl AggregateKind {
@@ -123,6 +146,19 @@ impl AggregateKind {
             Self::Product { left, right } => format!("product:{left}:{right}"),
             Self::CategoryCount { field, category } => format!("count:{field}:{category}"),
             Self::OutOfRange { field } => format!("out_of_range:{field}"),
+            // Indexes, not labels: two free-text labels in one key could
+            // not be told apart.
+            Self::CrossCount {
+                rows,
+                row,
+                columns,
+                column,
+            } => format!("crosstab:{rows}:{columns}:{row}:{column}"),
+            Self::GroupSum {
+                field,
+                by,
+                category,
+            } => format!("group_sum:{field}:{by}:{category}"),
         }
     }
 }
@@ -151,6 +187,9 @@ pub enum Read {
     Value,
     /// Whether it is not 0 (a category entry, counted).
     Flag,
+    /// Whether it is not 0, as a block of its own (a category entry a
+    /// crosstab or a group sum multiplies; never packed with another).
+    FlagAlone,
 }
 
 /// How one field's values sit in a record's list of entries.
@@ -321,6 +360,65 @@ impl StatsPlan {
                 FieldKind::Categorical(_) => {}
             }
         }
+        let categories_of = |name: &str| match schema.field(name).map(|f| &f.kind) {
+            Some(FieldKind::Categorical(c)) => c.categories.clone(),
+            _ => Vec::new(),
+        };
+        if has(Statistic::GroupSum) {
+            for g in schema.group_sums() {
+                let m = match schema.field(&g.field).map(|f| &f.kind) {
+                    Some(FieldKind::Numeric(num)) => width_max(num.bits),
+                    _ => 0,
+                };
+                // A record adds its value to every group its (possibly
+                // modified) entry of `by` is not 0 in: at most the width's
+                // maximum to each sum. The groups' sizes come with them,
+                // for the per-category means.
+                let groups = categories_of(&g.by);
+                for category in &groups {
+                    push(spec(
+                        AggregateKind::GroupSum {
+                            field: g.field.clone(),
+                            by: g.by.clone(),
+                            category: category.clone(),
+                        },
+                        n,
+                        m,
+                    ));
+                }
+                for category in groups {
+                    push(spec(
+                        AggregateKind::CategoryCount {
+                            field: g.by.clone(),
+                            category,
+                        },
+                        n,
+                        1,
+                    ));
+                }
+            }
+        }
+        if has(Statistic::Crosstab) {
+            for c in schema.crosstabs() {
+                let (rows, columns) = (categories_of(&c.rows), categories_of(&c.columns));
+                // Counted once when both entries are not 0: a record adds at
+                // most 1 to each cell.
+                for row in 0..rows.len() {
+                    for column in 0..columns.len() {
+                        push(spec(
+                            AggregateKind::CrossCount {
+                                rows: c.rows.clone(),
+                                row,
+                                columns: c.columns.clone(),
+                                column,
+                            },
+                            n,
+                            1,
+                        ));
+                    }
+                }
+            }
+        }
         for (i, left) in regression_fields.iter().enumerate() {
             for right in &regression_fields[i + 1..] {
                 let m = |name: &str| match schema.field(name).map(|f| &f.kind) {
@@ -360,17 +458,29 @@ impl StatsPlan {
         }
     }
 
+    /// The entry holding the `index`-th category of the categorical field `field`.
+    pub(crate) fn category_entry_at(&self, field: &str, index: usize) -> Option<usize> {
+        match self.field(field) {
+            Some(FieldEntries::Categorical { first, categories }) if index < categories.len() => {
+                Some(first + index)
+            }
+            _ => None,
+        }
+    }
+
     /// For each entry of the layout, how the aggregates read it (entries
-    /// read by none are never expanded).
+    /// read by none are never expanded). A category entry that a crosstab
+    /// or a group sum multiplies is read alone, even when a histogram also
+    /// counts it.
     pub fn entries_read(&self) -> Vec<Read> {
         let mut read = vec![Read::No; self.layout.len()];
-        let mut numeric = |name: &str| {
-            if let Some(FieldEntries::Numeric { entry, .. }) = self.field(name) {
-                read[*entry] = Read::Value;
-            }
-        };
-        let mut categories = Vec::new();
+        let mut flags = Vec::new();
         for a in &self.aggregates {
+            let mut numeric = |name: &str| {
+                if let Some(FieldEntries::Numeric { entry, .. }) = self.field(name) {
+                    read[*entry] = Read::Value;
+                }
+            };
             match &a.kind {
                 AggregateKind::Sum { field }
                 | AggregateKind::SumOfSquares { field }
@@ -380,13 +490,32 @@ impl StatsPlan {
                     numeric(right);
                 }
                 AggregateKind::CategoryCount { field, category } => {
-                    categories.push((field, category))
+                    flags.push((self.category_entry(field, category), Read::Flag))
+                }
+                AggregateKind::CrossCount {
+                    rows,
+                    row,
+                    columns,
+                    column,
+                } => {
+                    flags.push((self.category_entry_at(rows, *row), Read::FlagAlone));
+                    flags.push((self.category_entry_at(columns, *column), Read::FlagAlone));
+                }
+                AggregateKind::GroupSum {
+                    field,
+                    by,
+                    category,
+                } => {
+                    numeric(field);
+                    flags.push((self.category_entry(by, category), Read::FlagAlone));
                 }
             }
         }
-        for (field, category) in categories {
-            if let Some(entry) = self.category_entry(field, category) {
-                read[entry] = Read::Flag;
+        for (entry, how) in flags {
+            if let Some(e) = entry {
+                if read[e] != Read::FlagAlone {
+                    read[e] = how;
+                }
             }
         }
         read
@@ -631,6 +760,7 @@ pub fn plaintext_aggregates(plan: &StatsPlan, records: &[Vec<u64>]) -> Vec<u128>
             _ => 0,
         }
     };
+    let flag = |r: &Vec<u64>, entry: Option<usize>| entry.is_some_and(|e| r[e] != 0);
     plan.aggregates
         .iter()
         .map(|a| {
@@ -640,9 +770,29 @@ pub fn plaintext_aggregates(plan: &StatsPlan, records: &[Vec<u64>]) -> Vec<u128>
                     AggregateKind::Sum { field } => value(r, field),
                     AggregateKind::SumOfSquares { field } => value(r, field).pow(2),
                     AggregateKind::Product { left, right } => value(r, left) * value(r, right),
-                    AggregateKind::CategoryCount { field, category } => plan
-                        .category_entry(field, category)
-                        .map_or(0, |e| u128::from(r[e] != 0)),
+                    AggregateKind::CategoryCount { field, category } => {
+                        u128::from(flag(r, plan.category_entry(field, category)))
+                    }
+                    AggregateKind::CrossCount {
+                        rows,
+                        row,
+                        columns,
+                        column,
+                    } => u128::from(
+                        flag(r, plan.category_entry_at(rows, *row))
+                            && flag(r, plan.category_entry_at(columns, *column)),
+                    ),
+                    AggregateKind::GroupSum {
+                        field,
+                        by,
+                        category,
+                    } => {
+                        if flag(r, plan.category_entry(by, category)) {
+                            value(r, field)
+                        } else {
+                            0
+                        }
+                    }
                     AggregateKind::OutOfRange { field } => match plan.field(field) {
                         Some(FieldEntries::Numeric {
                             entry,

@@ -17,22 +17,27 @@ fn schema() -> CampaignSchema {
             "fields": [
                 {"type": "numeric", "name": "age", "bits": 8, "range": {"min": 18, "max": 100}},
                 {"type": "numeric", "name": "score", "bits": 8},
-                {"type": "categorical", "name": "mode", "categories": ["car", "bike", "train"]}
+                {"type": "categorical", "name": "mode", "categories": ["car", "bike", "train"]},
+                {"type": "categorical", "name": "sex", "categories": ["f", "m", "x"]}
             ],
-            "regression": {"features": ["age"], "target": "score"}
+            "regression": {"features": ["age"], "target": "score"},
+            "crosstabs": [{"rows": "mode", "columns": "sex"}],
+            "group_sums": [{"field": "score", "by": "mode"}]
         })
         .to_string(),
     )
     .unwrap()
 }
 
-const ALL: [Statistic; 6] = [
+const ALL: [Statistic; 8] = [
     Statistic::Count,
     Statistic::Sum,
     Statistic::Variance,
     Statistic::Histogram,
     Statistic::Regression,
     Statistic::Quality,
+    Statistic::Crosstab,
+    Statistic::GroupSum,
 ];
 
 fn keys() -> &'static CampaignKeys {
@@ -65,16 +70,20 @@ fn encrypt(entries: Vec<Entry>) -> (Vec<u64>, Vec<u8>) {
 fn records() -> Vec<(Vec<u64>, Vec<u8>)> {
     let s = schema();
     let mut out: Vec<_> = [
-        json!({"age": 18, "score": 255, "mode": "car"}),
-        json!({"age": 100, "score": 0, "mode": "train"}),
-        json!({"age": 47, "score": 201, "mode": "train"}),
+        json!({"age": 18, "score": 255, "mode": "car", "sex": "f"}),
+        json!({"age": 100, "score": 0, "mode": "train", "sex": "x"}),
+        json!({"age": 47, "score": 201, "mode": "train", "sex": "f"}),
     ]
     .iter()
     .map(|r| encrypt(encode(&s, r).unwrap().entries))
     .collect();
-    let mut odd = encode(&s, &json!({"age": 30, "score": 77, "mode": "bike"})).unwrap();
+    let mut odd = encode(
+        &s,
+        &json!({"age": 30, "score": 77, "mode": "bike", "sex": "m"}),
+    )
+    .unwrap();
     odd.entries[0].value = 255;
-    for e in &mut odd.entries[2..5] {
+    for e in &mut odd.entries[2..8] {
         e.value = 3;
     }
     out.push(encrypt(odd.entries));
@@ -96,6 +105,21 @@ fn plan_sizes_accumulators_for_the_bound() {
             "count:mode:car",
             "count:mode:bike",
             "count:mode:train",
+            "count:sex:f",
+            "count:sex:m",
+            "count:sex:x",
+            "group_sum:score:mode:car",
+            "group_sum:score:mode:bike",
+            "group_sum:score:mode:train",
+            "crosstab:mode:sex:0:0",
+            "crosstab:mode:sex:0:1",
+            "crosstab:mode:sex:0:2",
+            "crosstab:mode:sex:1:0",
+            "crosstab:mode:sex:1:1",
+            "crosstab:mode:sex:1:2",
+            "crosstab:mode:sex:2:0",
+            "crosstab:mode:sex:2:1",
+            "crosstab:mode:sex:2:2",
             "product:age:score",
         ]
     );
@@ -112,6 +136,32 @@ fn plan_sizes_accumulators_for_the_bound() {
     assert_eq!(by_key("count:mode:car").sensitivity, 1);
     assert_eq!(by_key("count:mode:car").blocks, 5);
     assert_eq!(by_key("product:age:score").max_value, 65_025_000);
+    // A cell counts a record once; a group sum adds at most the width's
+    // maximum (a modified record may be in every group).
+    assert_eq!(by_key("crosstab:mode:sex:2:1").sensitivity, 1);
+    assert_eq!(by_key("crosstab:mode:sex:2:1").blocks, 5);
+    assert_eq!(by_key("group_sum:score:mode:bike").sensitivity, 255);
+    assert_eq!(by_key("group_sum:score:mode:bike").max_value, 255_000);
+    // Category entries a crosstab or group sum multiplies are read alone;
+    // a histogram alone reads them as packable flags.
+    let read = plan.entries_read();
+    assert_eq!(&read[..2], &[Read::Value, Read::Value]);
+    assert!(read[2..8].iter().all(|r| *r == Read::FlagAlone), "{read:?}");
+    let hist = StatsPlan::new(&schema(), &[Statistic::Histogram], 10).unwrap();
+    let read = hist.entries_read();
+    assert_eq!(&read[..2], &[Read::No, Read::No]);
+    assert!(read[2..8].iter().all(|r| *r == Read::Flag), "{read:?}");
+    // A group sum alone brings its groups' sizes, and reads only the
+    // summed field and the groups' entries.
+    let groups = StatsPlan::new(&schema(), &[Statistic::GroupSum], 10).unwrap();
+    let keys: Vec<String> = groups.aggregates.iter().map(|a| a.kind.key()).collect();
+    assert_eq!(keys.len(), 6);
+    assert!(keys.contains(&"count:mode:train".to_string()));
+    let read = groups.entries_read();
+    assert_eq!(read[0], Read::No);
+    assert_eq!(read[1], Read::Value);
+    assert!(read[2..5].iter().all(|r| *r == Read::FlagAlone));
+    assert!(read[5..8].iter().all(|r| *r == Read::No));
     // Every accumulator holds its bound and 4^blocks does not fit.
     for a in &plan.aggregates {
         assert!(a.max_value < 1u128 << (2 * a.blocks));
@@ -145,6 +195,11 @@ fn aggregates_equal_the_plaintext_statistics_on_every_backend() {
     assert_eq!(expected[2], 1, "exactly one out-of-range age");
     // The modified record's 3 in every category counts once in each.
     assert_eq!(&expected[5..8], &[2, 1, 3], "car, bike, train");
+    // Scores by mode: car 255 + 77, bike 77, train 0 + 201 + 77.
+    assert_eq!(&expected[11..14], &[332, 77, 278]);
+    // mode × sex: (car, f), (train, x), (train, f), and the modified
+    // record in all nine cells.
+    assert_eq!(&expected[14..23], &[2, 1, 1, 1, 1, 1, 2, 1, 2]);
     for backend in backends() {
         let mut lists = recs.iter().map(|(_, b)| b.clone());
         let partial = backend.aggregate(&plan, &mut lists).unwrap();
@@ -166,11 +221,12 @@ fn several_batches_equal_the_plaintext_statistics() {
     let recs: Vec<(Vec<u64>, Vec<u8>)> = (0..19)
         .map(|i| {
             let mode = ["car", "bike", "train"][rng.gen_range(0..3)];
-            let r = json!({"age": rng.gen_range(18..=100), "score": rng.gen_range(0..=255), "mode": mode});
+            let sex = ["f", "m", "x"][rng.gen_range(0..3)];
+            let r = json!({"age": rng.gen_range(18..=100), "score": rng.gen_range(0..=255), "mode": mode, "sex": sex});
             let mut rec = encode(&s, &r).unwrap();
             if i % 4 == 3 {
                 rec.entries[0].value = rng.gen_range(0..=255);
-                for e in &mut rec.entries[2..5] {
+                for e in &mut rec.entries[2..8] {
                     e.value = rng.gen_range(0..=3);
                 }
             }
@@ -184,6 +240,8 @@ fn several_batches_equal_the_plaintext_statistics() {
             Statistic::Variance,
             Statistic::Histogram,
             Statistic::Quality,
+            Statistic::Crosstab,
+            Statistic::GroupSum,
         ],
         100,
     )

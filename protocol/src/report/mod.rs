@@ -16,17 +16,25 @@
 //! * `count:<field>:<category>` — number of contributions in a category
 //!   (the category label is free text and may itself contain `:`)
 //! * `out_of_range:<field>` — number of values outside the field's declared range
+//! * `crosstab:<rows>:<columns>:<i>:<j>` — number of contributions in the
+//!   `i`-th category of `rows` and the `j`-th of `columns` (indexes in
+//!   schema order: two free-text labels in one key could not be split)
+//! * `group_sum:<field>:<by>:<category>` — Σ field over the contributions in
+//!   a category of `by`
 
 //!
 //! Split by statistic: [`summary`] (means and variances), [`histogram`]
 //! (category counts and out-of-range counts), [`regression`] (least
-//! squares from the released cross products), [`csv`] (the CSV rendering).
+//! squares from the released cross products), [`tables`] (contingency
+//! tables with conditional frequencies and χ², per-category sums and
+//! means), [`csv`] (the CSV rendering).
 //! Pure: no I/O, usable by the server, the native client and the pages.
 
 mod csv;
 mod histogram;
 mod regression;
 mod summary;
+mod tables;
 
 use std::collections::HashMap;
 
@@ -40,6 +48,7 @@ pub use histogram::OutOfRangeCount;
 pub use histogram::{CategoryCount, Histogram};
 pub use regression::{Regression, PIVOT_TOLERANCE};
 pub use summary::NumericSummary;
+pub use tables::{Crosstab, CrosstabRow, Group, GroupSums};
 
 /// One released aggregate: its key and noised value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,6 +80,10 @@ pub struct ReportSpec<'a> {
     pub categorical_fields: &'a [(String, Vec<String>)],
     /// `(features, target)` when a regression was released.
     pub regression: Option<(&'a [String], &'a str)>,
+    /// `(rows, columns)` of each contingency table released.
+    pub crosstabs: &'a [(String, String)],
+    /// `(field, by)` of each group sum released.
+    pub group_sums: &'a [(String, String)],
 }
 
 /// The figures derived from a report's released aggregates.
@@ -92,6 +105,14 @@ pub struct Derived {
     pub out_of_range: Vec<(String, i128)>,
     /// The fitted regression, when the report asked for one.
     pub regression: Option<Regression>,
+    /// One contingency table per declared crosstab whose cells were all
+    /// released, in declaration order.
+    #[serde(default)]
+    pub crosstabs: Vec<Crosstab>,
+    /// One entry per declared group sum whose sums and group counts were
+    /// all released, in declaration order.
+    #[serde(default)]
+    pub group_sums: Vec<GroupSums>,
 }
 
 /// Derives the buyer-facing figures of a report from its released aggregates.
@@ -162,12 +183,37 @@ pub fn derive(spec: &ReportSpec, released: &[Released]) -> Derived {
         .regression
         .map(|(features, target)| regression::regress(n, features, target, &get));
 
+    let categories = |name: &str| {
+        spec.categorical_fields
+            .iter()
+            .find(|(f, _)| f == name)
+            .map(|(_, c)| c.as_slice())
+    };
+    let crosstabs = spec
+        .crosstabs
+        .iter()
+        .filter_map(|(rows, columns)| {
+            tables::crosstab(
+                (rows, categories(rows)?),
+                (columns, categories(columns)?),
+                &get,
+            )
+        })
+        .collect();
+    let group_sums = spec
+        .group_sums
+        .iter()
+        .filter_map(|(field, by)| tables::group_sums(field, (by, categories(by)?), &get))
+        .collect();
+
     Derived {
         count: n,
         fields,
         histograms,
         out_of_range,
         regression,
+        crosstabs,
+        group_sums,
     }
 }
 

@@ -70,6 +70,8 @@ fn exact_mean_variance_histogram_out_of_range() {
         numeric_fields: &numeric,
         categorical_fields: &categorical,
         regression: None,
+        crosstabs: &[],
+        group_sums: &[],
     };
     let d = derive(&spec, &released);
     assert_eq!(d.count, 6);
@@ -114,6 +116,8 @@ fn fields_without_aggregates_are_skipped() {
         numeric_fields: &numeric,
         categorical_fields: &categorical,
         regression: None,
+        crosstabs: &[],
+        group_sums: &[],
     };
     let d = derive(&spec, &released);
     assert_eq!(d.fields.len(), 1);
@@ -137,6 +141,8 @@ fn count_zero_gives_no_mean_or_variance() {
         numeric_fields: &numeric,
         categorical_fields: &[],
         regression: None,
+        crosstabs: &[],
+        group_sums: &[],
     };
     let d = derive(&spec, &released);
     assert_eq!(d.fields[0].sum, 3);
@@ -155,6 +161,8 @@ fn negative_noised_variance_clamps_to_zero() {
         numeric_fields: &numeric,
         categorical_fields: &[],
         regression: None,
+        crosstabs: &[],
+        group_sums: &[],
     };
     let d = derive(&spec, &released);
     assert_eq!(d.fields[0].mean, Some(25.0));
@@ -174,6 +182,8 @@ fn variance_overflow_falls_back_to_f64() {
         numeric_fields: &numeric,
         categorical_fields: &[],
         regression: None,
+        crosstabs: &[],
+        group_sums: &[],
     };
     let v = derive(&spec, &released).fields[0].variance.unwrap();
     assert!(v.is_finite() && v >= 0.0);
@@ -207,6 +217,8 @@ fn regression_spec_run(records: &[Vec<i128>], drop: Option<&str>) -> Regression 
         numeric_fields: &numeric,
         categorical_fields: &[],
         regression: Some((&features, "y")),
+        crosstabs: &[],
+        group_sums: &[],
     };
     derive(&spec, &released).regression.unwrap()
 }
@@ -263,6 +275,8 @@ fn regression_accepts_reversed_product_keys() {
         numeric_fields: &[],
         categorical_fields: &[],
         regression: Some((&features, "y")),
+        crosstabs: &[],
+        group_sums: &[],
     };
     let r = derive(&spec, &released).regression.unwrap();
     assert!(r.solved);
@@ -297,6 +311,8 @@ fn regression_with_three_collinear_features_is_unsolved() {
         numeric_fields: &[],
         categorical_fields: &[],
         regression: Some((&features, "y")),
+        crosstabs: &[],
+        group_sums: &[],
     };
     let r = derive(&spec, &released).regression.unwrap();
     assert!(!r.solved, "{r:?}");
@@ -338,6 +354,8 @@ fn regression_with_zero_count_or_no_spread_is_unsolved() {
         numeric_fields: &[],
         categorical_fields: &[],
         regression: Some((&features, "y")),
+        crosstabs: &[],
+        group_sums: &[],
     };
     let r = derive(&spec, &released).regression.unwrap();
     assert!(!r.solved);
@@ -368,6 +386,8 @@ fn regression_without_features_is_the_mean() {
         numeric_fields: &[],
         categorical_fields: &[],
         regression: Some((&features, "y")),
+        crosstabs: &[],
+        group_sums: &[],
     };
     let r = derive(&spec, &released).regression.unwrap();
     assert!(r.solved);
@@ -432,6 +452,8 @@ fn csv_rows_and_escaping() {
         numeric_fields: &numeric,
         categorical_fields: &categorical,
         regression: Some((&features, "y")),
+        crosstabs: &[],
+        group_sums: &[],
     };
     let d = derive(&spec, &released);
     assert_eq!(d.histograms[0].counts[0].category, label);
@@ -474,6 +496,8 @@ fn csv_quotes_newlines_and_omits_unsolved_regression() {
         numeric_fields: &[],
         categorical_fields: &categorical,
         regression: Some((&features, "y")),
+        crosstabs: &[],
+        group_sums: &[],
     };
     let d = derive(&spec, &released);
     assert!(!d.regression.as_ref().unwrap().solved);
@@ -514,6 +538,17 @@ fn json_round_trip() {
             solved: true,
             note: None,
         }),
+        crosstabs: Vec::new(),
+        group_sums: vec![GroupSums {
+            field: "age".into(),
+            by: "mode".into(),
+            groups: vec![Group {
+                category: "a".into(),
+                sum: big,
+                count: 2,
+                mean: Some(big as f64 / 2.0),
+            }],
+        }],
     };
     let json = serde_json::to_string(&d).unwrap();
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -542,8 +577,115 @@ fn json_round_trip() {
         numeric_fields: &numeric,
         categorical_fields: &[],
         regression: Some((&features, "y")),
+        crosstabs: &[],
+        group_sums: &[],
     };
     let d = derive(&spec, &released);
     let back: Derived = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
     assert_eq!(back, d);
+}
+
+#[test]
+fn crosstab_frequencies_chi_square_and_group_means() {
+    let categorical = vec![
+        ("mode".to_string(), strings(&["car", "bike"])),
+        ("sex".to_string(), strings(&["f", "m", "x:y"])),
+    ];
+    let numeric = strings(&["age"]);
+    // rows mode, columns sex: [[10, 20, 0], [30, 40, 0]] (an empty column).
+    let cells = [[10, 20, 0], [30, 40, 0]];
+    let mut released = Vec::new();
+    for (i, row) in cells.iter().enumerate() {
+        for (j, c) in row.iter().enumerate() {
+            released.push(rel(&format!("crosstab:mode:sex:{i}:{j}"), *c));
+        }
+    }
+    released.push(rel("group_sum:age:mode:car", 900));
+    released.push(rel("group_sum:age:mode:bike", 700));
+    released.push(rel("count:mode:car", 30));
+    released.push(rel("count:mode:bike", 0));
+    let crosstabs = vec![("mode".to_string(), "sex".to_string())];
+    let group_sums = vec![("age".to_string(), "mode".to_string())];
+    let spec = ReportSpec {
+        count: 100,
+        numeric_fields: &numeric,
+        categorical_fields: &categorical,
+        regression: None,
+        crosstabs: &crosstabs,
+        group_sums: &group_sums,
+    };
+    let d = derive(&spec, &released);
+    let t = &d.crosstabs[0];
+    assert_eq!((t.rows.as_str(), t.columns.as_str()), ("mode", "sex"));
+    assert_eq!(t.table[1].category, "bike");
+    assert_eq!(t.table[1].counts[1].category, "m");
+    assert_eq!(t.table[1].counts[1].count, 40);
+    assert_eq!(
+        t.table[0].conditional,
+        [Some(1.0 / 3.0), Some(2.0 / 3.0), Some(0.0)]
+    );
+    // E = [[12, 18], [28, 42]] over the non-empty columns.
+    let chi = 4.0 / 12.0 + 4.0 / 18.0 + 4.0 / 28.0 + 4.0 / 42.0;
+    assert!(close(t.chi_square.unwrap(), chi, 1e-12), "{t:?}");
+    assert_eq!(t.degrees_of_freedom, 1);
+    let g = &d.group_sums[0];
+    assert_eq!((g.field.as_str(), g.by.as_str()), ("age", "mode"));
+    assert_eq!(g.groups[0].mean, Some(30.0));
+    assert_eq!(g.groups[1].sum, 700);
+    assert_eq!(g.groups[1].mean, None, "a group counted 0 has no mean");
+
+    // Noise: negative cells are clamped for frequencies and χ² (a row of
+    // only negatives has no frequencies), released values stay as they were.
+    let noisy: Vec<Released> = [[-3, 5, 0], [-1, -2, 0]]
+        .iter()
+        .enumerate()
+        .flat_map(|(i, row)| {
+            row.iter()
+                .enumerate()
+                .map(move |(j, c)| rel(&format!("crosstab:mode:sex:{i}:{j}"), *c))
+        })
+        .collect();
+    let d2 = derive(&spec, &noisy);
+    let t = &d2.crosstabs[0];
+    assert_eq!(t.table[0].counts[0].count, -3);
+    assert_eq!(t.table[0].conditional, [Some(0.0), Some(1.0), Some(0.0)]);
+    assert_eq!(t.table[1].conditional, [None, None, None]);
+    assert_eq!(t.chi_square, None, "one row left");
+    // Group sums without their counts, and tables with a cell missing, are
+    // not derived.
+    assert!(d2.group_sums.is_empty());
+    assert!(derive(&spec, &noisy[1..]).crosstabs.is_empty());
+
+    let csv = to_csv(&d, &released);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines.contains(&"crosstab,mode*sex,bike × m,40,0,0"),
+        "{csv}"
+    );
+    assert!(
+        lines.contains(&"crosstab,mode*sex,car × x:y,0,0,0"),
+        "{csv}"
+    );
+    assert!(lines.contains(&"group_sum,age,mode=car,900,0,0"), "{csv}");
+    assert!(lines.contains(&"group_mean,age,mode=car,30,,"), "{csv}");
+    assert!(!csv.contains("group_mean,age,mode=bike"), "{csv}");
+    let bike_f = format!("conditional_frequency,mode*sex,bike × f,{},,", 30.0 / 70.0);
+    assert!(lines.contains(&bike_f.as_str()), "{csv}");
+    let chi_row = format!("chi_square,mode*sex,,{},,", t_chi(&d));
+    assert!(lines.contains(&chi_row.as_str()), "{csv}");
+    assert!(lines.contains(&"chi_square_degrees_of_freedom,mode*sex,,1,,"));
+    // JSON round trip, and reports stored before these existed still parse.
+    let json = serde_json::to_value(&d).unwrap();
+    assert_eq!(serde_json::from_value::<Derived>(json.clone()).unwrap(), d);
+    let mut old = json;
+    old.as_object_mut().unwrap().remove("crosstabs");
+    old.as_object_mut().unwrap().remove("group_sums");
+    assert!(serde_json::from_value::<Derived>(old)
+        .unwrap()
+        .crosstabs
+        .is_empty());
+}
+
+fn t_chi(d: &Derived) -> f64 {
+    d.crosstabs[0].chi_square.unwrap()
 }

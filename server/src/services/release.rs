@@ -94,6 +94,8 @@ struct SpecFields {
     numeric: Vec<String>,
     categorical: Vec<(String, Vec<String>)>,
     regression: Option<(Vec<String>, String)>,
+    crosstabs: Vec<(String, String)>,
+    group_sums: Vec<(String, String)>,
 }
 
 struct Prepared {
@@ -154,6 +156,22 @@ fn prepare(conn: &mut PgConnection, job_id: JobId) -> Result<Prepared, ReleaseEr
         .regression()
         .filter(|_| statistics.contains(&Statistic::Regression))
         .map(|r| (r.features.clone(), r.target.clone()));
+    let crosstabs = match statistics.contains(&Statistic::Crosstab) {
+        true => schema
+            .crosstabs()
+            .iter()
+            .map(|c| (c.rows.clone(), c.columns.clone()))
+            .collect(),
+        false => Vec::new(),
+    };
+    let group_sums = match statistics.contains(&Statistic::GroupSum) {
+        true => schema
+            .group_sums()
+            .iter()
+            .map(|g| (g.field.clone(), g.by.clone()))
+            .collect(),
+        false => Vec::new(),
+    };
     Ok(Prepared {
         campaign_id,
         request: ReleaseRequest {
@@ -167,6 +185,8 @@ fn prepare(conn: &mut PgConnection, job_id: JobId) -> Result<Prepared, ReleaseEr
             numeric,
             categorical,
             regression,
+            crosstabs,
+            group_sums,
         },
     })
 }
@@ -250,6 +270,8 @@ fn results_of(job_id: JobId, p: &Prepared, resp: ReleaseResponse) -> ReportResul
             .regression
             .as_ref()
             .map(|(f, t)| (f.as_slice(), t.as_str())),
+        crosstabs: &f.crosstabs,
+        group_sums: &f.group_sums,
     };
     let derived = derive::derive(&spec, &resp.values);
     ReportResults {

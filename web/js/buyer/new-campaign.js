@@ -1,7 +1,8 @@
 // @ts-check
 // The new-campaign form: the schema builder (numeric and categorical fields,
-// an optional regression), statistics, reward, budget, minimum contributors
-// and ε; checked in the page, then created as a draft.
+// an optional regression, contingency tables and per-category sums),
+// statistics, reward, budget, minimum contributors and ε; checked in the
+// page, then created as a draft.
 
 import { $, show, h, fmtInt, tokens, clearError, refuseForm } from '../common.js';
 import { showError } from './page.js';
@@ -100,8 +101,57 @@ export function newCampaignPanel(page) {
     return [...new Set(names)];
   }
 
+  /** Valid, distinct names of the categorical fields, in order. */
+  function categoricalNames() {
+    const names = [...$('schema-fields').querySelectorAll('.field-row[data-kind="categorical"] .field-name')]
+      .map((i) => i.value.trim())
+      .filter((s) => NAME_RE.test(s));
+    return [...new Set(names)];
+  }
+
+  let tableSeq = 0; // ids of crosstab and group-sum rows; never reused
+
+  /** Fills a select with `names`, keeping its choice when still offered. */
+  function fillSelect(select, names) {
+    const prev = select.value;
+    select.replaceChildren(h('option', { value: '' }, 'Choose…'), ...names.map((n) => h('option', { value: n }, n)));
+    select.value = names.includes(prev) ? prev : '';
+  }
+
+  /** Refreshes the crosstab and group-sum rows' choices after a field changed. */
+  function refreshTables() {
+    const cats = categoricalNames();
+    const nums = numericNames();
+    for (const sel of document.querySelectorAll('#crosstab-list select')) fillSelect(sel, cats);
+    for (const sel of document.querySelectorAll('#group-sum-list select.group-field')) fillSelect(sel, nums);
+    for (const sel of document.querySelectorAll('#group-sum-list select.group-by')) fillSelect(sel, cats);
+  }
+
+  /** One crosstab (kind "crosstab": rows × columns) or group sum (kind "group": field by category) row. */
+  function addTable(kind) {
+    const n = ++tableSeq;
+    const p = `${kind}-${n}`;
+    const [first, second] = kind === 'crosstab'
+      ? [['rows', 'Rows (categorical field)', 'crosstab-rows'], ['columns', 'Columns (categorical field)', 'crosstab-columns']]
+      : [['field', 'Sum of (numeric field)', 'group-field'], ['by', 'Per category of', 'group-by']];
+    const row = h('fieldset', { class: 'table-row', id: p, 'data-kind': kind },
+      h('legend', {}, kind === 'crosstab' ? `Crosstab ${n}` : `Group sum ${n}`),
+      control(`${p}-${first[0]}`, first[1], h('select', { class: first[2] })),
+      control(`${p}-${second[0]}`, second[1], h('select', { class: second[2] })),
+      h('button', { type: 'button', class: 'remove', onclick: () => { row.remove(); $('add-crosstab').focus(); } },
+        kind === 'crosstab' ? `Remove crosstab ${n}` : `Remove group sum ${n}`));
+    $(kind === 'crosstab' ? 'crosstab-list' : 'group-sum-list').append(row);
+    refreshTables();
+    clearError($('tables-box-error'));
+    row.querySelector('select')?.focus();
+    return row;
+  }
+  $('add-crosstab').addEventListener('click', () => addTable('crosstab'));
+  $('add-group-sum').addEventListener('click', () => addTable('group'));
+
   /** Rebuilds the regression's feature checkboxes and target options, keeping the choices made. */
   function refreshRegression() {
+    refreshTables();
     const names = numericNames();
     const list = $('regression-feature-list');
     const checked = new Set([...list.querySelectorAll('input:checked')].map((i) => i.value));
@@ -217,6 +267,29 @@ export function newCampaignPanel(page) {
       schema.regression = { features, target };
     }
 
+    const crosstabs = [];
+    for (const row of $('crosstab-list').children) {
+      const [rowsEl, columnsEl] = row.querySelectorAll('select');
+      const [rows, columns] = [rowsEl.value, columnsEl.value];
+      if (!rows) fail(rowsEl, 'Choose the categorical field of the rows.');
+      if (!columns) fail(columnsEl, 'Choose the categorical field of the columns.');
+      else if (rows === columns) fail(columnsEl, 'Choose two different fields.');
+      else if (rows && crosstabs.some((c) => (c.rows === rows && c.columns === columns) || (c.rows === columns && c.columns === rows))) {
+        fail(columnsEl, 'This table is already listed.');
+      } else if (rows) crosstabs.push({ rows, columns });
+    }
+    if (crosstabs.length) schema.crosstabs = crosstabs;
+    const groupSums = [];
+    for (const row of $('group-sum-list').children) {
+      const [fieldEl, byEl] = row.querySelectorAll('select');
+      const [field, by] = [fieldEl.value, byEl.value];
+      if (!field) fail(fieldEl, 'Choose the numeric field to sum.');
+      if (!by) fail(byEl, 'Choose the categorical field of the groups.');
+      else if (field && groupSums.some((g) => g.field === field && g.by === by)) fail(byEl, 'This group sum is already listed.');
+      else if (field) groupSums.push({ field, by });
+    }
+    if (groupSums.length) schema.group_sums = groupSums;
+
     const statistics = [.../** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('#stats-box input[name="statistics"]:checked'))].map((i) => i.value);
     const hasNumeric = fields.some((f) => f.type === 'numeric');
     const hasCategorical = fields.some((f) => f.type === 'categorical');
@@ -228,6 +301,8 @@ export function newCampaignPanel(page) {
       if (s === 'histogram' && !hasCategorical && rows.length) fail(statsBox, '“histogram” needs a categorical field.');
       if (s === 'regression' && !schema.regression) fail(statsBox, '“regression” needs the regression above to be filled in.');
       if (s === 'quality' && !hasNarrowRange && rows.length) fail(statsBox, '“quality” needs a numeric field with a minimum or maximum inside its size.');
+      if (s === 'crosstab' && !crosstabs.length) fail(statsBox, '“crosstab” needs a crosstab above.');
+      if (s === 'group_sum' && !groupSums.length) fail(statsBox, '“group sum” needs a group sum above.');
     }
 
     const reward = readWhole($('reward'), Number.MAX_SAFE_INTEGER, fail, 'The reward');
@@ -293,6 +368,7 @@ export function newCampaignPanel(page) {
       case 'invalid_schema': {
         if (/statistic/.test(err.message)) return $('stats-box');
         if (/^regression/.test(err.message)) return $('regression-enabled').checked ? $('regression-features') : $('regression-box');
+        if (/crosstab|group_sum/.test(err.message)) return $('tables-box');
         // Schema messages name the field as field "x" or field name "x".
         const name = /field(?: name)? "((?:[^"\\]|\\.)*)"/.exec(err.message)?.[1];
         const row = name && [...$('schema-fields').children].find((r) => r.querySelector('.field-name').value.trim() === name);
@@ -337,6 +413,8 @@ export function newCampaignPanel(page) {
   function resetCampaignForm() {
     $('new-campaign').reset();
     $('schema-fields').replaceChildren();
+    $('crosstab-list').replaceChildren();
+    $('group-sum-list').replaceChildren();
     clearFormErrors();
     show($('regression-details'), false);
     refreshRegression();

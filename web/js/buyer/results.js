@@ -1,7 +1,8 @@
 // @ts-check
 // A released report's results: means and variances, histograms (SVG bar
-// charts), out-of-range counts, the regression, the released values
-// themselves, and CSV / JSON downloads.
+// charts), out-of-range counts, the regression, contingency tables (counts,
+// conditional frequencies, χ²), per-category sums and means, the released
+// values themselves, and CSV / JSON downloads.
 
 import { $, show, h, svg, fmtInt, toNumber, fmtDate, clearError } from '../common.js';
 import { showError } from './page.js';
@@ -92,7 +93,8 @@ export function resultsPanel(page) {
     const box = $('results');
     show(box, false);
     delete box.dataset.reportId;
-    for (const id of ['results-numeric', 'results-histograms', 'results-quality', 'results-regression', 'results-values']) {
+    for (const id of ['results-numeric', 'results-histograms', 'results-quality', 'results-regression',
+      'results-crosstabs', 'results-group-sums', 'results-values']) {
       $(id).replaceChildren();
     }
     clearError($('results-error'));
@@ -129,7 +131,7 @@ export function resultsPanel(page) {
       : 'disabled — the values are exact (a test setting, not private)';
     $('results-noise').dataset.noise = r.noise;
     $('results-released').textContent = fmtDate(r.released_at);
-    const d = { fields: [], histograms: [], out_of_range: [], regression: null, ...(r.derived ?? {}) };
+    const d = { fields: [], histograms: [], out_of_range: [], regression: null, crosstabs: [], group_sums: [], ...(r.derived ?? {}) };
 
     // Numeric fields: mean (± the 99% noise bound of the sum, divided by the count) and variance.
     if (d.fields.length) {
@@ -184,6 +186,46 @@ export function resultsPanel(page) {
         $('results-regression').replaceChildren(h('h4', {}, title),
           h('p', { id: 'regression-note' }, `Could not be fitted: ${reg.note ?? 'no reason given'}.`));
       }
+    }
+
+    // Contingency tables: each cell's noised count and, under it, the
+    // frequency of the column's category within the row.
+    if (d.crosstabs.length) {
+      $('results-crosstabs').replaceChildren(...d.crosstabs.flatMap((t, k) => {
+        const bound = noised ? valueOf(r, `crosstab:${t.rows}:${t.columns}:0:0`)?.noise_bound_99 : 0;
+        const columns = t.table[0]?.counts.map((c) => c.category) ?? [];
+        const rows = t.table.map((row) => h('tr', { 'data-category': row.category },
+          h('th', { scope: 'row' }, row.category),
+          row.counts.map((c, j) => h('td', { class: 'num cell', 'data-column': c.category, 'data-count': String(c.count) },
+            fmtInt(c.count),
+            h('span', { class: 'share' }, row.conditional[j] == null ? '' : ` (${fmtNum(100 * row.conditional[j], 3)}%)`)))));
+        const chi = t.chi_square == null
+          ? 'χ² is not defined (fewer than two rows or columns with a positive total).'
+          : `χ² = ${fmtNum(t.chi_square, 4)} with ${t.degrees_of_freedom} degree(s) of freedom (noise inflates it).`;
+        return resultTable(`crosstab-table-${k}`, `${t.rows} × ${t.columns}`,
+          `Noised count of contributions per pair of categories${bound ? ` (each ± ${fmtNum(bound, 3)} at 99%)` : ''}; `
+            + `in brackets the share of the row (P(${t.columns} | ${t.rows}), negative counts taken as 0). ${chi}`,
+          [[`${t.rows} \\ ${t.columns}`], ...columns.map((c) => [c, 'num'])], rows);
+      }));
+      $('results-crosstabs').querySelectorAll('table').forEach((el, k) => {
+        el.dataset.rows = d.crosstabs[k].rows;
+        el.dataset.columns = d.crosstabs[k].columns;
+        el.dataset.chiSquare = String(d.crosstabs[k].chi_square ?? '');
+      });
+    }
+
+    // Group sums: Σ field, size and mean of each category of `by`.
+    if (d.group_sums.length) {
+      $('results-group-sums').replaceChildren(...d.group_sums.flatMap((g, k) => resultTable(`group-sum-table-${k}`,
+        `${g.field} by ${g.by}`,
+        `Noised sum of ${g.field} and noised number of contributions per category of ${g.by}; `
+          + 'the mean is their ratio (— when the noised count is below 1).',
+        [[g.by], ['Sum', 'num'], ['Count', 'num'], ['Mean', 'num']],
+        g.groups.map((gr) => h('tr', { 'data-category': gr.category },
+          h('th', { scope: 'row' }, gr.category),
+          h('td', { class: 'num sum' }, fmtInt(gr.sum)),
+          h('td', { class: 'num count' }, fmtInt(gr.count)),
+          h('td', { class: 'num mean' }, fmtNum(gr.mean)))))));
     }
 
     // The released aggregates themselves.
