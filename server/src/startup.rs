@@ -17,6 +17,7 @@ use crate::attestation::AttestationCache;
 use crate::config::Settings;
 use crate::db::{self, PgPool};
 use crate::http::allow::{self, Routes};
+use crate::http::assets::{self, PkgDir};
 use crate::http::error::{self, ApiError};
 use crate::openapi;
 use crate::routes;
@@ -179,7 +180,15 @@ fn run(
             .service(openapi::openapi_json)
             .configure(|cfg| {
                 if serve_web {
-                    // The front end and the wasm client (web/pkg), no CDN.
+                    // The wasm client (web/pkg), gzip-encoded where the
+                    // browser takes it; then the front end. No CDN.
+                    cfg.app_data(web::Data::new(PkgDir(web_dir.join("pkg"))))
+                        .service(
+                            web::resource("/pkg/{file}")
+                                .route(web::get().to(assets::pkg_file))
+                                .route(web::head().to(assets::pkg_file))
+                                .default_service(web::to(allow::fallback)),
+                        );
                     cfg.service(
                         actix_files::Files::new("/", &web_dir)
                             .index_file("index.html")

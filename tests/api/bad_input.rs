@@ -304,3 +304,128 @@ async fn security_headers_on_every_response() {
         }
     }
 }
+
+/// The wasm client's files: gzip-encoded (its precompressed copy, the
+/// original content type, `Vary: Accept-Encoding`) exactly when the browser
+/// accepts gzip; the file itself otherwise, for a refused gzip (`q=0`), for
+/// a copy older than its file, and for files without a copy; the copies are
+/// not served by name, and only `GET`/`HEAD` are allowed.
+#[tokio::test]
+async fn wasm_client_files_are_served_gzip_encoded_when_accepted() {
+    use std::io::{Read, Write};
+    let web = scratch_dir("web");
+    let pkg = web.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let wasm: Vec<u8> = (0..200_000u32)
+        .map(|i| (i % 251) as u8 ^ (i / 997) as u8)
+        .collect();
+    let gzip = |bytes: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    };
+    let gz = gzip(&wasm);
+    assert!(gz.len() < wasm.len() / 2);
+    // The copy first, then the file: a copy never older than its file.
+    std::fs::write(pkg.join("client.wasm.gz"), &gz).unwrap();
+    std::fs::write(pkg.join("client.wasm"), &wasm).unwrap();
+    let now = std::time::SystemTime::now();
+    let set_mtime = |name: &str, t: std::time::SystemTime| {
+        std::fs::File::options()
+            .write(true)
+            .open(pkg.join(name))
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    };
+    set_mtime("client.wasm", now - std::time::Duration::from_secs(60));
+    set_mtime("client.wasm.gz", now);
+    std::fs::write(pkg.join("glue.js"), b"export {};").unwrap();
+    std::fs::write(pkg.join("stale.wasm"), &wasm).unwrap();
+    std::fs::write(pkg.join("stale.wasm.gz"), gzip(b"an older build")).unwrap();
+    set_mtime("stale.wasm.gz", now - std::time::Duration::from_secs(60));
+    set_mtime("stale.wasm", now);
+
+    let mut settings = test_settings();
+    settings.web_dir = web.to_string_lossy().into_owned();
+    let app = spawn_app_with(settings).await;
+    let get = |path: &str, accept: Option<&str>| {
+        let mut r = app.client.get(format!("{}{path}", app.address));
+        if let Some(a) = accept {
+            r = r.header("accept-encoding", a);
+        }
+        r.send()
+    };
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+
+    let r = get("/pkg/client.wasm", Some("br, gzip;q=0.8"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header(&r, "content-encoding").as_deref(), Some("gzip"));
+    assert_eq!(
+        header(&r, "content-type").as_deref(),
+        Some("application/wasm")
+    );
+    assert_eq!(header(&r, "vary").as_deref(), Some("accept-encoding"));
+    assert_eq!(
+        header(&r, "content-security-policy").as_deref(),
+        Some(server::startup::CONTENT_SECURITY_POLICY)
+    );
+    let body = r.bytes().await.unwrap();
+    assert_eq!(body.as_ref(), gz.as_slice());
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(body.as_ref())
+        .read_to_end(&mut plain)
+        .unwrap();
+    assert_eq!(plain, wasm);
+
+    for accept in [None, Some("gzip;q=0"), Some("br, deflate")] {
+        let r = get("/pkg/client.wasm", accept).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{accept:?}");
+        assert_eq!(header(&r, "content-encoding"), None, "{accept:?}");
+        assert_eq!(
+            header(&r, "content-type").as_deref(),
+            Some("application/wasm")
+        );
+        assert_eq!(header(&r, "vary").as_deref(), Some("accept-encoding"));
+        assert_eq!(r.bytes().await.unwrap().as_ref(), wasm.as_slice());
+    }
+    let head = app
+        .client
+        .head(format!("{}/pkg/client.wasm", app.address))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(header(&head, "content-encoding").as_deref(), Some("gzip"));
+
+    // A stale copy is not served; a file without a copy is served as is.
+    let r = get("/pkg/stale.wasm", Some("gzip")).await.unwrap();
+    assert_eq!(header(&r, "content-encoding"), None);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), wasm.as_slice());
+    let r = get("/pkg/glue.js", Some("gzip")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header(&r, "content-encoding"), None);
+    assert_eq!(header(&r, "vary"), None);
+    assert_eq!(r.text().await.unwrap(), "export {};");
+
+    for missing in ["/pkg/client.wasm.gz", "/pkg/nothing.wasm", "/pkg/.hidden"] {
+        let r = get(missing, Some("gzip")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{missing}");
+    }
+    let r = app
+        .client
+        .post(format!("{}/pkg/client.wasm", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let allow = header(&r, "allow").unwrap_or_default();
+    assert!(allow.contains("GET") && allow.contains("HEAD"), "{allow}");
+}

@@ -300,6 +300,8 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
         started.elapsed().as_secs_f64()
     );
     eprintln!("browser requests: {}", result["requests"]);
+    // The wasm module came gzip-encoded (scripts/build-wasm's copy).
+    assert_eq!(result["wasm_encoding"], "gzip", "{result}");
     // The page first created an account (a weak password refused by the
     // server, then a good one) and signed it out.
     assert!(

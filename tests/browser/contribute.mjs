@@ -8,7 +8,7 @@
 // then request a withdrawal from the wallet
 // section (an empty address is refused in the page first) and wait for it to
 // show as pending with the balance down by that much. Prints {registered, receipt,
-// seconds, timing, balance, claim, withdrawal, balance_after_withdrawal, requests} as
+// seconds, timing, balance, claim, withdrawal, balance_after_withdrawal, requests, wasm_encoding} as
 // JSON on stdout; screenshots go to $ARTIFACTS_DIR/contribute.png (and
 // contribute-wallet.png, contribute-phone.png with WITHDRAW). Fails (exit 1)
 // when anything goes wrong, when the page talks to another origin, or when
@@ -39,6 +39,13 @@ const problems = [];
 guard(context, page, [BASE], problems);
 const requests = recordRequests(context);
 page.on('worker', (w) => log(`worker started: ${w.url()}`));
+// How the wasm module travelled (the server sends its gzip copy to browsers that accept gzip).
+let wasmEncoding = null;
+context.on('response', async (resp) => {
+  if (new URL(resp.url()).pathname.endsWith('_bg.wasm')) {
+    wasmEncoding = (await resp.allHeaders())['content-encoding'] ?? 'identity';
+  }
+});
 
 const registered = `new-${Date.now()}@example.org`; // the account the page creates first
 
@@ -226,6 +233,7 @@ try {
     withdrawal,
     balance_after_withdrawal: balanceAfterWithdrawal,
     requests: requests.map((r) => ({ method: r.method, url: r.url.slice(BASE.length), bytes: r.body?.length ?? 0 })),
+    wasm_encoding: wasmEncoding,
   }));
   exitCode = 0;
 } catch (err) {

@@ -2,9 +2,10 @@
 //! place where errors (the services' own, the store's, the extractors')
 //! become status codes and stable error codes; the error responses the
 //! OpenAPI document shares; 405 answers with `Allow`; bodies served with a
-//! strong ETag.
+//! strong ETag; the wasm client's files, precompressed.
 
 pub mod allow;
+pub mod assets;
 pub mod cached;
 pub mod error;
 pub mod responses;
