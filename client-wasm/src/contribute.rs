@@ -73,19 +73,168 @@ fn b64(s: &str, what: &str) -> Result<Vec<u8>, ClientError> {
         .map_err(|_| ClientError::Material(format!("{what} is not base64")))
 }
 
-/// Builds a submission for `record` (a JSON object of field → value).
-///
-/// Checks that every keyholder key in `pinned` signed the material (the
-/// campaign, schema, public key and CRS hashes and release terms; unsigned
-/// or mis-signed material is refused before anything is encrypted), that
-/// `public` (the key and CRS fetched from the material's URLs) are the
-/// bytes it names, checks
-/// the material against itself (layout, key fingerprint, proof
-/// metadata), encrypts with the campaign key under the zk-pok
-/// CRS, and proves eligibility with `secret` and its Merkle path, binding the
-/// proof to the ciphertext digest and the key of the reward note derived from
-/// `secret` and the campaign ([`attestation::NoteSecret::derive`]): the
-/// submission names no account; the reward is claimed later ([`crate::notes`]).
+/// A campaign's material checked and parsed once, ready to encrypt and
+/// attest any number of records: the page's worker loads it while the
+/// contributor fills in the form, so the click pays only for encryption and
+/// proofs ([`LoadedCampaign::prepare`]).
+pub struct LoadedCampaign {
+    material: Material,
+    schema: CampaignSchema,
+    campaign_id: u64,
+    metadata: Vec<u8>,
+    public_key: tfhe::CompactPublicKey,
+    crs: tfhe::zk::CompactPkeCrs,
+    proving_key: ProvingKey,
+}
+
+impl LoadedCampaign {
+    /// Checks that every keyholder key in `pinned` signed the material (the
+    /// campaign, schema, public key and CRS hashes and release terms;
+    /// unsigned or mis-signed material is refused before anything is
+    /// parsed), that `public` (the key and CRS fetched from the material's
+    /// URLs) are the bytes it names, and the material against itself
+    /// (layout, key fingerprint, proof metadata); then parses the key, the
+    /// CRS and the schema.
+    pub fn load(
+        material: &Material,
+        public: &PublicMaterial,
+        proving_key: ProvingKey,
+        pinned: &[VerifyingKey],
+    ) -> Result<Self, ClientError> {
+        material
+            .verify_signatures(pinned)
+            .and_then(|()| material.check_bytes(&public.public_key, &public.crs))
+            .map_err(|e| ClientError::Material(e.to_string()))?;
+        let schema = CampaignSchema::parse(material.schema.clone())
+            .map_err(|e| ClientError::Material(e.to_string()))?;
+        if layout(&schema) != material.layout {
+            return Err(ClientError::Material(
+                "layout does not match the schema".into(),
+            ));
+        }
+        let fingerprint = public.key_fingerprint();
+        if hex::encode(fingerprint) != material.key_fingerprint {
+            return Err(ClientError::Material(
+                "the public key does not match its fingerprint".into(),
+            ));
+        }
+        let campaign_id = u64::try_from(material.campaign_id)
+            .map_err(|_| ClientError::Material("bad campaign id".into()))?;
+        let schema_version = u32::try_from(material.schema_version)
+            .map_err(|_| ClientError::Material("bad schema version".into()))?;
+        let metadata = proof_metadata(campaign_id, schema_version, &fingerprint);
+        if b64(&material.proof_metadata, "proof_metadata")? != metadata {
+            return Err(ClientError::Material(
+                "the proof metadata does not bind this campaign".into(),
+            ));
+        }
+        let public_key = public
+            .public_key()
+            .map_err(|e| ClientError::Material(e.to_string()))?;
+        let crs = public
+            .crs()
+            .map_err(|e| ClientError::Material(e.to_string()))?;
+        Ok(Self {
+            material: material.clone(),
+            schema,
+            campaign_id,
+            metadata,
+            public_key,
+            crs,
+            proving_key,
+        })
+    }
+
+    /// The material this campaign was loaded from.
+    pub fn material(&self) -> &Material {
+        &self.material
+    }
+
+    /// Builds a submission for `record` (a JSON object of field → value):
+    /// encrypts it with the campaign key under the zk-pok CRS, and proves
+    /// eligibility with `secret` and its Merkle path, binding the proof to
+    /// the ciphertext digest and the key of the reward note derived from
+    /// `secret` and the campaign ([`attestation::NoteSecret::derive`]): the
+    /// submission names no account; the reward is claimed later
+    /// ([`crate::notes`]).
+    pub fn prepare(
+        &self,
+        secret: &IdentitySecret,
+        identity: &IdentityView,
+        record: &serde_json::Value,
+        progress: &mut dyn FnMut(Stage),
+    ) -> Result<Submission, ClientError> {
+        let material = &self.material;
+        progress(Stage::Encode);
+        let encoded = encode(&self.schema, record)?;
+
+        progress(Stage::Encrypt);
+        let ciphertext =
+            fhe_compute::encrypt_record(&encoded, &self.public_key, &self.crs, &self.metadata)
+                .map_err(|e| ClientError::Encrypt(e.to_string()))?;
+        let digest: [u8; 32] = Sha256::digest(&ciphertext).into();
+
+        progress(Stage::Attest);
+        let campaign_id = self.campaign_id;
+        let proving_key = &self.proving_key;
+        let siblings = identity
+            .siblings
+            .iter()
+            .map(|h| {
+                let b = hex::decode(h)
+                    .map_err(|_| ClientError::Identity("sibling is not hex".into()))?;
+                fr_from_bytes(&b).map_err(|e| ClientError::Identity(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let path = MerklePath {
+            siblings,
+            index: identity.leaf_index,
+        };
+        let commitment = attestation::commitment(secret);
+        if hex::encode(fr_to_bytes(&commitment)) != identity.commitment {
+            return Err(ClientError::Identity(
+                "this secret is not the registered identity".into(),
+            ));
+        }
+        if identity.tier != material.eligibility {
+            return Err(ClientError::Identity(format!(
+                "this campaign admits {} identities: prove through that leaf (GET /api/registry/me?tier={})",
+                material.eligibility.as_str(),
+                material.eligibility.as_str()
+            )));
+        }
+        let mut rng = rand::rngs::OsRng;
+        let note_key = attestation::NoteSecret::derive(secret, campaign_id).key();
+        let (proof, public_inputs) = attestation::prove(
+            proving_key,
+            secret,
+            &path,
+            campaign_id,
+            &digest,
+            note_key,
+            material.eligibility,
+            &mut rng,
+        )
+        .map_err(|e| ClientError::Attest(e.to_string()))?;
+        let proof_bytes = proof.to_bytes();
+        progress(Stage::Done);
+        Ok(Submission {
+            ciphertext: STANDARD.encode(&ciphertext),
+            note_key: hex::encode(fr_to_bytes(&note_key)),
+            attestation: AttestationWire {
+                proof: STANDARD.encode(proof_bytes),
+                public_inputs: public_inputs
+                    .to_field_elements()
+                    .iter()
+                    .map(|x| hex::encode(fr_to_bytes(x)))
+                    .collect(),
+            },
+        })
+    }
+}
+
+/// Loads the campaign ([`LoadedCampaign::load`]) and prepares one
+/// submission for `record` ([`LoadedCampaign::prepare`]).
 #[allow(clippy::too_many_arguments)]
 pub fn prepare_contribution(
     material: &Material,
@@ -97,99 +246,6 @@ pub fn prepare_contribution(
     pinned: &[VerifyingKey],
     progress: &mut dyn FnMut(Stage),
 ) -> Result<Submission, ClientError> {
-    material
-        .verify_signatures(pinned)
-        .and_then(|()| material.check_bytes(&public.public_key, &public.crs))
-        .map_err(|e| ClientError::Material(e.to_string()))?;
-    progress(Stage::Encode);
-    let schema = CampaignSchema::parse(material.schema.clone())
-        .map_err(|e| ClientError::Material(e.to_string()))?;
-    if layout(&schema) != material.layout {
-        return Err(ClientError::Material(
-            "layout does not match the schema".into(),
-        ));
-    }
-    let encoded = encode(&schema, record)?;
-
-    progress(Stage::Encrypt);
-    let fingerprint = public.key_fingerprint();
-    if hex::encode(fingerprint) != material.key_fingerprint {
-        return Err(ClientError::Material(
-            "the public key does not match its fingerprint".into(),
-        ));
-    }
-    let campaign_id = u64::try_from(material.campaign_id)
-        .map_err(|_| ClientError::Material("bad campaign id".into()))?;
-    let schema_version = u32::try_from(material.schema_version)
-        .map_err(|_| ClientError::Material("bad schema version".into()))?;
-    let metadata = proof_metadata(campaign_id, schema_version, &fingerprint);
-    if b64(&material.proof_metadata, "proof_metadata")? != metadata {
-        return Err(ClientError::Material(
-            "the proof metadata does not bind this campaign".into(),
-        ));
-    }
-    let pk = public
-        .public_key()
-        .map_err(|e| ClientError::Material(e.to_string()))?;
-    let crs = public
-        .crs()
-        .map_err(|e| ClientError::Material(e.to_string()))?;
-    let ciphertext = fhe_compute::encrypt_record(&encoded, &pk, &crs, &metadata)
-        .map_err(|e| ClientError::Encrypt(e.to_string()))?;
-    let digest: [u8; 32] = Sha256::digest(&ciphertext).into();
-
-    progress(Stage::Attest);
-    let siblings = identity
-        .siblings
-        .iter()
-        .map(|h| {
-            let b =
-                hex::decode(h).map_err(|_| ClientError::Identity("sibling is not hex".into()))?;
-            fr_from_bytes(&b).map_err(|e| ClientError::Identity(e.to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let path = MerklePath {
-        siblings,
-        index: identity.leaf_index,
-    };
-    let commitment = attestation::commitment(secret);
-    if hex::encode(fr_to_bytes(&commitment)) != identity.commitment {
-        return Err(ClientError::Identity(
-            "this secret is not the registered identity".into(),
-        ));
-    }
-    if identity.tier != material.eligibility {
-        return Err(ClientError::Identity(format!(
-            "this campaign admits {} identities: prove through that leaf (GET /api/registry/me?tier={})",
-            material.eligibility.as_str(),
-            material.eligibility.as_str()
-        )));
-    }
-    let mut rng = rand::rngs::OsRng;
-    let note_key = attestation::NoteSecret::derive(secret, campaign_id).key();
-    let (proof, public_inputs) = attestation::prove(
-        proving_key,
-        secret,
-        &path,
-        campaign_id,
-        &digest,
-        note_key,
-        material.eligibility,
-        &mut rng,
-    )
-    .map_err(|e| ClientError::Attest(e.to_string()))?;
-    let proof_bytes = proof.to_bytes();
-    progress(Stage::Done);
-    Ok(Submission {
-        ciphertext: STANDARD.encode(&ciphertext),
-        note_key: hex::encode(fr_to_bytes(&note_key)),
-        attestation: AttestationWire {
-            proof: STANDARD.encode(proof_bytes),
-            public_inputs: public_inputs
-                .to_field_elements()
-                .iter()
-                .map(|x| hex::encode(fr_to_bytes(x)))
-                .collect(),
-        },
-    })
+    LoadedCampaign::load(material, public, proving_key.clone(), pinned)?
+        .prepare(secret, identity, record, progress)
 }

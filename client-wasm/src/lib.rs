@@ -15,7 +15,7 @@ pub mod notes;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use contribute::{prepare_contribution, ClientError, Stage};
+pub use contribute::{prepare_contribution, ClientError, LoadedCampaign, Stage};
 
 use protocol::CampaignSchema;
 

@@ -9,7 +9,7 @@ use protocol::wire::{IdentityView, Material};
 use protocol::CampaignSchema;
 use wasm_bindgen::prelude::*;
 
-use crate::contribute::{prepare_contribution as prepare, Stage};
+use crate::contribute::{LoadedCampaign, Stage};
 use crate::notes::{self, HeldNote, NotesTree};
 
 #[wasm_bindgen]
@@ -78,57 +78,66 @@ pub fn verify_material(material_json: &str, keyholder_keys: &str) -> Result<(), 
         .map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// Encrypts, proves and attests one record; returns the submission JSON to
-/// POST to `/api/campaigns/{id}/contributions`. The material must carry a
-/// valid signature by every one of `keyholder_keys` (hex Ed25519 keys,
-/// comma separated), and `public_key` and `crs` (fetched from its
-/// `public_key_url` and `crs_url`) must be the bytes it names. `progress` is called with `(stage, percent)` as the
-/// work advances.
-#[allow(clippy::too_many_arguments)]
-#[wasm_bindgen(js_name = prepareContribution)]
-pub fn prepare_contribution(
+/// A campaign loaded once in the worker: its material checked (every one of
+/// `keyholder_keys`, hex Ed25519 keys comma separated, signed it; the
+/// public key and CRS, fetched from its `public_key_url` and `crs_url`, are
+/// the bytes it names) and the keys parsed, so that each contribution only
+/// encrypts and proves.
+#[wasm_bindgen]
+pub struct Campaign(LoadedCampaign);
+
+/// Checks and parses a campaign's material and keys ([`LoadedCampaign::load`]).
+#[wasm_bindgen(js_name = loadCampaign)]
+pub fn load_campaign(
     material_json: &str,
     public_key: &[u8],
     crs: &[u8],
     proving_key: &[u8],
-    secret_hex: &str,
-    identity_json: &str,
-    record_json: &str,
     keyholder_keys: &str,
-    progress: &js_sys::Function,
-) -> Result<String, JsError> {
+) -> Result<Campaign, JsError> {
     let material: Material =
         serde_json::from_str(material_json).map_err(|e| JsError::new(&format!("material: {e}")))?;
-    let identity: IdentityView =
-        serde_json::from_str(identity_json).map_err(|e| JsError::new(&format!("identity: {e}")))?;
-    let record: serde_json::Value =
-        serde_json::from_str(record_json).map_err(|e| JsError::new(&format!("record: {e}")))?;
     let pinned = parse_keys(keyholder_keys).map_err(|e| JsError::new(&e.to_string()))?;
     let pk = ProvingKey::from_bytes(proving_key).map_err(|e| JsError::new(&e.to_string()))?;
-    let secret = secret_from_hex(secret_hex)?;
-    let mut report = |s: Stage| {
-        let _ = progress.call2(
-            &JsValue::NULL,
-            &JsValue::from_str(s.name()),
-            &JsValue::from(s.percent()),
-        );
-    };
     let public = PublicMaterial {
         public_key: public_key.to_vec(),
         crs: crs.to_vec(),
     };
-    let submission = prepare(
-        &material,
-        &public,
-        &pk,
-        &secret,
-        &identity,
-        &record,
-        &pinned,
-        &mut report,
-    )
-    .map_err(|e| JsError::new(&e.to_string()))?;
-    serde_json::to_string(&submission).map_err(|e| JsError::new(&e.to_string()))
+    LoadedCampaign::load(&material, &public, pk, &pinned)
+        .map(Campaign)
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+#[wasm_bindgen]
+impl Campaign {
+    /// Encrypts, proves and attests one record; returns the submission JSON
+    /// to POST to `/api/campaigns/{id}/contributions`. `progress` is called
+    /// with `(stage, percent)` as the work advances.
+    pub fn prepare(
+        &self,
+        secret_hex: &str,
+        identity_json: &str,
+        record_json: &str,
+        progress: &js_sys::Function,
+    ) -> Result<String, JsError> {
+        let identity: IdentityView = serde_json::from_str(identity_json)
+            .map_err(|e| JsError::new(&format!("identity: {e}")))?;
+        let record: serde_json::Value =
+            serde_json::from_str(record_json).map_err(|e| JsError::new(&format!("record: {e}")))?;
+        let secret = secret_from_hex(secret_hex)?;
+        let mut report = |s: Stage| {
+            let _ = progress.call2(
+                &JsValue::NULL,
+                &JsValue::from_str(s.name()),
+                &JsValue::from(s.percent()),
+            );
+        };
+        let submission = self
+            .0
+            .prepare(&secret, &identity, &record, &mut report)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        serde_json::to_string(&submission).map_err(|e| JsError::new(&e.to_string()))
+    }
 }
 
 fn js_err(e: impl std::fmt::Display) -> JsError {

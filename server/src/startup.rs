@@ -187,7 +187,11 @@ fn run(
                             web::resource("/pkg/{file}")
                                 .route(web::get().to(assets::pkg_file))
                                 .route(web::head().to(assets::pkg_file))
-                                .default_service(web::to(allow::fallback)),
+                                // As for the other static files: 405, and
+                                // `allow_header` adds `Allow: GET, HEAD`.
+                                .default_service(web::to(|| async {
+                                    actix_web::HttpResponse::MethodNotAllowed().finish()
+                                })),
                         );
                     cfg.service(
                         actix_files::Files::new("/", &web_dir)

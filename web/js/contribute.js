@@ -60,6 +60,8 @@ const ERROR_LEAD = {
 
 const pending = new Map();
 let nextId = 1;
+// The campaign being loaded into the worker ahead of the click: {key, worker, promise}.
+let campaignLoad = null;
 let worker = startWorker();
 
 function startWorker() {
@@ -73,7 +75,8 @@ function startWorker() {
     else call.resolve(data.result);
     if (data.fatal) {
       w.terminate();
-      worker = startWorker();
+      worker = startWorker(); // loaded campaigns are gone with the old worker
+      campaignLoad = null;
     }
   };
   w.onerror = (event) => {
@@ -356,6 +359,9 @@ async function loadCampaign(id) {
       ? ' Only accounts an administrator verified may contribute.' : '';
     show($('campaign-info'));
     renderRecordForm();
+    // Fetch the keys and load them into the worker while the contributor
+    // fills in the form (an error shows when they contribute).
+    loadKeys().catch(() => {});
     const url = new URL(location.href);
     url.searchParams.set('campaign', id);
     history.replaceState(null, '', url);
@@ -478,6 +484,31 @@ function markInvalid(message) {
   if (el) invalid(el, sentence(message));
 }
 
+/**
+ * The current campaign loaded in the worker: its public key, CRS and the
+ * proving key fetched, the material's signatures and hashes checked and the
+ * keys parsed there, once per campaign, keyholder keys and worker. A failed
+ * load is forgotten, so the next contribution tries again.
+ */
+function loadKeys() {
+  const key = `${material.campaign_id}:${material.key_fingerprint}:${keyholderKeys.join(',')}`;
+  if (campaignLoad?.key === key && campaignLoad.worker === worker) return campaignLoad.promise;
+  const m = material;
+  const keys = keyholderKeys;
+  const promise = Promise.all([
+    download(m.public_key_url, 'campaign’s public key'),
+    download(m.crs_url, 'campaign’s proof parameters'),
+    download(m.proving_key_url, 'proving key'),
+  ]).then(([publicKey, crs, provingKey]) =>
+    wasm('loadCampaign', [key, JSON.stringify(m), publicKey, crs, provingKey, keys.join(',')])).then(() => key);
+  const entry = { key, worker, promise };
+  campaignLoad = entry;
+  promise.catch(() => {
+    if (campaignLoad === entry) campaignLoad = null;
+  });
+  return promise;
+}
+
 // An immutable resource (the proving key, a campaign's public key or CRS),
 // fetched once per page. The wasm client checks the key and CRS against the
 // hashes the keyholders signed before using them.
@@ -494,6 +525,7 @@ async function download(path, what) {
 function setProgress(stage, percent) {
   $('progress').value = percent;
   $('progress-stage').textContent = {
+    keys: '— loading the campaign’s keys',
     encode: '— checking your record',
     encrypt: '— encrypting and proving ranges (this takes a while)',
     attest: '— proving you are a registered contributor',
@@ -536,17 +568,14 @@ $('record-form').addEventListener('submit', async (event) => {
       }
       throw err;
     }
-    const [publicKey, crs, provingKey] = await Promise.all([
-      download(material.public_key_url, 'campaign’s public key'),
-      download(material.crs_url, 'campaign’s proof parameters'),
-      download(material.proving_key_url, 'proving key'),
-    ]);
     const secret = await loadSecret(session.user.id);
+    // Usually loaded while the form was filled in; else waited for here.
     const marks = { start: performance.now() };
+    setProgress('keys', 2);
+    const loadedKey = await loadKeys();
     const submissionJson = await wasm(
       'prepareContribution',
-      [JSON.stringify(material), publicKey, crs, provingKey, secret, JSON.stringify(identity), recordJson,
-        keyholderKeys.join(',')],
+      [loadedKey, secret, JSON.stringify(identity), recordJson],
       ({ stage, percent }) => {
         marks[stage] = performance.now();
         setProgress(stage, percent);

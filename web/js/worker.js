@@ -8,10 +8,10 @@ import init, {
   checkRecord,
   findNotes,
   identityCommitment,
+  loadCampaign,
   newIdentitySecret,
   noteFromReceipt,
   prepareClaim,
-  prepareContribution,
   verifyMaterial,
 // @ts-ignore: web/pkg is built by scripts/build-wasm, which the tsc gate of scripts/test does not wait for.
 } from '../pkg/cipherpool_client_wasm.js';
@@ -25,6 +25,10 @@ self.cipherpoolPanic = (message) => {
 
 const ready = init();
 
+// Campaigns loaded ahead of the click (material checked, keys parsed), by
+// the page's key for them; the latest load of a key replaces the previous.
+const campaigns = new Map();
+
 const methods = {
   newIdentitySecret: () => newIdentitySecret(),
   identityCommitment: (secretHex) => identityCommitment(secretHex),
@@ -34,18 +38,17 @@ const methods = {
   findNotes: (secretHex, campaignsJson, pagesJson) => findNotes(secretHex, campaignsJson, pagesJson),
   prepareClaim: (claimKey, secretHex, notesJson, pagesJson, destination) =>
     prepareClaim(new Uint8Array(claimKey), secretHex, notesJson, pagesJson, destination),
-  prepareContribution: (id, materialJson, publicKey, crs, provingKey, secretHex, identityJson, recordJson, keys) =>
-    prepareContribution(
-      materialJson,
-      new Uint8Array(publicKey),
-      new Uint8Array(crs),
-      new Uint8Array(provingKey),
-      secretHex,
-      identityJson,
-      recordJson,
-      keys,
-      (stage, percent) => self.postMessage({ id, progress: { stage, percent } }),
-    ),
+  loadCampaign: (key, materialJson, publicKey, crs, provingKey, keys) => {
+    const loaded = loadCampaign(materialJson, new Uint8Array(publicKey), new Uint8Array(crs), new Uint8Array(provingKey), keys);
+    campaigns.get(key)?.free();
+    campaigns.set(key, loaded);
+  },
+  prepareContribution: (id, key, secretHex, identityJson, recordJson) => {
+    const campaign = campaigns.get(key);
+    if (!campaign) throw new Error('the campaign’s keys are not loaded');
+    return campaign.prepare(secretHex, identityJson, recordJson,
+      (stage, percent) => self.postMessage({ id, progress: { stage, percent } }));
+  },
 };
 
 self.onmessage = async ({ data: { id, method, args } }) => {
