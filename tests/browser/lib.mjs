@@ -231,6 +231,16 @@ export async function contributeRecord(page, record, timeoutMs) {
     if (emptyField) await page.locator(`[name="${emptyField}"]`).selectOption(label);
   }
 
+  // The page loads the campaign's keys into its worker while the form is
+  // filled in; a contributor typing a record takes longer than that, so
+  // the click comes once they are loaded (the wait is logged).
+  const waitStart = Date.now();
+  const keys = await page.waitForFunction(() => {
+    const el = document.getElementById('keys-status');
+    return ['ready', 'failed'].includes(el?.dataset.state ?? '') ? { state: el.dataset.state, text: el.textContent } : null;
+  }, null, { timeout: timeoutMs, polling: 100 }).then((h) => h.jsonValue());
+  if (keys.state !== 'ready') throw new Error(`the page could not load the campaign's keys: ${keys.text}`);
+  log(`keys loaded in the worker ${((Date.now() - waitStart) / 1000).toFixed(1)} s after the form was filled in`);
   await page.getByRole('button', { name: 'Encrypt and contribute' }).click();
   const started = Date.now();
   const outcome = await page.waitForFunction(() => {

@@ -503,9 +503,19 @@ function loadKeys() {
     wasm('loadCampaign', [key, JSON.stringify(m), publicKey, crs, provingKey, keys.join(',')])).then(() => key);
   const entry = { key, worker, promise };
   campaignLoad = entry;
-  promise.catch(() => {
-    if (campaignLoad === entry) campaignLoad = null;
-  });
+  const status = (state, text) => {
+    if (campaignLoad !== entry && state !== 'loading') return; // a later campaign took over
+    $('keys-status').dataset.state = state;
+    $('keys-status').textContent = text;
+  };
+  status('loading', 'Loading the campaign’s keys in the background…');
+  promise.then(
+    () => status('ready', 'The campaign’s keys are loaded: contributing now only encrypts and proves.'),
+    (err) => {
+      status('failed', `The campaign’s keys could not be loaded (${err.message}); contributing tries again.`);
+      if (campaignLoad === entry) campaignLoad = null;
+    },
+  );
   return promise;
 }
 
