@@ -145,11 +145,6 @@ impl LoadedCampaign {
         })
     }
 
-    /// The material this campaign was loaded from.
-    pub fn material(&self) -> &Material {
-        &self.material
-    }
-
     /// Builds a submission for `record` (a JSON object of field → value):
     /// encrypts it with the campaign key under the zk-pok CRS, and proves
     /// eligibility with `secret` and its Merkle path, binding the proof to

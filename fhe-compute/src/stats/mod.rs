@@ -364,12 +364,14 @@ impl StatsPlan {
             Some(FieldKind::Categorical(c)) => c.categories.clone(),
             _ => Vec::new(),
         };
+        // The largest value of the numeric field `name` (its width's).
+        let numeric_max = |name: &str| match schema.field(name).map(|f| &f.kind) {
+            Some(FieldKind::Numeric(num)) => width_max(num.bits),
+            _ => 0,
+        };
         if has(Statistic::GroupSum) {
             for g in schema.group_sums() {
-                let m = match schema.field(&g.field).map(|f| &f.kind) {
-                    Some(FieldKind::Numeric(num)) => width_max(num.bits),
-                    _ => 0,
-                };
+                let m = numeric_max(&g.field);
                 // A record adds its value to every group its (possibly
                 // modified) entry of `by` is not 0 in: at most the width's
                 // maximum to each sum. The groups' sizes come with them,
@@ -421,17 +423,13 @@ impl StatsPlan {
         }
         for (i, left) in regression_fields.iter().enumerate() {
             for right in &regression_fields[i + 1..] {
-                let m = |name: &str| match schema.field(name).map(|f| &f.kind) {
-                    Some(FieldKind::Numeric(num)) => width_max(num.bits),
-                    _ => 0,
-                };
                 push(spec(
                     AggregateKind::Product {
                         left: left.clone(),
                         right: right.clone(),
                     },
                     n,
-                    m(left) * m(right),
+                    numeric_max(left) * numeric_max(right),
                 ));
             }
         }

@@ -156,22 +156,18 @@ fn prepare(conn: &mut PgConnection, job_id: JobId) -> Result<Prepared, ReleaseEr
         .regression()
         .filter(|_| statistics.contains(&Statistic::Regression))
         .map(|r| (r.features.clone(), r.target.clone()));
-    let crosstabs = match statistics.contains(&Statistic::Crosstab) {
-        true => schema
-            .crosstabs()
-            .iter()
-            .map(|c| (c.rows.clone(), c.columns.clone()))
-            .collect(),
-        false => Vec::new(),
-    };
-    let group_sums = match statistics.contains(&Statistic::GroupSum) {
-        true => schema
-            .group_sums()
-            .iter()
-            .map(|g| (g.field.clone(), g.by.clone()))
-            .collect(),
-        false => Vec::new(),
-    };
+    let crosstabs = schema
+        .crosstabs()
+        .iter()
+        .filter(|_| statistics.contains(&Statistic::Crosstab))
+        .map(|c| (c.rows.clone(), c.columns.clone()))
+        .collect();
+    let group_sums = schema
+        .group_sums()
+        .iter()
+        .filter(|_| statistics.contains(&Statistic::GroupSum))
+        .map(|g| (g.field.clone(), g.by.clone()))
+        .collect();
     Ok(Prepared {
         campaign_id,
         request: ReleaseRequest {
