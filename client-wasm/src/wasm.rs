@@ -31,6 +31,23 @@ pub fn start() {
     }));
 }
 
+/// The threaded build only (feature `threads`, web/pkg-threads):
+/// `initThreadPool(n)` starts rayon's global pool on `n` Web Workers that
+/// share this module's memory; the host awaits it once, before any other
+/// call. Without it the module computes on its own thread.
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// How many threads the module computes on: rayon's pool (after
+/// `initThreadPool`) in the threaded build, 1 in the single-threaded one.
+#[wasm_bindgen(js_name = threadCount)]
+pub fn thread_count() -> usize {
+    #[cfg(feature = "threads")]
+    return rayon::current_num_threads();
+    #[cfg(not(feature = "threads"))]
+    1
+}
+
 fn secret_from_hex(secret_hex: &str) -> Result<IdentitySecret, JsError> {
     let bytes = hex::decode(secret_hex.trim())
         .map_err(|_| JsError::new("the identity secret must be hex"))?;

@@ -182,9 +182,9 @@ fn run(
                 if serve_web {
                     // The wasm client (web/pkg), gzip-encoded where the
                     // browser takes it; then the front end. No CDN.
-                    cfg.app_data(web::Data::new(PkgDir(web_dir.join("pkg"))))
+                    cfg.app_data(web::Data::new(PkgDir(web_dir.clone())))
                         .service(
-                            web::resource("/pkg/{file}")
+                            web::resource(assets::PKG_ROUTE)
                                 .route(web::get().to(assets::pkg_file))
                                 .route(web::head().to(assets::pkg_file))
                                 // As for the other static files: 405, and
@@ -221,9 +221,19 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
      frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// Security headers on every response (pages, assets and the API).
+///
+/// The pages are cross-origin isolated (COOP `same-origin`, COEP
+/// `require-corp`, which every same-origin asset and worker script carries
+/// too): only then does the browser give them `SharedArrayBuffer`, which
+/// the threaded wasm client (web/pkg-threads) needs. The pages load nothing
+/// from another origin (see the CSP); CORP `same-origin` keeps other
+/// origins' pages from embedding these responses.
 fn security_headers() -> actix_web::middleware::DefaultHeaders {
     actix_web::middleware::DefaultHeaders::new()
         .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add(("Cross-Origin-Embedder-Policy", "require-corp"))
+        .add(("Cross-Origin-Resource-Policy", "same-origin"))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "no-referrer"))
         .add(("X-Frame-Options", "DENY"))

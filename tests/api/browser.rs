@@ -30,12 +30,17 @@ fn repo_root() -> PathBuf {
 /// Fails with what to run when a prerequisite of the browser test is missing.
 fn require_prerequisites(root: &Path) {
     let mut missing = Vec::new();
-    if !root.join("web/pkg/cipherpool_client_wasm.js").is_file()
-        || !root
-            .join("web/pkg/cipherpool_client_wasm_bg.wasm")
+    for build in ["pkg", "pkg-threads"] {
+        if !root
+            .join(format!("web/{build}/cipherpool_client_wasm.js"))
             .is_file()
-    {
-        missing.push("web/pkg (the wasm client): run scripts/build-wasm");
+            || !root
+                .join(format!("web/{build}/cipherpool_client_wasm_bg.wasm"))
+                .is_file()
+        {
+            missing.push("web/pkg and web/pkg-threads (the wasm client): run scripts/build-wasm");
+            break;
+        }
     }
     if !Path::new("/usr/bin/chromium").is_file() {
         missing.push("/usr/bin/chromium: run scripts/setup");
@@ -286,8 +291,17 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
         StatusCode::OK,
         "the server does not serve web/contribute.html"
     );
-    let r = app.get("/pkg/cipherpool_client_wasm_bg.wasm", None).await;
-    assert_eq!(r.headers()["content-type"], "application/wasm");
+    // Cross-origin isolated, so that the page may run the threaded client.
+    assert_eq!(r.headers()["cross-origin-opener-policy"], "same-origin");
+    assert_eq!(r.headers()["cross-origin-embedder-policy"], "require-corp");
+    for build in ["pkg", "pkg-threads"] {
+        let r = app
+            .get(&format!("/{build}/cipherpool_client_wasm_bg.wasm"), None)
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "/{build}");
+        assert_eq!(r.headers()["content-type"], "application/wasm");
+        assert_eq!(r.headers()["cross-origin-embedder-policy"], "require-corp");
+    }
 
     let record = json!({"minutes": 37, "days": 4, "mode": "train"});
     let started = Instant::now();
@@ -300,6 +314,19 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
         started.elapsed().as_secs_f64()
     );
     eprintln!("browser requests: {}", result["requests"]);
+    // The worker ran the threaded client on a pool of the machine's size.
+    let runtime = &result["runtime"];
+    assert_eq!(runtime["isolated"], true, "{result}");
+    assert_eq!(runtime["threaded"], true, "{result}");
+    assert_eq!(
+        runtime["threads"],
+        result["hardware_concurrency"].as_u64().unwrap().max(1),
+        "{result}"
+    );
+    assert!(
+        result["phases"]["encrypt"].as_f64().unwrap() > 0.0,
+        "{result}"
+    );
     // The wasm module came gzip-encoded (scripts/build-wasm's copy).
     assert_eq!(result["wasm_encoding"], "gzip", "{result}");
     // The page first created an account (a weak password refused by the
@@ -324,6 +351,33 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     app.assert_ledger_consistent(admin).await;
 }
 
+/// A page that is not cross-origin isolated (the COOP/COEP headers stripped
+/// on their way to the browser) has no SharedArrayBuffer: its worker falls
+/// back to the single-threaded client (web/pkg), and the contribution is
+/// accepted and paid the same.
+#[tokio::test]
+async fn contributor_page_without_isolation_falls_back_to_one_thread() {
+    let root = repo_root();
+    require_prerequisites(&root);
+    let world = contributor_world().await;
+    let record = json!({"minutes": 52, "days": 2, "mode": "car"});
+    let mut envs = world.script_env(&record);
+    envs.push(("ISOLATION", "off".to_string()));
+    envs.push((
+        "TIMINGS",
+        "contribute-timings-single-thread.json".to_string(),
+    ));
+    let result = run_browser_script(&root, "contribute", &envs).await;
+    eprintln!("browser, one thread: {}", result["timing"]);
+    let runtime = &result["runtime"];
+    assert_eq!(runtime["isolated"], false, "{result}");
+    assert_eq!(runtime["threaded"], false, "{result}");
+    assert_eq!(runtime["threads"], 1, "{result}");
+    assert_eq!(result["balance"], format!("{REWARD} tokens"));
+    assert_paid(&world, &result["receipt"]).await;
+    assert_claimed(&world, &result["claim"]).await;
+}
+
 /// The same contributor flow through the unpacked Manifest V3 extension
 /// (web/extension/, loaded with --load-extension): its page talks to the
 /// server from chrome-extension://, keeps the identity secret in extension
@@ -338,6 +392,7 @@ async fn contributor_extension_in_headless_chromium_is_accepted_and_paid() {
         "js/contribute.js",
         "js/platform.js",
         "pkg/cipherpool_client_wasm_bg.wasm",
+        "pkg-threads/cipherpool_client_wasm_bg.wasm",
     ] {
         assert!(
             root.join("web/extension").join(copied).is_file(),
@@ -362,6 +417,10 @@ async fn contributor_extension_in_headless_chromium_is_accepted_and_paid() {
         result["csp"],
         "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'"
     );
+    // The manifest's COOP/COEP isolate the extension's page: its worker ran
+    // the threaded client.
+    assert_eq!(result["runtime"]["isolated"], true, "{result}");
+    assert_eq!(result["runtime"]["threaded"], true, "{result}");
     assert_eq!(
         result["secret_key"],
         format!(

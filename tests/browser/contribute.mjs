@@ -8,12 +8,19 @@
 // then request a withdrawal from the wallet
 // section (an empty address is refused in the page first) and wait for it to
 // show as pending with the balance down by that much. Prints {registered, receipt,
-// seconds, timing, balance, claim, withdrawal, balance_after_withdrawal, requests, wasm_encoding} as
+// seconds, timing, phases, runtime, balance, claim, withdrawal, balance_after_withdrawal, requests, wasm_encoding} as
 // JSON on stdout; screenshots go to $ARTIFACTS_DIR/contribute.png (and
 // contribute-wallet.png, contribute-phone.png with WITHDRAW). Fails (exit 1)
 // when anything goes wrong, when the page talks to another origin, or when
 // any request the browser sends (the withdrawal included) carries the
 // plaintext record.
+//
+// The page is cross-origin isolated (the server's COOP/COEP headers), so
+// its worker runs the threaded client (web/pkg-threads); with ISOLATION=off
+// the test strips those headers from the page, and the worker must fall back
+// to the single-threaded client (web/pkg). Either way the phase timings of
+// the contribution (click to receipt) are written to
+// $ARTIFACTS_DIR/$TIMINGS (default contribute-timings.json).
 //
 // Environment: BASE (server URL), CAMPAIGN (id), EMAIL, PASSWORD,
 // RECORD (JSON object, e.g. {"minutes":37,"days":4,"mode":"train"}),
@@ -24,12 +31,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  env, contributorEnv, checkPhoneWidth, log, launch, guard, checkProblems, recordRequests, plaintextLeaks, contributeRecord,
+  env, contributorEnv, checkPhoneWidth, log, launch, guard, checkProblems, recordRequests, plaintextLeaks, contributeRecord, writeTimings,
   submissionProblems, claimProblems, claimRewards,
 } from './lib.mjs';
 
 const { BASE, CAMPAIGN, EMAIL, PASSWORD, RECORD, ARTIFACTS, TIMEOUT_MS } = contributorEnv();
 const WITHDRAW = process.env.WITHDRAW ? Number(process.env.WITHDRAW) : null;
+const ISOLATED = env('ISOLATION', 'on') !== 'off';
+const TIMINGS = env('TIMINGS', 'contribute-timings.json');
 const WITHDRAW_ADDRESS = 'ext-acct-1';
 if (WITHDRAW !== null && !(Number.isSafeInteger(WITHDRAW) && WITHDRAW > 0)) throw new Error('WITHDRAW must be a whole number above 0');
 
@@ -49,10 +58,23 @@ context.on('response', async (resp) => {
 
 const registered = `new-${Date.now()}@example.org`; // the account the page creates first
 
+if (!ISOLATED) {
+  // The page as a server without COOP/COEP would send it.
+  await page.route((url) => url.pathname === '/contribute.html', async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    delete headers['cross-origin-opener-policy'];
+    delete headers['cross-origin-embedder-policy'];
+    await route.fulfill({ response, headers });
+  });
+}
+
 let exitCode = 1;
 try {
   await mkdir(ARTIFACTS, { recursive: true });
   await page.goto(`${BASE}/contribute.html?campaign=${encodeURIComponent(CAMPAIGN)}`);
+  const isolated = await page.evaluate(() => self.crossOriginIsolated);
+  if (isolated !== ISOLATED) throw new Error(`the page is${isolated ? '' : ' not'} cross-origin isolated (ISOLATION=${ISOLATED ? 'on' : 'off'})`);
 
   // Create an account: a guessable password is refused, then a good one signs it in.
   await page.locator('#register-box > summary').click();
@@ -129,7 +151,8 @@ try {
   if (shownKeys !== KEYHOLDER_KEYS.map((k) => k.slice(0, 16)).join(', ')) {
     throw new Error(`keyholder fingerprints shown: “${shownKeys}”`);
   }
-  const { receipt, seconds, timing, balance } = await contributeRecord(page, RECORD, TIMEOUT_MS);
+  const { receipt, seconds, timing, phases, runtime, balance } = await contributeRecord(page, RECORD, TIMEOUT_MS);
+  await writeTimings(page, join(ARTIFACTS, TIMINGS), RECORD, { runtime, seconds, phases });
   await page.locator('#receipt-section details summary').click();
   await page.screenshot({ path: join(ARTIFACTS, 'contribute.png'), fullPage: true });
 
@@ -228,6 +251,9 @@ try {
     receipt,
     seconds,
     timing,
+    phases,
+    runtime,
+    hardware_concurrency: await page.evaluate(() => navigator.hardwareConcurrency),
     balance,
     claim,
     withdrawal,

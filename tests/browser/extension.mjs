@@ -8,9 +8,10 @@
 // record, encrypt + prove in the extension's worker, submit and wait for the
 // receipt and the wallet. Then reload the page: the session, the secret and
 // the unclaimed reward note are still there; claim it into the wallet.
-// Prints {extension_id, csp, receipt, seconds, timing, balance,
+// Prints {extension_id, csp, receipt, seconds, timing, phases, runtime, balance,
 // wallet_balance, claim, secret_key, requests} as JSON on stdout;
-// screenshots go to $ARTIFACTS_DIR/extension.png and extension-phone.png.
+// screenshots go to $ARTIFACTS_DIR/extension.png and extension-phone.png, the
+// contribution's phase timings to $ARTIFACTS_DIR/extension-timings.json.
 // Fails (exit 1) when anything goes wrong, when the extension talks to
 // anything but BASE and itself, or when any request carries the plaintext
 // record or the identity secret.
@@ -24,7 +25,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   env, contributorEnv, checkPhoneWidth, log, launchWithExtension, guard, checkProblems, recordRequests, waitInPage,
-  plaintextLeaks, contributeRecord, submissionProblems, claimProblems, claimRewards,
+  plaintextLeaks, contributeRecord, writeTimings, submissionProblems, claimProblems, claimRewards,
 } from './lib.mjs';
 
 const { BASE, CAMPAIGN, EMAIL, PASSWORD, RECORD, ARTIFACTS, TIMEOUT_MS } = contributorEnv();
@@ -150,7 +151,8 @@ try {
   }, CAMPAIGN);
   log('campaign:', await page.locator('#campaign-name').textContent());
 
-  const { receipt, seconds, timing, balance } = await contributeRecord(page, RECORD, TIMEOUT_MS);
+  const { receipt, seconds, timing, phases, runtime, balance } = await contributeRecord(page, RECORD, TIMEOUT_MS);
+  await writeTimings(page, join(ARTIFACTS, 'extension-timings.json'), RECORD, { runtime, seconds, phases });
   const walletBalance = await waitInPage(page, 'the wallet', () => {
     const err = document.getElementById('wallet-error').textContent;
     if (err) return { error: err };
@@ -194,7 +196,8 @@ try {
 
   problems.push(...plaintextLeaks(requests, RECORD), ...submissionProblems(requests, CAMPAIGN),
     ...claimProblems(requests, CAMPAIGN));
-  if (!requests.some((r) => r.url.startsWith(`${ORIGIN}/pkg/`) && r.url.endsWith('.wasm'))) {
+  // The threaded build (the manifest's COOP/COEP isolate the page).
+  if (!requests.some((r) => r.url.startsWith(`${ORIGIN}/pkg-threads/`) && r.url.endsWith('.wasm'))) {
     problems.push('the wasm client was not loaded from the extension');
   }
   checkProblems(problems, 'the contribution');
@@ -205,6 +208,8 @@ try {
     receipt,
     seconds,
     timing,
+    phases,
+    runtime,
     balance,
     wallet_balance: walletBalance,
     claim,

@@ -4,7 +4,7 @@
 // no dialog), waiting on the page, the check that no request carries a
 // plaintext record, and contributing one record through the contributor
 // page (the web page and the extension run the same page).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -196,6 +196,17 @@ export function plaintextLeaks(requests, record) {
  * proves and submits, and waits for the receipt. Answers {receipt, seconds
  * (in the page), timing (its text), balance (its text)}.
  */
+/**
+ * Writes a contribution's phase timings (what contributeRecord answered:
+ * the client build that ran, seconds from the click to the receipt, and each
+ * phase's) as JSON to `path`, with the browser and the record.
+ */
+export async function writeTimings(page, path, record, { runtime, seconds, phases }) {
+  const browser = await page.evaluate(() => ({ ua: navigator.userAgent, cores: navigator.hardwareConcurrency }));
+  const timings = { at: new Date().toISOString(), user_agent: browser.ua, hardware_concurrency: browser.cores, record, runtime, seconds, phases };
+  await writeFile(path, `${JSON.stringify(timings, null, 2)}\n`);
+}
+
 export async function contributeRecord(page, record, timeoutMs) {
   await page.locator('#record-section').waitFor({ state: 'visible' });
   for (const [name, value] of Object.entries(record)) {
@@ -236,11 +247,19 @@ export async function contributeRecord(page, record, timeoutMs) {
   // the click comes once they are loaded (the wait is logged).
   const waitStart = Date.now();
   const keys = await page.waitForFunction(() => {
-    const el = document.getElementById('keys-status');
-    return ['ready', 'failed'].includes(el?.dataset.state ?? '') ? { state: el.dataset.state, text: el.textContent } : null;
+    const el = document.getElementById('campaign-keys-status');
+    if (!['ready', 'failed'].includes(el?.dataset.state ?? '')) return null;
+    const { state, threads, threaded, isolated } = el.dataset;
+    return {
+      state,
+      text: el.textContent,
+      // The build the worker runs, as the module reports it.
+      runtime: { threads: Number(threads), threaded: threaded === 'true', isolated: isolated === 'true' },
+    };
   }, null, { timeout: timeoutMs, polling: 100 }).then((h) => h.jsonValue());
   if (keys.state !== 'ready') throw new Error(`the page could not load the campaign's keys: ${keys.text}`);
-  log(`keys loaded in the worker ${((Date.now() - waitStart) / 1000).toFixed(1)} s after the form was filled in`);
+  log(`keys loaded in the worker ${((Date.now() - waitStart) / 1000).toFixed(1)} s after the form was filled in;`
+    + ` client: ${JSON.stringify(keys.runtime)}`);
   await page.getByRole('button', { name: 'Encrypt and contribute' }).click();
   const started = Date.now();
   const outcome = await page.waitForFunction(() => {
@@ -255,8 +274,9 @@ export async function contributeRecord(page, record, timeoutMs) {
   const seconds = Number(await page.locator('#receipt-section').getAttribute('data-seconds'));
   const balance = await page.locator('#balance').textContent();
   const timing = await page.locator('#receipt-time').textContent();
+  const phases = JSON.parse(await page.locator('#receipt-section').getAttribute('data-phases'));
   log(`receipt after ${((Date.now() - started) / 1000).toFixed(1)} s; in the page: ${timing}; balance ${balance}`);
-  return { receipt, seconds, timing, balance };
+  return { receipt, seconds, timing, phases, runtime: keys.runtime, balance };
 }
 
 /**

@@ -505,12 +505,25 @@ function loadKeys() {
   campaignLoad = entry;
   const status = (state, text) => {
     if (campaignLoad !== entry && state !== 'loading') return; // a later campaign took over
-    $('keys-status').dataset.state = state;
-    $('keys-status').textContent = text;
+    $('campaign-keys-status').dataset.state = state;
+    $('campaign-keys-status').textContent = text;
   };
   status('loading', 'Loading the campaign’s keys in the background…');
   promise.then(
-    () => status('ready', 'The campaign’s keys are loaded: contributing now only encrypts and proves.'),
+    async () => {
+      // Which build of the client runs (threaded where the page is
+      // cross-origin isolated), as the module reports it.
+      const runtime = await wasm('runtime', []).catch(() => null);
+      const el = $('campaign-keys-status');
+      let on = '';
+      if (runtime) {
+        el.dataset.threads = String(runtime.threads);
+        el.dataset.threaded = String(runtime.threaded);
+        el.dataset.isolated = String(runtime.isolated);
+        on = runtime.threads === 1 ? ' (on one thread)' : ` (on ${runtime.threads} threads)`;
+      }
+      status('ready', `The campaign’s keys are loaded: contributing now only encrypts and proves${on}.`);
+    },
     (err) => {
       status('failed', `The campaign’s keys could not be loaded (${err.message}); contributing tries again.`);
       if (campaignLoad === entry) campaignLoad = null;
@@ -563,6 +576,7 @@ $('record-form').addEventListener('submit', async (event) => {
     markInvalid(err.message);
     return;
   }
+  const clicked = performance.now();
   const button = $('contribute-button');
   button.disabled = true;
   show($('progress-box'));
@@ -580,6 +594,7 @@ $('record-form').addEventListener('submit', async (event) => {
     }
     const secret = await loadSecret(session.user.id);
     // Usually loaded while the form was filled in; else waited for here.
+    /** @type {Record<string, number>} */
     const marks = { start: performance.now() };
     setProgress('keys', 2);
     const loadedKey = await loadKeys();
@@ -591,13 +606,6 @@ $('record-form').addEventListener('submit', async (event) => {
         setProgress(stage, percent);
       },
     );
-    const end = performance.now();
-    const span = (a, b) => (marks[a] && marks[b] ? ((marks[b] - marks[a]) / 1000).toFixed(1) : '?');
-    const timing = {
-      seconds: (end - marks.start) / 1000,
-      detail: `keys ${span('start', 'encrypt')} s, encrypt + range proof ${span('encrypt', 'attest')} s, `
-        + `attestation ${span('attest', 'done')} s`,
-    };
     setProgress('submit', 100);
     // Sent without the session: the attestation, not the account, admits it.
     const receipt = await fetch(`${apiBase()}/api/campaigns/${material.campaign_id}/contributions`, {
@@ -609,6 +617,25 @@ $('record-form').addEventListener('submit', async (event) => {
       if (!resp.ok) throw new Error(data?.error?.message || `the server refused the contribution (HTTP ${resp.status})`);
       return data;
     });
+    marks.received = performance.now();
+    // From the click to the receipt, by phase (seconds): the identity's
+    // fresh Merkle path, waiting for the keys (usually loaded already),
+    // encrypting with the range proof, the Groth16 attestation, submitting.
+    const span = (a, b) => (marks[a] && marks[b] ? (marks[b] - marks[a]) / 1000 : null);
+    const phases = {
+      identity: (marks.start - clicked) / 1000,
+      keys: span('start', 'encrypt'),
+      encrypt: span('encrypt', 'attest'),
+      attest: span('attest', 'done'),
+      submit: span('done', 'received'),
+    };
+    const s1 = (v) => (v === null ? '?' : v.toFixed(1));
+    const timing = {
+      seconds: (marks.received - clicked) / 1000,
+      phases,
+      detail: `keys ${s1(phases.keys)} s, encrypt + range proof ${s1(phases.encrypt)} s, `
+        + `attestation ${s1(phases.attest)} s, sending ${s1(phases.submit)} s`,
+    };
     // The reward is a note only this device can claim: check it against the
     // secret and keep it beside the secret.
     const note = JSON.parse(await wasm('noteFromReceipt', [secret, JSON.stringify(receipt)]));
@@ -628,7 +655,7 @@ $('record-form').addEventListener('submit', async (event) => {
   }
 });
 
-function showReceipt(receipt, { seconds, detail }) {
+function showReceipt(receipt, { seconds, phases, detail }) {
   $('receipt-id').textContent = `#${receipt.contribution_id}`;
   $('receipt-reward').textContent = `${receipt.reward} tokens`;
   $('balance').textContent = tokens(unclaimedTotal());
@@ -636,6 +663,7 @@ function showReceipt(receipt, { seconds, detail }) {
   $('receipt-json').textContent = JSON.stringify(receipt, null, 2);
   const section = $('receipt-section');
   section.dataset.seconds = seconds.toFixed(2);
+  section.dataset.phases = JSON.stringify(phases);
   show(section);
   section.focus();
 }

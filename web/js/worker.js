@@ -4,17 +4,33 @@
 //   in:  {id, method, args}
 //   out: {id, result} | {id, error, fatal} | {id, progress: {stage, percent}}
 // The worker makes no network requests of its own beyond loading the module.
-import init, {
-  checkRecord,
-  findNotes,
-  identityCommitment,
-  loadCampaign,
-  newIdentitySecret,
-  noteFromReceipt,
-  prepareClaim,
-  verifyMaterial,
-// @ts-ignore: web/pkg is built by scripts/build-wasm, which the tsc gate of scripts/test does not wait for.
-} from '../pkg/cipherpool_client_wasm.js';
+// Two builds of the client (scripts/build-wasm): web/pkg-threads computes
+// on a pool of Web Workers sharing its memory (rayon through
+// wasm-bindgen-rayon), which needs SharedArrayBuffer, so a cross-origin
+// isolated page (the server's and the extension's COOP/COEP headers);
+// elsewhere web/pkg computes on this worker alone. Chosen here, at run time.
+const isolated = self.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
+
+/** @type {any} the module's exports */
+let client;
+const ready = (async () => {
+  if (isolated) {
+    try {
+      // @ts-ignore: web/pkg-threads is built by scripts/build-wasm.
+      const threaded = await import('../pkg-threads/cipherpool_client_wasm.js');
+      await threaded.default();
+      await threaded.initThreadPool(Math.max(1, navigator.hardwareConcurrency || 1));
+      client = threaded;
+      return;
+    } catch (err) {
+      console.warn(`the threaded client could not start (${err}); computing on one thread`);
+    }
+  }
+  // @ts-ignore: web/pkg is built by scripts/build-wasm, which the tsc gate of scripts/test does not wait for.
+  const single = await import('../pkg/cipherpool_client_wasm.js');
+  await single.default();
+  client = single;
+})();
 
 // A Rust panic's message, handed over by the module's panic hook just
 // before it traps (client-wasm's `start`).
@@ -23,23 +39,23 @@ self.cipherpoolPanic = (message) => {
   lastPanic = message;
 };
 
-const ready = init();
-
 // Campaigns loaded ahead of the click (material checked, keys parsed), by
 // the page's key for them; the latest load of a key replaces the previous.
 const campaigns = new Map();
 
 const methods = {
-  newIdentitySecret: () => newIdentitySecret(),
-  identityCommitment: (secretHex) => identityCommitment(secretHex),
-  checkRecord: (schemaJson, recordJson) => checkRecord(schemaJson, recordJson),
-  verifyMaterial: (materialJson, keys) => verifyMaterial(materialJson, keys),
-  noteFromReceipt: (secretHex, receiptJson) => noteFromReceipt(secretHex, receiptJson),
-  findNotes: (secretHex, campaignsJson, pagesJson) => findNotes(secretHex, campaignsJson, pagesJson),
+  // Which build runs, and on how many threads (the module's own count).
+  runtime: () => ({ isolated, threaded: 'initThreadPool' in client, threads: client.threadCount() }),
+  newIdentitySecret: () => client.newIdentitySecret(),
+  identityCommitment: (secretHex) => client.identityCommitment(secretHex),
+  checkRecord: (schemaJson, recordJson) => client.checkRecord(schemaJson, recordJson),
+  verifyMaterial: (materialJson, keys) => client.verifyMaterial(materialJson, keys),
+  noteFromReceipt: (secretHex, receiptJson) => client.noteFromReceipt(secretHex, receiptJson),
+  findNotes: (secretHex, campaignsJson, pagesJson) => client.findNotes(secretHex, campaignsJson, pagesJson),
   prepareClaim: (claimKey, secretHex, notesJson, pagesJson, destination) =>
-    prepareClaim(new Uint8Array(claimKey), secretHex, notesJson, pagesJson, destination),
+    client.prepareClaim(new Uint8Array(claimKey), secretHex, notesJson, pagesJson, destination),
   loadCampaign: (key, materialJson, publicKey, crs, provingKey, keys) => {
-    const loaded = loadCampaign(materialJson, new Uint8Array(publicKey), new Uint8Array(crs), new Uint8Array(provingKey), keys);
+    const loaded = client.loadCampaign(materialJson, new Uint8Array(publicKey), new Uint8Array(crs), new Uint8Array(provingKey), keys);
     campaigns.get(key)?.free();
     campaigns.set(key, loaded);
   },

@@ -1,7 +1,9 @@
-//! The wasm client's files (`web/pkg`), precompressed.
+//! The wasm client's files (`web/pkg`, and its threaded build
+//! `web/pkg-threads`), precompressed.
 //!
 //! `scripts/build-wasm` writes a gzip copy (`<file>.gz`) next to each file
-//! of the contributor client. A request for `/pkg/<file>` whose
+//! of the contributor client. A request for `/pkg/<file>` (or
+//! `/pkg-threads/<file>`) whose
 //! `Accept-Encoding` allows gzip gets that copy with `Content-Encoding:
 //! gzip` and the original file's content type (so `application/wasm` still
 //! streams into `WebAssembly.instantiateStreaming`); any other request gets
@@ -16,9 +18,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::allow;
 
-/// The directory of the wasm client's files (`<web_dir>/pkg`).
+/// The directory the wasm client's builds lie in (`<web_dir>`): the route
+/// names which one (`pkg` or `pkg-threads`).
 #[derive(Debug, Clone)]
 pub struct PkgDir(pub PathBuf);
+
+/// The route of the wasm client's files: the single-threaded and the
+/// threaded build (their deeper `snippets/` are served as static files).
+pub const PKG_ROUTE: &str = "/{dir:pkg|pkg-threads}/{file}";
 
 /// Whether an `Accept-Encoding` value allows `coding` (RFC 9110 §12.5.3:
 /// listed, or `*`, with a non-zero weight; an explicit `q=0` refuses it).
@@ -56,18 +63,21 @@ fn modified(path: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-/// `GET`/`HEAD /pkg/{file}`, see the module documentation.
+/// `GET`/`HEAD /pkg/{file}` and `/pkg-threads/{file}`, see the module
+/// documentation.
 pub async fn pkg_file(
     req: HttpRequest,
-    file: web::Path<String>,
-    dir: web::Data<PkgDir>,
+    path: web::Path<(String, String)>,
+    web_dir: web::Data<PkgDir>,
 ) -> HttpResponse {
-    let name = file.into_inner();
-    if !plain_name(&name) || name.ends_with(".gz") {
+    let (dir, name) = path.into_inner();
+    if !matches!(dir.as_str(), "pkg" | "pkg-threads") || !plain_name(&name) || name.ends_with(".gz")
+    {
         return allow::fallback(req).await;
     }
-    let path = dir.0.join(&name);
-    let gz = dir.0.join(format!("{name}.gz"));
+    let dir = web_dir.0.join(dir);
+    let path = dir.join(&name);
+    let gz = dir.join(format!("{name}.gz"));
     let fresh_gz = match (modified(&path), modified(&gz)) {
         (Some(file), Some(copy)) => copy >= file,
         _ => false,
