@@ -1,0 +1,206 @@
+//! The contributor's seconds, in the browser and natively (issue 16): a
+//! benchmark, not a test. Starts the platform in process (real server,
+//! keyholders, the local PostgreSQL), opens a campaign of 8 × u16 and one
+//! 8-category field, then contributes the same record
+//!
+//! - `runs` times natively (client-wasm's `LoadedCampaign::prepare`, the code
+//!   the browser runs, on this machine's cores);
+//! - `runs` times in headless Chromium with the page cross-origin isolated
+//!   (the threaded client, web/pkg-threads);
+//! - `runs` times with isolation stripped (the single-threaded web/pkg),
+//!
+//! each browser run a fresh contributor through tests/browser/contribute.mjs
+//! (keys loaded before the click, as a contributor filling in the form gets
+//! them), and prints the median of each phase and of click to receipt, with
+//! the ratio to the native client. Every run's phase timings stay in
+//! target/artifacts/bench-browser-*.json.
+//!
+//! Needs the local PostgreSQL (`scripts/pg start`), web/pkg and
+//! web/pkg-threads (`scripts/build-wasm`), Chromium and the node modules
+//! (`scripts/setup`). Run:
+//! `cargo run -p cipherpool-tests --bin bench-browser -- [runs]`
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use cipherpool_tests::*;
+use client::contribute::{LoadedCampaign, Stage};
+use protocol::attestation::{self, fr_to_bytes, IdentitySecret, ProvingKey};
+use protocol::wire::{IdentityView, Material};
+use serde_json::{json, Value};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The phases the page reports, in order.
+const PHASES: [&str; 4] = ["keys", "encrypt", "attest", "submit"];
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let runs: usize = std::env::args()
+        .nth(1)
+        .map(|s| s.parse().context("runs must be a number"))
+        .transpose()?
+        .unwrap_or(5)
+        .max(1);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()?;
+    let mut settings = test_settings();
+    settings.web_dir = root.join("web").to_string_lossy().into_owned();
+    let app = spawn_app_with(settings).await;
+    let admin = app.admin().await;
+    let buyer = app.user("buyer").await;
+    app.mint(&admin, buyer.id, 1_000_000).await;
+    let categories: Vec<String> = (0..8).map(|i| format!("c{i}")).collect();
+    let mut fields: Vec<Value> = (0..8)
+        .map(|i| json!({"type": "numeric", "name": format!("f{i}"), "bits": 16}))
+        .collect();
+    fields.push(json!({"type": "categorical", "name": "mode", "categories": categories}));
+    let campaign = app
+        .open_campaign(
+            &admin,
+            &buyer,
+            &json!({
+                "title": "Bench",
+                "description": "The contributor's seconds: 8 × u16 and one 8-category field.",
+                "schema": {"fields": fields},
+                "statistics": ["count", "sum", "histogram"],
+                "reward": 1,
+                "budget": 1_000,
+                "min_contributors": 10,
+                "epsilon": 1.0
+            }),
+        )
+        .await;
+    let mut record: serde_json::Map<String, Value> = (0..8)
+        .map(|i| (format!("f{i}"), json!(1_000 * i + 517)))
+        .collect();
+    record.insert("mode".into(), json!("c5"));
+    let record = Value::Object(record);
+    let keys = keyholder_keys_hex(&app.address).await;
+
+    // Natively: the same load and prepare as the wasm client, timed by stage.
+    let material: Material = serde_json::from_value(
+        body(
+            app.get(&format!("/api/campaigns/{campaign}/material"), None)
+                .await,
+        )
+        .await,
+    )?;
+    let public = fetch_public(&app.client, &app.address, &material).await;
+    let pk_bytes = app
+        .client
+        .get(format!("{}/api/attestation/proving-key", app.address))
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let pinned = protocol::signing::parse_keys(&keys.join(","))?;
+    let user = app.user("contributor").await;
+    let secret = IdentitySecret::random(&mut rand::rngs::OsRng);
+    let commitment = hex::encode(fr_to_bytes(&attestation::commitment(&secret)));
+    app.post(
+        "/api/registry/identities",
+        Some(&user.token),
+        &json!({"commitment": commitment}),
+        None,
+    )
+    .await;
+    let identity: IdentityView =
+        serde_json::from_value(body(app.get("/api/registry/me", Some(&user.token)).await).await)?;
+    let t = Instant::now();
+    let loaded = LoadedCampaign::load(
+        &material,
+        &public,
+        ProvingKey::from_bytes(&pk_bytes)?,
+        &pinned,
+    )?;
+    let native_load = t.elapsed().as_secs_f64();
+    let mut native: Vec<[f64; 3]> = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        let mut marks = Vec::new();
+        loaded.prepare(&secret, &identity, &record, &mut |stage| {
+            marks.push((stage, start.elapsed().as_secs_f64()))
+        })?;
+        let at = |s: Stage| marks.iter().find(|(m, _)| *m == s).map(|m| m.1).unwrap();
+        let total = start.elapsed().as_secs_f64();
+        native.push([
+            at(Stage::Attest) - at(Stage::Encrypt),
+            at(Stage::Done) - at(Stage::Attest),
+            total,
+        ]);
+    }
+    let native_med = |i: usize| median(native.iter().map(|r| r[i]).collect());
+    println!(
+        "machine: {} cores; record: 8 × u16 + 8 categories; {runs} runs each, medians",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!(
+        "native client: load {native_load:.2} s; encrypt + zk-pok {:.2} s, Groth16 {:.2} s, prepare {:.2} s",
+        native_med(0),
+        native_med(1),
+        native_med(2)
+    );
+
+    for isolation in ["on", "off"] {
+        let mut rows: Vec<Value> = Vec::new();
+        for i in 0..runs {
+            let contributor = app.user("contributor").await;
+            let name = format!("bench-browser-{isolation}-{i}.json");
+            let out = tokio::process::Command::new("node")
+                .arg("tests/browser/contribute.mjs")
+                .current_dir(&root)
+                .envs([
+                    ("BASE", app.address.clone()),
+                    ("CAMPAIGN", campaign.to_string()),
+                    ("EMAIL", contributor.email.clone()),
+                    ("PASSWORD", GOOD_PASSWORD.to_string()),
+                    ("RECORD", record.to_string()),
+                    ("KEYHOLDER_KEYS", keys.join(",")),
+                    ("ISOLATION", isolation.to_string()),
+                    ("TIMINGS", name.clone()),
+                ])
+                .kill_on_drop(true)
+                .output()
+                .await
+                .context("run node")?;
+            anyhow::ensure!(
+                out.status.success(),
+                "browser run {name} failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let result: Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))?;
+            rows.push(result);
+        }
+        let runtime = &rows[0]["runtime"];
+        let phase = |p: &str| {
+            median(
+                rows.iter()
+                    .map(|r| r["phases"][p].as_f64().unwrap())
+                    .collect(),
+            )
+        };
+        let total = median(
+            rows.iter()
+                .map(|r| r["seconds"].as_f64().unwrap())
+                .collect(),
+        );
+        let phases: Vec<String> = PHASES
+            .iter()
+            .map(|p| format!("{p} {:.2} s", phase(p)))
+            .collect();
+        println!(
+            "browser, isolation {isolation} ({} thread(s)): click to receipt {total:.2} s = {:.1}× native prepare; {}",
+            runtime["threads"],
+            total / native_med(2),
+            phases.join(", ")
+        );
+    }
+    Ok(())
+}
