@@ -280,6 +280,23 @@ async fn security_headers_on_every_response() {
             "{path}"
         );
         assert_eq!(header("x-frame-options").as_deref(), Some("DENY"), "{path}");
+        // Cross-origin isolation (the threaded wasm client needs it) and
+        // no embedding by other origins.
+        assert_eq!(
+            header("cross-origin-opener-policy").as_deref(),
+            Some("same-origin"),
+            "{path}"
+        );
+        assert_eq!(
+            header("cross-origin-embedder-policy").as_deref(),
+            Some("require-corp"),
+            "{path}"
+        );
+        assert_eq!(
+            header("cross-origin-resource-policy").as_deref(),
+            Some("same-origin"),
+            "{path}"
+        );
     }
     assert!(server::startup::CONTENT_SECURITY_POLICY.contains("frame-ancestors 'none'"));
     // No trusted proxy configured: a client claiming HTTPS gets no HSTS
@@ -309,7 +326,8 @@ async fn security_headers_on_every_response() {
 /// original content type, `Vary: Accept-Encoding`) exactly when the browser
 /// accepts gzip; the file itself otherwise, for a refused gzip (`q=0`), for
 /// a copy older than its file, and for files without a copy; the copies are
-/// not served by name, and only `GET`/`HEAD` are allowed.
+/// not served by name, and only `GET`/`HEAD` are allowed. The threaded
+/// build (`/pkg-threads/`) is served the same way.
 #[tokio::test]
 async fn wasm_client_files_are_served_gzip_encoded_when_accepted() {
     use std::io::{Read, Write};
@@ -341,6 +359,17 @@ async fn wasm_client_files_are_served_gzip_encoded_when_accepted() {
     set_mtime("client.wasm", now - std::time::Duration::from_secs(60));
     set_mtime("client.wasm.gz", now);
     std::fs::write(pkg.join("glue.js"), b"export {};").unwrap();
+    // The threaded build beside it, with wasm-bindgen-rayon's worker helper
+    // one level deeper.
+    let threads = web.join("pkg-threads");
+    std::fs::create_dir_all(threads.join("snippets/rayon/src")).unwrap();
+    std::fs::write(threads.join("client.wasm"), &wasm).unwrap();
+    std::fs::write(threads.join("client.wasm.gz"), &gz).unwrap();
+    std::fs::write(
+        threads.join("snippets/rayon/src/workerHelpers.js"),
+        b"export {};",
+    )
+    .unwrap();
     std::fs::write(pkg.join("stale.wasm"), &wasm).unwrap();
     std::fs::write(pkg.join("stale.wasm.gz"), gzip(b"an older build")).unwrap();
     set_mtime("stale.wasm.gz", now - std::time::Duration::from_secs(60));
@@ -415,7 +444,36 @@ async fn wasm_client_files_are_served_gzip_encoded_when_accepted() {
     assert_eq!(header(&r, "vary"), None);
     assert_eq!(r.text().await.unwrap(), "export {};");
 
-    for missing in ["/pkg/client.wasm.gz", "/pkg/nothing.wasm", "/pkg/.hidden"] {
+    // The threaded build: the same gzip copy; its snippet as a static file;
+    // both cross-origin isolated like the pages that load them.
+    let r = get("/pkg-threads/client.wasm", Some("gzip")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header(&r, "content-encoding").as_deref(), Some("gzip"));
+    assert_eq!(
+        header(&r, "cross-origin-embedder-policy").as_deref(),
+        Some("require-corp")
+    );
+    assert_eq!(r.bytes().await.unwrap().as_ref(), gz.as_slice());
+    let r = get(
+        "/pkg-threads/snippets/rayon/src/workerHelpers.js",
+        Some("gzip"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        header(&r, "cross-origin-embedder-policy").as_deref(),
+        Some("require-corp")
+    );
+    assert_eq!(r.text().await.unwrap(), "export {};");
+
+    for missing in [
+        "/pkg/client.wasm.gz",
+        "/pkg/nothing.wasm",
+        "/pkg/.hidden",
+        "/pkg-threads/client.wasm.gz",
+        "/pkg-other/client.wasm",
+    ] {
         let r = get(missing, Some("gzip")).await.unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{missing}");
     }
