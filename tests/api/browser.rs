@@ -327,6 +327,9 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
         result["phases"]["encrypt"].as_f64().unwrap() > 0.0,
         "{result}"
     );
+    // The page stayed responsive: no main-thread task over 50 ms (a long
+    // task) from the click to the receipt; the work ran in the workers.
+    assert_eq!(result["longest_main_thread_task_ms"], 0, "{result}");
     // The wasm module came gzip-encoded (scripts/build-wasm's copy).
     assert_eq!(result["wasm_encoding"], "gzip", "{result}");
     // The page first created an account (a weak password refused by the

@@ -151,8 +151,8 @@ try {
   if (shownKeys !== KEYHOLDER_KEYS.map((k) => k.slice(0, 16)).join(', ')) {
     throw new Error(`keyholder fingerprints shown: “${shownKeys}”`);
   }
-  const { receipt, seconds, timing, phases, runtime, balance } = await contributeRecord(page, RECORD, TIMEOUT_MS);
-  await writeTimings(page, join(ARTIFACTS, TIMINGS), RECORD, { runtime, seconds, phases });
+  const { receipt, seconds, timing, phases, runtime, longestTaskMs, balance } = await contributeRecord(page, RECORD, TIMEOUT_MS);
+  await writeTimings(page, join(ARTIFACTS, TIMINGS), RECORD, { runtime, seconds, phases, longestTaskMs });
   await page.locator('#receipt-section details summary').click();
   await page.screenshot({ path: join(ARTIFACTS, 'contribute.png'), fullPage: true });
 
@@ -253,6 +253,7 @@ try {
     timing,
     phases,
     runtime,
+    longest_main_thread_task_ms: longestTaskMs,
     hardware_concurrency: await page.evaluate(() => navigator.hardwareConcurrency),
     balance,
     claim,

@@ -198,12 +198,23 @@ export function plaintextLeaks(requests, record) {
  */
 /**
  * Writes a contribution's phase timings (what contributeRecord answered:
- * the client build that ran, seconds from the click to the receipt, and each
- * phase's) as JSON to `path`, with the browser and the record.
+ * the client build that ran, seconds from the click to the receipt, each
+ * phase's, and the page's longest main-thread task meanwhile) as JSON to
+ * `path`, with the browser and the record.
  */
-export async function writeTimings(page, path, record, { runtime, seconds, phases }) {
+export async function writeTimings(page, path, record, { runtime, seconds, phases, longestTaskMs }) {
   const browser = await page.evaluate(() => ({ ua: navigator.userAgent, cores: navigator.hardwareConcurrency }));
-  const timings = { at: new Date().toISOString(), user_agent: browser.ua, hardware_concurrency: browser.cores, record, runtime, seconds, phases };
+  const timings = {
+    at: new Date().toISOString(),
+    user_agent: browser.ua,
+    hardware_concurrency: browser.cores,
+    record,
+    runtime,
+    seconds,
+    phases,
+    // The page's longest main-thread task (over 50 ms; 0 if none) from the click to the receipt.
+    longest_main_thread_task_ms: longestTaskMs,
+  };
   await writeFile(path, `${JSON.stringify(timings, null, 2)}\n`);
 }
 
@@ -260,6 +271,14 @@ export async function contributeRecord(page, record, timeoutMs) {
   if (keys.state !== 'ready') throw new Error(`the page could not load the campaign's keys: ${keys.text}`);
   log(`keys loaded in the worker ${((Date.now() - waitStart) / 1000).toFixed(1)} s after the form was filled in;`
     + ` client: ${JSON.stringify(keys.runtime)}`);
+  // The main thread's long tasks (over 50 ms) from the click on: all the
+  // work should be in the worker and its pool.
+  await page.evaluate(() => {
+    window.cipherpoolLongTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.cipherpoolLongTasks.push({ start: e.startTime, ms: e.duration });
+    }).observe({ type: 'longtask' });
+  });
   await page.getByRole('button', { name: 'Encrypt and contribute' }).click();
   const started = Date.now();
   const outcome = await page.waitForFunction(() => {
@@ -275,8 +294,9 @@ export async function contributeRecord(page, record, timeoutMs) {
   const balance = await page.locator('#balance').textContent();
   const timing = await page.locator('#receipt-time').textContent();
   const phases = JSON.parse(await page.locator('#receipt-section').getAttribute('data-phases'));
+  const longestTaskMs = await page.evaluate(() => Math.max(0, ...window.cipherpoolLongTasks.map((t) => t.ms)));
   log(`receipt after ${((Date.now() - started) / 1000).toFixed(1)} s; in the page: ${timing}; balance ${balance}`);
-  return { receipt, seconds, timing, phases, runtime: keys.runtime, balance };
+  return { receipt, seconds, timing, phases, runtime: keys.runtime, longestTaskMs, balance };
 }
 
 /**
