@@ -378,6 +378,32 @@ impl TestApp {
         self.login(&email).await
     }
 
+    /// A fresh identity secret for `user`, its commitment registered
+    /// (`POST /api/registry/identities`), and the identity's Merkle path as
+    /// the registry then answers it (`GET /api/registry/me`).
+    pub async fn registered_identity(
+        &self,
+        user: &TestUser,
+    ) -> (
+        protocol::attestation::IdentitySecret,
+        protocol::wire::IdentityView,
+    ) {
+        use protocol::attestation::{commitment, fr_to_bytes, IdentitySecret};
+        let secret = IdentitySecret::random(&mut rand::rngs::OsRng);
+        let r = self
+            .post(
+                "/api/registry/identities",
+                Some(&user.token),
+                &json!({"commitment": hex::encode(fr_to_bytes(&commitment(&secret)))}),
+                None,
+            )
+            .await;
+        assert!(r.status().is_success(), "identity: {}", r.status());
+        let view = body(self.get("/api/registry/me", Some(&user.token)).await).await;
+        let identity = serde_json::from_value(view).expect("identity view");
+        (secret, identity)
+    }
+
     /// Logs in with [`GOOD_PASSWORD`].
     pub async fn login(&self, email: &str) -> TestUser {
         let resp = self
@@ -931,4 +957,10 @@ pub async fn ask_keyholder(kh: &str, campaign: i64, job: i64, request: &Value) -
         .send()
         .await
         .expect("keyholder request")
+}
+
+/// The median of benchmark samples (the upper one of an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }

@@ -26,14 +26,9 @@ use std::time::Instant;
 use anyhow::Context;
 use cipherpool_tests::*;
 use client::contribute::{LoadedCampaign, Stage};
-use protocol::attestation::{self, fr_to_bytes, IdentitySecret, ProvingKey};
-use protocol::wire::{IdentityView, Material};
+use protocol::attestation::ProvingKey;
+use protocol::wire::Material;
 use serde_json::{json, Value};
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 /// The phases the page reports, in order.
 const PHASES: [&str; 4] = ["keys", "encrypt", "attest", "submit"];
@@ -101,17 +96,7 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let pinned = protocol::signing::parse_keys(&keys.join(","))?;
     let user = app.user("contributor").await;
-    let secret = IdentitySecret::random(&mut rand::rngs::OsRng);
-    let commitment = hex::encode(fr_to_bytes(&attestation::commitment(&secret)));
-    app.post(
-        "/api/registry/identities",
-        Some(&user.token),
-        &json!({"commitment": commitment}),
-        None,
-    )
-    .await;
-    let identity: IdentityView =
-        serde_json::from_value(body(app.get("/api/registry/me", Some(&user.token)).await).await)?;
+    let (secret, identity) = app.registered_identity(&user).await;
     let t = Instant::now();
     let loaded = LoadedCampaign::load(
         &material,

@@ -11,19 +11,12 @@ use std::time::Instant;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use cipherpool_tests::*;
-use protocol::attestation::{
-    self, fr_from_bytes, fr_to_bytes, IdentitySecret, MerklePath, ProvingKey,
-};
+use protocol::attestation::{self, fr_from_bytes, fr_to_bytes, MerklePath, ProvingKey};
 use protocol::record::{encode, layout};
-use protocol::wire::{IdentityView, Material};
+use protocol::wire::Material;
 use protocol::CampaignSchema;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -118,18 +111,7 @@ async fn main() -> anyhow::Result<()> {
     let mut bytes_len = 0;
     for i in 0..submissions {
         let user = app.user("contributor").await;
-        let secret = IdentitySecret::random(&mut rand::rngs::OsRng);
-        let commitment = hex::encode(fr_to_bytes(&attestation::commitment(&secret)));
-        app.post(
-            "/api/registry/identities",
-            Some(&user.token),
-            &json!({"commitment": commitment}),
-            None,
-        )
-        .await;
-        let identity: IdentityView = serde_json::from_value(
-            body(app.get("/api/registry/me", Some(&user.token)).await).await,
-        )?;
+        let (secret, identity) = app.registered_identity(&user).await;
         let rec: Value = (0..8)
             .map(|f| (format!("f{f}"), json!((i * 31 + f * 7) % 65536)))
             .collect::<serde_json::Map<_, _>>()

@@ -50,8 +50,8 @@ use base64::Engine;
 use cipherpool_tests::*;
 use diesel::sql_types::Integer;
 use diesel::{IntoSql, RunQueryDsl};
-use protocol::attestation::{self, fr_from_hex, fr_to_bytes, AttestationError, IdentitySecret};
-use protocol::wire::{IdentityView, Material};
+use protocol::attestation::{self, fr_from_hex, AttestationError};
+use protocol::wire::Material;
 use serde_json::{json, Value};
 use server::config::{RateLimit, RateLimits, Settings};
 use server::db::PgPool;
@@ -343,20 +343,7 @@ async fn real_submission(app: &TestApp, user: &TestUser, id: i64) -> anyhow::Res
         .context("proving key")?;
     let proving_key = attestation::ProvingKey::from_bytes(&pk_bytes)?;
     let pinned = keyholder_keys(&app.address).await;
-    let secret = IdentitySecret::random(&mut rand::rngs::OsRng);
-    let commitment = hex::encode(fr_to_bytes(&attestation::commitment(&secret)));
-    let r = app
-        .post(
-            "/api/registry/identities",
-            Some(&user.token),
-            &json!({"commitment": commitment}),
-            None,
-        )
-        .await;
-    anyhow::ensure!(r.status().is_success(), "identity: {}", r.status());
-    let identity: IdentityView =
-        serde_json::from_value(body(app.get("/api/registry/me", Some(&user.token)).await).await)
-            .context("identity view")?;
+    let (secret, identity) = app.registered_identity(user).await;
     let record = json!({"sleep_minutes": 420, "exercise_minutes": 35, "region": "north"});
     let public = fetch_public(&app.client, &app.address, &material).await;
     let sub = prepare_off_thread(
