@@ -3,14 +3,14 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use fhe_compute::keys::{proof_metadata, PublicMaterial};
-use protocol::attestation::{
-    self, fr_from_bytes, fr_to_bytes, IdentitySecret, MerklePath, ProvingKey,
-};
+use protocol::attestation::{self, fr_from_bytes, fr_to_bytes, IdentitySecret, MerklePath};
 use protocol::record::{encode, layout, RecordError};
 use protocol::signing::VerifyingKey;
 use protocol::wire::{AttestationWire, IdentityView, Material, Submission};
 use protocol::CampaignSchema;
 use sha2::{Digest, Sha256};
+
+use crate::keys::PinnedProvingKey;
 
 /// Why a contribution could not be prepared.
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +84,7 @@ pub struct LoadedCampaign {
     metadata: Vec<u8>,
     public_key: tfhe::CompactPublicKey,
     crs: tfhe::zk::CompactPkeCrs,
-    proving_key: ProvingKey,
+    proving_key: PinnedProvingKey,
 }
 
 impl LoadedCampaign {
@@ -98,7 +98,7 @@ impl LoadedCampaign {
     pub fn load(
         material: &Material,
         public: &PublicMaterial,
-        proving_key: ProvingKey,
+        proving_key: PinnedProvingKey,
         pinned: &[VerifyingKey],
     ) -> Result<Self, ClientError> {
         material
@@ -171,7 +171,7 @@ impl LoadedCampaign {
 
         progress(Stage::Attest);
         let campaign_id = self.campaign_id;
-        let proving_key = &self.proving_key;
+        let proving_key = self.proving_key.key();
         let siblings = identity
             .siblings
             .iter()
@@ -234,7 +234,7 @@ impl LoadedCampaign {
 pub fn prepare_contribution(
     material: &Material,
     public: &PublicMaterial,
-    proving_key: &ProvingKey,
+    proving_key: &PinnedProvingKey,
     secret: &IdentitySecret,
     identity: &IdentityView,
     record: &serde_json::Value,

@@ -11,11 +11,13 @@
 #![warn(missing_docs)]
 
 pub mod contribute;
+pub mod keys;
 pub mod notes;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
 pub use contribute::{prepare_contribution, ClientError, LoadedCampaign, Stage};
+pub use keys::{KeyError, PinnedClaimKey, PinnedKey, PinnedProvingKey};
 
 use protocol::CampaignSchema;
 

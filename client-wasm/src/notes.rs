@@ -13,10 +13,12 @@
 use std::collections::HashMap;
 
 use protocol::attestation::{
-    fr_from_hex, fr_to_hex, note_commitment, prove_claim, ClaimProvingKey, Fr, IdentitySecret,
-    MerkleTree, NoteSecret, OwnedNote, CLAIM_ARITY,
+    fr_from_hex, fr_to_hex, note_commitment, prove_claim, Fr, IdentitySecret, MerkleTree,
+    NoteSecret, OwnedNote, CLAIM_ARITY,
 };
 use protocol::wire::{ClaimRequest, NotesPage, Receipt};
+
+use crate::keys::PinnedClaimKey;
 use serde::{Deserialize, Serialize};
 
 /// Why a note operation failed.
@@ -170,7 +172,7 @@ pub fn find_notes(
 /// Proves a claim of `notes` (1 to [`CLAIM_ARITY`], unclaimed) into the
 /// wallet `destination`, with paths from the downloaded `tree`.
 pub fn prepare_claim(
-    pk: &ClaimProvingKey,
+    pk: &PinnedClaimKey,
     secret: &IdentitySecret,
     notes: &[HeldNote],
     tree: &NotesTree,
@@ -211,7 +213,7 @@ pub fn prepare_claim(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let (proof, statement) = prove_claim(pk, &owned, destination, &mut rand::rngs::OsRng)
+    let (proof, statement) = prove_claim(pk.key(), &owned, destination, &mut rand::rngs::OsRng)
         .map_err(|e| NoteError::Prove(e.to_string()))?;
     Ok(ClaimRequest::new(&proof, &statement))
 }
@@ -263,6 +265,7 @@ mod tests {
         assert!(find_notes(&secret, &[(1, 11)], &tree).is_empty());
 
         let (pk, vk) = claim_setup(&mut rng).unwrap();
+        let pk = crate::keys::PinnedKey::for_tests(pk);
         let request = prepare_claim(&pk, &secret, &found, &tree, 9).unwrap();
         let (proof, statement) = request.statement().unwrap();
         assert_eq!(statement.total, 60);

@@ -2,14 +2,15 @@
 //! export returning `Result<_, JsError>`.
 
 use fhe_compute::keys::PublicMaterial;
-use protocol::attestation::{self, fr_to_bytes, IdentitySecret, ProvingKey};
+use protocol::attestation::{self, fr_to_bytes, IdentitySecret};
 use protocol::record::encode;
 use protocol::signing::parse_keys;
-use protocol::wire::{IdentityView, Material};
+use protocol::wire::{CircuitKeys, IdentityView, Material};
 use protocol::CampaignSchema;
 use wasm_bindgen::prelude::*;
 
 use crate::contribute::{LoadedCampaign, Stage};
+use crate::keys::{PinnedClaimKey, PinnedProvingKey};
 use crate::notes::{self, HeldNote, NotesTree};
 
 #[wasm_bindgen]
@@ -95,13 +96,31 @@ pub fn verify_material(material_json: &str, keyholder_keys: &str) -> Result<(), 
         .map_err(|e| JsError::new(&e.to_string()))
 }
 
+/// Checks that every one of `keyholder_keys` (hex Ed25519 keys, comma
+/// separated) signed the proving keys' hashes in `circuit_keys_json` (`GET
+/// /api/attestation/keys`), and that they are for the circuits this client
+/// proves: before any key is fetched or kept.
+#[wasm_bindgen(js_name = verifyCircuitKeys)]
+pub fn verify_circuit_keys(circuit_keys_json: &str, keyholder_keys: &str) -> Result<(), JsError> {
+    let pinned = parse_keys(keyholder_keys).map_err(js_err)?;
+    circuit_keys(circuit_keys_json)?
+        .verify_signatures(&pinned)
+        .map_err(js_err)
+}
+
 /// A campaign loaded once in the worker: its material checked (every one of
 /// `keyholder_keys`, hex Ed25519 keys comma separated, signed it; the
 /// public key and CRS, fetched from its `public_key_url` and `crs_url`, are
-/// the bytes it names) and the keys parsed, so that each contribution only
-/// encrypts and proves.
+/// the bytes it names), the proving key checked (every one of them signed its
+/// SHA-256 in `circuit_keys_json`, from the material's `circuit_keys_url`,
+/// and the bytes fetched from its `proving_key_url` are those) and the keys
+/// parsed, so that each contribution only encrypts and proves.
 #[wasm_bindgen]
 pub struct Campaign(LoadedCampaign);
+
+fn circuit_keys(json: &str) -> Result<CircuitKeys, JsError> {
+    serde_json::from_str(json).map_err(|e| JsError::new(&format!("circuit keys: {e}")))
+}
 
 /// Checks and parses a campaign's material and keys ([`LoadedCampaign::load`]).
 #[wasm_bindgen(js_name = loadCampaign)]
@@ -109,13 +128,15 @@ pub fn load_campaign(
     material_json: &str,
     public_key: &[u8],
     crs: &[u8],
+    circuit_keys_json: &str,
     proving_key: &[u8],
     keyholder_keys: &str,
 ) -> Result<Campaign, JsError> {
     let material: Material =
         serde_json::from_str(material_json).map_err(|e| JsError::new(&format!("material: {e}")))?;
     let pinned = parse_keys(keyholder_keys).map_err(|e| JsError::new(&e.to_string()))?;
-    let pk = ProvingKey::from_bytes(proving_key).map_err(|e| JsError::new(&e.to_string()))?;
+    let pk = PinnedProvingKey::load(&circuit_keys(circuit_keys_json)?, proving_key, &pinned)
+        .map_err(|e| JsError::new(&format!("proving key: {e}")))?;
     let public = PublicMaterial {
         public_key: public_key.to_vec(),
         crs: crs.to_vec(),
@@ -203,11 +224,15 @@ pub fn find_notes(
 }
 
 /// Proves a claim of `notes_json` (1 to 4 held notes) into the wallet
-/// `destination` with the claim circuit's proving key, the paths built from
-/// every page of the notes tree; returns the `POST /api/claims` body.
+/// `destination` with the claim circuit's proving key (checked as every one
+/// of `keyholder_keys` signed it in `circuit_keys_json`), the paths built
+/// from every page of the notes tree; returns the `POST /api/claims` body.
 #[wasm_bindgen(js_name = prepareClaim)]
+#[allow(clippy::too_many_arguments)]
 pub fn prepare_claim(
+    circuit_keys_json: &str,
     claim_proving_key: &[u8],
+    keyholder_keys: &str,
     secret_hex: &str,
     notes_json: &str,
     pages_json: &str,
@@ -216,7 +241,13 @@ pub fn prepare_claim(
     if !(destination.is_finite() && destination >= 1.0 && destination.fract() == 0.0) {
         return Err(JsError::new("the destination must be an account id"));
     }
-    let pk = attestation::ClaimProvingKey::from_bytes(claim_proving_key).map_err(js_err)?;
+    let pinned = parse_keys(keyholder_keys).map_err(js_err)?;
+    let pk = PinnedClaimKey::load(
+        &circuit_keys(circuit_keys_json)?,
+        claim_proving_key,
+        &pinned,
+    )
+    .map_err(|e| js_err(format!("claim proving key: {e}")))?;
     let secret = secret_from_hex(secret_hex)?;
     let held: Vec<HeldNote> =
         serde_json::from_str(notes_json).map_err(|e| js_err(format!("notes: {e}")))?;

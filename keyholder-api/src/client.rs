@@ -12,7 +12,7 @@ use fhe_compute::threshold::combine;
 use fhe_compute::threshold::proof::{ReleaseHeader, ReleaseProof, SignedShare};
 use futures::future::join_all;
 use protocol::signing::{
-    parse_key, verify_one, KeyholderSignature, MaterialStatement, SignedTerms,
+    parse_key, verify_one, CircuitKeysStatement, KeyholderSignature, MaterialStatement, SignedTerms,
 };
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
@@ -27,16 +27,23 @@ use crate::{
 pub struct AttestationMaterial {
     /// The proving key, parsed and checked.
     pub proving_key: protocol::attestation::ProvingKey,
-    /// Its serialized form, served to clients.
+    /// The form served to clients (`ProvingKey::to_trusted_bytes`).
     pub proving_key_bytes: Vec<u8>,
+    /// Its SHA-256, which every keyholder signed.
+    pub proving_key_sha256: [u8; 32],
     /// The verifying key (the proving key's own).
     pub verifying_key: protocol::attestation::VerifyingKey,
     /// The claim circuit's proving key, parsed and checked.
     pub claim_proving_key: protocol::attestation::ClaimProvingKey,
-    /// Its serialized form, served to clients.
+    /// The form served to clients (`ClaimProvingKey::to_trusted_bytes`).
     pub claim_proving_key_bytes: Vec<u8>,
+    /// Its SHA-256, which every keyholder signed.
+    pub claim_proving_key_sha256: [u8; 32],
     /// The claim circuit's verifying key (the proving key's own).
     pub claim_verifying_key: protocol::attestation::ClaimVerifyingKey,
+    /// Every keyholder's signature over both hashes
+    /// ([`protocol::signing::CircuitKeysStatement`]), in share order.
+    pub signatures: Vec<KeyholderSignature>,
 }
 
 /// Public key material of a campaign, as fetched from the keyholders.
@@ -592,7 +599,8 @@ impl Keyholders for KeyholderGroup {
     async fn attestation_keys(&self) -> Result<AttestationMaterial, CallError> {
         use sha2::Digest;
         let ids = self.identities().await?;
-        let keys = self.members[0].attestation_keys().await?;
+        let all = first_error(join_all(self.members.iter().map(|m| m.attestation_keys())).await)?;
+        let keys = &all[0];
         if keys.circuit_version != protocol::attestation::CIRCUIT_VERSION {
             return Err(CallError::disagree(format!(
                 "the keyholders' attestation keys are for circuit version {}, this server \
@@ -646,13 +654,56 @@ impl Keyholders for KeyholderGroup {
                 "the claim proving key is not the claim verifying key's",
             ));
         }
+        // Every keyholder signed the SHA-256 of each proving key in the form
+        // clients fetch, as computed here from keyholder 0's keys.
+        let proving_key_bytes = proving_key.to_trusted_bytes();
+        let claim_proving_key_bytes = claim_proving_key.to_trusted_bytes();
+        let proving_key_sha256: [u8; 32] = Sha256::digest(&proving_key_bytes).into();
+        let claim_proving_key_sha256: [u8; 32] = Sha256::digest(&claim_proving_key_bytes).into();
+        let message = CircuitKeysStatement {
+            circuit_version: keys.circuit_version,
+            proving_key_sha256: &proving_key_sha256,
+            claim_circuit_version: keys.claim_circuit_version,
+            claim_proving_key_sha256: &claim_proving_key_sha256,
+        }
+        .message();
+        let mut signatures = Vec::with_capacity(all.len());
+        for (i, k) in all.iter().enumerate() {
+            let id = ids
+                .iter()
+                .find(|id| id.signing_key.eq_ignore_ascii_case(&k.signature.key))
+                .ok_or_else(|| {
+                    CallError::disagree(format!(
+                        "keyholder {i} signed the circuit keys with a key no keyholder names"
+                    ))
+                })?;
+            let key = parse_key(&id.signing_key).map_err(|e| CallError::disagree(e.to_string()))?;
+            verify_one(&message, &k.signature.signature, &key).map_err(|_| {
+                CallError::disagree(format!(
+                    "keyholder {}'s signature of the circuit keys does not verify: it holds \
+                     other proving keys than keyholder 0",
+                    id.index
+                ))
+            })?;
+            signatures.push((id.index, k.signature.clone()));
+        }
+        signatures.sort_by_key(|(index, _)| *index);
+        signatures.dedup_by_key(|(index, _)| *index);
+        if signatures.len() != self.members.len() {
+            return Err(CallError::disagree(
+                "the circuit keys are not signed by every keyholder",
+            ));
+        }
         Ok(AttestationMaterial {
             proving_key,
             proving_key_bytes,
+            proving_key_sha256,
             verifying_key,
             claim_proving_key,
             claim_proving_key_bytes,
+            claim_proving_key_sha256,
             claim_verifying_key,
+            signatures: signatures.into_iter().map(|(_, s)| s).collect(),
         })
     }
 

@@ -120,6 +120,14 @@ pub struct AttestationKeys {
     pub claim_proving_key: String,
     /// The claim circuit's verifying key, base64.
     pub claim_verifying_key: String,
+    /// SHA-256 of the proving key in the form clients fetch
+    /// (`CircuitProvingKey::to_trusted_bytes`), hex.
+    pub proving_key_sha256: String,
+    /// SHA-256 of the claim proving key in that form, hex.
+    pub claim_proving_key_sha256: String,
+    /// This keyholder's signature over both hashes and the circuit versions
+    /// ([`protocol::signing::CircuitKeysStatement`]).
+    pub signature: KeyholderSignature,
 }
 
 /// Registry leaves pushed to a keyholder (`POST /registry/leaves`): the

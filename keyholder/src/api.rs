@@ -14,8 +14,10 @@
 //! - `GET /identity`: its share index, the key set's id, its Ed25519
 //!   signing key (campaign material and release shares carry its signature)
 //!   and the id of the attestation verifying key it checks eligibility with.
-//! - `GET /attestation`: the attestation circuit's Groth16 keys, made by the
-//!   dealer with the key set (public).
+//! - `GET /attestation`: the attestation and claim circuits' Groth16 keys,
+//!   made by the dealer with the key set (public), and this keyholder's
+//!   signature over the SHA-256 of each proving key in the form clients
+//!   fetch: clients prove only with keys every keyholder signed.
 //! - `POST /registry/leaves` `{first_index, commitments}`: the server pushes
 //!   every registered identity commitment, in leaf order; the keyholder
 //!   builds the registry tree itself and answers its leaf count and root
@@ -43,7 +45,7 @@ use keyholder_api::{
     AttestationKeys, DecryptRequest, KeyholderIdentity, KeysRequest, KeysResponse, RegistryLeaves,
     RegistryRevocation, RegistryState, ReleaseRequest,
 };
-use protocol::signing::{sign, MaterialStatement, SignedTerms, SigningKey};
+use protocol::signing::{sign, CircuitKeysStatement, MaterialStatement, SignedTerms, SigningKey};
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -69,6 +71,9 @@ struct State {
     signing: SigningKey,
     /// The attestation verifying key and this keyholder's registry.
     eligibility: Eligibility,
+    /// The circuits' proving keys in the form clients fetch, and this
+    /// keyholder's signature over their hashes: made on first request.
+    circuit_keys: Mutex<Option<Arc<AttestationKeys>>>,
 }
 
 fn authorize(req: &HttpRequest, state: &State) -> Result<(), KeyholderError> {
@@ -340,7 +345,9 @@ async fn identity(
     }))
 }
 
-/// The attestation and claim circuits' keys (public; the dealer made them).
+/// The attestation and claim circuits' keys (public; the dealer made them),
+/// with this keyholder's signature over the SHA-256 of each proving key in
+/// the form clients fetch ([`protocol::signing::CircuitKeysStatement`]).
 #[get("/attestation")]
 async fn attestation(
     req: HttpRequest,
@@ -348,19 +355,57 @@ async fn attestation(
 ) -> Result<HttpResponse, KeyholderError> {
     authorize(&req, &state)?;
     let state = state.get_ref().clone();
-    let answer = web::block(move || -> Result<AttestationKeys, KeyholderError> {
-        Ok(AttestationKeys {
-            circuit_version: protocol::attestation::CIRCUIT_VERSION,
-            proving_key: STANDARD.encode(state.store.keyset_file(ATTESTATION_PK_FILE)?),
-            verifying_key: STANDARD.encode(state.eligibility.verifying_key.to_bytes()),
-            claim_circuit_version: protocol::attestation::CLAIM_CIRCUIT_VERSION,
-            claim_proving_key: STANDARD.encode(state.store.keyset_file(CLAIM_PK_FILE)?),
-            claim_verifying_key: STANDARD.encode(state.eligibility.claim_verifying_key.to_bytes()),
-        })
+    let answer = web::block(move || -> Result<Arc<AttestationKeys>, KeyholderError> {
+        let mut cached = state
+            .circuit_keys
+            .lock()
+            .map_err(|_| KeyholderError::internal("circuit keys lock poisoned"))?;
+        if let Some(answer) = cached.as_ref() {
+            return Ok(answer.clone());
+        }
+        let answer = Arc::new(circuit_keys(&state)?);
+        *cached = Some(answer.clone());
+        Ok(answer)
     })
     .await
     .map_err(KeyholderError::internal)??;
-    Ok(HttpResponse::Ok().json(answer))
+    Ok(HttpResponse::Ok().json(answer.as_ref()))
+}
+
+/// Reads the dealt proving keys, and signs the hashes of the form clients
+/// fetch.
+fn circuit_keys(state: &State) -> Result<AttestationKeys, KeyholderError> {
+    use protocol::attestation::{ClaimProvingKey, ProvingKey};
+    let proving_key = state.store.keyset_file(ATTESTATION_PK_FILE)?;
+    let claim_proving_key = state.store.keyset_file(CLAIM_PK_FILE)?;
+    let trusted_sha256 = |form: Vec<u8>| -> [u8; 32] { Sha256::digest(form).into() };
+    let pk_sha = trusted_sha256(
+        ProvingKey::from_bytes(&proving_key)
+            .map_err(KeyholderError::internal)?
+            .to_trusted_bytes(),
+    );
+    let claim_sha = trusted_sha256(
+        ClaimProvingKey::from_bytes(&claim_proving_key)
+            .map_err(KeyholderError::internal)?
+            .to_trusted_bytes(),
+    );
+    let statement = CircuitKeysStatement {
+        circuit_version: protocol::attestation::CIRCUIT_VERSION,
+        proving_key_sha256: &pk_sha,
+        claim_circuit_version: protocol::attestation::CLAIM_CIRCUIT_VERSION,
+        claim_proving_key_sha256: &claim_sha,
+    };
+    Ok(AttestationKeys {
+        circuit_version: protocol::attestation::CIRCUIT_VERSION,
+        proving_key: STANDARD.encode(proving_key),
+        verifying_key: STANDARD.encode(state.eligibility.verifying_key.to_bytes()),
+        claim_circuit_version: protocol::attestation::CLAIM_CIRCUIT_VERSION,
+        claim_proving_key: STANDARD.encode(claim_proving_key),
+        claim_verifying_key: STANDARD.encode(state.eligibility.claim_verifying_key.to_bytes()),
+        proving_key_sha256: hex::encode(pk_sha),
+        claim_proving_key_sha256: hex::encode(claim_sha),
+        signature: sign(&state.signing, &statement.message()),
+    })
 }
 
 fn registry_error(e: RegistryError) -> KeyholderError {
@@ -548,6 +593,7 @@ impl Keyholder {
             noise,
             signing,
             eligibility,
+            circuit_keys: Mutex::new(None),
         });
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();

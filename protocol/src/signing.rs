@@ -20,6 +20,8 @@ use crate::schema::{RawSchema, Statistic};
 const MATERIAL_DOMAIN: &[u8] = b"cipherpool/material/v1\0";
 /// Domain tag of a release-share statement.
 const RELEASE_DOMAIN: &[u8] = b"cipherpool/release/v1\0";
+/// Domain tag of a circuit-keys statement.
+const CIRCUIT_KEYS_DOMAIN: &[u8] = b"cipherpool/circuit-keys/v1\0";
 
 /// One keyholder's signature, as it travels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,6 +180,38 @@ impl MaterialStatement<'_> {
         m.extend_from_slice(&self.terms.min_contributors.to_be_bytes());
         m.extend_from_slice(&self.terms.epsilon_micro.to_be_bytes());
         m.extend_from_slice(&self.terms.max_contributions.to_be_bytes());
+        m
+    }
+}
+
+/// What every keyholder signs about the Groth16 proving keys the dealer
+/// made with its key set, and what a client checks before proving anything
+/// with a key the server handed it. A proving key is not checkable from its
+/// points alone: one made by whoever serves it (a trapdoor known, or query
+/// points chosen to make a proof carry the prover's identity) would link a
+/// contribution, or a reward-note claim, to who made it. Clients use only
+/// keys whose SHA-256 every pinned keyholder signed.
+#[derive(Debug, Clone, Copy)]
+pub struct CircuitKeysStatement<'a> {
+    /// The attestation circuit's version.
+    pub circuit_version: u32,
+    /// SHA-256 of its proving key's bytes.
+    pub proving_key_sha256: &'a [u8; 32],
+    /// The claim circuit's version.
+    pub claim_circuit_version: u32,
+    /// SHA-256 of its proving key's bytes.
+    pub claim_proving_key_sha256: &'a [u8; 32],
+}
+
+impl CircuitKeysStatement<'_> {
+    /// The signed bytes: domain tag, then each circuit's version and the
+    /// SHA-256 of its proving key.
+    pub fn message(&self) -> Vec<u8> {
+        let mut m = CIRCUIT_KEYS_DOMAIN.to_vec();
+        m.extend_from_slice(&self.circuit_version.to_be_bytes());
+        m.extend_from_slice(self.proving_key_sha256);
+        m.extend_from_slice(&self.claim_circuit_version.to_be_bytes());
+        m.extend_from_slice(self.claim_proving_key_sha256);
         m
     }
 }
@@ -345,6 +379,41 @@ mod tests {
         }
         .message();
         assert!(verify_all(&release, &both, &pinned).is_err());
+    }
+
+    #[test]
+    fn circuit_keys_statements_bind_each_key_and_version() {
+        let a = key(1);
+        let (pk, claim) = ([1; 32], [2; 32]);
+        let statement = |v: u32, pk: &[u8; 32], cv: u32, claim: &[u8; 32]| {
+            CircuitKeysStatement {
+                circuit_version: v,
+                proving_key_sha256: pk,
+                claim_circuit_version: cv,
+                claim_proving_key_sha256: claim,
+            }
+            .message()
+        };
+        let m = statement(3, &pk, 1, &claim);
+        let signed = [sign(&a, &m)];
+        let pinned = [a.verifying_key()];
+        assert_eq!(verify_all(&m, &signed, &pinned), Ok(()));
+        // Another key in either slot, the two swapped, another version: refused.
+        for other in [
+            statement(3, &[9; 32], 1, &claim),
+            statement(3, &pk, 1, &[9; 32]),
+            statement(3, &claim, 1, &pk),
+            statement(4, &pk, 1, &claim),
+            statement(3, &pk, 2, &claim),
+        ] {
+            assert!(matches!(
+                verify_all(&other, &signed, &pinned),
+                Err(SignatureError::Invalid(_))
+            ));
+        }
+        // Campaign material signed by the same key never verifies as circuit keys.
+        let material = statement_bytes(5, &terms(), b"crs");
+        assert!(verify_all(&m, &[sign(&a, &material)], &pinned).is_err());
     }
 
     #[test]

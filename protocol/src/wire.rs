@@ -6,7 +6,8 @@ use sha2::{Digest, Sha256};
 
 use crate::schema::RawSchema;
 use crate::signing::{
-    verify_all, KeyholderSignature, MaterialStatement, SignatureError, SignedTerms, VerifyingKey,
+    verify_all, CircuitKeysStatement, KeyholderSignature, MaterialStatement, SignatureError,
+    SignedTerms, VerifyingKey,
 };
 
 /// Everything a client needs to contribute to a campaign
@@ -38,8 +39,10 @@ pub struct Material {
     pub circuit_version: u32,
     /// Registry tree depth.
     pub tree_depth: usize,
-    /// Where to fetch the Groth16 proving key.
-    pub proving_key_url: String,
+    /// Where to fetch the circuits' keys as the keyholders signed them
+    /// ([`CircuitKeys`]: the proving key's SHA-256 and URL): a client proves
+    /// only with a proving key whose SHA-256 every pinned keyholder signed.
+    pub circuit_keys_url: String,
     /// SHA-256 of the compact public key's bytes, hex (signed by the
     /// keyholders; the strong ETag of `public_key_url`).
     pub public_key_sha256: String,
@@ -94,16 +97,102 @@ impl Material {
     /// signatures cover): a server or a cache handing out other bytes is
     /// caught here, before anything is encrypted under them.
     pub fn check_bytes(&self, public_key: &[u8], crs: &[u8]) -> Result<(), MaterialError> {
-        let pk_sha = hash32(&self.public_key_sha256, "public_key_sha256")?;
-        let crs_sha = hash32(&self.crs_sha256, "crs_sha256")?;
-        if <[u8; 32]>::from(Sha256::digest(public_key)) != pk_sha {
-            return Err(MaterialError::BytesDiffer("public key"));
+        check_sha256(
+            public_key,
+            &self.public_key_sha256,
+            "public_key_sha256",
+            "public key",
+        )?;
+        check_sha256(crs, &self.crs_sha256, "crs_sha256", "CRS")
+    }
+}
+
+/// The Groth16 proving keys of the attestation and claim circuits as every
+/// keyholder vouched for them (`GET /api/attestation/keys`): their versions,
+/// the SHA-256 of each key's bytes, where the bytes are served, and every
+/// keyholder's signature over [`crate::signing::CircuitKeysStatement`].
+///
+/// A client proves only with key bytes this names, signed by every pinned
+/// keyholder ([`CircuitKeys::verify_signatures`], then
+/// [`CircuitKeys::check_proving_key`] or
+/// [`CircuitKeys::check_claim_proving_key`]): a proving key the server made
+/// itself could turn a proof into a label of the prover.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CircuitKeys {
+    /// The attestation circuit's version.
+    pub circuit_version: u32,
+    /// SHA-256 of its proving key's bytes, hex.
+    pub proving_key_sha256: String,
+    /// Where its proving key is served (immutable, cacheable).
+    pub proving_key_url: String,
+    /// The claim circuit's version.
+    pub claim_circuit_version: u32,
+    /// SHA-256 of its proving key's bytes, hex.
+    pub claim_proving_key_sha256: String,
+    /// Where its proving key is served (immutable, cacheable).
+    pub claim_proving_key_url: String,
+    /// Every keyholder's signature over the statement, in share order.
+    pub signatures: Vec<KeyholderSignature>,
+}
+
+impl CircuitKeys {
+    /// Checks that the keys are for the circuits this client proves and that
+    /// every pinned keyholder signed their hashes.
+    pub fn verify_signatures(&self, pinned: &[VerifyingKey]) -> Result<(), MaterialError> {
+        use crate::attestation::{CIRCUIT_VERSION, CLAIM_CIRCUIT_VERSION};
+        for (got, expected) in [
+            (self.circuit_version, CIRCUIT_VERSION),
+            (self.claim_circuit_version, CLAIM_CIRCUIT_VERSION),
+        ] {
+            if got != expected {
+                return Err(MaterialError::CircuitVersion { got, expected });
+            }
         }
-        if <[u8; 32]>::from(Sha256::digest(crs)) != crs_sha {
-            return Err(MaterialError::BytesDiffer("CRS"));
-        }
+        let pk = hash32(&self.proving_key_sha256, "proving_key_sha256")?;
+        let claim = hash32(&self.claim_proving_key_sha256, "claim_proving_key_sha256")?;
+        let statement = CircuitKeysStatement {
+            circuit_version: self.circuit_version,
+            proving_key_sha256: &pk,
+            claim_circuit_version: self.claim_circuit_version,
+            claim_proving_key_sha256: &claim,
+        };
+        verify_all(&statement.message(), &self.signatures, pinned)?;
         Ok(())
     }
+
+    /// Checks attestation proving key bytes against the signed hash.
+    pub fn check_proving_key(&self, bytes: &[u8]) -> Result<(), MaterialError> {
+        check_sha256(
+            bytes,
+            &self.proving_key_sha256,
+            "proving_key_sha256",
+            "proving key",
+        )
+    }
+
+    /// Checks claim proving key bytes against the signed hash.
+    pub fn check_claim_proving_key(&self, bytes: &[u8]) -> Result<(), MaterialError> {
+        check_sha256(
+            bytes,
+            &self.claim_proving_key_sha256,
+            "claim_proving_key_sha256",
+            "claim proving key",
+        )
+    }
+}
+
+fn check_sha256(
+    bytes: &[u8],
+    hex_str: &str,
+    field: &'static str,
+    what: &'static str,
+) -> Result<(), MaterialError> {
+    if <[u8; 32]>::from(Sha256::digest(bytes)) != hash32(hex_str, field)? {
+        return Err(MaterialError::BytesDiffer(what));
+    }
+    Ok(())
 }
 
 fn hash32(hex_str: &str, what: &'static str) -> Result<[u8; 32], MaterialError> {
@@ -123,8 +212,16 @@ pub enum MaterialError {
     #[error("the campaign material's {0} is malformed")]
     Malformed(&'static str),
     /// Fetched bytes are not the ones the material names.
-    #[error("the {0} fetched is not the one the campaign material names")]
+    #[error("the {0} fetched is not the one the keyholders signed")]
     BytesDiffer(&'static str),
+    /// Keys for a circuit version this client does not prove.
+    #[error("the keys are for circuit version {got}, this client proves version {expected}")]
+    CircuitVersion {
+        /// The version the keys name.
+        got: u32,
+        /// The client's.
+        expected: u32,
+    },
     /// The signatures do not verify against the pinned keys.
     #[error(transparent)]
     Signature(#[from] SignatureError),
@@ -312,4 +409,87 @@ pub struct ClaimReceipt {
     pub amount: i64,
     /// The wallet paid.
     pub destination: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attestation::{CIRCUIT_VERSION, CLAIM_CIRCUIT_VERSION};
+    use crate::signing::{sign, SigningKey};
+
+    fn signed(keys: &[&SigningKey], pk: &[u8], claim: &[u8]) -> CircuitKeys {
+        let (pk_sha, claim_sha): ([u8; 32], [u8; 32]) =
+            (Sha256::digest(pk).into(), Sha256::digest(claim).into());
+        let message = CircuitKeysStatement {
+            circuit_version: CIRCUIT_VERSION,
+            proving_key_sha256: &pk_sha,
+            claim_circuit_version: CLAIM_CIRCUIT_VERSION,
+            claim_proving_key_sha256: &claim_sha,
+        }
+        .message();
+        CircuitKeys {
+            circuit_version: CIRCUIT_VERSION,
+            proving_key_sha256: hex::encode(pk_sha),
+            proving_key_url: "/pk".into(),
+            claim_circuit_version: CLAIM_CIRCUIT_VERSION,
+            claim_proving_key_sha256: hex::encode(claim_sha),
+            claim_proving_key_url: "/claim".into(),
+            signatures: keys.iter().map(|k| sign(k, &message)).collect(),
+        }
+    }
+
+    #[test]
+    fn circuit_keys_are_trusted_only_as_every_pinned_keyholder_signed_them() {
+        let (a, b) = (
+            SigningKey::from_bytes(&[1; 32]),
+            SigningKey::from_bytes(&[2; 32]),
+        );
+        let pinned = [a.verifying_key(), b.verifying_key()];
+        let keys = signed(&[&a, &b], b"pk", b"claim");
+        assert_eq!(keys.verify_signatures(&pinned), Ok(()));
+        assert_eq!(keys.check_proving_key(b"pk"), Ok(()));
+        assert_eq!(keys.check_claim_proving_key(b"claim"), Ok(()));
+        // Other bytes (a key the server made), or the two keys swapped.
+        assert_eq!(
+            keys.check_proving_key(b"pk2"),
+            Err(MaterialError::BytesDiffer("proving key"))
+        );
+        assert_eq!(
+            keys.check_claim_proving_key(b"pk"),
+            Err(MaterialError::BytesDiffer("claim proving key"))
+        );
+        // A hash the server rewrote no longer carries the signatures.
+        let mut swapped = keys.clone();
+        swapped.proving_key_sha256 = hex::encode(Sha256::digest(b"pk2"));
+        assert!(matches!(
+            swapped.verify_signatures(&pinned),
+            Err(MaterialError::Signature(SignatureError::Invalid(_)))
+        ));
+        // One pinned keyholder missing; nothing pinned.
+        let only_a = signed(&[&a], b"pk", b"claim");
+        assert!(matches!(
+            only_a.verify_signatures(&pinned),
+            Err(MaterialError::Signature(SignatureError::Missing(_)))
+        ));
+        assert!(matches!(
+            keys.verify_signatures(&[]),
+            Err(MaterialError::Signature(SignatureError::NothingPinned))
+        ));
+        // Keys for another circuit version, even signed, are not used.
+        let mut old = keys.clone();
+        old.circuit_version = CIRCUIT_VERSION - 1;
+        assert_eq!(
+            old.verify_signatures(&pinned),
+            Err(MaterialError::CircuitVersion {
+                got: CIRCUIT_VERSION - 1,
+                expected: CIRCUIT_VERSION
+            })
+        );
+        let mut bad = keys;
+        bad.claim_proving_key_sha256 = "zz".into();
+        assert_eq!(
+            bad.verify_signatures(&pinned),
+            Err(MaterialError::Malformed("claim_proving_key_sha256"))
+        );
+    }
 }

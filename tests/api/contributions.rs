@@ -6,9 +6,7 @@ use base64::Engine;
 use cipherpool_tests::*;
 use diesel::prelude::*;
 use fhe_compute::PublicMaterial;
-use protocol::attestation::{
-    self, fr_to_bytes, IdentitySecret, MerkleTree, NoteSecret, ProvingKey, Tier,
-};
+use protocol::attestation::{self, fr_to_bytes, IdentitySecret, MerkleTree, NoteSecret, Tier};
 use protocol::signing::VerifyingKey;
 use protocol::wire::{IdentityView, Material, Submission};
 use reqwest::StatusCode;
@@ -47,7 +45,7 @@ struct World {
     material: Material,
     /// The public key and CRS bytes, fetched from the material's URLs.
     public: PublicMaterial,
-    proving_key: ProvingKey,
+    proving_key: client::PinnedProvingKey,
     /// The keyholder's signing key, asked of the keyholder itself.
     pinned: Vec<VerifyingKey>,
 }
@@ -78,13 +76,7 @@ async fn world_with(mut settings: server::config::Settings, reward: i64, budget:
     .as_object()
     .map(|o| serde_json::from_value(Value::Object(o.clone())).unwrap())
     .unwrap();
-    let pk = app
-        .client
-        .get(format!("{}/api/attestation/proving-key", app.address))
-        .send()
-        .await
-        .unwrap();
-    let proving_key = ProvingKey::from_bytes(&pk.bytes().await.unwrap()).unwrap();
+    let proving_key = pinned_proving_key(&app.client, &app.address, &pinned).await;
     let public = fetch_public(&app.client, &app.address, &material).await;
     World {
         app,
@@ -173,7 +165,7 @@ impl World {
         ))
         .into();
         let (proof, inputs) = attestation::prove(
-            &self.proving_key,
+            self.proving_key.key(),
             &c.secret,
             &path,
             self.campaign as u64,
@@ -485,6 +477,99 @@ async fn three_contributors_are_each_paid_once() {
     w.app.assert_ledger_consistent(&w.admin).await;
 }
 
+/// The proving keys a client proves with: their hashes signed by every
+/// keyholder (`GET /api/attestation/keys`, named by the material), the
+/// bytes content-addressed by those hashes, immutable; and a client takes
+/// no other key, however the server serves it.
+async fn proving_keys_are_served_as_every_keyholder_signed_them(w: &World) {
+    use protocol::wire::MaterialError;
+    let keys: protocol::wire::CircuitKeys =
+        serde_json::from_value(body(w.app.get(&w.material.circuit_keys_url, None).await).await)
+            .unwrap();
+    assert_eq!(w.material.circuit_keys_url, "/api/attestation/keys");
+    keys.verify_signatures(&w.pinned).unwrap();
+    assert_eq!(keys.signatures.len(), w.pinned.len());
+    let ids = keyholder_keys_hex(&w.app.address).await;
+    let fetch = |url: String| async move {
+        let r = w
+            .app
+            .client
+            .get(format!("{}{url}", w.app.address))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let cache = r
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_string());
+        let etag = r
+            .headers()
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_string());
+        (status, cache, etag, r.bytes().await.unwrap())
+    };
+    for (url, sha) in [
+        (&keys.proving_key_url, &keys.proving_key_sha256),
+        (&keys.claim_proving_key_url, &keys.claim_proving_key_sha256),
+    ] {
+        assert!(url.ends_with(&format!("?sha256={sha}")), "{url}");
+        let (status, cache, etag, bytes) = fetch(url.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{url}");
+        assert!(cache.unwrap().contains("immutable"), "{url}");
+        assert_eq!(etag.unwrap(), format!("\"{sha}\""));
+        assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), *sha);
+        // Another hash: not served (a stale cache entry never mixes in).
+        let base = url.split('?').next().unwrap();
+        let other = format!("{base}?sha256={}", "0".repeat(64));
+        let (status, ..) = fetch(other).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        // Without a hash: the same bytes, cached for a day only.
+        let (status, cache, _, plain) = fetch(base.to_string()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(cache.unwrap(), "public, max-age=86400");
+        assert_eq!(plain, bytes);
+    }
+    // The signed keys are the dealt ones: the attestation key is the one the
+    // keyholders verify with.
+    let pk_bytes = fetch(keys.proving_key_url.clone()).await.3;
+    let pk = client::PinnedProvingKey::load(&keys, &pk_bytes, &w.pinned).unwrap();
+    assert_eq!(
+        pk.key().verifying_key().to_bytes(),
+        w.proving_key.key().verifying_key().to_bytes()
+    );
+    let claim_bytes = fetch(keys.claim_proving_key_url.clone()).await.3;
+    client::PinnedClaimKey::load(&keys, &claim_bytes, &w.pinned).unwrap();
+    assert!(ids
+        .iter()
+        .all(|id| keys.signatures.iter().any(|s| &s.key == id)));
+
+    // A server that hands out a key it made (valid points, its own setup):
+    // refused, whether it leaves the signed hash or rewrites it.
+    let (theirs, _) = attestation::setup(&mut rand::rngs::OsRng).unwrap();
+    let theirs = theirs.to_trusted_bytes();
+    assert!(matches!(
+        client::PinnedProvingKey::load(&keys, &theirs, &w.pinned),
+        Err(client::KeyError::Untrusted(MaterialError::BytesDiffer(_)))
+    ));
+    let mut rewritten = keys.clone();
+    rewritten.proving_key_sha256 = hex::encode(sha2::Sha256::digest(&theirs));
+    assert!(matches!(
+        client::PinnedProvingKey::load(&rewritten, &theirs, &w.pinned),
+        Err(client::KeyError::Untrusted(MaterialError::Signature(_)))
+    ));
+    // One keyholder's signature dropped; a client pinning one more keyholder.
+    let mut one_short = keys.clone();
+    one_short.signatures.pop();
+    assert!(client::PinnedProvingKey::load(&one_short, &pk_bytes, &w.pinned).is_err());
+    let mut more = w.pinned.clone();
+    more.push(protocol::signing::SigningKey::from_bytes(&[9; 32]).verifying_key());
+    assert!(client::PinnedProvingKey::load(&keys, &pk_bytes, &more).is_err());
+    // The claim key is not taken for the attestation key, nor the reverse.
+    assert!(client::PinnedProvingKey::load(&keys, &claim_bytes, &w.pinned).is_err());
+    assert!(client::PinnedClaimKey::load(&keys, &pk_bytes, &w.pinned).is_err());
+}
+
 #[tokio::test]
 async fn material_is_cache_friendly_and_only_for_open_campaigns() {
     let w = world_with(test_settings(), 25, 1_000).await;
@@ -581,6 +666,7 @@ async fn material_is_cache_friendly_and_only_for_open_campaigns() {
         format!("\"{}\"", hex::encode(sha2::Sha256::digest(&answers[0]))),
         etag
     );
+    proving_keys_are_served_as_every_keyholder_signed_them(&w).await;
     // Once the campaign closes, neither the JSON nor its parts are served.
     let r = w
         .app
@@ -874,7 +960,7 @@ async fn every_bad_submission_is_refused_and_nothing_is_stored_or_paid() {
     let digest: [u8; 32] =
         sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &bytes)).into();
     let (proof, inputs) = attestation::prove(
-        &w.proving_key,
+        w.proving_key.key(),
         &outsider,
         &path,
         w.campaign as u64,

@@ -222,7 +222,7 @@ async fn mutated_ciphertext_lists_are_refused_by_the_verifier() {
 #[tokio::test]
 async fn mutated_proofs_inputs_and_keys_are_refused() {
     let f = fixture().await;
-    let vk = f.client.proving_key.verifying_key();
+    let vk = f.client.proving_key.key().verifying_key();
     let proof = STANDARD.decode(&f.submission.attestation.proof).unwrap();
     let inputs: Vec<_> = f
         .submission
@@ -281,7 +281,7 @@ async fn mutated_proofs_inputs_and_keys_are_refused() {
         }
         Ok(())
     });
-    let pk_bytes = f.client.proving_key.to_bytes();
+    let pk_bytes = f.client.proving_key.key().to_bytes();
     check(6, byte_edits(), |edits| {
         let _ = attestation::ProvingKey::from_bytes(&apply_bytes(&pk_bytes, &edits));
         Ok(())

@@ -410,11 +410,26 @@ async fn contributions_over_real_processes() {
             let recovered: Value = serde_json::from_slice(&out.stdout).unwrap();
             assert_eq!(recovered, held, "recovered from the secret alone");
         }
-        let out = bin("cipherpool-client")
-            .args(["claim", "--server", &base, "--token", token, "--secret"])
-            .arg(secret)
-            .output()
-            .unwrap();
+        let claim = |pinned: &str| {
+            bin("cipherpool-client")
+                .args(["claim", "--server", &base, "--token", token, "--secret"])
+                .arg(secret)
+                .args(["--keyholder-keys", pinned])
+                .output()
+                .unwrap()
+        };
+        if i == 0 {
+            // A claim is proved only with a claim key every pinned keyholder
+            // signed: pinning another key, nothing is proved or sent.
+            let out = claim(&format!("{keys},{wrong_key}"));
+            assert!(!out.status.success());
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains("claim proving key") && err.contains("did not sign"),
+                "{err}"
+            );
+        }
+        let out = claim(&keys);
         assert!(
             out.status.success(),
             "{}",
@@ -427,12 +442,7 @@ async fn contributions_over_real_processes() {
             30
         );
         // Nothing left to claim.
-        let out = bin("cipherpool-client")
-            .args(["claim", "--server", &base, "--token", token, "--secret"])
-            .arg(secret)
-            .output()
-            .unwrap();
-        assert!(!out.status.success());
+        assert!(!claim(&keys).status.success());
     }
     let c = get(&http, format!("{base}/api/campaigns/{id}"), &buyer).await;
     assert_eq!(c["escrow_balance"], 3_000 - 90);

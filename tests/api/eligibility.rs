@@ -92,7 +92,7 @@ async fn submission(app: &TestApp, c: &Contributor, campaign: i64, tier: Tier) -
     };
     let note_key = NoteSecret::derive(&c.secret, campaign as u64).key();
     let (proof, inputs) = attestation::prove(
-        &m.proving_key,
+        m.proving_key.key(),
         &c.secret,
         &path,
         campaign as u64,

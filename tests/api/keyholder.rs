@@ -248,6 +248,41 @@ async fn the_keyholder_keeps_its_own_registry_and_the_dealt_attestation_keys() {
     let (pk, vk) = dealt_attestation_keys(1);
     assert_eq!(b64(&keys["verifying_key"]), vk);
     assert_eq!(b64(&keys["proving_key"]), pk);
+    // It signs the hash of each proving key in the form clients fetch, with
+    // the key it names as its identity.
+    let trusted = |bytes: &[u8]| {
+        hex::encode(Sha256::digest(
+            protocol::attestation::ProvingKey::from_bytes(bytes)
+                .unwrap()
+                .to_trusted_bytes(),
+        ))
+    };
+    assert_eq!(keys["proving_key_sha256"], trusted(&pk));
+    let claim_trusted = hex::encode(Sha256::digest(
+        protocol::attestation::ClaimProvingKey::from_bytes(&b64(&keys["claim_proving_key"]))
+            .unwrap()
+            .to_trusted_bytes(),
+    ));
+    assert_eq!(keys["claim_proving_key_sha256"], claim_trusted);
+    assert_eq!(keys["signature"]["key"], identity["signing_key"]);
+    let (a, b) = (
+        hex::decode(keys["proving_key_sha256"].as_str().unwrap()).unwrap(),
+        hex::decode(&claim_trusted).unwrap(),
+    );
+    let message = protocol::signing::CircuitKeysStatement {
+        circuit_version: protocol::attestation::CIRCUIT_VERSION,
+        proving_key_sha256: &a.try_into().unwrap(),
+        claim_circuit_version: protocol::attestation::CLAIM_CIRCUIT_VERSION,
+        claim_proving_key_sha256: &b.try_into().unwrap(),
+    }
+    .message();
+    let signer = protocol::signing::parse_key(identity["signing_key"].as_str().unwrap()).unwrap();
+    protocol::signing::verify_one(
+        &message,
+        keys["signature"]["signature"].as_str().unwrap(),
+        &signer,
+    )
+    .unwrap();
     assert_eq!(
         identity["attestation_key"],
         hex::encode(Sha256::digest(&vk))

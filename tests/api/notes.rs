@@ -6,7 +6,7 @@
 use cipherpool_tests::*;
 use client::notes::{self, HeldNote, NotesTree};
 use diesel::prelude::*;
-use protocol::attestation::{self, fr_to_bytes, ClaimProvingKey, IdentitySecret, NoteSecret};
+use protocol::attestation::{self, fr_to_bytes, IdentitySecret, NoteSecret};
 use protocol::wire::{ClaimRequest, NotesPage, Submission};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -36,7 +36,7 @@ struct World {
     admin: TestUser,
     /// Two open campaigns paying 25 and 40.
     campaigns: [i64; 2],
-    claim_key: ClaimProvingKey,
+    claim_key: client::PinnedClaimKey,
 }
 
 impl World {
@@ -47,14 +47,8 @@ impl World {
         app.mint(&admin, buyer.id, 10_000).await;
         let a = app.open_campaign(&admin, &buyer, &campaign(25)).await;
         let b = app.open_campaign(&admin, &buyer, &campaign(40)).await;
-        let key = app
-            .client
-            .get(format!("{}/api/claims/proving-key", app.address))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(key.status(), StatusCode::OK);
-        let claim_key = ClaimProvingKey::from_bytes(&key.bytes().await.unwrap()).unwrap();
+        let pinned = keyholder_keys(&app.address).await;
+        let claim_key = pinned_claim_key(&app.client, &app.address, &pinned).await;
         World {
             app,
             admin,

@@ -616,7 +616,7 @@ pub async fn fetch_public(
 pub async fn prepare_off_thread(
     material: protocol::wire::Material,
     public: fhe_compute::PublicMaterial,
-    proving_key: protocol::attestation::ProvingKey,
+    proving_key: client::PinnedProvingKey,
     secret: protocol::attestation::IdentitySecret,
     identity: protocol::wire::IdentityView,
     record: Value,
@@ -647,8 +647,9 @@ pub struct ClientMaterial {
     pub material: protocol::wire::Material,
     /// The bytes behind `public_key_url` and `crs_url`.
     pub public: fhe_compute::PublicMaterial,
-    /// `GET /api/attestation/proving-key`.
-    pub proving_key: protocol::attestation::ProvingKey,
+    /// The proving key from `GET /api/attestation/keys`' URL, checked
+    /// against the hash the pinned keyholders signed.
+    pub proving_key: client::PinnedProvingKey,
     /// The keyholders' material-signing keys.
     pub pinned: Vec<protocol::signing::VerifyingKey>,
 }
@@ -663,6 +664,37 @@ async fn get_bytes(http: &reqwest::Client, url: String, token: Option<&str>) -> 
     resp.bytes().await.expect("body").to_vec()
 }
 
+/// `GET /api/attestation/keys`: the proving keys' hashes as the keyholders
+/// signed them.
+pub async fn circuit_keys(http: &reqwest::Client, base: &str) -> protocol::wire::CircuitKeys {
+    serde_json::from_slice(&get_bytes(http, format!("{base}/api/attestation/keys"), None).await)
+        .expect("circuit keys")
+}
+
+/// The attestation proving key as a client takes it: fetched from the URL
+/// `GET /api/attestation/keys` names, checked against the hash every key of
+/// `pinned` signed.
+pub async fn pinned_proving_key(
+    http: &reqwest::Client,
+    base: &str,
+    pinned: &[protocol::signing::VerifyingKey],
+) -> client::PinnedProvingKey {
+    let keys = circuit_keys(http, base).await;
+    let bytes = get_bytes(http, format!("{base}{}", keys.proving_key_url), None).await;
+    client::PinnedProvingKey::load(&keys, &bytes, pinned).expect("the signed proving key")
+}
+
+/// The claim proving key as a client takes it (see [`pinned_proving_key`]).
+pub async fn pinned_claim_key(
+    http: &reqwest::Client,
+    base: &str,
+    pinned: &[protocol::signing::VerifyingKey],
+) -> client::PinnedClaimKey {
+    let keys = circuit_keys(http, base).await;
+    let bytes = get_bytes(http, format!("{base}{}", keys.claim_proving_key_url), None).await;
+    client::PinnedClaimKey::load(&keys, &bytes, pinned).expect("the signed claim key")
+}
+
 /// Fetches [`ClientMaterial`] for `campaign` from the server at `base`.
 pub async fn client_material(http: &reqwest::Client, base: &str, campaign: i64) -> ClientMaterial {
     let material: protocol::wire::Material = serde_json::from_slice(
@@ -674,12 +706,9 @@ pub async fn client_material(http: &reqwest::Client, base: &str, campaign: i64) 
         .await,
     )
     .expect("material");
-    let proving_key = protocol::attestation::ProvingKey::from_bytes(
-        &get_bytes(http, format!("{base}/api/attestation/proving-key"), None).await,
-    )
-    .expect("proving key");
-    let public = fetch_public(http, base, &material).await;
     let pinned = keyholder_keys(base).await;
+    let proving_key = pinned_proving_key(http, base, &pinned).await;
+    let public = fetch_public(http, base, &material).await;
     ClientMaterial {
         material,
         public,

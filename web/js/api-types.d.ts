@@ -139,6 +139,35 @@ export interface CategoryCount {
   count: JsonI128;
 }
 
+/**
+ * The Groth16 proving keys of the attestation and claim circuits as every
+ * keyholder vouched for them (`GET /api/attestation/keys`): their versions,
+ * the SHA-256 of each key's bytes, where the bytes are served, and every
+ * keyholder's signature over [`crate::signing::CircuitKeysStatement`].
+ *
+ * A client proves only with key bytes this names, signed by every pinned
+ * keyholder ([`CircuitKeys::verify_signatures`], then
+ * [`CircuitKeys::check_proving_key`] or
+ * [`CircuitKeys::check_claim_proving_key`]): a proving key the server made
+ * itself could turn a proof into a label of the prover.
+ */
+export interface CircuitKeys {
+  /** The attestation circuit's version. */
+  circuit_version: number;
+  /** The claim circuit's version. */
+  claim_circuit_version: number;
+  /** SHA-256 of its proving key's bytes, hex. */
+  claim_proving_key_sha256: string;
+  /** Where its proving key is served (immutable, cacheable). */
+  claim_proving_key_url: string;
+  /** SHA-256 of its proving key's bytes, hex. */
+  proving_key_sha256: string;
+  /** Where its proving key is served (immutable, cacheable). */
+  proving_key_url: string;
+  /** Every keyholder's signature over the statement, in share order. */
+  signatures: KeyholderSignature[];
+}
+
 /** What an accepted claim answers. */
 export interface ClaimReceipt {
   /** Tokens paid. */
@@ -455,6 +484,12 @@ export interface LoginResponse {
 export interface Material {
   /** Campaign id (a public input of the attestation). */
   campaign_id: number;
+  /**
+   * Where to fetch the circuits' keys as the keyholders signed them
+   * ([`CircuitKeys`]: the proving key's SHA-256 and URL): a client proves
+   * only with a proving key whose SHA-256 every pinned keyholder signed.
+   */
+  circuit_keys_url: string;
   /** Attestation circuit version. */
   circuit_version: number;
   /**
@@ -479,8 +514,6 @@ export interface Material {
   layout: number[];
   /** The zk-pok metadata the proof must bind, base64. */
   proof_metadata: string;
-  /** Where to fetch the Groth16 proving key. */
-  proving_key_url: string;
   /**
    * SHA-256 of the compact public key's bytes, hex (signed by the
    * keyholders; the strong ETag of `public_key_url`).

@@ -122,7 +122,7 @@ const { describe } = errorText(ERROR_LEAD);
 
 let material = null; // the campaign's Material
 let keyholderKeys = null; // the keyholder keys that signed it (hex strings)
-let downloads = new Map(); // URL → ArrayBuffer: the immutable proving key, public keys and CRSs
+let downloads = new Map(); // URL → ArrayBuffer: the immutable proving keys, public keys and CRSs
 let identity = null; // IdentityView from /api/registry/me
 let wallet = null; // {account_id, balance, transfers}
 let notes = []; // this device's reward notes: [{campaign_id, amount, index, claimed}]
@@ -328,6 +328,39 @@ function renderRecordForm() {
   $('record-error').textContent = '';
 }
 
+/**
+ * The keyholders' keys that must have signed what the client uses (campaign
+ * material, proving keys): in the extension the keys the contributor
+ * pinned; on this page (served by the server itself) the keys the
+ * keyholders answer through the server, shown so that they can be compared.
+ * @returns {Promise<string[]>}
+ */
+async function keyholderKeysToCheck() {
+  const keys = await pinnedKeys();
+  if (keys) return keys;
+  if (inExtension) {
+    throw new Error('Pin the keyholders’ keys (above) before contributing: the extension encrypts and proves only with key material they signed.');
+  }
+  return (await api('GET', '/api/keyholders')).keyholders.map((k) => k.signing_key);
+}
+
+/**
+ * The proving keys' hashes as every one of `keys` signed them (`GET
+ * /api/attestation/keys`, checked in the worker before any key is fetched).
+ * @param {string} path
+ * @param {string[]} keys
+ */
+async function signedCircuitKeys(path, keys) {
+  const circuitKeys = await api('GET', path);
+  const json = JSON.stringify(circuitKeys);
+  try {
+    await wasm('verifyCircuitKeys', [json, keys.join(',')]);
+  } catch (err) {
+    throw new Error(`Refused: the proving keys are not signed by the keyholders (${err.message}). Nothing was proven.`);
+  }
+  return { circuitKeys, json };
+}
+
 async function loadCampaign(id) {
   $('campaign-error').textContent = '';
   show($('campaign-info'), false);
@@ -339,11 +372,7 @@ async function loadCampaign(id) {
     // encrypted under it: in the extension the keys the contributor pinned,
     // on this page (served by the server itself) the keys the keyholders
     // answer through the server, shown so that they can be compared.
-    let keys = await pinnedKeys();
-    if (inExtension && !keys) {
-      throw new Error('Pin the keyholders’ keys (above) before contributing: the extension encrypts only under key material they signed.');
-    }
-    if (!keys) keys = (await api('GET', '/api/keyholders')).keyholders.map((k) => k.signing_key);
+    const keys = await keyholderKeysToCheck();
     try {
       await wasm('verifyMaterial', [JSON.stringify(loaded), keys.join(',')]);
     } catch (err) {
@@ -495,12 +524,18 @@ function loadKeys() {
   if (campaignLoad?.key === key && campaignLoad.worker === worker) return campaignLoad.promise;
   const m = material;
   const keys = keyholderKeys;
+  const provingKey = signedCircuitKeys(m.circuit_keys_url, keys).then(async ({ circuitKeys, json }) => ({
+    json,
+    ...await provingKeyBytes(circuitKeys.proving_key_url, circuitKeys.proving_key_sha256, 'proving key'),
+  }));
   const promise = Promise.all([
     download(m.public_key_url, 'campaign’s public key'),
     download(m.crs_url, 'campaign’s proof parameters'),
-    download(m.proving_key_url, 'proving key'),
-  ]).then(([publicKey, crs, provingKey]) =>
-    wasm('loadCampaign', [key, JSON.stringify(m), publicKey, crs, provingKey, keys.join(',')])).then(() => key);
+    provingKey,
+  ]).then(([publicKey, crs, pk]) => {
+    $('campaign-keys-status').dataset.provingKeyFrom = pk.from;
+    return wasm('loadCampaign', [key, JSON.stringify(m), publicKey, crs, pk.json, pk.bytes, keys.join(',')]);
+  }).then(() => key);
   const entry = { key, worker, promise };
   campaignLoad = entry;
   const status = (state, text) => {
@@ -532,7 +567,7 @@ function loadKeys() {
   return promise;
 }
 
-// An immutable resource (the proving key, a campaign's public key or CRS),
+// An immutable resource (a campaign's public key or CRS),
 // fetched once per page. The wasm client checks the key and CRS against the
 // hashes the keyholders signed before using them.
 async function download(path, what) {
@@ -543,6 +578,61 @@ async function download(path, what) {
     downloads.set(url, await resp.arrayBuffer());
   }
   return downloads.get(url);
+}
+
+const KEY_CACHE = 'cipherpool-proving-keys';
+
+/** SHA-256 of `bytes`, hex; null where the page has no WebCrypto (not a secure context). */
+async function sha256Hex(bytes) {
+  if (!globalThis.crypto?.subtle) return null;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * A proving key (megabytes) by the SHA-256 the keyholders signed: kept in
+ * the Cache API under its content-addressed URL, so it is downloaded once
+ * per browser, not per visit. Only bytes of that hash are kept or taken from
+ * the cache; the worker checks them against the signed hash again before
+ * reading them. `from` says where they came from: `memory`, `cache` or
+ * `network`.
+ * @param {string} path
+ * @param {string} sha256
+ * @param {string} what
+ * @returns {Promise<{ bytes: ArrayBuffer, from: string }>}
+ */
+async function provingKeyBytes(path, sha256, what) {
+  const url = serverUrl(path);
+  if (downloads.has(url)) return { bytes: downloads.get(url), from: 'memory' };
+  const cache = globalThis.caches && globalThis.crypto?.subtle
+    ? await caches.open(KEY_CACHE).catch(() => null) : null;
+  const hit = await cache?.match(url).catch(() => undefined);
+  if (hit) {
+    const bytes = await hit.arrayBuffer();
+    if (await sha256Hex(bytes) === sha256) {
+      downloads.set(url, bytes);
+      return { bytes, from: 'cache' };
+    }
+    await cache.delete(url).catch(() => {});
+  }
+  const resp = await fetch(url);
+  if (!resp.ok) throw new Error(`could not fetch the ${what} (HTTP ${resp.status})`);
+  const bytes = await resp.arrayBuffer();
+  const got = await sha256Hex(bytes);
+  if (got !== null && got !== sha256) {
+    throw new Error(`the ${what} served is not the one the keyholders signed`);
+  }
+  if (cache) {
+    // Older keys of this server (another hash) are dropped.
+    const base = url.split('?')[0];
+    for (const old of await cache.keys().catch(() => [])) {
+      if (old.url.split('?')[0] === base && old.url !== url) await cache.delete(old).catch(() => {});
+    }
+    await cache.put(url, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }))
+      .catch(() => {});
+  }
+  downloads.set(url, bytes);
+  return { bytes, from: 'network' };
 }
 
 function setProgress(stage, percent) {
@@ -703,12 +793,14 @@ async function downloadNotesTree() {
 
 /** Proves and sends one claim of up to four notes (no session: the proof alone admits it). */
 async function claimBatch(batch, secret) {
-  const [claimKey, pages] = await Promise.all([
-    download('/api/claims/proving-key', 'claim proving key'),
-    downloadNotesTree(),
-  ]);
+  const keys = await keyholderKeysToCheck();
+  const claimKey = signedCircuitKeys('/api/attestation/keys', keys).then(async ({ circuitKeys, json }) => ({
+    json,
+    ...await provingKeyBytes(circuitKeys.claim_proving_key_url, circuitKeys.claim_proving_key_sha256, 'claim proving key'),
+  }));
+  const [key, pages] = await Promise.all([claimKey, downloadNotesTree()]);
   const requestJson = await wasm('prepareClaim',
-    [claimKey, secret, JSON.stringify(batch), JSON.stringify(pages), wallet.account_id]);
+    [key.json, key.bytes, keys.join(','), secret, JSON.stringify(batch), JSON.stringify(pages), wallet.account_id]);
   return fetch(`${apiBase()}/api/claims`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },

@@ -52,10 +52,12 @@ const methods = {
   verifyMaterial: (materialJson, keys) => client.verifyMaterial(materialJson, keys),
   noteFromReceipt: (secretHex, receiptJson) => client.noteFromReceipt(secretHex, receiptJson),
   findNotes: (secretHex, campaignsJson, pagesJson) => client.findNotes(secretHex, campaignsJson, pagesJson),
-  prepareClaim: (claimKey, secretHex, notesJson, pagesJson, destination) =>
-    client.prepareClaim(new Uint8Array(claimKey), secretHex, notesJson, pagesJson, destination),
-  loadCampaign: (key, materialJson, publicKey, crs, provingKey, keys) => {
-    const loaded = client.loadCampaign(materialJson, new Uint8Array(publicKey), new Uint8Array(crs), new Uint8Array(provingKey), keys);
+  verifyCircuitKeys: (circuitKeysJson, keys) => client.verifyCircuitKeys(circuitKeysJson, keys),
+  prepareClaim: (circuitKeysJson, claimKey, keys, secretHex, notesJson, pagesJson, destination) =>
+    client.prepareClaim(circuitKeysJson, new Uint8Array(claimKey), keys, secretHex, notesJson, pagesJson, destination),
+  loadCampaign: (key, materialJson, publicKey, crs, circuitKeysJson, provingKey, keys) => {
+    const loaded = client.loadCampaign(materialJson, new Uint8Array(publicKey), new Uint8Array(crs),
+      circuitKeysJson, new Uint8Array(provingKey), keys);
     campaigns.get(key)?.free();
     campaigns.set(key, loaded);
   },

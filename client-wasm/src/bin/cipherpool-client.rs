@@ -26,13 +26,15 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use cipherpool_client_wasm::notes::{self, HeldNote, NotesTree};
-use cipherpool_client_wasm::{prepare_contribution, Stage};
+use cipherpool_client_wasm::{prepare_contribution, PinnedClaimKey, PinnedProvingKey, Stage};
 use clap::{Parser, Subcommand};
 use fhe_compute::keys::PublicMaterial;
 use fhe_compute::threshold::proof::ReleaseProof;
-use protocol::attestation::{self, fr_to_bytes, IdentitySecret, ProvingKey};
+use protocol::attestation::{self, fr_to_bytes, IdentitySecret};
 use protocol::signing::{parse_keys, VerifyingKey};
-use protocol::wire::{ClaimReceipt, IdentityView, Material, NoteCampaign, NotesPage, Receipt};
+use protocol::wire::{
+    CircuitKeys, ClaimReceipt, IdentityView, Material, NoteCampaign, NotesPage, Receipt,
+};
 
 #[derive(Parser)]
 #[command(version, about = "Cipherpool contributor client")]
@@ -112,6 +114,10 @@ enum Command {
         /// claim's time says less about the contributions it pays.
         #[arg(long, default_value_t = 0)]
         delay_secs: u64,
+        /// The keyholders' Ed25519 public keys (hex, comma separated): the
+        /// claim is proved only with a proving key they all signed.
+        #[arg(long, env = "CIPHERPOOL_KEYHOLDER_KEYS")]
+        keyholder_keys: String,
     },
     /// Check a report's results (the JSON of `GET /api/reports/{id}/results`):
     /// every pinned keyholder signed its partial decryption, and those
@@ -326,7 +332,21 @@ async fn main() -> anyhow::Result<()> {
                 let request = http.get(format!("{server}{path}"));
                 async move { anyhow::Ok(check(request.send().await?).await?.bytes().await?) }
             };
-            let proving_key = ProvingKey::from_bytes(&get_bytes(&material.proving_key_url).await?)?;
+            // The proving key, only as every pinned keyholder signed it.
+            let circuit_keys: CircuitKeys = check(
+                http.get(format!("{server}{}", material.circuit_keys_url))
+                    .send()
+                    .await?,
+            )
+            .await?
+            .json()
+            .await?;
+            let proving_key = PinnedProvingKey::load(
+                &circuit_keys,
+                &get_bytes(&circuit_keys.proving_key_url).await?,
+                &pinned,
+            )
+            .context("the attestation proving key")?;
             // The public key and CRS, served apart (immutable) and checked
             // against the hashes the keyholders signed before any use.
             let public = PublicMaterial {
@@ -437,7 +457,9 @@ async fn main() -> anyhow::Result<()> {
             to,
             max,
             delay_secs,
+            keyholder_keys,
         } => {
+            let pinned = parse_keys(&keyholder_keys)?;
             if !(1..=attestation::CLAIM_ARITY).contains(&max) {
                 bail!("--max must be 1 to {}", attestation::CLAIM_ARITY);
             }
@@ -478,16 +500,28 @@ async fn main() -> anyhow::Result<()> {
                 eprintln!("waiting {wait} s before claiming");
                 tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
             }
-            let pk = attestation::ClaimProvingKey::from_bytes(
+            // The claim key, only as every pinned keyholder signed it.
+            let circuit_keys: CircuitKeys = check(
+                http.get(format!("{server}/api/attestation/keys"))
+                    .send()
+                    .await?,
+            )
+            .await?
+            .json()
+            .await?;
+            let pk = PinnedClaimKey::load(
+                &circuit_keys,
                 &check(
-                    http.get(format!("{server}/api/claims/proving-key"))
+                    http.get(format!("{server}{}", circuit_keys.claim_proving_key_url))
                         .send()
                         .await?,
                 )
                 .await?
                 .bytes()
                 .await?,
-            )?;
+                &pinned,
+            )
+            .context("the claim proving key")?;
             let tree = download_notes(&http, &server).await?;
             let started = Instant::now();
             let picked = chosen.clone();

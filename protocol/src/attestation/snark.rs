@@ -81,6 +81,18 @@ fn decode_exact<T: CanonicalDeserialize>(bytes: &[u8]) -> Result<T, String> {
     Ok(value)
 }
 
+/// Uncompressed decoding of exactly one value without the curve and
+/// subgroup checks; refuses trailing bytes. Only for bytes whose hash was
+/// checked against one the keyholders signed.
+fn decode_trusted<T: CanonicalDeserialize>(bytes: &[u8]) -> Result<T, String> {
+    let mut reader = bytes;
+    let value = T::deserialize_uncompressed_unchecked(&mut reader).map_err(|e| e.to_string())?;
+    if !reader.is_empty() {
+        return Err(format!("{} trailing bytes", reader.len()));
+    }
+    Ok(value)
+}
+
 /// Checks that a verifying key is for a circuit with `C::PUBLIC_INPUTS` public inputs.
 fn check_vk_shape<C: CircuitKind>(
     vk: &ark_groth16::VerifyingKey<Bn254>,
@@ -122,6 +134,31 @@ impl<C: CircuitKind> CircuitProvingKey<C> {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, AttestationError> {
         let pk: ark_groth16::ProvingKey<Bn254> =
             decode_exact(bytes).map_err(AttestationError::MalformedKey)?;
+        check_vk_shape::<C>(&pk.vk)?;
+        Ok(Self(pk, PhantomData))
+    }
+
+    /// The form clients fetch and the keyholders sign the SHA-256 of
+    /// ([`crate::wire::CircuitKeys`]): uncompressed points, about twice
+    /// [`CircuitProvingKey::to_bytes`]'s size, read back by
+    /// [`CircuitProvingKey::from_trusted_bytes`] in milliseconds.
+    pub fn to_trusted_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.0.uncompressed_size());
+        self.0
+            .serialize_uncompressed(&mut out)
+            .expect("serializing into a Vec cannot fail");
+        out
+    }
+
+    /// Decoding of [`CircuitProvingKey::to_trusted_bytes`] for bytes already
+    /// known to be the trusted key's (their SHA-256 checked against the hash
+    /// every pinned keyholder signed): no point is decompressed or checked
+    /// for curve and subgroup membership, which is all of
+    /// [`CircuitProvingKey::from_bytes`]'s time. Never call it on bytes
+    /// whose hash was not checked.
+    pub fn from_trusted_bytes(bytes: &[u8]) -> Result<Self, AttestationError> {
+        let pk: ark_groth16::ProvingKey<Bn254> =
+            decode_trusted(bytes).map_err(AttestationError::MalformedKey)?;
         check_vk_shape::<C>(&pk.vk)?;
         Ok(Self(pk, PhantomData))
     }
@@ -658,6 +695,20 @@ mod tests {
             vk_bytes.len()
         );
         assert_eq!(pk2.to_bytes(), pk_bytes);
+        let trusted_bytes = pk.to_trusted_bytes();
+        let start = Instant::now();
+        let trusted = ProvingKey::from_trusted_bytes(&trusted_bytes).unwrap();
+        println!(
+            "trusted form: {} bytes, decode {:?}",
+            trusted_bytes.len(),
+            start.elapsed()
+        );
+        assert_eq!(trusted.to_bytes(), pk_bytes);
+        let n = trusted_bytes.len();
+        assert!(ProvingKey::from_trusted_bytes(&trusted_bytes[..n - 1]).is_err());
+        assert!(ProvingKey::from_trusted_bytes(&[&trusted_bytes[..], &[0]].concat()).is_err());
+        // Only the trusted form reads back as such.
+        assert!(ProvingKey::from_trusted_bytes(&pk_bytes).is_err());
 
         for bad in [&vk_bytes[..vk_bytes.len() - 1], &vk_bytes[..10], &[][..]] {
             assert!(matches!(

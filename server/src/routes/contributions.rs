@@ -23,7 +23,7 @@ use crate::http::responses as resp;
 use crate::services::contributions::{self, Acceptor, RootWindow};
 use crate::state::{AppState, CampaignMaterial};
 use crate::store::campaigns::{self, Status};
-use protocol::wire::{Receipt, Submission};
+use protocol::wire::{CircuitKeys, Receipt, Submission};
 
 pub use protocol::wire::Material;
 
@@ -151,7 +151,7 @@ fn load_material(conn: &mut PgConnection, id: CampaignId) -> Result<CampaignMate
         )),
         circuit_version: CIRCUIT_VERSION,
         tree_depth: TREE_DEPTH,
-        proving_key_url: "/api/attestation/proving-key".into(),
+        circuit_keys_url: crate::attestation::CIRCUIT_KEYS_PATH.into(),
         public_key_url: format!("/api/campaigns/{id}/material/public-key"),
         public_key_sha256: public_key_bytes.sha256_hex().to_string(),
         crs_url: format!("/api/campaigns/{id}/material/crs"),
@@ -272,23 +272,65 @@ pub async fn material_part(
     ))
 }
 
-/// The Groth16 proving key of the attestation circuit (compressed arkworks bytes).
+/// The Groth16 proving keys' hashes as every keyholder signed them, and
+/// where the keys are served: a client proves only with key bytes whose
+/// SHA-256 every keyholder it pins signed.
+#[utoipa::path(get, path = "/api/attestation/keys", tag = "contributions",
+    responses((status = 200, body = CircuitKeys),
+              (status = 502, response = resp::KeyholderFailed)))]
+#[get("/api/attestation/keys")]
+pub async fn circuit_keys(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let keys = state.attestation.get(state.keyholder.as_ref()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .json(&keys.circuit_keys))
+}
+
+/// `?sha256=`: the hash of the key the client expects.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct KeyQuery {
+    /// SHA-256 of the key, hex, as `GET /api/attestation/keys` names it: the
+    /// key is served only if it is that one, and then marked immutable.
+    pub sha256: Option<String>,
+}
+
+/// One of the proving keys, content-addressed when `?sha256=` names it.
+pub fn proving_key_response(
+    req: &HttpRequest,
+    key: &Cached,
+    query: &KeyQuery,
+) -> Result<HttpResponse, ApiError> {
+    let cache =
+        match &query.sha256 {
+            None => "public, max-age=86400",
+            Some(h) if h.eq_ignore_ascii_case(key.sha256_hex()) => {
+                "public, max-age=31536000, immutable"
+            }
+            Some(_) => return Err(ApiError::not_found(
+                "this server holds no proving key of that hash: fetch /api/attestation/keys again",
+            )),
+        };
+    Ok(cached_response(req, key, "application/octet-stream", cache))
+}
+
+/// The Groth16 proving key of the attestation circuit, uncompressed
+/// arkworks bytes (the form whose SHA-256 the keyholders signed).
 #[utoipa::path(get, path = "/api/attestation/proving-key", tag = "contributions",
+    params(KeyQuery),
     responses((status = 200, description = "application/octet-stream"),
               (status = 304, description = "not modified"),
+              (status = 400, response = resp::BadQuery),
+              (status = 404, response = resp::NotFound),
               (status = 502, response = resp::KeyholderFailed)))]
 #[get("/api/attestation/proving-key")]
 pub async fn proving_key(
     req: HttpRequest,
     state: web::Data<AppState>,
+    query: web::Query<KeyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let keys = state.attestation.get(state.keyholder.as_ref()).await?;
-    Ok(cached_response(
-        &req,
-        &keys.proving_key,
-        "application/octet-stream",
-        "public, max-age=86400",
-    ))
+    proving_key_response(&req, &keys.proving_key, &query)
 }
 
 /// Submit an encrypted, attested contribution (no session: the Groth16

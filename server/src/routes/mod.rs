@@ -49,6 +49,7 @@ pub fn configure(cfg: &mut ServiceConfig, max_contribution_bytes: usize) {
     .service(contributions::material_part)
     .service(contributions::keyholders)
     .service(contributions::proving_key)
+    .service(contributions::circuit_keys)
     .service(registry::register)
     .service(registry::me)
     .service(registry::root)

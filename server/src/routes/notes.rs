@@ -6,9 +6,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::db::PgPool;
-use crate::http::cached::cached_response;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::responses as resp;
+use crate::routes::contributions::{proving_key_response, KeyQuery};
 use crate::services::notes::{self, MAX_PAGE};
 use crate::state::AppState;
 use crate::store::tx;
@@ -60,23 +60,24 @@ pub async fn campaigns(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// The Groth16 proving key of the claim circuit (compressed arkworks bytes).
+/// The Groth16 proving key of the claim circuit, uncompressed arkworks
+/// bytes (the form whose SHA-256 the keyholders signed, `GET
+/// /api/attestation/keys`).
 #[utoipa::path(get, path = "/api/claims/proving-key", tag = "notes",
+    params(KeyQuery),
     responses((status = 200, description = "application/octet-stream"),
               (status = 304, description = "not modified"),
+              (status = 400, response = resp::BadQuery),
+              (status = 404, response = resp::NotFound),
               (status = 502, response = resp::KeyholderFailed)))]
 #[get("/api/claims/proving-key")]
 pub async fn proving_key(
     req: HttpRequest,
     state: web::Data<AppState>,
+    query: web::Query<KeyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let keys = state.attestation.get(state.keyholder.as_ref()).await?;
-    Ok(cached_response(
-        &req,
-        &keys.claim_proving_key,
-        "application/octet-stream",
-        "public, max-age=86400",
-    ))
+    proving_key_response(&req, &keys.claim_proving_key, &query)
 }
 
 /// Claim up to four reward notes into a wallet. No session: the Groth16

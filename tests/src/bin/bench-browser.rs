@@ -26,7 +26,7 @@ use std::time::Instant;
 use anyhow::Context;
 use cipherpool_tests::*;
 use client::contribute::{LoadedCampaign, Stage};
-use protocol::attestation::ProvingKey;
+use client::PinnedProvingKey;
 use protocol::wire::Material;
 use serde_json::{json, Value};
 
@@ -87,21 +87,22 @@ async fn main() -> anyhow::Result<()> {
         .await,
     )?;
     let public = fetch_public(&app.client, &app.address, &material).await;
+    let pinned = protocol::signing::parse_keys(&keys.join(","))?;
+    let circuit_keys = circuit_keys(&app.client, &app.address).await;
     let pk_bytes = app
         .client
-        .get(format!("{}/api/attestation/proving-key", app.address))
+        .get(format!("{}{}", app.address, circuit_keys.proving_key_url))
         .send()
         .await?
         .bytes()
         .await?;
-    let pinned = protocol::signing::parse_keys(&keys.join(","))?;
     let user = app.user("contributor").await;
     let (secret, identity) = app.registered_identity(&user).await;
     let t = Instant::now();
     let loaded = LoadedCampaign::load(
         &material,
         &public,
-        ProvingKey::from_bytes(&pk_bytes)?,
+        PinnedProvingKey::load(&circuit_keys, &pk_bytes, &pinned)?,
         &pinned,
     )?;
     let native_load = t.elapsed().as_secs_f64();

@@ -11,7 +11,7 @@ use std::time::Instant;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use cipherpool_tests::*;
-use protocol::attestation::{self, fr_from_bytes, fr_to_bytes, MerklePath, ProvingKey};
+use protocol::attestation::{self, fr_from_bytes, fr_to_bytes, MerklePath};
 use protocol::record::{encode, layout};
 use protocol::wire::Material;
 use protocol::CampaignSchema;
@@ -85,14 +85,11 @@ async fn main() -> anyhow::Result<()> {
         )
         .await,
     )?;
-    let pk_bytes = app
-        .client
-        .get(format!("{}/api/attestation/proving-key", app.address))
-        .send()
-        .await?
-        .bytes()
-        .await?;
-    let proving_key = ProvingKey::from_bytes(&pk_bytes)?;
+    let pinned = keyholder_keys(&app.address).await;
+    let proving_key = pinned_proving_key(&app.client, &app.address, &pinned)
+        .await
+        .key()
+        .clone();
     let pm = fetch_public(&app.client, &app.address, &material).await;
     let (cpk, crs) = (pm.public_key()?, pm.crs()?);
     let meta = STANDARD.decode(&material.proof_metadata)?;
@@ -101,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
         "public key {} B, CRS {} B, proving key {} B",
         pm.public_key.len(),
         pm.crs.len(),
-        pk_bytes.len()
+        proving_key.to_trusted_bytes().len()
     );
 
     // Contributors and their prepared submissions, timing each client stage.

@@ -335,14 +335,8 @@ async fn real_submission(app: &TestApp, user: &TestUser, id: i64) -> anyhow::Res
         .await,
     )
     .context("material")?;
-    let pk_bytes = app
-        .get("/api/attestation/proving-key", None)
-        .await
-        .bytes()
-        .await
-        .context("proving key")?;
-    let proving_key = attestation::ProvingKey::from_bytes(&pk_bytes)?;
     let pinned = keyholder_keys(&app.address).await;
+    let proving_key = pinned_proving_key(&app.client, &app.address, &pinned).await;
     let (secret, identity) = app.registered_identity(user).await;
     let record = json!({"sleep_minutes": 420, "exercise_minutes": 35, "region": "north"});
     let public = fetch_public(&app.client, &app.address, &material).await;
