@@ -332,6 +332,9 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     assert_eq!(result["longest_main_thread_task_ms"], 0, "{result}");
     // The wasm module came gzip-encoded (scripts/build-wasm's copy).
     assert_eq!(result["wasm_encoding"], "gzip", "{result}");
+    // The proving key was kept by its signed hash: a new visit took it from
+    // the Cache API.
+    assert_eq!(result["proving_key_on_reload"], "cache", "{result}");
     // The page first created an account (a weak password refused by the
     // server, then a good one) and signed it out.
     assert!(
@@ -357,7 +360,8 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
 /// A page that is not cross-origin isolated (the COOP/COEP headers stripped
 /// on their way to the browser) has no SharedArrayBuffer: its worker falls
 /// back to the single-threaded client (web/pkg), and the contribution is
-/// accepted and paid the same.
+/// accepted and paid the same. Before that, the page meets a server that
+/// substitutes the proving key (under a hash of its own): refused.
 #[tokio::test]
 async fn contributor_page_without_isolation_falls_back_to_one_thread() {
     let root = repo_root();
@@ -366,12 +370,18 @@ async fn contributor_page_without_isolation_falls_back_to_one_thread() {
     let record = json!({"minutes": 52, "days": 2, "mode": "car"});
     let mut envs = world.script_env(&record);
     envs.push(("ISOLATION", "off".to_string()));
+    envs.push(("KEY_ATTACK", "on".to_string()));
     envs.push((
         "TIMINGS",
         "contribute-timings-single-thread.json".to_string(),
     ));
     let result = run_browser_script(&root, "contribute", &envs).await;
     eprintln!("browser, one thread: {}", result["timing"]);
+    // The server's own proving key, named under its own hash, was refused
+    // before anything was proven (one submission in all, checked in the
+    // script: the later, honest one).
+    let refusal = result["key_attack"].as_str().unwrap_or_default();
+    assert!(refusal.contains("not signed by the keyholders"), "{result}");
     let runtime = &result["runtime"];
     assert_eq!(runtime["isolated"], false, "{result}");
     assert_eq!(runtime["threaded"], false, "{result}");

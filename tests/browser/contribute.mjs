@@ -20,7 +20,10 @@
 // the test strips those headers from the page, and the worker must fall back
 // to the single-threaded client (web/pkg). Either way the phase timings of
 // the contribution (click to receipt) are written to
-// $ARTIFACTS_DIR/$TIMINGS (default contribute-timings.json).
+// $ARTIFACTS_DIR/$TIMINGS (default contribute-timings.json). Isolated, the
+// page is then reloaded and must take the proving key from the Cache API
+// (proving_key_on_reload). With KEY_ATTACK=on the page first meets a server
+// that substitutes the proving key (key_attack: the refusal it showed).
 //
 // Environment: BASE (server URL), CAMPAIGN (id), EMAIL, PASSWORD,
 // RECORD (JSON object, e.g. {"minutes":37,"days":4,"mode":"train"}),
@@ -28,6 +31,7 @@
 // balance then; paid to the address "ext-acct-1"),
 // ARTIFACTS_DIR (default target/artifacts), CHROMIUM (default /usr/bin/chromium),
 // TIMEOUT_MS for the receipt (default 15 minutes).
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -69,10 +73,54 @@ if (!ISOLATED) {
   });
 }
 
+// With KEY_ATTACK=on the page first meets a server that hands out a
+// proving key of its own (here the real one with a byte changed; a key the
+// server made itself would do the same), naming it in /api/attestation/keys
+// under its own hash: the worker must refuse it (the keyholders did not sign
+// that hash) before proving anything; then the server behaves again.
+const KEY_ATTACK = env('KEY_ATTACK', 'off') === 'on';
+const attackRoutes = [];
+if (KEY_ATTACK) {
+  const original = await (await fetch(`${BASE}/api/attestation/keys`)).json();
+  const real = new Uint8Array(await (await fetch(`${BASE}/api/attestation/proving-key`)).arrayBuffer());
+  const theirs = real.slice();
+  theirs[theirs.length >> 1] ^= 1;
+  const theirHash = createHash('sha256').update(theirs).digest('hex');
+  const keysRoute = (url) => url.pathname === '/api/attestation/keys';
+  const keyRoute = (url) => url.pathname === '/api/attestation/proving-key';
+  await page.route(keysRoute, (route) => route.fulfill({
+    status: 200,
+    contentType: 'application/json',
+    body: JSON.stringify({
+      ...original,
+      proving_key_sha256: theirHash,
+      proving_key_url: `/api/attestation/proving-key?sha256=${theirHash}`,
+    }),
+  }));
+  await page.route(keyRoute, (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.from(theirs) }));
+  attackRoutes.push(keysRoute, keyRoute);
+}
+
 let exitCode = 1;
+let keyAttack = null;
+let provingKeyOnReload = null;
 try {
   await mkdir(ARTIFACTS, { recursive: true });
   await page.goto(`${BASE}/contribute.html?campaign=${encodeURIComponent(CAMPAIGN)}`);
+  if (KEY_ATTACK) {
+    keyAttack = await page.waitForFunction(() => {
+      const el = document.getElementById('campaign-keys-status');
+      return el.dataset.state === 'failed' ? el.textContent : el.dataset.state === 'ready' ? 'LOADED' : null;
+    }, null, { timeout: 120_000 }).then((h) => h.jsonValue());
+    if (keyAttack === 'LOADED') throw new Error('the page loaded a proving key the keyholders did not sign');
+    log('substituted proving key refused:', keyAttack);
+    for (const r of attackRoutes) await page.unroute(r);
+    // Nothing of theirs was fetched or kept: the signatures were checked first.
+    const fetched = requests.filter((r) => new URL(r.url).pathname === '/api/attestation/proving-key');
+    if (fetched.length) throw new Error(`the page fetched ${fetched.length} proving key(s) the keyholders did not sign`);
+    // The server behaves again: a new visit loads the signed key.
+    await page.reload();
+  }
   const isolated = await page.evaluate(() => self.crossOriginIsolated);
   if (isolated !== ISOLATED) throw new Error(`the page is${isolated ? '' : ' not'} cross-origin isolated (ISOLATION=${ISOLATED ? 'on' : 'off'})`);
 
@@ -241,6 +289,18 @@ try {
     await checkPhoneWidth(page, join(ARTIFACTS, 'contribute-phone.png'));
   }
 
+  // The proving key was kept: a new visit takes it from the Cache API
+  // (checked against the signed hash again), not from the network.
+  if (ISOLATED) {
+    await page.reload();
+    provingKeyOnReload = await page.waitForFunction(() => {
+      const el = document.getElementById('campaign-keys-status');
+      if (el.dataset.state === 'failed') throw new Error(`keys after reload: ${el.textContent}`);
+      return el.dataset.state === 'ready' ? el.dataset.provingKeyFrom : null;
+    }, null, { timeout: 120_000 }).then((h) => h.jsonValue());
+    log('proving key on reload from:', provingKeyOnReload);
+  }
+
   // No plaintext left the browser; the submission itself was seen.
   problems.push(...plaintextLeaks(requests, RECORD), ...submissionProblems(requests, CAMPAIGN),
     ...claimProblems(requests, CAMPAIGN));
@@ -261,6 +321,8 @@ try {
     balance_after_withdrawal: balanceAfterWithdrawal,
     requests: requests.map((r) => ({ method: r.method, url: r.url.slice(BASE.length), bytes: r.body?.length ?? 0 })),
     wasm_encoding: wasmEncoding,
+    key_attack: keyAttack,
+    proving_key_on_reload: provingKeyOnReload,
   }));
   exitCode = 0;
 } catch (err) {
