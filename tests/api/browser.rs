@@ -334,7 +334,11 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     assert_eq!(result["wasm_encoding"], "gzip", "{result}");
     // The proving key was kept by its signed hash: a new visit took it from
     // the Cache API.
-    assert_eq!(result["proving_key_on_reload"], "cache", "{result}");
+    assert_eq!(result["keys_load"]["provingKeyFrom"], "network", "{result}");
+    assert_eq!(
+        result["proving_key_on_reload"]["provingKeyFrom"], "cache",
+        "{result}"
+    );
     // The page first created an account (a weak password refused by the
     // server, then a good one) and signed it out.
     assert!(

@@ -199,8 +199,8 @@ try {
   if (shownKeys !== KEYHOLDER_KEYS.map((k) => k.slice(0, 16)).join(', ')) {
     throw new Error(`keyholder fingerprints shown: “${shownKeys}”`);
   }
-  const { receipt, seconds, timing, phases, runtime, longestTaskMs, balance } = await contributeRecord(page, RECORD, TIMEOUT_MS);
-  await writeTimings(page, join(ARTIFACTS, TIMINGS), RECORD, { runtime, seconds, phases, longestTaskMs });
+  const { receipt, seconds, timing, phases, runtime, keysLoad, longestTaskMs, balance } = await contributeRecord(page, RECORD, TIMEOUT_MS);
+  await writeTimings(page, join(ARTIFACTS, TIMINGS), RECORD, { runtime, keysLoad, seconds, phases, longestTaskMs });
   await page.locator('#receipt-section details summary').click();
   await page.screenshot({ path: join(ARTIFACTS, 'contribute.png'), fullPage: true });
 
@@ -296,9 +296,10 @@ try {
     provingKeyOnReload = await page.waitForFunction(() => {
       const el = document.getElementById('campaign-keys-status');
       if (el.dataset.state === 'failed') throw new Error(`keys after reload: ${el.textContent}`);
-      return el.dataset.state === 'ready' ? el.dataset.provingKeyFrom : null;
+      return el.dataset.state === 'ready'
+        ? { seconds: Number(el.dataset.loadSeconds), provingKeyFrom: el.dataset.provingKeyFrom } : null;
     }, null, { timeout: 120_000 }).then((h) => h.jsonValue());
-    log('proving key on reload from:', provingKeyOnReload);
+    log('keys loaded again on reload:', JSON.stringify(provingKeyOnReload));
   }
 
   // No plaintext left the browser; the submission itself was seen.
@@ -313,6 +314,7 @@ try {
     timing,
     phases,
     runtime,
+    keys_load: keysLoad,
     longest_main_thread_task_ms: longestTaskMs,
     hardware_concurrency: await page.evaluate(() => navigator.hardwareConcurrency),
     balance,

@@ -202,7 +202,7 @@ export function plaintextLeaks(requests, record) {
  * phase's, and the page's longest main-thread task meanwhile) as JSON to
  * `path`, with the browser and the record.
  */
-export async function writeTimings(page, path, record, { runtime, seconds, phases, longestTaskMs }) {
+export async function writeTimings(page, path, record, { runtime, keysLoad, seconds, phases, longestTaskMs }) {
   const browser = await page.evaluate(() => ({ ua: navigator.userAgent, cores: navigator.hardwareConcurrency }));
   const timings = {
     at: new Date().toISOString(),
@@ -210,6 +210,9 @@ export async function writeTimings(page, path, record, { runtime, seconds, phase
     hardware_concurrency: browser.cores,
     record,
     runtime,
+    // The campaign's keys loaded in the worker before the click (fetches,
+    // signature and hash checks, parsing) and where the proving key came from.
+    keys_load: keysLoad,
     seconds,
     phases,
     // The page's longest main-thread task (over 50 ms; 0 if none) from the click to the receipt.
@@ -260,10 +263,12 @@ export async function contributeRecord(page, record, timeoutMs) {
   const keys = await page.waitForFunction(() => {
     const el = document.getElementById('campaign-keys-status');
     if (!['ready', 'failed'].includes(el?.dataset.state ?? '')) return null;
-    const { state, threads, threaded, isolated } = el.dataset;
+    const { state, threads, threaded, isolated, loadSeconds, provingKeyFrom } = el.dataset;
     return {
       state,
       text: el.textContent,
+      // How long the load took in the page, and where the proving key came from.
+      keysLoad: { seconds: Number(loadSeconds), provingKeyFrom },
       // The build the worker runs, as the module reports it.
       runtime: { threads: Number(threads), threaded: threaded === 'true', isolated: isolated === 'true' },
     };
@@ -296,7 +301,7 @@ export async function contributeRecord(page, record, timeoutMs) {
   const phases = JSON.parse(await page.locator('#receipt-section').getAttribute('data-phases'));
   const longestTaskMs = await page.evaluate(() => Math.max(0, ...window.cipherpoolLongTasks.map((t) => t.ms)));
   log(`receipt after ${((Date.now() - started) / 1000).toFixed(1)} s; in the page: ${timing}; balance ${balance}`);
-  return { receipt, seconds, timing, phases, runtime: keys.runtime, longestTaskMs, balance };
+  return { receipt, seconds, timing, phases, runtime: keys.runtime, keysLoad: keys.keysLoad, longestTaskMs, balance };
 }
 
 /**

@@ -122,7 +122,8 @@ const { describe } = errorText(ERROR_LEAD);
 
 let material = null; // the campaign's Material
 let keyholderKeys = null; // the keyholder keys that signed it (hex strings)
-let downloads = new Map(); // URL → ArrayBuffer: the immutable proving keys, public keys and CRSs
+let downloads = new Map(); // URL → ArrayBuffer: the immutable public keys and CRSs
+const keyLoads = new Map(); // URL → its load: the proving keys (content-addressed URLs)
 let identity = null; // IdentityView from /api/registry/me
 let wallet = null; // {account_id, balance, transfers}
 let notes = []; // this device's reward notes: [{campaign_id, amount, index, claimed}]
@@ -524,6 +525,7 @@ function loadKeys() {
   if (campaignLoad?.key === key && campaignLoad.worker === worker) return campaignLoad.promise;
   const m = material;
   const keys = keyholderKeys;
+  const loadStarted = performance.now();
   const provingKey = signedCircuitKeys(m.circuit_keys_url, keys).then(async ({ circuitKeys, json }) => ({
     json,
     ...await provingKeyBytes(circuitKeys.proving_key_url, circuitKeys.proving_key_sha256, 'proving key'),
@@ -550,6 +552,8 @@ function loadKeys() {
       // cross-origin isolated), as the module reports it.
       const runtime = await wasm('runtime', []).catch(() => null);
       const el = $('campaign-keys-status');
+      // Seconds from the campaign's choice to its keys loaded (fetches, checks, parsing).
+      el.dataset.loadSeconds = ((performance.now() - loadStarted) / 1000).toFixed(3);
       let on = '';
       if (runtime) {
         el.dataset.threads = String(runtime.threads);
@@ -594,25 +598,31 @@ async function sha256Hex(bytes) {
  * the Cache API under its content-addressed URL, so it is downloaded once
  * per browser, not per visit. Only bytes of that hash are kept or taken from
  * the cache; the worker checks them against the signed hash again before
- * reading them. `from` says where they came from: `memory`, `cache` or
- * `network`.
+ * reading them. `from` says where they came from: `cache` or `network`.
+ * One load per URL and page (a failed one is forgotten).
  * @param {string} path
  * @param {string} sha256
  * @param {string} what
  * @returns {Promise<{ bytes: ArrayBuffer, from: string }>}
  */
-async function provingKeyBytes(path, sha256, what) {
+function provingKeyBytes(path, sha256, what) {
   const url = serverUrl(path);
-  if (downloads.has(url)) return { bytes: downloads.get(url), from: 'memory' };
+  if (!keyLoads.has(url)) {
+    const load = fetchProvingKey(url, sha256, what);
+    keyLoads.set(url, load);
+    load.catch(() => keyLoads.delete(url)); // a failed load is tried again
+  }
+  return keyLoads.get(url);
+}
+
+/** @returns {Promise<{ bytes: ArrayBuffer, from: string }>} */
+async function fetchProvingKey(url, sha256, what) {
   const cache = globalThis.caches && globalThis.crypto?.subtle
     ? await caches.open(KEY_CACHE).catch(() => null) : null;
   const hit = await cache?.match(url).catch(() => undefined);
   if (hit) {
     const bytes = await hit.arrayBuffer();
-    if (await sha256Hex(bytes) === sha256) {
-      downloads.set(url, bytes);
-      return { bytes, from: 'cache' };
-    }
+    if (await sha256Hex(bytes) === sha256) return { bytes, from: 'cache' };
     await cache.delete(url).catch(() => {});
   }
   const resp = await fetch(url);
@@ -631,7 +641,6 @@ async function provingKeyBytes(path, sha256, what) {
     await cache.put(url, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }))
       .catch(() => {});
   }
-  downloads.set(url, bytes);
   return { bytes, from: 'network' };
 }
 
@@ -1128,6 +1137,16 @@ if (inExtension) {
 // --- start ----------------------------------------------------------------------
 
 showServerState();
+// The attestation proving key (the same for every campaign) is fetched and
+// checked while the contributor signs in and picks a campaign; the
+// campaign's load then finds it under way or done. Nothing is shown for a
+// failure here: the campaign's load tries again and says why.
+if (apiBase() || !inExtension) {
+  keyholderKeysToCheck()
+    .then((keys) => signedCircuitKeys('/api/attestation/keys', keys))
+    .then(({ circuitKeys }) => provingKeyBytes(circuitKeys.proving_key_url, circuitKeys.proving_key_sha256, 'proving key'))
+    .catch(() => {});
+}
 const fromQuery = new URLSearchParams(location.search).get('campaign');
 if (fromQuery && (apiBase() || !inExtension)) {
   $('campaign-id').value = fromQuery;

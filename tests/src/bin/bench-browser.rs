@@ -12,7 +12,9 @@
 //! each browser run a fresh contributor through tests/browser/contribute.mjs
 //! (keys loaded before the click, as a contributor filling in the form gets
 //! them), and prints the median of each phase and of click to receipt, with
-//! the ratio to the native client. Every run's phase timings stay in
+//! the ratio to the native client, and of the keys' load in the page (first
+//! visit, and isolated again after a reload, the proving key then from the
+//! Cache API). Every run's phase timings stay in
 //! target/artifacts/bench-browser-*.json.
 //!
 //! Needs the local PostgreSQL (`scripts/pg start`), web/pkg and
@@ -187,6 +189,23 @@ async fn main() -> anyhow::Result<()> {
             total / native_med(2),
             phases.join(", ")
         );
+        // The campaign's keys loaded before the click: on a first visit (the
+        // proving key from the network) and, isolated, again after a reload
+        // (from the Cache API).
+        let load = |key: &str| {
+            let seconds: Vec<f64> = rows
+                .iter()
+                .filter_map(|r| r[key]["seconds"].as_f64())
+                .collect();
+            (!seconds.is_empty()).then(|| median(seconds))
+        };
+        if let Some(first) = load("keys_load") {
+            print!("  keys loaded in the page: first visit {first:.2} s");
+            if let Some(again) = load("proving_key_on_reload") {
+                print!(", again with the proving key from the Cache API {again:.2} s");
+            }
+            println!();
+        }
     }
     Ok(())
 }
