@@ -262,18 +262,56 @@ impl CpuBackend {
         }
     }
 
+    /// The record's numeric entries that sums and products read clamped
+    /// ([`StatsPlan::clamps`]), clamped to their declared range: two scalar
+    /// comparisons and selections each (on this thread, each internally
+    /// parallel); `None` for every other entry.
+    fn clamp_record(
+        &self,
+        clamps: &[(usize, u64, u64)],
+        record: &[Option<RadixCiphertext>],
+    ) -> Vec<Option<RadixCiphertext>> {
+        let mut out: Vec<Option<RadixCiphertext>> = vec![None; record.len()];
+        for &(entry, lo, hi) in clamps {
+            if let Some(x) = record[entry].as_ref() {
+                let bits = 2 * x.blocks().len() as u32;
+                let width_max = if bits >= 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << bits) - 1
+                };
+                let below_hi = if hi < width_max {
+                    self.key.scalar_min_parallelized(x, hi)
+                } else {
+                    x.clone()
+                };
+                out[entry] = Some(if lo > 0 {
+                    self.key.scalar_max_parallelized(&below_hi, lo)
+                } else {
+                    below_hi
+                });
+            }
+        }
+        out
+    }
+
     /// Appends one expanded record to the columns: direct blocks go in as
     /// they are, products become tasks, range checks run now (on this
-    /// thread, each internally parallel).
+    /// thread, each internally parallel). Sums and products read a numeric
+    /// entry from `clamped` where it is there (clamped to its range), range
+    /// checks always from `record`.
     fn fold_record<'a>(
         &self,
         plan: &StatsPlan,
         record: &'a [Option<RadixCiphertext>],
+        clamped: &'a [Option<RadixCiphertext>],
         columns: &mut [Columns],
         tasks: &mut Vec<ProductTask<'a>>,
     ) {
         let numeric = |name: &str| match plan.field(name) {
-            Some(FieldEntries::Numeric { entry, .. }) => record[*entry].as_ref(),
+            Some(FieldEntries::Numeric { entry, .. }) => {
+                clamped[*entry].as_ref().or(record[*entry].as_ref())
+            }
             _ => None,
         };
         // The 0/1 block of a category entry read alone.
@@ -602,6 +640,7 @@ impl StatsBackend for CpuBackend {
         let mut columns = self.empty(plan);
         let mut records = 0u64;
         let reads = plan.entries_read();
+        let clamps = plan.clamps();
         // Pair blocks waiting to be split, by (low entry, high entry).
         let mut pairs: BTreeMap<(usize, usize), Vec<Ciphertext>> = BTreeMap::new();
         loop {
@@ -628,14 +667,20 @@ impl StatsBackend for CpuBackend {
                 .collect::<Result<_, _>>()?;
             records += batch.len() as u64;
             let mut tasks = Vec::new();
-            // Range checks are PBS-heavy: fold records in parallel, each
-            // into its own columns, then move the blocks over.
+            // Clamps and range checks are PBS-heavy: clamp and fold
+            // records in parallel, each into its own columns, then move the
+            // blocks over.
+            let clamped: Vec<Vec<Option<RadixCiphertext>>> = expanded
+                .par_iter()
+                .map(|rec| self.clamp_record(&clamps, &rec.entries))
+                .collect();
             let folded: Vec<(Vec<Columns>, Vec<ProductTask<'_>>)> = expanded
                 .par_iter()
-                .map(|rec| {
+                .zip(&clamped)
+                .map(|(rec, clamped)| {
                     let mut cols = self.empty(plan);
                     let mut t = Vec::new();
-                    self.fold_record(plan, &rec.entries, &mut cols, &mut t);
+                    self.fold_record(plan, &rec.entries, clamped, &mut cols, &mut t);
                     (cols, t)
                 })
                 .collect();

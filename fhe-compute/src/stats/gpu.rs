@@ -66,10 +66,19 @@ impl GpuBackend {
         }
     }
 
-    /// The terms one record adds to each aggregate, in plan order.
-    fn terms<A: FheUintId>(&self, plan: &StatsPlan, rec: &[Entry]) -> Vec<Option<FheUint<A>>> {
+    /// The terms one record adds to each aggregate, in plan order. Sums and
+    /// products read a numeric entry from `clamped` where it is there
+    /// (clamped to its declared range), range checks always from `rec`.
+    fn terms<A: FheUintId>(
+        &self,
+        plan: &StatsPlan,
+        rec: &[Entry],
+        clamped: &[Option<Entry>],
+    ) -> Vec<Option<FheUint<A>>> {
         let numeric = |name: &str| match plan.field(name) {
-            Some(FieldEntries::Numeric { entry, bits, .. }) => Some((&rec[*entry], *bits)),
+            Some(FieldEntries::Numeric { entry, bits, .. }) => {
+                Some((clamped[*entry].as_ref().unwrap_or(&rec[*entry]), *bits))
+            }
             _ => None,
         };
         // Whether a category entry is not 0 (counted once, the plan's bound).
@@ -146,6 +155,7 @@ impl GpuBackend {
         tfhe::set_server_key(self.key.clone());
         let mut acc: Vec<Option<FheUint<A>>> = plan.aggregates.iter().map(|_| None).collect();
         let mut records = 0u64;
+        let clamps = plan.clamps();
         loop {
             let batch: Vec<Vec<u8>> = (&mut *lists).take(BATCH).collect();
             if batch.is_empty() {
@@ -163,7 +173,15 @@ impl GpuBackend {
                     index: records + i as u64,
                     detail,
                 })?;
-                for (a, t) in self.terms::<A>(plan, &rec).into_iter().enumerate() {
+                let mut clamped: Vec<Option<Entry>> = rec.iter().map(|_| None).collect();
+                for &(entry, lo, hi) in &clamps {
+                    clamped[entry] = Some(rec[entry].clamp(lo, hi));
+                }
+                for (a, t) in self
+                    .terms::<A>(plan, &rec, &clamped)
+                    .into_iter()
+                    .enumerate()
+                {
                     terms[a].extend(t);
                 }
             }

@@ -24,7 +24,7 @@ mod expand;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 
-use protocol::schema::{FieldKind, NumericBits, Statistic};
+use protocol::schema::{FieldKind, Statistic};
 use protocol::CampaignSchema;
 use serde::{Deserialize, Serialize};
 use tfhe::conformance::ParameterSetConformant;
@@ -229,6 +229,16 @@ fn blocks_for(max_value: u128) -> u32 {
     bits.div_ceil(2).max(1)
 }
 
+/// The range a numeric field's values are clamped to before sums, squares
+/// and products: its declared range, where that is narrower than its width
+/// (a modified client can encrypt any value of the width: the zk-pok proves
+/// only the width).
+fn clamp_range(num: &protocol::schema::Numeric) -> Option<(u64, u64)> {
+    num.range
+        .map(|r| (r.min, r.max))
+        .filter(|&(lo, hi)| lo > 0 || hi < num.bits.max_value())
+}
+
 fn spec(kind: AggregateKind, n: u64, per_record_max: u128) -> AggregateSpec {
     let max_value = per_record_max * u128::from(n);
     AggregateSpec {
@@ -287,7 +297,12 @@ impl StatsPlan {
                 aggregates.push(a);
             }
         };
-        let width_max = |bits: NumericBits| u128::from(bits.max_value());
+        let value_max = |num: &protocol::schema::Numeric| -> u128 {
+            match clamp_range(num) {
+                Some((_, hi)) => u128::from(hi),
+                None => u128::from(num.bits.max_value()),
+            }
+        };
         let regression_fields: Vec<String> = match schema.regression() {
             Some(r) if has(Statistic::Regression) => r
                 .features
@@ -300,7 +315,10 @@ impl StatsPlan {
         for f in schema.fields() {
             match &f.kind {
                 FieldKind::Numeric(num) => {
-                    let m = width_max(num.bits);
+                    // Values are clamped to a declared range before any sum,
+                    // square or product (see `clamp_of`): one record adds at
+                    // most the range's maximum.
+                    let m = value_max(num);
                     let in_regression = regression_fields.contains(&f.name);
                     if has(Statistic::Sum)
                         || has(Statistic::Mean)
@@ -364,17 +382,18 @@ impl StatsPlan {
             Some(FieldKind::Categorical(c)) => c.categories.clone(),
             _ => Vec::new(),
         };
-        // The largest value of the numeric field `name` (its width's).
+        // The largest value of the numeric field `name` as the engine reads
+        // it: its declared range's maximum, else its width's.
         let numeric_max = |name: &str| match schema.field(name).map(|f| &f.kind) {
-            Some(FieldKind::Numeric(num)) => width_max(num.bits),
+            Some(FieldKind::Numeric(num)) => value_max(num),
             _ => 0,
         };
         if has(Statistic::GroupSum) {
             for g in schema.group_sums() {
                 let m = numeric_max(&g.field);
-                // A record adds its value to every group its (possibly
-                // modified) entry of `by` is not 0 in: at most the width's
-                // maximum to each sum. The groups' sizes come with them,
+                // A record adds its (clamped) value to every group its
+                // (possibly modified) entry of `by` is not 0 in: at most
+                // the field's maximum to each sum. The groups' sizes come with them,
                 // for the per-category means.
                 let groups = categories_of(&g.by);
                 for category in &groups {
@@ -439,6 +458,42 @@ impl StatsPlan {
             aggregates,
             fields,
         })
+    }
+
+    /// The numeric entries that sums, squares, products and group sums read
+    /// clamped, with their range `(entry, lo, hi)`: every ranged field those
+    /// aggregates read, its range narrower than its width. The range checks
+    /// (`OutOfRange`) read the value as encrypted.
+    pub(crate) fn clamps(&self) -> Vec<(usize, u64, u64)> {
+        let mut out: Vec<(usize, u64, u64)> = Vec::new();
+        let mut add = |name: &str| {
+            if let Some(FieldEntries::Numeric {
+                entry,
+                bits,
+                range: Some((lo, hi)),
+            }) = self.field(name)
+            {
+                let width_max = (1u64 << bits) - 1;
+                if (*lo > 0 || *hi < width_max) && !out.iter().any(|c| c.0 == *entry) {
+                    out.push((*entry, *lo, *hi));
+                }
+            }
+        };
+        for a in &self.aggregates {
+            match &a.kind {
+                AggregateKind::Sum { field }
+                | AggregateKind::SumOfSquares { field }
+                | AggregateKind::GroupSum { field, .. } => add(field),
+                AggregateKind::Product { left, right } => {
+                    add(left);
+                    add(right);
+                }
+                AggregateKind::CategoryCount { .. }
+                | AggregateKind::CrossCount { .. }
+                | AggregateKind::OutOfRange { .. } => {}
+            }
+        }
+        out
     }
 
     pub(crate) fn field(&self, name: &str) -> Option<&FieldEntries> {
@@ -681,6 +736,21 @@ pub(crate) enum Entry {
     U32(FheUint32),
 }
 
+#[cfg_attr(not(feature = "gpu"), allow(dead_code))]
+impl Entry {
+    /// The value clamped to `[lo, hi]` (with the server key set on this
+    /// thread, CPU or GPU): `hi` where it is above, `lo` where below.
+    pub(crate) fn clamp(&self, lo: u64, hi: u64) -> Entry {
+        use tfhe::prelude::{FheMax, FheMin};
+        match self {
+            Entry::U2(x) => Entry::U2(x.min(hi).max(lo)),
+            Entry::U8(x) => Entry::U8(x.min(hi).max(lo)),
+            Entry::U16(x) => Entry::U16(x.min(hi).max(lo)),
+            Entry::U32(x) => Entry::U32(x.min(hi).max(lo)),
+        }
+    }
+}
+
 /// Expands one stored list (bytes as accepted, proof verified then) with
 /// the server key set on this thread: bounded deserialization, the plan's
 /// entry count, each entry at the plan's width. The expansion path of
@@ -752,9 +822,17 @@ pub fn decrypt_partial(
 /// The aggregates of plaintext records, computed in the clear the way the
 /// engine computes them encrypted (for tests and the benchmark's baseline).
 pub fn plaintext_aggregates(plan: &StatsPlan, records: &[Vec<u64>]) -> Vec<u128> {
+    let clamps = plan.clamps();
+    // A numeric value as sums and products read it: clamped to its range.
     let value = |r: &Vec<u64>, name: &str| -> u128 {
         match plan.field(name) {
-            Some(FieldEntries::Numeric { entry, .. }) => u128::from(r[*entry]),
+            Some(FieldEntries::Numeric { entry, .. }) => {
+                let x = r[*entry];
+                u128::from(match clamps.iter().find(|c| c.0 == *entry) {
+                    Some(&(_, lo, hi)) => x.clamp(lo, hi),
+                    None => x,
+                })
+            }
             _ => 0,
         }
     };

@@ -124,9 +124,16 @@ fn plan_sizes_accumulators_for_the_bound() {
         ]
     );
     let by_key = |k: &str| plan.aggregates.iter().find(|a| a.kind.key() == k).unwrap();
-    // 255 × 1000 = 255,000 < 4^9 = 262,144.
-    assert_eq!(by_key("sum:age").max_value, 255_000);
+    // Ages are clamped to their declared range (18–100) before sums,
+    // squares and products: a record adds at most 100 (not the width's
+    // 255), 100² to the squares; 100 × 1000 = 100,000 < 4^9.
+    assert_eq!(by_key("sum:age").max_value, 100_000);
+    assert_eq!(by_key("sum:age").sensitivity, 100);
     assert_eq!(by_key("sum:age").blocks, 9);
+    assert_eq!(by_key("sum_of_squares:age").sensitivity, 10_000);
+    assert_eq!(plan.clamps(), [(0, 18, 100)], "only the ranged field");
+    // The score has no declared range: its width's 255.
+    assert_eq!(by_key("sum:score").sensitivity, 255);
     // 255² × 1000 = 65,025,000 < 4^13.
     assert_eq!(by_key("sum_of_squares:score").blocks, 13);
     assert_eq!(by_key("sum_of_squares:score").sensitivity, 65_025);
@@ -135,7 +142,8 @@ fn plan_sizes_accumulators_for_the_bound() {
     assert_eq!(by_key("count:mode:car").max_value, 1_000);
     assert_eq!(by_key("count:mode:car").sensitivity, 1);
     assert_eq!(by_key("count:mode:car").blocks, 5);
-    assert_eq!(by_key("product:age:score").max_value, 65_025_000);
+    assert_eq!(by_key("product:age:score").max_value, 25_500_000);
+    assert_eq!(by_key("product:age:score").sensitivity, 25_500);
     // A cell counts a record once; a group sum adds at most the width's
     // maximum (a modified record may be in every group).
     assert_eq!(by_key("crosstab:mode:sex:2:1").sensitivity, 1);
@@ -193,6 +201,15 @@ fn aggregates_equal_the_plaintext_statistics_on_every_backend() {
     // The test data exercise every aggregate (nothing trivially zero).
     assert!(expected.iter().all(|v| *v > 0), "{expected:?}");
     assert_eq!(expected[2], 1, "exactly one out-of-range age");
+    // The modified record's age (255) counts as the range's 100 in the
+    // sums, squares and products (it is still counted out of range).
+    assert_eq!(expected[0], 18 + 100 + 47 + 100, "sum:age, clamped");
+    assert_eq!(expected[1], 18 * 18 + 100 * 100 + 47 * 47 + 100 * 100);
+    assert_eq!(
+        expected[23],
+        18 * 255 + 47 * 201 + 100 * 77, // the second record scores 0
+        "product:age:score, clamped"
+    );
     // The modified record's 3 in every category counts once in each.
     assert_eq!(&expected[5..8], &[2, 1, 3], "car, bike, train");
     // Scores by mode: car 255 + 77, bike 77, train 0 + 201 + 77.
@@ -225,7 +242,9 @@ fn several_batches_equal_the_plaintext_statistics() {
             let r = json!({"age": rng.gen_range(18..=100), "score": rng.gen_range(0..=255), "mode": mode, "sex": sex});
             let mut rec = encode(&s, &r).unwrap();
             if i % 4 == 3 {
-                rec.entries[0].value = rng.gen_range(0..=255);
+                // Ages below, just below, just above and far above the
+                // declared 18–100: clamped in the sums, squares, products.
+                rec.entries[0].value = [3, 17, 101, 250][i / 4];
                 for e in &mut rec.entries[2..8] {
                     e.value = rng.gen_range(0..=3);
                 }
