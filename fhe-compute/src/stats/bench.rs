@@ -28,8 +28,24 @@ pub const CATEGORIES: usize = 8;
 
 /// The benchmark schema: `f0`..`f7` (u16) and `group` (8 categories).
 pub fn schema() -> CampaignSchema {
+    schema_with(None)
+}
+
+/// The declared range of the clamped case (`f0`..`f7` in 10–1,000): most
+/// of the random u16 values lie above it, a few below.
+pub const CLAMP_RANGE: (u64, u64) = (10, 1_000);
+
+/// The benchmark schema, its numeric fields declaring `range` if given (the
+/// same layout: ranges are not encrypted).
+fn schema_with(range: Option<(u64, u64)>) -> CampaignSchema {
     let mut fields: Vec<serde_json::Value> = (0..NUMERIC_FIELDS)
-        .map(|i| serde_json::json!({"type": "numeric", "name": format!("f{i}"), "bits": 16}))
+        .map(|i| {
+            let mut f = serde_json::json!({"type": "numeric", "name": format!("f{i}"), "bits": 16});
+            if let Some((min, max)) = range {
+                f["range"] = serde_json::json!({"min": min, "max": max});
+            }
+            f
+        })
         .collect();
     fields.push(serde_json::json!({
         "type": "categorical",
@@ -122,26 +138,44 @@ pub fn run(
     plain: &[Vec<u64>],
     lists: &[Vec<u8>],
 ) -> Vec<Row> {
-    let s = schema();
     let n = lists.len() as u64;
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get()) as f64;
-    let cases: [(&str, Vec<Statistic>, u64); 4] = [
-        ("sum (8 × u16)", vec![Statistic::Sum], NUMERIC_FIELDS as u64),
+    let (s, ranged) = (schema(), schema_with(Some(CLAMP_RANGE)));
+    let cases: [(&str, &CampaignSchema, Vec<Statistic>, u64); 5] = [
+        (
+            "sum (8 × u16)",
+            &s,
+            vec![Statistic::Sum],
+            NUMERIC_FIELDS as u64,
+        ),
+        (
+            "sum (8 × u16, clamped to a declared 10–1,000)",
+            &ranged,
+            vec![Statistic::Sum],
+            NUMERIC_FIELDS as u64,
+        ),
         (
             "sum + sum of squares (8 × u16)",
+            &s,
             vec![Statistic::Variance],
             NUMERIC_FIELDS as u64,
         ),
-        ("histogram (8 categories)", vec![Statistic::Histogram], 1),
+        (
+            "histogram (8 categories)",
+            &s,
+            vec![Statistic::Histogram],
+            1,
+        ),
         (
             "count + sum + sum of squares + histogram",
+            &s,
             vec![Statistic::Count, Statistic::Variance, Statistic::Histogram],
             NUMERIC_FIELDS as u64 + 1,
         ),
     ];
     let mut rows = Vec::new();
-    for (name, stats, fields) in cases {
-        let plan = StatsPlan::new(&s, &stats, n.max(1000)).expect("plan");
+    for (name, schema, stats, fields) in cases {
+        let plan = StatsPlan::new(schema, &stats, n.max(1000)).expect("plan");
         reset_pbs();
         let cpu0 = cpu_seconds();
         let t = Instant::now();
