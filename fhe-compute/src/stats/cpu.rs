@@ -43,7 +43,9 @@ use tfhe::shortint::Ciphertext;
 use tfhe::CompressedServerKey;
 
 use super::expand::{Caster, Expanded};
-use super::{AggregateKind, FieldEntries, Partial, Read, StatsBackend, StatsError, StatsPlan};
+use super::{
+    AggregateKind, Clamp, FieldEntries, Partial, Read, StatsBackend, StatsError, StatsPlan,
+};
 
 /// Records expanded and folded together before their columns are reduced.
 const BATCH: usize = 8;
@@ -263,33 +265,24 @@ impl CpuBackend {
     }
 
     /// The record's numeric entries that sums and products read clamped
-    /// ([`StatsPlan::clamps`]), clamped to their declared range: two scalar
-    /// comparisons and selections each (on this thread, each internally
-    /// parallel); `None` for every other entry.
+    /// ([`StatsPlan::clamps`]), clamped to their declared range: a scalar
+    /// comparison and selection per side the clamp has (on this thread,
+    /// each internally parallel); `None` for every other entry.
     fn clamp_record(
         &self,
-        clamps: &[(usize, u64, u64)],
+        clamps: &[Clamp],
         record: &[Option<RadixCiphertext>],
     ) -> Vec<Option<RadixCiphertext>> {
         let mut out: Vec<Option<RadixCiphertext>> = vec![None; record.len()];
-        for &(entry, lo, hi) in clamps {
-            if let Some(x) = record[entry].as_ref() {
-                let bits = 2 * x.blocks().len() as u32;
-                let width_max = if bits >= 64 {
-                    u64::MAX
-                } else {
-                    (1u64 << bits) - 1
-                };
-                let below_hi = if hi < width_max {
-                    self.key.scalar_min_parallelized(x, hi)
-                } else {
-                    x.clone()
-                };
-                out[entry] = Some(if lo > 0 {
-                    self.key.scalar_max_parallelized(&below_hi, lo)
-                } else {
-                    below_hi
-                });
+        for c in clamps {
+            if let Some(x) = record[c.entry].as_ref() {
+                let x = c
+                    .ceiling
+                    .map_or_else(|| x.clone(), |hi| self.key.scalar_min_parallelized(x, hi));
+                out[c.entry] = Some(
+                    c.floor
+                        .map_or(x.clone(), |lo| self.key.scalar_max_parallelized(&x, lo)),
+                );
             }
         }
         out

@@ -174,8 +174,8 @@ impl GpuBackend {
                     detail,
                 })?;
                 let mut clamped: Vec<Option<Entry>> = rec.iter().map(|_| None).collect();
-                for &(entry, lo, hi) in &clamps {
-                    clamped[entry] = Some(rec[entry].clamp(lo, hi));
+                for c in &clamps {
+                    clamped[c.entry] = Some(rec[c.entry].clamp(c));
                 }
                 for (a, t) in self
                     .terms::<A>(plan, &rec, &clamped)

@@ -229,14 +229,27 @@ fn blocks_for(max_value: u128) -> u32 {
     bits.div_ceil(2).max(1)
 }
 
-/// The range a numeric field's values are clamped to before sums, squares
-/// and products: its declared range, where that is narrower than its width
-/// (a modified client can encrypt any value of the width: the zk-pok proves
-/// only the width).
-fn clamp_range(num: &protocol::schema::Numeric) -> Option<(u64, u64)> {
-    num.range
-        .map(|r| (r.min, r.max))
-        .filter(|&(lo, hi)| lo > 0 || hi < num.bits.max_value())
+/// A numeric entry clamped to its declared range before sums, squares,
+/// products and group sums read it ([`StatsPlan::clamps`]): a modified
+/// client can encrypt any value of the width (the zk-pok proves only the
+/// width). Only the sides that cut something are applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Clamp {
+    /// The entry.
+    pub(crate) entry: usize,
+    /// Values below are raised to it (the range's min, when above 0).
+    pub(crate) floor: Option<u64>,
+    /// Values above are lowered to it (the range's max, when below the
+    /// width's maximum).
+    pub(crate) ceiling: Option<u64>,
+}
+
+impl Clamp {
+    /// The value clamped, in the clear (the engine's reference).
+    pub(crate) fn apply(&self, x: u64) -> u64 {
+        x.max(self.floor.unwrap_or(0))
+            .min(self.ceiling.unwrap_or(u64::MAX))
+    }
 }
 
 fn spec(kind: AggregateKind, n: u64, per_record_max: u128) -> AggregateSpec {
@@ -297,11 +310,10 @@ impl StatsPlan {
                 aggregates.push(a);
             }
         };
+        // Values are clamped to a declared range (`clamps`): the largest is
+        // its max (the width's maximum where the range reaches it).
         let value_max = |num: &protocol::schema::Numeric| -> u128 {
-            match clamp_range(num) {
-                Some((_, hi)) => u128::from(hi),
-                None => u128::from(num.bits.max_value()),
-            }
+            u128::from(num.range.map_or(num.bits.max_value(), |r| r.max))
         };
         let regression_fields: Vec<String> = match schema.regression() {
             Some(r) if has(Statistic::Regression) => r
@@ -461,11 +473,11 @@ impl StatsPlan {
     }
 
     /// The numeric entries that sums, squares, products and group sums read
-    /// clamped, with their range `(entry, lo, hi)`: every ranged field those
-    /// aggregates read, its range narrower than its width. The range checks
-    /// (`OutOfRange`) read the value as encrypted.
-    pub(crate) fn clamps(&self) -> Vec<(usize, u64, u64)> {
-        let mut out: Vec<(usize, u64, u64)> = Vec::new();
+    /// clamped: every ranged field those aggregates read whose range cuts
+    /// its width on at least one side. The range checks (`OutOfRange`) read
+    /// the value as encrypted.
+    pub(crate) fn clamps(&self) -> Vec<Clamp> {
+        let mut out: Vec<Clamp> = Vec::new();
         let mut add = |name: &str| {
             if let Some(FieldEntries::Numeric {
                 entry,
@@ -474,8 +486,14 @@ impl StatsPlan {
             }) = self.field(name)
             {
                 let width_max = (1u64 << bits) - 1;
-                if (*lo > 0 || *hi < width_max) && !out.iter().any(|c| c.0 == *entry) {
-                    out.push((*entry, *lo, *hi));
+                let clamp = Clamp {
+                    entry: *entry,
+                    floor: (*lo > 0).then_some(*lo),
+                    ceiling: (*hi < width_max).then_some(*hi),
+                };
+                let cuts = clamp.floor.is_some() || clamp.ceiling.is_some();
+                if cuts && !out.iter().any(|c| c.entry == *entry) {
+                    out.push(clamp);
                 }
             }
         };
@@ -738,15 +756,23 @@ pub(crate) enum Entry {
 
 #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
 impl Entry {
-    /// The value clamped to `[lo, hi]` (with the server key set on this
-    /// thread, CPU or GPU): `hi` where it is above, `lo` where below.
-    pub(crate) fn clamp(&self, lo: u64, hi: u64) -> Entry {
+    /// The value clamped (with the server key set on this thread, CPU or
+    /// GPU): raised to the floor, lowered to the ceiling, each only where
+    /// the clamp has it.
+    pub(crate) fn clamp(&self, c: &Clamp) -> Entry {
         use tfhe::prelude::{FheMax, FheMin};
+        fn cut<T: FheMin<u64, Output = T> + FheMax<u64, Output = T> + Clone>(
+            x: &T,
+            c: &Clamp,
+        ) -> T {
+            let x = c.ceiling.map_or_else(|| x.clone(), |hi| x.min(hi));
+            c.floor.map_or(x.clone(), |lo| x.max(lo))
+        }
         match self {
-            Entry::U2(x) => Entry::U2(x.min(hi).max(lo)),
-            Entry::U8(x) => Entry::U8(x.min(hi).max(lo)),
-            Entry::U16(x) => Entry::U16(x.min(hi).max(lo)),
-            Entry::U32(x) => Entry::U32(x.min(hi).max(lo)),
+            Entry::U2(x) => Entry::U2(cut(x, c)),
+            Entry::U8(x) => Entry::U8(cut(x, c)),
+            Entry::U16(x) => Entry::U16(cut(x, c)),
+            Entry::U32(x) => Entry::U32(cut(x, c)),
         }
     }
 }
@@ -828,8 +854,8 @@ pub fn plaintext_aggregates(plan: &StatsPlan, records: &[Vec<u64>]) -> Vec<u128>
         match plan.field(name) {
             Some(FieldEntries::Numeric { entry, .. }) => {
                 let x = r[*entry];
-                u128::from(match clamps.iter().find(|c| c.0 == *entry) {
-                    Some(&(_, lo, hi)) => x.clamp(lo, hi),
+                u128::from(match clamps.iter().find(|c| c.entry == *entry) {
+                    Some(c) => c.apply(x),
                     None => x,
                 })
             }

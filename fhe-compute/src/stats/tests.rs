@@ -131,7 +131,15 @@ fn plan_sizes_accumulators_for_the_bound() {
     assert_eq!(by_key("sum:age").sensitivity, 100);
     assert_eq!(by_key("sum:age").blocks, 9);
     assert_eq!(by_key("sum_of_squares:age").sensitivity, 10_000);
-    assert_eq!(plan.clamps(), [(0, 18, 100)], "only the ranged field");
+    assert_eq!(
+        plan.clamps(),
+        [super::Clamp {
+            entry: 0,
+            floor: Some(18),
+            ceiling: Some(100),
+        }],
+        "only the ranged field"
+    );
     // The score has no declared range: its width's 255.
     assert_eq!(by_key("sum:score").sensitivity, 255);
     // 255² × 1000 = 65,025,000 < 4^13.

@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 use ark_bn254::Bn254;
 use ark_groth16::Groth16;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, SynthesisMode};
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use ark_snark::SNARK;
 use ark_std::rand::{CryptoRng, RngCore};
 
@@ -71,26 +71,31 @@ fn encode<T: CanonicalSerialize>(value: &T) -> Vec<u8> {
     out
 }
 
-/// Checked compressed decoding of exactly one value; refuses trailing bytes.
-fn decode_exact<T: CanonicalDeserialize>(bytes: &[u8]) -> Result<T, String> {
+/// Decoding of exactly one value in the given form; refuses trailing bytes.
+fn decode_whole<T: CanonicalDeserialize>(
+    bytes: &[u8],
+    compress: Compress,
+    validate: Validate,
+) -> Result<T, String> {
     let mut reader = bytes;
-    let value = T::deserialize_compressed(&mut reader).map_err(|e| e.to_string())?;
+    let value =
+        T::deserialize_with_mode(&mut reader, compress, validate).map_err(|e| e.to_string())?;
     if !reader.is_empty() {
         return Err(format!("{} trailing bytes", reader.len()));
     }
     Ok(value)
 }
 
+/// Checked compressed decoding of exactly one value; refuses trailing bytes.
+fn decode_exact<T: CanonicalDeserialize>(bytes: &[u8]) -> Result<T, String> {
+    decode_whole(bytes, Compress::Yes, Validate::Yes)
+}
+
 /// Uncompressed decoding of exactly one value without the curve and
 /// subgroup checks; refuses trailing bytes. Only for bytes whose hash was
 /// checked against one the keyholders signed.
 fn decode_trusted<T: CanonicalDeserialize>(bytes: &[u8]) -> Result<T, String> {
-    let mut reader = bytes;
-    let value = T::deserialize_uncompressed_unchecked(&mut reader).map_err(|e| e.to_string())?;
-    if !reader.is_empty() {
-        return Err(format!("{} trailing bytes", reader.len()));
-    }
-    Ok(value)
+    decode_whole(bytes, Compress::No, Validate::No)
 }
 
 /// Checks that a verifying key is for a circuit with `C::PUBLIC_INPUTS` public inputs.
