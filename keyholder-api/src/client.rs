@@ -560,6 +560,17 @@ impl Keyholders for KeyholderGroup {
                 value,
                 noise_scale: first.values[k].noise_scale,
                 noise_bound_99: parts.iter().map(|p| p.values[k].noise_bound_99).sum(),
+                noise_sd: Some(
+                    parts
+                        .iter()
+                        .map(|p| {
+                            protocol::report::accuracy::discrete_laplace_variance(
+                                p.values[k].noise_scale,
+                            )
+                        })
+                        .sum::<f64>()
+                        .sqrt(),
+                ),
             })
             .collect();
         Ok(ReleaseResponse {

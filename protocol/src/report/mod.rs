@@ -30,6 +30,7 @@
 //! means), [`csv`] (the CSV rendering).
 //! Pure: no I/O, usable by the server, the native client and the pages.
 
+pub mod accuracy;
 mod csv;
 mod histogram;
 mod regression;
@@ -67,6 +68,10 @@ pub struct Released {
     pub noise_scale: f64,
     /// 99% bound on the absolute total noise.
     pub noise_bound_99: f64,
+    /// Standard deviation of the total noise (every keyholder's); absent
+    /// from reports released before it was reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise_sd: Option<f64>,
 }
 
 /// What a report asked for.
@@ -121,12 +126,16 @@ pub struct Derived {
 /// first occurrence is used. Aggregates the spec does not mention are ignored
 /// here (they still appear in [`to_csv`]'s raw rows).
 pub fn derive(spec: &ReportSpec, released: &[Released]) -> Derived {
-    let mut by_key: HashMap<&str, i128> = HashMap::with_capacity(released.len());
+    let mut by_key: HashMap<&str, (i128, Option<f64>)> = HashMap::with_capacity(released.len());
     for r in released {
-        by_key.entry(r.key.as_str()).or_insert(r.value);
+        by_key
+            .entry(r.key.as_str())
+            .or_insert((r.value, r.noise_sd));
     }
-    let get = |key: &str| by_key.get(key).copied();
+    let get = |key: &str| by_key.get(key).map(|v| v.0);
+    let sd_of = |key: &str| by_key.get(key).and_then(|v| v.1);
     let n = spec.count;
+    let nf = n as f64;
 
     let fields = spec
         .numeric_fields
@@ -137,11 +146,20 @@ pub fn derive(spec: &ReportSpec, released: &[Released]) -> Derived {
             let (mean, variance) = if n == 0 {
                 (None, None)
             } else {
-                let mean = sum as f64 / n as f64;
+                let mean = sum as f64 / nf;
                 (
                     Some(mean),
                     sum_of_squares.map(|sq| summary::variance(n, sum, sq)),
                 )
+            };
+            let sd_sum = sd_of(&format!("sum:{field}"));
+            let sd_sq = sd_of(&format!("sum_of_squares:{field}"));
+            let mean_error_95 = mean.and(sd_sum).map(|sd| accuracy::Z_95 * sd / nf);
+            let variance_error_95 = match (variance, mean, sd_sum, sd_sq) {
+                (Some(_), Some(mean), Some(sd_sum), Some(sd_sq)) => {
+                    Some(accuracy::Z_95 * accuracy::variance_sd(nf, mean, sd_sum, sd_sq))
+                }
+                _ => None,
             };
             Some(NumericSummary {
                 field: field.clone(),
@@ -149,6 +167,8 @@ pub fn derive(spec: &ReportSpec, released: &[Released]) -> Derived {
                 mean,
                 sum_of_squares,
                 variance,
+                mean_error_95,
+                variance_error_95,
             })
         })
         .collect();
@@ -160,15 +180,22 @@ pub fn derive(spec: &ReportSpec, released: &[Released]) -> Derived {
             let counts: Vec<CategoryCount> = categories
                 .iter()
                 .filter_map(|category| {
-                    get(&format!("count:{field}:{category}")).map(|count| CategoryCount {
+                    let key = format!("count:{field}:{category}");
+                    get(&key).map(|count| CategoryCount {
                         category: category.clone(),
                         count,
+                        consistent: 0,
+                        error_95: sd_of(&key).map(|sd| accuracy::Z_95 * sd),
                     })
                 })
                 .collect();
-            (!counts.is_empty()).then(|| Histogram {
-                field: field.clone(),
-                counts,
+            (!counts.is_empty()).then(|| {
+                let mut histogram = Histogram {
+                    field: field.clone(),
+                    counts,
+                };
+                histogram.make_consistent(n, categories.len());
+                histogram
             })
         })
         .collect();
@@ -179,9 +206,16 @@ pub fn derive(spec: &ReportSpec, released: &[Released]) -> Derived {
         .filter_map(|field| get(&format!("out_of_range:{field}")).map(|c| (field.clone(), c)))
         .collect();
 
-    let regression = spec
-        .regression
-        .map(|(features, target)| regression::regress(n, features, target, &get));
+    let regression = spec.regression.map(|(features, target)| {
+        let mut fit = regression::regress(n, features, target, &get);
+        if let Some((intercept, coefficients)) =
+            regression::propagate(n, features, target, &get, &sd_of)
+        {
+            fit.intercept_error_95 = Some(accuracy::Z_95 * intercept);
+            fit.coefficient_errors_95 = coefficients.iter().map(|s| accuracy::Z_95 * s).collect();
+        }
+        fit
+    });
 
     let categories = |name: &str| {
         spec.categorical_fields
@@ -217,5 +251,7 @@ pub fn derive(spec: &ReportSpec, released: &[Released]) -> Derived {
     }
 }
 
+#[cfg(test)]
+mod accuracy_tests;
 #[cfg(test)]
 mod tests;

@@ -20,6 +20,15 @@ pub struct Regression {
     /// Why the fit failed (missing aggregates, no contributions, singular or
     /// ill-conditioned normal equations); `None` when solved.
     pub note: Option<String>,
+    /// Approximate 95% error of the intercept from the released values'
+    /// noise (± 1.96 σ, propagated to first order); `None` when not solved
+    /// or the noise is not known.
+    #[serde(default)]
+    pub intercept_error_95: Option<f64>,
+    /// Approximate 95% error of each coefficient, likewise; empty when
+    /// `intercept_error_95` is `None`.
+    #[serde(default)]
+    pub coefficient_errors_95: Vec<f64>,
 }
 
 /// Relative pivot tolerance of the regression solver. The solver works on the
@@ -53,6 +62,8 @@ pub(super) fn regress(
         coefficients: Vec::new(),
         solved: false,
         note: Some(note),
+        intercept_error_95: None,
+        coefficient_errors_95: Vec::new(),
     };
 
     let k = features.len();
@@ -146,7 +157,69 @@ pub(super) fn regress(
         coefficients,
         solved: true,
         note: None,
+        intercept_error_95: None,
+        coefficient_errors_95: Vec::new(),
     }
+}
+
+/// Standard deviations of the intercept and of each coefficient of the fit
+/// of [`regress`], from the standard deviations `sd_of` of the independent
+/// noises of the aggregates it reads, propagated to first order: each
+/// aggregate moved by ± one standard deviation (at least 1, the values are
+/// integers), the fit solved again, the central differences combined in
+/// quadrature. `None` when the fit (or a moved one) cannot be solved, or an
+/// aggregate's noise is not known: the error is then unbounded or unknown.
+pub(super) fn propagate(
+    n: u64,
+    features: &[String],
+    target: &str,
+    get: &dyn Fn(&str) -> Option<i128>,
+    sd_of: &dyn Fn(&str) -> Option<f64>,
+) -> Option<(f64, Vec<f64>)> {
+    let read = std::cell::RefCell::new(Vec::<String>::new());
+    let base = regress(n, features, target, &|key: &str| {
+        let v = get(key);
+        if v.is_some() && !read.borrow().iter().any(|k| k == key) {
+            read.borrow_mut().push(key.to_string());
+        }
+        v
+    });
+    if !base.solved {
+        return None;
+    }
+    let mut var_intercept = 0.0;
+    let mut var_coefficients = vec![0.0; features.len()];
+    for key in read.into_inner() {
+        let sd = sd_of(&key)?;
+        if !sd.is_finite() || sd < 0.0 {
+            return None;
+        }
+        if sd == 0.0 {
+            continue;
+        }
+        let h = sd.round().max(1.0);
+        let moved = |delta: i128| {
+            let fit = regress(n, features, target, &|k: &str| {
+                get(k).map(|v| if k == key { v.saturating_add(delta) } else { v })
+            });
+            fit.solved.then_some(fit)
+        };
+        let (plus, minus) = (moved(h as i128)?, moved(-(h as i128))?);
+        let scale = sd / (2.0 * h);
+        let d = (plus.intercept - minus.intercept) * scale;
+        var_intercept += d * d;
+        for (v, (p, m)) in var_coefficients
+            .iter_mut()
+            .zip(plus.coefficients.iter().zip(&minus.coefficients))
+        {
+            let d = (p - m) * scale;
+            *v += d * d;
+        }
+    }
+    Some((
+        var_intercept.sqrt(),
+        var_coefficients.into_iter().map(f64::sqrt).collect(),
+    ))
 }
 
 /// Aggregate lookups for the normal equations, recording missing keys.

@@ -24,6 +24,15 @@ pub struct NumericSummary {
     /// push it negative; `None` when no `sum_of_squares` was released or
     /// `count == 0`.
     pub variance: Option<f64>,
+    /// Approximate 95% error of `mean` from the noise of Σx (± 1.96 σ / count);
+    /// `None` without a mean or when the noise is not known.
+    #[serde(default)]
+    pub mean_error_95: Option<f64>,
+    /// Approximate 95% error of `variance` from the noises of Σx and Σx²,
+    /// propagated to first order at the released mean; `None` without a
+    /// variance or when the noise is not known.
+    #[serde(default)]
+    pub variance_error_95: Option<f64>,
 }
 
 /// Population variance `(n·Σx² − (Σx)²) / n²`, clamped at 0. `n > 0`.

@@ -113,6 +113,10 @@ pub(super) fn crosstab(
                 .map(|(c, count)| CategoryCount {
                     category: c.clone(),
                     count,
+                    // Cells are clamped at 0 (as for the frequencies);
+                    // their noise is in the released values.
+                    consistent: u64::try_from(count.max(0)).unwrap_or(u64::MAX),
+                    error_95: None,
                 })
                 .collect(),
             conditional: clamped

@@ -9,6 +9,7 @@ fn rel(key: &str, value: i128) -> Released {
         value,
         noise_scale: 0.0,
         noise_bound_99: 0.0,
+        noise_sd: None,
     }
 }
 
@@ -94,7 +95,9 @@ fn exact_mean_variance_histogram_out_of_range() {
                 .iter()
                 .map(|(c, n)| CategoryCount {
                     category: c.to_string(),
-                    count: *n
+                    count: *n,
+                    consistent: *n as u64,
+                    error_95: None,
                 })
                 .collect()
         }]
@@ -439,6 +442,7 @@ fn csv_rows_and_escaping() {
             value: 10,
             noise_scale: 1.5,
             noise_bound_99: 7.25,
+            noise_sd: None,
         },
         rel("sum_of_squares:age", 30),
         rel("sum:y", 9),
@@ -521,12 +525,16 @@ fn json_round_trip() {
             mean: Some(41.25),
             sum_of_squares: None,
             variance: None,
+            mean_error_95: None,
+            variance_error_95: None,
         }],
         histograms: vec![Histogram {
             field: "mode".into(),
             counts: vec![CategoryCount {
                 category: "a, \"b\"".into(),
                 count: -3,
+                consistent: 0,
+                error_95: None,
             }],
         }],
         out_of_range: vec![("age".into(), -big)],
@@ -537,6 +545,8 @@ fn json_round_trip() {
             coefficients: vec![2.0, -0.5],
             solved: true,
             note: None,
+            intercept_error_95: Some(1.5),
+            coefficient_errors_95: vec![0.25, 0.125],
         }),
         crosstabs: Vec::new(),
         group_sums: vec![GroupSums {
