@@ -123,6 +123,10 @@ pub trait Keyholders: Send + Sync {
         request: &ReleaseRequest,
     ) -> Result<ReleaseResponse, CallError>;
 
+    /// How many keyholders hold a share (each adds its own noise to every
+    /// released value).
+    fn parties(&self) -> u32;
+
     /// The decryption log (releases and refusals), newest first.
     async fn decryptions(&self) -> Result<Vec<serde_json::Value>, CallError>;
 
@@ -391,6 +395,10 @@ fn one_per_share(indices: impl Iterator<Item = (u32, u32)>, n: usize) -> Result<
 
 #[async_trait::async_trait]
 impl Keyholders for KeyholderGroup {
+    fn parties(&self) -> u32 {
+        u32::try_from(self.members.len()).unwrap_or(u32::MAX)
+    }
+
     /// The first keyholder generates the campaign's CRS; the others adopt
     /// it. Every keyholder must answer the same public key (the same dealt
     /// key set) and CRS, and the shares must be one per keyholder.

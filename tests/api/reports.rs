@@ -225,6 +225,73 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     .await;
     assert_eq!(c["contributions"], 10, "{c}");
 
+    // Before buying: the accuracy the report would have, at this count and
+    // the ε asked for (default: the whole budget). Ten contributions at
+    // ε = 1: the noise dominates, and the estimate says so.
+    let estimate_path = format!("/api/campaigns/{id}/reports/estimate");
+    let estimate = body(app.get(&estimate_path, Some(&buyer.token)).await).await;
+    assert_eq!(estimate["count"], 10, "{estimate}");
+    assert_eq!(estimate["epsilon"], 1.0);
+    assert_eq!(estimate["keyholders"], 1);
+    assert_eq!(estimate["min_contributors"], 10);
+    assert_eq!(estimate["price"], 60);
+    assert_eq!(estimate["mechanism"], "discrete_laplace");
+    let expected = expected_aggregates(&campaign_json, &records);
+    let planned = estimate["values"].as_array().unwrap();
+    assert_eq!(
+        planned
+            .iter()
+            .map(|v| v["key"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        expected.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>()
+    );
+    let m = planned.len() as f64;
+    // age is clamped to its declared range 18–100: sensitivity 100, not 255.
+    assert_eq!(planned[0]["key"], "sum:age");
+    assert_eq!(planned[0]["sensitivity"], 100.0);
+    assert_eq!(planned[0]["noise_scale"], 100.0 * m);
+    assert!(planned.iter().all(|v| v["noise_dominates"] == true));
+    assert!(!estimate["warnings"].as_array().unwrap().is_empty());
+    let half = body(
+        app.get(&format!("{estimate_path}?epsilon=0.5"), Some(&buyer.token))
+            .await,
+    )
+    .await;
+    assert_eq!(half["values"][0]["noise_scale"], 200.0 * m);
+    // The campaign's admin may read it; another buyer may not; bad ε or
+    // query refused.
+    let seen = body(app.get(&estimate_path, Some(&admin.token)).await).await;
+    assert_eq!(seen["values"], estimate["values"]);
+    let stranger = app.user("buyer").await;
+    assert_error(
+        app.get(&estimate_path, Some(&stranger.token)).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    for (query, status, code) in [
+        (
+            "epsilon=0",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_epsilon",
+        ),
+        (
+            "epsilon=1.5",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_epsilon",
+        ),
+        ("epsilon=many", StatusCode::BAD_REQUEST, "invalid_query"),
+        ("eps=1", StatusCode::BAD_REQUEST, "invalid_query"),
+    ] {
+        assert_error(
+            app.get(&format!("{estimate_path}?{query}"), Some(&buyer.token))
+                .await,
+            status,
+            code,
+        )
+        .await;
+    }
+
     // The keyholder itself refuses what is not a job aggregate, and too few
     // contributions, whatever the server sends; nothing is decrypted.
     let stored = stored_contributions(&app.db_url, id);
@@ -350,8 +417,38 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     .await;
     assert_eq!(results["count"], 10);
     assert_eq!(results["noise"], "discrete_laplace");
-    let expected = expected_aggregates(&campaign_json, &records);
     let values = results["values"].as_array().unwrap();
+    // The release carries what the estimate announced: the same scales,
+    // the same 99% bounds, the same σ.
+    for (v, e) in values.iter().zip(planned) {
+        assert_eq!(v["key"], e["key"]);
+        let close = |a: &Value, b: &Value| {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            assert!((a - b).abs() <= 1e-9 * b.abs() + 1.0, "{v} vs {e}");
+        };
+        close(&v["noise_scale"], &e["noise_scale"]);
+        close(&v["noise_bound_99"], &e["error_99"]);
+        close(&v["noise_sd"], &e["noise_sd"]);
+    }
+    // Derived figures with their errors; consistent histogram counts.
+    let derived = &results["derived"];
+    let age = &derived["fields"][0];
+    assert!(
+        (age["mean_error_95"].as_f64().unwrap()
+            - estimate["fields"][0]["mean_error_95"].as_f64().unwrap())
+        .abs()
+            < 1e-9,
+        "{age}"
+    );
+    assert!(age["variance_error_95"].as_f64().unwrap() > 0.0, "{age}");
+    let mode = derived["histograms"][0]["counts"].as_array().unwrap();
+    assert_eq!(
+        mode.iter()
+            .map(|c| c["consistent"].as_u64().unwrap())
+            .sum::<u64>(),
+        10
+    );
+    assert!(mode.iter().all(|c| c["error_95"].as_f64().unwrap() > 0.0));
     assert_eq!(values.len(), expected.len());
     let mut noisy = 0;
     for ((key, exact), v) in expected.iter().zip(values) {
@@ -389,7 +486,6 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     assert!(csv.contains("\nhistogram,mode,car,"), "{csv}");
     assert!(csv.contains("\ncrosstab,mode*sex,train × m,"), "{csv}");
     assert!(csv.contains("\ngroup_sum,score,mode=bike,"), "{csv}");
-    let derived = &results["derived"];
     assert_eq!(
         derived["crosstabs"][0]["table"].as_array().unwrap().len(),
         3

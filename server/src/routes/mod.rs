@@ -73,6 +73,7 @@ pub fn configure(cfg: &mut ServiceConfig, max_contribution_bytes: usize) {
     .service(oversight::suspend_campaign)
     .service(oversight::resume_campaign)
     .service(reports::purchase)
+    .service(reports::estimate)
     .service(reports::list)
     .service(reports::get)
     .service(reports::results_csv)

@@ -59,6 +59,56 @@ pub async fn purchase(
     .await
 }
 
+/// `?epsilon=`: the ε a report would spend (default: the campaign's whole budget).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateQuery {
+    /// 0 < ε ≤ the campaign's budget.
+    pub epsilon: Option<f64>,
+}
+
+/// The accuracy a report bought now would have (its buyer or an admin):
+/// every released value's noise scale, standard deviation and 95%/99%
+/// error, the derived figures' approximate errors at the current count of
+/// contributions, and a warning for each figure the noise would dominate.
+/// Spends nothing.
+#[utoipa::path(get, path = "/api/campaigns/{id}/reports/estimate", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "campaign id"), EstimateQuery),
+    responses((status = 200, body = reports::ReportEstimate),
+              (status = 400, response = resp::BadQuery),
+              (status = 401, response = resp::Unauthenticated),
+              (status = 403, response = resp::Suspended),
+              (status = 404, response = resp::NotFound),
+              (status = 422, description = "invalid_epsilon, nothing_to_release", body = ErrorBody),
+              (status = 503, response = resp::Unavailable)))]
+#[get("/api/campaigns/{id}/reports/estimate")]
+pub async fn estimate(
+    pool: web::Data<PgPool>,
+    settings: web::Data<Settings>,
+    state: web::Data<crate::state::AppState>,
+    user: AuthUser,
+    path: web::Path<CampaignId>,
+    query: web::Query<EstimateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let epsilon = query.into_inner().epsilon;
+    let parties = state.keyholder.parties();
+    let price = settings.report_price;
+    let estimate = db::with_conn(&pool, move |conn| {
+        Ok(reports::estimate(
+            conn,
+            user.id,
+            user.role == Role::Admin,
+            id,
+            epsilon,
+            parties,
+            price,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(estimate))
+}
+
 /// A campaign's reports, newest first (its buyer or an admin).
 #[utoipa::path(get, path = "/api/campaigns/{id}/reports", tag = "reports", security(("bearer" = [])),
     params(("id" = i64, Path, description = "campaign id")),

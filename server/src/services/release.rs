@@ -89,13 +89,62 @@ pub struct ReportResults {
     pub proof: Option<keyholder_api::ReleaseProof>,
 }
 
-/// The schema's fields as derivation needs them.
-struct SpecFields {
-    numeric: Vec<String>,
-    categorical: Vec<(String, Vec<String>)>,
-    regression: Option<(Vec<String>, String)>,
-    crosstabs: Vec<(String, String)>,
-    group_sums: Vec<(String, String)>,
+/// The schema's fields as derivation (and the accuracy estimate) needs them.
+pub(crate) struct SpecFields {
+    pub numeric: Vec<String>,
+    /// Numeric fields with the range their values are clamped to.
+    pub ranges: Vec<(String, u64, u64)>,
+    pub categorical: Vec<(String, Vec<String>)>,
+    pub regression: Option<(Vec<String>, String)>,
+    pub crosstabs: Vec<(String, String)>,
+    pub group_sums: Vec<(String, String)>,
+}
+
+impl SpecFields {
+    /// The fields of `schema` that the `statistics` release figures of.
+    pub(crate) fn of(schema: &protocol::CampaignSchema, statistics: &[Statistic]) -> Self {
+        let mut numeric = Vec::new();
+        let mut ranges = Vec::new();
+        let mut categorical = Vec::new();
+        for f in schema.fields() {
+            match &f.kind {
+                FieldKind::Numeric(num) => {
+                    numeric.push(f.name.clone());
+                    let (lo, hi) = num
+                        .range
+                        .map_or((0, num.bits.max_value()), |r| (r.min, r.max));
+                    ranges.push((f.name.clone(), lo, hi));
+                }
+                FieldKind::Categorical(c) => {
+                    categorical.push((f.name.clone(), c.categories.clone()))
+                }
+            }
+        }
+        let regression = schema
+            .regression()
+            .filter(|_| statistics.contains(&Statistic::Regression))
+            .map(|r| (r.features.clone(), r.target.clone()));
+        let crosstabs = schema
+            .crosstabs()
+            .iter()
+            .filter(|_| statistics.contains(&Statistic::Crosstab))
+            .map(|c| (c.rows.clone(), c.columns.clone()))
+            .collect();
+        let group_sums = schema
+            .group_sums()
+            .iter()
+            .filter(|_| statistics.contains(&Statistic::GroupSum))
+            .map(|g| (g.field.clone(), g.by.clone()))
+            .collect();
+        Self {
+            numeric,
+            ranges,
+            categorical,
+            regression,
+            crosstabs,
+            group_sums,
+        }
+    }
 }
 
 struct Prepared {
@@ -144,30 +193,7 @@ fn prepare(conn: &mut PgConnection, job_id: JobId) -> Result<Prepared, ReleaseEr
         )));
     }
     let (schema, _) = campaign_plan(conn, campaign_id, &statistics, job.max_records as u64)?;
-    let mut numeric = Vec::new();
-    let mut categorical = Vec::new();
-    for f in schema.fields() {
-        match &f.kind {
-            FieldKind::Numeric(_) => numeric.push(f.name.clone()),
-            FieldKind::Categorical(c) => categorical.push((f.name.clone(), c.categories.clone())),
-        }
-    }
-    let regression = schema
-        .regression()
-        .filter(|_| statistics.contains(&Statistic::Regression))
-        .map(|r| (r.features.clone(), r.target.clone()));
-    let crosstabs = schema
-        .crosstabs()
-        .iter()
-        .filter(|_| statistics.contains(&Statistic::Crosstab))
-        .map(|c| (c.rows.clone(), c.columns.clone()))
-        .collect();
-    let group_sums = schema
-        .group_sums()
-        .iter()
-        .filter(|_| statistics.contains(&Statistic::GroupSum))
-        .map(|g| (g.field.clone(), g.by.clone()))
-        .collect();
+    let fields = SpecFields::of(&schema, &statistics);
     Ok(Prepared {
         campaign_id,
         request: ReleaseRequest {
@@ -177,13 +203,7 @@ fn prepare(conn: &mut PgConnection, job_id: JobId) -> Result<Prepared, ReleaseEr
             shards,
             aggregate: STANDARD.encode(aggregate),
         },
-        fields: SpecFields {
-            numeric,
-            categorical,
-            regression,
-            crosstabs,
-            group_sums,
-        },
+        fields,
     })
 }
 

@@ -231,6 +231,77 @@ pub fn purchase(
     store::view(conn, job_id)?.ok_or_else(|| corrupt(format!("job {job_id} vanished")))
 }
 
+/// What a report's buyer is told before buying: the estimate at the
+/// campaign's current count of contributions and the ε asked for.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReportEstimate {
+    /// The campaign.
+    pub campaign_id: CampaignId,
+    /// Reports are sold over at least this many contributions.
+    pub min_contributors: i32,
+    /// ε the campaign has left (not yet spent or reserved by a report).
+    pub epsilon_left: f64,
+    /// The price of a report, in tokens.
+    pub price: i64,
+    /// The accuracy every released and derived figure would have.
+    #[serde(flatten)]
+    pub estimate: protocol::report::accuracy::Estimate,
+}
+
+/// The accuracy of a report of `campaign_id` bought now with `epsilon`
+/// (default: the campaign's whole budget), as its buyer (or an admin,
+/// `any_buyer`) asks. Refused as a purchase would be for a campaign that
+/// releases nothing or an ε out of bounds; answered below the
+/// contributor threshold too (the buyer sees how far it is).
+pub fn estimate(
+    conn: &mut diesel::PgConnection,
+    buyer_id: UserId,
+    any_buyer: bool,
+    campaign_id: CampaignId,
+    epsilon: Option<f64>,
+    parties: u32,
+    price: i64,
+) -> Result<ReportEstimate, ReportError> {
+    let campaign = campaigns::get(conn, campaign_id)?
+        .filter(|c| any_buyer || c.buyer_id == buyer_id)
+        .ok_or(ReportError::CampaignNotFound(campaign_id))?;
+    let max_records = max_contributions(campaign.budget, campaign.reward);
+    let (schema, plan) = campaign_plan(conn, campaign_id, &campaign.statistics, max_records)?;
+    if plan.aggregates.is_empty() {
+        return Err(ReportError::NothingToRelease);
+    }
+    let budget = Epsilon::parse(campaign.epsilon).map_err(corrupt)?;
+    let wanted = wanted(epsilon, budget)?;
+    let reserved = Epsilon::from_micro(store::reserved_micro(conn, campaign_id)?.max(0) as u64);
+    let count = crate::store::contributions::count(conn, campaign_id)?;
+    let fields = super::release::SpecFields::of(&schema, &campaign.statistics);
+    let values: Vec<(String, u128)> = plan
+        .aggregates
+        .iter()
+        .map(|a| (a.kind.key(), a.sensitivity))
+        .collect();
+    let estimate =
+        protocol::report::accuracy::estimate(&protocol::report::accuracy::EstimateInput {
+            count: count.max(0) as u64,
+            epsilon: wanted.as_f64(),
+            parties,
+            values: &values,
+            numeric_ranges: &fields.ranges,
+            categorical_fields: &fields.categorical,
+            regression: fields
+                .regression
+                .as_ref()
+                .map(|(f, t)| (f.as_slice(), t.as_str())),
+        });
+    Ok(ReportEstimate {
+        campaign_id,
+        min_contributors: campaign.min_contributors,
+        epsilon_left: budget.remaining(reserved).as_f64(),
+        price,
+        estimate,
+    })
+}
+
 /// Ends a job without results (`final_status` refused or failed), refunding
 /// its price once, in the caller's transaction.
 pub fn end_without_results(

@@ -53,6 +53,14 @@ pub fn ids(conn: &mut PgConnection, campaign_id: CampaignId) -> QueryResult<Vec<
         .load(conn)
 }
 
+/// How many contributions campaign `campaign_id` has accepted.
+pub fn count(conn: &mut PgConnection, campaign_id: CampaignId) -> QueryResult<i64> {
+    contributions::table
+        .filter(contributions::campaign_id.eq(campaign_id))
+        .count()
+        .get_result(conn)
+}
+
 /// A contribution to store.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = contributions)]
