@@ -216,9 +216,49 @@ try {
     throw new Error(`campaign ${CAMPAIGN} asks for no mean; choose one that does`);
   }
   if (REPORT_EPSILON) await page.locator(`#report-epsilon-${CAMPAIGN}`).fill(REPORT_EPSILON);
+
+  // The expected accuracy, read before buying: one row per derived figure,
+  // one per released value, and (few contributions) warnings.
+  await page.locator(`#estimate-report-${CAMPAIGN}`).click();
+  const estimate = await waitInPage('the accuracy estimate', (id) => {
+    const err = document.getElementById(`campaign-error-${id}`)?.textContent;
+    if (err) return { error: err };
+    const box = document.getElementById(`report-estimate-${id}`);
+    if (!box || box.hidden || !box.dataset.count) return null;
+    return {
+      count: Number(box.dataset.count),
+      warnings: Number(box.dataset.warnings),
+      figures: [...box.querySelectorAll(`#estimate-table-${id} tbody tr`)].map((tr) => ({
+        field: tr.dataset.field ?? null, figure: tr.dataset.figure, error: tr.querySelector('td.error-95')?.textContent ?? '',
+        dominated: tr.dataset.noiseDominates === 'true',
+      })),
+      values: box.querySelectorAll(`#estimate-values-${id} tbody tr`).length,
+      listed: box.querySelectorAll('ul.warnings li').length,
+    };
+  }, CAMPAIGN);
+  for (const f of numerics) {
+    const mean = estimate.figures.find((x) => x.figure === 'mean' && x.field === f.name);
+    if (!mean || !/^± [\d,.]+/.test(mean.error)) throw new Error(`the estimate has no mean error for ${f.name}: ${JSON.stringify(estimate)}`);
+  }
+  if (estimate.count !== campaign.contributions || !estimate.values || estimate.listed !== estimate.warnings) {
+    throw new Error(`unexpected estimate: ${JSON.stringify(estimate)} (campaign has ${campaign.contributions} contributions)`);
+  }
+  log(`estimate: ${estimate.figures.length} figures, ${estimate.values} values, ${estimate.warnings} warnings`);
+
+  // Buying shows the estimate again; with warnings nothing is bought until
+  // "Buy anyway".
+  const reportPosts = () => paymentCalls.filter((c) => c.url === `/api/campaigns/${CAMPAIGN}/reports`).length;
+  const postsBeforeBuy = reportPosts();
+  const buyButton = estimate.warnings ? `#confirm-report-${CAMPAIGN}` : `#buy-report-${CAMPAIGN}`;
+  if (estimate.warnings) {
+    await page.locator(`#buy-report-${CAMPAIGN}`).click();
+    await page.locator(buyButton).waitFor({ state: 'visible', timeout: 10_000 });
+    if (reportPosts() !== postsBeforeBuy) throw new Error('the page bought a report before the noise warning was confirmed');
+    log('buying asked for confirmation: the noise would dominate');
+  }
   const [buyResp] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === `${BASE}/api/campaigns/${CAMPAIGN}/reports`),
-    page.locator(`#buy-report-${CAMPAIGN}`).click(),
+    page.locator(buyButton).click(),
   ]);
   const bought = await buyResp.json().catch(() => null);
   if (buyResp.status() !== 201) {
@@ -277,6 +317,19 @@ try {
   }
   const totalBars = await page.locator('#results svg.histogram rect.bar').count();
   if (totalBars !== bars) throw new Error(`${totalBars} bars in all, expected ${bars}`);
+  // Error bars on every bar; the consistent counts add up to the report's count.
+  const errorBars = await page.locator('#results svg.histogram g.error-bar').count();
+  if (errorBars !== bars) throw new Error(`${errorBars} error bars for ${bars} bars`);
+  for (const f of categoricals) {
+    const shown = await page.locator(`#results svg.histogram[data-field="${f.name}"] rect.bar`)
+      .evaluateAll((rects) => rects.map((r) => Number(r.dataset.shown)));
+    const total = shown.reduce((a, b) => a + b, 0);
+    if (shown.some((v) => !(v >= 0)) || total !== bought.contributions) {
+      throw new Error(`histogram ${f.name}: consistent counts ${shown} do not add up to ${bought.contributions}`);
+    }
+  }
+  const meanErrors = await page.locator('#results td.mean span.bound[data-figure="mean"]').count();
+  if (meanErrors !== numerics.length) throw new Error(`${meanErrors} mean error bars for ${numerics.length} numeric fields`);
   for (const f of numerics) {
     const text = (await page.locator(`#results td.mean[data-field="${f.name}"]`).textContent().catch(() => null)) ?? '';
     if (!/^-?[\d,]+(\.\d+)?/.test(text.trim())) throw new Error(`no mean for ${f.name} (cell: ${JSON.stringify(text)})`);
@@ -328,6 +381,9 @@ try {
     report_id: reportId,
     status,
     bars,
+    error_bars: errorBars,
+    estimate_warnings: estimate.warnings,
+    estimate_figures: estimate.figures.length,
     csv_first_line: csvFirstLine,
     seconds: Number(seconds.toFixed(2)),
   }));

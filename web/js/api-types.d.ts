@@ -133,10 +133,23 @@ export interface CategoryCount {
   /** The category label (free text). */
   category: string;
   /**
+   * The count made consistent by post-processing (no budget spent): the
+   * closest non-negative integers to the released counts that add up to
+   * the report's count of contributions (every honest contribution is in
+   * exactly one category). Only when every category was released; else
+   * the released count clamped to `0..=count`.
+   */
+  consistent?: number;
+  /**
    * The noised count exactly as released: it is *not* clamped or rounded,
    * so it may be negative (or exceed the report's count) because of noise.
    */
   count: JsonI128;
+  /**
+   * Approximate 95% error of the released count (± 1.96 σ of its
+   * noise); `None` when the noise is not known.
+   */
+  error_95?: number | null;
 }
 
 /**
@@ -311,6 +324,47 @@ export interface ErrorDetail {
   message: string;
 }
 
+/** The expected accuracy of a report. */
+export interface Estimate {
+  /** Contributions the report would cover. */
+  count: number;
+  /** ε the report would spend. */
+  epsilon: number;
+  /** Means and variances, one per numeric field with a released Σx. */
+  fields: FieldEstimate[];
+  /** Frequencies, one per categorical field with released counts. */
+  histograms: HistogramEstimate[];
+  /** Keyholders, each adding its own noise. */
+  keyholders: number;
+  /** The mechanism: `discrete_laplace`. */
+  mechanism: string;
+  regression?: null | RegressionEstimate;
+  /** Every released value, in plan order. */
+  values: ValueEstimate[];
+  /** One sentence per figure the noise would dominate (empty: none). */
+  warnings: string[];
+}
+
+/** The expected accuracy of a numeric field's mean and variance. */
+export interface FieldEstimate {
+  /** The field. */
+  field: string;
+  /** Largest value it is read as (clamped to). */
+  max: number;
+  /** Approximate 95% error of the mean (± 1.96 σ of Σx / count). */
+  mean_error_95?: number | null;
+  /** Smallest value it is read as (clamped to). */
+  min: number;
+  /** The mean's (or the variance's) error exceeds half of what it can be. */
+  noise_dominates: boolean;
+  /**
+   * Approximate 95% error of the variance, first-order, taking the
+   * mean at the field's maximum (the worst case before the data is
+   * known); `None` when no Σx² is released.
+   */
+  variance_error_95?: number | null;
+}
+
 /** One group of [`GroupSums`]. */
 export interface Group {
   /** The category. */
@@ -353,6 +407,19 @@ export interface Histogram {
   counts: CategoryCount[];
   /** The field's name. */
   field: string;
+}
+
+/** The expected accuracy of a categorical field's frequencies. */
+export interface HistogramEstimate {
+  /** The field. */
+  field: string;
+  /**
+   * Approximate 95% error of each category's frequency (count / count of
+   * contributions), before the counts are made consistent.
+   */
+  frequency_error_95: number;
+  /** That error exceeds one half. */
+  noise_dominates: boolean;
 }
 
 /** Submissions in one hour. */
@@ -626,6 +693,11 @@ export interface NumericSummary {
   field: string;
   /** `sum / count`; `None` when `count == 0`. */
   mean?: number | null;
+  /**
+   * Approximate 95% error of `mean` from the noise of Σx (± 1.96 σ / count);
+   * `None` without a mean or when the noise is not known.
+   */
+  mean_error_95?: number | null;
   /** The released (noised) Σx. */
   sum: JsonI128;
   sum_of_squares?: null | JsonI128;
@@ -635,6 +707,12 @@ export interface NumericSummary {
    * `count == 0`.
    */
   variance?: number | null;
+  /**
+   * Approximate 95% error of `variance` from the noises of Σx and Σx²,
+   * propagated to first order at the released mean; `None` without a
+   * variance or when the noise is not known.
+   */
+  variance_error_95?: number | null;
 }
 
 /** An out-of-range count, as released (noised) with a report. */
@@ -789,6 +867,11 @@ export interface RegisterRequest {
  * computed from the released (noised) sums and cross products.
  */
 export interface Regression {
+  /**
+   * Approximate 95% error of each coefficient, likewise; empty when
+   * `intercept_error_95` is `None`.
+   */
+  coefficient_errors_95?: number[];
   /** β₁…βₖ, one per feature; empty when `solved` is false. */
   coefficients: number[];
   /** Feature names, in the order of `coefficients`. */
@@ -796,12 +879,34 @@ export interface Regression {
   /** β₀; 0.0 when `solved` is false (never NaN, so JSON can carry it). */
   intercept: number;
   /**
+   * Approximate 95% error of the intercept from the released values'
+   * noise (± 1.96 σ, propagated to first order); `None` when not solved
+   * or the noise is not known.
+   */
+  intercept_error_95?: number | null;
+  /**
    * Why the fit failed (missing aggregates, no contributions, singular or
    * ill-conditioned normal equations); `None` when solved.
    */
   note?: string | null;
   /** Whether the normal equations could be solved. */
   solved: boolean;
+  /** Target name. */
+  target: string;
+}
+
+/**
+ * The approximate accuracy of the regression's coefficients, for features
+ * spread evenly and independently over their ranges (the data is not
+ * known before release; the real figure comes with the report).
+ */
+export interface RegressionEstimate {
+  /** Approximate 95% error of each coefficient (empty when no fit is possible). */
+  coefficient_errors_95: number[];
+  /** Feature names, in the order of `coefficient_errors_95`. */
+  features: string[];
+  /** Approximate 95% error of the intercept; `None` when no fit is possible. */
+  intercept_error_95?: number | null;
   /** Target name. */
   target: string;
 }
@@ -833,9 +938,29 @@ export interface Released {
    * noise per keyholder.
    */
   noise_scale: number;
+  /**
+   * Standard deviation of the total noise (every keyholder's); absent
+   * from reports released before it was reported.
+   */
+  noise_sd?: number | null;
   /** The noised integer value (may be negative after noise). */
   value: JsonI128;
 }
+
+/**
+ * What a report's buyer is told before buying: the estimate at the
+ * campaign's current count of contributions and the ε asked for.
+ */
+export type ReportEstimate = Estimate & {
+  /** The campaign. */
+  campaign_id: CampaignId;
+  /** ε the campaign has left (not yet spent or reserved by a report). */
+  epsilon_left: number;
+  /** Reports are sold over at least this many contributions. */
+  min_contributors: number;
+  /** The price of a report, in tokens. */
+  price: number;
+};
 
 /** What a buyer reads: the released values and what follows from them. */
 export interface ReportResults {
@@ -982,6 +1107,32 @@ export interface UserView {
   id: UserId;
   /** Role. */
   role: Role;
+}
+
+/** The expected accuracy of one released value. */
+export interface ValueEstimate {
+  /** The noise stays within ± this with probability ≥ 95%. */
+  error_95: number;
+  /**
+   * The noise stays within ± this with probability ≥ 99% (the bound the
+   * release will report).
+   */
+  error_99: number;
+  /** The aggregate's key (as in the released values). */
+  key: string;
+  /**
+   * The 95% error exceeds half of that range: the released value would
+   * say little about the data.
+   */
+  noise_dominates: boolean;
+  /** Each keyholder's discrete Laplace scale. */
+  noise_scale: number;
+  /** Standard deviation of the total noise. */
+  noise_sd: number;
+  /** The value itself lies in `0..=range_max` (count × sensitivity). */
+  range_max: number;
+  /** How much one contribution can change it (L1). */
+  sensitivity: number;
 }
 
 /** An inclusive range of allowed values. */

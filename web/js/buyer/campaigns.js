@@ -8,6 +8,7 @@ import {
   CAMPAIGN_STATUS_TEXT,
 } from '../common.js';
 import { showError } from './page.js';
+import { estimateView } from './estimate.js';
 
 /** @typedef {import('../api-types').CampaignView} CampaignView */
 /** @typedef {ReturnType<typeof campaignsPanel>} CampaignsPanel */
@@ -97,9 +98,11 @@ export function campaignsPanel(page) {
             value: typedEpsilon ?? c.epsilon, 'data-report-epsilon': id,
             'aria-describedby': `${epsId}-hint ${epsId}-error`,
           })),
+        button('estimate-report', 'Expected accuracy', (e) => runAction(c, e.currentTarget, showEstimate)),
         button('buy-report', 'Buy report', (e) => runAction(c, e.currentTarget, buyReport)),
         h('span', { id: `${epsId}-hint`, class: 'hint' },
-          `Up to the campaign's ε = ${c.epsilon}; what a report spends is gone from the campaign's privacy budget.`)));
+          `Up to the campaign's ε = ${c.epsilon}; what a report spends is gone from the campaign's privacy budget. `
+            + 'Buying shows the expected accuracy first.')));
       actions.push(button('show-reports', 'Show reports', () => page.panels.reports.select(id).then(() => $('reports-title').focus())));
     }
     // Last, away from the rest: closing cannot be undone.
@@ -113,6 +116,7 @@ export function campaignsPanel(page) {
       notes,
       h('div', { class: 'actions' }, actions),
       h('p', { id: `report-epsilon-${id}-error`, class: 'error field-error' }),
+      h('div', { id: `report-estimate-${id}`, class: 'estimate', hidden: true, 'aria-live': 'polite' }),
       h('p', { id: `campaign-error-${id}`, class: 'error', role: 'alert' }));
   }
 
@@ -163,18 +167,68 @@ export function campaignsPanel(page) {
     await page.panels.wallet.refresh();
   }
 
-  async function buyReport(c) {
+  /** The ε typed in the row (undefined: the campaign's own), or null when invalid (marked). */
+  function typedEpsilon(c) {
     const input = $(`report-epsilon-${c.id}`);
     clearInvalid(input);
     const text = input.value.trim();
     const eps = Number(text);
     if (input.validity.badInput || (text !== '' && !(Number.isFinite(eps) && eps > 0 && eps <= c.epsilon))) {
       invalid(input, `Enter an ε above 0 and at most ${c.epsilon}, or leave it empty for ${c.epsilon}.`);
-      return;
+      return null;
     }
     // Empty or the campaign's own ε: let the server use the campaign's ε.
-    const body = text === '' || eps === c.epsilon ? {} : { epsilon: eps };
+    return text === '' || eps === c.epsilon ? undefined : eps;
+  }
+
+  /** Fetches and shows the expected accuracy at `eps`; answers the estimate. */
+  async function loadEstimate(c, eps) {
+    const query = eps === undefined ? '' : `?epsilon=${encodeURIComponent(eps)}`;
+    const e = await api('GET', `/api/campaigns/${c.id}/reports/estimate${query}`);
+    const box = $(`report-estimate-${c.id}`);
+    if (!box) return e;
+    box.replaceChildren(...estimateView(c.id, e));
+    box.dataset.epsilon = String(e.epsilon);
+    box.dataset.count = String(e.count);
+    box.dataset.warnings = String(e.warnings.length);
+    show(box);
+    return e;
+  }
+
+  async function showEstimate(c) {
+    const eps = typedEpsilon(c);
+    if (eps === null) return;
+    await loadEstimate(c, eps);
+  }
+
+  async function buyReport(c) {
+    const eps = typedEpsilon(c);
+    if (eps === null) return;
+    // What the report would be worth, shown before paying; when the noise
+    // would dominate a figure, a second, explicit click buys it anyway.
+    const e = await loadEstimate(c, eps);
+    if (e.warnings.length) {
+      const box = $(`report-estimate-${c.id}`);
+      const confirmId = `confirm-report-${c.id}`;
+      box.append(h('div', { class: 'confirm', role: 'alert' },
+        h('p', {}, h('strong', {}, `The noise would dominate ${e.warnings.length} figure(s) of this report. `),
+          `Buy it anyway for ${tokens(e.price)}?`),
+        h('button', {
+          type: 'button', id: confirmId,
+          onclick: (ev) => runAction(c, ev.currentTarget, () => purchase(c, eps)),
+        }, 'Buy anyway'),
+        ' ',
+        h('button', { type: 'button', id: `cancel-report-${c.id}`, onclick: () => show(box, false) }, 'Cancel')));
+      $(confirmId).focus();
+      return;
+    }
+    await purchase(c, eps);
+  }
+
+  async function purchase(c, eps) {
+    const body = eps === undefined ? {} : { epsilon: eps };
     const view = await pay(`report:${c.id}`, `/api/campaigns/${c.id}/reports`, body);
+    show($(`report-estimate-${c.id}`), false);
     $('campaigns-status').textContent = `Report #${view.id} of “${c.title}” was bought for ${tokens(view.price)}; it is being computed.`;
     await page.panels.reports.select(c.id, view);
     $('report-title').focus();

@@ -12,7 +12,7 @@ import { showError } from './page.js';
 const sigFormats = new Map(); // significant digits → Intl.NumberFormat
 
 /** A real number with `digits` significant digits; large values keep all their integer digits. */
-function fmtNum(v, digits = 6) {
+export function fmtNum(v, digits = 6) {
   const x = Number(v);
   if (v == null || !Number.isFinite(x)) return '—';
   if (Math.abs(x) >= 10 ** digits) return fmtInt(Math.round(x));
@@ -40,13 +40,17 @@ function resultTable(id, title, note, head, rows) {
   ];
 }
 /**
- * A bar chart of one histogram. Bars scale to the largest count; negative
- * noised counts are drawn with zero height and still labelled.
+ * A bar chart of one histogram. With noise, each bar is the consistent
+ * count (the released counts post-processed to non-negative integers adding
+ * up to the report's count) with an error bar of ± the released count's 95%
+ * error, clipped to the chart; without, the released counts. Bars scale to
+ * the report's count (or the largest count).
  */
-function histogramSvg(hist) {
+function histogramSvg(hist, count, noised) {
   const n = hist.counts.length;
-  const values = hist.counts.map((c) => toNumber(c.count));
-  const max = Math.max(1, ...values.filter(Number.isFinite));
+  const consistent = noised && hist.counts.every((c) => c.consistent != null);
+  const values = hist.counts.map((c) => toNumber(consistent ? c.consistent : c.count));
+  const max = Math.max(1, consistent ? count : 0, ...values.filter(Number.isFinite));
   const barW = 48;
   const gap = 20;
   const top = 20; // room for the value above the tallest bar
@@ -56,27 +60,40 @@ function histogramSvg(hist) {
   const width = side * 2 + n * barW + (n - 1) * gap;
   const height = top + plotH + labelH;
   const baseY = top + plotH;
+  const y = (v) => baseY - (Math.min(Math.max(v, 0), max) / max) * plotH;
   const short = (s) => ([...s].length > 9 ? `${[...s].slice(0, 8).join('')}…` : s);
-  const summary = hist.counts.map((c) => `${c.category} ${fmtInt(c.count)}`).join(', ');
+  const describe = (c, i) => `${c.category} ${fmtInt(values[i])}`
+    + (c.error_95 != null ? ` ± ${fmtNum(c.error_95, 3)}` : '')
+    + (consistent && String(c.consistent) !== String(c.count) ? ` (released ${fmtInt(c.count)})` : '');
+  const summary = hist.counts.map(describe).join(', ');
 
   const chart = svg('svg', {
     class: 'histogram', role: 'img', viewBox: `0 0 ${width} ${height}`, 'data-field': hist.field,
-    'aria-label': `Histogram of ${hist.field} (noised counts): ${summary}`,
+    'aria-label': `Histogram of ${hist.field} (${consistent ? 'consistent counts with 95% error bars' : 'noised counts'}): ${summary}`,
     // Readable at any width: never narrower than 3.5 rem per bar (the box scrolls), never wider than 5 rem.
     style: `width: 100%; min-width: ${n * 3.5}rem; max-width: ${n * 5 + 2}rem`,
   });
   chart.append(svg('line', { class: 'axis', x1: side / 2, x2: width - side / 2, y1: baseY, y2: baseY }));
   hist.counts.forEach((c, i) => {
     const v = values[i];
-    const barH = Number.isFinite(v) && v > 0 ? Math.max(1, (v / max) * plotH) : 0;
+    const barH = Number.isFinite(v) && v > 0 ? Math.max(1, baseY - y(v)) : 0;
     const x = side + i * (barW + gap);
     const cx = x + barW / 2;
     chart.append(
       svg('rect', {
         class: v < 0 ? 'bar negative' : 'bar', x, y: baseY - barH, width: barW, height: barH,
-        'data-category': c.category, 'data-count': String(c.count),
-      }, svg('title', {}, `${c.category}: ${fmtInt(c.count)}`)),
-      svg('text', { class: 'value', x: cx, y: baseY - barH - 5, 'text-anchor': 'middle' }, fmtInt(c.count)),
+        'data-category': c.category, 'data-count': String(c.count), 'data-shown': String(v),
+      }, svg('title', {}, describe(c, i))));
+    if (noised && c.error_95 != null && Number.isFinite(v)) {
+      const e = Number(c.error_95);
+      const [y1, y2] = [y(v + e), y(v - e)];
+      chart.append(svg('g', { class: 'error-bar', 'data-error-95': String(e), 'data-clipped': String(v + e > max || v - e < 0) },
+        svg('line', { x1: cx, x2: cx, y1, y2 }),
+        svg('line', { x1: cx - 8, x2: cx + 8, y1, y2: y1 }),
+        svg('line', { x1: cx - 8, x2: cx + 8, y1: y2, y2 })));
+    }
+    chart.append(
+      svg('text', { class: 'value', x: cx + (noised ? 12 : 0), y: baseY - barH - 5, 'text-anchor': noised ? 'start' : 'middle' }, fmtInt(v)),
       svg('text', { class: 'label', x: cx, y: baseY + 16, 'text-anchor': 'middle' }, short(c.category)));
   });
   return chart;
@@ -133,19 +150,27 @@ export function resultsPanel(page) {
     $('results-released').textContent = fmtDate(r.released_at);
     const d = { fields: [], histograms: [], out_of_range: [], regression: null, crosstabs: [], group_sums: [], ...(r.derived ?? {}) };
 
-    // Numeric fields: mean (± the 99% noise bound of the sum, divided by the count) and variance.
+    // Numeric fields: mean and variance, each ± its approximate 95% error
+    // (reports released before errors were reported: the mean ± the sum's
+    // 99% bound divided by the count).
     if (d.fields.length) {
+      const errorOf = (e, what) => (noised && e != null
+        ? h('span', { class: 'bound', 'data-error-95': String(e), 'data-figure': what }, `± ${fmtNum(e, 3)}`)
+        : null);
       const rows = d.fields.map((f) => {
         const bound = valueOf(r, `sum:${f.field}`)?.noise_bound_99;
-        const meanBound = noised && bound && r.count > 0 ? h('span', { class: 'bound' }, `± ${fmtNum(bound / r.count, 3)}`) : null;
+        const meanBound = f.mean_error_95 != null
+          ? errorOf(f.mean_error_95, 'mean')
+          : (noised && bound && r.count > 0 ? h('span', { class: 'bound' }, `± ${fmtNum(bound / r.count, 3)} (99%)`) : null);
+        const varianceBound = errorOf(f.variance_error_95, 'variance');
         return h('tr', { 'data-field': f.field },
           h('th', { scope: 'row' }, f.field),
           h('td', { class: 'num sum' }, fmtInt(f.sum)),
           h('td', { class: 'num mean', 'data-field': f.field }, f.mean == null ? '—' : [fmtNum(f.mean), meanBound && ' ', meanBound]),
-          h('td', { class: 'num variance', 'data-field': f.field }, fmtNum(f.variance)));
+          h('td', { class: 'num variance', 'data-field': f.field }, fmtNum(f.variance), varianceBound && ' ', varianceBound));
       });
       $('results-numeric').replaceChildren(...resultTable('numeric-table', 'Numeric fields',
-        (noised ? '± is the 99% bound of the noise on the mean (the sum\'s noise bound divided by the count). ' : 'No noise was added. ')
+        (noised ? '± is the approximate 95% error the noise leaves on the mean and the variance. ' : 'No noise was added. ')
           + 'Variance is clamped at 0; — means it was not requested or there were no contributions.',
         [['Field'], ['Sum', 'num'], ['Mean', 'num'], ['Variance', 'num']], rows));
     }
@@ -154,12 +179,17 @@ export function resultsPanel(page) {
     if (d.histograms.length) {
       $('results-histograms').replaceChildren(h('h4', {}, 'Histograms'), ...d.histograms.map((hist) => {
         const bound = noised ? valueOf(r, `count:${hist.field}:${hist.counts[0]?.category}`)?.noise_bound_99 : 0;
+        const consistent = noised && hist.counts.every((c) => c.consistent != null);
         return h('figure', { 'data-field': hist.field },
-          h('div', { class: 'scroll' }, histogramSvg(hist)),
-          h('figcaption', {}, `${hist.field}: noised count per category`
-            + (bound ? ` (each ± ${fmtNum(bound, 3)} at 99%)` : '')
-            + (hist.counts.some((c) => toNumber(c.count) < 0) ? '; noise made some counts negative, drawn as empty bars' : '')
-            + '.'));
+          h('div', { class: 'scroll' }, histogramSvg(hist, r.count, noised)),
+          h('figcaption', {}, consistent
+            ? `${hist.field}: count per category, made consistent (no count below 0, all adding up to ${fmtInt(r.count)}) `
+              + 'without spending privacy budget; the error bars show ± the 95% error of the released counts'
+              + (bound ? ` (99%: ± ${fmtNum(bound, 3)})` : '') + '.'
+            : `${hist.field}: noised count per category`
+              + (bound ? ` (each ± ${fmtNum(bound, 3)} at 99%)` : '')
+              + (hist.counts.some((c) => toNumber(c.count) < 0) ? '; noise made some counts negative, drawn as empty bars' : '')
+              + '.'));
       }));
     }
 
@@ -176,12 +206,17 @@ export function resultsPanel(page) {
     if (reg) {
       const title = `Linear regression of ${reg.target}`;
       if (reg.solved) {
+        const err = (e) => h('td', { class: 'num error-95', 'data-error-95': e == null ? null : String(e) },
+          e == null ? '—' : `± ${fmtNum(e, 3)}`);
         $('results-regression').replaceChildren(...resultTable('regression-table', title,
-          `${reg.target} ≈ intercept + Σ coefficient × feature, fitted on the noised sums.`,
-          [['Term'], ['Coefficient', 'num']],
-          [h('tr', {}, h('th', { scope: 'row' }, 'intercept'), h('td', { class: 'num' }, fmtNum(reg.intercept))),
-            ...reg.features.map((f, i) => h('tr', { 'data-feature': f },
-              h('th', { scope: 'row' }, f), h('td', { class: 'num' }, fmtNum(reg.coefficients[i]))))]));
+          `${reg.target} ≈ intercept + Σ coefficient × feature, fitted on the noised sums; `
+            + '± is the approximate 95% error the noise leaves on each term (— when not known).',
+          [['Term'], ['Coefficient', 'num'], ['95% error', 'num']],
+          [h('tr', {}, h('th', { scope: 'row' }, 'intercept'), h('td', { class: 'num' }, fmtNum(reg.intercept)),
+            err(reg.intercept_error_95)),
+          ...reg.features.map((f, i) => h('tr', { 'data-feature': f },
+            h('th', { scope: 'row' }, f), h('td', { class: 'num' }, fmtNum(reg.coefficients[i])),
+            err(reg.coefficient_errors_95?.[i])))]));
       } else {
         $('results-regression').replaceChildren(h('h4', {}, title),
           h('p', { id: 'regression-note' }, `Could not be fitted: ${reg.note ?? 'no reason given'}.`));
@@ -230,12 +265,14 @@ export function resultsPanel(page) {
 
     // The released aggregates themselves.
     $('results-values').replaceChildren(...resultTable('values-table', 'Released values',
-      'Exactly as released by the key holder: each value with its noise scale and the 99% bound on its noise.',
-      [['Key'], ['Value', 'num'], ['Noise scale', 'num'], ['99% bound', 'num']],
+      'Exactly as released by the keyholders: each value with each keyholder\'s noise scale, the standard deviation '
+        + 'of the total noise and the 99% bound on it.',
+      [['Key'], ['Value', 'num'], ['Noise scale', 'num'], ['Noise σ', 'num'], ['99% bound', 'num']],
       r.values.map((v) => h('tr', {},
         h('td', { class: 'key' }, v.key),
         h('td', { class: 'num' }, fmtInt(v.value)),
         h('td', { class: 'num' }, fmtNum(v.noise_scale)),
+        h('td', { class: 'num' }, v.noise_sd == null ? '—' : fmtNum(v.noise_sd, 4)),
         h('td', { class: 'num' }, fmtNum(v.noise_bound_99))))));
 
     show(box);
