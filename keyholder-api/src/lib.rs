@@ -10,6 +10,7 @@
 pub mod client;
 
 use chrono::{DateTime, Utc};
+use protocol::report::weights::Weights;
 use protocol::schema::RawSchema;
 use protocol::signing::{KeyholderSignature, SignedTerms};
 use protocol::Statistic;
@@ -240,6 +241,10 @@ pub struct ReleaseRequest {
     pub requested_by: i64,
     /// Privacy budget to spend, in millionths of ε.
     pub epsilon_micro: u64,
+    /// How ε is split over the values (by kind; absent: evenly). Part of
+    /// the request the keyholders verify and sign.
+    #[serde(default, skip_serializing_if = "Weights::is_even")]
+    pub weights: Weights,
     /// The manifest: the job's shards in order, each with its contributions
     /// in the order the workers folded them. The keyholder checks every
     /// contribution and re-executes the aggregation from these bytes.

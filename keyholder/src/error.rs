@@ -89,6 +89,7 @@ impl From<Refusal> for KeyholderError {
             | R::InvalidManifest
             | R::BelowMinContributors { .. }
             | R::InvalidEpsilon
+            | R::InvalidWeights(_)
             | R::NothingToDecrypt
             | R::NotAJobAggregate(_)
             | R::DigestMismatch(_)

@@ -70,22 +70,44 @@ pub fn laplace_scale(
     aggregates: u32,
     epsilon_micro: u64,
 ) -> Result<Scale, NoiseError> {
-    if sensitivity == 0 || aggregates == 0 || epsilon_micro == 0 {
+    weighted_laplace_scale(sensitivity, 1, u64::from(aggregates), epsilon_micro)
+}
+
+/// The Laplace-mechanism scale for one aggregate of budget weight `weight`
+/// among aggregates weighing `total` in all
+/// ([`protocol::report::weights`]): it gets `ε · weight / total`, so
+/// `scale = sensitivity · total · EPSILON_UNIT / (weight · epsilon_micro)`,
+/// reduced to lowest terms. `weight` 1 of `total` m is [`laplace_scale`].
+///
+/// # Errors
+///
+/// [`NoiseError::InvalidScale`] if any parameter is 0, `weight > total`,
+/// or the (reduced) numerator overflows `u128` or exceeds `2^100`.
+pub fn weighted_laplace_scale(
+    sensitivity: u128,
+    weight: u32,
+    total: u64,
+    epsilon_micro: u64,
+) -> Result<Scale, NoiseError> {
+    if sensitivity == 0 || weight == 0 || total == 0 || epsilon_micro == 0 {
         return Err(NoiseError::InvalidScale);
     }
-    let den = u128::from(epsilon_micro);
+    if u64::from(weight) > total {
+        return Err(NoiseError::InvalidScale);
+    }
+    let den = u128::from(epsilon_micro) * u128::from(weight);
     // Cancel common factors before multiplying, so that an exact result that
     // fits is never rejected because an unreduced intermediate did not.
     let g1 = gcd(sensitivity, den);
     let (sensitivity, den) = (sensitivity / g1, den / g1);
-    let aggregates = u128::from(aggregates);
-    let g2 = gcd(aggregates, den);
-    let (aggregates, den) = (aggregates / g2, den / g2);
+    let total = u128::from(total);
+    let g2 = gcd(total, den);
+    let (total, den) = (total / g2, den / g2);
     let unit = u128::from(EPSILON_UNIT);
     let g3 = gcd(unit, den);
     let (unit, den) = (unit / g3, den / g3);
     let num = sensitivity
-        .checked_mul(aggregates)
+        .checked_mul(total)
         .and_then(|x| x.checked_mul(unit))
         .ok_or(NoiseError::InvalidScale)?;
     if num > MAX_SCALE_NUM {
@@ -493,6 +515,28 @@ mod tests {
 
     #[test]
     fn laplace_scale_errors() {
+        // Weighted: weight 4 of 14 at ε = 1 for Δ = 100 → 100·14/4 = 350.
+        assert_eq!(
+            weighted_laplace_scale(100, 4, 14, EPSILON_UNIT),
+            Ok(Scale { num: 350, den: 1 })
+        );
+        // Weight 3 of 10, ε = 0.7, Δ = 1 → 10/(3·0.7) = 100/21.
+        assert_eq!(
+            weighted_laplace_scale(1, 3, 10, 700_000),
+            Ok(Scale { num: 100, den: 21 })
+        );
+        assert_eq!(
+            weighted_laplace_scale(7, 1, 5, 300_000),
+            laplace_scale(7, 5, 300_000)
+        );
+        assert_eq!(
+            weighted_laplace_scale(1, 0, 5, 1),
+            Err(NoiseError::InvalidScale)
+        );
+        assert_eq!(
+            weighted_laplace_scale(1, 6, 5, 1),
+            Err(NoiseError::InvalidScale)
+        );
         assert_eq!(laplace_scale(0, 1, 1), Err(NoiseError::InvalidScale));
         assert_eq!(laplace_scale(1, 0, 1), Err(NoiseError::InvalidScale));
         assert_eq!(laplace_scale(1, 1, 0), Err(NoiseError::InvalidScale));

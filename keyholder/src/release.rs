@@ -99,6 +99,10 @@ pub enum Refusal {
         /// ε asked for.
         asked: f64,
     },
+    /// The budget weights name an unknown kind, a kind the report does not
+    /// release, or a weight out of range.
+    #[error("invalid budget weights: {0}")]
+    InvalidWeights(String),
     /// The statistics need no encrypted aggregate.
     #[error("these statistics need no encrypted aggregate")]
     NothingToDecrypt,
@@ -153,6 +157,7 @@ impl Refusal {
             Self::InvalidManifest => "invalid_manifest",
             Self::BelowMinContributors { .. } => "below_min_contributors",
             Self::InvalidEpsilon => "invalid_epsilon",
+            Self::InvalidWeights(_) => "invalid_weights",
             Self::BudgetExhausted { .. } => "privacy_budget_exhausted",
             Self::NothingToDecrypt => "nothing_to_decrypt",
             Self::NotAJobAggregate(_) => "not_a_job_aggregate",
@@ -358,6 +363,11 @@ fn prepare_inner(
     if plan.aggregates.is_empty() {
         return Err(Refusal::NothingToDecrypt.into());
     }
+    let keys: Vec<String> = plan.aggregates.iter().map(|a| a.kind.key()).collect();
+    req.weights
+        .check(keys.iter().map(String::as_str))
+        .map_err(|e| Refusal::InvalidWeights(e.to_string()))?;
+    let (weights, total) = req.weights.split(keys.iter().map(String::as_str));
     let bytes = STANDARD
         .decode(&req.aggregate)
         .map_err(|_| Refusal::NotAJobAggregate("the aggregate is not base64".into()))?;
@@ -380,13 +390,15 @@ fn prepare_inner(
         }
         other => other?,
     };
-    // This keyholder's own noise, full scale, for every value.
-    let m = u32::try_from(plan.aggregates.len()).map_err(failed)?;
+    // This keyholder's own noise, full scale, for every value: ε split by
+    // the budget weights (evenly without).
     let mut rng = rand::rngs::OsRng;
     let mut noise = Vec::with_capacity(plan.aggregates.len());
     let mut values = Vec::with_capacity(plan.aggregates.len());
-    for spec in &plan.aggregates {
-        let scale = noise::laplace_scale(spec.sensitivity, m, req.epsilon_micro).map_err(failed)?;
+    for (spec, weight) in plan.aggregates.iter().zip(&weights) {
+        let scale =
+            noise::weighted_laplace_scale(spec.sensitivity, *weight, total, req.epsilon_micro)
+                .map_err(failed)?;
         let clamp = noise::tail_bound(scale, u64::MAX);
         let blocks = noised_blocks(spec.blocks, info.parties, clamp).map_err(failed)?;
         let clamp = i128::try_from(clamp).map_err(failed)?;

@@ -49,6 +49,7 @@ fn estimate_of(plan: &StatsPlan, ranges: &[(String, u64, u64)]) -> Estimate {
         count: COUNT,
         epsilon: 1.0,
         parties: PARTIES,
+        weights: &Default::default(),
         values: &values,
         numeric_ranges: ranges,
         categorical_fields: &[],

@@ -138,6 +138,7 @@ diesel::table! {
         aggregated_at -> Nullable<Timestamptz>,
         finished_at -> Nullable<Timestamptz>,
         reduce_attempts -> Int4,
+        weights -> Jsonb,
     }
 }
 

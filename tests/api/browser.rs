@@ -525,8 +525,14 @@ async fn buyer_and_admin_pages_in_headless_chromium() {
     // Each with its error bar; the estimate read before buying warned (ten
     // contributions at ε = 1) and the purchase waited for "Buy anyway".
     assert_eq!(result["error_bars"], 5, "{result}");
-    assert!(result["estimate_warnings"].as_u64().unwrap() > 0, "{result}");
-    assert!(result["estimate_figures"].as_u64().unwrap() >= 2, "{result}");
+    assert!(
+        result["estimate_warnings"].as_u64().unwrap() > 0,
+        "{result}"
+    );
+    assert!(
+        result["estimate_figures"].as_u64().unwrap() >= 2,
+        "{result}"
+    );
     assert!(result["csv_first_line"]
         .as_str()
         .unwrap()

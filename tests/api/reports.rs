@@ -258,6 +258,34 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     )
     .await;
     assert_eq!(half["values"][0]["noise_scale"], 200.0 * m);
+    // Budget weights: sums weigh 4, every other value 1; the ε shares add
+    // up to ε. The report below is bought with these weights.
+    let weighted = body(
+        app.get(
+            &format!("{estimate_path}?weights=sum:4"),
+            Some(&buyer.token),
+        )
+        .await,
+    )
+    .await;
+    let weighted_values = weighted["values"].as_array().unwrap().clone();
+    let sums = weighted_values
+        .iter()
+        .filter(|v| v["key"].as_str().unwrap().starts_with("sum:"))
+        .count() as f64;
+    let total = m - sums + 4.0 * sums;
+    assert_eq!(weighted_values[0]["weight"], 4);
+    assert_eq!(weighted_values[0]["noise_scale"], 100.0 * total / 4.0);
+    assert_eq!(weighted["weights"]["sum"], 4, "{weighted}");
+    let shares: f64 = weighted_values
+        .iter()
+        .map(|v| v["epsilon_share"].as_f64().unwrap())
+        .sum();
+    assert!((shares - 1.0).abs() < 1e-9, "{shares}");
+    assert!(
+        weighted["fields"][0]["mean_error_95"].as_f64().unwrap()
+            < estimate["fields"][0]["mean_error_95"].as_f64().unwrap()
+    );
     // The campaign's admin may read it; another buyer may not; bad ε or
     // query refused.
     let seen = body(app.get(&estimate_path, Some(&admin.token)).await).await;
@@ -375,8 +403,23 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
         .await;
     assert_error(r, StatusCode::BAD_REQUEST, "idempotency_key_missing").await;
 
-    // The purchase: 60 tokens, the whole ε; replayed by its key.
-    let r = buy("r3", json!({})).await;
+    // Weights the report does not release: refused, nothing debited.
+    assert_error(
+        buy("r2w", json!({"weights": {"group_sum": 2, "bogus": 1}})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_weights",
+    )
+    .await;
+    assert_error(
+        buy("r2x", json!({"weights": {"sum": 1001}})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_weights",
+    )
+    .await;
+    assert_eq!(app.balance(&buyer).await, 60);
+
+    // The purchase: 60 tokens, the whole ε, sums weighted 4; replayed by its key.
+    let r = buy("r3", json!({"weights": {"sum": 4}})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let report = body(r).await;
     let rid = report["id"].as_i64().unwrap();
@@ -384,7 +427,8 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     assert_eq!(report["progress"]["shards_total"], 4);
     assert_eq!(report["progress"]["contributions_total"], 10);
     assert_eq!(app.balance(&buyer).await, 0);
-    let again = body(buy("r3", json!({})).await).await;
+    assert_eq!(report["weights"], json!({"sum": 4}));
+    let again = body(buy("r3", json!({"weights": {"sum": 4}})).await).await;
     assert_eq!(again["id"], rid);
     assert_eq!(app.balance(&buyer).await, 0);
     // Results do not exist before the release.
@@ -418,9 +462,10 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     assert_eq!(results["count"], 10);
     assert_eq!(results["noise"], "discrete_laplace");
     let values = results["values"].as_array().unwrap();
-    // The release carries what the estimate announced: the same scales,
-    // the same 99% bounds, the same σ.
-    for (v, e) in values.iter().zip(planned) {
+    // The release carries what the estimate announced for those weights:
+    // the same scales, the same 99% bounds, the same σ (the keyholder split
+    // ε as weighted).
+    for (v, e) in values.iter().zip(&weighted_values) {
         assert_eq!(v["key"], e["key"]);
         let close = |a: &Value, b: &Value| {
             let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
@@ -435,7 +480,7 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     let age = &derived["fields"][0];
     assert!(
         (age["mean_error_95"].as_f64().unwrap()
-            - estimate["fields"][0]["mean_error_95"].as_f64().unwrap())
+            - weighted["fields"][0]["mean_error_95"].as_f64().unwrap())
         .abs()
             < 1e-9,
         "{age}"
@@ -536,6 +581,15 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     // it is exactly the released values.
     let mut retry = forged(manifest, &aggregate, 1_000_000);
     retry["statistics"] = statistics;
+    // The weights are part of the request the keyholder verified: the same
+    // job asked with other weights (here none) is a conflict.
+    assert_error(
+        ask(rid, retry.clone()).await,
+        StatusCode::CONFLICT,
+        "release_conflict",
+    )
+    .await;
+    retry["weights"] = json!({"sum": 4});
     let r = ask(rid, retry.clone()).await;
     assert_eq!(r.status(), StatusCode::OK);
     let replay = body(r).await;
@@ -575,6 +629,7 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
             ("refused", "below_min_contributors"),
             ("released", ""),
             ("refused", "privacy_budget_exhausted"),
+            ("refused", "release_conflict"),
         ]
         .map(|(a, b)| (a.to_string(), b.to_string()))
     );
@@ -588,9 +643,9 @@ async fn reports_are_refused_below_threshold_budget_or_balance_and_released_with
     // out-of-range counts among the campaign's quality signals.
     let d = body(app.get("/api/admin/decryptions", Some(&admin.token)).await).await;
     let d = d.as_array().unwrap();
-    assert_eq!(d.len(), 4);
-    assert_eq!(d[1]["outcome"], "released");
-    assert_eq!(d[1]["job"], rid);
+    assert_eq!(d.len(), 5);
+    assert_eq!(d[2]["outcome"], "released");
+    assert_eq!(d[2]["job"], rid);
     let q = body(
         app.get(
             &format!("/api/admin/campaigns/{id}/quality"),

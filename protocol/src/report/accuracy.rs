@@ -19,18 +19,21 @@
 use serde::{Deserialize, Serialize};
 
 use super::regression;
+use super::weights::Weights;
 
 /// `z` of a two-sided 95% normal interval.
 pub const Z_95: f64 = 1.959_963_984_540_054;
 
-/// The discrete Laplace scale each keyholder uses for one value: the
-/// release's ε split evenly over `values` values, calibrated to the value's
-/// L1 `sensitivity`. 0 when `epsilon` is not positive or `values` is 0.
-pub fn laplace_scale(sensitivity: f64, values: usize, epsilon: f64) -> f64 {
-    if epsilon.is_nan() || epsilon <= 0.0 || values == 0 {
+/// The discrete Laplace scale each keyholder uses for one value of budget
+/// weight `weight` among values weighing `total` in all (see
+/// [`super::weights`]; `weight` 1 of `total` m is the even split): the
+/// value gets `ε · weight / total`, calibrated to its L1 `sensitivity`.
+/// 0 when `epsilon` is not positive or a weight is 0.
+pub fn laplace_scale(sensitivity: f64, weight: u32, total: u64, epsilon: f64) -> f64 {
+    if epsilon.is_nan() || epsilon <= 0.0 || weight == 0 || total == 0 {
         return 0.0;
     }
-    sensitivity * values as f64 / epsilon
+    sensitivity * total as f64 / (f64::from(weight) * epsilon)
 }
 
 /// Variance of the discrete Laplace distribution of scale `b`
@@ -80,6 +83,8 @@ pub struct EstimateInput<'a> {
     pub parties: u32,
     /// Every value the report releases: its key and L1 sensitivity, in plan order.
     pub values: &'a [(String, u128)],
+    /// How ε is split over the values (checked by the caller).
+    pub weights: &'a Weights,
     /// Numeric fields: name and the range their values are clamped to
     /// (declared, else the width's), in schema order.
     pub numeric_ranges: &'a [(String, u64, u64)],
@@ -97,6 +102,10 @@ pub struct ValueEstimate {
     pub key: String,
     /// How much one contribution can change it (L1).
     pub sensitivity: f64,
+    /// Its budget weight.
+    pub weight: u32,
+    /// The ε it gets: ε · weight / (the weights' sum).
+    pub epsilon_share: f64,
     /// Each keyholder's discrete Laplace scale.
     pub noise_scale: f64,
     /// Standard deviation of the total noise.
@@ -172,6 +181,9 @@ pub struct Estimate {
     pub epsilon: f64,
     /// Keyholders, each adding its own noise.
     pub keyholders: u32,
+    /// The budget weight of each kind of value the report releases.
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, u32>))]
+    pub weights: std::collections::BTreeMap<String, u32>,
     /// The mechanism: `discrete_laplace`.
     pub mechanism: String,
     /// Every released value, in plan order.
@@ -190,14 +202,17 @@ pub struct Estimate {
 pub fn estimate(input: &EstimateInput) -> Estimate {
     let n = input.count;
     let nf = n as f64;
-    let m = input.values.len();
+    let (weights, total) = input
+        .weights
+        .split(input.values.iter().map(|(k, _)| k.as_str()));
     let mut warnings = Vec::new();
     let values: Vec<ValueEstimate> = input
         .values
         .iter()
-        .map(|(key, sensitivity)| {
+        .zip(&weights)
+        .map(|((key, sensitivity), &weight)| {
             let sensitivity = *sensitivity as f64;
-            let scale = laplace_scale(sensitivity, m, input.epsilon);
+            let scale = laplace_scale(sensitivity, weight, total, input.epsilon);
             let error_95 = error_bound(scale, input.parties, 20.0);
             let range_max = nf * sensitivity;
             let noise_dominates = error_95 > range_max / 2.0;
@@ -211,6 +226,8 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
             ValueEstimate {
                 key: key.clone(),
                 sensitivity,
+                weight,
+                epsilon_share: input.epsilon * f64::from(weight) / total as f64,
                 noise_scale: scale,
                 noise_sd: noise_sd(scale, input.parties),
                 error_95,
@@ -327,10 +344,18 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
         }
     });
 
+    let kinds = values
+        .iter()
+        .map(|v| {
+            let kind = super::weights::kind_of(&v.key);
+            (kind.to_string(), input.weights.of(kind))
+        })
+        .collect();
     Estimate {
         count: n,
         epsilon: input.epsilon,
         keyholders: input.parties,
+        weights: kinds,
         mechanism: "discrete_laplace".into(),
         values,
         fields,

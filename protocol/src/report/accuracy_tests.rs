@@ -6,6 +6,7 @@ use rand::{Rng, SeedableRng};
 
 use super::accuracy::*;
 use super::histogram::simplex_counts;
+use super::weights::Weights;
 use super::*;
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -291,9 +292,13 @@ fn errors_are_absent_when_the_noise_is_not_known() {
     assert!(r.coefficient_errors_95.is_empty());
 }
 
+/// The reports test's campaign, roughly: age 18–100, score 0–255 (sums,
+/// squares, product), a three-category mode, a regression of score on age.
 fn browser_campaign(count: u64, epsilon: f64) -> Estimate {
-    // The browser test's campaign: age 18–100, score 0–255 (sum, squares),
-    // a three-category mode, a regression of score on age.
+    browser_campaign_weighted(count, epsilon, &Weights::default())
+}
+
+fn browser_campaign_weighted(count: u64, epsilon: f64, weights: &Weights) -> Estimate {
     let values: Vec<(String, u128)> = vec![
         ("sum:age".into(), 100),
         ("sum_of_squares:age".into(), 10_000),
@@ -311,6 +316,7 @@ fn browser_campaign(count: u64, epsilon: f64) -> Estimate {
         count,
         epsilon,
         parties: 2,
+        weights,
         values: &values,
         numeric_ranges: &ranges,
         categorical_fields: &categorical,
@@ -369,4 +375,30 @@ fn an_estimate_follows_the_keyholders_mechanism() {
     // Twice the ε, half the noise scale.
     let twice = browser_campaign(1_000_000, 2.0);
     assert_eq!(twice.values[0].noise_scale, 400.0);
+    assert!(e
+        .values
+        .iter()
+        .all(|v| v.weight == 1 && v.epsilon_share == 1.0 / 8.0));
+    assert_eq!(e.weights.len(), 4, "{:?}", e.weights);
+}
+
+#[test]
+fn weights_move_budget_between_values() {
+    // Sums weigh 4, counts 1, the rest 1: W = 2·4 + 3·1 + 3·1 = 14.
+    let w = Weights::parse("sum:4").unwrap();
+    let e = browser_campaign_weighted(1_000, 1.0, &w);
+    let even = browser_campaign(1_000, 1.0);
+    assert_eq!(e.values[0].weight, 4);
+    assert_eq!(e.values[0].epsilon_share, 4.0 / 14.0);
+    assert_eq!(e.values[0].noise_scale, 100.0 * 14.0 / 4.0);
+    assert_eq!(e.values[5].noise_scale, 14.0);
+    // The shares add up to ε: nothing more is spent.
+    let spent: f64 = e.values.iter().map(|v| v.epsilon_share).sum();
+    assert!((spent - 1.0).abs() < 1e-12);
+    // The sums (and the means) more accurate, the counts less.
+    assert!(e.values[0].error_99 < even.values[0].error_99);
+    assert!(e.fields[0].mean_error_95 < even.fields[0].mean_error_95);
+    assert!(e.values[5].error_99 > even.values[5].error_99);
+    assert_eq!(e.weights["sum"], 4);
+    assert_eq!(e.weights["count"], 1);
 }

@@ -36,6 +36,7 @@ mod histogram;
 mod regression;
 mod summary;
 mod tables;
+pub mod weights;
 
 use std::collections::HashMap;
 

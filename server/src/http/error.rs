@@ -382,6 +382,7 @@ impl From<ReportError> for ApiError {
             R::InvalidEpsilon | R::EpsilonAboveBudget(_) => {
                 Self::unprocessable("invalid_epsilon", msg)
             }
+            R::InvalidWeights(_) => Self::unprocessable("invalid_weights", msg),
             R::BudgetExhausted { .. } => Self::conflict("privacy_budget_exhausted", msg),
             R::InsufficientFunds { .. } => {
                 Self::new(StatusCode::PAYMENT_REQUIRED, "insufficient_funds", msg)

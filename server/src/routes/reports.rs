@@ -29,7 +29,7 @@ use protocol::report as derive;
               (status = 409, description = "below_min_contributors, privacy_budget_exhausted, invalid_state", body = ErrorBody),
               (status = 413, response = resp::TooLarge),
               (status = 415, response = resp::UnsupportedMediaType),
-              (status = 422, description = "invalid_epsilon, nothing_to_release, idempotency_key_reused", body = ErrorBody),
+              (status = 422, description = "invalid_epsilon, invalid_weights, nothing_to_release, idempotency_key_reused", body = ErrorBody),
               (status = 503, response = resp::Unavailable)))]
 #[post("/api/campaigns/{id}/reports")]
 pub async fn purchase(
@@ -59,12 +59,16 @@ pub async fn purchase(
     .await
 }
 
-/// `?epsilon=`: the ε a report would spend (default: the campaign's whole budget).
+/// `?epsilon=&weights=`: the ε a report would spend (default: the
+/// campaign's whole budget) and how it is split.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct EstimateQuery {
     /// 0 < ε ≤ the campaign's budget.
     pub epsilon: Option<f64>,
+    /// Budget weights by kind, `kind:weight,kind:weight` (e.g.
+    /// `sum:4,count:1`); default: evenly.
+    pub weights: Option<String>,
 }
 
 /// The accuracy a report bought now would have (its buyer or an admin):
@@ -79,7 +83,7 @@ pub struct EstimateQuery {
               (status = 401, response = resp::Unauthenticated),
               (status = 403, response = resp::Suspended),
               (status = 404, response = resp::NotFound),
-              (status = 422, description = "invalid_epsilon, nothing_to_release", body = ErrorBody),
+              (status = 422, description = "invalid_epsilon, invalid_weights, nothing_to_release", body = ErrorBody),
               (status = 503, response = resp::Unavailable)))]
 #[get("/api/campaigns/{id}/reports/estimate")]
 pub async fn estimate(
@@ -91,7 +95,14 @@ pub async fn estimate(
     query: web::Query<EstimateQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let epsilon = query.into_inner().epsilon;
+    let EstimateQuery { epsilon, weights } = query.into_inner();
+    let asked = PurchaseRequest {
+        epsilon,
+        weights: Some(
+            protocol::report::weights::Weights::parse(weights.as_deref().unwrap_or(""))
+                .map_err(reports::ReportError::from)?,
+        ),
+    };
     let parties = state.keyholder.parties();
     let price = settings.report_price;
     let estimate = db::with_conn(&pool, move |conn| {
@@ -100,7 +111,7 @@ pub async fn estimate(
             user.id,
             user.role == Role::Admin,
             id,
-            epsilon,
+            &asked,
             parties,
             price,
         )?)

@@ -200,6 +200,7 @@ fn prepare(conn: &mut PgConnection, job_id: JobId) -> Result<Prepared, ReleaseEr
             statistics,
             requested_by: job.buyer_id.get(),
             epsilon_micro: job.epsilon_micro as u64,
+            weights: serde_json::from_value(job.weights).map_err(corrupt)?,
             shards,
             aggregate: STANDARD.encode(aggregate),
         },

@@ -12,6 +12,7 @@
 
 use fhe_compute::stats::StatsPlan;
 use protocol::epsilon::Epsilon;
+use protocol::report::weights::{Weights, WeightsError};
 use protocol::{CampaignSchema, Statistic, TokenAmount};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -31,6 +32,13 @@ pub struct PurchaseRequest {
     /// Privacy budget this report spends (0 < ε ≤ the campaign's remaining
     /// budget). Default: the campaign's whole budget ε.
     pub epsilon: Option<f64>,
+    /// How ε is split over the released values, by kind (`sum`,
+    /// `sum_of_squares`, `product`, `count`, `out_of_range`, `crosstab`,
+    /// `group_sum`): integer weights 1–1,000, a kind not named weighs 1.
+    /// Default: evenly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::BTreeMap<String, u32>>)]
+    pub weights: Option<Weights>,
 }
 
 /// Why a report was not sold (or a job not planned or ended).
@@ -65,6 +73,9 @@ pub enum ReportError {
     /// The requested ε is not a number above 0.
     #[error("epsilon must be a number with ε > 0")]
     InvalidEpsilon,
+    /// The budget weights do not fit the report.
+    #[error("invalid budget weights: {0}")]
+    InvalidWeights(#[from] WeightsError),
     /// The requested ε is above the campaign's whole budget.
     #[error("epsilon must be at most the campaign's budget ε = {0}")]
     EpsilonAboveBudget(Epsilon),
@@ -170,6 +181,9 @@ pub fn purchase(
     if plan.aggregates.is_empty() {
         return Err(ReportError::NothingToRelease);
     }
+    let weights = req.weights.clone().unwrap_or_default();
+    let keys: Vec<String> = plan.aggregates.iter().map(|a| a.kind.key()).collect();
+    weights.check(keys.iter().map(String::as_str))?;
     let ids = crate::store::contributions::ids(conn, campaign_id)?;
     let n = ids.len() as i64;
     if n < i64::from(campaign.min_contributors) || ids.is_empty() {
@@ -221,6 +235,7 @@ pub fn purchase(
             last_contribution_id: ids[ids.len() - 1],
             contributions: n,
             epsilon_micro: wanted.micro() as i64,
+            weights: serde_json::to_value(&weights).map_err(corrupt)?,
             price,
             payment_transfer_id: payment,
             status: JobState::Computing,
@@ -248,8 +263,8 @@ pub struct ReportEstimate {
     pub estimate: protocol::report::accuracy::Estimate,
 }
 
-/// The accuracy of a report of `campaign_id` bought now with `epsilon`
-/// (default: the campaign's whole budget), as its buyer (or an admin,
+/// The accuracy of a report of `campaign_id` bought now as `req` asks
+/// (ε default: the campaign's whole budget; weights default: even), as its buyer (or an admin,
 /// `any_buyer`) asks. Refused as a purchase would be for a campaign that
 /// releases nothing or an ε out of bounds; answered below the
 /// contributor threshold too (the buyer sees how far it is).
@@ -258,10 +273,11 @@ pub fn estimate(
     buyer_id: UserId,
     any_buyer: bool,
     campaign_id: CampaignId,
-    epsilon: Option<f64>,
+    req: &PurchaseRequest,
     parties: u32,
     price: i64,
 ) -> Result<ReportEstimate, ReportError> {
+    let weights = req.weights.clone().unwrap_or_default();
     let campaign = campaigns::get(conn, campaign_id)?
         .filter(|c| any_buyer || c.buyer_id == buyer_id)
         .ok_or(ReportError::CampaignNotFound(campaign_id))?;
@@ -271,7 +287,9 @@ pub fn estimate(
         return Err(ReportError::NothingToRelease);
     }
     let budget = Epsilon::parse(campaign.epsilon).map_err(corrupt)?;
-    let wanted = wanted(epsilon, budget)?;
+    let wanted = wanted(req.epsilon, budget)?;
+    let keys: Vec<String> = plan.aggregates.iter().map(|a| a.kind.key()).collect();
+    weights.check(keys.iter().map(String::as_str))?;
     let reserved = Epsilon::from_micro(store::reserved_micro(conn, campaign_id)?.max(0) as u64);
     let count = crate::store::contributions::count(conn, campaign_id)?;
     let fields = super::release::SpecFields::of(&schema, &campaign.statistics);
@@ -285,6 +303,7 @@ pub fn estimate(
             count: count.max(0) as u64,
             epsilon: wanted.as_f64(),
             parties,
+            weights: &weights,
             values: &values,
             numeric_ranges: &fields.ranges,
             categorical_fields: &fields.categorical,

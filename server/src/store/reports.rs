@@ -57,6 +57,9 @@ pub struct ReportView {
     pub contributions: i64,
     /// Privacy budget the release spends.
     pub epsilon: f64,
+    /// How that ε is split over the released values, by kind (`{}`: evenly).
+    #[schema(value_type = std::collections::BTreeMap<String, u32>)]
+    pub weights: protocol::report::weights::Weights,
     /// Tokens paid.
     pub price: i64,
     /// The payment transfer.
@@ -82,6 +85,7 @@ struct JobRow {
     statistics: serde_json::Value,
     contributions: i64,
     epsilon_micro: i64,
+    weights: serde_json::Value,
     price: i64,
     payment_transfer_id: Option<i64>,
     refund_transfer_id: Option<i64>,
@@ -131,6 +135,8 @@ pub struct NewJob {
     pub contributions: i64,
     /// ε it spends, in millionths.
     pub epsilon_micro: i64,
+    /// Its budget weights (`{}`: evenly).
+    pub weights: serde_json::Value,
     /// Tokens paid.
     pub price: i64,
     /// The payment.
@@ -215,6 +221,9 @@ pub fn view(conn: &mut PgConnection, job_id: JobId) -> QueryResult<Option<Report
         statistics,
         contributions: row.contributions,
         epsilon: Epsilon::from_micro(row.epsilon_micro.max(0) as u64).as_f64(),
+        weights: serde_json::from_value(row.weights).map_err(|e| {
+            diesel::result::Error::DeserializationError(format!("stored weights: {e}").into())
+        })?,
         price: row.price,
         payment_transfer_id: row.payment_transfer_id,
         refund_transfer_id: row.refund_transfer_id,
@@ -355,6 +364,8 @@ pub struct ReleaseRow {
     pub contributions: i64,
     /// ε it spends, in millionths.
     pub epsilon_micro: i64,
+    /// Its budget weights.
+    pub weights: serde_json::Value,
     /// The reduced aggregate (absent before the reduce).
     pub aggregate: Option<Vec<u8>>,
 }
@@ -370,6 +381,7 @@ pub fn release_row(conn: &mut PgConnection, job_id: JobId) -> QueryResult<Releas
             jobs::max_records,
             jobs::contributions,
             jobs::epsilon_micro,
+            jobs::weights,
             jobs::aggregate,
         ))
         .first(conn)
