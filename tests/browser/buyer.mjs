@@ -245,6 +245,19 @@ try {
   }
   log(`estimate: ${estimate.figures.length} figures, ${estimate.values} values, ${estimate.warnings} warnings`);
 
+  // Budget weights: the sums weigh 3; the estimate follows, and so will the purchase.
+  await page.locator(`#weight-${CAMPAIGN}-sum`).fill('3');
+  await page.locator(`#reestimate-report-${CAMPAIGN}`).click();
+  await waitInPage('the weighted estimate', (id) => {
+    const err = document.getElementById(`campaign-error-${id}`)?.textContent;
+    if (err) return { error: err };
+    const rows = [...document.querySelectorAll(`#estimate-values-${id} tbody tr`)];
+    const sums = rows.filter((tr) => tr.dataset.key.startsWith('sum:'));
+    return sums.length > 0 && sums.every((tr) => tr.dataset.weight === '3')
+      && rows.filter((tr) => !tr.dataset.key.startsWith('sum:')).every((tr) => tr.dataset.weight === '1');
+  }, CAMPAIGN);
+  log('estimate re-read with the sums weighing 3');
+
   // Buying shows the estimate again; with warnings nothing is bought until
   // "Buy anyway".
   const reportPosts = () => paymentCalls.filter((c) => c.url === `/api/campaigns/${CAMPAIGN}/reports`).length;
@@ -264,6 +277,7 @@ try {
   if (buyResp.status() !== 201) {
     throw new Error(`buying a report: HTTP ${buyResp.status()} ${bought?.error?.code ?? ''}: ${bought?.error?.message ?? ''}`);
   }
+  if (bought.weights?.sum !== 3) throw new Error(`the report was bought with weights ${JSON.stringify(bought.weights)}`);
   const reportId = bought.id;
   const buyCall = paymentCalls.find((c) => c.url === `/api/campaigns/${CAMPAIGN}/reports`);
   if (!buyCall?.key) throw new Error('the report purchase was sent without an Idempotency-Key');

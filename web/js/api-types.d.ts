@@ -343,6 +343,8 @@ export interface Estimate {
   values: ValueEstimate[];
   /** One sentence per figure the noise would dominate (empty: none). */
   warnings: string[];
+  /** The budget weight of each kind of value the report releases. */
+  weights: Record<string, number>;
 }
 
 /** The expected accuracy of a numeric field's mean and variance. */
@@ -760,6 +762,13 @@ export interface PurchaseRequest {
    * budget). Default: the campaign's whole budget ε.
    */
   epsilon?: number | null;
+  /**
+   * How ε is split over the released values, by kind (`sum`,
+   * `sum_of_squares`, `product`, `count`, `out_of_range`, `crosstab`,
+   * `group_sum`): integer weights 1–1,000, a kind not named weighs 1.
+   * Default: evenly.
+   */
+  weights?: Record<string, number> | null;
 }
 
 /** Quality signals of a campaign. */
@@ -1017,6 +1026,8 @@ export interface ReportView {
   statistics: Statistic[];
   /** `computing`, `reducing`, `aggregated`, `releasing`, `released`, `refused` or `failed`. */
   status: JobState;
+  /** How that ε is split over the released values, by kind (`{}`: evenly). */
+  weights: Record<string, number>;
 }
 
 /** What an account may do. */
@@ -1111,6 +1122,8 @@ export interface UserView {
 
 /** The expected accuracy of one released value. */
 export interface ValueEstimate {
+  /** The ε it gets: ε · weight / (the weights' sum). */
+  epsilon_share: number;
   /** The noise stays within ± this with probability ≥ 95%. */
   error_95: number;
   /**
@@ -1133,6 +1146,8 @@ export interface ValueEstimate {
   range_max: number;
   /** How much one contribution can change it (L1). */
   sensitivity: number;
+  /** Its budget weight. */
+  weight: number;
 }
 
 /** An inclusive range of allowed values. */

@@ -8,7 +8,7 @@ import {
   CAMPAIGN_STATUS_TEXT,
 } from '../common.js';
 import { showError } from './page.js';
-import { estimateView } from './estimate.js';
+import { estimateView, typedWeights } from './estimate.js';
 
 /** @typedef {import('../api-types').CampaignView} CampaignView */
 /** @typedef {ReturnType<typeof campaignsPanel>} CampaignsPanel */
@@ -181,13 +181,17 @@ export function campaignsPanel(page) {
     return text === '' || eps === c.epsilon ? undefined : eps;
   }
 
-  /** Fetches and shows the expected accuracy at `eps`; answers the estimate. */
-  async function loadEstimate(c, eps) {
-    const query = eps === undefined ? '' : `?epsilon=${encodeURIComponent(eps)}`;
+  /** Fetches and shows the expected accuracy at `eps` with `weights`; answers the estimate. */
+  async function loadEstimate(c, eps, weights) {
+    const params = new URLSearchParams();
+    if (eps !== undefined) params.set('epsilon', String(eps));
+    const named = Object.entries(weights).map(([k, w]) => `${k}:${w}`).join(',');
+    if (named) params.set('weights', named);
+    const query = params.size ? `?${params}` : '';
     const e = await api('GET', `/api/campaigns/${c.id}/reports/estimate${query}`);
     const box = $(`report-estimate-${c.id}`);
     if (!box) return e;
-    box.replaceChildren(...estimateView(c.id, e));
+    box.replaceChildren(...estimateView(c.id, e, (button) => runAction(c, button, showEstimate)));
     box.dataset.epsilon = String(e.epsilon);
     box.dataset.count = String(e.count);
     box.dataset.warnings = String(e.warnings.length);
@@ -197,16 +201,18 @@ export function campaignsPanel(page) {
 
   async function showEstimate(c) {
     const eps = typedEpsilon(c);
-    if (eps === null) return;
-    await loadEstimate(c, eps);
+    const weights = typedWeights(c.id, invalid);
+    if (eps === null || weights === null) return;
+    await loadEstimate(c, eps, weights);
   }
 
   async function buyReport(c) {
     const eps = typedEpsilon(c);
-    if (eps === null) return;
+    const weights = typedWeights(c.id, invalid);
+    if (eps === null || weights === null) return;
     // What the report would be worth, shown before paying; when the noise
     // would dominate a figure, a second, explicit click buys it anyway.
-    const e = await loadEstimate(c, eps);
+    const e = await loadEstimate(c, eps, weights);
     if (e.warnings.length) {
       const box = $(`report-estimate-${c.id}`);
       const confirmId = `confirm-report-${c.id}`;
@@ -215,18 +221,20 @@ export function campaignsPanel(page) {
           `Buy it anyway for ${tokens(e.price)}?`),
         h('button', {
           type: 'button', id: confirmId,
-          onclick: (ev) => runAction(c, ev.currentTarget, () => purchase(c, eps)),
+          onclick: (ev) => runAction(c, ev.currentTarget, () => purchase(c, eps, weights)),
         }, 'Buy anyway'),
         ' ',
         h('button', { type: 'button', id: `cancel-report-${c.id}`, onclick: () => show(box, false) }, 'Cancel')));
       $(confirmId).focus();
       return;
     }
-    await purchase(c, eps);
+    await purchase(c, eps, weights);
   }
 
-  async function purchase(c, eps) {
+  async function purchase(c, eps, weights) {
+    /** @type {{epsilon?: number, weights?: Record<string, number>}} */
     const body = eps === undefined ? {} : { epsilon: eps };
+    if (Object.keys(weights).length) body.weights = weights;
     const view = await pay(`report:${c.id}`, `/api/campaigns/${c.id}/reports`, body);
     show($(`report-estimate-${c.id}`), false);
     $('campaigns-status').textContent = `Report #${view.id} of “${c.title}” was bought for ${tokens(view.price)}; it is being computed.`;

@@ -13,12 +13,52 @@ import { fmtNum } from './results.js';
 /** ± a 95% error, '—' when unknown. */
 const pm = (e, digits = 3) => (e == null ? '—' : `± ${fmtNum(e, digits)}`);
 
+/** Names of the kinds of released values, for the weight inputs. */
+const KIND_TEXT = {
+  sum: 'sums (means)',
+  sum_of_squares: 'sums of squares (variances)',
+  product: 'products (regression)',
+  count: 'category counts (histograms)',
+  out_of_range: 'out-of-range counts',
+  crosstab: 'contingency cells',
+  group_sum: 'group sums',
+};
+
 /**
- * The estimate of campaign `id` as a block of the campaign's row.
+ * The budget weights typed in campaign `id`'s estimate (kinds weighing
+ * other than 1), `{}` when none are shown, or null when one is invalid
+ * (marked by `invalid`).
+ * @param {number} id
+ * @param {(input: HTMLInputElement, message: string) => void} invalid
+ * @returns {Record<string, number> | null}
+ */
+export function typedWeights(id, invalid) {
+  /** @type {Record<string, number>} */
+  const weights = {};
+  const inputs = /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll(`#report-estimate-${id} [data-weight-kind]`));
+  for (const input of inputs) {
+    input.removeAttribute('aria-invalid');
+    const line = document.getElementById(`${input.id}-error`);
+    if (line) line.textContent = '';
+    const w = Number(input.value.trim());
+    if (!Number.isInteger(w) || w < 1 || w > 1000) {
+      invalid(input, 'A weight is a whole number from 1 to 1,000.');
+      return null;
+    }
+    if (w !== 1) weights[/** @type {string} */ (input.dataset.weightKind)] = w;
+  }
+  return weights;
+}
+
+/**
+ * The estimate of campaign `id` as a block of the campaign's row;
+ * `reestimate` runs when the buyer asks for it again (after changing the
+ * weights).
  * @param {number} id
  * @param {ReportEstimate} e
+ * @param {(button: HTMLButtonElement) => void} reestimate
  */
-export function estimateView(id, e) {
+export function estimateView(id, e, reestimate) {
   const rows = [];
   const row = (what, error, dominated, attrs = {}) => rows.push(h('tr', { ...attrs, 'data-noise-dominates': String(!!dominated) },
     h('th', { scope: 'row' }, what),
@@ -66,14 +106,32 @@ export function estimateView(id, e) {
     e.warnings.length
       ? h('ul', { class: 'warnings', 'aria-label': 'Figures the noise would dominate' }, e.warnings.map((w) => h('li', {}, w)))
       : null,
+    h('fieldset', { class: 'weights' },
+      h('legend', {}, 'Budget weights: more weight, more of ε and less noise for that kind of value'),
+      Object.entries(e.weights).map(([kind, w]) => {
+        const inputId = `weight-${id}-${kind}`;
+        return h('span', { class: 'weight' },
+          h('label', { for: inputId }, KIND_TEXT[kind] ?? kind),
+          h('input', {
+            id: inputId, type: 'number', min: 1, max: 1000, step: 1, value: w, inputmode: 'numeric',
+            'data-weight-kind': kind, 'aria-describedby': `${inputId}-error`,
+          }),
+          h('span', { id: `${inputId}-error`, class: 'error field-error' }));
+      }),
+      h('button', { type: 'button', id: `reestimate-report-${id}`, onclick: (ev) => reestimate(ev.currentTarget) },
+        'Estimate with these weights')),
     h('details', {},
       h('summary', {}, `Every released value (${e.values.length})`),
       h('div', { class: 'scroll' },
         h('table', { id: valuesId },
-          h('thead', {}, h('tr', {}, ['Key', 'Sensitivity', 'Noise σ', '95% error', '99% error']
+          h('thead', {}, h('tr', {}, ['Key', 'Weight', 'ε share', 'Sensitivity', 'Noise σ', '95% error', '99% error']
             .map((t, i) => h('th', { scope: 'col', class: i ? 'num' : null }, t)))),
-          h('tbody', {}, e.values.map((v) => h('tr', { 'data-key': v.key, 'data-noise-dominates': String(v.noise_dominates) },
+          h('tbody', {}, e.values.map((v) => h('tr', {
+            'data-key': v.key, 'data-weight': String(v.weight), 'data-noise-dominates': String(v.noise_dominates),
+          },
             h('td', { class: 'key' }, v.key),
+            h('td', { class: 'num' }, fmtInt(v.weight)),
+            h('td', { class: 'num' }, fmtNum(v.epsilon_share, 3)),
             h('td', { class: 'num' }, fmtNum(v.sensitivity)),
             h('td', { class: 'num' }, fmtNum(v.noise_sd, 3)),
             h('td', { class: 'num' }, pm(v.error_95)),
