@@ -13,11 +13,10 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use protocol::schema::FieldKind;
 use protocol::Statistic;
 use serde::{Deserialize, Serialize};
 
-use super::reports::{campaign_plan, end_without_results, ReportError};
+use super::reports::{campaign_plan, end_without_results, ReportError, SpecFields};
 use crate::domain::{CampaignId, JobId};
 use crate::store::jobs::{self as job_store, JobState};
 use crate::store::tx::{self, PgPool, Retryable, Unavailable};
@@ -87,64 +86,6 @@ pub struct ReportResults {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub proof: Option<keyholder_api::ReleaseProof>,
-}
-
-/// The schema's fields as derivation (and the accuracy estimate) needs them.
-pub(crate) struct SpecFields {
-    pub numeric: Vec<String>,
-    /// Numeric fields with the range their values are clamped to.
-    pub ranges: Vec<(String, u64, u64)>,
-    pub categorical: Vec<(String, Vec<String>)>,
-    pub regression: Option<(Vec<String>, String)>,
-    pub crosstabs: Vec<(String, String)>,
-    pub group_sums: Vec<(String, String)>,
-}
-
-impl SpecFields {
-    /// The fields of `schema` that the `statistics` release figures of.
-    pub(crate) fn of(schema: &protocol::CampaignSchema, statistics: &[Statistic]) -> Self {
-        let mut numeric = Vec::new();
-        let mut ranges = Vec::new();
-        let mut categorical = Vec::new();
-        for f in schema.fields() {
-            match &f.kind {
-                FieldKind::Numeric(num) => {
-                    numeric.push(f.name.clone());
-                    let (lo, hi) = num
-                        .range
-                        .map_or((0, num.bits.max_value()), |r| (r.min, r.max));
-                    ranges.push((f.name.clone(), lo, hi));
-                }
-                FieldKind::Categorical(c) => {
-                    categorical.push((f.name.clone(), c.categories.clone()))
-                }
-            }
-        }
-        let regression = schema
-            .regression()
-            .filter(|_| statistics.contains(&Statistic::Regression))
-            .map(|r| (r.features.clone(), r.target.clone()));
-        let crosstabs = schema
-            .crosstabs()
-            .iter()
-            .filter(|_| statistics.contains(&Statistic::Crosstab))
-            .map(|c| (c.rows.clone(), c.columns.clone()))
-            .collect();
-        let group_sums = schema
-            .group_sums()
-            .iter()
-            .filter(|_| statistics.contains(&Statistic::GroupSum))
-            .map(|g| (g.field.clone(), g.by.clone()))
-            .collect();
-        Self {
-            numeric,
-            ranges,
-            categorical,
-            regression,
-            crosstabs,
-            group_sums,
-        }
-    }
 }
 
 struct Prepared {

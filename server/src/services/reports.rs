@@ -246,6 +246,64 @@ pub fn purchase(
     store::view(conn, job_id)?.ok_or_else(|| corrupt(format!("job {job_id} vanished")))
 }
 
+/// The schema's fields as derivation (and the accuracy estimate) needs them.
+pub(crate) struct SpecFields {
+    pub numeric: Vec<String>,
+    /// Numeric fields with the range their values are clamped to.
+    pub ranges: Vec<(String, u64, u64)>,
+    pub categorical: Vec<(String, Vec<String>)>,
+    pub regression: Option<(Vec<String>, String)>,
+    pub crosstabs: Vec<(String, String)>,
+    pub group_sums: Vec<(String, String)>,
+}
+
+impl SpecFields {
+    /// The fields of `schema` that the `statistics` release figures of.
+    pub(crate) fn of(schema: &protocol::CampaignSchema, statistics: &[Statistic]) -> Self {
+        let mut numeric = Vec::new();
+        let mut ranges = Vec::new();
+        let mut categorical = Vec::new();
+        for f in schema.fields() {
+            match &f.kind {
+                protocol::schema::FieldKind::Numeric(num) => {
+                    numeric.push(f.name.clone());
+                    let (lo, hi) = num
+                        .range
+                        .map_or((0, num.bits.max_value()), |r| (r.min, r.max));
+                    ranges.push((f.name.clone(), lo, hi));
+                }
+                protocol::schema::FieldKind::Categorical(c) => {
+                    categorical.push((f.name.clone(), c.categories.clone()))
+                }
+            }
+        }
+        let regression = schema
+            .regression()
+            .filter(|_| statistics.contains(&Statistic::Regression))
+            .map(|r| (r.features.clone(), r.target.clone()));
+        let crosstabs = schema
+            .crosstabs()
+            .iter()
+            .filter(|_| statistics.contains(&Statistic::Crosstab))
+            .map(|c| (c.rows.clone(), c.columns.clone()))
+            .collect();
+        let group_sums = schema
+            .group_sums()
+            .iter()
+            .filter(|_| statistics.contains(&Statistic::GroupSum))
+            .map(|g| (g.field.clone(), g.by.clone()))
+            .collect();
+        Self {
+            numeric,
+            ranges,
+            categorical,
+            regression,
+            crosstabs,
+            group_sums,
+        }
+    }
+}
+
 /// What a report's buyer is told before buying: the estimate at the
 /// campaign's current count of contributions and the ε asked for.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -292,7 +350,7 @@ pub fn estimate(
     weights.check(keys.iter().map(String::as_str))?;
     let reserved = Epsilon::from_micro(store::reserved_micro(conn, campaign_id)?.max(0) as u64);
     let count = crate::store::contributions::count(conn, campaign_id)?;
-    let fields = super::release::SpecFields::of(&schema, &campaign.statistics);
+    let fields = SpecFields::of(&schema, &campaign.statistics);
     let values: Vec<(String, u128)> = plan
         .aggregates
         .iter()
