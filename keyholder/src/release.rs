@@ -363,7 +363,7 @@ fn prepare_inner(
     if plan.aggregates.is_empty() {
         return Err(Refusal::NothingToDecrypt.into());
     }
-    let keys: Vec<String> = plan.aggregates.iter().map(|a| a.kind.key()).collect();
+    let keys = plan.keys();
     req.weights
         .check(keys.iter().map(String::as_str))
         .map_err(|e| Refusal::InvalidWeights(e.to_string()))?;

@@ -263,6 +263,11 @@ fn spec(kind: AggregateKind, n: u64, per_record_max: u128) -> AggregateSpec {
 }
 
 impl StatsPlan {
+    /// Every aggregate's key, in plan order (the released values' keys).
+    pub fn keys(&self) -> Vec<String> {
+        self.aggregates.iter().map(|a| a.kind.key()).collect()
+    }
+
     /// The aggregates needed for `stats` over `schema`, sized for at most
     /// `max_records` contributions. `count` needs no aggregate (it is the
     /// public number of accepted contributions); `mean` needs the sums,

@@ -93,7 +93,7 @@ fn records() -> Vec<(Vec<u64>, Vec<u8>)> {
 #[test]
 fn plan_sizes_accumulators_for_the_bound() {
     let plan = StatsPlan::new(&schema(), &ALL, 1000).unwrap();
-    let keys: Vec<String> = plan.aggregates.iter().map(|a| a.kind.key()).collect();
+    let keys = plan.keys();
     assert_eq!(
         keys,
         [
@@ -170,7 +170,7 @@ fn plan_sizes_accumulators_for_the_bound() {
     // A group sum alone brings its groups' sizes, and reads only the
     // summed field and the groups' entries.
     let groups = StatsPlan::new(&schema(), &[Statistic::GroupSum], 10).unwrap();
-    let keys: Vec<String> = groups.aggregates.iter().map(|a| a.kind.key()).collect();
+    let keys = groups.keys();
     assert_eq!(keys.len(), 6);
     assert!(keys.contains(&"count:mode:train".to_string()));
     let read = groups.entries_read();

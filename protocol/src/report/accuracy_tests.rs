@@ -150,6 +150,22 @@ fn records(rng: &mut StdRng, n: usize) -> Vec<[i128; 3]> {
         .collect()
 }
 
+/// The report of [`records`]: three numeric fields, y regressed on x1, x2.
+fn regression_spec<'a>(
+    count: usize,
+    numeric: &'a [String],
+    features: &'a [String],
+) -> ReportSpec<'a> {
+    ReportSpec {
+        count: count as u64,
+        numeric_fields: numeric,
+        categorical_fields: &[],
+        regression: Some((features, "y")),
+        crosstabs: &[],
+        group_sums: &[],
+    }
+}
+
 fn exact_aggregates(records: &[[i128; 3]]) -> Vec<(String, i128)> {
     let names = ["x1", "x2", "y"];
     let mut out = Vec::new();
@@ -187,16 +203,8 @@ fn propagated_errors_match_simulated_releases() {
             4_000.0
         }
     };
-    let numeric = strings(&["x1", "x2", "y"]);
-    let features = strings(&["x1", "x2"]);
-    let spec = ReportSpec {
-        count: recs.len() as u64,
-        numeric_fields: &numeric,
-        categorical_fields: &[],
-        regression: Some((&features, "y")),
-        crosstabs: &[],
-        group_sums: &[],
-    };
+    let (numeric, features) = (strings(&["x1", "x2", "y"]), strings(&["x1", "x2"]));
+    let spec = regression_spec(recs.len(), &numeric, &features);
     let release = |rng: &mut StdRng| -> Vec<Released> {
         exact
             .iter()
@@ -263,16 +271,8 @@ fn propagated_errors_match_simulated_releases() {
 fn errors_are_absent_when_the_noise_is_not_known() {
     let mut rng = StdRng::seed_from_u64(5);
     let recs = records(&mut rng, 50);
-    let numeric = strings(&["x1", "x2", "y"]);
-    let features = strings(&["x1", "x2"]);
-    let spec = ReportSpec {
-        count: recs.len() as u64,
-        numeric_fields: &numeric,
-        categorical_fields: &[],
-        regression: Some((&features, "y")),
-        crosstabs: &[],
-        group_sums: &[],
-    };
+    let (numeric, features) = (strings(&["x1", "x2", "y"]), strings(&["x1", "x2"]));
+    let spec = regression_spec(recs.len(), &numeric, &features);
     let released: Vec<Released> = exact_aggregates(&recs)
         .into_iter()
         .map(|(key, value)| Released {

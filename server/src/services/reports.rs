@@ -182,7 +182,7 @@ pub fn purchase(
         return Err(ReportError::NothingToRelease);
     }
     let weights = req.weights.clone().unwrap_or_default();
-    let keys: Vec<String> = plan.aggregates.iter().map(|a| a.kind.key()).collect();
+    let keys = plan.keys();
     weights.check(keys.iter().map(String::as_str))?;
     let ids = crate::store::contributions::ids(conn, campaign_id)?;
     let n = ids.len() as i64;
@@ -346,7 +346,7 @@ pub fn estimate(
     }
     let budget = Epsilon::parse(campaign.epsilon).map_err(corrupt)?;
     let wanted = wanted(req.epsilon, budget)?;
-    let keys: Vec<String> = plan.aggregates.iter().map(|a| a.kind.key()).collect();
+    let keys = plan.keys();
     weights.check(keys.iter().map(String::as_str))?;
     let reserved = Epsilon::from_micro(store::reserved_micro(conn, campaign_id)?.max(0) as u64);
     let count = crate::store::contributions::count(conn, campaign_id)?;
