@@ -6,6 +6,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use protocol::report::mechanism::Mechanism;
 use protocol::CampaignSchema;
 
 use fhe_compute::threshold::combine;
@@ -529,6 +530,9 @@ impl Keyholders for KeyholderGroup {
             p.values.len() != values.len()
                 || p.records != first.records
                 || p.epsilon_micro != first.epsilon_micro
+                || p.noise != first.noise
+                || p.delta.to_bits() != first.delta.to_bits()
+                || p.rho.to_bits() != first.rho.to_bits()
                 || p.request_digest != first.request_digest
                 || (p.campaign_id, p.job_id) != (first.campaign_id, first.job_id)
         }) {
@@ -544,7 +548,11 @@ impl Keyholders for KeyholderGroup {
             request_digest: first.request_digest.clone(),
             records: first.records,
             epsilon_micro: first.epsilon_micro,
+            mechanism: Mechanism::from_name(&first.noise).unwrap_or_default(),
+            delta: first.delta,
+            rho: first.rho,
         };
+        let gaussian = header.mechanism == Mechanism::DiscreteGaussian;
         let mut shares: Vec<SignedShare> = parts.iter().map(|p| p.signed_share()).collect();
         shares.sort_by_key(|s| s.partial.index);
         for share in &shares {
@@ -572,9 +580,13 @@ impl Keyholders for KeyholderGroup {
                     parts
                         .iter()
                         .map(|p| {
-                            protocol::report::accuracy::discrete_laplace_variance(
-                                p.values[k].noise_scale,
-                            )
+                            let scale = p.values[k].noise_scale;
+                            if gaussian {
+                                // A discrete Gaussian's variance is below σ².
+                                scale * scale
+                            } else {
+                                protocol::report::accuracy::discrete_laplace_variance(scale)
+                            }
                         })
                         .sum::<f64>()
                         .sqrt(),
@@ -587,6 +599,8 @@ impl Keyholders for KeyholderGroup {
             records: first.records,
             epsilon_micro: first.epsilon_micro,
             noise: first.noise.clone(),
+            delta: first.delta,
+            rho: first.rho,
             values: released,
             released_at: parts
                 .iter()

@@ -49,9 +49,16 @@ pub struct KeyTerms {
     pub epsilon_micro: u64,
     /// Most contributions the campaign accepts.
     pub max_contributions: u64,
+    /// δ of the (ε, δ) promise; 0 (the default, left out) for pure ε.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delta: f64,
     /// The schema version contributions' zk-pok proofs bind to.
     #[serde(default = "first_schema_version")]
     pub schema_version: u32,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// The schema version of terms recorded before it was part of them.
@@ -201,8 +208,15 @@ pub struct DecryptResponse {
     pub records: u64,
     /// ε spent by this release, in millionths.
     pub epsilon_micro: u64,
-    /// `discrete_laplace`, or `disabled` under the test-only setting.
+    /// The mechanism: `discrete_laplace`, `discrete_gaussian`, or
+    /// `disabled` under the test-only setting.
     pub noise: String,
+    /// δ spent by this release (absent: 0, the Laplace).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delta: f64,
+    /// ρ of this release's zCDP (absent: 0, the Laplace).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rho: f64,
     /// Per value: its key and this keyholder's noise scale and bound.
     pub values: Vec<NoiseShare>,
     /// This keyholder's partial decryption of the noised values.
@@ -302,8 +316,15 @@ pub struct ReleaseResponse {
     pub records: u64,
     /// ε spent by this release, in millionths.
     pub epsilon_micro: u64,
-    /// `discrete_laplace`, or `disabled` under the test-only setting.
+    /// The mechanism: `discrete_laplace`, `discrete_gaussian`, or
+    /// `disabled` under the test-only setting.
     pub noise: String,
+    /// δ spent by this release (absent: 0, the Laplace).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delta: f64,
+    /// ρ of this release's zCDP (absent: 0, the Laplace).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rho: f64,
     /// The released values.
     pub values: Vec<Released>,
     /// When the keyholder released them.

@@ -126,6 +126,7 @@ fn response(
         min_contributors: terms.min_contributors,
         epsilon_micro: terms.epsilon_micro,
         max_contributions: terms.max_contributions,
+        delta: terms.delta,
     };
     let statement = MaterialStatement {
         campaign_id: campaign,
@@ -544,7 +545,7 @@ impl Keyholder {
     /// Opens the store and binds `settings.listen` (port 0 picks one);
     /// every release carries differential-privacy noise.
     pub fn build(settings: &KeyholderSettings) -> anyhow::Result<Self> {
-        Self::build_with(settings, NoiseMode::DiscreteLaplace)
+        Self::build_with(settings, NoiseMode::Exact)
     }
 
     /// TEST-ONLY: a keyholder whose releases carry no noise, so that tests

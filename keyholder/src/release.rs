@@ -11,9 +11,13 @@
 //! aggregate parses as the partial of exactly this plan over exactly that
 //! many contributions; the job itself verifies ([`crate::verify`]: every
 //! contribution's digest and zk-pok proof, the aggregation re-executed and
-//! equal byte for byte). Then it draws its own discrete Laplace noise for
-//! every value (ε split evenly over the values, each calibrated to its
-//! sensitivity; clamped at a bound exceeded with probability below 2⁻⁶⁴),
+//! equal byte for byte). Then it draws its own noise for every value, from
+//! the mechanism [`mechanism::choose`] picks for the report: discrete
+//! Laplace (ε split over the values by their budget weights, each
+//! calibrated to its sensitivity) or, when the campaign's terms promise a
+//! δ and that is more accurate, discrete Gaussian (the report's ρ-zCDP for
+//! its share of ε and δ, split the same way); clamped at a bound exceeded
+//! with probability below 2⁻⁶⁴,
 //! encrypts it as a proven list bound to the campaign, the job and its share
 //! index, stores the verified aggregate and the noise durably, and answers
 //! the encrypted noise.
@@ -32,8 +36,9 @@
 //!
 //! Because each keyholder's own full-scale noise is in every value it helps
 //! decrypt, the released values are ε-differentially private even if every
-//! other keyholder and the server collude on theirs; the accuracy cost is
-//! one noise per keyholder (variance × n).
+//! other keyholder and the server collude on theirs (ε-DP under Laplace,
+//! (ε, δ)-DP under the Gaussian); the accuracy cost is one noise per
+//! keyholder (variance × n).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -46,6 +51,7 @@ use fhe_compute::threshold::{
 };
 use keyholder_api::{DecryptRequest, DecryptResponse, NoiseResponse, NoiseShare, ReleaseRequest};
 use protocol::epsilon::epsilon_f64;
+use protocol::report::mechanism::{self, Mechanism};
 use protocol::signing::{sign, KeyholderSignature, SigningKey};
 use protocol::{CampaignSchema, Statistic};
 use serde::{Deserialize, Serialize};
@@ -207,19 +213,36 @@ fn scale_f64(s: Scale) -> f64 {
 /// in builds with the `test-only-no-noise` feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoiseMode {
-    /// Exact discrete Laplace noise on every value (always, in production).
-    DiscreteLaplace,
+    /// Exact noise on every value, discrete Laplace or discrete Gaussian
+    /// ([`mechanism::choose`]; always, in production).
+    Exact,
     /// TEST-ONLY: exact values.
     #[cfg(feature = "test-only-no-noise")]
     Disabled,
 }
 
 impl NoiseMode {
-    fn name(self) -> &'static str {
+    /// What a release under `mechanism` reports as its noise.
+    fn name(self, mechanism: Mechanism) -> &'static str {
         match self {
-            Self::DiscreteLaplace => "discrete_laplace",
+            Self::Exact => mechanism.name(),
             #[cfg(feature = "test-only-no-noise")]
             Self::Disabled => "disabled",
+        }
+    }
+}
+
+/// One value's noise distribution.
+enum Draw {
+    Laplace(Scale),
+    Gaussian(noise::Sigma2),
+}
+
+impl Draw {
+    fn sample(&self, rng: &mut rand::rngs::OsRng) -> i128 {
+        match self {
+            Self::Laplace(scale) => noise::discrete_laplace(rng, *scale),
+            Self::Gaussian(sigma2) => noise::discrete_gaussian(rng, sigma2),
         }
     }
 }
@@ -235,6 +258,14 @@ struct Prepared {
     /// Blocks of each noised value.
     blocks: Vec<u32>,
     values: Vec<NoiseShare>,
+    /// The mechanism drawn from, and what it spends beyond ε (absent in
+    /// state prepared before the Gaussian existed: the Laplace).
+    #[serde(default)]
+    mechanism: Mechanism,
+    #[serde(default)]
+    delta: f64,
+    #[serde(default)]
+    rho: f64,
 }
 
 /// Appends a refusal to the decryption log (best effort: a refusal
@@ -390,23 +421,67 @@ fn prepare_inner(
         }
         other => other?,
     };
-    // This keyholder's own noise, full scale, for every value: ε split by
-    // the budget weights (evenly without).
+    // The mechanism for this report: the discrete Gaussian when the
+    // campaign promises a δ and that gives the smaller error, else the
+    // discrete Laplace (a deterministic function of public figures: the
+    // server's estimate reaches the same choice).
+    let sensitivities: Vec<(u128, u32)> = plan
+        .aggregates
+        .iter()
+        .zip(&weights)
+        .map(|(a, w)| (a.sensitivity, *w))
+        .collect();
+    let delta = mechanism::report_delta(terms.delta, terms.epsilon_micro, req.epsilon_micro);
+    let choice = mechanism::choose(
+        &sensitivities,
+        total,
+        epsilon_f64(req.epsilon_micro),
+        delta,
+        info.parties,
+    );
+    // This keyholder's own noise, full scale, for every value: ε (or ρ)
+    // split by the budget weights (evenly without). Each draw is clamped at
+    // a bound it exceeds with probability below 2⁻⁶⁴, so the noise fits the
+    // blocks the other keyholders check for.
     let mut rng = rand::rngs::OsRng;
     let mut noise = Vec::with_capacity(plan.aggregates.len());
     let mut values = Vec::with_capacity(plan.aggregates.len());
     for (spec, weight) in plan.aggregates.iter().zip(&weights) {
-        let scale =
-            noise::weighted_laplace_scale(spec.sensitivity, *weight, total, req.epsilon_micro)
+        let (draw, clamp, noise_scale, bound) = match choice.mechanism {
+            Mechanism::DiscreteLaplace => {
+                let scale = noise::weighted_laplace_scale(
+                    spec.sensitivity,
+                    *weight,
+                    total,
+                    req.epsilon_micro,
+                )
                 .map_err(failed)?;
-        let clamp = noise::tail_bound(scale, u64::MAX);
+                (
+                    Draw::Laplace(scale),
+                    noise::tail_bound(scale, u64::MAX),
+                    scale_f64(scale),
+                    noise::tail_bound(scale, BOUND_DELTA_INV * u64::from(info.parties)) as f64,
+                )
+            }
+            Mechanism::DiscreteGaussian => {
+                let sigma2 = noise::gaussian_sigma2(spec.sensitivity, *weight, total, choice.rho)
+                    .map_err(failed)?;
+                let clamp = noise::gaussian_tail_bound(&sigma2, u64::MAX);
+                let sigma = noise::sigma2_f64(&sigma2).sqrt();
+                // This keyholder's 1/n of the sum's subgaussian bound.
+                let bound =
+                    mechanism::gaussian_error_bound(sigma, info.parties, BOUND_DELTA_INV as f64)
+                        / f64::from(info.parties);
+                (Draw::Gaussian(sigma2), clamp, sigma, bound)
+            }
+        };
         let blocks = noised_blocks(spec.blocks, info.parties, clamp).map_err(failed)?;
         let clamp = i128::try_from(clamp).map_err(failed)?;
         let (eta, noise_scale, bound) = match mode {
-            NoiseMode::DiscreteLaplace => (
-                noise::discrete_laplace(&mut rng, scale).clamp(-clamp, clamp),
-                scale_f64(scale),
-                noise::tail_bound(scale, BOUND_DELTA_INV * u64::from(info.parties)) as f64,
+            NoiseMode::Exact => (
+                draw.sample(&mut rng).clamp(-clamp, clamp),
+                noise_scale,
+                bound,
             ),
             #[cfg(feature = "test-only-no-noise")]
             NoiseMode::Disabled => (0, 0.0, 0.0),
@@ -438,6 +513,9 @@ fn prepare_inner(
         records,
         blocks: noise.iter().map(|(_, b)| *b).collect(),
         values,
+        mechanism: choice.mechanism,
+        delta: choice.delta,
+        rho: choice.rho,
     };
     store.put_prepared(
         campaign,
@@ -568,6 +646,9 @@ fn decrypt_inner(
     entry["statistics"] = serde_json::json!(prepared.statistics);
     entry["records"] = prepared.records.into();
     entry["epsilon_micro"] = prepared.epsilon_micro.into();
+    entry["mechanism"] = prepared.mechanism.name().into();
+    entry["delta"] = prepared.delta.into();
+    entry["rho"] = prepared.rho.into();
     entry["squashed_digest"] = partial.squashed_digest.clone().into();
     store.log(&entry)?;
     // Signed: the buyer recombines every keyholder's signed partial.
@@ -577,6 +658,9 @@ fn decrypt_inner(
         request_digest: prepared.request_digest.clone(),
         records: prepared.records,
         epsilon_micro: prepared.epsilon_micro,
+        mechanism: prepared.mechanism,
+        delta: prepared.delta,
+        rho: prepared.rho,
     };
     let mut signed = SignedShare {
         partial,
@@ -592,7 +676,9 @@ fn decrypt_inner(
         campaign_id: campaign,
         records: prepared.records,
         epsilon_micro: prepared.epsilon_micro,
-        noise: mode.name().into(),
+        noise: mode.name(prepared.mechanism).into(),
+        delta: prepared.delta,
+        rho: prepared.rho,
         values: signed.values,
         partial: signed.partial,
         released_at: Utc::now(),

@@ -49,6 +49,10 @@ pub struct CampaignTerms {
     pub epsilon_micro: u64,
     /// Most contributions the campaign accepts (the plans' overflow bound).
     pub max_contributions: u64,
+    /// δ of the (ε, δ) promise: 0 (pure ε, discrete Laplace only) unless
+    /// the campaign asked for one. Terms recorded before δ existed read 0.
+    #[serde(default)]
+    pub delta: f64,
     /// The schema version contributions' zk-pok proofs bind to.
     #[serde(default = "keyholder_api::first_schema_version")]
     pub schema_version: u32,
@@ -83,6 +87,8 @@ impl CampaignTerms {
                 fhe_compute::stats::MAX_PLAN_RECORDS
             )));
         }
+        protocol::terms::check_delta(terms.delta, terms.max_contributions)
+            .map_err(|e| TermsError::Invalid(e.to_string()))?;
         Ok((
             parsed,
             Self {
@@ -91,6 +97,7 @@ impl CampaignTerms {
                 min_contributors: terms.min_contributors,
                 epsilon_micro: terms.epsilon_micro,
                 max_contributions: terms.max_contributions,
+                delta: terms.delta,
                 schema_version: terms.schema_version,
             },
         ))
@@ -114,6 +121,7 @@ mod tests {
             min_contributors: min,
             epsilon_micro: eps,
             max_contributions: max,
+            delta: 0.0,
             schema_version: 1,
         }
     }
@@ -133,6 +141,17 @@ mod tests {
         ] {
             let e = CampaignTerms::parse(schema(), &bad).unwrap_err();
             assert_eq!(e.code(), "invalid_terms", "{bad:?}");
+        }
+        let mut delta = terms(10, 1_000_000, 100);
+        delta.delta = 1e-6;
+        assert_eq!(
+            CampaignTerms::parse(schema(), &delta).unwrap().1.delta,
+            1e-6
+        );
+        for bad in [1e-2, 1e-16, -1e-6, f64::NAN] {
+            delta.delta = bad;
+            let e = CampaignTerms::parse(schema(), &delta).unwrap_err();
+            assert_eq!(e.code(), "invalid_terms", "{bad}");
         }
         let mut other = terms(10, 1_000_000, 100);
         other.statistics = vec![Statistic::Regression];

@@ -1,6 +1,7 @@
 //! The accuracy a buyer is promised, against the keyholders' real noise:
 //! 1,000 simulated releases of a fixed campaign drawn with the exact
-//! discrete Laplace sampler, two keyholders, ε = 1.
+//! discrete Laplace sampler, two keyholders, ε = 1; and of a wide report
+//! under (ε, δ) = (1, 10⁻⁶) drawn with the exact discrete Gaussian sampler.
 
 use cipherpool_keyholder::noise;
 use fhe_compute::stats::StatsPlan;
@@ -48,6 +49,7 @@ fn estimate_of(plan: &StatsPlan, ranges: &[(String, u64, u64)]) -> Estimate {
     estimate(&EstimateInput {
         count: COUNT,
         epsilon: 1.0,
+        delta: 0.0,
         parties: PARTIES,
         weights: &Default::default(),
         values: &values,
@@ -139,5 +141,100 @@ fn declared_ranges_tighten_the_noise_and_the_estimate_bounds_it() {
             (simulated / factor - 1.0).abs() < 0.15,
             "{key}: {simulated} vs {factor}"
         );
+    }
+}
+
+/// A wide report (4 numeric fields, an 8-category histogram, a regression
+/// on three features) and its estimate under (ε = 1, `delta`).
+fn wide_report(delta: f64) -> (StatsPlan, Estimate) {
+    let schema = CampaignSchema::from_json(
+        r#"{"fields": [
+            {"type": "numeric", "name": "a", "bits": 8, "range": {"min": 0, "max": 100}},
+            {"type": "numeric", "name": "b", "bits": 8, "range": {"min": 0, "max": 100}},
+            {"type": "numeric", "name": "c", "bits": 8, "range": {"min": 0, "max": 100}},
+            {"type": "numeric", "name": "y", "bits": 8, "range": {"min": 0, "max": 100}},
+            {"type": "categorical", "name": "k", "categories": ["1","2","3","4","5","6","7","8"]}
+        ], "regression": {"features": ["a", "b", "c"], "target": "y"}}"#,
+    )
+    .unwrap();
+    let statistics: Vec<Statistic> =
+        serde_json::from_str(r#"["count", "mean", "variance", "histogram", "regression"]"#)
+            .unwrap();
+    let plan = StatsPlan::new(&schema, &statistics, COUNT).unwrap();
+    let values: Vec<(String, u128)> = plan
+        .aggregates
+        .iter()
+        .map(|a| (a.kind.key(), a.sensitivity))
+        .collect();
+    let ranges: Vec<(String, u64, u64)> = ["a", "b", "c", "y"]
+        .iter()
+        .map(|f| (f.to_string(), 0, 100))
+        .collect();
+    let features = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+    let est = estimate(&EstimateInput {
+        count: COUNT,
+        epsilon: 1.0,
+        delta,
+        parties: PARTIES,
+        weights: &Default::default(),
+        values: &values,
+        numeric_ranges: &ranges,
+        categorical_fields: &[],
+        regression: Some((&features, "y")),
+    });
+    (plan, est)
+}
+
+#[test]
+fn a_wide_report_under_a_delta_is_released_with_the_gaussian_and_meets_its_estimate() {
+    let (plan, gaussian) = wide_report(1e-6);
+    let (_, laplace) = wide_report(0.0);
+    let m = plan.aggregates.len();
+    assert!(m >= 20, "{m} values");
+    assert_eq!(gaussian.mechanism, "discrete_gaussian");
+    assert_eq!(laplace.mechanism, "discrete_laplace");
+    assert_eq!(gaussian.delta, 1e-6);
+    assert!(gaussian.rho > 0.0);
+    let mut rng = StdRng::seed_from_u64(7);
+    for (k, (a, v)) in plan.aggregates.iter().zip(&gaussian.values).enumerate() {
+        // The σ the estimate announces is the keyholder's exact σ².
+        let sigma2 = noise::gaussian_sigma2(a.sensitivity, 1, m as u64, gaussian.rho).unwrap();
+        let sigma = noise::sigma2_f64(&sigma2).sqrt();
+        assert!((v.noise_scale / sigma - 1.0).abs() < 1e-12, "{}", v.key);
+        // Releases drawn as the keyholders draw them.
+        let mut errors: Vec<i128> = (0..RELEASES)
+            .map(|_| {
+                (0..PARTIES)
+                    .map(|_| noise::discrete_gaussian(&mut rng, &sigma2))
+                    .sum::<i128>()
+                    .abs()
+            })
+            .collect();
+        let rms =
+            (errors.iter().map(|e| (*e as f64).powi(2)).sum::<f64>() / RELEASES as f64).sqrt();
+        errors.sort_unstable();
+        let q99 = errors[RELEASES * 99 / 100 - 1] as f64;
+        assert!(q99 <= v.error_99, "{}: {q99} > {}", v.key, v.error_99);
+        assert!(q99 >= v.error_99 / 2.0, "{}: {q99} ≪ {}", v.key, v.error_99);
+        assert!(
+            (rms / v.noise_sd - 1.0).abs() < 0.12,
+            "{}: {rms} vs σ {}",
+            v.key,
+            v.noise_sd
+        );
+        // Every value more accurate than under the Laplace for the same ε.
+        let l = &laplace.values[k];
+        assert!(
+            v.error_99 < l.error_99,
+            "{}: {} vs {}",
+            v.key,
+            v.error_99,
+            l.error_99
+        );
+    }
+    // And the derived figures with them.
+    let (g, l) = (gaussian.regression.unwrap(), laplace.regression.unwrap());
+    for (ge, le) in g.coefficient_errors_95.iter().zip(&l.coefficient_errors_95) {
+        assert!(ge < le, "{ge} vs {le}");
     }
 }

@@ -121,7 +121,7 @@ pub fn verify_one(
 }
 
 /// A campaign's release terms as the keyholders fixed and signed them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignedTerms {
@@ -133,6 +133,16 @@ pub struct SignedTerms {
     pub epsilon_micro: u64,
     /// Most contributions the campaign accepts.
     pub max_contributions: u64,
+    /// δ of the campaign's (ε, δ) promise; 0 (the default, left out of the
+    /// JSON) for pure ε-differential privacy. With δ > 0 a report may be
+    /// released under the discrete Gaussian mechanism
+    /// ([`crate::report::mechanism`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delta: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 fn put_bytes(m: &mut Vec<u8>, bytes: &[u8]) {
@@ -180,6 +190,13 @@ impl MaterialStatement<'_> {
         m.extend_from_slice(&self.terms.min_contributors.to_be_bytes());
         m.extend_from_slice(&self.terms.epsilon_micro.to_be_bytes());
         m.extend_from_slice(&self.terms.max_contributions.to_be_bytes());
+        // δ only when promised, so that statements signed before δ existed
+        // (every one of them pure ε) still verify; the fields before it are
+        // fixed-length, so the two forms cannot be confused.
+        if self.terms.delta != 0.0 {
+            m.extend_from_slice(b"delta");
+            m.extend_from_slice(&self.terms.delta.to_bits().to_be_bytes());
+        }
         m
     }
 }
@@ -252,6 +269,12 @@ pub struct ReleaseStatement<'a> {
     pub partial_digest: &'a [u8; 32],
     /// The values, in plan order.
     pub values: Vec<SignedValue<'a>>,
+    /// The noise mechanism (every value's).
+    pub mechanism: crate::report::mechanism::Mechanism,
+    /// δ the release spends (0 under Laplace).
+    pub delta: f64,
+    /// ρ of its zCDP (0 under Laplace).
+    pub rho: f64,
 }
 
 impl ReleaseStatement<'_> {
@@ -272,6 +295,15 @@ impl ReleaseStatement<'_> {
             put_bytes(&mut m, v.key.as_bytes());
             m.extend_from_slice(&v.noise_scale.to_bits().to_be_bytes());
             m.extend_from_slice(&v.noise_bound_99.to_bits().to_be_bytes());
+        }
+        // The mechanism and what it spends beyond ε, only when it is not
+        // the discrete Laplace (so that releases signed before the Gaussian
+        // existed still verify). Every value before it is self-delimiting,
+        // so the two forms cannot be confused.
+        if !self.mechanism.is_laplace() {
+            put_bytes(&mut m, self.mechanism.name().as_bytes());
+            m.extend_from_slice(&self.delta.to_bits().to_be_bytes());
+            m.extend_from_slice(&self.rho.to_bits().to_be_bytes());
         }
         m
     }
@@ -306,6 +338,7 @@ mod tests {
             min_contributors: 10,
             epsilon_micro: 1_000_000,
             max_contributions: 100,
+            delta: 0.0,
         }
     }
 
@@ -358,6 +391,14 @@ mod tests {
                 },
                 b"crs",
             ),
+            statement_bytes(
+                5,
+                &SignedTerms {
+                    delta: 1e-6,
+                    ..terms()
+                },
+                b"crs",
+            ),
         ] {
             assert_ne!(other, m);
             assert!(matches!(
@@ -376,9 +417,49 @@ mod tests {
             parties: 2,
             partial_digest: &[0; 32],
             values: vec![],
+            mechanism: Default::default(),
+            delta: 0.0,
+            rho: 0.0,
         }
         .message();
         assert!(verify_all(&release, &both, &pinned).is_err());
+    }
+
+    #[test]
+    fn a_release_statement_binds_its_mechanism() {
+        use crate::report::mechanism::Mechanism;
+        let value = SignedValue {
+            key: "sum:a",
+            noise_scale: 3.0,
+            noise_bound_99: 20.0,
+        };
+        let statement = |mechanism, delta, rho| {
+            ReleaseStatement {
+                campaign_id: 5,
+                job_id: 1,
+                request_digest: "ab",
+                records: 10,
+                epsilon_micro: 1_000_000,
+                index: 0,
+                parties: 2,
+                partial_digest: &[0; 32],
+                values: vec![value],
+                mechanism,
+                delta,
+                rho,
+            }
+            .message()
+        };
+        let laplace = statement(Mechanism::DiscreteLaplace, 0.0, 0.0);
+        let gaussian = statement(Mechanism::DiscreteGaussian, 1e-6, 0.02);
+        // Laplace statements are the bytes signed before the Gaussian existed.
+        assert!(!laplace.windows(17).any(|w| w == b"discrete_gaussian"));
+        assert!(gaussian.starts_with(&laplace));
+        assert_ne!(gaussian, statement(Mechanism::DiscreteGaussian, 2e-6, 0.02));
+        assert_ne!(gaussian, statement(Mechanism::DiscreteGaussian, 1e-6, 0.03));
+        let a = key(1);
+        let signed = [sign(&a, &gaussian)];
+        assert!(verify_all(&laplace, &signed, &[a.verifying_key()]).is_err());
     }
 
     #[test]

@@ -65,6 +65,7 @@ diesel::table! {
         suspended_from -> Nullable<Text>,
         accepted -> Int8,
         eligibility -> Text,
+        delta -> Float8,
     }
 }
 
@@ -139,6 +140,9 @@ diesel::table! {
         finished_at -> Nullable<Timestamptz>,
         reduce_attempts -> Int4,
         weights -> Jsonb,
+        mechanism -> Text,
+        delta -> Float8,
+        rho -> Float8,
     }
 }
 

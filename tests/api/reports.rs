@@ -671,10 +671,81 @@ async fn steps_that_keep_losing_their_worker_end_and_long_reduces_keep_their_lea
     let ReportWorld {
         app, admin, buyer, ..
     } = report_world(10, 4).await;
-    let campaign_json = report_campaign(10, 120);
+    // This campaign promises (ε, δ) = (1, 10⁻⁶): its reports (12 values and
+    // more) are released under the discrete Gaussian.
+    let mut campaign_json = report_campaign(10, 120);
+    for (delta, why) in [
+        (json!(0.5), "out of range"),
+        (json!(1e-16), "below the smallest"),
+        (json!(-1e-6), "negative"),
+        (json!("small"), "not a number"),
+    ] {
+        campaign_json["delta"] = delta;
+        let r = app
+            .post("/api/campaigns", Some(&buyer.token), &campaign_json, None)
+            .await;
+        let status = r.status();
+        let b = body(r).await;
+        assert!(
+            status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::BAD_REQUEST,
+            "{why}: {status} {b}"
+        );
+        if status == StatusCode::UNPROCESSABLE_ENTITY {
+            assert_eq!(b["error"]["code"], "invalid_delta", "{why}: {b}");
+        }
+    }
+    // δ must stay below 1/n for the most contributions the budget pays.
+    campaign_json["delta"] = json!(1e-4);
+    campaign_json["budget"] = json!(100_000);
+    assert_error(
+        app.post("/api/campaigns", Some(&buyer.token), &campaign_json, None)
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_delta",
+    )
+    .await;
+    campaign_json["budget"] = json!(120);
+    campaign_json["delta"] = json!(1e-6);
     app.mint(&admin, buyer.id, 150).await;
     let id = app.open_campaign(&admin, &buyer, &campaign_json).await;
+    let c = body(
+        app.get(&format!("/api/campaigns/{id}"), Some(&buyer.token))
+            .await,
+    )
+    .await;
+    assert_eq!(c["delta"], 1e-6, "{c}");
+    // The keyholder signed δ with the terms, and the client checked that
+    // signature before contributing.
     contribute_records(&app.client, &app.address, id, &report_records(10)).await;
+    let estimate = body(
+        app.get(
+            &format!("/api/campaigns/{id}/reports/estimate?epsilon=0.5"),
+            Some(&buyer.token),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(estimate["mechanism"], "discrete_gaussian", "{estimate}");
+    assert_eq!(estimate["delta"], 5e-7, "{estimate}");
+    assert_eq!(estimate["campaign_delta"], 1e-6);
+    assert_eq!(estimate["delta_left"], 1e-6);
+    let rho = estimate["rho"].as_f64().unwrap();
+    assert_eq!(rho, protocol::report::zcdp::rho_for(0.5, 5e-7));
+    let planned = estimate["values"].as_array().unwrap().clone();
+    let m = planned.len() as f64;
+    assert!(m >= 12.0);
+    // σ = Δ·√(m/(2ρ)) for every value, with its ρ share.
+    for v in &planned {
+        let sigma = v["sensitivity"].as_f64().unwrap() * (m / (2.0 * rho)).sqrt();
+        assert!(
+            (v["noise_scale"].as_f64().unwrap() / sigma - 1.0).abs() < 1e-9,
+            "{v}"
+        );
+        assert!(
+            (v["rho_share"].as_f64().unwrap() - rho / m).abs() < 1e-15,
+            "{v}"
+        );
+    }
     let before = app.balance(&buyer).await;
     let buy = |key: &'static str| {
         let (app, token) = (&app, buyer.token.clone());
@@ -775,4 +846,49 @@ async fn steps_that_keep_losing_their_worker_end_and_long_reduces_keep_their_lea
     .unwrap();
     assert_eq!(reduces, 1);
     assert_eq!(shard_attempts, vec![1, 1, 1]);
+
+    // Released under the discrete Gaussian, as the estimate said, and the
+    // report records what it spent in both terms (the failed jobs none).
+    assert_eq!(done["mechanism"], "discrete_gaussian", "{done}");
+    assert_eq!(done["delta"], 5e-7, "{done}");
+    assert_eq!(done["rho"], rho, "{done}");
+    let results = body(
+        app.get(&format!("/api/reports/{rid}/results"), Some(&buyer.token))
+            .await,
+    )
+    .await;
+    assert_eq!(results["noise"], "discrete_gaussian", "{results}");
+    assert_eq!(results["delta"], 5e-7);
+    assert_eq!(results["rho"], rho);
+    // The keyholder's signed shares carry the mechanism (the server's
+    // client checked those signatures before storing anything).
+    assert_eq!(results["proof"]["mechanism"], "discrete_gaussian");
+    let values = results["values"].as_array().unwrap();
+    for (v, p) in values.iter().zip(&planned) {
+        assert_eq!(v["key"], p["key"]);
+        let close = |a: &Value, b: &Value, tolerance: f64| {
+            (a.as_f64().unwrap() - b.as_f64().unwrap()).abs() <= tolerance
+        };
+        let scale = p["noise_scale"].as_f64().unwrap();
+        assert!(
+            close(&v["noise_scale"], &p["noise_scale"], scale * 1e-9),
+            "{v} {p}"
+        );
+        assert!(
+            close(&v["noise_sd"], &p["noise_sd"], scale * 1e-9),
+            "{v} {p}"
+        );
+        // (Rounded up from σ: the last bit of σ may move it by one.)
+        assert!(close(&v["noise_bound_99"], &p["error_99"], 1.0), "{v} {p}");
+    }
+    let after = body(
+        app.get(
+            &format!("/api/campaigns/{id}/reports/estimate?epsilon=0.5"),
+            Some(&buyer.token),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(after["delta_left"], 5e-7, "{after}");
+    assert_eq!(after["epsilon_left"], 0.5, "{after}");
 }

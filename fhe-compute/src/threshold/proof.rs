@@ -3,6 +3,7 @@
 //! the signatures and recombines the partials ([`ReleaseProof::verify`]),
 //! so a report's values need not be taken from the server on trust.
 
+use protocol::report::mechanism::Mechanism;
 use protocol::signing::{
     verify_one, KeyholderSignature, ReleaseStatement, SignatureError, SignedValue, VerifyingKey,
 };
@@ -16,10 +17,14 @@ use super::{combine, PartialDecryption, ThresholdError};
 pub struct NoiseShare {
     /// The aggregate's key.
     pub key: String,
-    /// This keyholder's discrete Laplace scale; 0 when noise is disabled.
+    /// This keyholder's noise scale: the discrete Laplace `b` or the
+    /// discrete Gaussian `σ` ([`ReleaseHeader::mechanism`]); 0 when noise
+    /// is disabled.
     pub noise_scale: f64,
-    /// 99% bound on this keyholder's noise (at level 1 − 1%/n, so that the
-    /// bounds of n keyholders add up to a 99% bound on the total).
+    /// This keyholder's part of a 99% bound on the total noise: the bounds
+    /// of the n keyholders add up to it (Laplace: each noise at level
+    /// 1 − 1%/n, a union bound; Gaussian: 1/n of the sum's subgaussian
+    /// bound).
     pub noise_bound_99: f64,
 }
 
@@ -41,7 +46,7 @@ pub fn partial_digest(partial: &PartialDecryption) -> [u8; 32] {
 }
 
 /// What a release is about, common to every keyholder's share.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseHeader {
     /// The campaign.
@@ -55,6 +60,19 @@ pub struct ReleaseHeader {
     pub records: u64,
     /// ε spent, in millionths.
     pub epsilon_micro: u64,
+    /// The noise mechanism (absent: the discrete Laplace).
+    #[serde(default, skip_serializing_if = "Mechanism::is_laplace")]
+    pub mechanism: Mechanism,
+    /// δ spent (absent: 0, the Laplace).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delta: f64,
+    /// ρ of the release's zCDP (absent: 0, the Laplace).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rho: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 impl SignedShare {
@@ -83,6 +101,9 @@ impl SignedShare {
                     noise_bound_99: v.noise_bound_99,
                 })
                 .collect(),
+            mechanism: header.mechanism,
+            delta: header.delta,
+            rho: header.rho,
         }
     }
 

@@ -268,6 +268,9 @@ fn signed_proof(keys: &[protocol::signing::SigningKey]) -> proof::ReleaseProof {
         request_digest: "ab".repeat(32),
         records: 12,
         epsilon_micro: 500_000,
+        mechanism: Default::default(),
+        delta: 0.0,
+        rho: 0.0,
     };
     let shares = partials()
         .into_iter()

@@ -4,20 +4,25 @@
 //! frequencies, regression coefficients), for a number of contributions
 //! and the ε about to be spent.
 //!
-//! The figures follow the keyholders' mechanism exactly: each of the
-//! `parties` keyholders adds its own discrete Laplace noise of scale
-//! `sensitivity · values / ε` to every value (ε split evenly over the
-//! report's values, basic composition). The 95% and 99% bounds are the ones
-//! the keyholders sign with a release (a union bound over the keyholders:
-//! each one's noise within its `1 − δ/parties` tail), so the bound a buyer
-//! reads before buying is the bound the released report carries. Derived
-//! figures are first-order propagations of the values' standard deviations
-//! (± 1.96 σ, a normal approximation): approximate, and said so.
+//! The figures follow the keyholders' mechanism exactly
+//! ([`super::mechanism::choose`]): each of the `parties` keyholders adds
+//! its own noise to every value, discrete Laplace of scale
+//! `sensitivity · W / (w·ε)` (ε split over the report's values by their
+//! weights, basic composition) or, when the campaign promises a δ and that
+//! is more accurate, discrete Gaussian calibrated to the report's ρ-zCDP.
+//! The 95% and 99% bounds are the ones the keyholders sign with a release
+//! (Laplace: a union bound over the keyholders, each one's noise within its
+//! `1 − δ/parties` tail; Gaussian: the subgaussian bound of the sum), so
+//! the bound a buyer reads before buying is the bound the released report
+//! carries. Derived figures are first-order propagations of the values'
+//! standard deviations (± 1.96 σ, a normal approximation): approximate,
+//! and said so.
 //!
 //! Floating point is fine here: nothing in this module draws noise.
 
 use serde::{Deserialize, Serialize};
 
+use super::mechanism;
 use super::regression;
 use super::weights::Weights;
 
@@ -79,6 +84,9 @@ pub struct EstimateInput<'a> {
     pub count: u64,
     /// ε the report would spend.
     pub epsilon: f64,
+    /// δ the report may spend ([`super::mechanism::report_delta`]; 0: pure
+    /// ε, the Laplace mechanism only).
+    pub delta: f64,
     /// Keyholders, each adding its own noise.
     pub parties: u32,
     /// Every value the report releases: its key and L1 sensitivity, in plan order.
@@ -104,9 +112,15 @@ pub struct ValueEstimate {
     pub sensitivity: f64,
     /// Its budget weight.
     pub weight: u32,
-    /// The ε it gets: ε · weight / (the weights' sum).
+    /// The ε it gets: ε · weight / (the weights' sum) (under the Laplace
+    /// mechanism; the Gaussian splits ρ the same way).
     pub epsilon_share: f64,
-    /// Each keyholder's discrete Laplace scale.
+    /// The ρ it gets under the Gaussian mechanism: ρ · weight / (the
+    /// weights' sum); absent under Laplace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rho_share: Option<f64>,
+    /// Each keyholder's noise scale: the discrete Laplace `b`, or the
+    /// discrete Gaussian `σ`.
     pub noise_scale: f64,
     /// Standard deviation of the total noise.
     pub noise_sd: f64,
@@ -184,8 +198,13 @@ pub struct Estimate {
     /// The budget weight of each kind of value the report releases.
     #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, u32>))]
     pub weights: std::collections::BTreeMap<String, u32>,
-    /// The mechanism: `discrete_laplace`.
+    /// The mechanism the keyholders will use: `discrete_laplace` or
+    /// `discrete_gaussian` ([`super::mechanism::choose`]).
     pub mechanism: String,
+    /// δ the report would spend (0 under Laplace).
+    pub delta: f64,
+    /// ρ of the report's zCDP under the Gaussian (0 under Laplace).
+    pub rho: f64,
     /// Every released value, in plan order.
     pub values: Vec<ValueEstimate>,
     /// Means and variances, one per numeric field with a released Σx.
@@ -206,14 +225,28 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
         .weights
         .split(input.values.iter().map(|(k, _)| k.as_str()));
     let mut warnings = Vec::new();
+    let sensitivities: Vec<(u128, u32)> = input
+        .values
+        .iter()
+        .zip(&weights)
+        .map(|((_, s), &w)| (*s, w))
+        .collect();
+    let choice = mechanism::choose(
+        &sensitivities,
+        total,
+        input.epsilon,
+        input.delta,
+        input.parties,
+    );
+    let gaussian = choice.mechanism == mechanism::Mechanism::DiscreteGaussian;
     let values: Vec<ValueEstimate> = input
         .values
         .iter()
         .zip(&weights)
-        .map(|((key, sensitivity), &weight)| {
+        .zip(&choice.values)
+        .map(|(((key, sensitivity), &weight), noise)| {
             let sensitivity = *sensitivity as f64;
-            let scale = laplace_scale(sensitivity, weight, total, input.epsilon);
-            let error_95 = error_bound(scale, input.parties, 20.0);
+            let error_95 = noise.error_95;
             let range_max = nf * sensitivity;
             let noise_dominates = error_95 > range_max / 2.0;
             if noise_dominates {
@@ -223,15 +256,17 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
                     round_display(range_max)
                 ));
             }
+            let share = f64::from(weight) / total as f64;
             ValueEstimate {
                 key: key.clone(),
                 sensitivity,
                 weight,
-                epsilon_share: input.epsilon * f64::from(weight) / total as f64,
-                noise_scale: scale,
-                noise_sd: noise_sd(scale, input.parties),
+                epsilon_share: input.epsilon * share,
+                rho_share: gaussian.then_some(choice.rho * share),
+                noise_scale: noise.scale,
+                noise_sd: noise.sd,
                 error_95,
-                error_99: error_bound(scale, input.parties, 100.0),
+                error_99: noise.error_99,
                 range_max,
                 noise_dominates,
             }
@@ -356,7 +391,9 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
         epsilon: input.epsilon,
         keyholders: input.parties,
         weights: kinds,
-        mechanism: "discrete_laplace".into(),
+        mechanism: choice.mechanism.name().into(),
+        delta: choice.delta,
+        rho: choice.rho,
         values,
         fields,
         histograms,

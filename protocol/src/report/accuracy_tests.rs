@@ -315,6 +315,7 @@ fn browser_campaign_weighted(count: u64, epsilon: f64, weights: &Weights) -> Est
     estimate(&EstimateInput {
         count,
         epsilon,
+        delta: 0.0,
         parties: 2,
         weights,
         values: &values,

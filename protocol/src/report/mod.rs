@@ -33,10 +33,12 @@
 pub mod accuracy;
 mod csv;
 mod histogram;
+pub mod mechanism;
 mod regression;
 mod summary;
 mod tables;
 pub mod weights;
+pub mod zcdp;
 
 use std::collections::HashMap;
 

@@ -274,6 +274,7 @@ impl From<CampaignError> for ApiError {
                 Self::unprocessable("invalid_min_contributors", e.to_string())
             }
             C::InvalidEpsilon => Self::unprocessable("invalid_epsilon", e.to_string()),
+            C::InvalidDelta(_) => Self::unprocessable("invalid_delta", e.to_string()),
             C::NoteTooLong => Self::unprocessable("invalid_reason", e.to_string()),
             C::NotFound(_) => Self::not_found(e.to_string()),
             C::WrongState { .. } => Self::conflict("invalid_state", e.to_string()),

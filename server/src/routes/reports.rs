@@ -36,6 +36,7 @@ pub async fn purchase(
     req: HttpRequest,
     pool: web::Data<PgPool>,
     settings: web::Data<Settings>,
+    state: web::Data<crate::state::AppState>,
     user: Buyer,
     path: web::Path<CampaignId>,
     body: web::Json<PurchaseRequest>,
@@ -49,8 +50,9 @@ pub async fn purchase(
     let id = path.into_inner();
     let price = settings.report_price;
     let shard_size = settings.report_shard_size;
+    let parties = state.keyholder.parties();
     idempotency::run_once(&pool, "purchase_report", user.id, key, hash, move |conn| {
-        let view = reports::purchase(conn, user.id, id, &body, price, shard_size)?;
+        let view = reports::purchase(conn, user.id, id, &body, price, shard_size, parties)?;
         Ok((
             StatusCode::CREATED,
             serde_json::to_value(view).map_err(ApiError::internal)?,

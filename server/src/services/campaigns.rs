@@ -55,6 +55,9 @@ pub enum CampaignError {
     /// ε out of range.
     #[error("epsilon must be a number with 0 < ε ≤ {MAX_EPSILON}")]
     InvalidEpsilon,
+    /// δ out of range.
+    #[error(transparent)]
+    InvalidDelta(#[from] protocol::terms::DeltaError),
     /// The approval note is too long.
     #[error("note must be at most 2,000 characters")]
     NoteTooLong,
@@ -133,6 +136,14 @@ pub struct NewCampaign {
     /// Total differential-privacy budget ε (0 < ε ≤ 10).
     #[schema(exclusive_minimum = 0.0, maximum = 10.0)]
     pub epsilon: f64,
+    /// δ of the (ε, δ) promise: 0 (the default) for pure ε-differential
+    /// privacy (the discrete Laplace mechanism only), else between 1e-15
+    /// and 1e-4 and below 1 / (the most contributions the budget pays).
+    /// With δ > 0 a report may be released under the discrete Gaussian
+    /// mechanism when that is more accurate.
+    #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 0.0001)]
+    pub delta: f64,
     /// Which contributors it admits: `open` (default: any registered
     /// identity) or `verified` (accounts an admin verified).
     #[serde(default)]
@@ -149,6 +160,7 @@ pub struct ValidCampaign {
     budget: TokenAmount,
     min_contributors: i32,
     epsilon: f64,
+    delta: f64,
     eligibility: protocol::attestation::Tier,
 }
 
@@ -185,6 +197,7 @@ impl NewCampaign {
         if !(self.epsilon.is_finite() && self.epsilon > 0.0 && self.epsilon <= MAX_EPSILON) {
             return Err(CampaignError::InvalidEpsilon);
         }
+        protocol::terms::check_delta(self.delta, max_contributions(budget.get(), reward.get()))?;
         Ok(ValidCampaign {
             title,
             description: self.description,
@@ -194,6 +207,7 @@ impl NewCampaign {
             budget,
             min_contributors: self.min_contributors,
             epsilon: self.epsilon,
+            delta: self.delta,
             eligibility: self
                 .eligibility
                 .unwrap_or(protocol::attestation::Tier::Open),
@@ -220,6 +234,7 @@ pub fn create(
             budget: c.budget.get(),
             min_contributors: c.min_contributors,
             epsilon: c.epsilon,
+            delta: c.delta,
             status: Status::Draft,
             eligibility: c.eligibility.as_str(),
         },
@@ -380,6 +395,7 @@ pub async fn approve(
             .map_err(|e| corrupt(&e))?
             .micro(),
         max_contributions: max_contributions(pending.budget, pending.reward),
+        delta: pending.delta,
         schema_version: u32::try_from(pending.schema_version).map_err(|e| corrupt(&e))?,
     };
     let material = keyholders.campaign_keys(id.get(), &schema, terms).await?;

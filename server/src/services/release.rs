@@ -72,8 +72,15 @@ pub struct ReportResults {
     pub count: u64,
     /// ε spent by this release.
     pub epsilon: f64,
-    /// `discrete_laplace` (or `disabled` under the keyholder's test-only setting).
+    /// The mechanism: `discrete_laplace`, `discrete_gaussian` (or
+    /// `disabled` under the keyholder's test-only setting).
     pub noise: String,
+    /// δ spent by this release (absent: 0, the Laplace).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delta: f64,
+    /// ρ of the release's zCDP (absent: 0, the Laplace).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rho: f64,
     /// When the keyholder released the values.
     pub released_at: DateTime<Utc>,
     /// The noised aggregates, each with its noise scale and 99% bound.
@@ -86,6 +93,10 @@ pub struct ReportResults {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub proof: Option<keyholder_api::ReleaseProof>,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 struct Prepared {
@@ -205,11 +216,19 @@ pub async fn release_one(
         // Unreachable: the lease expires and the release is tried again.
         Err(e @ CallError::Unavailable(_)) => return Err(e.into()),
         Ok(resp) => {
+            let spent = protocol::report::mechanism::Mechanism::from_name(&resp.noise)
+                .map(|m| (m, resp.delta, resp.rho));
             let results =
                 serde_json::to_value(results_of(job_id, &prepared, resp)).map_err(corrupt)?;
             let o = owner.to_string();
             let stored = tx::run_tx(pool, "store_release", move |c| {
-                Ok::<_, ReleaseError>(reports::complete_release(c, job_id, &o, results.clone())?)
+                Ok::<_, ReleaseError>(reports::complete_release(
+                    c,
+                    job_id,
+                    &o,
+                    results.clone(),
+                    spent,
+                )?)
             })
             .await?;
             tracing::info!(job = job_id.get(), stored, "report released");
@@ -238,6 +257,8 @@ fn results_of(job_id: JobId, p: &Prepared, resp: ReleaseResponse) -> ReportResul
         count: resp.records,
         epsilon: protocol::epsilon::Epsilon::from_micro(resp.epsilon_micro).as_f64(),
         noise: resp.noise,
+        delta: resp.delta,
+        rho: resp.rho,
         released_at: resp.released_at,
         values: resp.values,
         derived,

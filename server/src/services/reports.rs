@@ -163,6 +163,7 @@ pub fn purchase(
     req: &PurchaseRequest,
     price: i64,
     shard_size: i64,
+    parties: u32,
 ) -> Result<ReportView, ReportError> {
     // Serialize purchases of one campaign (budget accounting), then read it
     // (as the API shows it: statistics parsed, a missing one is answered below).
@@ -224,6 +225,9 @@ pub fn purchase(
     } else {
         None
     };
+    // The mechanism the keyholders will pick (the same deterministic
+    // choice): what the report spends is recorded in both terms.
+    let choice = noise_choice(&plan, &weights, wanted, budget, campaign.delta, parties);
     let shards: Vec<&[i64]> = ids.chunks(shard_size.max(1) as usize).collect();
     let job_id = store::insert(
         conn,
@@ -236,6 +240,9 @@ pub fn purchase(
             contributions: n,
             epsilon_micro: wanted.micro() as i64,
             weights: serde_json::to_value(&weights).map_err(corrupt)?,
+            mechanism: choice.mechanism.name(),
+            delta: choice.delta,
+            rho: choice.rho,
             price,
             payment_transfer_id: payment,
             status: JobState::Computing,
@@ -244,6 +251,31 @@ pub fn purchase(
         &shards,
     )?;
     store::view(conn, job_id)?.ok_or_else(|| corrupt(format!("job {job_id} vanished")))
+}
+
+/// The noise mechanism the keyholders will release a report of `plan`
+/// with, spending `wanted` of the campaign's ε `budget` (and δ in
+/// proportion), `weights` splitting it: the keyholders' own deterministic
+/// choice ([`protocol::report::mechanism::choose`]).
+fn noise_choice(
+    plan: &fhe_compute::stats::StatsPlan,
+    weights: &protocol::report::weights::Weights,
+    wanted: Epsilon,
+    budget: Epsilon,
+    campaign_delta: f64,
+    parties: u32,
+) -> protocol::report::mechanism::Choice {
+    use protocol::report::mechanism;
+    let keys = plan.keys();
+    let (split, total) = weights.split(keys.iter().map(String::as_str));
+    let values: Vec<(u128, u32)> = plan
+        .aggregates
+        .iter()
+        .zip(split)
+        .map(|(a, w)| (a.sensitivity, w))
+        .collect();
+    let delta = mechanism::report_delta(campaign_delta, budget.micro(), wanted.micro());
+    mechanism::choose(&values, total, wanted.as_f64(), delta, parties)
 }
 
 /// The schema's fields as derivation (and the accuracy estimate) needs them.
@@ -314,6 +346,11 @@ pub struct ReportEstimate {
     pub min_contributors: i32,
     /// ε the campaign has left (not yet spent or reserved by a report).
     pub epsilon_left: f64,
+    /// The campaign's δ (0: pure ε, the Laplace mechanism only).
+    pub campaign_delta: f64,
+    /// δ the campaign has left (its δ less what its reports spent or
+    /// reserved).
+    pub delta_left: f64,
     /// The price of a report, in tokens.
     pub price: i64,
     /// The accuracy every released and derived figure would have.
@@ -360,6 +397,11 @@ pub fn estimate(
         protocol::report::accuracy::estimate(&protocol::report::accuracy::EstimateInput {
             count: count.max(0) as u64,
             epsilon: wanted.as_f64(),
+            delta: protocol::report::mechanism::report_delta(
+                campaign.delta,
+                budget.micro(),
+                wanted.micro(),
+            ),
             parties,
             weights: &weights,
             values: &values,
@@ -374,6 +416,8 @@ pub fn estimate(
         campaign_id,
         min_contributors: campaign.min_contributors,
         epsilon_left: budget.remaining(reserved).as_f64(),
+        campaign_delta: campaign.delta,
+        delta_left: (campaign.delta - store::reserved_delta(conn, campaign_id)?).max(0.0),
         price,
         estimate,
     })

@@ -78,6 +78,8 @@ pub struct CampaignView {
     pub min_contributors: i32,
     /// Privacy budget ε.
     pub epsilon: f64,
+    /// δ of the (ε, δ) promise; 0 for pure ε-differential privacy.
+    pub delta: f64,
     /// Lifecycle state.
     pub status: Status,
     /// The admin's reason when rejected (or a note when approved).
@@ -134,6 +136,8 @@ pub struct CampaignRow {
     pub accepted: i64,
     /// `open` or `verified`.
     pub eligibility: String,
+    /// δ of the (ε, δ) promise.
+    pub delta: f64,
 }
 
 /// A stored value that does not parse, as diesel reports unreadable rows.
@@ -163,6 +167,7 @@ impl CampaignRow {
             budget: self.budget,
             min_contributors: self.min_contributors,
             epsilon: self.epsilon,
+            delta: self.delta,
             status: self.status,
             review_reason: self.review_reason,
             escrow_balance,
@@ -213,6 +218,8 @@ pub struct NewCampaignRow<'a> {
     pub min_contributors: i32,
     /// Privacy budget ε.
     pub epsilon: f64,
+    /// δ of the (ε, δ) promise.
+    pub delta: f64,
     /// Initial state.
     pub status: Status,
     /// `open` or `verified`.

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Text};
 use protocol::epsilon::Epsilon;
+use protocol::report::mechanism::Mechanism;
 use protocol::Statistic;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -60,6 +61,14 @@ pub struct ReportView {
     /// How that ε is split over the released values, by kind (`{}`: evenly).
     #[schema(value_type = std::collections::BTreeMap<String, u32>)]
     pub weights: protocol::report::weights::Weights,
+    /// The noise mechanism: `discrete_laplace` (pure ε-DP) or
+    /// `discrete_gaussian` (ρ-zCDP within (ε, δ)).
+    pub mechanism: String,
+    /// δ the release spends (0 under Laplace): the campaign's δ in
+    /// proportion to the ε spent.
+    pub delta: f64,
+    /// ρ of the release's zCDP (0 under Laplace).
+    pub rho: f64,
     /// Tokens paid.
     pub price: i64,
     /// The payment transfer.
@@ -86,6 +95,9 @@ struct JobRow {
     contributions: i64,
     epsilon_micro: i64,
     weights: serde_json::Value,
+    mechanism: String,
+    delta: f64,
+    rho: f64,
     price: i64,
     payment_transfer_id: Option<i64>,
     refund_transfer_id: Option<i64>,
@@ -117,6 +129,25 @@ pub fn reserved_micro(conn: &mut PgConnection, campaign_id: CampaignId) -> Query
     Ok(r.micro)
 }
 
+#[derive(QueryableByName)]
+struct ReservedDelta {
+    #[diesel(sql_type = Double)]
+    delta: f64,
+}
+
+/// δ reserved by a campaign's jobs that were not refused and did not fail.
+pub fn reserved_delta(conn: &mut PgConnection, campaign_id: CampaignId) -> QueryResult<f64> {
+    let r: ReservedDelta = diesel::sql_query(
+        "SELECT COALESCE(sum(delta), 0)::FLOAT8 AS delta FROM jobs \
+         WHERE campaign_id = $1 AND status NOT IN ($2, $3)",
+    )
+    .bind::<BigInt, _>(campaign_id)
+    .bind::<Text, _>(JobState::Refused)
+    .bind::<Text, _>(JobState::Failed)
+    .get_result(conn)?;
+    Ok(r.delta)
+}
+
 /// A purchased job.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = jobs)]
@@ -137,6 +168,12 @@ pub struct NewJob {
     pub epsilon_micro: i64,
     /// Its budget weights (`{}`: evenly).
     pub weights: serde_json::Value,
+    /// The noise mechanism the keyholders release it with.
+    pub mechanism: &'static str,
+    /// δ it spends (0 under Laplace).
+    pub delta: f64,
+    /// ρ of its zCDP (0 under Laplace).
+    pub rho: f64,
     /// Tokens paid.
     pub price: i64,
     /// The payment.
@@ -224,6 +261,9 @@ pub fn view(conn: &mut PgConnection, job_id: JobId) -> QueryResult<Option<Report
         weights: serde_json::from_value(row.weights).map_err(|e| {
             diesel::result::Error::DeserializationError(format!("stored weights: {e}").into())
         })?,
+        mechanism: row.mechanism,
+        delta: row.delta,
+        rho: row.rho,
         price: row.price,
         payment_transfer_id: row.payment_transfer_id,
         refund_transfer_id: row.refund_transfer_id,
@@ -407,7 +447,24 @@ pub fn complete_release(
     job_id: JobId,
     owner: &str,
     results: serde_json::Value,
+    spent: Option<(Mechanism, f64, f64)>,
 ) -> QueryResult<bool> {
+    // What the keyholders say the release spent is the record (their
+    // choice is the one the purchase predicted, computed again by them).
+    if let Some((mechanism, delta, rho)) = spent {
+        diesel::update(
+            jobs::table
+                .filter(jobs::id.eq(job_id))
+                .filter(jobs::status.eq(JobState::Releasing))
+                .filter(jobs::lease_owner.eq(owner)),
+        )
+        .set((
+            jobs::mechanism.eq(mechanism.name()),
+            jobs::delta.eq(delta),
+            jobs::rho.eq(rho),
+        ))
+        .execute(conn)?;
+    }
     let n = diesel::update(
         jobs::table
             .filter(jobs::id.eq(job_id))

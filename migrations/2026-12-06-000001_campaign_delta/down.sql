@@ -1,0 +1,5 @@
+ALTER TABLE jobs DROP CONSTRAINT jobs_mechanism_terms;
+ALTER TABLE jobs DROP COLUMN rho;
+ALTER TABLE jobs DROP COLUMN delta;
+ALTER TABLE jobs DROP COLUMN mechanism;
+ALTER TABLE campaigns DROP COLUMN delta;
