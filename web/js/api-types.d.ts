@@ -89,6 +89,8 @@ export interface CampaignView {
   contributions: number;
   /** Created. */
   created_at: string;
+  /** δ of the (ε, δ) promise; 0 for pure ε-differential privacy. */
+  delta: number;
   /** Description. */
   description: string;
   /** Which contributors it admits: `open` or `verified`. */
@@ -328,6 +330,8 @@ export interface ErrorDetail {
 export interface Estimate {
   /** Contributions the report would cover. */
   count: number;
+  /** δ the report would spend (0 under Laplace). */
+  delta: number;
   /** ε the report would spend. */
   epsilon: number;
   /** Means and variances, one per numeric field with a released Σx. */
@@ -336,9 +340,14 @@ export interface Estimate {
   histograms: HistogramEstimate[];
   /** Keyholders, each adding its own noise. */
   keyholders: number;
-  /** The mechanism: `discrete_laplace`. */
+  /**
+   * The mechanism the keyholders will use: `discrete_laplace` or
+   * `discrete_gaussian` ([`super::mechanism::choose`]).
+   */
   mechanism: string;
   regression?: null | RegressionEstimate;
+  /** ρ of the report's zCDP under the Gaussian (0 under Laplace). */
+  rho: number;
   /** Every released value, in plan order. */
   values: ValueEstimate[];
   /** One sentence per figure the noise would dominate (empty: none). */
@@ -634,6 +643,14 @@ export interface MintResponse {
 export interface NewCampaign {
   /** Tokens moved into escrow when the campaign is submitted (≥ reward). */
   budget: number;
+  /**
+   * δ of the (ε, δ) promise: 0 (the default) for pure ε-differential
+   * privacy (the discrete Laplace mechanism only), else between 1e-15
+   * and 1e-4 and below 1 / (the most contributions the budget pays).
+   * With δ > 0 a report may be released under the discrete Gaussian
+   * mechanism when that is more accurate.
+   */
+  delta?: number;
   /** What is asked of contributors and why (at most 10,000 characters). */
   description?: string;
   eligibility?: null | Tier;
@@ -961,8 +978,15 @@ export interface Released {
  * campaign's current count of contributions and the ε asked for.
  */
 export type ReportEstimate = Estimate & {
+  /** The campaign's δ (0: pure ε, the Laplace mechanism only). */
+  campaign_delta: number;
   /** The campaign. */
   campaign_id: CampaignId;
+  /**
+   * δ the campaign has left (its δ less what its reports spent or
+   * reserved).
+   */
+  delta_left: number;
   /** ε the campaign has left (not yet spent or reserved by a report). */
   epsilon_left: number;
   /** Reports are sold over at least this many contributions. */
@@ -977,11 +1001,16 @@ export interface ReportResults {
   campaign_id: CampaignId;
   /** Contributions covered (public, exact). */
   count: number;
+  /** δ spent by this release (absent: 0, the Laplace). */
+  delta?: number;
   /** Means, variances, histograms, out-of-range counts, regression. */
   derived: Derived;
   /** ε spent by this release. */
   epsilon: number;
-  /** `discrete_laplace` (or `disabled` under the keyholder's test-only setting). */
+  /**
+   * The mechanism: `discrete_laplace`, `discrete_gaussian` (or
+   * `disabled` under the keyholder's test-only setting).
+   */
   noise: string;
   /**
    * Every keyholder's signed partial decryption: `cipherpool-client
@@ -993,6 +1022,8 @@ export interface ReportResults {
   released_at: string;
   /** The report (job). */
   report_id: JobId;
+  /** ρ of the release's zCDP (absent: 0, the Laplace). */
+  rho?: number;
   /** The noised aggregates, each with its noise scale and 99% bound. */
   values: Released[];
 }
@@ -1007,6 +1038,11 @@ export interface ReportView {
   contributions: number;
   /** Purchased. */
   created_at: string;
+  /**
+   * δ the release spends (0 under Laplace): the campaign's δ in
+   * proportion to the ε spent.
+   */
+  delta: number;
   /** Privacy budget the release spends. */
   epsilon: number;
   error?: null | JobError;
@@ -1014,6 +1050,11 @@ export interface ReportView {
   finished_at?: string | null;
   /** Report (job) id. */
   id: JobId;
+  /**
+   * The noise mechanism: `discrete_laplace` (pure ε-DP) or
+   * `discrete_gaussian` (ρ-zCDP within (ε, δ)).
+   */
+  mechanism: string;
   /** The payment transfer. */
   payment_transfer_id?: number | null;
   /** Tokens paid. */
@@ -1022,6 +1063,8 @@ export interface ReportView {
   progress: Progress;
   /** The refund transfer, when the job was refused or failed. */
   refund_transfer_id?: number | null;
+  /** ρ of the release's zCDP (0 under Laplace). */
+  rho: number;
   /** The statistics computed. */
   statistics: Statistic[];
   /** `computing`, `reducing`, `aggregated`, `releasing`, `released`, `refused` or `failed`. */
@@ -1043,6 +1086,13 @@ export interface RootView {
 
 /** A campaign's release terms as the keyholders fixed and signed them. */
 export interface SignedTerms {
+  /**
+   * δ of the campaign's (ε, δ) promise; 0 (the default, left out of the
+   * JSON) for pure ε-differential privacy. With δ > 0 a report may be
+   * released under the discrete Gaussian mechanism
+   * ([`crate::report::mechanism`]).
+   */
+  delta?: number;
   /** Total privacy budget, in millionths of ε. */
   epsilon_micro: number;
   /** Most contributions the campaign accepts. */
@@ -1122,7 +1172,10 @@ export interface UserView {
 
 /** The expected accuracy of one released value. */
 export interface ValueEstimate {
-  /** The ε it gets: ε · weight / (the weights' sum). */
+  /**
+   * The ε it gets: ε · weight / (the weights' sum) (under the Laplace
+   * mechanism; the Gaussian splits ρ the same way).
+   */
   epsilon_share: number;
   /** The noise stays within ± this with probability ≥ 95%. */
   error_95: number;
@@ -1138,12 +1191,20 @@ export interface ValueEstimate {
    * say little about the data.
    */
   noise_dominates: boolean;
-  /** Each keyholder's discrete Laplace scale. */
+  /**
+   * Each keyholder's noise scale: the discrete Laplace `b`, or the
+   * discrete Gaussian `σ`.
+   */
   noise_scale: number;
   /** Standard deviation of the total noise. */
   noise_sd: number;
   /** The value itself lies in `0..=range_max` (count × sensitivity). */
   range_max: number;
+  /**
+   * The ρ it gets under the Gaussian mechanism: ρ · weight / (the
+   * weights' sum); absent under Laplace.
+   */
+  rho_share?: number | null;
   /** How much one contribution can change it (L1). */
   sensitivity: number;
   /** Its budget weight. */

@@ -254,6 +254,28 @@ mod tests {
         assert_eq!(report_delta(1e-6, 0, 1_000_000), 0.0);
     }
 
+    /// Reports whose ε adds up to at most the campaign's never spend more
+    /// than its δ, however the ε is cut (basic composition in both terms).
+    #[test]
+    fn delta_is_never_overspent() {
+        let campaign_eps = 3_000_000u64;
+        let delta = 1e-6;
+        for cuts in [
+            vec![1_000_000u64, 1_000_000, 1_000_000],
+            vec![1, 2_999_999],
+            vec![333_333; 9],
+            vec![7, 11, 13, 2_999_969],
+        ] {
+            assert!(cuts.iter().sum::<u64>() <= campaign_eps);
+            let spent: f64 = cuts
+                .iter()
+                .map(|&e| report_delta(delta, campaign_eps, e))
+                .sum();
+            // Within one rounding per report of δ.
+            assert!(spent <= delta * (1.0 + 1e-12), "{cuts:?}: {spent}");
+        }
+    }
+
     #[test]
     fn gaussian_sigma_and_bound() {
         // Δ = 1, one value, ρ = 1/2: σ = 1.

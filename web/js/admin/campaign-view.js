@@ -47,6 +47,7 @@ export function campaignFacts(c, { review = false } = {}) {
     ['Buyer', `user #${c.buyer_id}`],
     ['Statistics', (c.statistics ?? []).join(', ') || '—'],
     ['Privacy ε', String(c.epsilon)],
+    ['Privacy δ', c.delta ? c.delta.toExponential(2) : '0 (pure ε)'],
     ['Minimum contributors (k)', fmtInt(c.min_contributors)],
     ['Reward', `${tokens(c.reward)} per contribution`],
     ['Budget', `${tokens(c.budget)}${perReward ? ` (pays up to ${fmtInt(perReward)} contributions)` : ''}`],

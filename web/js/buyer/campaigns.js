@@ -66,6 +66,7 @@ export function campaignsPanel(page) {
       h('dd', { class: 'contributions' }, `${fmtInt(c.contributions)} of ${fmtInt(c.min_contributors)} needed`,
         enough ? ' — enough for a report' : ''),
       h('dt', {}, 'Privacy ε'), h('dd', {}, String(c.epsilon)),
+      h('dt', {}, 'Privacy δ'), h('dd', { class: 'delta' }, c.delta ? c.delta.toExponential(2) : '0 (pure ε)'),
       h('dt', {}, 'Statistics'), h('dd', {}, c.statistics.join(', ')),
       h('dt', {}, 'Fields'), h('dd', {}, c.schema.fields.map(describeField).join('; ')));
 

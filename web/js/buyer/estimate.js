@@ -99,8 +99,13 @@ export function estimateView(id, e, reestimate) {
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Figure'), h('th', { scope: 'col', class: 'num' }, '95% error'),
           h('th', { scope: 'col' }, 'Verdict'))),
         h('tbody', {}, rows))),
-    h('p', { id: `${tableId}-note`, class: 'hint' },
-      `Each of the ${e.keyholders} keyholder(s) adds its own discrete Laplace noise to every released value; `
+    h('p', { id: `${tableId}-note`, class: 'hint', 'data-mechanism': e.mechanism },
+      (e.mechanism === 'discrete_gaussian'
+        ? `Each of the ${e.keyholders} keyholder(s) adds its own discrete Gaussian noise to every released value `
+          + `(ρ = ${e.rho.toPrecision(3)}-zCDP, within ε = ${e.epsilon} and δ = ${e.delta.toExponential(2)} of the campaign's `
+          + `δ = ${e.campaign_delta.toExponential(2)}; ${e.delta_left.toExponential(2)} of δ left): for a report with this `
+          + 'many values it is more accurate than the discrete Laplace; '
+        : `Each of the ${e.keyholders} keyholder(s) adds its own discrete Laplace noise to every released value; `)
         + 'errors of derived figures are approximate (first-order). Noise dominates when the error exceeds half of '
         + 'what the figure can be. More contributions or a larger ε shrink every error.'),
     e.warnings.length

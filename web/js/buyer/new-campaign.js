@@ -9,6 +9,9 @@ import { showError } from './page.js';
 
 const NAME_RE = /^[a-z][a-z0-9_]{0,63}$/;
 const MAX_EPSILON = 10;
+/** δ limits (protocol::terms::MIN_DELTA / MAX_DELTA). */
+const MIN_DELTA = 1e-15;
+const MAX_DELTA = 1e-4;
 const MIN_CONTRIBUTORS = 10;
 const MAX_CONTRIBUTORS = 1_000_000;
 const MAX_FEATURES = 8;
@@ -319,6 +322,13 @@ export function newCampaignPanel(page) {
     if ($('epsilon').validity.badInput || epsText === '' || !Number.isFinite(epsilon) || epsilon <= 0 || epsilon > MAX_EPSILON) {
       fail($('epsilon'), `ε must be a number above 0 and at most ${MAX_EPSILON}.`);
     }
+    const deltaText = $('delta').value.trim();
+    const delta = deltaText === '' ? 0 : Number(deltaText);
+    if (!Number.isFinite(delta) || (delta !== 0 && (delta < MIN_DELTA || delta > MAX_DELTA))) {
+      fail($('delta'), `δ must be 0, or a number between ${MIN_DELTA} and ${MAX_DELTA} such as 1e-6.`);
+    } else if (delta !== 0 && reward && budget && delta * Math.max(1, Math.floor(budget / reward)) >= 1) {
+      fail($('delta'), `δ must be below 1 / ${Math.floor(budget / reward)} (the most contributions this budget pays).`);
+    }
 
     return {
       errors,
@@ -331,6 +341,7 @@ export function newCampaignPanel(page) {
         budget,
         min_contributors: minContributors,
         epsilon,
+        delta,
         eligibility: /** @type {HTMLSelectElement} */ ($('eligibility')).value === 'verified' ? 'verified' : 'open',
       },
     };
@@ -365,6 +376,7 @@ export function newCampaignPanel(page) {
       case 'invalid_amount': return /budget/.test(err.message) ? $('budget') : $('reward');
       case 'invalid_min_contributors': return $('min-contributors');
       case 'invalid_epsilon': return $('epsilon');
+      case 'invalid_delta': return $('delta');
       case 'invalid_schema': {
         if (/statistic/.test(err.message)) return $('stats-box');
         if (/^regression/.test(err.message)) return $('regression-enabled').checked ? $('regression-features') : $('regression-box');

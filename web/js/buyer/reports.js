@@ -132,6 +132,10 @@ export function reportsPanel(page) {
     status.textContent = view.status;
     status.dataset.status = view.status;
     $('report-epsilon').textContent = String(view.epsilon);
+    $('report-mechanism').textContent = view.mechanism === 'discrete_gaussian'
+      ? `discrete Gaussian (ρ = ${view.rho.toPrecision(3)}-zCDP, spending δ = ${view.delta.toExponential(2)})`
+      : 'discrete Laplace (pure ε)';
+    $('report-mechanism').dataset.mechanism = view.mechanism;
     $('report-price').textContent = tokens(view.price) + (view.refund_transfer_id != null ? ' (refunded)' : '');
     $('report-contributions').textContent = fmtInt(view.contributions);
     $('report-created').textContent = fmtDate(view.created_at)

@@ -144,7 +144,9 @@ export function resultsPanel(page) {
     $('results-count').textContent = fmtInt(r.count);
     $('results-epsilon').textContent = String(r.epsilon);
     $('results-noise').textContent = noised
-      ? (r.noise === 'discrete_laplace' ? 'discrete Laplace (differential privacy)' : r.noise)
+      ? (r.noise === 'discrete_laplace' ? 'discrete Laplace (ε-differential privacy)'
+        : r.noise === 'discrete_gaussian' ? `discrete Gaussian ((ε, δ)-differential privacy, δ = ${(r.delta ?? 0).toExponential(2)}, ρ = ${(r.rho ?? 0).toPrecision(3)}-zCDP)`
+        : r.noise)
       : 'disabled — the values are exact (a test setting, not private)';
     $('results-noise').dataset.noise = r.noise;
     $('results-released').textContent = fmtDate(r.released_at);
