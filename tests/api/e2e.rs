@@ -696,6 +696,16 @@ async fn a_report_over_real_processes_survives_a_killed_worker() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A δ (or mechanism) the keyholders did not sign: refused.
+    let mut claimed = results.clone();
+    claimed["delta"] = json!(1e-6);
+    let out = verify(&claimed, &keys);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("mechanism, δ or ρ"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut moved = results.clone();
     moved["proof"]["shares"][1]["signature"]["signature"] =
         moved["proof"]["shares"][0]["signature"]["signature"].clone();

@@ -162,6 +162,16 @@ fn verify_report(results: &serde_json::Value, pinned: &[VerifyingKey]) -> anyhow
     {
         bail!("the report's id, campaign, count or ε are not the ones the keyholders signed");
     }
+    // The privacy the report claims is the one signed: its mechanism (a
+    // test-only noiseless release says `disabled`), δ and ρ.
+    let noise = results["noise"].as_str().unwrap_or_default();
+    let mechanism = protocol::report::mechanism::Mechanism::from_name(noise);
+    if (noise != "disabled" && mechanism != Some(h.mechanism))
+        || results["delta"].as_f64().unwrap_or(0.0) != h.delta
+        || results["rho"].as_f64().unwrap_or(0.0) != h.rho
+    {
+        bail!("the report's noise mechanism, δ or ρ are not the ones the keyholders signed");
+    }
     let verified = proof.verify(pinned)?;
     let reported = results["values"]
         .as_array()
