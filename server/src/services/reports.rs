@@ -195,7 +195,8 @@ pub fn purchase(
     }
     let budget = Epsilon::parse(campaign.epsilon).map_err(corrupt)?;
     let wanted = wanted(req.epsilon, budget)?;
-    let reserved = Epsilon::from_micro(store::reserved_micro(conn, campaign_id)?.max(0) as u64);
+    let (reserved, _) = store::reserved(conn, campaign_id)?;
+    let reserved = Epsilon::from_micro(reserved.max(0) as u64);
     let left = budget.remaining(reserved);
     if wanted > left {
         return Err(ReportError::BudgetExhausted {
@@ -385,7 +386,8 @@ pub fn estimate(
     let wanted = wanted(req.epsilon, budget)?;
     let keys = plan.keys();
     weights.check(keys.iter().map(String::as_str))?;
-    let reserved = Epsilon::from_micro(store::reserved_micro(conn, campaign_id)?.max(0) as u64);
+    let (reserved, reserved_delta) = store::reserved(conn, campaign_id)?;
+    let reserved = Epsilon::from_micro(reserved.max(0) as u64);
     let count = crate::store::contributions::count(conn, campaign_id)?;
     let fields = SpecFields::of(&schema, &campaign.statistics);
     let values: Vec<(String, u128)> = plan
@@ -417,7 +419,7 @@ pub fn estimate(
         min_contributors: campaign.min_contributors,
         epsilon_left: budget.remaining(reserved).as_f64(),
         campaign_delta: campaign.delta,
-        delta_left: (campaign.delta - store::reserved_delta(conn, campaign_id)?).max(0.0),
+        delta_left: (campaign.delta - reserved_delta).max(0.0),
         price,
         estimate,
     })

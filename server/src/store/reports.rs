@@ -113,39 +113,23 @@ struct JobRow {
 struct Reserved {
     #[diesel(sql_type = BigInt)]
     micro: i64,
-}
-
-/// ε (in millionths) reserved by a campaign's jobs that were not refused
-/// and did not fail.
-pub fn reserved_micro(conn: &mut PgConnection, campaign_id: CampaignId) -> QueryResult<i64> {
-    let r: Reserved = diesel::sql_query(
-        "SELECT COALESCE(sum(epsilon_micro), 0)::BIGINT AS micro FROM jobs \
-         WHERE campaign_id = $1 AND status NOT IN ($2, $3)",
-    )
-    .bind::<BigInt, _>(campaign_id)
-    .bind::<Text, _>(JobState::Refused)
-    .bind::<Text, _>(JobState::Failed)
-    .get_result(conn)?;
-    Ok(r.micro)
-}
-
-#[derive(QueryableByName)]
-struct ReservedDelta {
     #[diesel(sql_type = Double)]
     delta: f64,
 }
 
-/// δ reserved by a campaign's jobs that were not refused and did not fail.
-pub fn reserved_delta(conn: &mut PgConnection, campaign_id: CampaignId) -> QueryResult<f64> {
-    let r: ReservedDelta = diesel::sql_query(
-        "SELECT COALESCE(sum(delta), 0)::FLOAT8 AS delta FROM jobs \
+/// ε (in millionths) and δ reserved by a campaign's jobs that were not
+/// refused and did not fail.
+pub fn reserved(conn: &mut PgConnection, campaign_id: CampaignId) -> QueryResult<(i64, f64)> {
+    let r: Reserved = diesel::sql_query(
+        "SELECT COALESCE(sum(epsilon_micro), 0)::BIGINT AS micro, \
+         COALESCE(sum(delta), 0)::FLOAT8 AS delta FROM jobs \
          WHERE campaign_id = $1 AND status NOT IN ($2, $3)",
     )
     .bind::<BigInt, _>(campaign_id)
     .bind::<Text, _>(JobState::Refused)
     .bind::<Text, _>(JobState::Failed)
     .get_result(conn)?;
-    Ok(r.delta)
+    Ok((r.micro, r.delta))
 }
 
 /// A purchased job.
