@@ -22,14 +22,59 @@ extern "C" {
     fn report_panic(message: &str) -> Result<(), JsValue>;
 }
 
+/// The name of the page's `BroadcastChannel` for panics, set once by the
+/// hosting worker ([`set_panic_channel`]). A static in the module's memory,
+/// so that in the threaded build the pool's workers (which share that
+/// memory) see it too.
+static PANIC_CHANNEL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// Runs when the module is instantiated: a Rust panic hands its message
 /// (what failed, and where) to the host before the module traps with a bare
-/// `unreachable`, so the page can say more than "crashed".
+/// `unreachable`, so the page can say more than "crashed". In the threaded
+/// build a panic may happen on one of rayon's pool workers while the
+/// hosting worker is blocked waiting for that pool: the hosting worker then
+/// never answers, so the message also goes to the page itself, on the
+/// channel the host named, and the page replaces the worker.
 #[wasm_bindgen(start)]
 pub fn start() {
     std::panic::set_hook(Box::new(|info| {
-        let _ = report_panic(&info.to_string());
+        let message = info.to_string();
+        let _ = report_panic(&message);
+        if let Some(channel) = PANIC_CHANNEL.get() {
+            let _ = announce_panic(channel, &message);
+        }
     }));
+}
+
+/// Names the page's `BroadcastChannel` that panics are announced on (the
+/// hosting worker's name, unique per worker); the first name set stays.
+#[wasm_bindgen(js_name = setPanicChannel)]
+pub fn set_panic_channel(name: String) {
+    let _ = PANIC_CHANNEL.set(name);
+}
+
+/// `new BroadcastChannel(channel).postMessage(message)`, then closes it
+/// (the message is already queued for the page), through `js_sys` alone.
+fn announce_panic(channel: &str, message: &str) -> Result<(), JsValue> {
+    use js_sys::{Array, Function, Reflect};
+    let method = |target: &JsValue, name: &str| -> Result<Function, JsValue> {
+        Reflect::get(target, &JsValue::from_str(name))?.dyn_into::<Function>()
+    };
+    let constructor = method(&js_sys::global(), "BroadcastChannel")?;
+    let chan = Reflect::construct(&constructor, &Array::of1(&JsValue::from_str(channel)))?;
+    method(&chan, "postMessage")?.call1(&chan, &JsValue::from_str(message))?;
+    method(&chan, "close")?.call0(&chan)?;
+    Ok(())
+}
+
+/// Diagnostics, threaded build only: panics on one of rayon's pool
+/// workers, as a bug in the proving code running there would. The browser
+/// tests call it to show that the page then answers with the panic's
+/// message and starts a fresh worker instead of waiting forever.
+#[cfg(feature = "threads")]
+#[wasm_bindgen(js_name = panicOnPool)]
+pub fn panic_on_pool() {
+    rayon::join(|| (), || panic!("a panic on rayon's pool (panicOnPool)"));
 }
 
 /// The threaded build only (feature `threads`, web/pkg-threads):

@@ -332,6 +332,15 @@ async fn contributor_page_in_headless_chromium_is_accepted_and_paid() {
     assert_eq!(result["longest_main_thread_task_ms"], 0, "{result}");
     // The wasm module came gzip-encoded (scripts/build-wasm's copy).
     assert_eq!(result["wasm_encoding"], "gzip", "{result}");
+    // A panic on one of the pool's workers was answered with its message
+    // (the page did not wait forever), and a fresh threaded worker took over.
+    assert!(
+        result["pool_panic"]["answer"]
+            .as_str()
+            .is_some_and(|a| a.contains("a panic on rayon's pool")),
+        "{result}"
+    );
+    assert_eq!(result["pool_panic"]["runtime_after"]["threaded"], true);
     // The proving key was kept by its signed hash: a new visit took it from
     // the Cache API.
     assert_eq!(result["keys_load"]["provingKeyFrom"], "network", "{result}");

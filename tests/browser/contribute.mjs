@@ -62,6 +62,13 @@ context.on('response', async (resp) => {
 
 const registered = `new-${Date.now()}@example.org`; // the account the page creates first
 
+// The page's module gets one line appended: its call into the worker as a
+// global, so that the test can make the module panic on a pool worker.
+await page.route((url) => url.pathname === '/js/contribute.js', async (route) => {
+  const response = await route.fetch();
+  await route.fulfill({ response, body: `${await response.text()}\nglobalThis.cipherpoolTestCall = wasm;\n` });
+});
+
 if (!ISOLATED) {
   // The page as a server without COOP/COEP would send it.
   await page.route((url) => url.pathname === '/contribute.html', async (route) => {
@@ -103,7 +110,9 @@ if (KEY_ATTACK) {
 
 let exitCode = 1;
 let keyAttack = null;
+let requestsFrom = 0; // the first request after the proving-key attack (KEY_ATTACK=on)
 let provingKeyOnReload = null;
+let poolPanic = null;
 try {
   await mkdir(ARTIFACTS, { recursive: true });
   await page.goto(`${BASE}/contribute.html?campaign=${encodeURIComponent(CAMPAIGN)}`);
@@ -119,6 +128,7 @@ try {
     const fetched = requests.filter((r) => new URL(r.url).pathname === '/api/attestation/proving-key');
     if (fetched.length) throw new Error(`the page fetched ${fetched.length} proving key(s) the keyholders did not sign`);
     // The server behaves again: a new visit loads the signed key.
+    requestsFrom = requests.length;
     await page.reload();
   }
   const isolated = await page.evaluate(() => self.crossOriginIsolated);
@@ -289,6 +299,26 @@ try {
     await checkPhoneWidth(page, join(ARTIFACTS, 'contribute-phone.png'));
   }
 
+  // A panic on one of the pool's workers (the threaded build; the worker
+  // that called into the pool is blocked meanwhile) ends in an error that
+  // names it and a fresh worker, not in a page that waits forever.
+  if (ISOLATED) {
+    const started = Date.now();
+    const answer = await page.evaluate(() => Promise.race([
+      globalThis.cipherpoolTestCall('panicOnPool', []).then(() => 'answered without an error', (err) => err.message),
+      new Promise((resolve) => { setTimeout(() => resolve('no answer in 60 s'), 60_000); }),
+    ]));
+    if (!/^the encryption module crashed \(.*a panic on rayon's pool/s.test(answer)) {
+      throw new Error(`a panic on the pool: ${answer}`);
+    }
+    const runtimeAfter = await page.evaluate(() => globalThis.cipherpoolTestCall('runtime', []));
+    if (!runtimeAfter.threaded || runtimeAfter.threads < 2) {
+      throw new Error(`the worker after the panic: ${JSON.stringify(runtimeAfter)}`);
+    }
+    poolPanic = { answer, seconds: (Date.now() - started) / 1000, runtime_after: runtimeAfter };
+    log('panic on the pool answered:', JSON.stringify(poolPanic));
+  }
+
   // The proving key was kept: a new visit takes it from the Cache API
   // (checked against the signed hash again), not from the network.
   if (ISOLATED) {
@@ -300,6 +330,20 @@ try {
         ? { seconds: Number(el.dataset.loadSeconds), provingKeyFrom: el.dataset.provingKeyFrom } : null;
     }, null, { timeout: 120_000 }).then((h) => h.jsonValue());
     log('keys loaded again on reload:', JSON.stringify(provingKeyOnReload));
+  }
+
+  // The proving keys' signed hashes are asked once per visit: the page's
+  // start, the campaign's load and the claim share one checked answer.
+  const since = requests.slice(requestsFrom);
+  const visits = since.filter((r) => new URL(r.url).pathname === '/contribute.html').length;
+  const keysAsked = since.filter((r) => new URL(r.url).pathname === '/api/attestation/keys').length;
+  if (keysAsked > visits) problems.push(`/api/attestation/keys asked ${keysAsked} times over ${visits} visits`);
+
+  // The pool worker's trap surfaces as an uncaught "unreachable": expected
+  // from the probe above, and only from it.
+  if (poolPanic) {
+    const trap = problems.indexOf('page error: unreachable');
+    if (trap >= 0) problems.splice(trap, 1);
   }
 
   // No plaintext left the browser; the submission itself was seen.
@@ -325,6 +369,7 @@ try {
     wasm_encoding: wasmEncoding,
     key_attack: keyAttack,
     proving_key_on_reload: provingKeyOnReload,
+    pool_panic: poolPanic,
   }));
   exitCode = 0;
 } catch (err) {

@@ -65,7 +65,11 @@ let campaignLoad = null;
 let worker = startWorker();
 
 function startWorker() {
-  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  // Unique per worker: the module announces panics on this channel (see crashed()).
+  const name = `cipherpool-panic-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name });
+  const panics = new BroadcastChannel(name);
+  panics.onmessage = ({ data }) => crashed(w, panics, `the encryption module crashed (${data})`);
   w.onmessage = ({ data }) => {
     const call = pending.get(data.id);
     if (!call) return;
@@ -73,11 +77,7 @@ function startWorker() {
     pending.delete(data.id);
     if ('error' in data) call.reject(new Error(data.error));
     else call.resolve(data.result);
-    if (data.fatal) {
-      w.terminate();
-      worker = startWorker(); // loaded campaigns are gone with the old worker
-      campaignLoad = null;
-    }
+    if (data.fatal) crashed(w, panics, data.error);
   };
   w.onerror = (event) => {
     event.preventDefault();
@@ -86,6 +86,24 @@ function startWorker() {
     pending.clear();
   };
   return w;
+}
+
+/**
+ * The module in worker `w` panicked: on the worker's own thread (its
+ * answer says so) or on one of the threaded build's pool workers (the
+ * module announces it on the worker's channel: the worker itself is blocked
+ * waiting for the pool and would never answer). Its calls fail with `why`,
+ * and a fresh worker replaces it (loaded campaigns are gone with the old one).
+ */
+function crashed(w, panics, why) {
+  panics.close();
+  if (w !== worker) return;
+  w.terminate(); // its pool's workers with it
+  const err = new Error(why);
+  for (const call of pending.values()) call.reject(err);
+  pending.clear();
+  worker = startWorker();
+  campaignLoad = null;
 }
 
 function wasm(method, args, onProgress) {
@@ -124,6 +142,7 @@ let material = null; // the campaign's Material
 let keyholderKeys = null; // the keyholder keys that signed it (hex strings)
 let downloads = new Map(); // URL → ArrayBuffer: the immutable public keys and CRSs
 const keyLoads = new Map(); // URL → its load: the proving keys (content-addressed URLs)
+const circuitKeyChecks = new Map(); // path + keyholder keys → the proving keys' hashes, checked
 let identity = null; // IdentityView from /api/registry/me
 let wallet = null; // {account_id, balance, transfers}
 let notes = []; // this device's reward notes: [{campaign_id, amount, index, claimed}]
@@ -348,10 +367,28 @@ async function keyholderKeysToCheck() {
 /**
  * The proving keys' hashes as every one of `keys` signed them (`GET
  * /api/attestation/keys`, checked in the worker before any key is fetched).
+ * Asked and checked once per page and keys: the page's start (which warms
+ * the proving key), each campaign's load and each claim share the answer; a
+ * failed one is forgotten, so the next use asks again.
+ * @param {string} path
+ * @param {string[]} keys
+ * @returns {Promise<{ circuitKeys: any, json: string }>}
+ */
+function signedCircuitKeys(path, keys) {
+  const id = `${serverUrl(path)} ${keys.join(',')}`;
+  if (!circuitKeyChecks.has(id)) {
+    const check = checkCircuitKeys(path, keys);
+    circuitKeyChecks.set(id, check);
+    check.catch(() => circuitKeyChecks.delete(id));
+  }
+  return circuitKeyChecks.get(id);
+}
+
+/**
  * @param {string} path
  * @param {string[]} keys
  */
-async function signedCircuitKeys(path, keys) {
+async function checkCircuitKeys(path, keys) {
   const circuitKeys = await api('GET', path);
   const json = JSON.stringify(circuitKeys);
   try {

@@ -30,7 +30,12 @@ const ready = (async () => {
   const single = await import('../pkg/cipherpool_client_wasm.js');
   await single.default();
   client = single;
-})();
+})().then(() => {
+  // The page listens on a BroadcastChannel named after this worker for
+  // panics on the pool's workers (this worker is blocked meanwhile and
+  // could not report them).
+  if (self.name) client.setPanicChannel(self.name);
+});
 
 // A Rust panic's message, handed over by the module's panic hook just
 // before it traps (client-wasm's `start`).
@@ -61,6 +66,8 @@ const methods = {
     campaigns.get(key)?.free();
     campaigns.set(key, loaded);
   },
+  // Diagnostics (threaded build): a panic on a pool worker (browser tests).
+  panicOnPool: () => client.panicOnPool(),
   prepareContribution: (id, key, secretHex, identityJson, recordJson) => {
     const campaign = campaigns.get(key);
     if (!campaign) throw new Error('the campaign’s keys are not loaded');
