@@ -603,6 +603,55 @@ mod tests {
         k * (1.0 - c + 3.090_232 * c.sqrt()).powi(3)
     }
 
+    /// The probabilities of the bins `(-inf, -l-1]`, `-l, …, l`, `[l+1, inf)`
+    /// of a symmetric pmf whose mass beyond `l` (on each side) is `tail`.
+    fn symmetric_bins(l: i128, pmf: impl Fn(i128) -> f64, tail: f64) -> Vec<f64> {
+        let bins = (2 * l + 3) as usize;
+        let mut probs = vec![0.0f64; bins];
+        probs[0] = tail;
+        probs[bins - 1] = tail;
+        for x in -l..=l {
+            probs[(x + l + 1) as usize] = pmf(x);
+        }
+        assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        probs
+    }
+
+    /// Counts `xs` into the bins of [`symmetric_bins`] and asserts the
+    /// chi-square goodness of fit against `probs` at the 99.9% point;
+    /// returns the counts.
+    fn assert_chi_square_fits(xs: &[i128], l: i128, probs: &[f64], what: &str) -> Vec<u64> {
+        let bins = probs.len();
+        let mut counts = vec![0u64; bins];
+        for &x in xs {
+            let bin = if x < -l {
+                0
+            } else if x > l {
+                bins - 1
+            } else {
+                (x + l + 1) as usize
+            };
+            counts[bin] += 1;
+        }
+        let n = xs.len() as f64;
+        let chi2: f64 = counts
+            .iter()
+            .zip(probs)
+            .map(|(&c, &p)| {
+                let expected = p * n;
+                let d = c as f64 - expected;
+                d * d / expected
+            })
+            .sum();
+        let df = bins - 1;
+        let critical = chi_square_critical_999(df);
+        assert!(
+            chi2 < critical,
+            "{what}: chi2 {chi2} >= {critical} (df {df}), counts {counts:?}"
+        );
+        counts
+    }
+
     #[test]
     fn chi_square_critical_value_matches_table() {
         // Tabulated 99.9% points: df = 10 -> 29.588, df = 22 -> 48.268.
@@ -668,40 +717,9 @@ mod tests {
         let q = ratio(scale);
         let pmf = |x: i128| (1.0 - q) / (1.0 + q) * q.powi(x.unsigned_abs() as i32);
 
-        // Bins: (-inf, -11], -10, ..., 10, [11, inf).
-        let mut counts = [0u64; 23];
-        for &x in &xs {
-            let bin = if x < -10 {
-                0
-            } else if x > 10 {
-                22
-            } else {
-                (x + 11) as usize
-            };
-            counts[bin] += 1;
-        }
-        // P(X >= 11) = P(X <= -11) = q^11/(1+q).
-        let tail = q.powi(11) / (1.0 + q);
-        let mut probs = [0.0f64; 23];
-        probs[0] = tail;
-        probs[22] = tail;
-        for x in -10..=10i128 {
-            probs[(x + 11) as usize] = pmf(x);
-        }
-        assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-12);
-
-        let chi2: f64 = counts
-            .iter()
-            .zip(probs.iter())
-            .map(|(&c, &p)| {
-                let expected = p * n as f64;
-                let d = c as f64 - expected;
-                d * d / expected
-            })
-            .sum();
-        let df = counts.len() - 1;
-        let critical = chi_square_critical_999(df);
-        assert!(chi2 < critical, "chi2 {chi2} >= {critical} (df {df})");
+        // Bins: (-inf, -11], -10, ..., 10, [11, inf); P(X >= 11) = P(X <= -11) = q^11/(1+q).
+        let probs = symmetric_bins(10, pmf, q.powi(11) / (1.0 + q));
+        let counts = assert_chi_square_fits(&xs, 10, &probs, "discrete Laplace, scale 3");
 
         let (mean, var) = mean_and_variance(&xs);
         let se = (exact_variance(scale) / n as f64).sqrt();
@@ -961,42 +979,9 @@ mod tests {
             .rev()
             .find(|&l| tail_beyond(l) * n as f64 >= 5.0)
             .expect("σ² too small for a chi-square test");
-        let bins = (2 * l + 3) as usize;
-        let mut probs = vec![0.0f64; bins];
-        probs[0] = tail_beyond(l);
-        probs[bins - 1] = tail_beyond(l);
-        for x in -l..=l {
-            probs[(x + l + 1) as usize] = pmf(x);
-        }
-        assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-12);
-
+        let probs = symmetric_bins(l, &pmf, tail_beyond(l));
         let xs = gaussian_draws(seed, sigma2, n);
-        let mut counts = vec![0u64; bins];
-        for &x in &xs {
-            let bin = if x < -l {
-                0
-            } else if x > l {
-                bins - 1
-            } else {
-                (x + l + 1) as usize
-            };
-            counts[bin] += 1;
-        }
-        let chi2: f64 = counts
-            .iter()
-            .zip(probs.iter())
-            .map(|(&c, &p)| {
-                let expected = p * n as f64;
-                let d = c as f64 - expected;
-                d * d / expected
-            })
-            .sum();
-        let df = bins - 1;
-        let critical = chi_square_critical_999(df);
-        assert!(
-            chi2 < critical,
-            "σ² = {s2}: chi2 {chi2} >= {critical} (df {df}), counts {counts:?}"
-        );
+        let counts = assert_chi_square_fits(&xs, l, &probs, &format!("σ² = {s2}"));
 
         let exact = gaussian_exact_variance(s2);
         let (mean, var) = mean_and_variance(&xs);

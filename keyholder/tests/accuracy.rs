@@ -59,9 +59,19 @@ fn estimate_of(plan: &StatsPlan, ranges: &[(String, u64, u64)]) -> Estimate {
     })
 }
 
-/// The empirical 99% quantile and root mean square of every value's total
-/// noise η₁ + η₂ over `RELEASES` releases, each keyholder drawing as
-/// `release::prepare` does.
+/// The empirical 99% quantile and root mean square of a value's total
+/// noise η₁ + … + η_PARTIES over `RELEASES` releases, each keyholder drawing
+/// its share with `draw` (as `release::prepare` does).
+fn released_noise(mut draw: impl FnMut() -> i128) -> (f64, f64) {
+    let mut errors: Vec<i128> = (0..RELEASES)
+        .map(|_| (0..PARTIES).map(|_| draw()).sum::<i128>().abs())
+        .collect();
+    let rms = (errors.iter().map(|e| (*e as f64).powi(2)).sum::<f64>() / RELEASES as f64).sqrt();
+    errors.sort_unstable();
+    (errors[RELEASES * 99 / 100 - 1] as f64, rms)
+}
+
+/// [`released_noise`] of every value of `plan` under the discrete Laplace.
 fn simulated(plan: &StatsPlan, seed: u64) -> Vec<(f64, f64)> {
     let mut rng = StdRng::seed_from_u64(seed);
     let m = plan.aggregates.len() as u32;
@@ -69,18 +79,7 @@ fn simulated(plan: &StatsPlan, seed: u64) -> Vec<(f64, f64)> {
         .iter()
         .map(|a| {
             let scale = noise::laplace_scale(a.sensitivity, m, EPSILON_MICRO).unwrap();
-            let mut errors: Vec<i128> = (0..RELEASES)
-                .map(|_| {
-                    (0..PARTIES)
-                        .map(|_| noise::discrete_laplace(&mut rng, scale))
-                        .sum::<i128>()
-                        .abs()
-                })
-                .collect();
-            let rms =
-                (errors.iter().map(|e| (*e as f64).powi(2)).sum::<f64>() / RELEASES as f64).sqrt();
-            errors.sort_unstable();
-            (errors[RELEASES * 99 / 100 - 1] as f64, rms)
+            released_noise(|| noise::discrete_laplace(&mut rng, scale))
         })
         .collect()
 }
@@ -202,18 +201,7 @@ fn a_wide_report_under_a_delta_is_released_with_the_gaussian_and_meets_its_estim
         let sigma = noise::sigma2_f64(&sigma2).sqrt();
         assert!((v.noise_scale / sigma - 1.0).abs() < 1e-12, "{}", v.key);
         // Releases drawn as the keyholders draw them.
-        let mut errors: Vec<i128> = (0..RELEASES)
-            .map(|_| {
-                (0..PARTIES)
-                    .map(|_| noise::discrete_gaussian(&mut rng, &sigma2))
-                    .sum::<i128>()
-                    .abs()
-            })
-            .collect();
-        let rms =
-            (errors.iter().map(|e| (*e as f64).powi(2)).sum::<f64>() / RELEASES as f64).sqrt();
-        errors.sort_unstable();
-        let q99 = errors[RELEASES * 99 / 100 - 1] as f64;
+        let (q99, rms) = released_noise(|| noise::discrete_gaussian(&mut rng, &sigma2));
         assert!(q99 <= v.error_99, "{}: {q99} > {}", v.key, v.error_99);
         assert!(q99 >= v.error_99 / 2.0, "{}: {q99} ≪ {}", v.key, v.error_99);
         assert!(

@@ -159,18 +159,7 @@ pub fn rho_for(epsilon: f64, delta: f64) -> f64 {
             return lo;
         }
     }
-    for _ in 0..2200 {
-        let mid = lo + (hi - lo) / 2.0;
-        if mid <= lo || mid >= hi {
-            break;
-        }
-        if ok(mid) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
+    bisect(lo, hi, ok).0
 }
 
 /// The smallest ε ≥ 0 with `delta_of(ρ, ε) ≤ δ`, for display: what a ρ-zCDP
@@ -206,18 +195,27 @@ pub fn epsilon_of(rho: f64, delta: f64) -> f64 {
             return f64::INFINITY;
         }
     }
+    bisect(lo, hi, |epsilon| !ok(epsilon)).1
+}
+
+/// Narrows the bracket `[lo, hi]`, where `holds(lo)` and not `holds(hi)`,
+/// by halving until its ends are adjacent floats (at most 2,200 halvings:
+/// more than the exponent and mantissa bits of any bracket of finite
+/// floats), and returns its ends. A fixed sequence of floating-point
+/// operations, so the same everywhere.
+fn bisect(mut lo: f64, mut hi: f64, holds: impl Fn(f64) -> bool) -> (f64, f64) {
     for _ in 0..2200 {
         let mid = lo + (hi - lo) / 2.0;
         if mid <= lo || mid >= hi {
             break;
         }
-        if ok(mid) {
-            hi = mid;
-        } else {
+        if holds(mid) {
             lo = mid;
+        } else {
+            hi = mid;
         }
     }
-    hi
+    (lo, hi)
 }
 
 /// The classical conversion `ρ + 2·sqrt(ρ·ln(1/δ))`: ρ-zCDP implies
