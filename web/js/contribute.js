@@ -375,13 +375,26 @@ async function keyholderKeysToCheck() {
  * @returns {Promise<{ circuitKeys: any, json: string }>}
  */
 function signedCircuitKeys(path, keys) {
-  const id = `${serverUrl(path)} ${keys.join(',')}`;
-  if (!circuitKeyChecks.has(id)) {
-    const check = checkCircuitKeys(path, keys);
-    circuitKeyChecks.set(id, check);
-    check.catch(() => circuitKeyChecks.delete(id));
+  return shared(circuitKeyChecks, `${serverUrl(path)} ${keys.join(',')}`, () => checkCircuitKeys(path, keys));
+}
+
+/**
+ * One run of `start` per `id` in `runs` (a Map of promises), shared by every
+ * caller; a failed one is forgotten, so the next caller runs it again.
+ * @template T
+ * @param {Map<string, Promise<T>>} runs
+ * @param {string} id
+ * @param {() => Promise<T>} start
+ * @returns {Promise<T>}
+ */
+function shared(runs, id, start) {
+  let run = runs.get(id);
+  if (!run) {
+    run = start();
+    runs.set(id, run);
+    run.catch(() => runs.delete(id));
   }
-  return circuitKeyChecks.get(id);
+  return run;
 }
 
 /**
@@ -644,12 +657,7 @@ async function sha256Hex(bytes) {
  */
 function provingKeyBytes(path, sha256, what) {
   const url = serverUrl(path);
-  if (!keyLoads.has(url)) {
-    const load = fetchProvingKey(url, sha256, what);
-    keyLoads.set(url, load);
-    load.catch(() => keyLoads.delete(url)); // a failed load is tried again
-  }
-  return keyLoads.get(url);
+  return shared(keyLoads, url, () => fetchProvingKey(url, sha256, what));
 }
 
 /** @returns {Promise<{ bytes: ArrayBuffer, from: string }>} */
