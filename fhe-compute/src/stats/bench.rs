@@ -118,6 +118,10 @@ pub struct Row {
     pub record_fields: u64,
     /// Wall time.
     pub seconds: f64,
+    /// Wall time per 1,000 records that more records add, without the
+    /// costs paid once per shard: (wall time of all records − wall time of
+    /// the first half alone) / the second half's records × 1,000.
+    pub seconds_marginal_per_1000: f64,
     /// PBS executed (CPU backend; the GPU backend does not count).
     pub pbs: u64,
     /// PBS per record-field that more records add, without the costs paid
@@ -187,14 +191,20 @@ pub fn run(
         let pbs = pbs_count();
         reset_pbs();
         let half = lists.len() / 2;
+        let t_half = Instant::now();
         backend
             .aggregate(&plan, &mut lists[..half].iter().cloned())
             .expect("aggregate half the records");
+        let seconds_half = t_half.elapsed().as_secs_f64();
         let pbs_half = pbs_count();
-        let pbs_marginal = if n > 1 {
-            pbs.saturating_sub(pbs_half) as f64 / ((n - half as u64) * fields) as f64
+        let (pbs_marginal, seconds_marginal_per_1000) = if n > 1 {
+            let rest = n - half as u64;
+            (
+                pbs.saturating_sub(pbs_half) as f64 / (rest * fields) as f64,
+                (seconds - seconds_half).max(0.0) * 1000.0 / rest as f64,
+            )
         } else {
-            f64::NAN
+            (f64::NAN, f64::NAN)
         };
         let got = decrypt_partial(&keys.client_key, &plan, &partial).expect("decrypt");
         let exact = got == plaintext_aggregates(&plan, plain);
@@ -202,6 +212,7 @@ pub fn run(
             name: name.to_string(),
             record_fields: n * fields,
             seconds,
+            seconds_marginal_per_1000,
             pbs,
             pbs_marginal,
             utilisation: cpu / seconds / cores,
@@ -224,16 +235,17 @@ pub fn print(backend: &str, n: usize, rows: &[Row]) {
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     println!("\nbackend {backend}, {n} records, {cores} cores");
     println!(
-        "| statistic | wall | per 1,000 records | PBS per record-field | second half's PBS per record-field | CPU utilisation | exact |"
+        "| statistic | wall | per 1,000 records | second half, per 1,000 records | PBS per record-field | second half's PBS per record-field | CPU utilisation | exact |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for r in rows {
         let per_1000 = r.seconds * 1000.0 / n as f64;
         println!(
-            "| {} | {:.1} s | {:.0} s | {:.1} | {:.1} | {:.0}% | {} |",
+            "| {} | {:.1} s | {:.0} s | {:.0} s | {:.1} | {:.1} | {:.0}% | {} |",
             r.name,
             r.seconds,
             per_1000,
+            r.seconds_marginal_per_1000,
             r.pbs as f64 / r.record_fields as f64,
             r.pbs_marginal,
             r.utilisation * 100.0,
@@ -286,6 +298,7 @@ fn json_rows(n: usize, rows: &[Row]) -> Vec<serde_json::Value> {
                 "statistic": r.name,
                 "wall_seconds": r.seconds,
                 "seconds_per_1000_records": r.seconds * 1000.0 / n as f64,
+                "seconds_per_1000_records_marginal": r.seconds_marginal_per_1000,
                 "pbs": r.pbs,
                 "record_fields": r.record_fields,
                 "pbs_per_record_field": r.pbs as f64 / r.record_fields as f64,

@@ -7,11 +7,29 @@
 //! of block products, pushed at their columns:
 //!
 //! - a square's diagonal term aᵢ² (aᵢ ≤ 3, so ≤ 9): both digits from one
-//!   PBS, a many-LUT (`aᵢ² mod 4` at column 2i, `⌊aᵢ²/4⌋` at 2i+1);
-//! - a square's cross term 2·aᵢ·aⱼ (≤ 18): two bivariate PBS giving the
-//!   digits of the doubled product, each pushed once (columns i+j, i+j+1);
-//! - a product's term aᵢ·bⱼ (≤ 9): two bivariate PBS, `aᵢbⱼ mod 4` and
-//!   `⌊aᵢbⱼ/4⌋`;
+//!   PBS, a many-LUT (`aᵢ² mod 4` at column 2i, `⌊aᵢ²/4⌋` at 2i+1), which
+//!   also gives C(aᵢ, 2) = aᵢ(aᵢ−1)/2 for the correction below;
+//! - a *pair term* aᵢ·bⱼ of a square's cross terms (i < j) or of a
+//!   product: one many-LUT PBS on the sum s = aᵢ + bⱼ (≤ 6, so two
+//!   functions fit one lookup) giving both digits of C(s, 2) (≤ 15:
+//!   `C(s,2) mod 4` at column i+j and `⌊C(s,2)/4⌋` at i+j+1) into the
+//!   aggregate's *pair columns*. Since C(a+b, 2) = a·b + C(a, 2) + C(b, 2),
+//!   the pair columns hold Σ a·b·4^(i+j) plus C(aᵢ, 2)·Σⱼ4^(i+j) for every
+//!   block aᵢ (and likewise for bⱼ); each block's C(aᵢ, 2) is also counted
+//!   over the records in a small *correction* accumulator of its own
+//!   (shared by every aggregate that pairs the field), and once per shard
+//!   ([`CpuBackend::finish`]) R = Σᵢ correctionᵢ·4^i is formed per field
+//!   and the excess subtracted: R_x·Σ_{j<m}4^j + R_y·Σ_{i<n}4^i for a
+//!   product x·y of n- and m-block fields, R_x·Σ_{j<n}4^j − Σᵢ
+//!   correctionᵢ·16^i for a square (by adding the two's complement: no
+//!   PBS beyond one carry propagation). A square's cross terms are
+//!   2·aᵢ·aⱼ: the pair columns count them once and are doubled at the
+//!   end, x² = Σ aᵢ²·16^i + 2·Σ_{i<j} aᵢaⱼ·4^(i+j). One PBS and 6 degree
+//!   units per pair, where the digits of the product itself take two
+//!   bivariate PBS (its inputs 4a + b fill the block, so no many-LUT) and
+//!   5 or 6 units;
+//! - the corrections of a field a product reads but no square does: one
+//!   PBS per block, C(aᵢ, 2);
 //! - a contingency-table cell: one bivariate PBS `[a ≠ 0 ∧ b ≠ 0]` of the
 //!   two category flags (degree 1, pushed at column 0);
 //! - a group sum's term: one bivariate PBS `aᵢ·f` per block aᵢ of the
@@ -23,11 +41,17 @@
 //! noise bound (5); such a chunk is then split into a message block (same
 //! column) and a carry block (next column): one many-LUT PBS when the chunk
 //! is at most 7 (both outputs of one lookup), two PBS otherwise, one
-//! (message only) in the top column, which never carries (the plan sized it
-//! so the aggregate cannot reach 4^blocks). A column is reduced only while
-//! its blocks would not fit one block, fullest chunks first, so there is no
-//! carry propagation until the very end, and memory is O(aggregates ×
-//! blocks).
+//! (message only) in the top column, whose carry is dropped. A column is
+//! reduced only while its blocks would not fit one block, fullest chunks
+//! first, so there is no carry propagation until the very end, and memory
+//! is O(aggregates × blocks).
+//!
+//! All arithmetic is modulo 4^blocks: a block pushed above the top column
+//! is dropped, and so is the top column's carry. The plan sized each
+//! aggregate so that its true value is below 4^blocks, so the result is
+//! exact even where an intermediate is not (the pair columns before their
+//! correction), and where a clamped field's high blocks (all 0) would land
+//! above the top column.
 //!
 //! Records are expanded only as far as the plan reads them
 //! ([`super::expand`]: one PBS per block read, none for entries the job does
@@ -60,13 +84,15 @@ pub struct CpuBackend {
     /// dedicated public-key parameters, which campaigns never have; every
     /// expansion then fails).
     caster: Option<Caster>,
-    /// (a, b) ↦ (a·b) mod 4, and ⌊a·b / 4⌋ (≤ 2).
-    lut_product: [BivariateLookupTableOwned; 2],
-    /// (a, b) ↦ (2·a·b) mod 4 (0 or 2), and ⌊2·a·b / 4⌋ (≤ 4).
-    lut_double: [BivariateLookupTableOwned; 2],
+    /// (a, f) ↦ a·f of a block and a 0/1 flag (≤ 3).
+    lut_masked: BivariateLookupTableOwned,
+    /// s = a + b ↦ (C(s,2) mod 4, ⌊C(s,2) / 4⌋), both from one PBS (s ≤ 6).
+    lut_pair: ManyLookupTableOwned,
+    /// a ↦ C(a, 2) (a ≤ 3), a product's correction.
+    lut_choose2: tfhe::shortint::server_key::LookupTableOwned,
     /// (f, g) ↦ [f ≠ 0 ∧ g ≠ 0] (degree 1), for two category flags.
     lut_and: BivariateLookupTableOwned,
-    /// a ↦ (a² mod 4, ⌊a² / 4⌋), both from one PBS (a ≤ 3).
+    /// a ↦ (a² mod 4, ⌊a² / 4⌋, C(a, 2)), all from one PBS (a ≤ 3).
     lut_square: ManyLookupTableOwned,
     /// s ↦ (s mod 4, ⌊s / 4⌋) for a chunk of degree ≤ 7, from one PBS.
     lut_split: ManyLookupTableOwned,
@@ -76,24 +102,114 @@ pub struct CpuBackend {
     max_noise: u64,
 }
 
-/// One aggregate's columns.
-struct Columns(Vec<Vec<Ciphertext>>);
+/// One column set: column `p` holds blocks counting 4^p.
+type Set = Vec<Vec<Ciphertext>>;
 
-/// A block product to compute and where its two digits go (the low one at
-/// `column`, the high one at `column + 1`).
+/// One aggregate's columns.
+struct Columns {
+    /// The aggregate's own columns (for a square: its diagonal terms).
+    main: Set,
+    /// Squares and products: their pair terms (see the module
+    /// documentation); `None` for every other aggregate, and when merging
+    /// finished partials.
+    pairs: Option<PairTerms>,
+}
+
+/// A square's or a product's pair columns.
+struct PairTerms {
+    /// A square's pair columns count each cross term once: doubled at the end.
+    doubled: bool,
+    /// Σ C(aᵢ + bⱼ, 2)·4^(i+j), as many columns as the aggregate.
+    columns: Set,
+    /// What the corrections take away, N = Σ over (entry, t) of
+    /// R_entry·Σ_{j<t} 4^j, where R_entry = Σᵢ correctionᵢ·4^i over the
+    /// entry's blocks: a product x·y subtracts R_x·Σ_{j<m}4^j +
+    /// R_y·Σ_{i<n}4^i (each block aᵢ was paired with all m blocks of y, and
+    /// back); a square R_x·Σ_{j<n}4^j, less its blocks' own terms (i = j),
+    /// which `spread` adds back.
+    minus: Vec<(usize, usize)>,
+    /// A square's entry: Σᵢ correctionᵢ·16^i added back (see `minus`).
+    spread: Option<usize>,
+}
+
+/// Σ C(aᵢ, 2) over the records for one block of a numeric entry that
+/// squares or products pair, shared by every aggregate reading it.
+struct Correction {
+    entry: usize,
+    block: usize,
+    /// From the entry's square's diagonal lookup (else one PBS per record).
+    from_square: bool,
+    set: Set,
+}
+
+/// Every aggregate's columns and the shared corrections.
+struct Acc {
+    aggregates: Vec<Columns>,
+    corrections: Vec<Correction>,
+}
+
+impl Acc {
+    /// Every column set, in a fixed order.
+    fn sets_mut(&mut self) -> Vec<&mut Set> {
+        let mut out = Vec::new();
+        for c in &mut self.aggregates {
+            out.push(&mut c.main);
+            if let Some(p) = &mut c.pairs {
+                out.push(&mut p.columns);
+            }
+        }
+        out.extend(self.corrections.iter_mut().map(|c| &mut c.set));
+        out
+    }
+}
+
+impl std::ops::Index<usize> for Acc {
+    type Output = Columns;
+    fn index(&self, a: usize) -> &Columns {
+        &self.aggregates[a]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Acc {
+    fn index_mut(&mut self, a: usize) -> &mut Columns {
+        &mut self.aggregates[a]
+    }
+}
+
+/// Appends a block at column `col` of a set, dropped above the top column
+/// (arithmetic is modulo 4^columns, see the module documentation).
+fn push(set: &mut Set, col: usize, block: Ciphertext) {
+    if let Some(c) = set.get_mut(col) {
+        c.push(block);
+    }
+}
+
+/// Where one output block of a product task goes.
+#[derive(Clone, Copy)]
+enum Dest {
+    /// The aggregate's own columns, at a column.
+    Main(usize),
+    /// Its pair columns, at a column.
+    Pairs(usize),
+    /// Column 0 of the correction of that index in [`Acc::corrections`].
+    Correction(usize),
+}
+
+/// A block product to compute and where its outputs go (`dests[k]` for
+/// the operation's k-th output; outputs without a destination are dropped).
 struct ProductTask<'a> {
     aggregate: usize,
-    column: usize,
     op: ProductOp<'a>,
+    dests: Vec<Dest>,
 }
 
 enum ProductOp<'a> {
-    /// a² of one block (one many-LUT PBS).
+    /// a² of one block and C(a, 2) (one many-LUT PBS, three outputs).
     Square(&'a Ciphertext),
-    /// 2·a·b, a square's cross term (two bivariate PBS).
-    Double(&'a Ciphertext, &'a Ciphertext),
-    /// a·b (two bivariate PBS).
-    Product(&'a Ciphertext, &'a Ciphertext),
+    /// The digits of C(a + b, 2) of two blocks (one many-LUT PBS).
+    Pair(&'a Ciphertext, &'a Ciphertext),
+    /// C(a, 2) of one block (one PBS).
+    Choose2(&'a Ciphertext),
     /// a·f of a block and a 0/1 flag (one bivariate PBS, one digit).
     Masked(&'a Ciphertext, &'a Ciphertext),
     /// f∧g of two 0/1 flags (one bivariate PBS, one digit).
@@ -117,22 +233,27 @@ impl CpuBackend {
         let key = IntegerServerKey::from_raw_parts(key.into_raw_parts());
         let sk: &tfhe::shortint::ServerKey = key.as_ref();
         let msg = sk.message_modulus.0;
-        let lut_product = [
-            sk.generate_lookup_table_bivariate(move |a, b| (a * b) % msg),
-            sk.generate_lookup_table_bivariate(move |a, b| (a * b) / msg),
-        ];
+        let lut_masked = sk.generate_lookup_table_bivariate(move |a, b| (a * b) % msg);
         let lut_and = sk.generate_lookup_table_bivariate(|a, b| u64::from(a != 0 && b != 0));
-        let lut_double = [
-            sk.generate_lookup_table_bivariate(move |a, b| (2 * a * b) % msg),
-            sk.generate_lookup_table_bivariate(move |a, b| (2 * a * b) / msg),
-        ];
-        // The many-LUT is defined on inputs up to 7; its operands are clean
-        // blocks (≤ 3), and defining the functions as 0 above that keeps the
-        // output degrees those of real inputs (1 and 2).
-        let clean = move |a: u64| if a < msg { a * a } else { 0 };
-        let square_low = move |a: u64| clean(a) % msg;
-        let square_high = move |a: u64| clean(a) / msg;
-        let lut_square = sk.generate_many_lookup_table(&[&square_low, &square_high]);
+        let choose2 = |a: u64| a * a.saturating_sub(1) / 2;
+        // Many-LUTs are defined on more inputs than their operands take:
+        // defining the functions as 0 there keeps the output degrees those
+        // of real inputs. The square's operands are clean blocks (≤ 3; three
+        // functions allow inputs up to 4): digits of degree 1 and 2, and
+        // C(a, 2) ≤ 3.
+        let clean = move |a: u64| if a < msg { a } else { 0 };
+        let square_low = move |a: u64| clean(a).pow(2) % msg;
+        let square_high = move |a: u64| clean(a).pow(2) / msg;
+        let square_choose2 = move |a: u64| choose2(clean(a));
+        let lut_square =
+            sk.generate_many_lookup_table(&[&square_low, &square_high, &square_choose2]);
+        // A pair's operand is the sum of two clean blocks (≤ 6; two
+        // functions allow inputs up to 7): C(s, 2) ≤ 15, digits ≤ 3.
+        let pair_sum = move |s: u64| if s <= 2 * (msg - 1) { choose2(s) } else { 0 };
+        let pair_low = move |s: u64| pair_sum(s) % msg;
+        let pair_high = move |s: u64| pair_sum(s) / msg;
+        let lut_pair = sk.generate_many_lookup_table(&[&pair_low, &pair_high]);
+        let lut_choose2 = sk.generate_lookup_table(move |a| choose2(clean(a)));
         let split_low = move |s: u64| s % msg;
         let split_high = move |s: u64| s / msg;
         let lut_split = sk.generate_many_lookup_table(&[&split_low, &split_high]);
@@ -143,8 +264,9 @@ impl CpuBackend {
             hl,
             key,
             caster,
-            lut_product,
-            lut_double,
+            lut_masked,
+            lut_pair,
+            lut_choose2,
             lut_and,
             lut_square,
             lut_split,
@@ -247,11 +369,103 @@ impl CpuBackend {
         self.key.as_ref()
     }
 
-    fn empty(&self, plan: &StatsPlan) -> Vec<Columns> {
-        plan.aggregates
+    /// Empty columns for the plan's aggregates, with the pair columns and
+    /// corrections its squares and products need.
+    fn empty(&self, plan: &StatsPlan) -> Acc {
+        let numeric = |field: &str| match plan.field(field) {
+            Some(FieldEntries::Numeric { entry, bits, .. }) => Some((
+                *entry,
+                bits.div_ceil(self.shortint().message_modulus.0.ilog2()) as usize,
+            )),
+            _ => None,
+        };
+        // A correction counts at most C(3, 2) = 3 per record.
+        let width = super::blocks_for(3 * u128::from(plan.max_records)) as usize;
+        let squared: Vec<usize> = plan
+            .aggregates
             .iter()
-            .map(|a| Columns(vec![Vec::new(); a.blocks as usize]))
-            .collect()
+            .filter_map(|a| match &a.kind {
+                AggregateKind::SumOfSquares { field } => numeric(field).map(|(e, _)| e),
+                _ => None,
+            })
+            .collect();
+        let mut corrections: Vec<Correction> = Vec::new();
+        let mut correction = |entry: usize, block: usize| {
+            let found = corrections
+                .iter()
+                .position(|c| c.entry == entry && c.block == block);
+            found.unwrap_or_else(|| {
+                corrections.push(Correction {
+                    entry,
+                    block,
+                    from_square: squared.contains(&entry),
+                    set: vec![Vec::new(); width],
+                });
+                corrections.len() - 1
+            })
+        };
+        let mut aggregates = Vec::with_capacity(plan.aggregates.len());
+        for a in &plan.aggregates {
+            let set = || vec![Vec::new(); a.blocks as usize];
+            let mut minus = Vec::new();
+            let mut spread = None;
+            let doubled = match &a.kind {
+                AggregateKind::SumOfSquares { field } => {
+                    let (e, n) = numeric(field).unwrap_or_default();
+                    // A one-block square has no pairs, nothing to correct.
+                    if n > 1 {
+                        (0..n).for_each(|i| {
+                            correction(e, i);
+                        });
+                        minus.push((e, n));
+                        spread = Some(e);
+                    }
+                    Some(true)
+                }
+                AggregateKind::Product { left, right } => {
+                    let (l, n) = numeric(left).unwrap_or_default();
+                    let (r, m) = numeric(right).unwrap_or_default();
+                    (0..n).for_each(|i| {
+                        correction(l, i);
+                    });
+                    (0..m).for_each(|j| {
+                        correction(r, j);
+                    });
+                    minus.extend([(l, m), (r, n)]);
+                    Some(false)
+                }
+                _ => None,
+            };
+            aggregates.push(Columns {
+                main: set(),
+                pairs: doubled.map(|doubled| PairTerms {
+                    doubled,
+                    columns: set(),
+                    minus,
+                    spread,
+                }),
+            });
+        }
+        Acc {
+            aggregates,
+            corrections,
+        }
+    }
+
+    /// Empty columns without pair terms (for merging finished partials).
+    fn empty_main(&self, plan: &StatsPlan) -> Acc {
+        let aggregates = plan
+            .aggregates
+            .iter()
+            .map(|a| Columns {
+                main: vec![Vec::new(); a.blocks as usize],
+                pairs: None,
+            })
+            .collect();
+        Acc {
+            aggregates,
+            corrections: Vec::new(),
+        }
     }
 
     /// Expands one stored list as far as the plan reads it.
@@ -298,13 +512,12 @@ impl CpuBackend {
         plan: &StatsPlan,
         record: &'a [Option<RadixCiphertext>],
         clamped: &'a [Option<RadixCiphertext>],
-        columns: &mut [Columns],
+        columns: &mut Acc,
         tasks: &mut Vec<ProductTask<'a>>,
     ) {
+        let value = |entry: usize| clamped[entry].as_ref().or(record[entry].as_ref());
         let numeric = |name: &str| match plan.field(name) {
-            Some(FieldEntries::Numeric { entry, .. }) => {
-                clamped[*entry].as_ref().or(record[*entry].as_ref())
-            }
+            Some(FieldEntries::Numeric { entry, .. }) => value(*entry),
             _ => None,
         };
         // The 0/1 block of a category entry read alone.
@@ -318,23 +531,37 @@ impl CpuBackend {
                 AggregateKind::Sum { field } => {
                     if let Some(x) = numeric(field) {
                         for (i, b) in x.blocks().iter().enumerate() {
-                            columns[a].0[i].push(b.clone());
+                            push(&mut columns[a].main, i, b.clone());
                         }
                     }
                 }
                 AggregateKind::SumOfSquares { field } => {
                     if let Some(x) = numeric(field) {
                         let bl = x.blocks();
+                        // Its blocks' corrections (shared with the
+                        // field's products; none for a lone block no
+                        // product reads).
+                        let entry = match plan.field(field) {
+                            Some(FieldEntries::Numeric { entry, .. }) => Some(*entry),
+                            _ => None,
+                        };
+                        let correction = |i: usize| {
+                            let at = |c: &Correction| Some(c.entry) == entry && c.block == i;
+                            columns.corrections.iter().position(at)
+                        };
                         for i in 0..bl.len() {
-                            for j in i..bl.len() {
+                            let mut dests = vec![Dest::Main(2 * i), Dest::Main(2 * i + 1)];
+                            dests.extend(correction(i).map(Dest::Correction));
+                            tasks.push(ProductTask {
+                                aggregate: a,
+                                op: ProductOp::Square(&bl[i]),
+                                dests,
+                            });
+                            for j in i + 1..bl.len() {
                                 tasks.push(ProductTask {
                                     aggregate: a,
-                                    column: i + j,
-                                    op: if i == j {
-                                        ProductOp::Square(&bl[i])
-                                    } else {
-                                        ProductOp::Double(&bl[i], &bl[j])
-                                    },
+                                    op: ProductOp::Pair(&bl[i], &bl[j]),
+                                    dests: vec![Dest::Pairs(i + j), Dest::Pairs(i + j + 1)],
                                 });
                             }
                         }
@@ -346,8 +573,8 @@ impl CpuBackend {
                             for (j, r) in y.blocks().iter().enumerate() {
                                 tasks.push(ProductTask {
                                     aggregate: a,
-                                    column: i + j,
-                                    op: ProductOp::Product(l, r),
+                                    op: ProductOp::Pair(l, r),
+                                    dests: vec![Dest::Pairs(i + j), Dest::Pairs(i + j + 1)],
                                 });
                             }
                         }
@@ -355,7 +582,7 @@ impl CpuBackend {
                 }
                 AggregateKind::CategoryCount { field, category } => {
                     if let Some(f) = flag(plan.category_entry(field, category)) {
-                        columns[a].0[0].push(f.clone());
+                        push(&mut columns[a].main, 0, f.clone());
                     }
                 }
                 AggregateKind::CrossCount {
@@ -369,8 +596,8 @@ impl CpuBackend {
                     if let (Some(f), Some(g)) = (f, g) {
                         tasks.push(ProductTask {
                             aggregate: a,
-                            column: 0,
                             op: ProductOp::And(f, g),
+                            dests: vec![Dest::Main(0)],
                         });
                     }
                 }
@@ -385,8 +612,8 @@ impl CpuBackend {
                         for (i, b) in x.blocks().iter().enumerate() {
                             tasks.push(ProductTask {
                                 aggregate: a,
-                                column: i,
                                 op: ProductOp::Masked(b, f),
+                                dests: vec![Dest::Main(i)],
                             });
                         }
                     }
@@ -408,49 +635,63 @@ impl CpuBackend {
                         );
                         // The two conditions exclude each other: their sum is 0 or 1.
                         for flag in below.into_iter().chain(above) {
-                            columns[a].0[0].push(flag.into_raw_parts());
+                            push(&mut columns[a].main, 0, flag.into_raw_parts());
                         }
                     }
                 }
             }
         }
+        // Corrections no square supplies (a product's field without its
+        // square): one PBS per block, once for all the products reading it.
+        for (k, c) in columns.corrections.iter().enumerate() {
+            if let (false, Some(x)) = (c.from_square, value(c.entry)) {
+                tasks.push(ProductTask {
+                    aggregate: 0,
+                    op: ProductOp::Choose2(&x.blocks()[c.block]),
+                    dests: vec![Dest::Correction(k)],
+                });
+            }
+        }
     }
 
-    /// Computes the product tasks and appends their digits.
-    fn run_products(&self, tasks: Vec<ProductTask<'_>>, columns: &mut [Columns]) {
+    /// Computes the product tasks and appends their outputs.
+    fn run_products(&self, tasks: Vec<ProductTask<'_>>, acc: &mut Acc) {
         let sk = self.shortint();
         // Operands are clean blocks (≤ 3) or flags (≤ 1): l·4 + r fits the
-        // block, and the noise of 4·l + r is the bound (5).
+        // block, and the noise of 4·l + r is the bound (5); l + r ≤ 6 fits
+        // the two-function many-LUT, with noise 2.
         let one = |l: &Ciphertext, r: &Ciphertext, lut: &BivariateLookupTableOwned| {
             sk.unchecked_apply_lookup_table_bivariate(l, r, lut)
         };
-        let bivariate = |l, r, luts: &[BivariateLookupTableOwned; 2]| {
-            let (low, high) = rayon::join(|| one(l, r, &luts[0]), || one(l, r, &luts[1]));
-            (low, Some(high))
-        };
-        let digits: Vec<(usize, usize, Ciphertext, Option<Ciphertext>)> = tasks
+        let outputs: Vec<(usize, Vec<Dest>, Vec<Ciphertext>)> = tasks
             .into_par_iter()
             .map(|t| {
-                let (low, high) = match t.op {
-                    ProductOp::Square(x) => {
-                        let mut both = sk.apply_many_lookup_table(x, &self.lut_square).into_iter();
-                        let low = both.next().expect("two functions");
-                        (low, both.next())
+                let out = match t.op {
+                    ProductOp::Square(x) => sk.apply_many_lookup_table(x, &self.lut_square),
+                    ProductOp::Pair(l, r) => {
+                        let mut s = l.clone();
+                        sk.unchecked_add_assign(&mut s, r);
+                        sk.apply_many_lookup_table(&s, &self.lut_pair)
                     }
-                    ProductOp::Double(l, r) => bivariate(l, r, &self.lut_double),
-                    ProductOp::Product(l, r) => bivariate(l, r, &self.lut_product),
-                    // a·f ≤ 3: the low digit is the whole product.
-                    ProductOp::Masked(l, f) => (one(l, f, &self.lut_product[0]), None),
-                    ProductOp::And(f, g) => (one(f, g, &self.lut_and), None),
+                    ProductOp::Choose2(x) => vec![sk.apply_lookup_table(x, &self.lut_choose2)],
+                    // a·f ≤ 3: one digit.
+                    ProductOp::Masked(l, f) => vec![one(l, f, &self.lut_masked)],
+                    ProductOp::And(f, g) => vec![one(f, g, &self.lut_and)],
                 };
-                (t.aggregate, t.column, low, high)
+                (t.aggregate, t.dests, out)
             })
             .collect();
-        for (a, col, low, high) in digits {
-            let cols = &mut columns[a].0;
-            cols[col].push(low);
-            if let Some(high) = high {
-                cols[col + 1].push(high);
+        for (a, dests, out) in outputs {
+            for (dest, block) in dests.into_iter().zip(out) {
+                match dest {
+                    Dest::Main(c) => push(&mut acc[a].main, c, block),
+                    Dest::Pairs(c) => {
+                        if let Some(p) = &mut acc[a].pairs {
+                            push(&mut p.columns, c, block);
+                        }
+                    }
+                    Dest::Correction(k) => push(&mut acc.corrections[k].set, 0, block),
+                }
             }
         }
     }
@@ -537,7 +778,7 @@ impl CpuBackend {
         &self,
         plan: &StatsPlan,
         pairs: &mut BTreeMap<(usize, usize), Vec<Ciphertext>>,
-        columns: &mut [Columns],
+        columns: &mut Acc,
         all: bool,
     ) {
         let mut work = Vec::new();
@@ -562,21 +803,28 @@ impl CpuBackend {
             })
             .collect();
         for (a_lo, a_hi, m, carry) in out {
-            columns[a_lo].0[0].push(m);
-            columns[a_hi].0[0].extend(carry);
+            push(&mut columns[a_lo].main, 0, m);
+            if let Some(carry) = carry {
+                push(&mut columns[a_hi].main, 0, carry);
+            }
         }
     }
 
     /// Reduces every column until its blocks fit one block (see the module
     /// documentation), splitting chunks into message and carry blocks.
-    fn reduce(&self, columns: &mut [Columns]) {
+    fn reduce(&self, acc: &mut Acc) {
+        self.reduce_sets(&mut acc.sets_mut());
+    }
+
+    /// [`Self::reduce`] over column sets.
+    fn reduce_sets(&self, sets: &mut [&mut Set]) {
         loop {
             let mut work: Vec<(usize, usize, Vec<Ciphertext>)> = Vec::new();
-            for (a, cols) in columns.iter_mut().enumerate() {
-                for (c, col) in cols.0.iter_mut().enumerate() {
+            for (s, set) in sets.iter_mut().enumerate() {
+                for (c, col) in set.iter_mut().enumerate() {
                     while !self.fits(col.iter()) {
                         match self.take_chunk(col) {
-                            Some(chunk) => work.push((a, c, chunk)),
+                            Some(chunk) => work.push((s, c, chunk)),
                             None => break,
                         }
                     }
@@ -585,35 +833,113 @@ impl CpuBackend {
             if work.is_empty() {
                 return;
             }
-            let tops: Vec<usize> = columns.iter().map(|c| c.0.len() - 1).collect();
+            let tops: Vec<usize> = sets.iter().map(|s| s.len() - 1).collect();
             let out: Vec<(usize, usize, Ciphertext, Option<Ciphertext>)> = work
                 .into_par_iter()
-                .map(|(a, c, chunk)| {
+                .map(|(s, c, chunk)| {
                     let sum = self.sum(chunk);
-                    // The plan's bound: the top column never carries.
-                    let (m, carry) = self.split(&sum, c == tops[a]);
-                    (a, c, m, carry)
+                    // The top column's carry is dropped (modulo 4^columns).
+                    let (m, carry) = self.split(&sum, c == tops[s]);
+                    (s, c, m, carry)
                 })
                 .collect();
-            for (a, c, m, carry) in out {
-                columns[a].0[c].push(m);
+            for (s, c, m, carry) in out {
+                sets[s][c].push(m);
                 if let Some(carry) = carry {
-                    columns[a].0[c + 1].push(carry);
+                    sets[s][c + 1].push(carry);
                 }
             }
         }
     }
 
+    /// One reduced column set as a clean radix ciphertext (one carry
+    /// propagation).
+    fn radix(&self, set: Set) -> RadixCiphertext {
+        let blocks: Vec<Ciphertext> = set.into_iter().map(|col| self.sum(col)).collect();
+        let mut radix = RadixCiphertext::from_blocks(blocks);
+        self.key.full_propagate_parallelized(&mut radix);
+        radix
+    }
+
     /// Turns reduced columns into clean radix ciphertexts (one carry
-    /// propagation per aggregate).
-    fn finish(&self, columns: Vec<Columns>, records: u64) -> Partial {
-        let values = columns
+    /// propagation per aggregate; squares and products also subtract their
+    /// corrections from their pair columns, see the module documentation).
+    fn finish(&self, acc: Acc, records: u64) -> Partial {
+        // Each correction clean, then per entry R = Σᵢ correctionᵢ·4^i.
+        let corrections: Vec<(usize, usize, RadixCiphertext)> = acc
+            .corrections
+            .into_par_iter()
+            .map(|c| (c.entry, c.block, self.radix(c.set)))
+            .collect();
+        let mut entries: Vec<usize> = corrections.iter().map(|(e, ..)| *e).collect();
+        entries.sort_unstable();
+        entries.dedup();
+        let spread: BTreeMap<usize, RadixCiphertext> = entries
+            .into_par_iter()
+            .map(|e| {
+                let mine = corrections.iter().filter(|(x, ..)| *x == e);
+                let width = mine
+                    .clone()
+                    .map(|(_, i, q)| i + q.blocks().len())
+                    .max()
+                    .unwrap_or(1);
+                let mut set: Set = vec![Vec::new(); width];
+                for (_, i, q) in mine {
+                    for (k, b) in q.blocks().iter().enumerate() {
+                        push(&mut set, i + k, b.clone());
+                    }
+                }
+                self.reduce_sets(&mut [&mut set]);
+                (e, self.radix(set))
+            })
+            .collect();
+        let values = acc
+            .aggregates
             .into_par_iter()
             .map(|cols| {
-                let blocks: Vec<Ciphertext> = cols.0.into_iter().map(|col| self.sum(col)).collect();
-                let mut radix = RadixCiphertext::from_blocks(blocks);
-                self.key.full_propagate_parallelized(&mut radix);
-                radix
+                let Some(pairs) = cols.pairs else {
+                    return self.radix(cols.main);
+                };
+                let width = cols.main.len();
+                // N (see `PairTerms::minus`), clean.
+                let mut subtract: Set = vec![Vec::new(); width];
+                for (e, times) in &pairs.minus {
+                    for j in 0..*times {
+                        for (k, b) in spread[e].blocks().iter().enumerate() {
+                            push(&mut subtract, j + k, b.clone());
+                        }
+                    }
+                }
+                self.reduce_sets(&mut [&mut subtract]);
+                let subtract = self.radix(subtract);
+                // T − N = T + (4^width − 1 − N) + 1 modulo 4^width: N's
+                // blocks complemented (3 − b, no PBS) and a 1 added to the
+                // pair columns; a square's own blocks' terms added back.
+                let mut pair = pairs.columns;
+                for (c, b) in subtract.blocks().iter().enumerate() {
+                    pair[c].push(self.shortint().bitnot(b));
+                }
+                pair[0].push(self.shortint().create_trivial(1));
+                if let Some(e) = pairs.spread {
+                    for (_, i, q) in corrections.iter().filter(|(x, ..)| *x == e) {
+                        for (k, b) in q.blocks().iter().enumerate() {
+                            push(&mut pair, 2 * i + k, b.clone());
+                        }
+                    }
+                }
+                self.reduce_sets(&mut [&mut pair]);
+                let products = self.radix(pair);
+                if !pairs.doubled {
+                    // A product: no diagonal terms.
+                    return products;
+                }
+                // A square's cross terms twice, with its diagonal terms.
+                let mut main = cols.main;
+                for (c, b) in products.blocks().iter().enumerate() {
+                    main[c].extend([b.clone(), b.clone()]);
+                }
+                self.reduce_sets(&mut [&mut main]);
+                self.radix(main)
             })
             .collect();
         Partial { records, values }
@@ -667,7 +993,7 @@ impl StatsBackend for CpuBackend {
                 .par_iter()
                 .map(|rec| self.clamp_record(&clamps, &rec.entries))
                 .collect();
-            let folded: Vec<(Vec<Columns>, Vec<ProductTask<'_>>)> = expanded
+            let folded: Vec<(Acc, Vec<ProductTask<'_>>)> = expanded
                 .par_iter()
                 .zip(&clamped)
                 .map(|(rec, clamped)| {
@@ -682,9 +1008,9 @@ impl StatsBackend for CpuBackend {
                     pairs.entry((*lo, *hi)).or_default().push(block.clone());
                 }
             }
-            for (cols, t) in folded {
-                for (dst, src) in columns.iter_mut().zip(cols) {
-                    for (d, s) in dst.0.iter_mut().zip(src.0) {
+            for (mut cols, t) in folded {
+                for (d, s) in columns.sets_mut().into_iter().zip(cols.sets_mut()) {
+                    for (d, s) in d.iter_mut().zip(s.drain(..)) {
                         d.extend(s);
                     }
                 }
@@ -700,7 +1026,7 @@ impl StatsBackend for CpuBackend {
     }
 
     fn merge(&self, plan: &StatsPlan, partials: &[Partial]) -> Result<Partial, StatsError> {
-        let mut columns = self.empty(plan);
+        let mut columns = self.empty_main(plan);
         let mut records = 0u64;
         for p in partials {
             if p.values.len() != plan.aggregates.len() {
@@ -716,13 +1042,13 @@ impl StatsBackend for CpuBackend {
                     max: plan.max_records,
                 });
             }
-            for (cols, v) in columns.iter_mut().zip(&p.values) {
-                if v.blocks().len() != cols.0.len() {
+            for (cols, v) in columns.aggregates.iter_mut().zip(&p.values) {
+                if v.blocks().len() != cols.main.len() {
                     return Err(StatsError::PartialMismatch(
                         "an aggregate has the wrong number of blocks".into(),
                     ));
                 }
-                for (col, b) in cols.0.iter_mut().zip(v.blocks()) {
+                for (col, b) in cols.main.iter_mut().zip(v.blocks()) {
                     col.push(b.clone());
                 }
             }

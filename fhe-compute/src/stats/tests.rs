@@ -265,6 +265,7 @@ fn several_batches_equal_the_plaintext_statistics() {
         &s,
         &[
             Statistic::Variance,
+            Statistic::Regression,
             Statistic::Histogram,
             Statistic::Quality,
             Statistic::Crosstab,
@@ -278,6 +279,55 @@ fn several_batches_equal_the_plaintext_statistics() {
         let mut lists = recs.iter().map(|(_, b)| b.clone());
         let partial = backend.aggregate(&plan, &mut lists).unwrap();
         assert_eq!(partial.records, 19);
+        let got = decrypt_partial(&keys().client_key, &plan, &partial).unwrap();
+        assert_eq!(got, expected, "backend {}", backend.name());
+    }
+}
+
+/// A plan sized for one record: the clamped age's square (≤ 100²) needs 7
+/// blocks, fewer than the 8 its 4-block products span (their high blocks
+/// are 0 once clamped). The arithmetic is modulo the aggregate's width, so
+/// those blocks are dropped and the results stay exact (this used to index
+/// past the last column and panic).
+#[test]
+fn aggregates_narrower_than_their_block_products_stay_exact() {
+    let recs = records();
+    let plan = StatsPlan::new(&schema(), &[Statistic::Variance, Statistic::Regression], 1).unwrap();
+    let square = plan
+        .aggregates
+        .iter()
+        .find(|a| a.kind.key() == "sum_of_squares:age")
+        .unwrap();
+    assert_eq!(square.blocks, 7, "narrower than 2 × 4 blocks");
+    for rec in [&recs[0], &recs[3]] {
+        let expected = plaintext_aggregates(&plan, std::slice::from_ref(&rec.0));
+        for backend in backends() {
+            let partial = backend
+                .aggregate(&plan, &mut std::iter::once(rec.1.clone()))
+                .unwrap();
+            let got = decrypt_partial(&keys().client_key, &plan, &partial).unwrap();
+            assert_eq!(got, expected, "backend {}", backend.name());
+        }
+    }
+}
+
+/// Plans always square the fields they multiply (a regression's diagonal),
+/// and a product then shares its fields' corrections with their squares.
+/// Without the squares a product computes them itself: still exact.
+#[test]
+fn a_product_without_its_fields_squares_stays_exact() {
+    let recs = records();
+    let plain: Vec<Vec<u64>> = recs.iter().map(|(p, _)| p.clone()).collect();
+    let mut plan = StatsPlan::new(&schema(), &[Statistic::Regression], 100).unwrap();
+    plan.aggregates
+        .retain(|a| matches!(a.kind, AggregateKind::Product { .. }));
+    assert_eq!(plan.aggregates.len(), 1);
+    let expected = plaintext_aggregates(&plan, &plain);
+    assert_eq!(expected, [18 * 255 + 47 * 201 + 100 * 77]);
+    for backend in backends() {
+        let partial = backend
+            .aggregate(&plan, &mut recs.iter().map(|(_, b)| b.clone()))
+            .unwrap();
         let got = decrypt_partial(&keys().client_key, &plan, &partial).unwrap();
         assert_eq!(got, expected, "backend {}", backend.name());
     }
