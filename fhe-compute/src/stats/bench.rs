@@ -120,14 +120,20 @@ pub struct Row {
     pub seconds: f64,
     /// Wall time per 1,000 records that more records add, without the
     /// costs paid once per shard: (wall time of all records − wall time of
-    /// the first half alone) / the second half's records × 1,000.
+    /// the first half alone, each less its finishing where the backend
+    /// counts it) / the second half's records × 1,000.
     pub seconds_marginal_per_1000: f64,
+    /// PBS and seconds of finishing the shard once (all records), where the
+    /// backend counts them.
+    pub finishing: Option<(u64, f64)>,
     /// PBS executed (CPU backend; the GPU backend does not count).
     pub pbs: u64,
     /// PBS per record-field that more records add, without the costs paid
-    /// once per shard (chiefly each aggregate's final carry propagation):
-    /// (PBS of all records − PBS of the first half alone) / the second
-    /// half's record-fields. What a large shard costs per record-field.
+    /// once per shard (each aggregate's final carry propagation, a square's
+    /// or product's corrections): (PBS of all records − PBS of the first
+    /// half alone, each less its finishing where the backend counts it) /
+    /// the second half's record-fields. What a large shard costs per
+    /// record-field.
     pub pbs_marginal: f64,
     /// Process CPU time / wall time / cores.
     pub utilisation: f64,
@@ -180,28 +186,53 @@ pub fn run(
     let mut rows = Vec::new();
     for (name, schema, stats, fields) in cases {
         let plan = StatsPlan::new(schema, &stats, n.max(1000)).expect("plan");
+        // Finishing's PBS and seconds during `run`, where counted.
+        let finished = |run: &mut dyn FnMut()| {
+            let before = backend.finishing();
+            run();
+            match (before, backend.finishing()) {
+                (Some((p0, t0)), Some((p1, t1))) => Some((p1 - p0, (t1 - t0).as_secs_f64())),
+                _ => None,
+            }
+        };
         reset_pbs();
         let cpu0 = cpu_seconds();
         let t = Instant::now();
-        let partial = backend
-            .aggregate(&plan, &mut lists.iter().cloned())
-            .expect("aggregate");
+        let mut partial = None;
+        let finishing = finished(&mut || {
+            partial = Some(
+                backend
+                    .aggregate(&plan, &mut lists.iter().cloned())
+                    .expect("aggregate"),
+            );
+        });
+        let partial = partial.expect("aggregated");
         let seconds = t.elapsed().as_secs_f64();
         let cpu = cpu_seconds() - cpu0;
         let pbs = pbs_count();
         reset_pbs();
         let half = lists.len() / 2;
         let t_half = Instant::now();
-        backend
-            .aggregate(&plan, &mut lists[..half].iter().cloned())
-            .expect("aggregate half the records");
+        let finishing_half = finished(&mut || {
+            backend
+                .aggregate(&plan, &mut lists[..half].iter().cloned())
+                .expect("aggregate half the records");
+        });
         let seconds_half = t_half.elapsed().as_secs_f64();
         let pbs_half = pbs_count();
+        let (f, f_half) = (
+            finishing.unwrap_or_default(),
+            finishing_half.unwrap_or_default(),
+        );
         let (pbs_marginal, seconds_marginal_per_1000) = if n > 1 {
             let rest = n - half as u64;
+            let more = |all: f64, part: f64| (all - part).max(0.0);
             (
-                pbs.saturating_sub(pbs_half) as f64 / (rest * fields) as f64,
-                (seconds - seconds_half).max(0.0) * 1000.0 / rest as f64,
+                more(
+                    pbs.saturating_sub(f.0) as f64,
+                    pbs_half.saturating_sub(f_half.0) as f64,
+                ) / (rest * fields) as f64,
+                more(seconds - f.1, seconds_half - f_half.1) * 1000.0 / rest as f64,
             )
         } else {
             (f64::NAN, f64::NAN)
@@ -213,6 +244,7 @@ pub fn run(
             record_fields: n * fields,
             seconds,
             seconds_marginal_per_1000,
+            finishing,
             pbs,
             pbs_marginal,
             utilisation: cpu / seconds / cores,
@@ -235,19 +267,21 @@ pub fn print(backend: &str, n: usize, rows: &[Row]) {
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     println!("\nbackend {backend}, {n} records, {cores} cores");
     println!(
-        "| statistic | wall | per 1,000 records | second half, per 1,000 records | PBS per record-field | second half's PBS per record-field | CPU utilisation | exact |"
+        "| statistic | wall | per 1,000 records | second half, per 1,000 records | PBS per record-field | second half's PBS per record-field | finishing the shard once | CPU utilisation | exact |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         let per_1000 = r.seconds * 1000.0 / n as f64;
         println!(
-            "| {} | {:.1} s | {:.0} s | {:.0} s | {:.1} | {:.1} | {:.0}% | {} |",
+            "| {} | {:.1} s | {:.0} s | {:.0} s | {:.1} | {:.1} | {} | {:.0}% | {} |",
             r.name,
             r.seconds,
             per_1000,
             r.seconds_marginal_per_1000,
             r.pbs as f64 / r.record_fields as f64,
             r.pbs_marginal,
+            r.finishing
+                .map_or("not counted".into(), |(p, s)| format!("{p} PBS, {s:.1} s")),
             r.utilisation * 100.0,
             if r.exact { "yes" } else { "NO" }
         );
@@ -303,6 +337,8 @@ fn json_rows(n: usize, rows: &[Row]) -> Vec<serde_json::Value> {
                 "record_fields": r.record_fields,
                 "pbs_per_record_field": r.pbs as f64 / r.record_fields as f64,
                 "pbs_per_record_field_marginal": r.pbs_marginal,
+                "finishing_pbs": r.finishing.map(|(p, _)| p),
+                "finishing_seconds": r.finishing.map(|(_, s)| s),
                 "cpu_utilisation": r.utilisation,
                 "exact": r.exact,
             })

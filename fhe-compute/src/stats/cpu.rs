@@ -59,6 +59,7 @@
 //! rayon's pool.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use rayon::prelude::*;
 use tfhe::integer::{IntegerCiphertext, RadixCiphertext, ServerKey as IntegerServerKey};
@@ -78,6 +79,9 @@ const BATCH: usize = 8;
 pub struct CpuBackend {
     /// High-level key: expands compact lists (it holds the casting key).
     hl: tfhe::ServerKey,
+    /// PBS (tfhe's process-wide counter, so exact only when nothing else
+    /// runs) and nanoseconds spent in [`Self::finish`] so far.
+    finishing: (std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64),
     /// The same key at the integer level, for block operations.
     key: IntegerServerKey,
     /// Casts only the blocks a job reads (`None`: a key set without
@@ -262,6 +266,7 @@ impl CpuBackend {
         let max_noise = sk.max_noise_level.get();
         Self {
             hl,
+            finishing: Default::default(),
             key,
             caster,
             lut_masked,
@@ -865,6 +870,18 @@ impl CpuBackend {
     /// propagation per aggregate; squares and products also subtract their
     /// corrections from their pair columns, see the module documentation).
     fn finish(&self, acc: Acc, records: u64) -> Partial {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (pbs, start) = (tfhe::shortint::server_key::get_pbs_count(), Instant::now());
+        let partial = self.finish_uncounted(acc, records);
+        let pbs = tfhe::shortint::server_key::get_pbs_count().saturating_sub(pbs);
+        self.finishing.0.fetch_add(pbs, Relaxed);
+        let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.finishing.1.fetch_add(nanos, Relaxed);
+        partial
+    }
+
+    /// [`Self::finish`] without the counting.
+    fn finish_uncounted(&self, acc: Acc, records: u64) -> Partial {
         // Each correction clean, then per entry R = Σᵢ correctionᵢ·4^i.
         let corrections: Vec<(usize, usize, RadixCiphertext)> = acc
             .corrections
@@ -949,6 +966,14 @@ impl CpuBackend {
 impl StatsBackend for CpuBackend {
     fn name(&self) -> &'static str {
         "cpu"
+    }
+
+    fn finishing(&self) -> Option<(u64, std::time::Duration)> {
+        use std::sync::atomic::Ordering::Relaxed;
+        Some((
+            self.finishing.0.load(Relaxed),
+            std::time::Duration::from_nanos(self.finishing.1.load(Relaxed)),
+        ))
     }
 
     fn aggregate(

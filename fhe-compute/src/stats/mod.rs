@@ -826,6 +826,13 @@ pub trait StatsBackend: Send + Sync {
 
     /// Combines partials of disjoint sets of contributions into one.
     fn merge(&self, plan: &StatsPlan, partials: &[Partial]) -> Result<Partial, StatsError>;
+
+    /// For benchmarks: the PBS and wall time this backend has spent so far
+    /// finishing shards (the once-per-shard carry propagations and
+    /// corrections), where it counts them; `None` otherwise.
+    fn finishing(&self) -> Option<(u64, std::time::Duration)> {
+        None
+    }
 }
 
 /// Decrypts a partial's aggregates (keyholder side), in plan order.
