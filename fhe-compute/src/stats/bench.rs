@@ -186,40 +186,29 @@ pub fn run(
     let mut rows = Vec::new();
     for (name, schema, stats, fields) in cases {
         let plan = StatsPlan::new(schema, &stats, n.max(1000)).expect("plan");
-        // Finishing's PBS and seconds during `run`, where counted.
-        let finished = |run: &mut dyn FnMut()| {
-            let before = backend.finishing();
-            run();
-            match (before, backend.finishing()) {
-                (Some((p0, t0)), Some((p1, t1))) => Some((p1 - p0, (t1 - t0).as_secs_f64())),
-                _ => None,
-            }
-        };
         reset_pbs();
         let cpu0 = cpu_seconds();
+        let finishing0 = backend.finishing();
         let t = Instant::now();
-        let mut partial = None;
-        let finishing = finished(&mut || {
-            partial = Some(
-                backend
-                    .aggregate(&plan, &mut lists.iter().cloned())
-                    .expect("aggregate"),
-            );
-        });
-        let partial = partial.expect("aggregated");
+        let partial = backend
+            .aggregate(&plan, &mut lists.iter().cloned())
+            .expect("aggregate");
         let seconds = t.elapsed().as_secs_f64();
         let cpu = cpu_seconds() - cpu0;
         let pbs = pbs_count();
+        let finishing1 = backend.finishing();
         reset_pbs();
         let half = lists.len() / 2;
         let t_half = Instant::now();
-        let finishing_half = finished(&mut || {
-            backend
-                .aggregate(&plan, &mut lists[..half].iter().cloned())
-                .expect("aggregate half the records");
-        });
+        backend
+            .aggregate(&plan, &mut lists[..half].iter().cloned())
+            .expect("aggregate half the records");
         let seconds_half = t_half.elapsed().as_secs_f64();
         let pbs_half = pbs_count();
+        let (finishing, finishing_half) = (
+            spent(finishing0, finishing1),
+            spent(finishing1, backend.finishing()),
+        );
         let (f, f_half) = (
             finishing.unwrap_or_default(),
             finishing_half.unwrap_or_default(),
@@ -252,6 +241,15 @@ pub fn run(
         });
     }
     rows
+}
+
+/// Finishing's PBS and seconds between two readings, where counted.
+fn spent(
+    before: Option<(u64, std::time::Duration)>,
+    after: Option<(u64, std::time::Duration)>,
+) -> Option<(u64, f64)> {
+    let ((p0, t0), (p1, t1)) = (before?, after?);
+    Some((p1.saturating_sub(p0), t1.saturating_sub(t0).as_secs_f64()))
 }
 
 fn reset_pbs() {

@@ -188,6 +188,14 @@ fn push(set: &mut Set, col: usize, block: Ciphertext) {
     }
 }
 
+/// Appends a clean radix value's blocks to a set from column `offset` on
+/// (the value times 4^offset), dropped above the top column.
+fn push_radix(set: &mut Set, offset: usize, value: &RadixCiphertext) {
+    for (k, b) in value.blocks().iter().enumerate() {
+        push(set, offset + k, b.clone());
+    }
+}
+
 /// Where one output block of a product task goes.
 #[derive(Clone, Copy)]
 enum Dest {
@@ -902,9 +910,7 @@ impl CpuBackend {
                     .unwrap_or(1);
                 let mut set: Set = vec![Vec::new(); width];
                 for (_, i, q) in mine {
-                    for (k, b) in q.blocks().iter().enumerate() {
-                        push(&mut set, i + k, b.clone());
-                    }
+                    push_radix(&mut set, *i, q);
                 }
                 self.reduce_sets(&mut [&mut set]);
                 (e, self.radix(set))
@@ -922,9 +928,7 @@ impl CpuBackend {
                 let mut subtract: Set = vec![Vec::new(); width];
                 for (e, times) in &pairs.minus {
                     for j in 0..*times {
-                        for (k, b) in spread[e].blocks().iter().enumerate() {
-                            push(&mut subtract, j + k, b.clone());
-                        }
+                        push_radix(&mut subtract, j, &spread[e]);
                     }
                 }
                 self.reduce_sets(&mut [&mut subtract]);
@@ -939,9 +943,7 @@ impl CpuBackend {
                 pair[0].push(self.shortint().create_trivial(1));
                 if let Some(e) = pairs.spread {
                     for (_, i, q) in corrections.iter().filter(|(x, ..)| *x == e) {
-                        for (k, b) in q.blocks().iter().enumerate() {
-                            push(&mut pair, 2 * i + k, b.clone());
-                        }
+                        push_radix(&mut pair, 2 * i, q);
                     }
                 }
                 self.reduce_sets(&mut [&mut pair]);
@@ -952,9 +954,8 @@ impl CpuBackend {
                 }
                 // A square's cross terms twice, with its diagonal terms.
                 let mut main = cols.main;
-                for (c, b) in products.blocks().iter().enumerate() {
-                    main[c].extend([b.clone(), b.clone()]);
-                }
+                push_radix(&mut main, 0, &products);
+                push_radix(&mut main, 0, &products);
                 self.reduce_sets(&mut [&mut main]);
                 self.radix(main)
             })

@@ -225,11 +225,17 @@ fn aggregates_equal_the_plaintext_statistics_on_every_backend() {
     // mode × sex: (car, f), (train, x), (train, f), and the modified
     // record in all nine cells.
     assert_eq!(&expected[14..23], &[2, 1, 1, 1, 1, 1, 2, 1, 2]);
+    assert_every_backend_gives(&plan, &recs, &expected);
+}
+
+/// Every backend aggregates all of `recs` (each counted) and the decrypted
+/// aggregates equal `expected`.
+fn assert_every_backend_gives(plan: &StatsPlan, recs: &[(Vec<u64>, Vec<u8>)], expected: &[u128]) {
     for backend in backends() {
         let mut lists = recs.iter().map(|(_, b)| b.clone());
-        let partial = backend.aggregate(&plan, &mut lists).unwrap();
-        assert_eq!(partial.records, 4);
-        let got = decrypt_partial(&keys().client_key, &plan, &partial).unwrap();
+        let partial = backend.aggregate(plan, &mut lists).unwrap();
+        assert_eq!(partial.records, recs.len() as u64);
+        let got = decrypt_partial(&keys().client_key, plan, &partial).unwrap();
         assert_eq!(got, expected, "backend {}", backend.name());
     }
 }
@@ -274,14 +280,8 @@ fn several_batches_equal_the_plaintext_statistics() {
         100,
     )
     .unwrap();
-    let expected = plaintext_aggregates(&plan, &plain);
-    for backend in backends() {
-        let mut lists = recs.iter().map(|(_, b)| b.clone());
-        let partial = backend.aggregate(&plan, &mut lists).unwrap();
-        assert_eq!(partial.records, 19);
-        let got = decrypt_partial(&keys().client_key, &plan, &partial).unwrap();
-        assert_eq!(got, expected, "backend {}", backend.name());
-    }
+    assert_eq!(recs.len(), 19);
+    assert_every_backend_gives(&plan, &recs, &plaintext_aggregates(&plan, &plain));
 }
 
 /// A plan sized for one record: the clamped age's square (≤ 100²) needs 7
@@ -301,13 +301,7 @@ fn aggregates_narrower_than_their_block_products_stay_exact() {
     assert_eq!(square.blocks, 7, "narrower than 2 × 4 blocks");
     for rec in [&recs[0], &recs[3]] {
         let expected = plaintext_aggregates(&plan, std::slice::from_ref(&rec.0));
-        for backend in backends() {
-            let partial = backend
-                .aggregate(&plan, &mut std::iter::once(rec.1.clone()))
-                .unwrap();
-            let got = decrypt_partial(&keys().client_key, &plan, &partial).unwrap();
-            assert_eq!(got, expected, "backend {}", backend.name());
-        }
+        assert_every_backend_gives(&plan, std::slice::from_ref(rec), &expected);
     }
 }
 
@@ -324,13 +318,7 @@ fn a_product_without_its_fields_squares_stays_exact() {
     assert_eq!(plan.aggregates.len(), 1);
     let expected = plaintext_aggregates(&plan, &plain);
     assert_eq!(expected, [18 * 255 + 47 * 201 + 100 * 77]);
-    for backend in backends() {
-        let partial = backend
-            .aggregate(&plan, &mut recs.iter().map(|(_, b)| b.clone()))
-            .unwrap();
-        let got = decrypt_partial(&keys().client_key, &plan, &partial).unwrap();
-        assert_eq!(got, expected, "backend {}", backend.name());
-    }
+    assert_every_backend_gives(&plan, &recs, &expected);
 }
 
 #[test]
