@@ -17,6 +17,12 @@
 //! Cache API). Every run's phase timings stay in
 //! target/artifacts/bench-browser-*.json.
 //!
+//! With `CIPHERPOOL_PROFILE_DIR` set, it also writes the campaign's inputs
+//! to the wasm client (material, public key, CRS, circuit keys, proving key,
+//! keyholder keys, an identity and the record) to that directory, for
+//! `tests/browser/profile.mjs`, which runs the same prepare in Node under
+//! V8's sampling profiler.
+//!
 //! Needs the local PostgreSQL (`scripts/pg start`), web/pkg and
 //! web/pkg-threads (`scripts/build-wasm`), Chromium and the node modules
 //! (`scripts/setup`). Run:
@@ -100,6 +106,25 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let user = app.user("contributor").await;
     let (secret, identity) = app.registered_identity(&user).await;
+    if let Some(dir) = std::env::var_os("CIPHERPOOL_PROFILE_DIR") {
+        let dir = Path::new(&dir);
+        std::fs::create_dir_all(dir)?;
+        let files: [(&str, Vec<u8>); 9] = [
+            ("material.json", serde_json::to_vec(&material)?),
+            ("public_key.bin", public.public_key.clone()),
+            ("crs.bin", public.crs.clone()),
+            ("circuit_keys.json", serde_json::to_vec(&circuit_keys)?),
+            ("proving_key.bin", pk_bytes.to_vec()),
+            ("keyholder_keys.txt", keys.join(",").into_bytes()),
+            ("secret.txt", hex::encode(secret.to_bytes()).into_bytes()),
+            ("identity.json", serde_json::to_vec(&identity)?),
+            ("record.json", serde_json::to_vec(&record)?),
+        ];
+        for (name, bytes) in files {
+            std::fs::write(dir.join(name), bytes).with_context(|| format!("write {name}"))?;
+        }
+        println!("profile inputs written to {}", dir.display());
+    }
     let t = Instant::now();
     let loaded = LoadedCampaign::load(
         &material,
