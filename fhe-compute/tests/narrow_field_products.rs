@@ -55,16 +55,12 @@ fn these_fields_use_the_narrow_products() {
     assert_eq!(BnFrConfig::NARROW_LIMBS, 10);
 }
 
-/// The Montgomery representation (x·R mod p) as a big integer.
-fn representation<F: PrimeField>(x: &F) -> BigUint {
-    let residue = BigUint::from_bytes_le(&x.into_bigint().to_bytes_le());
-    let p = BigUint::from_bytes_le(&F::MODULUS.to_bytes_le());
-    (residue << (64 * F::BigInt::NUM_LIMBS)) % p
-}
-
 fn products_match<F: PrimeField>(name: &str) {
     let p = BigUint::from_bytes_le(&F::MODULUS.to_bytes_le());
     let bits = 64 * F::BigInt::NUM_LIMBS;
+    // The Montgomery representation (x·R mod p) as a big integer.
+    let representation =
+        |x: &F| (BigUint::from_bytes_le(&x.into_bigint().to_bytes_le()) << bits) % &p;
     let r_inverse = (BigUint::from(1u8) << bits).modpow(&(&p - 2u8), &p);
     let montgomery = |a: &BigUint, b: &BigUint| (a * b * &r_inverse) % &p;
     // Representation of the field's result against the product of the representations.

@@ -52,10 +52,11 @@ let start = performance.now();
 const campaign = client.loadCampaign(text('material.json'), bytes('public_key.bin'), bytes('crs.bin'),
   text('circuit_keys.json'), bytes('proving_key.bin'), text('keyholder_keys.txt'));
 console.log(`load ${(performance.now() - start).toFixed(0)} ms`);
+const [secret, identity, record] = ['secret.txt', 'identity.json', 'record.json'].map(text);
 for (let i = 0; i < Number(runsArg ?? 1); i++) {
   start = performance.now();
   const stages = [];
-  campaign.prepare(text('secret.txt'), text('identity.json'), text('record.json'),
+  campaign.prepare(secret, identity, record,
     (stage) => stages.push(`${stage} at ${(performance.now() - start).toFixed(0)} ms`));
   console.log(`prepare ${(performance.now() - start).toFixed(0)} ms (${stages.join(', ')})`);
 }

@@ -370,7 +370,7 @@ impl CurveGroupOps<bls12_446::Zp> for bls12_446::G1 {
         // inversion per round of every window, and has as many rounds as its
         // fullest bucket holds points: the proof's small scalars (bits, small
         // noise) put hundreds of points in one bucket. Cipherpool README,
-        // "Where the page's seconds go".
+        // "arkworks' MSM on wasm".
         Self::Affine::multi_mul_scalar(bases, scalars)
     }
 
@@ -424,7 +424,7 @@ impl CurveGroupOps<bls12_446::Zp> for bls12_446::G2 {
         // inversion per round of every window, and has as many rounds as its
         // fullest bucket holds points: the proof's small scalars (bits, small
         // noise) put hundreds of points in one bucket. Cipherpool README,
-        // "Where the page's seconds go".
+        // "arkworks' MSM on wasm".
         Self::Affine::multi_mul_scalar(bases, scalars)
     }
 

@@ -36,14 +36,23 @@ pub(super) fn narrow_limbs(num_limbs: usize, modulus_limbs: &[u64]) -> Option<us
     }
 }
 
+/// Where the k-th 28-bit limb lies in N 64-bit limbs: its word, its shift
+/// in that word, and, when it runs on into the next word (one that exists),
+/// the shift of that part back (64 − shift).
+fn place(k: usize, num_limbs: usize) -> (usize, usize, Option<usize>) {
+    let (word, shift) = (k * W / 64, k * W % 64);
+    let back = (shift + W > 64 && word + 1 < num_limbs).then(|| 64 - shift);
+    (word, shift, back)
+}
+
 /// The modulus in 28-bit limbs.
 fn split_constant(limbs64: &[u64], count: usize) -> Vec<u64> {
     (0..count)
         .map(|k| {
-            let (word, shift) = (k * W / 64, k * W % 64);
+            let (word, shift, back) = place(k, limbs64.len());
             let mut v = limbs64[word] >> shift;
-            if shift + W > 64 && word + 1 < limbs64.len() {
-                v |= limbs64[word + 1] << (64 - shift);
+            if let Some(back) = back {
+                v |= limbs64[word + 1] << back;
             }
             v & MASK
         })
@@ -55,12 +64,10 @@ fn split_code(src: &TokenStream, prefix: &str, count: usize, num_limbs: usize) -
     let mut out = TokenStream::new();
     for k in 0..count {
         let name = format_ident!("{}{}", prefix, k);
-        let (word, shift) = (k * W / 64, k * W % 64);
-        let value = if shift + W > 64 && word + 1 < num_limbs {
-            let back = 64 - shift;
-            quote!((#src[#word] >> #shift) | (#src[#word + 1] << #back))
-        } else {
-            quote!(#src[#word] >> #shift)
+        let (word, shift, back) = place(k, num_limbs);
+        let value = match back {
+            Some(back) => quote!((#src[#word] >> #shift) | (#src[#word + 1] << #back)),
+            None => quote!(#src[#word] >> #shift),
         };
         out.extend(quote!(let #name: u64 = (#value) & #MASK;));
     }
@@ -188,8 +195,9 @@ fn body(num_limbs: usize, modulus_limbs: &[u64], count: usize, kind: Kind) -> To
     let last = r(outputs - 1);
     code.extend(quote!(let #last: u64 = t;));
 
-    // The last e bits: r ← (r + m·p) / 2^e with m = r·(−p⁻¹) mod 2^e.
-    let r = if e > 0 {
+    // The last e bits: r ← (r + m·p) / 2^e with m = r·(−p⁻¹) mod 2^e. The
+    // result's 28-bit limbs are then s0… (e > 0) or r0… (e = 0).
+    let result: Vec<proc_macro2::Ident> = if e > 0 {
         let low = (1u64 << e) - 1;
         let up = W - e;
         let s = |i: usize| format_ident!("s{}", i);
@@ -214,20 +222,18 @@ fn body(num_limbs: usize, modulus_limbs: &[u64], count: usize, kind: Kind) -> To
         }
         let sl = s(outputs - 1);
         code.extend(quote!(let #sl: u64 = t;));
-        Box::new(s) as Box<dyn Fn(usize) -> proc_macro2::Ident>
+        (0..count).map(s).collect()
     } else {
-        Box::new(r)
+        (0..count).map(r).collect()
     };
 
     // Back to 64-bit limbs.
     // Limbs at or above bit 64N are zero: the result is below 2p < R.
     let mut words: Vec<Vec<TokenStream>> = vec![Vec::new(); num_limbs];
-    for k in 0..count {
-        let rk = r(k);
-        let (word, shift) = (k * W / 64, k * W % 64);
+    for (k, rk) in result.iter().enumerate() {
+        let (word, shift, back) = place(k, num_limbs);
         words[word].push(quote!((#rk << #shift)));
-        if shift + W > 64 && word + 1 < num_limbs {
-            let back = 64 - shift;
+        if let Some(back) = back {
             words[word + 1].push(quote!((#rk >> #back)));
         }
     }
