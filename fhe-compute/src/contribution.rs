@@ -48,22 +48,66 @@ fn kind_of_bits(bits: u32) -> Option<FheTypes> {
 /// Encrypts an encoded record under the campaign's compact public key with a
 /// zk-pok proof bound to `metadata`, and serializes it. The proof is computed
 /// with `ZkComputeLoad::Proof` (heavier for the client, cheaper to verify).
+/// Under a campaign CRS ([`crate::keys::proves_blocks`]) the list is
+/// unpacked, one 2-bit block per LWE, each proven below 4; under an older
+/// CRS, packed (two blocks per LWE, tfhe's stock form).
 pub fn encrypt_record(
     record: &EncodedRecord,
     public_key: &CompactPublicKey,
     crs: &CompactPkeCrs,
     metadata: &[u8],
 ) -> Result<Vec<u8>, FheError> {
-    let mut builder = ProvenCompactCiphertextList::builder(public_key);
-    for e in &record.entries {
-        builder.push_with_num_bits(e.value, e.bits as usize)?;
-    }
-    let list = builder.build_with_proof_packed(crs, metadata, ZkComputeLoad::Proof)?;
+    let list = if crate::keys::proves_blocks(crs) {
+        // tfhe's high-level builder only builds packed proven lists: the
+        // integer-level one builds the unpacked list, which is wrapped back
+        // into the high-level form (its serde form is the integer list and
+        // the key's tag).
+        let (pk, tag) = public_key.clone().into_raw_parts();
+        let mut builder = tfhe::integer::ciphertext::CompactCiphertextListBuilder::new(&pk);
+        for e in &record.entries {
+            let blocks = e.bits.div_ceil(2) as usize;
+            if e.bits == 0 || (e.bits < 64 && e.value >> e.bits != 0) {
+                return Err(FheError::Tfhe(format!(
+                    "the value {} does not fit {} bits",
+                    e.value, e.bits
+                )));
+            }
+            builder.push_with_num_blocks(e.value, blocks);
+        }
+        let inner = builder.build_with_proof(crs, metadata, ZkComputeLoad::Proof)?;
+        high_level_list(inner, tag).map_err(|detail| FheError::Serialization {
+            what: "ciphertext list",
+            detail,
+        })?
+    } else {
+        let mut builder = ProvenCompactCiphertextList::builder(public_key);
+        for e in &record.entries {
+            builder.push_with_num_bits(e.value, e.bits as usize)?;
+        }
+        builder.build_with_proof_packed(crs, metadata, ZkComputeLoad::Proof)?
+    };
     to_bytes(
         &list,
         max_list_bytes(record.entries.len()) as u64,
         "ciphertext list",
     )
+}
+
+/// The plain serde form of a high-level proven list.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PlainList {
+    inner: tfhe::integer::ciphertext::ProvenCompactCiphertextList,
+    tag: tfhe::Tag,
+}
+
+/// An integer-level proven list as a high-level one (see [`integer_list`]).
+fn high_level_list(
+    inner: tfhe::integer::ciphertext::ProvenCompactCiphertextList,
+    tag: tfhe::Tag,
+) -> Result<ProvenCompactCiphertextList, String> {
+    let plain =
+        bincode::serialize(&PlainList { inner, tag }).map_err(|e| format!("encode: {e}"))?;
+    bincode::deserialize(&plain).map_err(|e| format!("decode: {e}"))
 }
 
 /// Upper bound on the serialized size of a proven list of `entries` entries
@@ -123,10 +167,16 @@ pub fn verify_contribution_using(
             max,
         });
     }
+    let blockwise = crate::keys::proves_blocks(crs);
     let params = IntegerProvenCompactCiphertextListConformanceParams::from_crs_and_parameters(
         public_key_params(),
         crs,
     );
+    let params = if blockwise {
+        params.allow_unpacked()
+    } else {
+        params
+    };
     let list: ProvenCompactCiphertextList = safe_deserialize_conformant(bytes, max as u64, &params)
         .map_err(ContributionError::Malformed)?;
     let canonical = to_bytes(&list, max as u64, "ciphertext list")
@@ -156,12 +206,26 @@ pub fn verify_contribution_using(
             }
         }
     }
+    // Under a campaign CRS every part of the list is unpacked (each LWE one
+    // block, proven below 4, which the engine's sums before the cast rely
+    // on); under an older CRS, packed (tfhe's conformance already refuses
+    // unpacked lists there).
+    let inner = integer_list(&list).map_err(ContributionError::Malformed)?;
+    let msg = public_key_params().message_modulus.0;
+    let packed_degree = if blockwise { msg - 1 } else { msg * msg - 1 };
+    for (ct, _) in inner.clone().into_raw_parts().0.into_raw_parts() {
+        let (_, degree, ..) = ct.into_raw_parts();
+        if degree.get() != packed_degree {
+            return Err(ContributionError::LayoutMismatch(if blockwise {
+                "the list must hold one block per ciphertext (unpacked) for this campaign".into()
+            } else {
+                "the list must be packed for this campaign".into()
+            }));
+        }
+    }
     let valid = match verifier {
         ZkVerifier::Tfhe => list.verify(crs, public_key, metadata) == ZkVerificationOutcome::Valid,
-        ZkVerifier::Batched => {
-            let inner = integer_list(&list).map_err(ContributionError::Malformed)?;
-            proofs_valid(inner, crs, public_key, metadata)
-        }
+        ZkVerifier::Batched => proofs_valid(inner, crs, public_key, metadata),
     };
     if valid {
         Ok(Sha256::digest(bytes).into())
@@ -176,12 +240,6 @@ pub fn verify_contribution_using(
 pub(crate) fn integer_list(
     list: &ProvenCompactCiphertextList,
 ) -> Result<tfhe::integer::ciphertext::ProvenCompactCiphertextList, String> {
-    #[derive(serde::Deserialize)]
-    struct PlainList {
-        inner: tfhe::integer::ciphertext::ProvenCompactCiphertextList,
-        #[allow(dead_code)]
-        tag: tfhe::Tag,
-    }
     let plain = bincode::serialize(list).map_err(|e| format!("re-encode: {e}"))?;
     let PlainList { inner, .. } =
         bincode::deserialize(&plain).map_err(|e| format!("re-decode: {e}"))?;
@@ -295,8 +353,18 @@ mod tests {
             public_key_params(),
             &crs,
         );
+        // Unpacked (one block per LWE, each proven below 4): tfhe's
+        // default conformance refuses it.
+        assert!(crate::keys::proves_blocks(&crs));
+        assert!(safe_deserialize_conformant::<ProvenCompactCiphertextList>(
+            bytes.as_slice(),
+            1 << 24,
+            &params
+        )
+        .is_err());
         let list: ProvenCompactCiphertextList =
-            safe_deserialize_conformant(bytes.as_slice(), 1 << 24, &params).unwrap();
+            safe_deserialize_conformant(bytes.as_slice(), 1 << 24, &params.allow_unpacked())
+                .unwrap();
         let sks = k.server_key.decompress();
         tfhe::set_server_key(sks);
         let exp = list.verify_and_expand(&crs, &pk, &meta).unwrap();
@@ -438,5 +506,85 @@ mod tests {
             decided += usize::from(t == "invalid");
         }
         assert!(decided > 0, "some edits reach the proof check");
+    }
+
+    /// A modified client's list under a campaign CRS, built with tfhe's own
+    /// prover from the record's blocks with `tamper` applied; the list
+    /// claims whatever `degree` says.
+    fn tampered(tamper: impl Fn(&mut Vec<u64>), degree: u64) -> (Vec<u8>, Sample) {
+        use tfhe::integer::ciphertext::DataKind;
+        use tfhe::shortint::ciphertext::{CompactCiphertextList, Degree};
+        use tfhe::zk::CompactPkeProof;
+        let sample = sample();
+        let honest: ProvenCompactCiphertextList =
+            tfhe::safe_serialization::safe_deserialize(sample.bytes.as_slice(), 1 << 24).unwrap();
+        let (_, info) = integer_list(&honest).unwrap().into_raw_parts();
+        let mut blocks: Vec<u64> = sample
+            .rec
+            .entries
+            .iter()
+            .flat_map(|e| (0..e.bits.div_ceil(2)).map(move |i| (e.value >> (2 * i)) & 3))
+            .collect();
+        tamper(&mut blocks);
+        let (ipk, tag) = sample.pk.clone().into_raw_parts();
+        let proven = ipk
+            .into_raw_parts()
+            .encrypt_and_prove_slice(&blocks, &sample.crs, &sample.meta, ZkComputeLoad::Proof, 16)
+            .unwrap();
+        #[derive(serde::Serialize)]
+        struct Shortint {
+            proved_lists: Vec<(CompactCiphertextList, CompactPkeProof)>,
+        }
+        #[derive(serde::Serialize)]
+        struct Integer {
+            ct_list: Shortint,
+            info: Vec<DataKind>,
+        }
+        let proved_lists = proven
+            .into_raw_parts()
+            .into_iter()
+            .map(|(ct, proof)| {
+                let (list, _, m, c, kind) = ct.into_raw_parts();
+                (
+                    CompactCiphertextList::from_raw_parts(list, Degree::new(degree), m, c, kind),
+                    proof,
+                )
+            })
+            .collect();
+        let inner = Integer {
+            ct_list: Shortint { proved_lists },
+            info,
+        };
+        let inner: tfhe::integer::ciphertext::ProvenCompactCiphertextList =
+            bincode::deserialize(&bincode::serialize(&inner).unwrap()).unwrap();
+        let list = high_level_list(inner, tag).unwrap();
+        (to_bytes(&list, 1 << 24, "list").unwrap(), sample)
+    }
+
+    /// What the engine's sums before the cast rest on: under a campaign CRS
+    /// a block above 3 is refused. A modified client encrypting 5, 8 or
+    /// 15 in one LWE (claiming one block per LWE) gets no valid proof from
+    /// tfhe's prover; the same path with every block in range verifies,
+    /// and a list claiming the packed form is refused.
+    #[test]
+    fn a_block_above_3_is_refused_under_a_campaign_crs() {
+        let (ok, sample) = tampered(|b| b[0] = 3, 3);
+        let layout = sample.lay.clone();
+        verify_contribution(&ok, &layout, &sample.pk, &sample.crs, &sample.meta).unwrap();
+        for v in [5u64, 8, 15] {
+            let (bad, sample) = tampered(|b| b[1] = v, 3);
+            assert!(
+                matches!(
+                    verify_contribution(&bad, &layout, &sample.pk, &sample.crs, &sample.meta),
+                    Err(ContributionError::ProofInvalid)
+                ),
+                "a block of {v}"
+            );
+        }
+        let (packed, sample) = tampered(|_| {}, 15);
+        assert!(matches!(
+            verify_contribution(&packed, &layout, &sample.pk, &sample.crs, &sample.meta),
+            Err(ContributionError::Malformed(_) | ContributionError::LayoutMismatch(_))
+        ));
     }
 }

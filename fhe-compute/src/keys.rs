@@ -1,7 +1,6 @@
 //! Campaign key material: the parameter set, key generation (keyholder only,
 //! feature `keyholder`) and size-limited (de)serialization.
 
-use protocol::record::total_bits;
 use protocol::CampaignSchema;
 use sha2::{Digest, Sha256};
 use tfhe::safe_serialization::{safe_deserialize, safe_deserialize_conformant, safe_serialize};
@@ -24,8 +23,12 @@ pub const CRS_LIMIT: u64 = 1 << 27;
 pub const SERVER_KEY_LIMIT: u64 = 1 << 30;
 /// Largest serialized client key accepted.
 pub const CLIENT_KEY_LIMIT: u64 = 1 << 26;
-/// Smallest CRS capacity in message bits (tfhe packs 4 bits per message).
-const MIN_CRS_BITS: usize = 64;
+/// Smallest capacity, in LWEs, of a CRS proving every block below 4.
+const MIN_CRS_BLOCKS: usize = 32;
+/// Top bits of a message (the padding bit and the two carry bits) that a
+/// campaign CRS proves to be 0 ([`campaign_crs`]): with tfhe's plaintext
+/// modulus of 32 (padding, carry, message), every LWE holds a value below 4.
+pub const BLOCK_PROOF_ZERO_BITS: u64 = 3;
 
 /// A failure of the TFHE layer.
 #[derive(Debug, thiserror::Error)]
@@ -101,9 +104,58 @@ pub fn public_key_params() -> CompactPublicKeyEncryptionParameters {
     PARAM_PKE_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128
 }
 
-/// CRS capacity, in message bits, for one record of `schema`.
-pub fn crs_bits(schema: &CampaignSchema) -> usize {
-    total_bits(schema).max(MIN_CRS_BITS)
+/// Number of 2-bit blocks (LWEs of an unpacked list) of one record of `schema`.
+pub fn record_blocks(schema: &CampaignSchema) -> usize {
+    protocol::record::layout(schema)
+        .iter()
+        .map(|b| b.div_ceil(2) as usize)
+        .sum()
+}
+
+/// A campaign's CRS: tfhe zk-pok (v2) public parameters for lists of one
+/// record's blocks under the public-key parameters, with the message of
+/// every LWE proven below 4 — the padding bit *and* both carry bits proven
+/// 0 (`msbs_zero_padding_bit_count` = 3 where tfhe's stock CRS proves the
+/// padding bit only). Clients therefore encrypt one 2-bit block per LWE
+/// (an unpacked list; tfhe's stock packing puts two blocks, a value below
+/// 16, in each), and the statistics engine may add the LWEs of up to five
+/// records *before* casting them (a sum of five values below 4 stays
+/// below 16: see `stats::expand`). The statement proven costs the same as
+/// the packed one: tfhe-zk-pok decomposes each message into log₂(32 / 2³)
+/// = 2 bits (against 4 for a packed LWE), for twice the LWEs. Secret
+/// randomness from the operating system; the keyholder that generates it
+/// forgets it (the CRS is then public).
+pub fn campaign_crs(schema: &CampaignSchema) -> Result<CompactPkeCrs, FheError> {
+    let p = public_key_params();
+    let blocks = record_blocks(schema)
+        .max(MIN_CRS_BLOCKS)
+        .min(p.encryption_lwe_dimension.0);
+    let plaintext_modulus = p.message_modulus.0 * p.carry_modulus.0 * 2;
+    let crs = CompactPkeCrs::new(
+        p.encryption_lwe_dimension,
+        tfhe::core_crypto::prelude::LweCiphertextCount(blocks),
+        p.encryption_noise_distribution,
+        p.ciphertext_modulus,
+        plaintext_modulus,
+        tfhe::zk::ZkMSBZeroPaddingBitCount(BLOCK_PROOF_ZERO_BITS),
+        &mut rand::rngs::OsRng,
+    )?;
+    Ok(crs)
+}
+
+/// Whether a CRS proves every LWE of a list below the message modulus (4):
+/// a campaign CRS from [`campaign_crs`]. Lists under such a CRS are
+/// unpacked (one block per LWE); under any other (older campaigns, tfhe's
+/// stock CRS proving the padding bit only) they are packed.
+pub fn proves_blocks(crs: &CompactPkeCrs) -> bool {
+    let p = public_key_params();
+    match crs {
+        CompactPkeCrs::PkeV2(params) => {
+            params.t == p.message_modulus.0 * p.carry_modulus.0 * 2
+                && params.msbs_zero_padding_bit_count == BLOCK_PROOF_ZERO_BITS
+        }
+        CompactPkeCrs::PkeV1(_) => false,
+    }
 }
 
 /// Everything the keyholder generates for one campaign.
@@ -127,7 +179,7 @@ impl CampaignKeys {
         let client_key = ClientKey::generate(config);
         let server_key = CompressedServerKey::new(&client_key);
         let public_key = CompactPublicKey::try_new(&client_key)?;
-        let crs = CompactPkeCrs::from_config(config, crs_bits(schema))?;
+        let crs = campaign_crs(schema)?;
         Ok(Self {
             client_key,
             server_key,

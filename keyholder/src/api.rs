@@ -40,7 +40,7 @@ use actix_web::middleware::{from_fn, Next};
 use actix_web::{get, post, web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use fhe_compute::keys::{crs_bits, PublicMaterial, CRS_LIMIT};
+use fhe_compute::keys::{campaign_crs, PublicMaterial, CRS_LIMIT};
 use keyholder_api::{
     AttestationKeys, DecryptRequest, KeyholderIdentity, KeysRequest, KeysResponse, RegistryLeaves,
     RegistryRevocation, RegistryState, ReleaseRequest,
@@ -204,20 +204,24 @@ async fn keys(
         if !state.store.has(id) {
             let crs = match &crs {
                 // Adopted from the first keyholder: parsed within limits.
+                // It must prove every block below 4, as the statistics
+                // engine's sums before the cast rely on it.
                 Some(bytes) => {
-                    fhe_compute::keys::from_bytes::<tfhe::zk::CompactPkeCrs>(
+                    let parsed = fhe_compute::keys::from_bytes::<tfhe::zk::CompactPkeCrs>(
                         bytes, CRS_LIMIT, "crs",
                     )
                     .map_err(|e| KeyholderError::bad_request("invalid_crs", e.to_string()))?;
+                    if !fhe_compute::keys::proves_blocks(&parsed) {
+                        return Err(KeyholderError::bad_request(
+                            "invalid_crs",
+                            "the CRS does not prove every block of a list below 4",
+                        ));
+                    }
                     bytes.clone()
                 }
                 None => {
                     let started = std::time::Instant::now();
-                    let crs = tfhe::zk::CompactPkeCrs::from_config(
-                        fhe_compute::keys::config(),
-                        crs_bits(&schema),
-                    )
-                    .map_err(KeyholderError::internal)?;
+                    let crs = campaign_crs(&schema).map_err(KeyholderError::internal)?;
                     tracing::info!(
                         campaign = id,
                         secs = started.elapsed().as_secs_f64(),

@@ -67,7 +67,7 @@ use tfhe::shortint::server_key::{BivariateLookupTableOwned, ManyLookupTableOwned
 use tfhe::shortint::Ciphertext;
 use tfhe::CompressedServerKey;
 
-use super::expand::{Caster, Expanded};
+use super::expand::{add_raw, Caster, Expanded, RAW_SUM_MAX};
 use super::{
     AggregateKind, Clamp, FieldEntries, Partial, Read, StatsBackend, StatsError, StatsPlan,
 };
@@ -286,6 +286,15 @@ impl CpuBackend {
             capacity,
             max_noise,
         }
+    }
+
+    /// The casting key and the compute key (the engine's noise test).
+    #[cfg(test)]
+    pub(crate) fn caster_and_key(&self) -> (&Caster, &tfhe::shortint::ServerKey) {
+        (
+            self.caster.as_ref().expect("a casting key"),
+            self.shortint(),
+        )
     }
 
     #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
@@ -709,6 +718,49 @@ impl CpuBackend {
         }
     }
 
+    /// Casts raw sums of blocks (entry, block of the entry, the records'
+    /// LWEs added, how many records) into the columns of every plain sum of
+    /// the entry: the sum's low digit at the block's column, its carry at
+    /// the next (see [`Caster::cast_sum`]).
+    fn cast_sums(
+        &self,
+        plan: &StatsPlan,
+        sums: Vec<(usize, usize, Vec<u64>, u64)>,
+        acc: &mut Acc,
+    ) -> Result<(), StatsError> {
+        if sums.is_empty() {
+            return Ok(());
+        }
+        let caster = self.caster.as_ref().ok_or_else(|| StatsError::Expand {
+            index: 0,
+            detail: "the evaluation key has no casting key for the public-key parameters".into(),
+        })?;
+        let sk = self.shortint();
+        let cast: Vec<(usize, usize, Ciphertext, Option<Ciphertext>)> = sums
+            .into_par_iter()
+            .map(|(entry, block, sum, n)| {
+                let (m, carry) = caster.cast_sum(sk, sum, n);
+                (entry, block, m, carry)
+            })
+            .collect();
+        for (entry, block, m, carry) in cast {
+            for (a, spec) in plan.aggregates.iter().enumerate() {
+                let AggregateKind::Sum { field } = &spec.kind else {
+                    continue;
+                };
+                if !matches!(plan.field(field), Some(FieldEntries::Numeric { entry: e, .. }) if *e == entry)
+                {
+                    continue;
+                }
+                push(&mut acc[a].main, block, m.clone());
+                if let Some(c) = &carry {
+                    push(&mut acc[a].main, block + 1, c.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Whether blocks can be added into one without a PBS.
     fn fits<'b>(&self, blocks: impl IntoIterator<Item = &'b Ciphertext>) -> bool {
         let (mut degree, mut noise) = (0u64, 0u64);
@@ -988,6 +1040,9 @@ impl StatsBackend for CpuBackend {
         let clamps = plan.clamps();
         // Pair blocks waiting to be split, by (low entry, high entry).
         let mut pairs: BTreeMap<(usize, usize), Vec<Ciphertext>> = BTreeMap::new();
+        // Raw sums of blocks waiting to be cast, by (entry, block): the sum
+        // of the records' LWEs and how many records it holds.
+        let mut raw: BTreeMap<(usize, usize), (Vec<u64>, u64)> = BTreeMap::new();
         loop {
             let batch: Vec<Vec<u8>> = (&mut *lists).take(BATCH).collect();
             if batch.is_empty() {
@@ -1005,12 +1060,28 @@ impl StatsBackend for CpuBackend {
                         detail,
                     })
             };
-            let expanded: Vec<Expanded> = batch
+            let mut expanded: Vec<Expanded> = batch
                 .par_iter()
                 .enumerate()
                 .map(expand)
                 .collect::<Result<_, _>>()?;
             records += batch.len() as u64;
+            // Raw blocks join their sums in record order; a sum of
+            // RAW_SUM_MAX records is cast.
+            let mut full = Vec::new();
+            for rec in &mut expanded {
+                for (entry, block, lwe) in std::mem::take(&mut rec.raw) {
+                    let (sum, n) = raw
+                        .entry((entry, block))
+                        .or_insert_with(|| (vec![0; lwe.len()], 0));
+                    add_raw(sum, &lwe);
+                    *n += 1;
+                    if *n == RAW_SUM_MAX {
+                        let (sum, n) = raw.remove(&(entry, block)).expect("present");
+                        full.push((entry, block, sum, n));
+                    }
+                }
+            }
             let mut tasks = Vec::new();
             // Clamps and range checks are PBS-heavy: clamp and fold
             // records in parallel, each into its own columns, then move the
@@ -1043,9 +1114,15 @@ impl StatsBackend for CpuBackend {
                 tasks.extend(t);
             }
             self.run_products(tasks, &mut columns);
+            self.cast_sums(plan, full, &mut columns)?;
             self.split_pairs(plan, &mut pairs, &mut columns, false);
             self.reduce(&mut columns);
         }
+        let rest = std::mem::take(&mut raw)
+            .into_iter()
+            .map(|((entry, block), (sum, n))| (entry, block, sum, n))
+            .collect();
+        self.cast_sums(plan, rest, &mut columns)?;
         self.split_pairs(plan, &mut pairs, &mut columns, true);
         self.reduce(&mut columns);
         Ok(self.finish(columns, records))

@@ -1,26 +1,80 @@
 //! Expansion of only what a job reads (CPU).
 //!
 //! A contribution is a proven compact list encrypted under the campaign's
-//! public-key parameters, with two 2-bit blocks packed into each LWE
-//! (`low + 4·high`). tfhe's stock expansion casts every packed LWE to the
-//! compute parameters (one keyswitch) and then runs one PBS per block
-//! (message extract for the low block, carry extract for the high one): a
-//! record of 8 × u16 and an 8-category field costs 72 PBS whatever the job
-//! reads. Here the same cast runs only on the LWEs that hold a block the
-//! job reads, with only the functions for those blocks:
+//! public-key parameters. Under a campaign CRS (`crate::keys::campaign_crs`)
+//! each LWE holds one 2-bit block, proven below 4 (an *unpacked* list);
+//! lists of older campaigns pack two blocks into each LWE (`low + 4·high`,
+//! proven below 16). tfhe's stock expansion casts every LWE to the compute
+//! parameters (one keyswitch) and then runs one PBS per block: a record of
+//! 8 × u16 and an 8-category field costs 72 PBS whatever the job reads.
+//! Here the cast runs only on the LWEs that hold a block the job reads,
+//! with only the functions for those blocks:
 //!
-//! - a block of a numeric entry the job reads: the stock function (message
-//!   or carry extraction), so the block is the one tfhe's own expansion
-//!   gives, bit for bit;
+//! - a block of a numeric entry the job reads: its message (one PBS; in a
+//!   packed LWE the message or carry extraction of the stock expansion);
 //! - a category entry the job counts, or multiplies (a crosstab's cell, a
 //!   group sum's mask): whether it is not 0 (a 0/1 block, degree 1), in the
 //!   same PBS;
-//! - two category entries packed in one LWE that the job only counts: one
-//!   PBS for both,
-//!   `[low ≠ 0] + 4·[high ≠ 0]` (a *pair* block, degree 5). Three records'
-//!   pair blocks add up without overflow (≤ 15: each lane ≤ 3) before two
-//!   PBS split them into the two counts, so a histogram costs one PBS per
-//!   two categories at expansion.
+//! - two category entries the job only counts, neighbours in the list (in
+//!   one packed LWE, or two unpacked ones added as `low + 4·high` before
+//!   the cast, ≤ 15): one PBS for both, `[low ≠ 0] + 4·[high ≠ 0]` (a
+//!   *pair* block, degree 5). Three records' pair blocks add up without
+//!   overflow (≤ 15: each lane ≤ 3) before two PBS split them into the two
+//!   counts, so a histogram costs one PBS per two categories at expansion;
+//! - a numeric entry only plain sums read ([`Read::Summed`]), from an
+//!   unpacked list: not cast at all. Its raw LWEs are returned, and the
+//!   backend adds those of up to [`RAW_SUM_MAX`] = 5 records, block by
+//!   block, before casting the sum once to its two base-4 digits
+//!   ([`Caster::cast_sum`]): 2 PBS per block per five records instead of
+//!   5, and the digits enter the columns already split.
+//!
+//! # Noise of sums before the cast
+//!
+//! *Plaintext.* Each LWE of an unpacked list is proven below 4 (the CRS
+//! proves its padding bit and both carry bits 0; the proof decomposes the
+//! message into its 2 bits exactly, no slack). Five such values sum to at
+//! most 15: the padding bit stays 0, so the PBS reads the sum exactly as it
+//! reads one packed LWE (which holds up to 15 too). Lists are checked to
+//! be unpacked under such a CRS when they are accepted
+//! (`crate::contribution::verify_contribution`); this module sums only
+//! unpacked lists.
+//!
+//! *Error.* With Δ = 2⁶⁴/32 (padding bit, 2 carry bits, 2 message bits),
+//! the PBS after the cast decodes correctly while the error at its input
+//! stays below Δ/2 = 2⁵⁸. That error is the LWE's own error, plus what the
+//! casting keyswitch and the modulus switch add. The casting keyswitch of
+//! these parameters (`PARAM_KEYSWITCH_TO_SMALL_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128`)
+//! is the compute parameters' own keyswitch in every respect that adds
+//! error: the same input dimension (2,048, a uniform binary key), the same
+//! decomposition (base 2⁴, 4 levels), the same destination key (918,
+//! TUniform 2⁴⁵ key-switching noise); the modulus switch and the PBS are
+//! the same. tfhe certifies those at a failure probability of 2^−129.58
+//! for an input that is the sum of up to 5 PBS outputs (the parameters'
+//! maximum noise level). So a cast fails no more often than tfhe's own
+//! computation as long as the LWE's error is no larger than five PBS
+//! outputs' — which is where the sum's error stands:
+//!
+//! - an honest encryption under the compact public key has error
+//!   e_pk·r − e₁·s + e₂ (r, s uniform binary of dimension d = 2,048, the
+//!   three noises TUniform(17) of variance σ² = (2³⁵+1)/6 ≈ 2^32.4): a
+//!   variance of (d + 1)·σ² ≈ 2^43.4 (standard deviation ≈ 2^21.7);
+//!   five records add their errors: ≈ 2^45.7 (≈ 2^22.9), [`raw_sum_noise_std`];
+//! - a PBS output of these parameters has a standard deviation of about
+//!   2^49 (measured in the test below: 2^49.1, against 2^22.8 for the sum
+//!   of five, 2^22.9 by the formula), so the sum of five records carries
+//!   ~2^−55 of the variance that tfhe's bound assumes at the same point;
+//! - a modified client cannot do much worse: the proof binds r to binary
+//!   values and (e₁, e₂) to an ℓ₂ norm of at most the CRS's bound B (with
+//!   slack: 2^28.5 for these parameters), so one list's error is at most
+//!   d·2¹⁷ + (√d + 1)·B ≈ 2^34.1 and five lists' ≈ 2^36.4, 2^−21.6 of Δ/2:
+//!   a deterministic shift of the decoding threshold by that relative
+//!   amount, which leaves the failure probability at 2^−129.58 to four
+//!   digits (the test asserts the worst case below 2^−20 of Δ/2).
+//!
+//! The test `sums_before_the_cast_keep_the_noise_budget`
+//! (`stats/tests.rs`) measures the sum's error with the public-key secret
+//! key against the analysis, a PBS output's error against it, and casts 256
+//! sums (64 of them at the edge, 15) exactly.
 //!
 //! The list's parts are reached through
 //! [`crate::contribution::integer_list`]. Every shape the stock path
@@ -89,24 +143,29 @@ impl Caster {
             block_of.extend(std::iter::repeat_n((i, reads[i]), blocks));
         }
         let total_blocks = block_of.len();
-        // The packed LWEs of every sub-list, in order.
-        let mut lwes: Vec<Vec<u64>> = Vec::with_capacity(total_blocks.div_ceil(2));
+        // The LWEs of every sub-list, in order: two blocks each in a packed
+        // list (`low + 4·high`), one in an unpacked one.
+        let mut lwes: Vec<Vec<u64>> = Vec::with_capacity(total_blocks);
         let mut lwe_size = None;
         let mut modulus = None;
+        let mut packed = None;
         for (compact, _proof) in proven.into_raw_parts() {
             let (ct_list, degree, m, c, kind) = compact.into_raw_parts();
             if m != sk.message_modulus || c != sk.carry_modulus {
                 return Err("the list has other moduli".into());
             }
-            if degree.get() != msg * msg - 1 || c.0 < msg {
-                return Err("the list is not packed".into());
-            }
+            let is_packed = match degree.get() {
+                d if d == msg * msg - 1 && c.0 >= msg => true,
+                d if d == msg - 1 => false,
+                _ => return Err("the list is neither packed nor one block per LWE".into()),
+            };
             if kind != CompactCiphertextListExpansionKind::RequiresCasting {
                 return Err("the list is not under the public-key parameters".into());
             }
             if *lwe_size.get_or_insert(ct_list.lwe_size()) != ct_list.lwe_size()
                 || *modulus.get_or_insert(ct_list.ciphertext_modulus())
                     != ct_list.ciphertext_modulus()
+                || *packed.get_or_insert(is_packed) != is_packed
             {
                 return Err("the list's parts differ in shape".into());
             }
@@ -119,15 +178,105 @@ impl Caster {
             par_expand_lwe_compact_ciphertext_list(&mut out, &ct_list);
             lwes.extend(out.iter().map(|l| l.as_ref().to_vec()));
         }
-        if lwes.len() != total_blocks.div_ceil(2) {
+        let packed = packed.ok_or("an empty list")?;
+        let expected = if packed {
+            total_blocks.div_ceil(2)
+        } else {
+            total_blocks
+        };
+        if lwes.len() != expected {
             return Err(format!(
-                "{} packed ciphertexts for {total_blocks} blocks",
+                "{} ciphertexts for {total_blocks} blocks",
                 lwes.len()
             ));
         }
         let modulus = modulus.ok_or("an empty list")?;
         if self.input_lwe_size != lwe_size.ok_or("an empty list")? {
             return Err("the list is not under the campaign's public key".into());
+        }
+        // What to cast: (LWE, its degree, per output: the function and the
+        // block it gives); two flags in one LWE give one pair block.
+        let mut units: Vec<Unit> = Vec::new();
+        let mut raw = Vec::new();
+        let read_of = |b: usize| match block_of[b].1 {
+            // A packed LWE cannot be summed before the cast (its two blocks
+            // would carry into each other): read as a value.
+            Read::Summed if packed => Read::Value,
+            r => r,
+        };
+        if packed {
+            for (l, data) in lwes.into_iter().enumerate() {
+                let halves: Vec<usize> = (2 * l..(2 * l + 2).min(total_blocks))
+                    .filter(|b| read_of(*b) != Read::No)
+                    .collect();
+                if let [lo, hi] = halves.as_slice() {
+                    if read_of(*lo) == Read::Flag && read_of(*hi) == Read::Flag {
+                        units.push(Unit::pair(data, msg * msg - 1, *lo, *hi));
+                        continue;
+                    }
+                }
+                if halves.is_empty() {
+                    continue;
+                }
+                let outs = halves
+                    .iter()
+                    .map(|b| {
+                        let flag = matches!(read_of(*b), Read::Flag | Read::FlagAlone);
+                        let f = match (b % 2, flag) {
+                            (0, true) => Fun::LowFlag,
+                            (_, true) => Fun::HighFlag,
+                            (0, false) => Fun::Low,
+                            _ => Fun::High,
+                        };
+                        (f, Out::Block(*b))
+                    })
+                    .collect();
+                units.push(Unit {
+                    data,
+                    degree: msg * msg - 1,
+                    outs,
+                });
+            }
+        } else {
+            // Each LWE one block, proven below 4 (see
+            // `crate::keys::campaign_crs`). Two counted flags of
+            // neighbouring blocks are combined into one LWE, `low + 4·high`
+            // (≤ 15, the packed form), and cast with one PBS as a pair.
+            let mut lwes: Vec<Option<Vec<u64>>> = lwes.into_iter().map(Some).collect();
+            for b in 0..total_blocks {
+                let Some(data) = lwes[b].take() else {
+                    continue;
+                };
+                match read_of(b) {
+                    Read::No => {}
+                    Read::Summed => {
+                        let (entry, _) = block_of[b];
+                        raw.push((entry, b - entry_blocks[entry].start, data));
+                    }
+                    Read::Flag
+                        if b % 2 == 0 && b + 1 < total_blocks && read_of(b + 1) == Read::Flag =>
+                    {
+                        let high = lwes[b + 1].take().expect("not taken yet");
+                        let mut data = data;
+                        for (x, h) in data.iter_mut().zip(&high) {
+                            *x = x.wrapping_add(h.wrapping_mul(msg));
+                        }
+                        units.push(Unit::pair(data, msg * msg - 1, b, b + 1));
+                    }
+                    r => {
+                        let f = if matches!(r, Read::Flag | Read::FlagAlone) {
+                            Fun::LowFlag
+                        } else {
+                            Fun::Low
+                        };
+                        units.push(Unit {
+                            data,
+                            degree: msg - 1,
+                            outs: vec![(f, Out::Block(b))],
+                        });
+                    }
+                }
+            }
         }
         let half = |x: u64, h: usize| if h == 0 { x % msg } else { (x / msg) % msg };
         let low = move |x: u64| half(x, 0);
@@ -137,65 +286,164 @@ impl Caster {
         let pair = move |x: u64| low_flag(x) + msg * high_flag(x);
         let view = KeySwitchingKeyView::from_raw_parts(self.material.as_view(), sk, None);
         let atomic = sk.atomic_pattern.kind();
-        // Per LWE: (block index, ciphertext) outputs and pair outputs.
-        type Cast = (Vec<(usize, Ciphertext)>, Option<(usize, usize, Ciphertext)>);
-        let cast: Vec<Cast> = lwes
+        let cast: Vec<Vec<(Out, Ciphertext)>> = units
             .into_par_iter()
-            .enumerate()
-            .map(|(l, data)| {
-                let halves: Vec<(usize, usize, Read)> = (2 * l..(2 * l + 2).min(total_blocks))
-                    .map(|b| (b, block_of[b].0, block_of[b].1))
-                    .filter(|(_, _, r)| *r != Read::No)
-                    .collect();
-                if halves.is_empty() {
-                    return (Vec::new(), None);
-                }
+            .map(|unit| {
                 let ct = Ciphertext::new(
-                    tfhe::core_crypto::prelude::LweCiphertext::from_container(data, modulus),
-                    Degree::new(msg * msg - 1),
+                    tfhe::core_crypto::prelude::LweCiphertext::from_container(unit.data, modulus),
+                    Degree::new(unit.degree),
                     NoiseLevel::UNKNOWN,
                     sk.message_modulus,
                     sk.carry_modulus,
                     atomic,
                 );
-                if let [(_, lo, Read::Flag), (_, hi, Read::Flag)] = halves.as_slice() {
-                    let mut out = view.cast_and_apply_functions(&ct, Some(&[&pair]));
-                    let block = out.pop().expect("one output per function");
-                    return (Vec::new(), Some((*lo, *hi, block)));
-                }
-                let fns: Vec<&(dyn Fn(u64) -> u64 + Sync)> = halves
+                let fns: Vec<&(dyn Fn(u64) -> u64 + Sync)> = unit
+                    .outs
                     .iter()
-                    .map(|(b, _, r)| -> &(dyn Fn(u64) -> u64 + Sync) {
-                        match (b % 2, r) {
-                            (0, Read::Flag | Read::FlagAlone) => &low_flag,
-                            (_, Read::Flag | Read::FlagAlone) => &high_flag,
-                            (0, _) => &low,
-                            _ => &high,
+                    .map(|(f, _)| -> &(dyn Fn(u64) -> u64 + Sync) {
+                        match f {
+                            Fun::Low => &low,
+                            Fun::High => &high,
+                            Fun::LowFlag => &low_flag,
+                            Fun::HighFlag => &high_flag,
+                            Fun::Pair => &pair,
                         }
                     })
                     .collect();
                 let out = view.cast_and_apply_functions(&ct, Some(&fns));
-                (halves.iter().map(|(b, ..)| *b).zip(out).collect(), None)
+                unit.outs.into_iter().map(|(_, o)| o).zip(out).collect()
             })
             .collect();
         let mut blocks: Vec<Option<Ciphertext>> = vec![None; total_blocks];
         let mut pairs = Vec::new();
-        for (outs, p) in cast {
-            for (b, ct) in outs {
-                blocks[b] = Some(ct);
+        for (out, ct) in cast.into_iter().flatten() {
+            match out {
+                Out::Block(b) => blocks[b] = Some(ct),
+                Out::Pair(lo, hi) => pairs.push((block_of[lo].0, block_of[hi].0, ct)),
             }
-            pairs.extend(p);
         }
         let entries = entry_blocks
             .into_iter()
             .map(|range| {
-                // Entries read as a pair are not here (their blocks were not cast alone).
+                // Entries read as a pair or summed before the cast are not
+                // here (their blocks were not cast alone).
                 let got: Option<Vec<Ciphertext>> =
                     blocks[range].iter_mut().map(Option::take).collect();
                 got.map(RadixCiphertext::from_blocks)
             })
             .collect();
-        Ok(Expanded { entries, pairs })
+        Ok(Expanded {
+            entries,
+            pairs,
+            raw,
+        })
+    }
+
+    /// Casts the sum of up to [`RAW_SUM_MAX`] records' raw LWEs of one
+    /// block (each below 4, so the sum s ≤ 15 stays below the padding bit)
+    /// to its two base-4 digits: s mod 4 and ⌊s / 4⌋ (one keyswitch, one PBS
+    /// each; the carry only when `count` ≥ 2 records can carry). The
+    /// carry's degree is ⌊3·count / 4⌋. See the module documentation for the
+    /// noise.
+    pub(crate) fn cast_sum(
+        &self,
+        sk: &ServerKey,
+        data: Vec<u64>,
+        count: u64,
+    ) -> (Ciphertext, Option<Ciphertext>) {
+        let msg = sk.message_modulus.0;
+        let max = (msg - 1) * count;
+        let view = KeySwitchingKeyView::from_raw_parts(self.material.as_view(), sk, None);
+        let ct = Ciphertext::new(
+            tfhe::core_crypto::prelude::LweCiphertext::from_container(
+                data,
+                tfhe::core_crypto::prelude::CiphertextModulus::new_native(),
+            ),
+            Degree::new(max),
+            NoiseLevel::UNKNOWN,
+            sk.message_modulus,
+            sk.carry_modulus,
+            sk.atomic_pattern.kind(),
+        );
+        let digit = move |x: u64| x % msg;
+        let carry = move |x: u64| x / msg;
+        if max < msg {
+            let mut out = view.cast_and_apply_functions(&ct, Some(&[&digit]));
+            (out.pop().expect("one output"), None)
+        } else {
+            let mut out = view
+                .cast_and_apply_functions(&ct, Some(&[&digit, &carry]))
+                .into_iter();
+            let m = out.next().expect("two outputs");
+            let mut c = out.next().expect("two outputs");
+            c.degree = Degree::new(max / msg);
+            (m, Some(c))
+        }
+    }
+}
+
+/// The most records whose raw LWEs of one block are added before the cast:
+/// each block is proven below 4 and the sum must stay below 16 (the
+/// padding bit must stay 0).
+pub(crate) const RAW_SUM_MAX: u64 = 5;
+
+/// The standard deviation of the error of a sum of `records` honest
+/// encryptions under the compact public key (see the module
+/// documentation): √(records·(d + 1)·σ²) for TUniform noise of variance
+/// σ² = (2^(2b+1) + 1)/6.
+#[cfg(test)]
+pub(crate) fn raw_sum_noise_std(records: u64) -> f64 {
+    use tfhe::core_crypto::prelude::DynamicDistribution;
+    let p = crate::keys::public_key_params();
+    let DynamicDistribution::TUniform(t) = p.encryption_noise_distribution else {
+        panic!("the public-key parameters draw TUniform noise");
+    };
+    let sigma2 = ((2f64).powi(2 * t.bound_log2() as i32 + 1) + 1.0) / 6.0;
+    let d = p.encryption_lwe_dimension.0 as f64;
+    (records as f64 * (d + 1.0) * sigma2).sqrt()
+}
+
+/// Adds a record's raw LWE of one block into a raw sum (LWE addition is
+/// coefficient-wise, modulo 2⁶⁴).
+pub(crate) fn add_raw(sum: &mut [u64], lwe: &[u64]) {
+    for (s, x) in sum.iter_mut().zip(lwe) {
+        *s = s.wrapping_add(*x);
+    }
+}
+
+/// Which function a cast applies.
+#[derive(Clone, Copy)]
+enum Fun {
+    Low,
+    High,
+    LowFlag,
+    HighFlag,
+    Pair,
+}
+
+/// Where a cast output goes.
+#[derive(Clone, Copy)]
+enum Out {
+    /// The block of that index (over the whole list).
+    Block(usize),
+    /// The pair block of two flags (their block indices).
+    Pair(usize, usize),
+}
+
+/// One LWE to cast.
+struct Unit {
+    data: Vec<u64>,
+    degree: u64,
+    outs: Vec<(Fun, Out)>,
+}
+
+impl Unit {
+    fn pair(data: Vec<u64>, degree: u64, lo: usize, hi: usize) -> Self {
+        Self {
+            data,
+            degree,
+            outs: vec![(Fun::Pair, Out::Pair(lo, hi))],
+        }
     }
 }
 
@@ -208,4 +456,8 @@ pub(crate) struct Expanded {
     /// Two counted category entries packed in one LWE: (low entry, high
     /// entry, `[low ≠ 0] + 4·[high ≠ 0]`).
     pub(crate) pairs: Vec<(usize, usize, Ciphertext)>,
+    /// The raw LWEs (public-key parameters, not cast) of the blocks of the
+    /// entries [`Read::Summed`] from an unpacked list: (entry, block of the
+    /// entry, LWE).
+    pub(crate) raw: Vec<(usize, usize, Vec<u64>)>,
 }

@@ -185,6 +185,11 @@ pub enum Read {
     No,
     /// Its value (numeric fields).
     Value,
+    /// Its value, for plain sums only (a numeric field no other aggregate
+    /// reads, not clamped): from an unpacked list the engine adds the raw
+    /// LWEs of up to five records before casting them (see [`expand`]);
+    /// from a packed one it is read as [`Read::Value`].
+    Summed,
     /// Whether it is not 0 (a category entry, counted).
     Flag,
     /// Whether it is not 0, as a block of its own (a category entry a
@@ -585,6 +590,42 @@ impl StatsPlan {
                     numeric(field);
                     flags.push((self.category_entry(by, category), Read::FlagAlone));
                 }
+            }
+        }
+        // A numeric entry only plain sums read, and not clamped, is summed
+        // before the cast.
+        let clamped: Vec<usize> = self.clamps().iter().map(|c| c.entry).collect();
+        let mut summed_only = vec![false; self.layout.len()];
+        let mut other = vec![false; self.layout.len()];
+        for a in &self.aggregates {
+            let entry = |name: &str| match self.field(name) {
+                Some(FieldEntries::Numeric { entry, .. }) => Some(*entry),
+                _ => None,
+            };
+            match &a.kind {
+                AggregateKind::Sum { field } => {
+                    if let Some(e) = entry(field) {
+                        summed_only[e] = true;
+                    }
+                }
+                AggregateKind::SumOfSquares { field }
+                | AggregateKind::OutOfRange { field }
+                | AggregateKind::GroupSum { field, .. } => {
+                    if let Some(e) = entry(field) {
+                        other[e] = true;
+                    }
+                }
+                AggregateKind::Product { left, right } => {
+                    for e in [entry(left), entry(right)].into_iter().flatten() {
+                        other[e] = true;
+                    }
+                }
+                AggregateKind::CategoryCount { .. } | AggregateKind::CrossCount { .. } => {}
+            }
+        }
+        for e in 0..self.layout.len() {
+            if summed_only[e] && !other[e] && !clamped.contains(&e) {
+                read[e] = Read::Summed;
             }
         }
         for (entry, how) in flags {
