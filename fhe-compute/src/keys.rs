@@ -24,6 +24,7 @@ pub const SERVER_KEY_LIMIT: u64 = 1 << 30;
 /// Largest serialized client key accepted.
 pub const CLIENT_KEY_LIMIT: u64 = 1 << 26;
 /// Smallest capacity, in LWEs, of a CRS proving every block below 4.
+#[cfg(feature = "keyholder")]
 const MIN_CRS_BLOCKS: usize = 32;
 /// Top bits of a message (the padding bit and the two carry bits) that a
 /// campaign CRS proves to be 0 ([`campaign_crs`]): with tfhe's plaintext
@@ -125,6 +126,7 @@ pub fn record_blocks(schema: &CampaignSchema) -> usize {
 /// = 2 bits (against 4 for a packed LWE), for twice the LWEs. Secret
 /// randomness from the operating system; the keyholder that generates it
 /// forgets it (the CRS is then public).
+#[cfg(feature = "keyholder")]
 pub fn campaign_crs(schema: &CampaignSchema) -> Result<CompactPkeCrs, FheError> {
     let p = public_key_params();
     let blocks = record_blocks(schema)
