@@ -58,11 +58,16 @@ fn backends() -> Vec<Box<dyn StatsBackend>> {
 
 /// Plain entry values and the encrypted list of one record.
 fn encrypt(entries: Vec<Entry>) -> (Vec<u64>, Vec<u8>) {
+    encrypt_under(entries, &keys().public_material().unwrap().crs().unwrap())
+}
+
+/// [`encrypt`] with the proof under `crs`.
+fn encrypt_under(entries: Vec<Entry>, crs: &tfhe::zk::CompactPkeCrs) -> (Vec<u64>, Vec<u8>) {
     let m = keys().public_material().unwrap();
-    let (pk, crs) = (m.public_key().unwrap(), m.crs().unwrap());
+    let pk = m.public_key().unwrap();
     let meta = proof_metadata(1, 1, &m.key_fingerprint());
     let plain = entries.iter().map(|e| e.value).collect();
-    let bytes = encrypt_record(&EncodedRecord { entries }, &pk, &crs, &meta).unwrap();
+    let bytes = encrypt_record(&EncodedRecord { entries }, &pk, crs, &meta).unwrap();
     (plain, bytes)
 }
 
@@ -646,5 +651,56 @@ fn sums_before_the_cast_keep_the_noise_budget() {
         let c = c.expect("five records can carry");
         assert_eq!(shortint_ck.decrypt_message_and_carry(&c), v / 4);
         assert!(c.degree.get() >= v / 4);
+    }
+}
+
+/// Campaigns registered before CRSs proved every block below 4 keep their
+/// stock CRS, and their contributors' packed lists (two blocks per LWE):
+/// the engine reads them per record — a plain sum's field too — with the
+/// message and carry extractions, flags of either half, and pair blocks
+/// of two categories in one LWE, exactly.
+#[test]
+fn packed_lists_of_older_campaigns_stay_exact() {
+    let stock = tfhe::zk::CompactPkeCrs::from_config(
+        crate::keys::config(),
+        protocol::record::total_bits(&schema()),
+    )
+    .unwrap();
+    assert!(!crate::keys::proves_blocks(&stock));
+    let s = schema();
+    let mut recs: Vec<(Vec<u64>, Vec<u8>)> = [
+        json!({"age": 18, "score": 255, "mode": "car", "sex": "f"}),
+        json!({"age": 100, "score": 0, "mode": "train", "sex": "x"}),
+        json!({"age": 47, "score": 201, "mode": "bike", "sex": "f"}),
+    ]
+    .iter()
+    .map(|r| encrypt_under(encode(&s, r).unwrap().entries, &stock))
+    .collect();
+    let mut odd = encode(
+        &s,
+        &json!({"age": 30, "score": 77, "mode": "bike", "sex": "m"}),
+    )
+    .unwrap();
+    for e in &mut odd.entries[2..8] {
+        e.value = 3;
+    }
+    recs.push(encrypt_under(odd.entries, &stock));
+    let plain: Vec<Vec<u64>> = recs.iter().map(|(p, _)| p.clone()).collect();
+    let plan = StatsPlan::new(
+        &s,
+        &[
+            Statistic::Sum,
+            Statistic::Histogram,
+            Statistic::Crosstab,
+            Statistic::GroupSum,
+        ],
+        100,
+    )
+    .unwrap();
+    assert_eq!(plan.entries_read()[1], Read::Value, "group sums read score");
+    let sums = StatsPlan::new(&s, &[Statistic::Sum, Statistic::Histogram], 100).unwrap();
+    assert_eq!(sums.entries_read()[1], Read::Summed);
+    for plan in [plan, sums] {
+        assert_every_backend_gives(&plan, &recs, &plaintext_aggregates(&plan, &plain));
     }
 }
