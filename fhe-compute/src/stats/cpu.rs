@@ -6,6 +6,11 @@
 //! category count (no PBS), and for squares and products the base-4 digits
 //! of block products, pushed at their columns:
 //!
+//! - a field only plain sums read, from an unpacked list: nothing per
+//!   record. Its raw LWEs are added, block by block, over up to five
+//!   records and each sum cast once to its two digits, s mod 4 at the
+//!   block's column and ⌊s/4⌋ at the next ([`super::expand`], *sums before
+//!   the cast*, with the noise analysis);
 //! - a square's diagonal term aᵢ² (aᵢ ≤ 3, so ≤ 9): both digits from one
 //!   PBS, a many-LUT (`aᵢ² mod 4` at column 2i, `⌊aᵢ²/4⌋` at 2i+1), which
 //!   also gives C(aᵢ, 2) = aᵢ(aᵢ−1)/2 for the correction below;
@@ -55,8 +60,11 @@
 //!
 //! Records are expanded only as far as the plan reads them
 //! ([`super::expand`]: one PBS per block read, none for entries the job does
-//! not use), the records of a batch in parallel; all PBS of a batch run on
-//! rayon's pool.
+//! not use, two per block per five records for a field summed before the
+//! cast), the records of a batch in parallel; all PBS of a batch run on
+//! rayon's pool. Raw sums wait across batches (in record order, so the
+//! bytes are the same wherever the shard runs) and the last, partial ones
+//! are cast when the shard ends.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
