@@ -55,14 +55,26 @@
 //! outputs' — which is where the sum's error stands:
 //!
 //! - an honest encryption under the compact public key has error
-//!   e_pk·r − e₁·s + e₂ (r, s uniform binary of dimension d = 2,048, the
-//!   three noises TUniform(17) of variance σ² = (2³⁵+1)/6 ≈ 2^32.4): a
-//!   variance of (d + 1)·σ² ≈ 2^43.4 (standard deviation ≈ 2^21.7);
-//!   five records add their errors: ≈ 2^45.7 (≈ 2^22.9), [`raw_sum_noise_std`];
+//!   e_pk⋆r − ⟨e₁, s⟩ + e₂ (r the encryption's and s the key's uniform
+//!   binary vectors of dimension d = 2,048, e_pk the public key's noise,
+//!   e₁ and e₂ the encryption's; all noises TUniform(17) of variance
+//!   σ² = (2³⁵+1)/6 ≈ 2^32.4). The sum of L records' errors is
+//!   e_pk⋆R − ⟨E₁, s⟩ + E₂ with R = Σ r ∈ {0..L}ᵈ: the records share the
+//!   key's e_pk and s, and R has mean L/2, so e_pk⋆R carries a part fixed
+//!   by the key, (L/2)·(e_pk⋆1)ⱼ for the LWE of coefficient j, that grows
+//!   with L rather than √L (and is nearly the same for neighbouring
+//!   coefficients). Over the draw of the key and the encryptions the
+//!   variance is σ²·(d·L(L+1)/4 + L·d/2 + L): for one record (d + 1)·σ²
+//!   ≈ 2^43.4 (standard deviation ≈ 2^21.7), for five (10d + 5)·σ²
+//!   ≈ 2^46.7 (≈ 2^23.4), [`raw_sum_noise_std`]; for a given key, each
+//!   record's error about its key-fixed part has variance
+//!   σ²·(‖e_pk‖²/(4σ²) + |s| + 1) ≈ σ²·(d/4 + |s| + 1), |s| the key's
+//!   weight (≈ d/2);
 //! - a PBS output of these parameters has a standard deviation of about
-//!   2^49 (measured in the test below: 2^49.1, against 2^22.8 for the sum
-//!   of five, 2^22.9 by the formula), so the sum of five records carries
-//!   ~2^−55 of the variance that tfhe's bound assumes at the same point;
+//!   2^49 (measured in the test below: 2^49.1), so the sum of five records
+//!   carries ~2^−51 of the variance that tfhe's bound assumes at the same
+//!   point, and even a key whose fixed part lies ten standard deviations
+//!   out only ~2^−45;
 //! - a modified client cannot do much worse: the proof binds r to binary
 //!   values and (e₁, e₂) to an ℓ₂ norm of at most the CRS's bound B (with
 //!   slack: 2^28.5 for these parameters), so one list's error is at most
@@ -72,9 +84,10 @@
 //!   digits (the test asserts the worst case below 2^−20 of Δ/2).
 //!
 //! The test `sums_before_the_cast_keep_the_noise_budget`
-//! (`stats/tests.rs`) measures the sum's error with the public-key secret
-//! key against the analysis, a PBS output's error against it, and casts 256
-//! sums (64 of them at the edge, 15) exactly.
+//! (`stats/tests.rs`) measures, with the public-key secret key, each
+//! record's error about the key's fixed part and the sums' errors against
+//! this analysis, a PBS output's error against them, and casts 256 sums
+//! (64 of them at the edge, 15) exactly.
 //!
 //! The list's parts are reached through
 //! [`crate::contribution::integer_list`]. Every shape the stock path
@@ -387,20 +400,28 @@ impl Caster {
 /// padding bit must stay 0).
 pub(crate) const RAW_SUM_MAX: u64 = 5;
 
-/// The standard deviation of the error of a sum of `records` honest
-/// encryptions under the compact public key (see the module
-/// documentation): √(records·(d + 1)·σ²) for TUniform noise of variance
-/// σ² = (2^(2b+1) + 1)/6.
+/// The public-key encryption's LWE dimension d and the variance σ² of its
+/// TUniform noises, (2^(2b+1) + 1)/6.
 #[cfg(test)]
-pub(crate) fn raw_sum_noise_std(records: u64) -> f64 {
+pub(crate) fn public_key_noise() -> (f64, f64) {
     use tfhe::core_crypto::prelude::DynamicDistribution;
     let p = crate::keys::public_key_params();
     let DynamicDistribution::TUniform(t) = p.encryption_noise_distribution else {
         panic!("the public-key parameters draw TUniform noise");
     };
     let sigma2 = ((2f64).powi(2 * t.bound_log2() as i32 + 1) + 1.0) / 6.0;
-    let d = p.encryption_lwe_dimension.0 as f64;
-    (records as f64 * (d + 1.0) * sigma2).sqrt()
+    (p.encryption_lwe_dimension.0 as f64, sigma2)
+}
+
+/// The standard deviation of the error of a sum of `records` honest
+/// encryptions under one compact public key, over the draw of the key and
+/// the encryptions (see the module documentation):
+/// √(σ²·(d·L(L + 1)/4 + L·d/2 + L)) for L records.
+#[cfg(test)]
+pub(crate) fn raw_sum_noise_std(records: u64) -> f64 {
+    let (d, sigma2) = public_key_noise();
+    let l = records as f64;
+    (sigma2 * (d * l * (l + 1.0) / 4.0 + l * d / 2.0 + l)).sqrt()
 }
 
 /// Adds a record's raw LWE of one block into a raw sum (LWE addition is
