@@ -69,7 +69,9 @@
 //!   ≈ 2^46.7 (≈ 2^23.4), [`raw_sum_noise_std`]; for a given key, each
 //!   record's error about its key-fixed part has variance
 //!   σ²·(‖e_pk‖²/(4σ²) + |s| + 1) ≈ σ²·(d/4 + |s| + 1), |s| the key's
-//!   weight (≈ d/2);
+//!   weight (≈ d/2), and one record's errors are strongly correlated from
+//!   coefficient to coefficient (its e₁ meets the same s, of mean ½, in
+//!   each), so its LWEs are about one sample of that part;
 //! - a PBS output of these parameters has a standard deviation of about
 //!   2^49 (measured in the test below: 2^49.1), so the sum of five records
 //!   carries ~2^−51 of the variance that tfhe's bound assumes at the same
