@@ -99,6 +99,7 @@
 use rayon::prelude::*;
 use tfhe::core_crypto::prelude::{
     par_expand_lwe_compact_ciphertext_list, ContiguousEntityContainer, LweCiphertextList,
+    LweCompactCiphertextListOwned,
 };
 use tfhe::integer::ciphertext::DataKind;
 use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
@@ -184,14 +185,7 @@ impl Caster {
             {
                 return Err("the list's parts differ in shape".into());
             }
-            let mut out = LweCiphertextList::new(
-                0u64,
-                ct_list.lwe_size(),
-                ct_list.lwe_ciphertext_count(),
-                ct_list.ciphertext_modulus(),
-            );
-            par_expand_lwe_compact_ciphertext_list(&mut out, &ct_list);
-            lwes.extend(out.iter().map(|l| l.as_ref().to_vec()));
+            lwes.extend(raw_lwes(&ct_list));
         }
         let packed = packed.ok_or("an empty list")?;
         let expected = if packed {
@@ -424,6 +418,19 @@ pub(crate) fn raw_sum_noise_std(records: u64) -> f64 {
     let (d, sigma2) = public_key_noise();
     let l = records as f64;
     (sigma2 * (d * l * (l + 1.0) / 4.0 + l * d / 2.0 + l)).sqrt()
+}
+
+/// The LWEs of one compact list, each as its raw coefficients (still
+/// under the public-key secret key: nothing cast).
+pub(crate) fn raw_lwes(list: &LweCompactCiphertextListOwned<u64>) -> Vec<Vec<u64>> {
+    let mut out = LweCiphertextList::new(
+        0u64,
+        list.lwe_size(),
+        list.lwe_ciphertext_count(),
+        list.ciphertext_modulus(),
+    );
+    par_expand_lwe_compact_ciphertext_list(&mut out, list);
+    out.iter().map(|l| l.as_ref().to_vec()).collect()
 }
 
 /// Adds a record's raw LWE of one block into a raw sum (LWE addition is

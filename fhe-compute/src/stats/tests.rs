@@ -586,14 +586,7 @@ fn sums_before_the_cast_keep_the_noise_budget() {
             }
             let (list, _) = builder.build().into_raw_parts();
             let (compact, ..) = list.into_raw_parts();
-            let mut lwes = LweCiphertextList::new(
-                0u64,
-                compact.lwe_size(),
-                compact.lwe_ciphertext_count(),
-                compact.ciphertext_modulus(),
-            );
-            expand_lwe_compact_ciphertext_list(&mut lwes, &compact);
-            let lwes: Vec<Vec<u64>> = lwes.iter().map(|c| c.as_ref().to_vec()).collect();
+            let lwes = expand::raw_lwes(&compact);
             let errors = lwes.iter().zip(&mine).map(|(c, v)| error(c, *v)).collect();
             (mine, if l < lists { lwes } else { Vec::new() }, errors)
         })
